@@ -1,0 +1,98 @@
+package feed
+
+import "time"
+
+// Author is the person credited for an article or a feed.
+type Author struct {
+	Name  string
+	Email string
+	URL   string
+}
+
+// IsZero reports whether a has no name, email or URL.
+func (a Author) IsZero() bool { return a.Name == "" && a.Email == "" && a.URL == "" }
+
+// Article is one item as collected from a source, and, after Normalize, as
+// published in every feed format.
+type Article struct {
+	// ID is the stable, unique identifier of the article (an IRI). It must
+	// not change when the article is edited.
+	ID string
+	// URL is the article's permanent link (absolute after Normalize).
+	URL string
+	// Base, when set, is the URL relative links in URL and Content are
+	// resolved against before URL is; for example the page an item was
+	// scraped from.
+	Base string
+	// Page is the site-relative path (for example "articles/x-1a2b3c4d.html")
+	// where Herald renders an HTML page for the article, for local articles
+	// that have no URL of their own; empty otherwise.
+	Page string
+
+	Title   string // plain text
+	Author  Author
+	Summary string // plain text after Normalize
+	Content string // sanitized HTML after Normalize
+	Tags    []string
+
+	// Published is when the article first appeared; Updated when it last
+	// changed. Normalize fills either from the other and truncates both to
+	// the second in UTC.
+	Published time.Time
+	Updated   time.Time
+
+	// Source names the configured source the article came from. It is not
+	// rendered.
+	Source string
+}
+
+// Feed is one published feed: its metadata and its items, newest first.
+type Feed struct {
+	// Name is the file stem: the feed is served as NAME.rss, NAME.atom and
+	// NAME.json under BaseURL.
+	Name        string
+	Title       string
+	Description string
+	Language    string // BCP 47 tag, optional
+	Author      Author // credited at feed level; Atom needs one when an item has none
+
+	// BaseURL is the public root URL the feed files are served under,
+	// ending in "/". Self links are BaseURL + Name + format extension.
+	BaseURL string
+	// HomeURL is the human-readable page the feed belongs to; BaseURL when empty.
+	HomeURL string
+
+	Items []Article
+}
+
+// SelfURL returns the URL the feed is served at in format f.
+func (fd *Feed) SelfURL(f Format) string { return fd.BaseURL + fd.Name + f.Ext }
+
+// Home returns HomeURL, falling back to BaseURL.
+func (fd *Feed) Home() string {
+	if fd.HomeURL != "" {
+		return fd.HomeURL
+	}
+	return fd.BaseURL
+}
+
+// Updated returns when the feed's content last changed: the newest
+// Updated (or Published) date of its items, or the zero time for a feed
+// with no dated items. It never reads the clock, so renders are
+// reproducible.
+func (fd *Feed) Updated() time.Time {
+	var t time.Time
+	for i := range fd.Items {
+		if u := fd.Items[i].lastChange(); u.After(t) {
+			t = u
+		}
+	}
+	return t
+}
+
+func (a *Article) lastChange() time.Time {
+	if a.Updated.After(a.Published) {
+		return a.Updated
+	}
+	return a.Published
+}
