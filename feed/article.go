@@ -66,7 +66,9 @@ type Feed struct {
 }
 
 // SelfURL returns the URL the feed is served at in format f.
-func (fd *Feed) SelfURL(f Format) string { return fd.BaseURL + fd.Name + f.Ext }
+func (fd *Feed) SelfURL(f Format) string { return fd.selfURL(f.Ext) }
+
+func (fd *Feed) selfURL(ext string) string { return fd.BaseURL + fd.Name + ext }
 
 // Home returns HomeURL, falling back to BaseURL.
 func (fd *Feed) Home() string {

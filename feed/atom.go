@@ -1,0 +1,111 @@
+package feed
+
+import (
+	"io"
+	"time"
+
+	"github.com/gorilla/feeds"
+)
+
+// gorilla/feeds' generic Atom output is invalid (no published, empty
+// updated and links, no rel="self", a category without a term). We fill
+// its exported structs ourselves and extend them with what RFC 4287
+// requires; outer fields shadow the embedded ones of the same XML name.
+
+type atomFeed struct {
+	feeds.AtomFeed
+	Lang    string           `xml:"xml:lang,attr,omitempty"`
+	Links   []feeds.AtomLink `xml:"link"`
+	Gen     string           `xml:"generator,omitempty"`
+	Entries []*atomEntry     `xml:"entry"`
+}
+
+type atomEntry struct {
+	feeds.AtomEntry
+	Categories []atomCategory `xml:"category"`
+}
+
+type atomCategory struct {
+	Term string `xml:"term,attr"`
+}
+
+const atomNS = "http://www.w3.org/2005/Atom"
+
+func renderAtom(w io.Writer, fd *Feed) error {
+	updated := fd.Updated()
+	af := &atomFeed{
+		AtomFeed: feeds.AtomFeed{
+			Xmlns:    atomNS,
+			Title:    fd.Title,
+			Id:       fd.selfURL(atomExt),
+			Updated:  atomDate(updated),
+			Subtitle: fd.Description,
+			// RFC 4287 4.1.1: a feed needs an author unless every entry
+			// has one; crediting the feed is always valid.
+			Author: atomAuthor(fd.Author, fd.Title),
+		},
+		Lang: fd.Language,
+		Links: []feeds.AtomLink{
+			{Href: fd.selfURL(atomExt), Rel: "self", Type: atomType},
+			{Href: fd.Home(), Rel: "alternate", Type: "text/html"},
+		},
+		Gen:     generator,
+		Entries: make([]*atomEntry, 0, len(fd.Items)),
+	}
+	for i := range fd.Items {
+		a := &fd.Items[i]
+		e := &atomEntry{AtomEntry: feeds.AtomEntry{
+			Title: a.Title,
+			Id:    a.ID,
+			// updated is required; an undated item borrows the feed's date.
+			Updated: atomDate(orTime(a.lastChange(), updated)),
+		}}
+		if !a.Published.IsZero() {
+			e.Published = atomDate(a.Published)
+		}
+		if a.URL != "" {
+			e.Links = []feeds.AtomLink{{Href: a.URL, Rel: "alternate", Type: "text/html"}}
+		}
+		if a.Summary != "" {
+			e.Summary = &feeds.AtomSummary{Content: a.Summary, Type: "text"}
+		}
+		if a.Content != "" {
+			e.Content = &feeds.AtomContent{Content: a.Content, Type: "html"}
+		}
+		if !a.Author.IsZero() {
+			e.Author = atomAuthor(a.Author, "")
+		}
+		for _, t := range a.Tags {
+			e.Categories = append(e.Categories, atomCategory{Term: t})
+		}
+		af.Entries = append(af.Entries, e)
+	}
+	return writeXML(w, af)
+}
+
+// atomAuthor builds an atom:author, whose name is required: the email
+// stands in for a missing name, then def.
+func atomAuthor(a Author, def string) *feeds.AtomAuthor {
+	name := orDefault(orDefault(a.Name, a.Email), def)
+	if name == "" {
+		return nil
+	}
+	return &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: name, Uri: a.URL, Email: a.Email}}
+}
+
+// atomDate formats t as an RFC 3339 date; the zero time (a feed with no
+// dated item) becomes the Unix epoch, since atom:updated is required and
+// must not come from the clock.
+func atomDate(t time.Time) string {
+	if t.IsZero() {
+		t = time.Unix(0, 0)
+	}
+	return utc(t).Format(time.RFC3339)
+}
+
+func orTime(t, def time.Time) time.Time {
+	if t.IsZero() {
+		return def
+	}
+	return t
+}

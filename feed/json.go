@@ -1,0 +1,77 @@
+package feed
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/gorilla/feeds"
+)
+
+// gorilla/feeds writes JSON Feed 1.0 (version URL, singular author) and
+// drops the items array when empty, though JSON Feed requires it. We fill
+// its exported structs ourselves, declare version 1.1, and shadow Items so
+// the array is always present.
+
+const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
+
+type jsonFeed struct {
+	feeds.JSONFeed
+	Items []*feeds.JSONItem `json:"items"`
+}
+
+func renderJSON(w io.Writer, fd *Feed) error {
+	jf := &jsonFeed{
+		JSONFeed: feeds.JSONFeed{
+			Version:     jsonFeedVersion,
+			Title:       fd.Title,
+			Language:    fd.Language,
+			HomePageUrl: fd.Home(),
+			FeedUrl:     fd.selfURL(jsonExt),
+			Description: fd.Description,
+			Authors:     jsonAuthors(fd.Author, fd.Title),
+		},
+		Items: make([]*feeds.JSONItem, 0, len(fd.Items)),
+	}
+	for i := range fd.Items {
+		a := &fd.Items[i]
+		it := &feeds.JSONItem{
+			Id:            a.ID,
+			Url:           a.URL,
+			Title:         a.Title,
+			ContentHTML:   a.Content,
+			Summary:       a.Summary,
+			PublishedDate: jsonDate(a.Published),
+			ModifiedDate:  jsonDate(a.Updated),
+			Authors:       jsonAuthors(a.Author, ""),
+			Tags:          a.Tags,
+		}
+		if it.ContentHTML == "" {
+			// JSON Feed requires content_html or content_text.
+			it.ContentText = orDefault(a.Summary, a.Title)
+		}
+		jf.Items = append(jf.Items, it)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(jf)
+}
+
+func jsonDate(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := utc(t)
+	return &u
+}
+
+// jsonAuthors returns the JSON Feed 1.1 authors array; an author object
+// needs a name, url or avatar, so an email alone becomes the name.
+func jsonAuthors(a Author, def string) []*feeds.JSONAuthor {
+	name := orDefault(orDefault(a.Name, a.Email), def)
+	if name == "" && a.URL == "" {
+		return nil
+	}
+	return []*feeds.JSONAuthor{{Name: name, Url: a.URL}}
+}

@@ -1,0 +1,263 @@
+package feed
+
+import (
+	"cmp"
+	"crypto/sha1"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// DefaultSummaryLength is the summary length, in characters, when
+// Options.SummaryLength is zero.
+const DefaultSummaryLength = 300
+
+// Options controls Normalize.
+type Options struct {
+	// Now is the time of the collection. Dates more than a day after Now
+	// are clamped to it, and articles with no date at all get it. Zero
+	// disables both, which keeps a render independent of the clock.
+	Now time.Time
+	// SummaryLength caps summaries, in characters; DefaultSummaryLength if zero.
+	SummaryLength int
+}
+
+// maxFuture is how far ahead of the collection a date may be before it is
+// treated as a mistake (a wrong zone, a typo) and clamped.
+const maxFuture = 24 * time.Hour
+
+// Normalize returns the articles cleaned for publishing: text trimmed and
+// stripped of characters XML 1.0 forbids, HTML sanitized with links made
+// absolute, URLs canonical, a plain-text summary for every article, dates
+// in UTC at second precision, sorted newest first, with duplicates (same
+// ID or same canonical link) dropped. The input is not modified.
+func Normalize(in []Article, opts Options) []Article {
+	if opts.SummaryLength <= 0 {
+		opts.SummaryLength = DefaultSummaryLength
+	}
+	out := make([]Article, 0, len(in))
+	for i := range in {
+		out = append(out, normalizeOne(in[i], opts))
+	}
+	sortNewestFirst(out)
+	return dedupe(out)
+}
+
+func normalizeOne(a Article, opts Options) Article {
+	base := parseAbs(cleanText(a.Base))
+	a.URL = absURL(base, cleanText(a.URL))
+	if a.URL != "" {
+		a.URL = CanonicalURL(a.URL)
+	}
+	if u := parseAbs(a.URL); u != nil {
+		base = u
+	}
+
+	a.Content = sanitizeHTML(cleanText(a.Content), base)
+	text := htmlText(a.Content)
+	a.Title = collapseSpace(cleanText(a.Title))
+	if a.Title == "" {
+		a.Title = truncateWords(text, 80)
+	}
+	if s := collapseSpace(htmlText(cleanText(a.Summary))); s != "" {
+		a.Summary = truncateWords(s, opts.SummaryLength)
+	} else {
+		a.Summary = truncateWords(text, opts.SummaryLength)
+	}
+
+	a.Author = Author{
+		Name:  collapseSpace(cleanText(a.Author.Name)),
+		Email: strings.TrimSpace(cleanText(a.Author.Email)),
+		URL:   absURL(base, cleanText(a.Author.URL)),
+	}
+	a.Tags = cleanTags(a.Tags)
+	a.Page = cleanText(a.Page)
+	a.Source = cleanText(a.Source)
+	a.Base = ""
+
+	a.ID = strings.TrimSpace(cleanText(a.ID))
+	if a.ID == "" {
+		a.ID = a.URL
+	}
+	if a.ID == "" {
+		// Nothing identifies the article but its words; derive a stable
+		// name-based UUID from them.
+		a.ID = "urn:uuid:" + uuidSHA1(a.Title+"\x00"+a.Content)
+	}
+
+	a.Published, a.Updated = normalizeDates(a.Published, a.Updated, opts.Now)
+	return a
+}
+
+func normalizeDates(pub, upd, now time.Time) (time.Time, time.Time) {
+	if !now.IsZero() {
+		limit := now.Add(maxFuture)
+		if pub.After(limit) {
+			pub = now
+		}
+		if upd.After(limit) {
+			upd = now
+		}
+	}
+	if pub.IsZero() {
+		pub = upd
+	}
+	if upd.IsZero() {
+		upd = pub
+	}
+	if pub.IsZero() && !now.IsZero() {
+		pub, upd = now, now
+	}
+	if pub.IsZero() {
+		return time.Time{}, time.Time{}
+	}
+	pub, upd = utc(pub), utc(upd)
+	if upd.Before(pub) {
+		upd = pub
+	}
+	return pub, upd
+}
+
+// sortNewestFirst orders by publication date, newest first, then by ID so
+// the order is total and renders are reproducible.
+func sortNewestFirst(items []Article) {
+	slices.SortStableFunc(items, func(a, b Article) int {
+		if c := b.Published.Compare(a.Published); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}
+
+// dedupe keeps the first (newest) of the articles sharing an ID or a
+// canonical link.
+func dedupe(items []Article) []Article {
+	seen := make(map[string]bool, 2*len(items))
+	out := items[:0]
+	for _, a := range items {
+		if seen["id\x00"+a.ID] || (a.URL != "" && seen["url\x00"+a.URL]) {
+			continue
+		}
+		seen["id\x00"+a.ID] = true
+		if a.URL != "" {
+			seen["url\x00"+a.URL] = true
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// cleanText drops invalid UTF-8 and the characters XML 1.0 forbids
+// (controls other than tab, newline and carriage return; U+FFFE, U+FFFF).
+func cleanText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !xmlChar(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !(r == utf8.RuneError && n <= 1) && xmlChar(r) {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		(r >= 0x20 && r <= 0xD7FF) ||
+		(r >= 0xE000 && r <= 0xFFFD) ||
+		(r >= 0x10000 && r <= 0x10FFFF)
+}
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// truncateWords cuts s to at most n characters at a word boundary,
+// marking the cut with an ellipsis.
+func truncateWords(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut := 0
+	for i := range s {
+		if cut >= n-1 { // leave room for the ellipsis
+			s = s[:i]
+			break
+		}
+		cut++
+	}
+	if i := strings.LastIndexFunc(s, unicode.IsSpace); i > len(s)/2 {
+		s = s[:i]
+	}
+	return strings.TrimRightFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
+}
+
+func cleanTags(tags []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		t = collapseSpace(cleanText(t))
+		if t == "" || seen[strings.ToLower(t)] {
+			continue
+		}
+		seen[strings.ToLower(t)] = true
+		out = append(out, t)
+	}
+	return out
+}
+
+// parseAbs parses s if it is an absolute http(s) URL.
+func parseAbs(s string) *url.URL {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil
+	}
+	return u
+}
+
+// absURL resolves ref against base and keeps it only if the result is an
+// http(s) URL, so no javascript: or data: link ever becomes an item link.
+func absURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+// uuidSHA1 returns a name-based (version 5) UUID in Herald's namespace.
+func uuidSHA1(name string) string {
+	// The URL namespace of RFC 9562, so anyone can recompute the ID.
+	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
+	h := sha1.New()
+	h.Write(ns[:])
+	h.Write([]byte(name))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = (u[6] & 0x0f) | 0x50
+	u[8] = (u[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}

@@ -1,0 +1,128 @@
+package feed
+
+import (
+	"encoding/xml"
+	"html"
+	"io"
+	"time"
+
+	"github.com/gorilla/feeds"
+)
+
+// gorilla/feeds' RSS output lacks what validators and readers expect of a
+// modern feed: an atom:link rel="self", dc:creator for authors without an
+// email address, several categories, and guid isPermaLink. We fill its
+// exported structs ourselves and extend them here; fields declared in the
+// outer struct take precedence over the embedded ones of the same XML name.
+
+type rssDoc struct {
+	feeds.RssFeedXml
+	AtomNS  string      `xml:"xmlns:atom,attr"`
+	DCNS    string      `xml:"xmlns:dc,attr"`
+	Channel *rssChannel `xml:"channel"`
+}
+
+type rssChannel struct {
+	feeds.RssFeed
+	AtomLink rssAtomLink `xml:"atom:link"`
+	Items    []*rssItem  `xml:"item"`
+}
+
+type rssAtomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr"`
+}
+
+type rssItem struct {
+	feeds.RssItem
+	Creator    string   `xml:"dc:creator,omitempty"`
+	Categories []string `xml:"category"`
+}
+
+func renderRSS(w io.Writer, fd *Feed) error {
+	ch := &rssChannel{
+		RssFeed: feeds.RssFeed{
+			Title:       fd.Title,
+			Link:        fd.Home(),
+			Description: orDefault(fd.Description, fd.Title),
+			Language:    fd.Language,
+			Generator:   generator,
+		},
+		AtomLink: rssAtomLink{Href: fd.selfURL(rssExt), Rel: "self", Type: rssType},
+		Items:    make([]*rssItem, 0, len(fd.Items)),
+	}
+	if u := fd.Updated(); !u.IsZero() {
+		ch.PubDate = rssDate(u)
+		ch.LastBuildDate = ch.PubDate
+	}
+	for i := range fd.Items {
+		a := &fd.Items[i]
+		it := &rssItem{
+			RssItem: feeds.RssItem{
+				Title: a.Title,
+				Link:  a.URL,
+				// description is entity-encoded HTML in RSS; our summary is
+				// plain text, so it is escaped once for HTML here and once
+				// more for XML by the encoder.
+				Description: html.EscapeString(a.Summary),
+				Guid:        &feeds.RssGuid{Id: a.ID, IsPermaLink: "false"},
+			},
+			Creator:    a.Author.Name,
+			Categories: a.Tags,
+		}
+		if a.ID == a.URL {
+			it.Guid.IsPermaLink = "true"
+		}
+		if a.Content != "" {
+			it.Content = &feeds.RssContent{Content: a.Content}
+		}
+		if a.Author.Email != "" {
+			// RSS 2.0 author is an email address, optionally with a name.
+			it.Author = a.Author.Email
+			if a.Author.Name != "" {
+				it.Author += " (" + a.Author.Name + ")"
+			}
+		}
+		if !a.Published.IsZero() {
+			it.PubDate = rssDate(a.Published)
+		}
+		ch.Items = append(ch.Items, it)
+	}
+	doc := rssDoc{
+		RssFeedXml: feeds.RssFeedXml{Version: "2.0", ContentNamespace: "http://purl.org/rss/1.0/modules/content/"},
+		AtomNS:     "http://www.w3.org/2005/Atom",
+		DCNS:       "http://purl.org/dc/elements/1.1/",
+		Channel:    ch,
+	}
+	return writeXML(w, doc)
+}
+
+func rssDate(t time.Time) string { return utc(t).Format(time.RFC1123Z) }
+
+// generator names Herald in every feed; no version, so upgrades alone do
+// not change the bytes (and so the ETags) of unchanged feeds.
+const generator = "Herald"
+
+func writeXML(w io.Writer, v any) error {
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
