@@ -1,0 +1,186 @@
+package sources
+
+import (
+	"bytes"
+	"mime"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// bodyKind says how a response body may declare its own charset.
+type bodyKind int
+
+const (
+	kindXML  bodyKind = iota // XML prolog: <?xml ... encoding="...">
+	kindHTML                 // <meta charset> or http-equiv Content-Type
+	kindJSON                 // always UTF-8 by spec, but upstreams get it wrong
+)
+
+var (
+	xmlPrologRE   = regexp.MustCompile(`^\s*<\?xml[^>]*?\?>`)
+	xmlEncodingRE = regexp.MustCompile(`(encoding\s*=\s*)(["'])([^"']*)(["'])`)
+	utf8BOM       = []byte{0xEF, 0xBB, 0xBF}
+)
+
+// webToUTF8 converts body to UTF-8, honouring in order a byte-order mark,
+// the HTTP Content-Type charset, and the document's own declaration (XML
+// prolog or HTML meta). Declarations are often wrong, so the result is
+// checked: a body declared UTF-8 that is not valid UTF-8, or one whose
+// bytes are invalid in the declared charset, is detected instead (valid
+// UTF-8 stays UTF-8, anything else is read as Windows-1252, the superset of
+// ISO-8859-1 that browsers use). Producing mojibake or U+FFFD for text a
+// browser would show correctly is the failure this guards against.
+//
+// For XML the prolog's encoding is rewritten to UTF-8 so the XML parser
+// does not decode the already-converted text a second time.
+func webToUTF8(body []byte, contentType string, kind bodyKind) []byte {
+	out := webDecode(body, contentType, kind)
+	if kind == kindXML {
+		out = xmlRewriteProlog(out)
+	}
+	return out
+}
+
+func webDecode(body []byte, contentType string, kind bodyKind) []byte {
+	switch {
+	case bytes.HasPrefix(body, utf8BOM):
+		return webFromUTF8(body[len(utf8BOM):])
+	case bytes.HasPrefix(body, []byte{0xFE, 0xFF}), bytes.HasPrefix(body, []byte{0xFF, 0xFE}):
+		dec := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
+		if out, err := dec.Bytes(body); err == nil {
+			return out
+		}
+	}
+
+	label := webContentTypeCharset(contentType)
+	if label == "" {
+		switch kind {
+		case kindXML:
+			label = xmlDeclaredEncoding(body)
+		case kindHTML:
+			label = htmlDeclaredCharset(body)
+		}
+	}
+	if label == "" {
+		return webDetect(body)
+	}
+	enc, err := htmlindex.Get(label)
+	if err != nil {
+		return webDetect(body)
+	}
+	if enc == unicode.UTF8 {
+		return webFromUTF8(body)
+	}
+	if isSingleByteLatin(enc) && webHasValidMultibyteUTF8(body) {
+		// Declared Latin-1 but the bytes form valid multi-byte UTF-8:
+		// real Latin-1 text almost never does (it would need pairs like
+		// "Ã©"), while servers mislabelling UTF-8 as ISO-8859-1 is common.
+		return body
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil || (bytes.ContainsRune(out, utf8.RuneError) && !bytes.ContainsRune(body, utf8.RuneError)) {
+		// The bytes are not valid in the declared charset.
+		return webDetect(body)
+	}
+	return out
+}
+
+// webFromUTF8 returns body unchanged when it is valid UTF-8, and otherwise
+// reads it as Windows-1252: a body declared UTF-8 that is not is, in
+// practice, almost always Windows-1252 or ISO-8859-1.
+func webFromUTF8(body []byte) []byte {
+	if utf8.Valid(body) {
+		return body
+	}
+	return webDetect(body)
+}
+
+func webDetect(body []byte) []byte {
+	if utf8.Valid(body) {
+		return body
+	}
+	out, err := charmap.Windows1252.NewDecoder().Bytes(body)
+	if err != nil {
+		// Windows-1252 decoding cannot fail in x/text; keep the bytes
+		// rather than lose the body if that ever changes.
+		return bytes.ToValidUTF8(body, []byte("\uFFFD"))
+	}
+	return out
+}
+
+func isSingleByteLatin(enc encoding.Encoding) bool {
+	return enc == charmap.Windows1252 || enc == charmap.ISO8859_1 || enc == charmap.ISO8859_15
+}
+
+// webHasValidMultibyteUTF8 reports whether b is valid UTF-8 and contains at
+// least one multi-byte sequence.
+func webHasValidMultibyteUTF8(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func webContentTypeCharset(contentType string) string {
+	if contentType == "" {
+		return ""
+	}
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(params["charset"])
+}
+
+// xmlDeclaredEncoding returns the encoding named in an XML prolog, if any.
+func xmlDeclaredEncoding(body []byte) string {
+	prolog := xmlPrologRE.Find(body[:min(len(body), 1024)])
+	if prolog == nil {
+		return ""
+	}
+	m := xmlEncodingRE.FindSubmatch(prolog)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSpace(string(m[3]))
+}
+
+// xmlRewriteProlog makes a converted document's prolog say UTF-8.
+func xmlRewriteProlog(body []byte) []byte {
+	loc := xmlPrologRE.FindIndex(body[:min(len(body), 1024)])
+	if loc == nil {
+		return body
+	}
+	prolog := body[loc[0]:loc[1]]
+	if !xmlEncodingRE.Match(prolog) {
+		return body
+	}
+	fixed := xmlEncodingRE.ReplaceAll(prolog, []byte(`${1}${2}UTF-8${4}`))
+	out := make([]byte, 0, len(body)-len(prolog)+len(fixed))
+	out = append(out, body[:loc[0]]...)
+	out = append(out, fixed...)
+	return append(out, body[loc[1]:]...)
+}
+
+// htmlDeclaredCharset returns the charset an HTML document declares with
+// <meta charset> or <meta http-equiv="Content-Type">, using the HTML
+// standard's prescan of the first 1024 bytes. When there is no
+// declaration, DetermineEncoding guesses UTF-8 if the head is valid UTF-8
+// and Windows-1252 otherwise, which is the same rule webDetect applies, and
+// webDecode re-checks the whole body either way.
+func htmlDeclaredCharset(body []byte) string {
+	_, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], "text/html")
+	return name
+}

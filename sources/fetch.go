@@ -1,0 +1,537 @@
+package sources
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+)
+
+// Sentinel errors of the web sources. They are wrapped with context (the
+// source, the URL); test them with errors.Is.
+var (
+	// ErrNotModified means a server answered 304 Not Modified to a request
+	// Herald had no earlier copy for, so there is nothing to reuse.
+	ErrNotModified = errors.New("not modified, and no earlier copy")
+	// ErrBackoff means a source skipped a collection because its earlier
+	// collections failed; it returns its last good articles with it.
+	ErrBackoff = errors.New("backing off after repeated failures")
+	// ErrTooLarge means a response body, or its decompressed size, was
+	// over FetchConfig.MaxBody.
+	ErrTooLarge = errors.New("response body too large")
+	// ErrNoItems means a page source's selectors found no usable item.
+	ErrNoItems = errors.New("selectors matched nothing: layout changed?")
+)
+
+// errRedirect marks redirect failures, which retrying cannot fix.
+var errRedirect = errors.New("too many redirects")
+
+// StatusError is returned by Fetcher.Get for a response status other than
+// 2xx and 304.
+type StatusError struct {
+	Status int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("unexpected status %d %s", e.Status, http.StatusText(e.Status))
+}
+
+// FetchConfig configures the HTTP layer shared by every web source. Zero
+// fields take the documented defaults.
+type FetchConfig struct {
+	// UserAgent names Herald to servers; default
+	// "Herald/0.1 (+https://github.com/heraldfeed/herald)".
+	UserAgent string
+	// Timeout bounds one request attempt including reading the body;
+	// default 30s.
+	Timeout time.Duration
+	// ConnectTimeout bounds establishing a connection; default 10s.
+	ConnectTimeout time.Duration
+	// MaxBody caps a body in bytes, after decompression too; default 10 MiB.
+	MaxBody int64
+	// Retries is how many times a failed attempt (timeout, connection
+	// error, 5xx, 429) is retried; default 2, so up to 3 attempts. A
+	// negative value disables retries.
+	Retries int
+	// PerHost caps concurrent requests to one host; default 2.
+	PerHost int
+	// MaxBackoff caps how long a repeatedly failing source skips
+	// collections; default 24h.
+	MaxBackoff time.Duration
+}
+
+const (
+	defaultUserAgent = "Herald/0.1 (+https://github.com/heraldfeed/herald)"
+	maxRedirects     = 5
+	// maxRetryAfter is the longest Retry-After a collection waits for; a
+	// server asking for more gets no retry now, and the source's failure
+	// backoff spaces out the next collections instead.
+	maxRetryAfter = 2 * time.Minute
+	// backoffBase is how long a source pauses after its first failed
+	// collection; each further failure doubles it up to MaxBackoff.
+	backoffBase  = time.Minute
+	acceptHeader = "application/rss+xml, application/atom+xml, application/feed+json, " +
+		"application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, " +
+		"text/html;q=0.8, application/xhtml+xml;q=0.8, */*;q=0.5"
+)
+
+func (c FetchConfig) withDefaults() FetchConfig {
+	if c.UserAgent == "" {
+		c.UserAgent = defaultUserAgent
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 10 * time.Second
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = 10 << 20
+	}
+	if c.Retries == 0 {
+		c.Retries = 2
+	} else if c.Retries < 0 {
+		c.Retries = 0
+	}
+	if c.PerHost <= 0 {
+		c.PerHost = 2
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 24 * time.Hour
+	}
+	return c
+}
+
+// Response is a fetched document.
+type Response struct {
+	// URL is the final URL, after redirects; relative links resolve
+	// against it.
+	URL string
+	// Status is the HTTP status code.
+	Status int
+	// Header is the final response's header.
+	Header http.Header
+	// Body is the raw body, decompressed but not converted to UTF-8
+	// (sources do that knowing whether it is XML, HTML or JSON).
+	Body []byte
+	// NotModified reports a 304 answer to a conditional request: the
+	// caller's earlier copy is current and Body is empty.
+	NotModified bool
+
+	requested string // the URL asked for, which validators are keyed by
+}
+
+type validators struct {
+	etag, lastModified string
+}
+
+// Fetcher is the HTTP client every web source shares: it names Herald in
+// its User-Agent, makes conditional requests with the validators of the
+// last good response per URL, retries transient failures, caps body sizes
+// and limits concurrent requests per host. It is safe for concurrent use.
+type Fetcher struct {
+	cfg    FetchConfig
+	log    *slog.Logger
+	client *http.Client
+
+	// Sleep waits d or until ctx is done; tests replace it to observe
+	// retry delays without waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// RetryDelay is the first retry's base delay, doubled per attempt
+	// with jitter; default 1s.
+	RetryDelay time.Duration
+
+	mu    sync.Mutex
+	valid map[string]validators
+	hosts map[string]chan struct{}
+}
+
+// NewFetcher returns a Fetcher with its own http.Client and Transport.
+func NewFetcher(cfg FetchConfig, log *slog.Logger) *Fetcher {
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   cfg.ConnectTimeout,
+		ResponseHeaderTimeout: cfg.Timeout,
+		// We ask for gzip ourselves and decompress through a size cap.
+		DisableCompression:  true,
+		MaxIdleConns:        100,
+		MaxIdleConnsPerHost: cfg.PerHost,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	f := &Fetcher{
+		cfg: cfg,
+		log: log,
+		client: &http.Client{
+			Transport:     transport,
+			CheckRedirect: checkRedirect,
+		},
+		Sleep:      sleepCtx,
+		RetryDelay: time.Second,
+		valid:      make(map[string]validators),
+		hosts:      make(map[string]chan struct{}),
+	}
+	return f
+}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	for _, prev := range via {
+		if prev.URL.String() == req.URL.String() {
+			return fmt.Errorf("%w: redirect loop at %s", errRedirect, req.URL)
+		}
+	}
+	if len(via) > maxRedirects {
+		return fmt.Errorf("%w: stopped after %d", errRedirect, maxRedirects)
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Get fetches rawURL, conditionally when an earlier response for it was
+// committed: a 304 then returns a Response with NotModified set and a nil
+// error. Timeouts, connection errors, 5xx and 429 are retried with
+// exponential backoff and jitter (429 and 503 honour Retry-After); other
+// 4xx are not. A body over MaxBody fails with ErrTooLarge.
+func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Response, error) {
+	return f.get(ctx, rawURL, true)
+}
+
+// Commit remembers r's ETag and Last-Modified for the URL it was asked
+// for, so the next Get of that URL is conditional. Sources call it only
+// once the body was parsed successfully: committing a body that then
+// failed to parse would make the server answer 304 to a copy we never had.
+func (f *Fetcher) Commit(r *Response) {
+	if r == nil || r.NotModified || r.requested == "" {
+		return
+	}
+	v := validators{etag: r.Header.Get("ETag"), lastModified: r.Header.Get("Last-Modified")}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v == (validators{}) {
+		delete(f.valid, r.requested)
+		return
+	}
+	f.valid[r.requested] = v
+}
+
+// forget drops the validators of rawURL, so the next Get is unconditional.
+func (f *Fetcher) forget(rawURL string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.valid, rawURL)
+}
+
+func (f *Fetcher) get(ctx context.Context, rawURL string, conditional bool) (*Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("parsing url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("unsupported url scheme %q", u.Scheme)
+	}
+	var v validators
+	if conditional {
+		f.mu.Lock()
+		v = f.valid[rawURL]
+		f.mu.Unlock()
+	}
+	for attempt := 0; ; attempt++ {
+		resp, retryAfter, err := f.attempt(ctx, u, v)
+		if err == nil {
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if attempt >= f.cfg.Retries || !retryable(err) {
+			return nil, err
+		}
+		delay := f.backoffDelay(attempt)
+		if retryAfter > 0 {
+			if retryAfter > maxRetryAfter {
+				return nil, fmt.Errorf("%w (server asks to retry after %s)", err, retryAfter)
+			}
+			delay = retryAfter
+		}
+		f.log.Debug("retrying", "url", rawURL, "attempt", attempt+1, "delay", delay, "error", err)
+		if serr := f.Sleep(ctx, delay); serr != nil {
+			return nil, err
+		}
+	}
+}
+
+// backoffDelay is RetryDelay·2^attempt, jittered to between half and all
+// of it so sources that failed together do not retry in lockstep.
+func (f *Fetcher) backoffDelay(attempt int) time.Duration {
+	d := f.RetryDelay << attempt
+	if d <= 0 {
+		return 0
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+func retryable(err error) bool {
+	var se *StatusError
+	switch {
+	case errors.As(err, &se):
+		return se.Status >= 500 || se.Status == http.StatusTooManyRequests
+	case errors.Is(err, ErrTooLarge), errors.Is(err, errRedirect), errors.Is(err, ErrNotModified):
+		return false
+	}
+	// Timeouts, refused or reset connections, truncated bodies.
+	return true
+}
+
+func (f *Fetcher) acquire(ctx context.Context, host string) (release func(), err error) {
+	f.mu.Lock()
+	sem, ok := f.hosts[host]
+	if !ok {
+		sem = make(chan struct{}, f.cfg.PerHost)
+		f.hosts[host] = sem
+	}
+	f.mu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// attempt makes one request. It returns the server's Retry-After, if any,
+// alongside a retryable error.
+func (f *Fetcher) attempt(ctx context.Context, u *url.URL, v validators) (*Response, time.Duration, error) {
+	release, err := f.acquire(ctx, u.Host)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer release()
+
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("building request: %w", err)
+	}
+	req.Header.Set("User-Agent", f.cfg.UserAgent)
+	req.Header.Set("Accept", acceptHeader)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if v.etag != "" {
+		req.Header.Set("If-None-Match", v.etag)
+	}
+	if v.lastModified != "" {
+		req.Header.Set("If-Modified-Since", v.lastModified)
+	}
+
+	hr, err := f.client.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("requesting: %w", err)
+	}
+	defer hr.Body.Close()
+	// Drain a little of what we do not read so the connection can be
+	// reused, but never much.
+	defer io.CopyN(io.Discard, hr.Body, 4<<10) //nolint:errcheck // best effort
+
+	resp := &Response{URL: hr.Request.URL.String(), Status: hr.StatusCode, Header: hr.Header, requested: u.String()}
+	switch {
+	case hr.StatusCode == http.StatusNotModified:
+		if v == (validators{}) {
+			return nil, 0, fmt.Errorf("%w: 304 to an unconditional request", ErrNotModified)
+		}
+		resp.NotModified = true
+		return resp, 0, nil
+	case hr.StatusCode < 200 || hr.StatusCode > 299:
+		var wait time.Duration
+		if hr.StatusCode == http.StatusTooManyRequests || hr.StatusCode == http.StatusServiceUnavailable {
+			wait = parseRetryAfter(hr.Header.Get("Retry-After"), time.Now())
+		}
+		return nil, wait, &StatusError{Status: hr.StatusCode}
+	}
+
+	body, err := f.readBody(hr)
+	if err != nil {
+		return nil, 0, err
+	}
+	resp.Body = body
+	return resp, 0, nil
+}
+
+// readBody reads the body through the MaxBody cap, decompressing gzip
+// itself so the cap applies to the decompressed size: a small gzip bomb
+// cannot expand into memory.
+func (f *Fetcher) readBody(hr *http.Response) ([]byte, error) {
+	limit := f.cfg.MaxBody
+	if hr.ContentLength > limit {
+		return nil, fmt.Errorf("%w: content-length %d over %d bytes", ErrTooLarge, hr.ContentLength, limit)
+	}
+	var r io.Reader = hr.Body
+	if strings.EqualFold(strings.TrimSpace(hr.Header.Get("Content-Encoding")), "gzip") {
+		gz, err := gzip.NewReader(io.LimitReader(hr.Body, limit+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading gzip body: %w", err)
+		}
+		defer gz.Close()
+		r = gz
+	}
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if n > limit {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading body: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
+// date. It returns 0 when absent or unreadable.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(h); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(min(secs, 1<<30)) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// webState is what a web source remembers between collections: its last
+// good articles, its failure streak, and when it first saw each undated
+// item. It is shared by Feed and Page.
+type webState struct {
+	mu        sync.Mutex
+	lastGood  []feed.Article
+	haveGood  bool
+	failures  int
+	retryAt   time.Time
+	firstSeen map[string]time.Time
+}
+
+// skip reports, with an ErrBackoff-wrapped error, whether the source is
+// still backing off at now.
+func (s *webState) skip(now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failures == 0 || !now.Before(s.retryAt) {
+		return nil
+	}
+	return fmt.Errorf("%w: %d failed collections, next try at %s",
+		ErrBackoff, s.failures, s.retryAt.UTC().Format(time.RFC3339))
+}
+
+// failed records a failed collection and starts a backoff of
+// backoffBase·2^(n-1), capped at maxBackoff, for the n-th failure in a
+// row. It returns the last good articles.
+func (s *webState) failed(now time.Time, maxBackoff time.Duration) []feed.Article {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures++
+	wait := maxBackoff
+	if s.failures < 32 {
+		if d := backoffBase << (s.failures - 1); d > 0 && d < maxBackoff {
+			wait = d
+		}
+	}
+	s.retryAt = now.Add(wait)
+	return s.good()
+}
+
+// succeeded records a good collection.
+func (s *webState) succeeded(articles []feed.Article) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = 0
+	s.retryAt = time.Time{}
+	s.lastGood = articles
+	s.haveGood = true
+}
+
+// good returns a copy of the last good articles; s.mu must be held.
+func (s *webState) good() []feed.Article {
+	if s.lastGood == nil {
+		return nil
+	}
+	out := make([]feed.Article, len(s.lastGood))
+	copy(out, s.lastGood)
+	return out
+}
+
+// previous returns the last good articles and whether there are any.
+func (s *webState) previous() ([]feed.Article, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.good(), s.haveGood
+}
+
+// dateItems gives every article without a date the time the source first
+// saw its ID, so undated items keep a stable date across collections, and
+// clamps dates more than a day in the future to now: a typo'd year must
+// not pin an item to the top of the feed for years. It forgets IDs that
+// are no longer collected.
+func (s *webState) dateItems(articles []feed.Article, now time.Time, log *slog.Logger) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.firstSeen == nil {
+		s.firstSeen = make(map[string]time.Time)
+	}
+	seen := make(map[string]time.Time, len(articles))
+	limit := now.Add(24 * time.Hour)
+	for i := range articles {
+		a := &articles[i]
+		first, ok := s.firstSeen[a.ID]
+		if !ok {
+			first = now
+		}
+		seen[a.ID] = first
+		if a.Published.IsZero() && a.Updated.IsZero() {
+			a.Published = first
+		}
+		for _, t := range []*time.Time{&a.Published, &a.Updated} {
+			if t.After(limit) {
+				log.Warn("date in the future, using now", "article_id", a.ID, "date", t.Format(time.RFC3339))
+				*t = now
+			}
+		}
+	}
+	s.firstSeen = seen
+}
