@@ -1,0 +1,364 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+)
+
+// Defaults applied by Load and Parse to keys that are absent (or null).
+const (
+	DefaultSchedule       = "@every 15m"
+	DefaultListen         = "127.0.0.1:8080"
+	DefaultDataDir        = "./data"
+	DefaultTimeout        = 30 * time.Second
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultMaxBody        = 10 * MiB
+	DefaultRetries        = 2
+	DefaultPerHost        = 2
+	DefaultLimit          = 50
+)
+
+// Config is a whole Herald configuration file.
+type Config struct {
+	// Title is the site title. Required.
+	Title string `yaml:"title"`
+	// BaseURL is the absolute http(s) URL the site and its feeds are
+	// published under. Required; normalized to end in "/".
+	BaseURL string `yaml:"base_url"`
+	// Description describes the site on index.html. Optional.
+	Description string `yaml:"description"`
+	// Language is the BCP 47 tag feeds inherit when they set none.
+	// Optional; empty means unspecified.
+	Language string `yaml:"language"`
+	// Author is the feed-level author name. Default: Title.
+	Author string `yaml:"author"`
+	// Schedule is when sources are collected: a 5-field cron expression
+	// or a descriptor ("@every 30m", "@hourly"), optionally prefixed by
+	// "CRON_TZ=Area/City " or "TZ=Area/City ". Default "@every 15m".
+	Schedule string `yaml:"schedule"`
+	// Listen is the TCP address `herald serve` listens on.
+	// Default "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// DataDir is where Herald may write state. Default "./data"; a
+	// relative path is resolved against the config file's folder, so
+	// after Load it is absolute.
+	DataDir string `yaml:"data_dir"`
+	// Fetch holds HTTP settings shared by web sources.
+	Fetch Fetch `yaml:"fetch"`
+	// Sources are the configured origins of articles, in file order.
+	Sources []Source `yaml:"sources"`
+	// Feeds are the published feeds, in file order.
+	Feeds []Feed `yaml:"feeds"`
+
+	// Path is the absolute path of the file the config was read from;
+	// empty when Parse was given no path.
+	Path string `yaml:"-"`
+	// Dir is the folder relative paths in the file are resolved against:
+	// Path's folder, or the working directory when Path is empty.
+	Dir string `yaml:"-"`
+
+	// name is the path as the caller spelled it, used in messages so
+	// they read like the command line the operator typed.
+	name string
+	// file is the parsed document, kept so Validate can point at lines.
+	file *ast.File
+	// keys maps the path of every key set to a non-null value (for
+	// example "sources[0].url") to the position of the key. Defaults
+	// use it to tell "retries: 0" from an absent key.
+	keys map[string]token.Position
+}
+
+// Fetch holds the HTTP settings shared by web (feed and page) sources.
+type Fetch struct {
+	// UserAgent is sent with every request. Empty means the fetching
+	// code's default, "Herald/<version> (+https://github.com/heraldfeed/herald)";
+	// config leaves it empty because only the binary knows its version.
+	UserAgent string `yaml:"user_agent"`
+	// Timeout bounds a whole request, body included. Default 30s.
+	Timeout time.Duration `yaml:"timeout"`
+	// ConnectTimeout bounds dialing and the TLS handshake. Default 10s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// MaxBody caps a response body, in bytes. Default 10 MiB. In YAML a
+	// plain integer (bytes) or a string with a unit: "512KiB", "10MiB",
+	// "1GiB" (powers of 1024) or "500KB", "10MB", "1GB" (powers of 1000).
+	MaxBody ByteSize `yaml:"max_body"`
+	// Retries is how many times a failed request is retried; 0 disables
+	// retrying. Default 2.
+	Retries int `yaml:"retries"`
+	// PerHost is the most concurrent requests to one host. Default 2.
+	PerHost int `yaml:"per_host"`
+}
+
+// SourceType names a kind of source.
+type SourceType string
+
+// The source types. Each accepts the keys listed in its Source field
+// comments, plus name, type, schedule and timezone.
+const (
+	TypeFiles SourceType = "files" // local .txt, .md and .html files
+	TypeFeed  SourceType = "feed"  // an upstream RSS, Atom or JSON feed
+	TypePage  SourceType = "page"  // a web page scraped with CSS selectors
+)
+
+// Source is one configured origin of articles.
+type Source struct {
+	// Name identifies the source in feeds and logs. Required, unique,
+	// matching [a-z0-9][a-z0-9_-]*.
+	Name string `yaml:"name"`
+	// Type is files, feed or page. Required.
+	Type SourceType `yaml:"type"`
+
+	// Path is the folder of article files (files: required). Relative
+	// paths are resolved against the config file's folder, so after Load
+	// it is absolute.
+	Path string `yaml:"path"`
+	// Trailers are extra Go regexps matching boilerplate lines that end
+	// an article ("About the author"), removed with what follows
+	// (files: optional).
+	Trailers []string `yaml:"trailers"`
+
+	// URL is the feed or page to fetch, absolute http(s) (feed, page:
+	// required).
+	URL string `yaml:"url"`
+
+	// Schedule overrides Config.Schedule for this source; same syntax.
+	// Optional: use ScheduleFor to get the effective one.
+	Schedule string `yaml:"schedule"`
+	// Timezone is the IANA zone for dates written without one. Optional;
+	// empty means UTC.
+	Timezone string `yaml:"timezone"`
+
+	// Item is the CSS selector of one article on the page (page: required).
+	Item string `yaml:"item"`
+	// Title is the selector of the title within an item (page: required).
+	Title string `yaml:"title"`
+	// Link is the selector of the element whose href links to the
+	// article, within an item (page: required).
+	Link string `yaml:"link"`
+	// Date is the selector of the date within an item (page: optional).
+	Date string `yaml:"date"`
+	// DateFormat are Go time layouts tried before the built-in ones
+	// (page: optional).
+	DateFormat []string `yaml:"date_format"`
+	// Summary is the selector of the summary within an item (page: optional).
+	Summary string `yaml:"summary"`
+	// FullText asks for each article's page to be fetched for its full
+	// content (feed, page: optional, default false).
+	FullText bool `yaml:"full_text"`
+}
+
+// Feed is one published feed, served as NAME.rss, NAME.atom and NAME.json.
+type Feed struct {
+	// Name is the file stem. Required, unique, matching [a-z0-9][a-z0-9_-]*.
+	Name string `yaml:"name"`
+	// Title is the feed title. Required.
+	Title string `yaml:"title"`
+	// Description describes the feed. Default: Title.
+	Description string `yaml:"description"`
+	// Language is a BCP 47 tag. Default: Config.Language.
+	Language string `yaml:"language"`
+	// Sources name the configured sources merged into the feed.
+	// Required, non-empty.
+	Sources []string `yaml:"sources"`
+	// Limit is the most items the feed carries, newest first. Default 50.
+	Limit int `yaml:"limit"`
+	// Include are Go regexps; when set, only articles whose title, summary
+	// or tags match one of them are kept. Optional.
+	Include []string `yaml:"include"`
+	// Exclude are Go regexps; articles matching one of them are dropped.
+	// Optional.
+	Exclude []string `yaml:"exclude"`
+	// MaxAge drops articles published longer ago than this. Optional;
+	// zero means no limit.
+	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// Load reads the file at path and returns its configuration, strictly
+// decoded, with defaults applied, relative paths resolved and validated.
+// Every error names the file, line, column and key path; when there are
+// several, they are joined and each is a *Error.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load from bytes already read. path is used in messages and to
+// resolve relative paths; it need not exist.
+func Parse(path string, data []byte) (*Config, error) {
+	c := &Config{name: path}
+	if path != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("resolving config path: %w", err)
+		}
+		c.Path, c.Dir = abs, filepath.Dir(abs)
+	} else {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("resolving config path: %w", err)
+		}
+		c.Dir = wd
+	}
+
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, c.yamlError(err, nil)
+	}
+	c.file = f
+	body, err := c.body()
+	if err != nil {
+		return nil, err
+	}
+
+	chk := checker{cfg: c, keys: map[string]token.Position{}, paths: map[lineCol]string{}}
+	if body != nil {
+		chk.check("", body, configType)
+	}
+	if len(chk.errs) > 0 {
+		return nil, errors.Join(chk.errs...)
+	}
+	c.keys = chk.keys
+	if body != nil {
+		// The checker has already reported unknown keys and wrong types
+		// with their paths; decoding strictly again keeps goccy as the
+		// single source of truth for how values are converted, and
+		// catches anything the checker's schema walk does not model
+		// (merge keys, aliases).
+		var v Config
+		if err := yaml.NodeToValue(body, &v, yaml.DisallowUnknownField()); err != nil {
+			return nil, c.yamlError(err, chk.paths)
+		}
+		v.name, v.Path, v.Dir, v.file, v.keys = c.name, c.Path, c.Dir, c.file, c.keys
+		c = &v
+	}
+
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// body returns the single document's root node, nil for an empty file.
+func (c *Config) body() (ast.Node, error) {
+	var body ast.Node
+	for _, doc := range c.file.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if body != nil {
+			e := c.errorAt(nil, "", "a config holds one YAML document, found another")
+			if pos, ok := nodePos(doc.Body); ok {
+				e.Line, e.Column = pos.Line, pos.Column
+			}
+			return nil, e
+		}
+		body = doc.Body
+	}
+	return body, nil
+}
+
+// set reports whether the key at path was given a non-null value.
+func (c *Config) set(path string) bool {
+	_, ok := c.keys[path]
+	return ok
+}
+
+func (c *Config) applyDefaults() {
+	if c.Author == "" {
+		c.Author = c.Title
+	}
+	if c.Schedule == "" {
+		c.Schedule = DefaultSchedule
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	c.DataDir = c.resolve(c.DataDir)
+	if c.BaseURL != "" && !strings.HasSuffix(c.BaseURL, "/") {
+		c.BaseURL += "/"
+	}
+
+	// Numbers are defaulted only when absent, so an explicit 0 is
+	// either honoured (retries: 0) or rejected by Validate (limit: 0)
+	// rather than silently replaced.
+	if !c.set("fetch.timeout") {
+		c.Fetch.Timeout = DefaultTimeout
+	}
+	if !c.set("fetch.connect_timeout") {
+		c.Fetch.ConnectTimeout = DefaultConnectTimeout
+	}
+	if !c.set("fetch.max_body") {
+		c.Fetch.MaxBody = DefaultMaxBody
+	}
+	if !c.set("fetch.retries") {
+		c.Fetch.Retries = DefaultRetries
+	}
+	if !c.set("fetch.per_host") {
+		c.Fetch.PerHost = DefaultPerHost
+	}
+
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Type == TypeFiles && s.Path != "" {
+			s.Path = c.resolve(s.Path)
+		}
+	}
+	for i := range c.Feeds {
+		fd := &c.Feeds[i]
+		if fd.Description == "" {
+			fd.Description = fd.Title
+		}
+		if fd.Language == "" {
+			fd.Language = c.Language
+		}
+		if !c.set(fmt.Sprintf("feeds[%d].limit", i)) {
+			fd.Limit = DefaultLimit
+		}
+	}
+}
+
+// resolve makes p absolute against the config file's folder.
+func (c *Config) resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// Source returns the source called name.
+func (c *Config) Source(name string) (Source, bool) {
+	for _, s := range c.Sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
+
+// ScheduleFor returns the schedule s is collected on: its own, or the
+// global one.
+func (c *Config) ScheduleFor(s Source) string {
+	if s.Schedule != "" {
+		return s.Schedule
+	}
+	if c.Schedule != "" {
+		return c.Schedule
+	}
+	return DefaultSchedule
+}

@@ -1,0 +1,9 @@
+// Package config owns Herald's YAML configuration: the schema as plain
+// structs, strict decoding, defaults, and Validate with messages that name
+// the file, line, column and key path of every problem
+// ("config.yaml:12:5: sources[1].schedul: unknown key").
+//
+// It must not import other Herald packages: the wiring in cmd/herald turns
+// a Config into sources, feeds and servers, so the schema can change
+// without touching collectors, and collectors never read configuration.
+package config

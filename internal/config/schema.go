@@ -1,0 +1,260 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+)
+
+var (
+	configType   = reflect.TypeFor[Config]()
+	durationType = reflect.TypeFor[time.Duration]()
+	byteSizeType = reflect.TypeFor[ByteSize]()
+)
+
+// lineCol is a place in the file, used to find the key path of a token
+// goccy reports an error about.
+type lineCol struct{ line, col int }
+
+// checker walks the parsed YAML against the Go types of the schema before
+// decoding. goccy's decoder stops at the first problem and, with
+// DisallowUnknownField, names an arbitrary one of several unknown keys
+// (it ranges over a map); walking the AST ourselves reports every unknown
+// key and wrong type at once, in file order, each with its key path.
+type checker struct {
+	cfg   *Config
+	errs  []error
+	keys  map[string]token.Position // key path → key position, for keys set to a non-null value
+	paths map[lineCol]string        // key and value positions → key path
+}
+
+func (k *checker) fail(n ast.Node, path, format string, args ...any) {
+	e := k.cfg.errorAt(nil, path, format, args...)
+	if pos, ok := nodePos(n); ok {
+		e.Line, e.Column = pos.Line, pos.Column
+	}
+	k.errs = append(k.errs, e)
+}
+
+func (k *checker) index(n ast.Node, path string) {
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		k.paths[lineCol{tk.Position.Line, tk.Position.Column}] = path
+	}
+}
+
+// unwrap returns the value under tags and anchors.
+func unwrap(n ast.Node) ast.Node {
+	for {
+		switch v := n.(type) {
+		case *ast.TagNode:
+			n = v.Value
+		case *ast.AnchorNode:
+			n = v.Value
+		default:
+			return n
+		}
+	}
+}
+
+func isNull(n ast.Node) bool {
+	_, ok := unwrap(n).(*ast.NullNode)
+	return n == nil || ok
+}
+
+// check reports problems with node n, found at path, decoded into t.
+func (k *checker) check(path string, n ast.Node, t reflect.Type) {
+	n = unwrap(n)
+	if n == nil {
+		return
+	}
+	k.index(n, path)
+	switch n.(type) {
+	case *ast.NullNode:
+		return
+	case *ast.AliasNode:
+		// The decoder resolves aliases (and reports bad ones); the
+		// aliased node is checked where it is defined.
+		return
+	}
+
+	switch t {
+	case durationType:
+		s, ok := n.(*ast.StringNode)
+		if !ok {
+			k.fail(n, path, "expected a duration such as \"30s\" or \"15m\", got %s", describe(n))
+			return
+		}
+		if _, err := time.ParseDuration(s.Value); err != nil {
+			k.fail(n, path, "invalid duration %q: use a number and a unit (ns, us, ms, s, m, h) such as \"30s\" or \"720h\"", s.Value)
+		}
+		return
+	case byteSizeType:
+		switch v := n.(type) {
+		case *ast.IntegerNode:
+			return
+		case *ast.StringNode:
+			if _, err := ParseByteSize(v.Value); err != nil {
+				k.fail(n, path, "%v", err)
+			}
+		default:
+			k.fail(n, path, "expected a size such as \"10MiB\", got %s", describe(n))
+		}
+		return
+	}
+
+	switch t.Kind() {
+	case reflect.Struct:
+		k.checkStruct(path, n, t)
+	case reflect.Slice:
+		seq, ok := n.(*ast.SequenceNode)
+		if !ok {
+			k.fail(n, path, "expected a list, got %s", describe(n))
+			return
+		}
+		for i, v := range seq.Values {
+			k.check(fmt.Sprintf("%s[%d]", path, i), v, t.Elem())
+		}
+	case reflect.String:
+		switch n.(type) {
+		case *ast.StringNode, *ast.LiteralNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		default:
+			k.fail(n, path, "expected a string, got %s", describe(n))
+		}
+	case reflect.Int:
+		if _, ok := n.(*ast.IntegerNode); !ok {
+			k.fail(n, path, "expected an integer, got %s", describe(n))
+		}
+	case reflect.Bool:
+		if _, ok := n.(*ast.BoolNode); !ok {
+			k.fail(n, path, "expected true or false, got %s", describe(n))
+		}
+	}
+}
+
+func (k *checker) checkStruct(path string, n ast.Node, t reflect.Type) {
+	var values []*ast.MappingValueNode
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		values = m.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{m}
+	default:
+		k.fail(n, path, "expected a mapping, got %s", describe(n))
+		return
+	}
+	fields := yamlFields(t)
+	for _, mv := range values {
+		if mv.Key == nil {
+			continue
+		}
+		if mv.Key.IsMergeKey() {
+			continue // "<<: *base"; the decoder merges and checks it
+		}
+		name := keyName(mv.Key)
+		p := name
+		if path != "" {
+			p = path + "." + name
+		}
+		k.index(mv.Key, p)
+		ft, ok := fields[name]
+		if !ok {
+			msg := "unknown key"
+			if s := suggest(name, t); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			k.fail(mv.Key, p, "%s", msg)
+			continue
+		}
+		if !isNull(mv.Value) {
+			if pos, ok := nodePos(mv.Key); ok {
+				k.keys[p] = pos
+			}
+		}
+		k.check(p, mv.Value, ft)
+	}
+}
+
+func keyName(n ast.MapKeyNode) string {
+	if s, ok := n.(*ast.StringNode); ok {
+		return s.Value
+	}
+	if tk := n.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return n.String()
+}
+
+// yamlFields maps the YAML keys of struct type t to their field types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	m := make(map[string]reflect.Type, t.NumField())
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		m[name] = f.Type
+	}
+	return m
+}
+
+// suggest returns the key of t closest to a misspelt name, if one is close.
+func suggest(name string, t reflect.Type) string {
+	best, bestDist := "", 3
+	for f := range t.Fields() {
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if key == "" || key == "-" {
+			continue
+		}
+		if d := editDistance(name, key); d < bestDist {
+			best, bestDist = key, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// describe names a node's value for "expected X, got Y" messages.
+func describe(n ast.Node) string {
+	switch v := n.(type) {
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.StringNode:
+		s := v.Value
+		if len(s) > 40 {
+			s = s[:40] + "…"
+		}
+		return strconv.Quote(s)
+	case *ast.IntegerNode, *ast.FloatNode:
+		return "the number " + n.GetToken().Value
+	case *ast.BoolNode:
+		return n.GetToken().Value
+	}
+	return "a " + n.Type().YAMLName()
+}

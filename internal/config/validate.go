@@ -1,0 +1,314 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"golang.org/x/text/language"
+)
+
+// namePattern is what source and feed names must match: feed names become
+// file names and URL paths, so they stay lower-case and shell-safe.
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// typeKeys lists, per source type, the keys that only make sense for some
+// types and are allowed for it. Keys not in any list (name, type,
+// schedule, timezone) are common to all types.
+var typeKeys = map[SourceType][]string{
+	TypeFiles: {"path", "trailers"},
+	TypeFeed:  {"url", "full_text"},
+	TypePage:  {"url", "item", "title", "link", "date", "date_format", "summary", "full_text"},
+}
+
+// typeOnlyKeys are the keys allowed for some source types but not all, in
+// schema order.
+var typeOnlyKeys = []string{"path", "trailers", "url", "item", "title", "link", "date", "date_format", "summary", "full_text"}
+
+// Validate checks c and returns every problem found, joined; each is an
+// *Error placed in the file when c came from Load or Parse.
+func (c *Config) Validate() error {
+	v := &validator{c: c}
+	v.site()
+	v.fetch()
+	names := v.sources()
+	v.feeds(names)
+	return errors.Join(v.errs...)
+}
+
+type validator struct {
+	c    *Config
+	errs []error
+}
+
+func (v *validator) fail(path, format string, args ...any) {
+	v.errs = append(v.errs, v.c.errorFor(path, format, args...))
+}
+
+func (v *validator) site() {
+	c := v.c
+	if c.Title == "" {
+		v.fail("title", "required")
+	}
+	if c.BaseURL == "" {
+		v.fail("base_url", "required")
+	} else if msg := checkHTTPURL(c.BaseURL); msg != "" {
+		v.fail("base_url", "%s", msg)
+	}
+	v.language("language", c.Language)
+	v.schedule("schedule", c.Schedule, true)
+	if c.Listen == "" {
+		v.fail("listen", "required")
+	} else if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		v.fail("listen", "want host:port such as \"127.0.0.1:8080\" or \":8080\", got %q", c.Listen)
+	}
+	if c.DataDir == "" {
+		v.fail("data_dir", "required")
+	}
+}
+
+func (v *validator) fetch() {
+	f := v.c.Fetch
+	if f.Timeout <= 0 {
+		v.fail("fetch.timeout", "must be positive, got %s", f.Timeout)
+	}
+	if f.ConnectTimeout <= 0 {
+		v.fail("fetch.connect_timeout", "must be positive, got %s", f.ConnectTimeout)
+	}
+	if f.MaxBody <= 0 {
+		v.fail("fetch.max_body", "must be positive, got %d", f.MaxBody)
+	}
+	if f.Retries < 0 {
+		v.fail("fetch.retries", "must be 0 or more, got %d", f.Retries)
+	}
+	if f.PerHost <= 0 {
+		v.fail("fetch.per_host", "must be positive, got %d", f.PerHost)
+	}
+}
+
+// sources validates the sources and returns the set of their names.
+func (v *validator) sources() map[string]bool {
+	first := map[string]int{}
+	for i, s := range v.c.Sources {
+		p := fmt.Sprintf("sources[%d]", i)
+		v.name(p, "source", s.Name, first, i)
+
+		allowed, known := typeKeys[s.Type]
+		switch {
+		case s.Type == "":
+			v.fail(p+".type", "required: files, feed or page")
+		case !known:
+			v.fail(p+".type", "unknown source type %q: want files, feed or page", s.Type)
+		default:
+			v.typeKeys(p, s, allowed)
+		}
+
+		switch s.Type {
+		case TypeFiles:
+			if s.Path == "" {
+				v.fail(p+".path", "required for a files source")
+			}
+			v.regexps(p+".trailers", s.Trailers)
+		case TypeFeed, TypePage:
+			if s.URL == "" {
+				v.fail(p+".url", "required for a %s source", s.Type)
+			} else if msg := checkHTTPURL(s.URL); msg != "" {
+				v.fail(p+".url", "%s", msg)
+			}
+		}
+		if s.Type == TypePage {
+			for _, r := range []struct{ key, val string }{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}} {
+				if r.val == "" {
+					v.fail(p+"."+r.key, "required for a page source (a CSS selector)")
+				}
+			}
+			for j, layout := range s.DateFormat {
+				if strings.TrimSpace(layout) == "" {
+					v.fail(fmt.Sprintf("%s.date_format[%d]", p, j), "empty time layout")
+				}
+			}
+		}
+		v.schedule(p+".schedule", s.Schedule, false)
+		if s.Timezone != "" {
+			if _, err := time.LoadLocation(s.Timezone); err != nil {
+				v.fail(p+".timezone", "unknown time zone %q: want an IANA name such as \"Europe/Paris\"", s.Timezone)
+			}
+		}
+	}
+	names := make(map[string]bool, len(first))
+	for n := range first {
+		names[n] = true
+	}
+	return names
+}
+
+// typeKeys reports keys of source s (at path p) that its type does not use.
+// With a parsed file, a key counts when it is written in the file; for a
+// Config built in code, when its field is not the zero value.
+func (v *validator) typeKeys(p string, s Source, allowed []string) {
+	for _, key := range typeOnlyKeys {
+		if contains(allowed, key) {
+			continue
+		}
+		kp := p + "." + key
+		var present bool
+		if v.c.keys != nil {
+			present = v.c.set(kp)
+		} else {
+			present = !sourceFieldZero(s, key)
+		}
+		if present {
+			v.errs = append(v.errs, v.c.errorForKey(kp, "not valid for a %s source", s.Type))
+		}
+	}
+}
+
+func sourceFieldZero(s Source, key string) bool {
+	switch key {
+	case "path":
+		return s.Path == ""
+	case "trailers":
+		return len(s.Trailers) == 0
+	case "url":
+		return s.URL == ""
+	case "item":
+		return s.Item == ""
+	case "title":
+		return s.Title == ""
+	case "link":
+		return s.Link == ""
+	case "date":
+		return s.Date == ""
+	case "date_format":
+		return len(s.DateFormat) == 0
+	case "summary":
+		return s.Summary == ""
+	case "full_text":
+		return !s.FullText
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *validator) feeds(sources map[string]bool) {
+	first := map[string]int{}
+	for i, fd := range v.c.Feeds {
+		p := fmt.Sprintf("feeds[%d]", i)
+		v.name(p, "feed", fd.Name, first, i)
+		if fd.Title == "" {
+			v.fail(p+".title", "required")
+		}
+		v.language(p+".language", fd.Language)
+		if len(fd.Sources) == 0 {
+			v.fail(p+".sources", "required: list the sources this feed merges")
+		}
+		seen := map[string]bool{}
+		for j, name := range fd.Sources {
+			sp := fmt.Sprintf("%s.sources[%d]", p, j)
+			switch {
+			case !sources[name]:
+				v.fail(sp, "unknown source %q", name)
+			case seen[name]:
+				v.fail(sp, "source %q listed twice", name)
+			}
+			seen[name] = true
+		}
+		if fd.Limit <= 0 {
+			v.fail(p+".limit", "must be positive, got %d", fd.Limit)
+		}
+		v.regexps(p+".include", fd.Include)
+		v.regexps(p+".exclude", fd.Exclude)
+		if fd.MaxAge < 0 {
+			v.fail(p+".max_age", "must not be negative, got %s", fd.MaxAge)
+		}
+	}
+}
+
+// name checks the name of the kind ("source", "feed") at path p, index i,
+// recording it in first.
+func (v *validator) name(p, kind, name string, first map[string]int, i int) {
+	switch {
+	case name == "":
+		v.fail(p+".name", "required")
+	case !namePattern.MatchString(name):
+		v.fail(p+".name", "invalid %s name %q: use lower-case letters, digits, '-' and '_', starting with a letter or digit", kind, name)
+	default:
+		if j, dup := first[name]; dup {
+			v.fail(p+".name", "duplicate %s name %q (first at %ss[%d])", kind, name, kind, j)
+			return
+		}
+		first[name] = i
+	}
+}
+
+func (v *validator) regexps(p string, list []string) {
+	for i, expr := range list {
+		if _, err := regexp.Compile(expr); err != nil {
+			v.fail(fmt.Sprintf("%s[%d]", p, i), "invalid regexp: %v", err)
+		}
+	}
+}
+
+func (v *validator) language(p, tag string) {
+	if tag == "" {
+		return
+	}
+	if _, err := language.Parse(tag); err != nil {
+		v.fail(p, "invalid language tag %q: want BCP 47 such as \"en\" or \"pt-BR\"", tag)
+	}
+}
+
+func (v *validator) schedule(p, spec string, required bool) {
+	if spec == "" {
+		if required {
+			v.fail(p, "required")
+		}
+		return
+	}
+	if err := checkSchedule(spec); err != nil {
+		v.fail(p, "invalid schedule %q: %v", spec, err)
+	}
+}
+
+// checkSchedule parses spec the way the scheduler will.
+func checkSchedule(spec string) error {
+	// cron v3.0.1 slices past the end of a "TZ=Zone" prefix that is not
+	// followed by a space, so catch that before it panics.
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		if !strings.Contains(spec, " ") {
+			return errors.New("time zone prefix must be followed by a space and a schedule")
+		}
+	}
+	_, err := cron.ParseStandard(spec)
+	return err
+}
+
+// checkHTTPURL returns what is wrong with raw as an absolute http(s) URL,
+// or "" if nothing is.
+func checkHTTPURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Sprintf("invalid URL %q: %v", raw, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Sprintf("want an absolute http(s) URL, got %q", raw)
+	}
+	return ""
+}
