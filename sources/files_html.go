@@ -1,0 +1,427 @@
+package sources
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/heraldfeed/herald/feed"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/net/html/charset"
+)
+
+// ReadHTML parses a saved HTML page as an article.
+//
+// Title: og:title, else <title>, else the first <h1>. Body: the first
+// <article>, else <main>, else <body>, without script, style, nav, header,
+// footer, aside, form, noscript, iframe and similar elements, without
+// share/related/comment/author-bio widgets (recognized by class or id), and
+// without a leading heading that repeats the title. Trailers cut the first
+// block element (or line of text between blocks) that matches, when body
+// text precedes it, and everything after it.
+//
+// Metadata: Published from article:published_time, <meta name="date">, the
+// first <time datetime> in the body, or itemprop=datePublished; Updated from
+// article:modified_time or itemprop=dateModified; Author from <meta
+// name="author"> or article:author; URL from <link rel="canonical"> or
+// og:url; Summary from <meta name="description"> or og:description; Tags
+// from article:tag or <meta name="keywords">. Dates that do not parse are
+// ignored: a scraped page's metadata is advisory, unlike front matter.
+//
+// The encoding comes from a byte order mark or a <meta charset> /
+// http-equiv declaration; a page declaring none, UTF-8 or Windows-1252 (or
+// its alias ISO-8859-1) is read as UTF-8 when valid, else Windows-1252.
+func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(filesHTMLDecode(data)))
+	if err != nil {
+		return feed.Article{}, err
+	}
+	head := doc.Find("head")
+	meta := func(keys ...string) string {
+		for _, k := range keys {
+			var v string
+			doc.Find("meta").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+				name := s.AttrOr("property", s.AttrOr("name", s.AttrOr("itemprop", "")))
+				if strings.EqualFold(name, k) {
+					v = strings.TrimSpace(s.AttrOr("content", ""))
+				}
+				return v == ""
+			})
+			if v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+
+	var a feed.Article
+	a.Title = meta("og:title")
+	if a.Title == "" {
+		a.Title = filesCollapse(head.Find("title").First().Text())
+	}
+	if a.Title == "" {
+		a.Title = filesCollapse(doc.Find("title").First().Text())
+	}
+	if a.Title == "" {
+		a.Title = filesCollapse(doc.Find("h1").First().Text())
+	}
+	a.Title = filesCollapse(a.Title)
+
+	root := doc.Find("article").First()
+	if root.Length() == 0 {
+		root = doc.Find("main").First()
+	}
+	if root.Length() == 0 {
+		root = doc.Find("body").First()
+	}
+
+	a.Published = filesHTMLDate(
+		meta("article:published_time", "date", "dc.date", "dcterms.created"),
+		root.Find("time[datetime]").First().AttrOr("datetime", ""),
+		doc.Find("[itemprop=datePublished]").First().AttrOr("datetime", ""),
+		meta("datePublished"),
+	)
+	a.Updated = filesHTMLDate(
+		meta("article:modified_time", "og:updated_time", "dcterms.modified"),
+		doc.Find("[itemprop=dateModified]").First().AttrOr("datetime", ""),
+		meta("dateModified"),
+	)
+	if author := meta("author", "article:author"); author != "" {
+		if strings.HasPrefix(author, "http://") || strings.HasPrefix(author, "https://") {
+			a.Author.URL = author
+		} else {
+			a.Author.Name = author
+		}
+	}
+	a.URL = strings.TrimSpace(doc.Find("link[rel=canonical]").First().AttrOr("href", ""))
+	if a.URL == "" {
+		a.URL = meta("og:url")
+	}
+	a.Summary = meta("description", "og:description")
+	doc.Find("meta").Each(func(_ int, s *goquery.Selection) {
+		if strings.EqualFold(s.AttrOr("property", ""), "article:tag") {
+			a.Tags = filesAddTags(a.Tags, s.AttrOr("content", ""))
+		}
+	})
+	if len(a.Tags) == 0 {
+		a.Tags = filesAddTags(nil, strings.ReplaceAll(meta("keywords"), ",", "\n"))
+	}
+
+	if root.Length() > 0 {
+		n := root.Get(0)
+		filesStrip(n)
+		filesDropTitleHeading(n, a.Title)
+		filesCutTrailer(n, trailers)
+		a.Content = filesRenderChildren(n)
+	}
+	if a.Title == "" {
+		return feed.Article{}, ErrUntitled
+	}
+	return a, nil
+}
+
+// filesHTMLDecode returns data as UTF-8 following ReadHTML's encoding rule.
+func filesHTMLDecode(data []byte) string {
+	if bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return filesDecode(data)
+	}
+	e, name, _ := charset.DetermineEncoding(data, "")
+	if e == nil || name == "utf-8" || name == "windows-1252" {
+		// DetermineEncoding guesses from the first 1 KiB only; decide on
+		// the whole file, and never let a declared UTF-8 turn stray
+		// Windows-1252 bytes into U+FFFD.
+		return filesDecode(data)
+	}
+	out, err := e.NewDecoder().Bytes(data)
+	if err != nil {
+		return filesDecode(data)
+	}
+	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+// filesHTMLDate returns the first of values that parses as a date, or the
+// zero time.
+func filesHTMLDate(values ...string) time.Time {
+	for _, v := range values {
+		if t, err := filesParseDate(v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// filesAddTags appends the non-empty, trimmed lines of s to tags.
+func filesAddTags(tags []string, s string) []string {
+	for _, t := range strings.Split(s, "\n") {
+		if t = filesCollapse(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+// filesDropped are elements that are never article content.
+var filesDropped = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Nav: true, atom.Header: true,
+	atom.Footer: true, atom.Aside: true, atom.Form: true, atom.Noscript: true,
+	atom.Iframe: true, atom.Template: true, atom.Button: true, atom.Link: true,
+	atom.Meta: true, atom.Dialog: true, atom.Input: true, atom.Select: true,
+	atom.Textarea: true,
+}
+
+// filesWidget matches one class name or id of a share, related-posts,
+// comments or author-bio widget: the keyword alone or as a -/_ separated
+// part ("sharedaddy", "jp-relatedposts", "comments-area", "entry-related").
+var filesWidget = regexp.MustCompile(`(?i)^(?:.*[-_])?(?:share|shares|sharing|sharedaddy|social|social-links|jp-relatedposts|related|relatedposts|related-posts|comment|comments|commentlist|respond|author-bio|authorbio|about-author|author-box|newsletter|addtoany|post-navigation)(?:[-_].*)?$`)
+
+// filesStrip removes from the tree under root the elements that are never
+// content, widgets, comments and hidden elements. A widget-looking element
+// that wraps the article itself (an <article>, <main>, itemprop=articleBody)
+// is kept: class names such as "has-comments" on a wrapper are common.
+func filesStrip(root *html.Node) {
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; {
+			next := c.NextSibling
+			if filesUnwanted(c) {
+				n.RemoveChild(c)
+			} else {
+				walk(c)
+			}
+			c = next
+		}
+	}
+	walk(root)
+}
+
+func filesUnwanted(n *html.Node) bool {
+	switch n.Type {
+	case html.CommentNode:
+		return true
+	case html.ElementNode:
+	default:
+		return false
+	}
+	if filesDropped[n.DataAtom] {
+		return true
+	}
+	widget := false
+	for _, at := range n.Attr {
+		switch at.Key {
+		case "hidden":
+			return true
+		case "id":
+			widget = widget || filesWidget.MatchString(strings.TrimSpace(at.Val))
+		case "class":
+			for _, c := range strings.Fields(at.Val) {
+				widget = widget || filesWidget.MatchString(c)
+			}
+		}
+	}
+	return widget && !filesWrapsArticle(n)
+}
+
+// filesWrapsArticle reports whether n contains the article proper.
+func filesWrapsArticle(n *html.Node) bool {
+	var found bool
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && !found; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c.DataAtom == atom.Article || c.DataAtom == atom.Main {
+				found = true
+				return
+			}
+			for _, at := range c.Attr {
+				if at.Key == "itemprop" && strings.EqualFold(at.Val, "articleBody") {
+					found = true
+					return
+				}
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return found
+}
+
+// filesDropTitleHeading removes the heading that opens the content under
+// root (at any depth, before any text) when its text equals title, so the
+// title is not repeated in the content.
+func filesDropTitleHeading(root *html.Node, title string) {
+	var h *html.Node
+	var walk func(n *html.Node) bool
+	walk = func(n *html.Node) bool {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.Type {
+			case html.TextNode:
+				if strings.TrimSpace(c.Data) != "" {
+					return true
+				}
+			case html.ElementNode:
+				if filesHeading(c.DataAtom) {
+					h = c
+					return true
+				}
+				if filesMedia[c.DataAtom] || walk(c) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	walk(root)
+	if h != nil && strings.EqualFold(filesCollapse(filesNodeText(h, -1)), filesCollapse(title)) {
+		h.Parent.RemoveChild(h)
+	}
+}
+
+func filesHeading(a atom.Atom) bool {
+	switch a {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		return true
+	}
+	return false
+}
+
+// filesBlocks are the elements whose whole text is matched as a trailer.
+var filesBlocks = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Section: true, atom.Article: true,
+	atom.Aside: true, atom.Header: true, atom.Footer: true, atom.Nav: true,
+	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true,
+	atom.H6: true, atom.Ul: true, atom.Ol: true, atom.Li: true, atom.Dl: true,
+	atom.Dt: true, atom.Dd: true, atom.Blockquote: true, atom.Figure: true,
+	atom.Figcaption: true, atom.Table: true, atom.Tr: true, atom.Td: true,
+	atom.Th: true, atom.Details: true, atom.Summary: true, atom.Center: true,
+	atom.Address: true, atom.Pre: true, atom.Hgroup: true, atom.Form: true,
+}
+
+// filesMedia are elements that count as body content without any text.
+var filesMedia = map[atom.Atom]bool{
+	atom.Img: true, atom.Picture: true, atom.Video: true, atom.Audio: true,
+	atom.Svg: true, atom.Iframe: true, atom.Object: true, atom.Embed: true,
+	atom.Math: true,
+}
+
+// filesCutTrailer removes, from the tree under root, the first trailer
+// block that has body content before it, and everything after it in
+// document order; ancestors left empty by the cut go too.
+func filesCutTrailer(root *html.Node, t *Trailers) {
+	if t == nil {
+		return
+	}
+	seen := false
+	var cut *html.Node
+	var walk func(n *html.Node) bool
+	walk = func(n *html.Node) bool {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.Type {
+			case html.TextNode:
+				if strings.TrimSpace(c.Data) == "" {
+					continue
+				}
+				if seen && filesLineLike(root, c) && t.Match(c.Data) {
+					cut = c
+					return true
+				}
+				seen = true
+			case html.ElementNode:
+				if seen && filesBlocks[c.DataAtom] && t.Match(filesNodeText(c, 256)) {
+					cut = c
+					return true
+				}
+				if filesMedia[c.DataAtom] {
+					seen = true
+					continue
+				}
+				if walk(c) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !walk(root) {
+		return
+	}
+	for m := cut; m != root; m = m.Parent {
+		for m.NextSibling != nil {
+			m.Parent.RemoveChild(m.NextSibling)
+		}
+	}
+	p := cut.Parent
+	p.RemoveChild(cut)
+	for p != root && filesBlank(p) {
+		q := p.Parent
+		q.RemoveChild(p)
+		p = q
+	}
+}
+
+// filesLineLike reports whether text node n stands on a line of its own:
+// directly in root or a block, between blocks, <br>s or nothing.
+func filesLineLike(root, n *html.Node) bool {
+	if n.Parent != root && !filesBlocks[n.Parent.DataAtom] {
+		return false
+	}
+	edge := func(s *html.Node) bool {
+		return s == nil || s.Type == html.ElementNode && (s.DataAtom == atom.Br || filesBlocks[s.DataAtom])
+	}
+	return edge(n.PrevSibling) && edge(n.NextSibling)
+}
+
+// filesBlank reports whether n has neither text nor media.
+func filesBlank(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode && strings.TrimSpace(c.Data) != "":
+			return false
+		case c.Type == html.ElementNode && (filesMedia[c.DataAtom] || !filesBlank(c)):
+			return false
+		}
+	}
+	return true
+}
+
+// filesNodeText returns the text under n. With limit >= 0 it stops once
+// more than limit bytes are collected: trailer lines are short, and a
+// longer text cannot match anyway.
+func filesNodeText(n *html.Node, limit int) string {
+	var b strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if limit >= 0 && b.Len() > limit {
+				return
+			}
+			switch c.Type {
+			case html.TextNode:
+				b.WriteString(c.Data)
+			case html.ElementNode:
+				// Blocks and <br> separate words even without spaces.
+				if c.DataAtom == atom.Br || filesBlocks[c.DataAtom] {
+					b.WriteByte(' ')
+				}
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// filesRenderChildren renders the children of n as an HTML fragment.
+func filesRenderChildren(n *html.Node) string {
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		// Render only fails on a failing writer or an invalid tree;
+		// strings.Builder does not fail and the tree came from the parser.
+		_ = html.Render(&b, c)
+	}
+	return strings.TrimSpace(b.String())
+}
