@@ -235,9 +235,11 @@ func Parse(path string, data []byte) (*Config, error) {
 		// with their paths; decoding strictly again keeps goccy as the
 		// single source of truth for how values are converted, and
 		// catches anything the checker's schema walk does not model
-		// (merge keys, aliases).
+		// (merge keys, aliases). Duplicate keys written in the file are
+		// already a parser error; allowing them here is what lets a key
+		// after "<<: *base" override the merged one, as YAML intends.
 		var v Config
-		if err := yaml.NodeToValue(body, &v, yaml.DisallowUnknownField()); err != nil {
+		if err := yaml.NodeToValue(body, &v, yaml.DisallowUnknownField(), yaml.AllowDuplicateMapKey()); err != nil {
 			return nil, c.yamlError(err, chk.paths)
 		}
 		v.name, v.Path, v.Dir, v.file, v.keys = c.name, c.Path, c.Dir, c.file, c.keys
@@ -290,7 +292,8 @@ func (c *Config) applyDefaults() {
 		c.DataDir = DefaultDataDir
 	}
 	c.DataDir = c.resolve(c.DataDir)
-	if c.BaseURL != "" && !strings.HasSuffix(c.BaseURL, "/") {
+	// Only a valid URL is normalized, so Validate quotes a bad one as written.
+	if checkHTTPURL(c.BaseURL) == "" && !strings.HasSuffix(c.BaseURL, "/") {
 		c.BaseURL += "/"
 	}
 

@@ -374,3 +374,37 @@ func errorLines(err error) []string {
 	}
 	return strings.Split(err.Error(), "\n")
 }
+
+// TestAnchorsAndMergeKeys shows YAML's own sharing works: the checker
+// leaves aliases and merge keys to goccy's decoder.
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	c, err := Parse("config.yaml", []byte(`title: Demo
+base_url: http://localhost:8080/
+sources:
+  - &web {name: a, type: feed, url: "http://x/feed", full_text: true}
+  - <<: *web
+    name: b
+feeds:
+  - name: all
+    title: All
+    sources: [a, b]
+    include: &topics ["(?i)china", "(?i)india"]
+  - name: rest
+    title: Rest
+    sources: [a]
+    exclude: *topics
+`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	want := []Source{
+		{Name: "a", Type: TypeFeed, URL: "http://x/feed", FullText: true},
+		{Name: "b", Type: TypeFeed, URL: "http://x/feed", FullText: true},
+	}
+	if diff := cmp.Diff(want, c.Sources, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("sources mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(c.Feeds[0].Include, c.Feeds[1].Exclude); diff != "" || len(c.Feeds[1].Exclude) != 2 {
+		t.Errorf("aliased exclude = %q, want the anchored include %q", c.Feeds[1].Exclude, c.Feeds[0].Include)
+	}
+}
