@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 )
@@ -97,7 +98,7 @@ func parse(spec string) (sched cron.Schedule, err error) {
 func cutZone(spec string) (zone, rest string, ok bool) {
 	for _, prefix := range []string{"CRON_TZ=", "TZ="} {
 		if after, found := strings.CutPrefix(spec, prefix); found {
-			i := strings.IndexAny(after, " \t")
+			i := strings.IndexFunc(after, unicode.IsSpace)
 			if i < 0 {
 				return after, "", true
 			}
