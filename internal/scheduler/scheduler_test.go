@@ -65,7 +65,8 @@ func (r *recorder) waitFor(t *testing.T, what string, ok func([]Result) bool) []
 		select {
 		case <-r.notify:
 		case <-deadline.C:
-			t.Fatalf("gave up waiting for %s; results so far: %+v", what, r.snapshot())
+			got := r.snapshot()
+			t.Fatalf("gave up waiting for %s; %d results so far, the last: %+v", what, len(got), got[max(0, len(got)-3):])
 		}
 	}
 }
@@ -318,6 +319,10 @@ func TestCancelStopsAndWaitsForRunningJobs(t *testing.T) {
 			close(started)
 			<-ctx.Done()
 			sawErr = ctx.Err()
+			// Linger like a job cleaning up, so that a Run that did not
+			// wait would visibly return first. Not a timing assertion: a
+			// correct Run waits however long this takes.
+			time.Sleep(20 * time.Millisecond)
 			return ctx.Err()
 		}},
 		{Name: "ticks", Schedule: "@daily", Run: func(context.Context) error { return nil }},
