@@ -1,0 +1,57 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// SourceStatus is one source's collection state as reported by /healthz.
+type SourceStatus struct {
+	Name        string    `json:"name"`
+	LastRun     time.Time `json:"last_run,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastFailure time.Time `json:"last_failure,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Items       int       `json:"items"`
+	Running     bool      `json:"running"`
+}
+
+// health is the /healthz document. It answers 200 whenever the process
+// serves (a liveness check); Published and the source states tell an
+// operator whether collection is working.
+type health struct {
+	Status    string         `json:"status"`
+	Published bool           `json:"published"`
+	Pages     int            `json:"pages"`
+	Sources   []SourceStatus `json:"sources"`
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	doc := health{Status: "ok", Sources: []SourceStatus{}}
+	if snap := s.snap.Load(); snap != nil {
+		doc.Published, doc.Pages = true, len(snap.pages)
+	}
+	if s.status != nil {
+		if st := s.status(); st != nil {
+			doc.Sources = st
+		}
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		s.log.Error("encoding health", "error", err)
+		s.text(w, r, http.StatusInternalServerError)
+		return
+	}
+	body = append(body, '\n')
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = hdrNoStore
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(http.StatusOK)
+	s.metrics.inc(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Page is one precomputed resource.
+type Page struct {
+	// Path is the URL path without the leading "/", for example
+	// "world.rss" or "articles/x-1a2b3c4d.html". "index.html" is also
+	// served at "/".
+	Path string
+	// MediaType is the full Content-Type, for example
+	// "application/rss+xml; charset=utf-8".
+	MediaType string
+	Body      []byte
+	// Modified is when the content last changed according to the
+	// publisher (not when it was rendered); it may be zero. See Publish for
+	// how it becomes Last-Modified.
+	Modified time.Time
+}
+
+// Snapshot is the complete set of resources served until the next Publish.
+type Snapshot struct {
+	Pages []Page
+	// MaxAge becomes Cache-Control: public, max-age=N (whole seconds);
+	// zero or negative means max-age=0.
+	MaxAge time.Duration
+}
+
+// entry is a Page with every response header precomputed. Each header value
+// is its own []string with len == cap, assigned into the response header map
+// as is: net/http only reads these, and an Add by a wrapper would have to
+// reallocate rather than write into the shared array.
+type entry struct {
+	body     []byte
+	gz       []byte // nil when gzip would not be smaller than body
+	modified time.Time
+
+	ctype    []string
+	etag     []string // strong ETag of body
+	etagGz   []string // strong ETag of gz; distinct because the bytes differ
+	lastMod  []string
+	length   []string
+	lengthGz []string
+	cache    []string // shared by every entry of a snapshot
+}
+
+// snapshot is the immutable, published form of a Snapshot.
+type snapshot struct {
+	pages map[string]*entry
+}
+
+// reserved are paths that are not pages, so a page there could never be
+// reached.
+var reserved = map[string]bool{"healthz": true, "metrics": true}
+
+// validPath reports whether p is a clean relative path a request can reach
+// exactly: no leading or trailing slash, no empty, "." or ".." segments.
+func validPath(p string) error {
+	switch {
+	case p == "":
+		return fmt.Errorf("empty path")
+	case reserved[p]:
+		return fmt.Errorf("path %q is reserved", p)
+	case strings.HasPrefix(p, "/"), strings.HasSuffix(p, "/"):
+		return fmt.Errorf("path %q must not start or end with a slash", p)
+	case path.Clean(p) != p, p == "..", strings.HasPrefix(p, "../"):
+		return fmt.Errorf("path %q is not clean", p)
+	case strings.ContainsAny(p, "?#\\\x00"):
+		return fmt.Errorf("path %q has a character a request path cannot carry", p)
+	}
+	return nil
+}
+
+// etagOf returns the strong ETag (quoted) of b: the first 16 bytes of its
+// SHA-256 in hex. Collisions among one site's pages are not a concern.
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// gzipETag derives the gzip representation's ETag from the identity one.
+func gzipETag(etag string) string {
+	return etag[:len(etag)-1] + `-gz"`
+}
+
+// compress returns b gzipped at BestCompression, or nil when that is not
+// smaller than b (tiny pages), so the identity body is served instead.
+func compress(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	if buf.Len() >= len(b) {
+		return nil, nil
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// lastModified decides the Last-Modified of a page whose body changed (or is
+// new). prev is the previous Last-Modified (zero for a new page). The rule
+// keeps Last-Modified moving forward whenever the content changes, so a
+// client revalidating with If-Modified-Since never misses a change:
+// the publisher's Modified if later than prev, otherwise now; never in the
+// future; and if even now is not after prev (two changes within a second,
+// or the clock stepped back), prev plus one second.
+func lastModified(modified, prev, now time.Time) time.Time {
+	now = now.Truncate(time.Second).UTC()
+	modified = modified.Truncate(time.Second).UTC()
+	lm := now
+	if modified.After(prev) && !modified.After(now) {
+		lm = modified
+	}
+	if !prev.IsZero() && !lm.After(prev) {
+		lm = prev.Add(time.Second)
+	}
+	return lm
+}
+
+// build precomputes the entry for p. prev is the entry published at the
+// same path in the previous snapshot, or nil. When the body is unchanged the
+// previous body, gzip, ETags and Last-Modified are reused: they are what
+// clients hold, and recompressing would only cost time.
+func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
+	e := &entry{ctype: []string{p.MediaType}, cache: cache}
+	if prev != nil && bytes.Equal(prev.body, p.Body) {
+		e.body, e.gz, e.modified = prev.body, prev.gz, prev.modified
+		e.etag, e.etagGz, e.lastMod = prev.etag, prev.etagGz, prev.lastMod
+		e.length, e.lengthGz = prev.length, prev.lengthGz
+		return e, nil
+	}
+	// The publisher may reuse its buffer after Publish returns.
+	e.body = bytes.Clone(p.Body)
+	if e.body == nil {
+		e.body = []byte{}
+	}
+	gz, err := compress(e.body)
+	if err != nil {
+		return nil, fmt.Errorf("compressing %s: %w", p.Path, err)
+	}
+	e.gz = gz
+	var prevMod time.Time
+	if prev != nil {
+		prevMod = prev.modified
+	}
+	e.modified = lastModified(p.Modified, prevMod, now)
+	tag := etagOf(e.body)
+	e.etag = []string{tag}
+	e.etagGz = []string{gzipETag(tag)}
+	e.lastMod = []string{e.modified.Format(http.TimeFormat)}
+	e.length = []string{strconv.Itoa(len(e.body))}
+	e.lengthGz = []string{strconv.Itoa(len(e.gz))}
+	return e, nil
+}
+
+// cacheControl renders the Cache-Control value for maxAge.
+func cacheControl(maxAge time.Duration) []string {
+	secs := int64(maxAge / time.Second)
+	if secs < 0 {
+		secs = 0
+	}
+	return []string{"public, max-age=" + strconv.FormatInt(secs, 10)}
+}

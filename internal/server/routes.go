@@ -1,0 +1,161 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Header values shared by every response; never modified (len == cap, so
+// even an Add elsewhere reallocates instead of writing into them).
+var (
+	hdrAllow   = []string{"GET, HEAD"}
+	hdrText    = []string{"text/plain; charset=utf-8"}
+	hdrNosniff = []string{"nosniff"}
+	hdrVary    = []string{"Accept-Encoding"}
+	hdrGzip    = []string{"gzip"}
+	hdrNoStore = []string{"no-store"}
+	// hdrRetryAfter tells clients polling before the first Publish (the
+	// first collection is still running after a start) when to come back.
+	hdrRetryAfter = []string{"10"}
+)
+
+// textReply is a precomputed small plain-text response for an error status.
+type textReply struct {
+	body   []byte
+	length []string
+}
+
+var textReplies = map[int]textReply{}
+
+func init() {
+	for _, code := range []int{
+		http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusServiceUnavailable, http.StatusInternalServerError,
+	} {
+		body := []byte(strconv.Itoa(code) + " " + strings.ToLower(http.StatusText(code)) + "\n")
+		textReplies[code] = textReply{body: body, length: []string{strconv.Itoa(len(body))}}
+	}
+}
+
+// ServeHTTP routes a request: /healthz, /metrics, or a published page
+// ("/" is "index.html"). Pages, health and metrics answer GET and HEAD only.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		if s.allowMethod(w, r) {
+			s.serveHealth(w, r)
+		}
+		return
+	case "/metrics":
+		if s.allowMethod(w, r) {
+			s.serveMetrics(w, r)
+		}
+		return
+	}
+	snap := s.snap.Load()
+	if snap == nil {
+		if s.allowMethod(w, r) {
+			// Nothing published yet: the first collection is still running.
+			w.Header()["Retry-After"] = hdrRetryAfter
+			s.text(w, r, http.StatusServiceUnavailable)
+		}
+		return
+	}
+	e := snap.lookup(r.URL)
+	if e == nil {
+		s.text(w, r, http.StatusNotFound)
+		return
+	}
+	if s.allowMethod(w, r) {
+		s.servePage(w, r, e)
+	}
+}
+
+// lookup finds the page for a request URL. Only exact, clean paths match:
+// "/../x" and "//x" are simply not keys, and a path whose raw form encodes a
+// slash is refused so "/articles%2Fx.html" can never reach "articles/x.html".
+func (sn *snapshot) lookup(u *url.URL) *entry {
+	p := u.Path
+	if p == "" || p[0] != '/' {
+		return nil
+	}
+	if u.RawPath != "" && strings.Contains(strings.ToLower(u.RawPath), "%2f") {
+		return nil
+	}
+	key := p[1:]
+	if key == "" {
+		key = "index.html"
+	}
+	return sn.pages[key]
+}
+
+// allowMethod answers 405 and reports false unless r is a GET or HEAD.
+func (s *Server) allowMethod(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header()["Allow"] = hdrAllow
+	s.text(w, r, http.StatusMethodNotAllowed)
+	return false
+}
+
+// servePage writes e, or 304 when the client's validators match. This is
+// the hot path: header values are prebuilt slices, the body is written once
+// with its length known, and nothing is allocated, hashed or formatted.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, e *entry) {
+	h := w.Header()
+	gz := e.gz != nil && acceptsGzip(r.Header["Accept-Encoding"])
+	if gz {
+		h["Etag"] = e.etagGz
+	} else {
+		h["Etag"] = e.etag
+	}
+	h["Last-Modified"] = e.lastMod
+	h["Cache-Control"] = e.cache
+	h["Vary"] = hdrVary
+
+	if e.notModified(r) {
+		w.WriteHeader(http.StatusNotModified)
+		s.metrics.inc(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = e.ctype
+	body, length := e.body, e.length
+	if gz {
+		h["Content-Encoding"] = hdrGzip
+		body, length = e.gz, e.lengthGz
+	}
+	h["Content-Length"] = length
+	w.WriteHeader(http.StatusOK)
+	s.metrics.inc(http.StatusOK)
+	if r.Method != http.MethodHead {
+		// An error here is a client that went away; with thousands of
+		// pollers that is routine, not worth a log line.
+		_, _ = w.Write(body)
+	}
+}
+
+// notModified evaluates the preconditions of RFC 9110 §13.2.2 that apply to
+// GET and HEAD: If-None-Match when present, otherwise If-Modified-Since.
+func (e *entry) notModified(r *http.Request) bool {
+	if inm, ok := r.Header["If-None-Match"]; ok {
+		return matchETag(inm, e.etag[0], e.etagGz[0])
+	}
+	return notModifiedSince(r.Header["If-Modified-Since"], e.lastMod[0], e.modified)
+}
+
+// text writes the precomputed plain-text reply for code.
+func (s *Server) text(w http.ResponseWriter, r *http.Request, code int) {
+	t := textReplies[code]
+	h := w.Header()
+	h["Content-Type"] = hdrText
+	h["X-Content-Type-Options"] = hdrNosniff
+	h["Content-Length"] = t.length
+	w.WriteHeader(code)
+	s.metrics.inc(code)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(t.body)
+	}
+}

@@ -1,0 +1,177 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Addr is the listen address used by ListenAndServe, for example
+	// "127.0.0.1:8080". Serve ignores it.
+	Addr   string
+	Logger *slog.Logger // default: discard
+	// Registry is served at /metrics; the server registers
+	// herald_http_requests_total on it. Default: a new registry.
+	Registry *prometheus.Registry
+	// Status reports the sources for /healthz; it may be nil.
+	Status func() []SourceStatus
+	// Now is the clock, a seam for tests. Default: time.Now.
+	Now func() time.Time
+}
+
+// Timeouts of the http.Server. Feeds are small and readers poll, so a client
+// gets a short time to send its request; writing allows for slow links.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownGrace     = 5 * time.Second
+)
+
+// Server serves the latest published Snapshot. The zero value is not usable;
+// call New.
+type Server struct {
+	log     *slog.Logger
+	now     func() time.Time
+	status  func() []SourceStatus
+	metrics *metrics
+	promh   http.Handler
+
+	// handler is what Serve serves; a seam so tests can wrap it.
+	handler http.Handler
+
+	publishMu sync.Mutex // serializes Publish, which reads the previous snapshot
+	snap      atomic.Pointer[snapshot]
+	addr      string
+}
+
+// New returns a Server with nothing published: until the first Publish,
+// page requests answer 503.
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	m, err := newMetrics(opts.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	s := &Server{
+		log:     opts.Logger,
+		now:     opts.Now,
+		status:  opts.Status,
+		metrics: m,
+		addr:    opts.Addr,
+		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
+			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
+		}),
+	}
+	s.handler = s
+	return s, nil
+}
+
+// Publish precomputes every page of snap (bodies, gzip, ETags, headers) and
+// then makes it the served snapshot in one atomic swap, so each request sees
+// either the old or the new snapshot entirely. It is safe to call
+// concurrently with requests and with itself.
+//
+// Last-Modified only moves when a page's bytes change: a byte-identical
+// body keeps its previous Last-Modified and ETag. A changed body gets
+// Page.Modified if that is later than the previous Last-Modified, otherwise
+// the current time. Pages with an invalid or duplicate Path are skipped and
+// logged.
+func (s *Server) Publish(snap Snapshot) {
+	s.publishMu.Lock()
+	defer s.publishMu.Unlock()
+
+	var prev map[string]*entry
+	if old := s.snap.Load(); old != nil {
+		prev = old.pages
+	}
+	now := s.now()
+	cache := cacheControl(snap.MaxAge)
+	next := &snapshot{pages: make(map[string]*entry, len(snap.Pages))}
+	for _, p := range snap.Pages {
+		if err := validPath(p.Path); err != nil {
+			s.log.Error("skipping page", "error", err)
+			continue
+		}
+		if _, dup := next.pages[p.Path]; dup {
+			s.log.Error("skipping page", "error", fmt.Errorf("duplicate path %q", p.Path))
+			continue
+		}
+		e, err := build(p, prev[p.Path], cache, now)
+		if err != nil {
+			s.log.Error("skipping page", "error", err)
+			continue
+		}
+		next.pages[p.Path] = e
+	}
+	s.snap.Store(next)
+}
+
+// Handler returns the server's routes: pages, /healthz and /metrics.
+func (s *Server) Handler() http.Handler { return s }
+
+// ListenAndServe listens on Options.Addr and calls Serve.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then shuts down: it stops accepting
+// connections at once and gives in-flight requests a few seconds to finish.
+// It returns nil after a clean shutdown and closes ln in every case.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		// Serve only returns early on a listener failure.
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	shutdownErr := srv.Shutdown(sctx)
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", err)
+	}
+	if shutdownErr != nil {
+		// Grace ran out: cut the remaining connections.
+		srv.Close()
+		return fmt.Errorf("shutting down: %w", shutdownErr)
+	}
+	return nil
+}

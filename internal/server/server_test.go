@@ -1,0 +1,828 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const (
+	rssType  = "application/rss+xml; charset=utf-8"
+	atomType = "application/atom+xml; charset=utf-8"
+	jsonType = "application/feed+json; charset=utf-8"
+	htmlType = "text/html; charset=utf-8"
+)
+
+var (
+	t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	// modified is the publisher's time for the test pages, with a fraction
+	// that Last-Modified must drop.
+	modified = time.Date(2026, 2, 27, 8, 30, 15, 500_000_000, time.UTC)
+)
+
+// fakeBody returns a compressible feed-like body of about n bytes; seed
+// makes bodies differ.
+func fakeBody(seed string, n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>`)
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "<item><title>%s item %d</title><description>Lorem ipsum dolor sit amet, consectetur adipiscing elit %d.</description></item>\n", seed, i, i*7919%1000)
+	}
+	b.WriteString("</channel></rss>")
+	return b.Bytes()
+}
+
+func testPages(seed string) []Page {
+	return []Page{
+		{Path: "world.rss", MediaType: rssType, Body: fakeBody("rss"+seed, 4000), Modified: modified},
+		{Path: "world.atom", MediaType: atomType, Body: fakeBody("atom"+seed, 4000), Modified: modified},
+		{Path: "world.json", MediaType: jsonType, Body: fakeBody("json"+seed, 4000), Modified: modified},
+		{Path: "index.html", MediaType: htmlType, Body: fakeBody("index"+seed, 2000), Modified: modified},
+		{Path: "articles/x-1a2b3c4d.html", MediaType: htmlType, Body: fakeBody("article"+seed, 2000), Modified: modified},
+		{Path: "tiny.txt", MediaType: "text/plain; charset=utf-8", Body: []byte("hi"), Modified: modified},
+	}
+}
+
+// clock is a settable Now.
+type clock struct{ t atomic.Pointer[time.Time] }
+
+func newClock(t time.Time) *clock { c := &clock{}; c.set(t); return c }
+func (c *clock) set(t time.Time)  { c.t.Store(&t) }
+func (c *clock) now() time.Time   { return *c.t.Load() }
+
+func newServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if opts.Now == nil {
+		opts.Now = newClock(t0).now
+	}
+	s, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+func published(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, Options{})
+	s.Publish(Snapshot{Pages: testPages(""), MaxAge: 15 * time.Minute})
+	return s
+}
+
+// do runs one request through the handler.
+func do(t testing.TB, h http.Handler, method, target string, hdr map[string]string) *http.Response {
+	t.Helper()
+	r := httptest.NewRequest(method, target, nil)
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+func readBody(t testing.TB, resp *http.Response) []byte {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	return b
+}
+
+func gunzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("gzip reader: %v", err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("gunzip: %v", err)
+	}
+	return out
+}
+
+func pageBody(t testing.TB, path string) []byte {
+	t.Helper()
+	for _, p := range testPages("") {
+		if p.Path == path {
+			return p.Body
+		}
+	}
+	t.Fatalf("no test page %q", path)
+	return nil
+}
+
+func TestContentTypeAndHeaders(t *testing.T) {
+	s := published(t)
+	lm := modified.Truncate(time.Second).Format(http.TimeFormat)
+	for _, tc := range []struct {
+		target, path, ctype string
+	}{
+		{"/world.rss", "world.rss", rssType},
+		{"/world.atom", "world.atom", atomType},
+		{"/world.json", "world.json", jsonType},
+		{"/", "index.html", htmlType},
+		{"/index.html", "index.html", htmlType},
+		{"/articles/x-1a2b3c4d.html", "articles/x-1a2b3c4d.html", htmlType},
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			resp := do(t, s.Handler(), "GET", tc.target, nil)
+			body := readBody(t, resp)
+			want := pageBody(t, tc.path)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d, want 200", resp.StatusCode)
+			}
+			if !bytes.Equal(body, want) {
+				t.Errorf("body differs from the published page (%d bytes, want %d)", len(body), len(want))
+			}
+			wantHdr := http.Header{
+				"Content-Type":   {tc.ctype},
+				"Content-Length": {fmt.Sprint(len(want))},
+				"Etag":           {etagOf(want)},
+				"Last-Modified":  {lm},
+				"Cache-Control":  {"public, max-age=900"},
+				"Vary":           {"Accept-Encoding"},
+			}
+			if diff := cmp.Diff(wantHdr, resp.Header); diff != "" {
+				t.Errorf("headers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestETagFormat(t *testing.T) {
+	tag := etagOf([]byte("hello"))
+	// sha256("hello") starts 2cf24dba5fb0a30e26e83b2ac5b9e29e.
+	if want := `"2cf24dba5fb0a30e26e83b2ac5b9e29e"`; tag != want {
+		t.Errorf("etagOf = %s, want %s", tag, want)
+	}
+	if got, want := gzipETag(tag), `"2cf24dba5fb0a30e26e83b2ac5b9e29e-gz"`; got != want {
+		t.Errorf("gzipETag = %s, want %s", got, want)
+	}
+}
+
+func TestConditional(t *testing.T) {
+	s := published(t)
+	body := pageBody(t, "world.rss")
+	tag := etagOf(body)
+	gzTag := gzipETag(tag)
+	lmTime := modified.Truncate(time.Second)
+	lm := lmTime.Format(http.TimeFormat)
+	before := lmTime.Add(-time.Second).Format(http.TimeFormat)
+	after := lmTime.Add(time.Hour).Format(http.TimeFormat)
+
+	for _, tc := range []struct {
+		name string
+		hdr  map[string]string
+		want int
+	}{
+		{"no validators", nil, 200},
+		{"INM match", map[string]string{"If-None-Match": tag}, 304},
+		{"INM match gzip tag", map[string]string{"If-None-Match": gzTag}, 304},
+		{"INM mismatch", map[string]string{"If-None-Match": `"0123456789abcdef"`}, 200},
+		{"INM list with match", map[string]string{"If-None-Match": `"aaa", ` + tag + ` ,"bbb"`}, 304},
+		{"INM list without match", map[string]string{"If-None-Match": `"aaa", "bbb"`}, 200},
+		{"INM weak match", map[string]string{"If-None-Match": "W/" + tag}, 304},
+		{"INM weak in list", map[string]string{"If-None-Match": `W/"x",W/` + gzTag}, 304},
+		{"INM star", map[string]string{"If-None-Match": "*"}, 304},
+		{"INM unquoted", map[string]string{"If-None-Match": strings.Trim(tag, `"`)}, 200},
+		{"INM unterminated", map[string]string{"If-None-Match": tag[:10]}, 200},
+		{"INM empty", map[string]string{"If-None-Match": ""}, 200},
+		{"INM prefix of tag", map[string]string{"If-None-Match": tag[:len(tag)-2] + `"`}, 200},
+		{"IMS before", map[string]string{"If-Modified-Since": before}, 200},
+		{"IMS equal", map[string]string{"If-Modified-Since": lm}, 304},
+		{"IMS after", map[string]string{"If-Modified-Since": after}, 304},
+		{"IMS equal RFC 850", map[string]string{"If-Modified-Since": lmTime.Format(time.RFC850)}, 304},
+		{"IMS equal asctime", map[string]string{"If-Modified-Since": lmTime.Format(time.ANSIC)}, 304},
+		{"IMS malformed", map[string]string{"If-Modified-Since": "yesterday"}, 200},
+		{"INM mismatch beats IMS after", map[string]string{"If-None-Match": `"nope"`, "If-Modified-Since": after}, 200},
+		{"INM match beats IMS before", map[string]string{"If-None-Match": tag, "If-Modified-Since": before}, 304},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, method := range []string{"GET", "HEAD"} {
+				resp := do(t, s.Handler(), method, "/world.rss", tc.hdr)
+				got := readBody(t, resp)
+				if resp.StatusCode != tc.want {
+					t.Fatalf("%s status = %d, want %d", method, resp.StatusCode, tc.want)
+				}
+				if tc.want == 304 {
+					if len(got) != 0 {
+						t.Errorf("%s 304 has a %d-byte body", method, len(got))
+					}
+					wantHdr := http.Header{
+						"Etag":          {tag},
+						"Last-Modified": {lm},
+						"Cache-Control": {"public, max-age=900"},
+						"Vary":          {"Accept-Encoding"},
+					}
+					if diff := cmp.Diff(wantHdr, resp.Header); diff != "" {
+						t.Errorf("%s 304 headers (-want +got):\n%s", method, diff)
+					}
+				} else if method == "GET" && !bytes.Equal(got, body) {
+					t.Errorf("GET body differs from the page")
+				}
+			}
+		})
+	}
+}
+
+func TestConditionalGzipETag(t *testing.T) {
+	// A 304 to a gzip-accepting client carries the ETag of the gzip
+	// representation, the one it would have been sent.
+	s := published(t)
+	tag := etagOf(pageBody(t, "world.rss"))
+	resp := do(t, s.Handler(), "GET", "/world.rss", map[string]string{
+		"If-None-Match": tag, "Accept-Encoding": "gzip",
+	})
+	if resp.StatusCode != 304 {
+		t.Fatalf("status = %d, want 304", resp.StatusCode)
+	}
+	if got, want := resp.Header.Get("Etag"), gzipETag(tag); got != want {
+		t.Errorf("ETag = %s, want %s", got, want)
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" {
+		t.Errorf("304 has Content-Encoding %q", ce)
+	}
+}
+
+func TestGzip(t *testing.T) {
+	s := published(t)
+	body := pageBody(t, "world.rss")
+	for _, tc := range []struct {
+		ae   string
+		gzip bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, gzip;q=0.8", true},
+		{"GZIP", true},
+		{"x-gzip", true},
+		{"gzip;q=0", false},
+		{"gzip; q=0.000", false},
+		{"gzip;Q=0", false},
+		{"*", true},
+		{"*;q=0", false},
+		{"gzip;q=0, *", false},
+		{"*, gzip;q=0", false},
+		{"identity", false},
+		{"deflate, br", false},
+		{"gzipx", false},
+		{"gzip;q=0.5", true},
+		{"gzip;q=bogus", true},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.ae), func(t *testing.T) {
+			hdr := map[string]string{}
+			if tc.ae != "" {
+				hdr["Accept-Encoding"] = tc.ae
+			}
+			resp := do(t, s.Handler(), "GET", "/world.rss", hdr)
+			got := readBody(t, resp)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status = %d", resp.StatusCode)
+			}
+			if got, want := resp.Header.Get("Content-Length"), fmt.Sprint(len(got)); got != want {
+				t.Errorf("Content-Length = %s, body is %s bytes", got, want)
+			}
+			if resp.Header.Get("Vary") != "Accept-Encoding" {
+				t.Errorf("Vary = %q", resp.Header.Get("Vary"))
+			}
+			if !tc.gzip {
+				if ce := resp.Header.Get("Content-Encoding"); ce != "" {
+					t.Errorf("Content-Encoding = %q, want none", ce)
+				}
+				if !bytes.Equal(got, body) {
+					t.Errorf("identity body differs")
+				}
+				if resp.Header.Get("Etag") != etagOf(body) {
+					t.Errorf("ETag = %s, want identity tag", resp.Header.Get("Etag"))
+				}
+				return
+			}
+			if ce := resp.Header.Get("Content-Encoding"); ce != "gzip" {
+				t.Fatalf("Content-Encoding = %q, want gzip", ce)
+			}
+			if len(got) >= len(body) {
+				t.Errorf("gzip body %d bytes is not smaller than %d", len(got), len(body))
+			}
+			if !bytes.Equal(gunzip(t, got), body) {
+				t.Errorf("gunzipped body differs")
+			}
+			if want := gzipETag(etagOf(body)); resp.Header.Get("Etag") != want {
+				t.Errorf("ETag = %s, want %s", resp.Header.Get("Etag"), want)
+			}
+		})
+	}
+}
+
+func TestGzipNotSmaller(t *testing.T) {
+	s := published(t)
+	resp := do(t, s.Handler(), "GET", "/tiny.txt", map[string]string{"Accept-Encoding": "gzip"})
+	if got := readBody(t, resp); string(got) != "hi" {
+		t.Errorf("body = %q, want identity %q", got, "hi")
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" {
+		t.Errorf("Content-Encoding = %q for a body gzip cannot shrink", ce)
+	}
+}
+
+func TestHead(t *testing.T) {
+	s := published(t)
+	for _, ae := range []string{"", "gzip"} {
+		t.Run("ae="+ae, func(t *testing.T) {
+			hdr := map[string]string{"Accept-Encoding": ae}
+			get := do(t, s.Handler(), "GET", "/world.atom", hdr)
+			head := do(t, s.Handler(), "HEAD", "/world.atom", hdr)
+			if head.StatusCode != 200 {
+				t.Fatalf("HEAD status = %d", head.StatusCode)
+			}
+			if diff := cmp.Diff(get.Header, head.Header); diff != "" {
+				t.Errorf("HEAD headers differ from GET (-get +head):\n%s", diff)
+			}
+			if head.Header.Get("Content-Length") == "" {
+				t.Errorf("HEAD has no Content-Length")
+			}
+			if b := readBody(t, head); len(b) != 0 {
+				t.Errorf("HEAD body is %d bytes", len(b))
+			}
+		})
+	}
+}
+
+func TestNotFoundAndMethods(t *testing.T) {
+	s := published(t)
+	for _, tc := range []struct {
+		method, target string
+		want           int
+	}{
+		{"GET", "/nope.rss", 404},
+		{"HEAD", "/nope.rss", 404},
+		{"GET", "/articles/", 404},
+		{"GET", "/articles", 404},
+		{"GET", "/world.rss/", 404},
+		{"GET", "/World.rss", 404},
+		{"POST", "/nope.rss", 404},
+		{"POST", "/world.rss", 405},
+		{"PUT", "/", 405},
+		{"DELETE", "/world.json", 405},
+		{"OPTIONS", "/world.atom", 405},
+		{"POST", "/healthz", 405},
+		{"PATCH", "/metrics", 405},
+	} {
+		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
+			resp := do(t, s.Handler(), tc.method, tc.target, nil)
+			body := readBody(t, resp)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status = %d, want %d", resp.StatusCode, tc.want)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			wantAllow := ""
+			if tc.want == 405 {
+				wantAllow = "GET, HEAD"
+			}
+			if got := resp.Header.Get("Allow"); got != wantAllow {
+				t.Errorf("Allow = %q, want %q", got, wantAllow)
+			}
+			wantBody := fmt.Sprintf("%d %s\n", tc.want, strings.ToLower(http.StatusText(tc.want)))
+			if tc.method == "HEAD" {
+				wantBody = ""
+			}
+			if string(body) != wantBody {
+				t.Errorf("body = %q, want %q", body, wantBody)
+			}
+		})
+	}
+}
+
+// rawGet sends a request line verbatim over TCP, so no client cleans the
+// path first.
+func rawGet(t *testing.T, addr, target string) (*http.Response, []byte) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: example.org\r\nConnection: close\r\n\r\n", target)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	defer resp.Body.Close()
+	return resp, readBody(t, resp)
+}
+
+func TestPathEscapes(t *testing.T) {
+	s := published(t)
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	addr := ts.Listener.Addr().String()
+
+	if resp, _ := rawGet(t, addr, "/articles/x-1a2b3c4d.html"); resp.StatusCode != 200 {
+		t.Fatalf("control request status = %d", resp.StatusCode)
+	}
+	for _, target := range []string{
+		"/../world.rss",
+		"/./world.rss",
+		"//world.rss",
+		"/articles/../world.rss",
+		"/articles//x-1a2b3c4d.html",
+		"/articles%2Fx-1a2b3c4d.html",
+		"/articles%2fx-1a2b3c4d.html",
+		"/%2e%2e/world.rss",
+		"/..%2Fworld.rss",
+		"/articles/x-1a2b3c4d.html%00",
+		"/etc/passwd",
+		"/../../../../etc/passwd",
+		"/internal/server/server.go",
+	} {
+		t.Run(target, func(t *testing.T) {
+			resp, body := rawGet(t, addr, target)
+			// The server may reject the request line outright (400); what
+			// it must never do is serve some page for it.
+			if resp.StatusCode != 404 && resp.StatusCode != 400 {
+				t.Errorf("status = %d, want 404 (or 400); body %.60q", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+func TestLastModified(t *testing.T) {
+	clk := newClock(t0)
+	s := newServer(t, Options{Now: clk.now})
+	get := func() (etag, lm string) {
+		resp := do(t, s.Handler(), "GET", "/world.rss", nil)
+		return resp.Header.Get("Etag"), resp.Header.Get("Last-Modified")
+	}
+	publish := func(body string, mod time.Time) {
+		s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte(body), Modified: mod}}})
+	}
+	f := func(t time.Time) string { return t.Truncate(time.Second).Format(http.TimeFormat) }
+
+	// 1. First publish: the publisher's time, truncated.
+	publish("one", modified)
+	tag1, lm1 := get()
+	if want := f(modified); lm1 != want {
+		t.Fatalf("first publish: Last-Modified = %s, want %s", lm1, want)
+	}
+
+	// 2. Same bytes, a later publisher time (re-rendered): nothing moves.
+	clk.set(t0.Add(time.Hour))
+	publish("one", modified.Add(30*time.Minute))
+	if tag, lm := get(); tag != tag1 || lm != lm1 {
+		t.Errorf("same body: ETag/Last-Modified = %s %s, want unchanged %s %s", tag, lm, tag1, lm1)
+	}
+
+	// 3. Changed bytes with a newer publisher time: that time.
+	clk.set(t0.Add(2 * time.Hour))
+	newer := modified.Add(24 * time.Hour)
+	publish("two", newer)
+	tag3, lm3 := get()
+	if lm3 != f(newer) {
+		t.Errorf("changed body, newer Modified: Last-Modified = %s, want %s", lm3, f(newer))
+	}
+	if tag3 == tag1 {
+		t.Errorf("changed body kept ETag %s", tag3)
+	}
+
+	// 4. Changed bytes with an older publisher time (an edit that kept the
+	// article date): the current time, so Last-Modified still moves on.
+	clk.set(t0.Add(3*time.Hour + 400*time.Millisecond))
+	publish("three", modified)
+	if _, lm := get(); lm != f(t0.Add(3*time.Hour)) {
+		t.Errorf("changed body, older Modified: Last-Modified = %s, want %s", lm, f(t0.Add(3*time.Hour)))
+	}
+}
+
+func TestLastModifiedRule(t *testing.T) {
+	sec := time.Second
+	for _, tc := range []struct {
+		name                string
+		modified, prev, now time.Time
+		want                time.Time
+	}{
+		{"new page, no time", time.Time{}, time.Time{}, t0.Add(300 * time.Millisecond), t0},
+		{"new page with time", modified, time.Time{}, t0, modified.Truncate(sec)},
+		{"newer than prev", t0.Add(-sec), t0.Add(-time.Hour), t0, t0.Add(-sec)},
+		{"older than prev", t0.Add(-2 * time.Hour), t0.Add(-time.Hour), t0, t0},
+		{"equal to prev", t0.Add(-time.Hour), t0.Add(-time.Hour), t0, t0},
+		{"in the future", t0.Add(time.Hour), t0.Add(-time.Hour), t0, t0},
+		{"same second as prev", time.Time{}, t0, t0.Add(500 * time.Millisecond), t0.Add(sec)},
+		{"clock behind prev", time.Time{}, t0, t0.Add(-time.Minute), t0.Add(sec)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := lastModified(tc.modified, tc.prev, tc.now)
+			if !got.Equal(tc.want) {
+				t.Errorf("lastModified = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPublishSkipsBadPaths(t *testing.T) {
+	var logs bytes.Buffer
+	s := newServer(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s.Publish(Snapshot{Pages: []Page{
+		{Path: "ok.rss", MediaType: rssType, Body: []byte("first")},
+		{Path: "ok.rss", MediaType: rssType, Body: []byte("duplicate")},
+		{Path: "/abs.rss", Body: []byte("x")},
+		{Path: "../up.rss", Body: []byte("x")},
+		{Path: "a/../b.rss", Body: []byte("x")},
+		{Path: "dir/", Body: []byte("x")},
+		{Path: "", Body: []byte("x")},
+		{Path: "healthz", Body: []byte("x")},
+	}})
+	if got := string(readBody(t, do(t, s.Handler(), "GET", "/ok.rss", nil))); got != "first" {
+		t.Errorf("ok.rss = %q, want the first of the duplicates", got)
+	}
+	if n := len(s.snap.Load().pages); n != 1 {
+		t.Errorf("published %d pages, want 1", n)
+	}
+	if got := strings.Count(logs.String(), "skipping page"); got != 7 {
+		t.Errorf("logged %d skipped pages, want 7:\n%s", got, logs.String())
+	}
+}
+
+func TestPublishCopiesBody(t *testing.T) {
+	s := published(t)
+	buf := []byte("original")
+	s.Publish(Snapshot{Pages: []Page{{Path: "a.txt", MediaType: "text/plain", Body: buf}}})
+	copy(buf, "mutated!")
+	if got := string(readBody(t, do(t, s.Handler(), "GET", "/a.txt", nil))); got != "original" {
+		t.Errorf("body = %q after the caller reused its buffer", got)
+	}
+}
+
+func TestBeforePublish(t *testing.T) {
+	s := newServer(t, Options{})
+	for _, target := range []string{"/world.rss", "/", "/nope"} {
+		resp := do(t, s.Handler(), "GET", target, nil)
+		if resp.StatusCode != 503 {
+			t.Errorf("GET %s status = %d, want 503", target, resp.StatusCode)
+		}
+		if resp.Header.Get("Retry-After") == "" {
+			t.Errorf("GET %s has no Retry-After", target)
+		}
+	}
+	if resp := do(t, s.Handler(), "POST", "/world.rss", nil); resp.StatusCode != 405 {
+		t.Errorf("POST status = %d, want 405", resp.StatusCode)
+	}
+	if resp := do(t, s.Handler(), "GET", "/healthz", nil); resp.StatusCode != 200 {
+		t.Errorf("healthz status = %d, want 200", resp.StatusCode)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	status := []SourceStatus{
+		{Name: "blog", LastRun: t0, LastSuccess: t0, Items: 12},
+		{Name: "upstream", LastRun: t0, LastFailure: t0, LastError: "fetching: 502", Running: true},
+	}
+	s := newServer(t, Options{Status: func() []SourceStatus { return status }})
+	s.Publish(Snapshot{Pages: testPages("")})
+
+	resp := do(t, s.Handler(), "GET", "/healthz", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(readBody(t, resp), &got); err != nil {
+		t.Fatalf("decoding: %v", err)
+	}
+	ts := t0.Format(time.RFC3339)
+	want := map[string]any{
+		"status": "ok", "published": true, "pages": float64(len(testPages(""))),
+		"sources": []any{
+			map[string]any{"name": "blog", "last_run": ts, "last_success": ts, "items": float64(12), "running": false},
+			map[string]any{"name": "upstream", "last_run": ts, "last_failure": ts, "last_error": "fetching: 502", "items": float64(0), "running": true},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("healthz (-want +got):\n%s", diff)
+	}
+
+	head := do(t, s.Handler(), "HEAD", "/healthz", nil)
+	if head.StatusCode != 200 || len(readBody(t, head)) != 0 {
+		t.Errorf("HEAD /healthz: status %d with a body", head.StatusCode)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := newServer(t, Options{Registry: reg})
+	do(t, s.Handler(), "GET", "/world.rss", nil) // 503
+	s.Publish(Snapshot{Pages: testPages("")})
+	for range 3 {
+		do(t, s.Handler(), "GET", "/world.rss", nil)
+	}
+	do(t, s.Handler(), "GET", "/world.rss", map[string]string{"If-None-Match": "*"})
+	do(t, s.Handler(), "GET", "/missing", nil)
+	do(t, s.Handler(), "POST", "/world.rss", nil)
+
+	resp := do(t, s.Handler(), "GET", "/metrics", nil)
+	body := string(readBody(t, resp))
+	for _, want := range []string{
+		`herald_http_requests_total{code="200"} 3`,
+		`herald_http_requests_total{code="304"} 1`,
+		`herald_http_requests_total{code="404"} 1`,
+		`herald_http_requests_total{code="405"} 1`,
+		`herald_http_requests_total{code="503"} 1`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	// A second server on the same registry shares the counter.
+	if _, err := New(Options{Registry: reg}); err != nil {
+		t.Errorf("second New on the same registry: %v", err)
+	}
+}
+
+// TestConcurrentPublish hammers the server from several goroutines while
+// another publishes different snapshots; run with -race. Every response
+// must be complete and match its own ETag.
+func TestConcurrentPublish(t *testing.T) {
+	s := newServer(t, Options{})
+	bodies := map[string][]byte{}
+	var snaps []Snapshot
+	for i := range 4 {
+		seed := fmt.Sprint(i)
+		b := fakeBody(seed, 20_000+i*3000)
+		bodies[etagOf(b)] = b
+		snaps = append(snaps, Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: b, Modified: modified}}})
+	}
+	s.Publish(snaps[0])
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	client := ts.Client()
+	client.Transport.(*http.Transport).DisableCompression = true
+
+	stop := make(chan struct{})
+	var pubs sync.WaitGroup
+	pubs.Go(func() {
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.Publish(snaps[i%len(snaps)])
+		}
+	})
+
+	var wg sync.WaitGroup
+	var checked atomic.Int64
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 60 {
+				req, _ := http.NewRequest("GET", ts.URL+"/world.rss", nil)
+				if (g+i)%2 == 0 {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Errorf("request: %v", err)
+					return
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 {
+					t.Errorf("status %d, read error %v", resp.StatusCode, err)
+					return
+				}
+				tag := resp.Header.Get("Etag")
+				if resp.Header.Get("Content-Encoding") == "gzip" {
+					if !strings.HasSuffix(tag, `-gz"`) {
+						t.Errorf("gzip response with ETag %s", tag)
+						return
+					}
+					tag = strings.TrimSuffix(tag, `-gz"`) + `"`
+					got = gunzip(t, got)
+				}
+				want, ok := bodies[tag]
+				if !ok || !bytes.Equal(got, want) {
+					t.Errorf("body (%d bytes) does not match ETag %s", len(got), tag)
+					return
+				}
+				checked.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	pubs.Wait()
+	if n := checked.Load(); n != 8*60 {
+		t.Errorf("checked %d responses, want %d", n, 8*60)
+	}
+}
+
+func TestServeShutdown(t *testing.T) {
+	s := published(t)
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	next := s.handler
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/world.rss" {
+			close(entered)
+			<-release
+		}
+		next.ServeHTTP(w, r)
+	})
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+
+	// A fast request works.
+	if resp, _ := rawGet(t, addr, "/world.atom"); resp.StatusCode != 200 {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+
+	type result struct {
+		status int
+		body   []byte
+		err    error
+	}
+	slow := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/world.rss")
+		if err != nil {
+			slow <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		slow <- result{resp.StatusCode, b, err}
+	}()
+	<-entered
+	cancel()
+
+	// Shutdown closes the listener first; wait for that, then new
+	// connections are refused while the slow request is still in flight.
+	for {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		conn.Close()
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned %v with a request in flight", err)
+	default:
+	}
+
+	close(release)
+	r := <-slow
+	if r.err != nil || r.status != 200 || !bytes.Equal(r.body, pageBody(t, "world.rss")) {
+		t.Errorf("in-flight request: status %d, %d bytes, error %v; want 200 with the full page", r.status, len(r.body), r.err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve = %v, want nil", err)
+	}
+	if _, err := net.Dial("tcp", addr); err == nil {
+		t.Errorf("dial after shutdown succeeded")
+	}
+}
+
+func TestServeListenerError(t *testing.T) {
+	s := published(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	err = s.Serve(t.Context(), ln)
+	if err == nil || errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve on a closed listener = %v, want an error", err)
+	}
+}
