@@ -270,6 +270,13 @@ func (f *Files) read(j filesJob) (feed.Article, bool, error) {
 // else (a FIFO, a device, a folder behind a symlink) is an error rather
 // than a read that could block or mislead.
 func filesLoad(p string) ([]byte, time.Time, error) {
+	// Stat before opening: opening a FIFO for reading blocks until a
+	// writer comes along.
+	if info, err := os.Stat(p); err != nil {
+		return nil, time.Time{}, err
+	} else if !info.Mode().IsRegular() {
+		return nil, time.Time{}, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
+	}
 	fh, err := os.Open(p)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -319,7 +326,7 @@ const filesSlugMax = 60
 
 // filesSlug returns the page name for rel: the path without extension,
 // accents stripped, lower-cased, each run of other than [a-z0-9] turned
-// into "-", trimmed and capped, then "-" + hash. A name with nothing
+// into "-", trimmed and capped at a word boundary, then "-" + hash. A name with nothing
 // Latin in it is just the hash.
 func filesSlug(rel, hash string) string {
 	rel = strings.TrimSuffix(rel, path.Ext(rel))
@@ -341,11 +348,20 @@ func filesSlug(rel, hash string) string {
 		}
 		dash = false
 		b.WriteRune(r)
-		if b.Len() >= filesSlugMax {
+		if b.Len() > filesSlugMax {
 			break
 		}
 	}
-	slug := strings.Trim(b.String(), "-")
+	slug := b.String()
+	if len(slug) > filesSlugMax {
+		// Cut at the last word boundary that fits, or mid-word if none.
+		whole := slug[filesSlugMax] == '-'
+		slug = slug[:filesSlugMax]
+		if i := strings.LastIndexByte(slug, '-'); !whole && i > 0 {
+			slug = slug[:i]
+		}
+	}
+	slug = strings.Trim(slug, "-")
 	if slug == "" {
 		return hash
 	}
