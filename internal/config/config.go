@@ -185,7 +185,9 @@ type Feed struct {
 // Load reads the file at path and returns its configuration, strictly
 // decoded, with defaults applied, relative paths resolved and validated.
 // Every error names the file, line, column and key path; when there are
-// several, they are joined and each is a *Error.
+// several, they are joined and each is a *Error. Structural problems
+// (syntax, unknown keys, values of the wrong type or format) are all
+// reported together first; Validate's checks run once the file decodes.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -200,6 +200,13 @@ func TestParseErrors(t *testing.T) {
 			},
 		},
 		{
+			// The checker leaves aliases to goccy's decoder, whose error
+			// names the aliased node: where the anchor was defined.
+			name: "alias of the wrong type",
+			yaml: header + "feeds:\n  - name: a\n    title: A\n    include: &topics [x]\n    exclude: [*topics]\n",
+			want: []string{`config.yaml:6:22: feeds[0].include: cannot unmarshal []interface {} into Go struct field Config.Feeds of type string`},
+		},
+		{
 			name: "bad language",
 			yaml: header + "language: english-please\nfeeds:\n  - name: all\n    title: All\n    language: \"e\"\n",
 			want: []string{
