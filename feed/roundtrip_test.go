@@ -28,11 +28,11 @@ func roundTripArticles() []Article {
 	return []Article{
 		{
 			ID: "https://example.org/markup", URL: "https://example.org/markup",
-			Title:   `Tags like <b> & "quotes" aren't 'HTML' > text`,
-			Author:  Author{Name: "Ada Lovelace", Email: "ada@example.org"},
-			Summary: `Why a < b && c > d matters`,
-			Content: `<p>Comparing <code>a &lt; b</code> &amp; more.</p>`,
-			Tags:    []string{"go", "xml & html"},
+			Title:     `Tags like <b> & "quotes" aren't 'HTML' > text`,
+			Author:    Author{Name: "Ada Lovelace", Email: "ada@example.org"},
+			Summary:   `Why a < b && c > d matters`,
+			Content:   `<p>Comparing <code>a &lt; b</code> &amp; more.</p>`,
+			Tags:      []string{"go", "xml & html"},
 			Published: d("2026-01-29T10:00:00Z"), Updated: d("2026-01-30T08:30:00Z"),
 		},
 		{

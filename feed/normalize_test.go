@@ -1,0 +1,272 @@
+package feed
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	t0  = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+)
+
+func TestNormalizeArticle(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    Article
+		check func(t *testing.T, a Article)
+	}{
+		{
+			name: "script and handlers removed",
+			in:   Article{ID: "x", Content: `<p onclick="evil()">Hi<script>alert(1)</script><a href="javascript:alert(2)">js</a><img src=x onerror=alert(3)></p>`},
+			check: func(t *testing.T, a Article) {
+				for _, bad := range []string{"script", "onclick", "javascript:", "onerror", "alert"} {
+					if strings.Contains(a.Content, bad) {
+						t.Errorf("content still has %q: %s", bad, a.Content)
+					}
+				}
+				if !strings.Contains(a.Content, "Hi") {
+					t.Errorf("text lost: %s", a.Content)
+				}
+			},
+		},
+		{
+			name: "relative links resolved against the article",
+			in: Article{ID: "x", URL: "https://example.org/blog/post/",
+				Content: `<a href="../other">o</a><img src="/img/a.png" srcset="a.png 1x, /b.png 2x"><a href="mailto:me@example.org">m</a><a href="#top">t</a>`},
+			check: func(t *testing.T, a Article) {
+				for _, want := range []string{
+					`href="https://example.org/blog/other"`,
+					`src="https://example.org/img/a.png"`,
+					`srcset="https://example.org/blog/post/a.png 1x, https://example.org/b.png 2x"`,
+					`href="mailto:me@example.org"`,
+					`href="https://example.org/blog/post/#top"`,
+				} {
+					if !strings.Contains(a.Content, want) {
+						t.Errorf("content lacks %s: %s", want, a.Content)
+					}
+				}
+			},
+		},
+		{
+			name: "relative item link resolved against Base, then canonical",
+			in:   Article{ID: "x", Base: "https://example.org/news/", URL: "2026/item?utm_source=rss&id=7#c"},
+			check: func(t *testing.T, a Article) {
+				if want := "https://example.org/news/2026/item?id=7"; a.URL != want {
+					t.Errorf("URL = %q, want %q", a.URL, want)
+				}
+			},
+		},
+		{
+			name: "javascript item link dropped, ID falls back",
+			in:   Article{URL: "javascript:alert(1)", Title: "t", Content: "<p>c</p>"},
+			check: func(t *testing.T, a Article) {
+				if a.URL != "" {
+					t.Errorf("URL = %q, want empty", a.URL)
+				}
+				if !regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(a.ID) {
+					t.Errorf("ID = %q, want a v5 urn:uuid", a.ID)
+				}
+			},
+		},
+		{
+			name: "XML-forbidden characters removed",
+			in:   Article{ID: "x\x00", Title: "A\x01B\x0bC\uFFFE\uFFFFD\tE", Content: "<p>x\x1fy</p>", Summary: "s\x08t"},
+			check: func(t *testing.T, a Article) {
+				if a.Title != "ABCD E" || a.ID != "x" || a.Summary != "st" || a.Content != "<p>xy</p>" {
+					t.Errorf("got title %q id %q summary %q content %q", a.Title, a.ID, a.Summary, a.Content)
+				}
+			},
+		},
+		{
+			name: "invalid UTF-8 dropped",
+			in:   Article{ID: "x", Title: "caf\xe9 ok"},
+			check: func(t *testing.T, a Article) {
+				if a.Title != "caf ok" {
+					t.Errorf("title = %q", a.Title)
+				}
+			},
+		},
+		{
+			name: "summary from content, cut at a word",
+			in:   Article{ID: "x", Content: "<p>" + strings.Repeat("word ", 100) + "</p>"},
+			check: func(t *testing.T, a Article) {
+				if n := utf8.RuneCountInString(a.Summary); n > DefaultSummaryLength || n < DefaultSummaryLength-10 {
+					t.Errorf("summary has %d characters", n)
+				}
+				if !strings.HasSuffix(a.Summary, "word…") {
+					t.Errorf("summary not cut at a word: %q", a.Summary[len(a.Summary)-20:])
+				}
+			},
+		},
+		{
+			name: "HTML summary becomes text",
+			in:   Article{ID: "x", Summary: "<p>Fish &amp; <b>chips</b></p><p>today</p>"},
+			check: func(t *testing.T, a Article) {
+				if a.Summary != "Fish & chips today" {
+					t.Errorf("summary = %q", a.Summary)
+				}
+			},
+		},
+		{
+			name: "title trimmed, falls back to text",
+			in:   Article{ID: "x", Title: "  \n ", Content: "<p>First words of the body</p>"},
+			check: func(t *testing.T, a Article) {
+				if a.Title != "First words of the body" {
+					t.Errorf("title = %q", a.Title)
+				}
+			},
+		},
+		{
+			name: "dates to UTC seconds, updated from published",
+			in:   Article{ID: "x", Published: time.Date(2026, 3, 1, 13, 0, 0, 999, time.FixedZone("CET", 3600))},
+			check: func(t *testing.T, a Article) {
+				if !a.Published.Equal(t0) || a.Published.Location() != time.UTC || !a.Updated.Equal(t0) {
+					t.Errorf("published %v updated %v", a.Published, a.Updated)
+				}
+			},
+		},
+		{
+			name: "future date clamped",
+			in:   Article{ID: "x", Published: now.Add(72 * time.Hour)},
+			check: func(t *testing.T, a Article) {
+				if !a.Published.Equal(now) {
+					t.Errorf("published %v, want %v", a.Published, now)
+				}
+			},
+		},
+		{
+			name: "undated gets now",
+			in:   Article{ID: "x"},
+			check: func(t *testing.T, a Article) {
+				if !a.Published.Equal(now) || !a.Updated.Equal(now) {
+					t.Errorf("published %v updated %v", a.Published, a.Updated)
+				}
+			},
+		},
+		{
+			name: "updated never before published",
+			in:   Article{ID: "x", Published: t0, Updated: t0.Add(-time.Hour)},
+			check: func(t *testing.T, a Article) {
+				if !a.Updated.Equal(t0) {
+					t.Errorf("updated %v", a.Updated)
+				}
+			},
+		},
+		{
+			name: "tags trimmed and deduplicated",
+			in:   Article{ID: "x", Tags: []string{" Go ", "go", "", "News"}},
+			check: func(t *testing.T, a Article) {
+				if diff := cmp.Diff([]string{"Go", "News"}, a.Tags); diff != "" {
+					t.Errorf("tags (-want +got):\n%s", diff)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Normalize([]Article{tt.in}, Options{Now: now})
+			if len(got) != 1 {
+				t.Fatalf("got %d articles", len(got))
+			}
+			tt.check(t, got[0])
+		})
+	}
+}
+
+func TestNormalizeSortAndDedupe(t *testing.T) {
+	in := []Article{
+		{ID: "a", URL: "https://e.org/a", Published: t0},
+		{ID: "b", URL: "https://e.org/b", Published: t0.Add(2 * time.Hour)},
+		{ID: "a", URL: "https://e.org/a-again", Published: t0.Add(-time.Hour)},                 // same ID
+		{ID: "c", URL: "https://e.org/b?utm_source=x#frag", Published: t0.Add(-2 * time.Hour)}, // same link
+		{ID: "d", URL: "https://e.org/d", Published: t0.Add(2 * time.Hour)},                    // tie with b: by ID
+	}
+	got := Normalize(in, Options{})
+	var ids []string
+	for _, a := range got {
+		ids = append(ids, a.ID)
+	}
+	if diff := cmp.Diff([]string{"b", "d", "a"}, ids); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+	if in[3].URL != "https://e.org/b?utm_source=x#frag" {
+		t.Error("Normalize modified its input")
+	}
+}
+
+func TestFilter(t *testing.T) {
+	items := Normalize([]Article{
+		{ID: "1", Title: "China trade talks", Published: now.Add(-time.Hour)},
+		{ID: "2", Title: "Sponsored: china deals", Published: now.Add(-2 * time.Hour)},
+		{ID: "3", Title: "Weather", Content: "<p>Rain over China</p>", Published: now.Add(-3 * time.Hour)},
+		{ID: "4", Title: "Old china story", Published: now.Add(-40 * 24 * time.Hour)},
+		{ID: "5", Title: "Sports", Published: now.Add(-4 * time.Hour)},
+	}, Options{})
+	tests := []struct {
+		name   string
+		filter Filter
+		want   []string
+	}{
+		{"none", Filter{}, []string{"1", "2", "3", "5", "4"}},
+		{"include on title and text", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}}, []string{"1", "2", "3", "4"}},
+		{"exclude", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}, Exclude: []*regexp.Regexp{regexp.MustCompile("(?i)sponsored")}}, []string{"1", "3", "4"}},
+		{"max age", Filter{MaxAge: 720 * time.Hour}, []string{"1", "2", "3", "5"}},
+		{"limit", Filter{Limit: 2}, []string{"1", "2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, a := range tt.filter.Apply(items, now) {
+				got = append(got, a.ID)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// FuzzNormalize feeds arbitrary text into every field: Normalize must not
+// panic, and its output must always render to well-formed feeds that
+// carry every item.
+func FuzzNormalize(f *testing.F) {
+	f.Add("Title <b>&amp;", "<p onclick=x>hi</p><script>x</script>]]>", "summary", "../rel", "https://e.org/", "id", int64(0))
+	f.Add("\x00\x01\uFFFE", "<a href='javascript:1'>x</a>", "<![CDATA[", "", "", "", int64(1e12))
+	f.Add("😀", "<img srcset=', ,'>", "", "http://[::1]:80/%zz", "mailto:x", "", int64(-1))
+	f.Fuzz(func(t *testing.T, title, content, summary, link, base, id string, sec int64) {
+		in := []Article{{ID: id, URL: link, Base: base, Title: title, Content: content, Summary: summary,
+			Author: Author{Name: title}, Tags: []string{title, summary}, Published: time.Unix(sec%1e11, 0)}}
+		out := Normalize(in, Options{Now: now})
+		if len(out) != 1 {
+			t.Fatalf("got %d articles", len(out))
+		}
+		a := out[0]
+		if a.ID == "" {
+			t.Fatal("empty ID")
+		}
+		for _, s := range []string{a.ID, a.URL, a.Title, a.Content, a.Summary} {
+			if !utf8.ValidString(s) || cleanText(s) != s {
+				t.Fatalf("invalid text left: %q", s)
+			}
+		}
+		fd := &Feed{Name: "f", Title: "f", BaseURL: "https://e.org/", Items: out}
+		for _, fm := range Formats {
+			var buf bytes.Buffer
+			if err := fm.Render(&buf, fd); err != nil {
+				t.Fatalf("%s: %v", fm.Name, err)
+			}
+			if fm.Name != JSON.Name {
+				if err := wellFormed(buf.Bytes()); err != nil {
+					t.Fatalf("%s not well-formed: %v\n%s", fm.Name, err, buf.String())
+				}
+			}
+		}
+	})
+}
