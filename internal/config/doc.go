@@ -3,7 +3,9 @@
 // the file, line, column and key path of every problem
 // ("config.yaml:12:5: sources[1].schedul: unknown key").
 //
-// It must not import other Herald packages: the wiring in cmd/herald turns
-// a Config into sources, feeds and servers, so the schema can change
-// without touching collectors, and collectors never read configuration.
+// It imports no other Herald package except internal/scheduler, whose
+// Parse is the one definition of a valid schedule. The wiring in
+// cmd/herald turns a Config into sources, feeds and servers, so the schema
+// can change without touching collectors, and collectors never read
+// configuration.
 package config

@@ -152,8 +152,18 @@ func TestParseErrors(t *testing.T) {
 			yaml: header + "schedule: every 5 minutes\nsources:\n  - name: up\n    type: feed\n    url: http://x/\n    schedule: \"CRON_TZ=Mars/Olympus 0 * * * *\"\n  - name: up2\n    type: feed\n    url: http://x/\n    schedule: TZ=Europe/Paris\n",
 			want: []string{
 				`config.yaml:3:11: schedule: invalid schedule "every 5 minutes": expected exactly 5 fields, found 3: [every 5 minutes]`,
-				`config.yaml:8:15: sources[0].schedule: invalid schedule "CRON_TZ=Mars/Olympus 0 * * * *": provided bad location Mars/Olympus: unknown time zone Mars/Olympus`,
-				`config.yaml:12:15: sources[1].schedule: invalid schedule "TZ=Europe/Paris": time zone prefix must be followed by a space and a schedule`,
+				`config.yaml:8:15: sources[0].schedule: invalid schedule "CRON_TZ=Mars/Olympus 0 * * * *": unknown time zone "Mars/Olympus": unknown time zone Mars/Olympus`,
+				`config.yaml:12:15: sources[1].schedule: invalid schedule "TZ=Europe/Paris": time zone "Europe/Paris" must be followed by a schedule`,
+			},
+		},
+		{
+			// Schedules are checked by the scheduler's parser, which is
+			// stricter than cron's.
+			name: "schedules the scheduler rejects",
+			yaml: header + "schedule: \"0 0 30 2 *\"\nsources:\n  - name: up\n    type: feed\n    url: http://x/\n    schedule: \"@every 100ms\"\n",
+			want: []string{
+				`config.yaml:3:11: schedule: invalid schedule "0 0 30 2 *": schedule never fires`,
+				`config.yaml:8:15: sources[0].schedule: invalid schedule "@every 100ms": @every 100ms: period must be at least 1s`,
 			},
 		},
 		{

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/heraldfeed/herald/internal/scheduler"
 	"golang.org/x/text/language"
 )
 
@@ -283,17 +283,19 @@ func (v *validator) schedule(p, spec string, required bool) {
 	}
 }
 
-// checkSchedule parses spec the way the scheduler will.
+// checkSchedule parses spec with the scheduler's own parser, so a spec
+// that validates is one the scheduler runs (it is stricter than cron's:
+// UTC by default, no "Local" zone, @every of at least a second, no spec
+// that never fires).
 func checkSchedule(spec string) error {
-	// cron v3.0.1 slices past the end of a "TZ=Zone" prefix that is not
-	// followed by a space, so catch that before it panics.
-	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
-		if !strings.Contains(spec, " ") {
-			return errors.New("time zone prefix must be followed by a space and a schedule")
+	if _, err := scheduler.Parse(spec); err != nil {
+		// scheduler.Parse quotes the spec; the message already does.
+		if inner := errors.Unwrap(err); inner != nil {
+			return inner
 		}
+		return err
 	}
-	_, err := cron.ParseStandard(spec)
-	return err
+	return nil
 }
 
 // checkHTTPURL returns what is wrong with raw as an absolute http(s) URL,
