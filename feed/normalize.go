@@ -5,8 +5,10 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -39,9 +41,35 @@ func Normalize(in []Article, opts Options) []Article {
 	if opts.SummaryLength <= 0 {
 		opts.SummaryLength = DefaultSummaryLength
 	}
-	out := make([]Article, 0, len(in))
-	for i := range in {
-		out = append(out, normalizeOne(in[i], opts))
+	out := make([]Article, len(in))
+	// Articles are independent, and sanitizing dominates collection time,
+	// so large batches are spread over the CPUs; each result lands in its
+	// own slot, so the output does not depend on scheduling.
+	workers := min(runtime.GOMAXPROCS(0), len(in)/64+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(in); i += workers {
+				out[i] = normalizeOne(in[i], opts)
+			}
+		})
+	}
+	wg.Wait()
+	return Merge(out)
+}
+
+// Merge combines lists of normalized articles into one, newest first,
+// keeping the first (newest) of the articles that share an ID or a link.
+// It is how a feed made of several sources is assembled without
+// normalizing everything again. The inputs are not modified.
+func Merge(lists ...[]Article) []Article {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]Article, 0, n)
+	for _, l := range lists {
+		out = append(out, l...)
 	}
 	sortNewestFirst(out)
 	return dedupe(out)

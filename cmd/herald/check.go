@@ -1,0 +1,23 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// check validates the config without collecting anything.
+func check(cfgPath string, stdout io.Writer) error {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return err
+	}
+	// Building the publisher also builds every source, which checks what
+	// only the sources know (CSS selectors, trailer patterns) without
+	// collecting anything.
+	if _, err := newPublisher(cfg, slog.New(slog.DiscardHandler), nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d sources, %d feeds)\n", cfg.Path, len(cfg.Sources), len(cfg.Feeds))
+	return nil
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/heraldfeed/herald/internal/config"
+	"github.com/heraldfeed/herald/internal/publish"
+)
+
+// generate collects every source once and writes the site to out. A
+// failing source does not stop the others: what could be published is
+// written, and the error (exit status 1) names the source.
+func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout io.Writer) error {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return err
+	}
+	pub, err := newPublisher(cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	collectErr := pub.CollectAll(ctx)
+	if ctx.Err() != nil {
+		return ctx.Err() // interrupted: leave the previous output alone
+	}
+	files, err := pub.Build(nil)
+	if err != nil {
+		return err
+	}
+	if err := publish.WriteDir(out, files); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(files), out)
+	return collectErr
+}
+
+func newPublisher(cfg *config.Config, log *slog.Logger, m *publish.Metrics) (*publish.Publisher, error) {
+	site, err := newSite(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := newSources(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return publish.New(publish.Options{Site: site, Sources: srcs, Logger: log, Metrics: m})
+}

@@ -1,0 +1,155 @@
+package publish
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+)
+
+// Site describes what is published: the site's metadata and its feeds.
+type Site struct {
+	Title       string
+	Description string
+	BaseURL     string // public root URL, ending in "/"
+	Language    string
+	Author      feed.Author
+	Feeds       []FeedSpec
+}
+
+// FeedSpec is one feed: its metadata, the sources it merges and the
+// filter that selects its items.
+type FeedSpec struct {
+	Name        string
+	Title       string
+	Description string
+	Language    string
+	Sources     []string
+	Filter      feed.Filter
+}
+
+// File is one rendered output, at a site-relative path that is also its
+// URL path.
+type File struct {
+	Path      string
+	MediaType string // full Content-Type
+	Body      []byte
+	// Modified is when the content last changed: the newest date of what
+	// it shows, never the time it was rendered.
+	Modified time.Time
+}
+
+const htmlType = "text/html; charset=utf-8"
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// Content was sanitized by feed.Normalize; it is trusted from here on.
+	"trusted": func(s string) template.HTML { return template.HTML(s) },
+}).ParseFS(templateFS, "templates/*.html"))
+
+// renderFeed builds and renders one feed in every format.
+func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time) ([]File, *feed.Feed, error) {
+	fd := &feed.Feed{
+		Name:        spec.Name,
+		Title:       spec.Title,
+		Description: spec.Description,
+		Language:    orDefault(spec.Language, site.Language),
+		Author:      site.Author,
+		BaseURL:     site.BaseURL,
+		Items:       spec.Filter.Apply(items, now),
+	}
+	if fd.Author.IsZero() {
+		fd.Author.Name = site.Title
+	}
+	files := make([]File, 0, len(feed.Formats))
+	for _, f := range feed.Formats {
+		var buf bytes.Buffer
+		buf.Grow(4096 + 2048*len(fd.Items))
+		if err := f.Render(&buf, fd); err != nil {
+			return nil, nil, err
+		}
+		files = append(files, File{Path: spec.Name + f.Ext, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()})
+	}
+	return files, fd, nil
+}
+
+type feedLink struct {
+	Title, Description string
+	Links              []formatLink
+	Items              []feed.Article
+}
+
+type formatLink struct {
+	Name, MediaType, Href string
+}
+
+// feedLinks lists every feed in every format, with hrefs relative to the
+// site root (prefix is how a page reaches the root), so the output works
+// wherever the folder is served.
+func feedLinks(site *Site, feeds []*feed.Feed, prefix string, recent int) []feedLink {
+	out := make([]feedLink, 0, len(feeds))
+	for _, fd := range feeds {
+		l := feedLink{Title: fd.Title, Description: fd.Description}
+		for _, f := range feed.Formats {
+			l.Links = append(l.Links, formatLink{Name: formatLabel[f.Name], MediaType: f.MediaType, Href: prefix + fd.Name + f.Ext})
+		}
+		l.Items = fd.Items[:min(recent, len(fd.Items))]
+		out = append(out, l)
+	}
+	return out
+}
+
+var formatLabel = map[string]string{"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+
+// renderIndex renders index.html: the feeds, their autodiscovery links and
+// their newest items.
+func renderIndex(site *Site, feeds []*feed.Feed) (File, error) {
+	var modified time.Time
+	for _, fd := range feeds {
+		if u := fd.Updated(); u.After(modified) {
+			modified = u
+		}
+	}
+	data := struct {
+		Site  *Site
+		Lang  string
+		Feeds []feedLink
+	}{site, orDefault(site.Language, "en"), feedLinks(site, feeds, "", 10)}
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "index.html", data); err != nil {
+		return File{}, fmt.Errorf("rendering index.html: %w", err)
+	}
+	return File{Path: "index.html", MediaType: htmlType, Body: buf.Bytes(), Modified: modified}, nil
+}
+
+// renderPage renders the HTML page of a local article.
+func renderPage(site *Site, feeds []*feed.Feed, a *feed.Article) (File, error) {
+	prefix := strings.Repeat("../", strings.Count(a.Page, "/"))
+	data := struct {
+		Site    *Site
+		Lang    string
+		Article *feed.Article
+		Home    string
+		Feeds   []feedLink
+	}{site, orDefault(site.Language, "en"), a, orDefault(prefix, "./"), feedLinks(site, feeds, prefix, 0)}
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "page.html", data); err != nil {
+		return File{}, fmt.Errorf("rendering page of %s: %w", a.ID, err)
+	}
+	return File{Path: a.Page, MediaType: htmlType, Body: buf.Bytes(), Modified: a.Updated}, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
