@@ -211,5 +211,6 @@ func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
 	return levelFilter{h.Handler.WithAttrs(a), h.min}
 }
 
-func (h levelFilter) WithGroup(g string) slog.Handler { return levelFilter{h.Handler.WithGroup(g), h.min} }
-
+func (h levelFilter) WithGroup(g string) slog.Handler {
+	return levelFilter{h.Handler.WithGroup(g), h.min}
+}
