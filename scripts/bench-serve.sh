@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# bench-serve.sh compares `herald serve` with nginx serving the same feed
+# bytes as a static file, on loopback, with wrk.
+#
+# It builds herald, generates 50 Markdown articles (fixed dates, so the
+# output is reproducible), renders them once with `herald generate` for
+# nginx (plus world.rss.gz for gzip_static), starts both servers on free
+# loopback ports, checks each scenario's status with curl, then runs wrk
+# against both and prints requests per second.
+#
+# Environment: DURATION (wrk duration, default 10s), THREADS (2),
+# CONNECTIONS (64), KEEP=1 keeps the temporary folder.
+# Needs root (or sudo) only to apt-get install wrk and nginx when missing.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench-serve: $*"; exit 1; }
+
+# --- tools -----------------------------------------------------------------
+nginx_bin() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true; }
+if ! command -v wrk >/dev/null || [ -z "$(nginx_bin)" ]; then
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	log "installing wrk and nginx with apt-get"
+	$SUDO apt-get update -qq
+	# nginx-light has gzip_static and nothing we do not need; fall back to
+	# the full package where it does not exist. policy-rc.d or the lack of
+	# an init system keeps the distribution's nginx service from starting,
+	# and our nginx uses its own config and port anyway.
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk nginx-light >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk nginx >/dev/null
+fi
+NGINX=$(nginx_bin)
+[ -n "$NGINX" ] || die "nginx not found after install"
+command -v curl >/dev/null || die "curl is required"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX")
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ "${KEEP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port prints a loopback TCP port nothing listens on.
+free_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port"
+}
+HERALD_PORT=$(free_port)
+NGINX_PORT=$(free_port)
+[ "$HERALD_PORT" != "$NGINX_PORT" ] || NGINX_PORT=$(free_port)
+
+# --- build and content ----------------------------------------------------
+log "building herald"
+(cd "$ROOT" && go build -o "$TMP/herald" ./cmd/herald)
+
+# nginx's workers run as an unprivileged user when started as root: let them
+# read the rendered files.
+chmod 755 "$TMP"
+mkdir -p "$TMP/articles" "$TMP/public"
+# 50 articles of ~1.9 KB (world.rss comes out near 125 KB) of varied words; awk's srand(seed) makes them the same
+# on every run.
+awk -v dir="$TMP/articles" 'BEGIN {
+	srand(42)
+	n = split("river harbour council train station market festival school data map " \
+		"volunteer coast winter budget museum library bridge energy farm forest " \
+		"city night report weather season road water open public local archive " \
+		"community study survey plan record history summer village port island", w, " ")
+	for (i = 1; i <= 50; i++) {
+		f = sprintf("%s/article-%02d.md", dir, i)
+		printf "---\ntitle: Article %d about the %s and the %s\n", i, w[int(rand()*n)+1], w[int(rand()*n)+1] > f
+		printf "date: 2026-01-%02dT%02d:00:00Z\nauthor: Bench Writer\n", (i % 28) + 1, i % 24 > f
+		printf "summary: A generated article number %d for the serving benchmark.\n---\n\n", i > f
+		len = 0
+		while (len < 1850) {
+			s = ""
+			for (k = 0; k < 12; k++) s = s w[int(rand()*n)+1] " "
+			s = toupper(substr(s, 1, 1)) substr(s, 2, length(s) - 2) ".\n\n"
+			printf "%s", s > f
+			len += length(s)
+		}
+		close(f)
+	}
+}'
+
+CONFIG="$TMP/config.yaml"
+cat >"$CONFIG" <<EOF
+title: Herald bench
+base_url: http://127.0.0.1:$HERALD_PORT/
+description: Generated articles for bench-serve.sh
+schedule: "@every 1h"
+listen: 127.0.0.1:$HERALD_PORT
+data_dir: $TMP/data
+sources:
+  - name: articles
+    type: files
+    path: $TMP/articles
+feeds:
+  - name: world
+    title: World news
+    description: Benchmark feed
+    sources: [articles]
+    limit: 50
+EOF
+
+log "rendering with herald generate"
+"$TMP/herald" generate --config "$CONFIG" --out "$TMP/public" >"$TMP/generate.log" 2>&1 ||
+	{ cat "$TMP/generate.log" >&2; die "herald generate failed"; }
+[ -f "$TMP/public/world.rss" ] || die "herald generate wrote no world.rss"
+gzip -9 -k "$TMP/public/world.rss"
+RSS_SIZE=$(wc -c <"$TMP/public/world.rss")
+GZ_SIZE=$(wc -c <"$TMP/public/world.rss.gz")
+log "world.rss: $RSS_SIZE bytes, gzip -9: $GZ_SIZE bytes"
+
+# --- nginx ----------------------------------------------------------------
+mkdir -p "$TMP/nginx"
+cat >"$TMP/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+	types {
+		application/rss+xml rss;
+		application/atom+xml atom;
+		application/feed+json json;
+		text/html html;
+	}
+	default_type application/octet-stream;
+	charset utf-8;
+	charset_types application/rss+xml application/atom+xml application/feed+json text/html;
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	etag on;
+	gzip off;
+	gzip_static on;
+	gzip_vary on;
+	# nginx closes a keep-alive connection after 1000 requests by default;
+	# Go never does, so lift the limit to compare serving, not reconnecting.
+	keepalive_requests 1000000;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		root $TMP/public;
+		autoindex off;
+		add_header Cache-Control "public, max-age=900";
+	}
+}
+EOF
+"$NGINX" -e "$TMP/nginx/error.log" -p "$TMP/nginx" -c "$TMP/nginx.conf" 2>"$TMP/nginx/stderr.log" &
+PIDS+=($!)
+
+# --- herald ---------------------------------------------------------------
+"$TMP/herald" serve --config "$CONFIG" --addr "127.0.0.1:$HERALD_PORT" >"$TMP/herald.log" 2>&1 &
+PIDS+=($!)
+
+HERALD="http://127.0.0.1:$HERALD_PORT/world.rss"
+NGINXURL="http://127.0.0.1:$NGINX_PORT/world.rss"
+
+# wait_200 polls url until it answers 200 (herald answers 503 until its
+# first collection has published).
+wait_200() {
+	local url=$1 name=$2 code
+	for _ in $(seq 300); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)
+		[ "$code" = 200 ] && return
+		sleep 0.1
+	done
+	log "--- $name log:"
+	cat "$TMP/herald.log" "$TMP/nginx/error.log" "$TMP/nginx/stderr.log" 2>/dev/null >&2 || true
+	die "$name did not answer 200 at $url (last status $code)"
+}
+wait_200 "$NGINXURL" nginx
+wait_200 "$HERALD" herald
+
+if ! curl -s "$HERALD" | cmp -s - "$TMP/public/world.rss"; then
+	log "warning: herald serves different world.rss bytes than herald generate wrote"
+fi
+
+etag() { curl -s -o /dev/null -D - "$1" | tr -d '\r' | awk 'tolower($1) == "etag:" { print $2 }'; }
+HERALD_ETAG=$(etag "$HERALD")
+NGINX_ETAG=$(etag "$NGINXURL")
+[ -n "$HERALD_ETAG" ] || die "herald sent no ETag"
+[ -n "$NGINX_ETAG" ] || die "nginx sent no ETag"
+
+# check url want_status want_encoding [header] verifies one scenario with curl.
+check() {
+	local url=$1 want=$2 wantenc=$3 hdr=${4:-} out code enc
+	if [ -n "$hdr" ]; then
+		out=$(curl -s -o /dev/null -D - -H "$hdr" "$url")
+	else
+		out=$(curl -s -o /dev/null -D - "$url")
+	fi
+	out=$(printf '%s' "$out" | tr -d '\r')
+	code=$(printf '%s\n' "$out" | awk 'NR == 1 { print $2 }')
+	enc=$(printf '%s\n' "$out" | awk 'tolower($1) == "content-encoding:" { print $2 }')
+	[ "$code" = "$want" ] || die "$url with '$hdr': status $code, want $want"
+	[ "$enc" = "$wantenc" ] || die "$url with '$hdr': Content-Encoding '$enc', want '$wantenc'"
+}
+
+# rps url [header] runs wrk and prints requests per second.
+rps() {
+	local url=$1 hdr=${2:-} out
+	if [ -n "$hdr" ]; then
+		out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "$hdr" "$url")
+	else
+		out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$url")
+	fi
+	printf '%s\n' "$out" >>"$TMP/wrk.log"
+	if printf '%s\n' "$out" | grep -q -E 'Non-2xx|Socket errors'; then
+		log "warning: wrk reported errors for $url: $(printf '%s\n' "$out" | grep -E 'Non-2xx|Socket errors')"
+	fi
+	printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }'
+}
+
+ROWS=()
+run() {
+	local name=$1 want=$2 enc=$3 hh=$4 nh=$5 h n
+	check "$HERALD" "$want" "$enc" "$hh"
+	check "$NGINXURL" "$want" "$enc" "$nh"
+	log "wrk: $name (herald)"
+	h=$(rps "$HERALD" "$hh")
+	log "wrk: $name (nginx)"
+	n=$(rps "$NGINXURL" "$nh")
+	ROWS+=("$(awk -v s="$name" -v h="$h" -v n="$n" 'BEGIN { printf "%-8s %14.0f %14.0f %10.2f", s, h, n, (n > 0 ? h / n : 0) }')")
+}
+
+run 200 200 "" "" ""
+run gzip 200 gzip "Accept-Encoding: gzip" "Accept-Encoding: gzip"
+run 304 304 "" "If-None-Match: $HERALD_ETAG" "If-None-Match: $NGINX_ETAG"
+
+printf '\nworld.rss %s bytes (gzip %s); wrk -t%s -c%s -d%s on %s CPUs\n' \
+	"$RSS_SIZE" "$GZ_SIZE" "$THREADS" "$CONNECTIONS" "$DURATION" "$(nproc)"
+printf '%-8s %14s %14s %10s\n' scenario "herald req/s" "nginx req/s" "ratio"
+printf '%s\n' "${ROWS[@]}"
