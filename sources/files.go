@@ -85,6 +85,8 @@ type filesJob struct {
 	path string // absolute
 	rel  string // slash-separated, relative to the folder
 	read func([]byte, *Trailers) (feed.Article, error)
+	// symlink is set when the walk could not see what the file is.
+	symlink bool
 }
 
 // Collect reads every article file under the folder, in lexical path
@@ -191,11 +193,17 @@ func (f *Files) walk(ctx context.Context) (jobs []filesJob, errs []error, err er
 			f.log.Warn("skipping file of unsupported kind", "path", p)
 			return nil
 		}
+		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+			// A FIFO, socket or device named like an article.
+			f.log.Warn("skipping unreadable file", "path", p, "error", "not a regular file")
+			errs = append(errs, fmt.Errorf("files source %q: reading %s: not a regular file (%s)", f.cfg.Name, p, d.Type()))
+			return nil
+		}
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}
-		jobs = append(jobs, filesJob{path: p, rel: filepath.ToSlash(rel), read: read})
+		jobs = append(jobs, filesJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0})
 		return nil
 	})
 	if err != nil {
@@ -227,7 +235,7 @@ func (f *Files) read(j filesJob) (feed.Article, bool, error) {
 		f.log.Warn("skipping unreadable file", "path", j.path, "error", err)
 		return feed.Article{}, false, fmt.Errorf("files source %q: reading %s: %w", f.cfg.Name, j.path, err)
 	}
-	data, mtime, err := filesLoad(j.path)
+	data, mtime, err := filesLoad(j.path, j.symlink)
 	if err != nil {
 		return fail(err)
 	}
@@ -269,13 +277,16 @@ func (f *Files) read(j filesJob) (feed.Article, bool, error) {
 // it with its modification time in UTC, truncated to the second. Anything
 // else (a FIFO, a device, a folder behind a symlink) is an error rather
 // than a read that could block or mislead.
-func filesLoad(p string) ([]byte, time.Time, error) {
-	// Stat before opening: opening a FIFO for reading blocks until a
-	// writer comes along.
-	if info, err := os.Stat(p); err != nil {
-		return nil, time.Time{}, err
-	} else if !info.Mode().IsRegular() {
-		return nil, time.Time{}, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
+func filesLoad(p string, symlink bool) ([]byte, time.Time, error) {
+	if symlink {
+		// Stat before opening: opening a FIFO for reading blocks until a
+		// writer comes along. (The walk already knows the type of
+		// anything that is not a symlink.)
+		if info, err := os.Stat(p); err != nil {
+			return nil, time.Time{}, err
+		} else if !info.Mode().IsRegular() {
+			return nil, time.Time{}, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
+		}
 	}
 	fh, err := os.Open(p)
 	if err != nil {
@@ -292,12 +303,16 @@ func filesLoad(p string) ([]byte, time.Time, error) {
 	if info.Size() > filesMaxSize {
 		return nil, time.Time{}, fmt.Errorf("file is %d bytes, over the %d limit", info.Size(), filesMaxSize)
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, filesMaxSize+1))
-	if err != nil {
+	// One read of the size fstat gave, plus one byte to see growth.
+	data := make([]byte, info.Size()+1)
+	n, err := io.ReadFull(fh, data)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		data = data[:n]
+	case err != nil:
 		return nil, time.Time{}, err
-	}
-	if len(data) > filesMaxSize {
-		return nil, time.Time{}, fmt.Errorf("file grew over the %d bytes limit", filesMaxSize)
+	default:
+		return nil, time.Time{}, errors.New("file grew while being read")
 	}
 	return data, info.ModTime().UTC().Truncate(time.Second), nil
 }

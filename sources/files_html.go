@@ -389,14 +389,16 @@ func filesBlank(n *html.Node) bool {
 }
 
 // filesNodeText returns the text under n. With limit >= 0 it stops once
-// more than limit bytes are collected: trailer lines are short, and a
-// longer text cannot match anyway.
+// more than limit bytes are collected or limit nodes visited: trailer
+// lines are short, a longer text cannot match anyway, and the bound keeps
+// the trailer search linear on deeply nested markup.
 func filesNodeText(n *html.Node, limit int) string {
 	var b strings.Builder
+	visited := 0
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if limit >= 0 && b.Len() > limit {
+			if visited++; limit >= 0 && (b.Len() > limit || visited > limit) {
 				return
 			}
 			switch c.Type {

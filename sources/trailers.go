@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultTrailers are the patterns of the site chrome that scraped articles
@@ -70,13 +72,38 @@ func (t *Trailers) Match(line string) bool {
 	if t == nil {
 		return false
 	}
-	s := strings.TrimRight(filesCollapse(line), ": ")
-	// Trailer lines are short; skipping long paragraphs keeps the regexp
-	// off the bulk of every article.
-	if s == "" || len(s) > 200 {
+	// Trailer lines are short; skipping long paragraphs before collapsing
+	// them keeps the allocation and the regexp off the bulk of every
+	// article.
+	if filesTrailerMax < len(line) && filesTrailerMax < filesCollapsedLen(line, filesTrailerMax) {
 		return false
 	}
-	return t.re.MatchString(s)
+	s := strings.TrimRight(filesCollapse(line), ": ")
+	return s != "" && t.re.MatchString(s)
+}
+
+// filesTrailerMax is the longest line, once collapsed, that can be a
+// trailer.
+const filesTrailerMax = 200
+
+// filesCollapsedLen returns len(filesCollapse(s)), or some number above
+// limit once it is known to exceed it.
+func filesCollapsedLen(s string, limit int) int {
+	n, space := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = n > 0
+			continue
+		}
+		if space {
+			n++
+			space = false
+		}
+		if n += utf8.RuneLen(r); n > limit {
+			return n
+		}
+	}
+	return n
 }
 
 // filesCollapse trims s and collapses each run of Unicode white space
