@@ -261,21 +261,22 @@ func (p *Publisher) Build(publish func([]File)) ([]File, error) {
 	}
 	files = append(files, index)
 
+	var pages []*feed.Article
 	seen := map[string]bool{}
 	for _, name := range p.order {
 		for i := range snap[name].articles {
 			a := &snap[name].articles[i]
-			if a.Page == "" || seen[a.Page] {
-				continue
+			if a.Page != "" && !seen[a.Page] {
+				seen[a.Page] = true
+				pages = append(pages, a)
 			}
-			seen[a.Page] = true
-			f, err := renderPage(&p.site, feeds, a)
-			if err != nil {
-				return nil, err
-			}
-			files = append(files, f)
 		}
 	}
+	rendered, err := renderPages(&p.site, feeds, pages)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, rendered...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	if publish != nil {
 		publish(files)

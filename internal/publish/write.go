@@ -2,12 +2,15 @@ package publish
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // manifestName lists, in the output folder, the files the last run wrote,
@@ -17,12 +20,15 @@ const manifestName = ".herald-files"
 
 // WriteDir writes files under dir, creating it if needed. Each file is
 // written to a temporary file in its destination folder and renamed into
-// place, so a reader never sees a partial file. Files written by an
-// earlier WriteDir that are no longer produced are removed; no other file
-// in dir is touched, and no path may leave dir.
+// place, so a reader never sees a partial file; a file whose bytes are
+// already there is left alone, so its modification time (and the
+// Last-Modified a static web server derives from it) only moves when its
+// content changes. Files written by an earlier WriteDir that are no longer
+// produced are removed; no other file in dir is touched, and no path may
+// leave dir.
 func WriteDir(dir string, files []File) error {
 	for _, f := range files {
-		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
+		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || f.Path == manifestName {
 			return fmt.Errorf("writing %s: path escapes the output folder", f.Path)
 		}
 	}
@@ -30,23 +36,45 @@ func WriteDir(dir string, files []File) error {
 		return fmt.Errorf("writing %s: %w", dir, err)
 	}
 	previous := readManifest(dir)
+
+	// Create each folder once, then write in parallel: the work is system
+	// calls, and a folder of thousands of article pages is common.
 	current := make(map[string]bool, len(files))
+	dirs := map[string]bool{}
 	for _, f := range files {
 		current[f.Path] = true
-		if err := writeAtomic(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Body); err != nil {
-			return err
+		d := filepath.Dir(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if !dirs[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return fmt.Errorf("writing %s: %w", d, err)
+			}
+			dirs[d] = true
 		}
 	}
-	var names []string
+	errs := make([]error, len(files))
+	workers := min(4, len(files))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(files); i += workers {
+				errs[i] = writeIfChanged(filepath.Join(dir, filepath.FromSlash(files[i].Path)), files[i].Body)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
+	names := make([]string, 0, len(files))
 	for _, f := range files {
 		names = append(names, f.Path)
 	}
-	if err := writeAtomic(filepath.Join(dir, manifestName), []byte(strings.Join(names, "\n")+"\n")); err != nil {
+	if err := writeIfChanged(filepath.Join(dir, manifestName), []byte(strings.Join(names, "\n")+"\n")); err != nil {
 		return err
 	}
-	var errs []error
 	for _, p := range previous {
-		if current[p] || !filepath.IsLocal(filepath.FromSlash(p)) {
+		if current[p] || !filepath.IsLocal(filepath.FromSlash(p)) || p == manifestName {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -72,30 +100,36 @@ func readManifest(dir string) []string {
 	return out
 }
 
-// writeAtomic replaces path with data through a temporary file in the
-// same folder and a rename.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+// writeIfChanged replaces path with data unless it already holds exactly
+// data.
+func writeIfChanged(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".herald-*.tmp")
+	return writeAtomic(path, data)
+}
+
+// writeAtomic replaces path with data through a temporary file in the
+// same folder (so the rename cannot cross file systems) and a rename.
+func writeAtomic(path string, data []byte) error {
+	// Hidden, so static servers and globs do not pick it up meanwhile.
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%d.%d.tmp", filepath.Base(path), os.Getpid(), tmpSeq.Add(1)))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
+
+var tmpSeq atomic.Uint64

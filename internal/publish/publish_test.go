@@ -1,0 +1,315 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
+)
+
+// fakeSource returns whatever its function says; it stands in for real
+// sources so the publisher's keep-last-good rules can be driven exactly.
+type fakeSource struct {
+	name string
+	mu   sync.Mutex
+	fn   func() ([]feed.Article, error)
+}
+
+func (f *fakeSource) Name() string { return f.name }
+func (f *fakeSource) Collect(ctx context.Context) ([]feed.Article, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fn()
+}
+func (f *fakeSource) set(fn func() ([]feed.Article, error)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fn = fn
+}
+
+var _ sources.Source = (*fakeSource)(nil)
+
+var day = time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
+
+func art(id string, age time.Duration) feed.Article {
+	return feed.Article{ID: "https://e.org/" + id, URL: "https://e.org/" + id, Title: "Title " + id,
+		Content: "<p>Body of " + id + "</p>", Published: day.Add(-age)}
+}
+
+func newTestPublisher(t *testing.T, srcs ...sources.Source) *Publisher {
+	t.Helper()
+	var names []string
+	for _, s := range srcs {
+		names = append(names, s.Name())
+	}
+	p, err := New(Options{
+		Site: Site{Title: "Test", BaseURL: "https://news.example/", Feeds: []FeedSpec{
+			{Name: "all", Title: "All", Sources: names, Filter: feed.Filter{Limit: 50}},
+			{Name: "first", Title: "First", Sources: names[:1], Filter: feed.Filter{Limit: 50}},
+		}},
+		Sources: srcs,
+		Now:     func() time.Time { return day },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func filesByPath(files []File) map[string]File {
+	m := map[string]File{}
+	for _, f := range files {
+		m[f.Path] = f
+	}
+	return m
+}
+
+func itemIDs(t *testing.T, f File) []string {
+	t.Helper()
+	var ids []string
+	for _, line := range strings.Split(string(f.Body), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, `"id": `) {
+			ids = append(ids, strings.Trim(strings.TrimPrefix(line, `"id": `), `",`))
+		}
+	}
+	return ids
+}
+
+func TestFailingSourceKeepsLastGood(t *testing.T) {
+	good := &fakeSource{name: "good", fn: func() ([]feed.Article, error) { return []feed.Article{art("g1", time.Hour)}, nil }}
+	flaky := &fakeSource{name: "flaky", fn: func() ([]feed.Article, error) { return []feed.Article{art("f1", 2*time.Hour)}, nil }}
+	p := newTestPublisher(t, good, flaky)
+	if err := p.CollectAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	flaky.set(func() ([]feed.Article, error) { return nil, errors.New("upstream is down") })
+	err := p.CollectAll(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "collecting flaky") || !strings.Contains(err.Error(), "upstream is down") {
+		t.Fatalf("error = %v, want one naming the source and reason", err)
+	}
+	files, err := p.Build(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://e.org/g1", "https://e.org/f1"}
+	if diff := cmp.Diff(want, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
+		t.Errorf("items after failure (-want +got):\n%s", diff)
+	}
+	for _, f := range files {
+		if strings.Contains(string(f.Body), "upstream is down") {
+			t.Errorf("%s carries the error text", f.Path)
+		}
+	}
+	st := p.Status()
+	if st[1].Name != "flaky" || st[1].LastError == "" || st[1].LastFailure.IsZero() || st[1].Items != 1 {
+		t.Errorf("status = %+v", st[1])
+	}
+
+	// A panic is recovered and handled like any failure.
+	flaky.set(func() ([]feed.Article, error) { panic("boom") })
+	if err := p.Collect(context.Background(), "flaky"); err == nil || !strings.Contains(err.Error(), "panic: boom") {
+		t.Fatalf("error = %v, want the panic", err)
+	}
+	files, _ = p.Build(nil)
+	if diff := cmp.Diff(want, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
+		t.Errorf("items after panic (-want +got):\n%s", diff)
+	}
+}
+
+func TestPartialResultReplaces(t *testing.T) {
+	src := &fakeSource{name: "files", fn: func() ([]feed.Article, error) {
+		return []feed.Article{art("a", time.Hour), art("b", 2*time.Hour)}, nil
+	}}
+	p := newTestPublisher(t, src)
+	p.CollectAll(context.Background())
+	src.set(func() ([]feed.Article, error) {
+		return []feed.Article{art("a", time.Hour)}, errors.New("reading b.txt: permission denied")
+	})
+	if err := p.CollectAll(context.Background()); err == nil {
+		t.Fatal("want the partial error")
+	}
+	files, _ := p.Build(nil)
+	if diff := cmp.Diff([]string{"https://e.org/a"}, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestFeedsWaitForFirstCollection(t *testing.T) {
+	a := &fakeSource{name: "a", fn: func() ([]feed.Article, error) { return []feed.Article{art("a", 0)}, nil }}
+	b := &fakeSource{name: "b", fn: func() ([]feed.Article, error) { return []feed.Article{art("b", 0)}, nil }}
+	p, err := New(Options{Site: Site{Title: "T", BaseURL: "https://n.example/", Feeds: []FeedSpec{
+		{Name: "fa", Title: "A", Sources: []string{"a"}}, {Name: "fb", Title: "B", Sources: []string{"b"}},
+	}}, Sources: []sources.Source{a, b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := p.Build(nil)
+	if got := len(files); got != 1 || files[0].Path != "index.html" {
+		t.Fatalf("before any collection: %d files, want index.html only", got)
+	}
+	p.Collect(context.Background(), "a")
+	m := filesByPath(mustBuild(t, p))
+	if _, ok := m["fa.rss"]; !ok {
+		t.Error("fa not published after its source was collected")
+	}
+	if _, ok := m["fb.rss"]; ok {
+		t.Error("fb published before its source was collected")
+	}
+}
+
+func mustBuild(t *testing.T, p *Publisher) []File {
+	t.Helper()
+	files, err := p.Build(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestBuildRendersOnlyChangedFeeds(t *testing.T) {
+	a := &fakeSource{name: "a", fn: func() ([]feed.Article, error) { return []feed.Article{art("a", 0)}, nil }}
+	b := &fakeSource{name: "b", fn: func() ([]feed.Article, error) { return []feed.Article{art("b", 0)}, nil }}
+	p := newTestPublisher(t, a, b) // "all" merges a and b; "first" is a alone
+	p.CollectAll(context.Background())
+	first := filesByPath(mustBuild(t, p))
+
+	b.set(func() ([]feed.Article, error) { return []feed.Article{art("b2", 0)}, nil })
+	p.Collect(context.Background(), "b")
+	second := filesByPath(mustBuild(t, p))
+	// Same backing array means the cached render was reused.
+	if &first["first.rss"].Body[0] != &second["first.rss"].Body[0] {
+		t.Error("feed 'first' was rendered again though its source did not change")
+	}
+	if string(first["all.rss"].Body) == string(second["all.rss"].Body) {
+		t.Error("feed 'all' did not change after its source did")
+	}
+}
+
+func TestBuildPagesAndIndex(t *testing.T) {
+	local := art("local", 0)
+	local.URL, local.ID, local.Page = "https://news.example/articles/x-1.html", "urn:uuid:1", "articles/x-1.html"
+	local.Content = `<p>See <a href="../other.html">this</a>.</p>`
+	src := &fakeSource{name: "files", fn: func() ([]feed.Article, error) { return []feed.Article{local, art("remote", time.Hour)}, nil }}
+	p := newTestPublisher(t, src)
+	p.CollectAll(context.Background())
+	m := filesByPath(mustBuild(t, p))
+	page, ok := m["articles/x-1.html"]
+	if !ok {
+		t.Fatalf("no page for the local article; files: %v", keys(m))
+	}
+	for _, want := range []string{
+		"<title>Title local · Test</title>",
+		`<link rel="canonical" href="https://news.example/articles/x-1.html">`,
+		`href="https://news.example/other.html"`, // resolved against the page URL
+		`<link rel="alternate" type="application/rss+xml" title="All (RSS)" href="../all.rss">`,
+	} {
+		if !strings.Contains(string(page.Body), want) {
+			t.Errorf("page lacks %s:\n%s", want, page.Body)
+		}
+	}
+	if len(m) != 8 { // 2 feeds × 3 formats, index, one page
+		t.Errorf("got %d files: %v", len(m), keys(m))
+	}
+	index := string(m["index.html"].Body)
+	for _, f := range feed.Formats {
+		want := `<link rel="alternate" type="` + f.MediaType + `" title="All (`
+		if !strings.Contains(index, want) || !strings.Contains(index, `href="all`+f.Ext+`"`) {
+			t.Errorf("index lacks autodiscovery for %s", f.Name)
+		}
+	}
+	if !m["index.html"].Modified.Equal(day) {
+		t.Errorf("index Modified = %v, want the newest item's date %v", m["index.html"].Modified, day)
+	}
+}
+
+func keys(m map[string]File) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestWriteDir(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "keep.txt")
+	os.WriteFile(other, []byte("not ours"), 0o644)
+
+	first := []File{{Path: "a.rss", Body: []byte("A1")}, {Path: "articles/p.html", Body: []byte("P")}, {Path: "b.json", Body: []byte("B")}}
+	if err := WriteDir(dir, first); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(dir, "b.json"), old, old)
+
+	second := []File{{Path: "a.rss", Body: []byte("A2")}, {Path: "b.json", Body: []byte("B")}}
+	if err := WriteDir(dir, second); err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) string {
+		b, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			return "<" + err.Error() + ">"
+		}
+		return string(b)
+	}
+	if got := read("a.rss"); got != "A2" {
+		t.Errorf("a.rss = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "articles/p.html")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale page not removed: %v", err)
+	}
+	if got := read("keep.txt"); got != "not ours" {
+		t.Errorf("a file Herald did not write was touched: %q", got)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "b.json")); !fi.ModTime().Equal(old) {
+		t.Errorf("unchanged b.json was rewritten (mtime %v)", fi.ModTime())
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+}
+
+func TestWriteDirRefusesEscapes(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"../x", "/etc/x", "a/../../x", ".herald-files"} {
+		if err := WriteDir(filepath.Join(dir, "out"), []File{{Path: p, Body: []byte("x")}}); err == nil {
+			t.Errorf("WriteDir accepted %q", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a file was written outside the output folder")
+	}
+}
+
+func TestWriteDirFailureKeepsPrevious(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteDir(dir, []File{{Path: "a.rss", Body: []byte("good")}}); err != nil {
+		t.Fatal(err)
+	}
+	// A folder where a file must go makes the write fail.
+	os.MkdirAll(filepath.Join(dir, "b.rss"), 0o755)
+	err := WriteDir(dir, []File{{Path: "a.rss", Body: []byte("new")}, {Path: "b.rss", Body: []byte("x")}})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	// The manifest is only rewritten after every file is in place, so the
+	// next good run still knows what it owns.
+	if m := readManifest(dir); len(m) != 1 || m[0] != "a.rss" {
+		t.Errorf("manifest = %v", m)
+	}
+}
