@@ -8,14 +8,20 @@
 # loopback ports, checks each scenario's status with curl, then runs wrk
 # against both and prints requests per second.
 #
+# Besides requests per second it reports each server's CPU time per request
+# (user+system, from /proc), which says more than req/s when wrk and the
+# servers share a small or busy machine.
+#
 # Environment: DURATION (wrk duration, default 10s), THREADS (2),
-# CONNECTIONS (64), KEEP=1 keeps the temporary folder.
+# CONNECTIONS (64), ROUNDS (1; with more, herald and nginx alternate and the
+# best round counts), KEEP=1 keeps the temporary folder.
 # Needs root (or sudo) only to apt-get install wrk and nginx when missing.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
+ROUNDS=${ROUNDS:-1}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 log() { printf '%s\n' "$*" >&2; }
@@ -173,11 +179,13 @@ http {
 }
 EOF
 "$NGINX" -e "$TMP/nginx/error.log" -p "$TMP/nginx" -c "$TMP/nginx.conf" 2>"$TMP/nginx/stderr.log" &
-PIDS+=($!)
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
 
 # --- herald ---------------------------------------------------------------
 "$TMP/herald" serve --config "$CONFIG" --addr "127.0.0.1:$HERALD_PORT" >"$TMP/herald.log" 2>&1 &
-PIDS+=($!)
+HERALD_PID=$!
+PIDS+=("$HERALD_PID")
 
 HERALD="http://127.0.0.1:$HERALD_PORT/world.rss"
 NGINXURL="http://127.0.0.1:$NGINX_PORT/world.rss"
@@ -223,31 +231,61 @@ check() {
 	[ "$enc" = "$wantenc" ] || die "$url with '$hdr': Content-Encoding '$enc', want '$wantenc'"
 }
 
-# rps url [header] runs wrk and prints requests per second.
-rps() {
-	local url=$1 hdr=${2:-} out
-	if [ -n "$hdr" ]; then
-		out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "$hdr" "$url")
-	else
-		out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$url")
-	fi
+# cpu_ticks pid... prints the user+system clock ticks used so far by the
+# given processes and their children processes (nginx's workers).
+cpu_ticks() {
+	local pid all=() t=0 f
+	for pid in "$@"; do
+		all+=("$pid")
+		while read -r f; do all+=("$f"); done < <(ps -o pid= --ppid "$pid" || true)
+	done
+	for pid in "${all[@]}"; do
+		# Fields 14 and 15 of /proc/PID/stat, counted after the ")" that
+		# ends the command name, which may itself contain spaces.
+		f=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || f=0
+		t=$((t + ${f:-0}))
+	done
+	echo "$t"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# measure url pid [header] runs wrk and prints "req/s cpu_us_per_request".
+measure() {
+	local url=$1 pid=$2 hdr=${3:-} out before after
+	local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION")
+	[ -z "$hdr" ] || args+=(-H "$hdr")
+	before=$(cpu_ticks "$pid")
+	out=$(wrk "${args[@]}" "$url")
+	after=$(cpu_ticks "$pid")
 	printf '%s\n' "$out" >>"$TMP/wrk.log"
 	if printf '%s\n' "$out" | grep -q -E 'Non-2xx|Socket errors'; then
 		log "warning: wrk reported errors for $url: $(printf '%s\n' "$out" | grep -E 'Non-2xx|Socket errors')"
 	fi
-	printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }'
+	printf '%s\n' "$out" | awk -v ticks=$((after - before)) -v hz="$CLK_TCK" '
+		/requests in/ { n = $1 }
+		/^Requests\/sec:/ { rps = $2 }
+		END { printf "%.0f %.1f\n", rps, (n > 0 ? ticks / hz * 1e6 / n : 0) }'
 }
+
+# best keeps the round with the higher req/s: "req/s cpu" pairs on stdin.
+best() { sort -n -r | head -1; }
 
 ROWS=()
 run() {
-	local name=$1 want=$2 enc=$3 hh=$4 nh=$5 h n
+	local name=$1 want=$2 enc=$3 hh=$4 nh=$5 h=() n=() hb nb r
 	check "$HERALD" "$want" "$enc" "$hh"
 	check "$NGINXURL" "$want" "$enc" "$nh"
-	log "wrk: $name (herald)"
-	h=$(rps "$HERALD" "$hh")
-	log "wrk: $name (nginx)"
-	n=$(rps "$NGINXURL" "$nh")
-	ROWS+=("$(awk -v s="$name" -v h="$h" -v n="$n" 'BEGIN { printf "%-8s %14.0f %14.0f %10.2f", s, h, n, (n > 0 ? h / n : 0) }')")
+	for r in $(seq "$ROUNDS"); do
+		log "wrk: $name round $r/$ROUNDS (herald, then nginx)"
+		h+=("$(measure "$HERALD" "$HERALD_PID" "$hh")")
+		n+=("$(measure "$NGINXURL" "$NGINX_PID" "$nh")")
+	done
+	hb=$(printf "%s\n" "${h[@]}" | best)
+	nb=$(printf "%s\n" "${n[@]}" | best)
+	ROWS+=("$(awk -v s="$name" -v h="$hb" -v n="$nb" 'BEGIN {
+		split(h, a, " "); split(n, b, " ")
+		printf "%-8s %13.0f %13.0f %7.2f %14.1f %14.1f", s, a[1], b[1], (b[1] > 0 ? a[1] / b[1] : 0), a[2], b[2]
+	}')")
 }
 
 run 200 200 "" "" ""
@@ -256,5 +294,5 @@ run 304 304 "" "If-None-Match: $HERALD_ETAG" "If-None-Match: $NGINX_ETAG"
 
 printf '\nworld.rss %s bytes (gzip %s); wrk -t%s -c%s -d%s on %s CPUs\n' \
 	"$RSS_SIZE" "$GZ_SIZE" "$THREADS" "$CONNECTIONS" "$DURATION" "$(nproc)"
-printf '%-8s %14s %14s %10s\n' scenario "herald req/s" "nginx req/s" "ratio"
+printf '%-8s %13s %13s %7s %14s %14s\n' scenario "herald req/s" "nginx req/s" "ratio" "herald cpu µs" "nginx cpu µs"
 printf '%s\n' "${ROWS[@]}"
