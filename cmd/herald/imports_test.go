@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportRules keeps the package picture of STYLE.md true: feed imports
+// nothing of ours, sources only feed, and the internal building blocks
+// stay independent of each other except where listed.
+func TestImportRules(t *testing.T) {
+	const mod = "github.com/heraldfeed/herald/"
+	allowed := map[string][]string{
+		"feed":               {},
+		"sources":            {"feed"},
+		"internal/scheduler": {},
+		"internal/server":    {},
+		"internal/config":    {"internal/scheduler"},
+		"internal/publish":   {"feed", "sources"},
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../../...").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], mod)
+		allow, ok := allowed[pkg]
+		if !ok {
+			continue // cmd/herald wires everything
+		}
+		for _, imp := range fields[1:] {
+			if !strings.HasPrefix(imp, mod) {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, mod)
+			if !contains(allow, dep) {
+				t.Errorf("%s imports %s; allowed: %v", pkg, dep, allow)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
