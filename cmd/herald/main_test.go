@@ -201,7 +201,9 @@ func startServe(t *testing.T, cfg string) (base string, stop func() int, logs *s
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--config", cfg, "--addr", "127.0.0.1:0"}, io.Discard, logs) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfg, "--addr", "127.0.0.1:0"}, io.Discard, logs)
+	}()
 	addrRE := regexp.MustCompile(`msg=serving addr=(\S+)`)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
