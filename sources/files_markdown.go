@@ -11,10 +11,11 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/heraldfeed/herald/feed"
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	goldhtml "github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/text"
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // filesMarkdown renders Markdown bodies: CommonMark plus the GFM tables,
@@ -45,9 +46,8 @@ var filesMarkdown = goldmark.New(
 //
 // Encoding and line ends follow ReadText.
 func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
-	text := filesText(data)
 	var a feed.Article
-	fm, body, err := filesSplitFrontMatter(text)
+	fm, body, err := filesSplitFrontMatter(filesText(data))
 	if err != nil {
 		return feed.Article{}, err
 	}
@@ -57,40 +57,43 @@ func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
 		}
 	}
 
-	root, err := filesMarkdownTree(body)
-	if err != nil {
-		return feed.Article{}, err
-	}
+	src := []byte(body)
+	doc := filesMarkdown.Parser().Parse(text.NewReader(src))
 	if a.Title != "" {
-		filesDropTitleHeading(root, a.Title)
+		// A heading that opens the body and repeats the title goes.
+		if h, ok := doc.FirstChild().(*ast.Heading); ok && strings.EqualFold(filesCollapse(filesMDText(h, src, -1)), a.Title) {
+			doc.RemoveChild(doc, h)
+		}
 	} else {
-		a.Title = filesTakeHeading(root)
+		a.Title = filesTakeHeading(doc, src)
 	}
 	if a.Title == "" {
-		// No heading: the first non-empty line is the title, rendered
+		// No heading: the first non-empty line is the title, parsed
 		// alone so that Markdown markup ("**Note**") does not show.
 		lines := strings.Split(body, "\n")
 		for i, l := range lines {
 			if strings.TrimSpace(l) == "" {
 				continue
 			}
-			if t, err := filesMarkdownTree(l); err == nil {
-				a.Title = filesCollapse(filesNodeText(t, -1))
-			}
+			line := []byte(l)
+			a.Title = filesCollapse(filesMDText(filesMarkdown.Parser().Parse(text.NewReader(line)), line, -1))
 			if a.Title == "" {
 				a.Title = filesCollapse(l)
 			}
-			if root, err = filesMarkdownTree(strings.Join(lines[i+1:], "\n")); err != nil {
-				return feed.Article{}, err
-			}
+			src = []byte(strings.Join(lines[i+1:], "\n"))
+			doc = filesMarkdown.Parser().Parse(text.NewReader(src))
 			break
 		}
 	}
 	if a.Title == "" {
 		return feed.Article{}, ErrUntitled
 	}
-	filesCutTrailer(root, trailers)
-	a.Content = filesRenderChildren(root)
+	filesCutTrailerMD(doc, src, trailers)
+	var buf bytes.Buffer
+	if err := filesMarkdown.Renderer().Render(&buf, src, doc); err != nil {
+		return feed.Article{}, fmt.Errorf("rendering markdown: %w", err)
+	}
+	a.Content = strings.TrimSpace(buf.String())
 	return a, nil
 }
 
@@ -290,39 +293,205 @@ func filesParseDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("date %q: not RFC 3339, 2006-01-02 or 2006-01-02 15:04[:05]", s)
 }
 
-// filesMarkdownTree renders Markdown src and parses the HTML into the
-// children of a detached <div>.
-func filesMarkdownTree(src string) (*html.Node, error) {
-	var buf bytes.Buffer
-	if err := filesMarkdown.Convert([]byte(src), &buf); err != nil {
-		return nil, fmt.Errorf("rendering markdown: %w", err)
-	}
-	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
-	nodes, err := html.ParseFragment(&buf, &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
-	if err != nil {
-		return nil, fmt.Errorf("parsing rendered markdown: %w", err)
-	}
-	for _, n := range nodes {
-		root.AppendChild(n)
-	}
-	return root, nil
-}
-
-// filesTakeHeading removes the first top-level heading with text under
-// root and returns its text, or returns "" when there is none.
-func filesTakeHeading(root *html.Node) string {
-	for c := root.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type != html.ElementNode || !filesHeading(c.DataAtom) {
-			continue
-		}
-		if t := filesCollapse(filesNodeText(c, -1)); t != "" {
-			// Take the line break after it too, so no blank line is left.
-			if n := c.NextSibling; n != nil && n.Type == html.TextNode && strings.TrimSpace(n.Data) == "" {
-				root.RemoveChild(n)
+// filesTakeHeading removes the first top-level heading with text from
+// doc and returns its text, or returns "" when there is none.
+func filesTakeHeading(doc ast.Node, src []byte) string {
+	for c := doc.FirstChild(); c != nil; c = c.NextSibling() {
+		if h, ok := c.(*ast.Heading); ok {
+			if t := filesCollapse(filesMDText(h, src, -1)); t != "" {
+				doc.RemoveChild(doc, h)
+				return t
 			}
-			root.RemoveChild(c)
-			return t
 		}
 	}
 	return ""
+}
+
+// filesMDText returns the text under n; with limit >= 0 it stops soon
+// after limit bytes, like filesNodeText. Raw inline HTML is left out
+// (it is markup); a raw HTML block contributes the text between its tags.
+func filesMDText(n ast.Node, src []byte, limit int) string {
+	var b strings.Builder
+	visits := 0
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		filesMDAppend(&b, c, src, limit, &visits)
+	}
+	return b.String()
+}
+
+// filesMDOwnText returns the text of block n, bounded as for trailers.
+func filesMDOwnText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	visits := 0
+	filesMDAppend(&b, n, src, 256, &visits)
+	return b.String()
+}
+
+// filesMDAppend appends the text of n itself to b. With limit >= 0 it
+// stops after limit bytes or limit nodes, counted in *visits.
+func filesMDAppend(b *strings.Builder, n ast.Node, src []byte, limit int, visits *int) {
+	if *visits++; limit >= 0 && (b.Len() > limit || *visits > limit) {
+		return
+	}
+	switch n := n.(type) {
+	case *ast.Text:
+		b.Write(n.Value(src))
+		if n.SoftLineBreak() || n.HardLineBreak() {
+			b.WriteByte(' ')
+		}
+	case *ast.String:
+		b.Write(n.Value)
+	case *ast.AutoLink:
+		b.Write(n.Label(src))
+	case *ast.RawHTML:
+	case *ast.HTMLBlock:
+		b.WriteByte(' ')
+		b.WriteString(filesHTMLText(filesMDLines(n, src)))
+	case *ast.CodeBlock, *ast.FencedCodeBlock:
+		b.WriteByte(' ')
+		b.Write(filesMDLines(n, src))
+	default:
+		if n.Type() == ast.TypeBlock {
+			b.WriteByte(' ')
+		}
+		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+			filesMDAppend(b, c, src, limit, visits)
+		}
+	}
+}
+
+// filesMDLines returns the source lines of a block.
+func filesMDLines(n ast.Node, src []byte) []byte {
+	var out []byte
+	lines := n.Lines()
+	for i := 0; i < lines.Len(); i++ {
+		seg := lines.At(i)
+		out = append(out, seg.Value(src)...)
+	}
+	if h, ok := n.(*ast.HTMLBlock); ok && h.HasClosure() {
+		out = append(out, h.ClosureLine.Value(src)...)
+	}
+	return out
+}
+
+// filesHTMLText returns the text of an HTML snippet, tags left out.
+func filesHTMLText(b []byte) string {
+	var out strings.Builder
+	z := html.NewTokenizer(bytes.NewReader(b))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return out.String()
+		case html.TextToken:
+			out.Write(z.Text())
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			out.WriteByte(' ')
+		}
+	}
+}
+
+// filesMDBlocks are the Markdown blocks whose whole text is matched as a
+// trailer; the lines of a paragraph are matched one by one too.
+func filesMDBlock(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.Paragraph, *ast.TextBlock, *ast.Heading, *ast.List, *ast.ListItem,
+		*ast.Blockquote, *ast.HTMLBlock, *ast.ThematicBreak:
+		return true
+	}
+	return false
+}
+
+// filesCutTrailerMD is filesCutTrailer on a Markdown tree: it removes the
+// first trailer block, or trailer line of a paragraph, that has body
+// content before it, and everything after it in document order; blocks
+// left empty by the cut go too.
+func filesCutTrailerMD(doc ast.Node, src []byte, t *Trailers) {
+	if t == nil {
+		return
+	}
+	seen := false
+	var cut ast.Node       // the first node to remove
+	var lineStart ast.Node // with cut inside a paragraph: where the line starts
+	var walk func(n ast.Node) bool
+	walk = func(n ast.Node) bool {
+		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+			if c.Type() == ast.TypeBlock {
+				if filesMDBlock(c) && seen && t.Match(filesMDOwnText(c, src)) {
+					cut = c
+					return true
+				}
+				if _, ok := c.(*ast.Paragraph); ok || c.Kind() == ast.KindTextBlock {
+					if filesCutLineMD(c, src, t, &seen, &lineStart) {
+						cut = lineStart
+						return true
+					}
+					continue
+				}
+				switch c.(type) {
+				case *ast.CodeBlock, *ast.FencedCodeBlock, *ast.HTMLBlock, *ast.ThematicBreak:
+					seen = seen || c.Kind() != ast.KindThematicBreak
+					continue
+				}
+				if walk(c) {
+					return true
+				}
+				continue
+			}
+			seen = true // an inline outside a paragraph: a table cell
+		}
+		return false
+	}
+	if !walk(doc) {
+		return
+	}
+	for m := cut; m != doc && m != nil; m = m.Parent() {
+		p := m.Parent()
+		for m.NextSibling() != nil {
+			p.RemoveChild(p, m.NextSibling())
+		}
+	}
+	p := cut.Parent()
+	p.RemoveChild(p, cut)
+	for p != doc && p.FirstChild() == nil {
+		q := p.Parent()
+		q.RemoveChild(q, p)
+		p = q
+	}
+	// A paragraph cut after a soft break would end in a stray line break.
+	if last, ok := p.LastChild().(*ast.Text); ok && p.Kind() != ast.KindDocument {
+		last.SetSoftLineBreak(false)
+		last.SetHardLineBreak(false)
+	}
+}
+
+// filesCutLineMD looks for a trailer line, a run of inlines ended by a
+// line break, in paragraph p; on a match it sets *start to the line's
+// first inline.
+func filesCutLineMD(p ast.Node, src []byte, t *Trailers, seen *bool, start *ast.Node) bool {
+	first := p.FirstChild()
+	var line strings.Builder
+	media, visits := false, 0
+	end := func() bool {
+		text := strings.TrimSpace(line.String())
+		if *seen && text != "" && t.Match(text) {
+			*start = first
+			return true
+		}
+		*seen = *seen || text != "" || media
+		return false
+	}
+	for c := p.FirstChild(); c != nil; c = c.NextSibling() {
+		filesMDAppend(&line, c, src, 256, &visits)
+		if c.Kind() == ast.KindImage {
+			media = true
+		}
+		if txt, ok := c.(*ast.Text); ok && (txt.SoftLineBreak() || txt.HardLineBreak()) {
+			if end() {
+				return true
+			}
+			line.Reset()
+			first, media, visits = c.NextSibling(), false, 0
+		}
+	}
+	return first != nil && end()
 }

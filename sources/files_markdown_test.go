@@ -38,6 +38,13 @@ func TestReadMarkdown(t *testing.T) {
 		{file: "gfm.md", want: feed.Article{Title: "GFM", Content: "<table>\n<thead>\n<tr>\n<th>a</th>\n<th>b</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>1</td>\n<td>2</td>\n</tr>\n</tbody>\n</table>\n<p><del>gone</del> <span>raw</span></p>"}},
 		{file: "trailer.md", want: feed.Article{Title: "Trailer MD", Content: "<p>The body stays.</p>"}},
 		{file: "trailer-list.md", want: feed.Article{Title: "List Trailer", Content: "<p>The body stays.</p>"}},
+		// A trailer line inside a paragraph cuts the rest of it.
+		{file: "trailer-softbreak.md", want: feed.Article{Title: "Soft Break", Content: "<p>Body line one.\nBody line two.</p>"}},
+		// Raw HTML blocks are matched by their text.
+		{file: "trailer-htmlblock.md", want: feed.Article{Title: "Raw HTML", Content: "<p>The body stays.</p>"}},
+		// Inside a list inside a quote: the rest of the list, the quote and
+		// the document go.
+		{file: "trailer-nested.md", want: feed.Article{Title: "Nested", Content: "<blockquote>\n<p>Quoted body.</p>\n<ul>\n<li>item</li>\n</ul>\n</blockquote>"}},
 		{file: "empty.md", wantErr: ErrUntitled},
 		{file: "front-only.md", wantErr: ErrUntitled},
 		{file: "bad-yaml.md", errText: "front matter: [1:8]"},
