@@ -826,3 +826,33 @@ func TestServeListenerError(t *testing.T) {
 		t.Errorf("Serve on a closed listener = %v, want an error", err)
 	}
 }
+
+func TestListenAndServeBadAddr(t *testing.T) {
+	s := newServer(t, Options{Addr: "127.0.0.1:not-a-port"})
+	if err := s.ListenAndServe(t.Context()); err == nil {
+		t.Errorf("ListenAndServe on a bad address = nil, want an error")
+	}
+}
+
+func TestHeadOverTheWire(t *testing.T) {
+	// net/http itself must keep the precomputed Content-Length on HEAD.
+	s := published(t)
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	for _, ae := range []string{"identity", "gzip"} {
+		req, _ := http.NewRequest("HEAD", ts.URL+"/world.rss", nil)
+		req.Header.Set("Accept-Encoding", ae)
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		get := do(t, s.Handler(), "GET", "/world.rss", map[string]string{"Accept-Encoding": ae})
+		if got, want := resp.Header.Get("Content-Length"), get.Header.Get("Content-Length"); got != want || got == "" {
+			t.Errorf("%s: HEAD Content-Length = %q, GET has %q", ae, got, want)
+		}
+		if got, want := resp.Header.Get("Etag"), get.Header.Get("Etag"); got != want {
+			t.Errorf("%s: HEAD ETag = %q, GET has %q", ae, got, want)
+		}
+	}
+}
