@@ -34,6 +34,9 @@ type Article struct {
 	Summary string // plain text after Normalize
 	Content string // sanitized HTML after Normalize
 	Tags    []string
+	// Enclosures are media files attached to the article (a podcast
+	// episode, say). RSS 2.0 carries only the first.
+	Enclosures []Enclosure
 
 	// Published is when the article first appeared; Updated when it last
 	// changed. Normalize fills either from the other and truncates both to
@@ -44,6 +47,13 @@ type Article struct {
 	// Source names the configured source the article came from. It is not
 	// rendered.
 	Source string
+}
+
+// Enclosure is a media file attached to an article.
+type Enclosure struct {
+	URL    string
+	Type   string // media type; Normalize defaults it to application/octet-stream
+	Length int64  // bytes; 0 when unknown
 }
 
 // Feed is one published feed: its metadata and its items, newest first.

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -65,6 +66,13 @@ func renderAtom(w io.Writer, fd *Feed) error {
 		}
 		if a.URL != "" {
 			e.Links = []feeds.AtomLink{{Href: a.URL, Rel: "alternate", Type: "text/html"}}
+		}
+		for _, enc := range a.Enclosures {
+			l := feeds.AtomLink{Href: enc.URL, Rel: "enclosure", Type: enc.Type}
+			if enc.Length > 0 {
+				l.Length = strconv.FormatInt(enc.Length, 10)
+			}
+			e.Links = append(e.Links, l)
 		}
 		if a.Summary != "" {
 			e.Summary = &feeds.AtomSummary{Content: a.Summary, Type: "text"}

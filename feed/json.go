@@ -17,7 +17,20 @@ const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
 
 type jsonFeed struct {
 	feeds.JSONFeed
-	Items []*feeds.JSONItem `json:"items"`
+	Items []*jsonItem `json:"items"`
+}
+
+// jsonItem shadows gorilla's attachments, whose size is written under
+// "size" where JSON Feed says "size_in_bytes".
+type jsonItem struct {
+	feeds.JSONItem
+	Attachments []jsonAttachment `json:"attachments,omitempty"`
+}
+
+type jsonAttachment struct {
+	URL      string `json:"url"`
+	MIMEType string `json:"mime_type"`
+	Size     int64  `json:"size_in_bytes,omitempty"`
 }
 
 func renderJSON(w io.Writer, fd *Feed) error {
@@ -31,11 +44,11 @@ func renderJSON(w io.Writer, fd *Feed) error {
 			Description: fd.Description,
 			Authors:     jsonAuthors(fd.Author, fd.Title),
 		},
-		Items: make([]*feeds.JSONItem, 0, len(fd.Items)),
+		Items: make([]*jsonItem, 0, len(fd.Items)),
 	}
 	for i := range fd.Items {
 		a := &fd.Items[i]
-		it := &feeds.JSONItem{
+		it := &jsonItem{JSONItem: feeds.JSONItem{
 			Id:            a.ID,
 			Url:           a.URL,
 			Title:         a.Title,
@@ -45,6 +58,9 @@ func renderJSON(w io.Writer, fd *Feed) error {
 			ModifiedDate:  jsonDate(a.Updated),
 			Authors:       jsonAuthors(a.Author, ""),
 			Tags:          a.Tags,
+		}}
+		for _, e := range a.Enclosures {
+			it.Attachments = append(it.Attachments, jsonAttachment{URL: e.URL, MIMEType: e.Type, Size: e.Length})
 		}
 		if it.ContentHTML == "" {
 			// JSON Feed requires content_html or content_text.

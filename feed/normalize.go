@@ -103,6 +103,7 @@ func normalizeOne(a Article, opts Options) Article {
 		URL:   absURL(base, cleanText(a.Author.URL)),
 	}
 	a.Tags = cleanTags(a.Tags)
+	a.Enclosures = cleanEnclosures(a.Enclosures, base)
 	a.Page = cleanText(a.Page)
 	a.Source = cleanText(a.Source)
 	a.Base = ""
@@ -231,6 +232,26 @@ func truncateWords(s string, n int) string {
 		s = s[:i]
 	}
 	return strings.TrimRightFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
+}
+
+func cleanEnclosures(in []Enclosure, base *url.URL) []Enclosure {
+	var out []Enclosure
+	seen := map[string]bool{}
+	for _, e := range in {
+		e.URL = absURL(base, cleanText(e.URL))
+		if e.URL == "" || seen[e.URL] {
+			continue
+		}
+		seen[e.URL] = true
+		// RSS and JSON Feed both require a media type.
+		e.Type = strings.TrimSpace(cleanText(e.Type))
+		if e.Type == "" {
+			e.Type = "application/octet-stream"
+		}
+		e.Length = max(e.Length, 0)
+		out = append(out, e)
+	}
+	return out
 }
 
 func cleanTags(tags []string) []string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"strings"
@@ -28,12 +29,13 @@ func roundTripArticles() []Article {
 	return []Article{
 		{
 			ID: "https://example.org/markup", URL: "https://example.org/markup",
-			Title:     `Tags like <b> & "quotes" aren't 'HTML' > text`,
-			Author:    Author{Name: "Ada Lovelace", Email: "ada@example.org"},
-			Summary:   `Why a < b && c > d matters`,
-			Content:   `<p>Comparing <code>a &lt; b</code> &amp; more.</p>`,
-			Tags:      []string{"go", "xml & html"},
-			Published: d("2026-01-29T10:00:00Z"), Updated: d("2026-01-30T08:30:00Z"),
+			Title:      `Tags like <b> & "quotes" aren't 'HTML' > text`,
+			Author:     Author{Name: "Ada Lovelace", Email: "ada@example.org"},
+			Summary:    `Why a < b && c > d matters`,
+			Content:    `<p>Comparing <code>a &lt; b</code> &amp; more.</p>`,
+			Tags:       []string{"go", "xml & html"},
+			Enclosures: []Enclosure{{URL: "https://example.org/ep1.mp3", Type: "audio/mpeg", Length: 123456789}, {URL: "https://example.org/ep1.ogg", Type: "audio/ogg"}},
+			Published:  d("2026-01-29T10:00:00Z"), Updated: d("2026-01-30T08:30:00Z"),
 		},
 		{
 			ID: "urn:uuid:2b7f5e8e-5c1e-5d53-9d0b-3c3a0f4f9b11", URL: "https://example.org/cdata",
@@ -88,6 +90,7 @@ type parsed struct {
 	AuthorName, AuthorEmail           string
 	Published, Updated                string
 	Tags                              []string
+	Enclosures                        []string // "url type length"
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -129,6 +132,16 @@ func expectParsed(f Format, fd *Feed, a Article) parsed {
 		AuthorName: a.Author.Name, AuthorEmail: a.Author.Email,
 		Published: ts(a.Published), Updated: ts(a.Updated), Tags: a.Tags,
 	}
+	for i, e := range a.Enclosures {
+		length := fmt.Sprint(e.Length)
+		switch {
+		case f.Name == RSS.Name && i > 0:
+			continue // RSS 2.0 allows one enclosure per item
+		case f.Name != RSS.Name && e.Length == 0:
+			length = "" // optional outside RSS, so an unknown length is left out
+		}
+		p.Enclosures = append(p.Enclosures, e.URL+" "+e.Type+" "+length)
+	}
 	switch f.Name {
 	case RSS.Name:
 		// RSS 2.0 has no modification date.
@@ -154,6 +167,9 @@ func fromGofeed(f Format, it *gofeed.Item) parsed {
 	}
 	if f.Name == RSS.Name {
 		p.Summary = html.UnescapeString(p.Summary) // description is HTML
+	}
+	for _, e := range it.Enclosures {
+		p.Enclosures = append(p.Enclosures, e.URL+" "+e.Type+" "+e.Length)
 	}
 	if len(it.Authors) > 0 {
 		p.AuthorName, p.AuthorEmail = it.Authors[0].Name, it.Authors[0].Email

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"html"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -70,6 +71,10 @@ func renderRSS(w io.Writer, fd *Feed) error {
 			},
 			Creator:    a.Author.Name,
 			Categories: a.Tags,
+		}
+		if len(a.Enclosures) > 0 {
+			e := a.Enclosures[0]
+			it.Enclosure = &feeds.RssEnclosure{Url: e.URL, Type: e.Type, Length: strconv.FormatInt(e.Length, 10)}
 		}
 		if a.ID == a.URL {
 			it.Guid.IsPermaLink = "true"

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -165,6 +166,13 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 	}
 	if link != "" {
 		a.URL = resolveRef(base, link)
+	}
+	for _, e := range it.Enclosures {
+		if e == nil || strings.TrimSpace(e.URL) == "" {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
+		a.Enclosures = append(a.Enclosures, feed.Enclosure{URL: resolveRef(base, strings.TrimSpace(e.URL)), Type: e.Type, Length: n})
 	}
 	a.Content = it.Content
 	if a.Content == "" {

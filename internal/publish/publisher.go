@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -241,7 +242,7 @@ func (p *Publisher) Build(publish func([]File)) ([]File, error) {
 		}
 		c, ok := p.cache[spec.Name]
 		// max_age depends on the clock, so such feeds are always rebuilt.
-		if !ok || spec.Filter.MaxAge > 0 || !equalVersions(c.versions, versions) {
+		if !ok || spec.Filter.MaxAge > 0 || !slices.Equal(c.versions, versions) {
 			fs, fd, err := renderFeed(&p.site, spec, feed.Merge(lists...), now)
 			if err != nil {
 				return nil, err
@@ -310,18 +311,6 @@ func (p *Publisher) Adopt(old *Publisher) {
 	}
 }
 
-func equalVersions(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // sameArticles reports whether two normalized lists would render alike,
 // so an unchanged collection does not cost a render.
 func sameArticles(a, b []feed.Article) bool {
@@ -332,19 +321,8 @@ func sameArticles(a, b []feed.Article) bool {
 		x, y := &a[i], &b[i]
 		if x.ID != y.ID || x.URL != y.URL || x.Title != y.Title || x.Summary != y.Summary ||
 			x.Content != y.Content || x.Author != y.Author || x.Page != y.Page ||
-			!x.Published.Equal(y.Published) || !x.Updated.Equal(y.Updated) || !equalStrings(x.Tags, y.Tags) {
-			return false
-		}
-	}
-	return true
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
+			!x.Published.Equal(y.Published) || !x.Updated.Equal(y.Updated) || !slices.Equal(x.Tags, y.Tags) ||
+			!slices.Equal(x.Enclosures, y.Enclosures) {
 			return false
 		}
 	}
