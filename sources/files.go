@@ -252,13 +252,18 @@ func (f *Files) read(j filesJob) (feed.Article, bool, error) {
 	a.ID = "urn:uuid:" + id
 	a.Source = f.cfg.Name
 	if a.URL != "" {
-		// The file names its own URL: link there, render no page.
-		u, err := f.base.Parse(a.URL)
-		if err != nil {
-			return fail(fmt.Errorf("url %q: %w", a.URL, err))
+		// The file names its own URL, relative to the site root or
+		// absolute: link there, render no page. Anything but http(s)
+		// (javascript:, a typo) would be a broken or unsafe link, so the
+		// article gets its page instead.
+		if u, err := f.base.Parse(a.URL); err == nil && filesAbsHTTP(u.String()) {
+			a.URL = u.String()
+		} else {
+			f.log.Warn("ignoring url that is not http or https", "path", j.path, "url", a.URL)
+			a.URL = ""
 		}
-		a.URL = u.String()
-	} else {
+	}
+	if a.URL == "" {
 		a.Page = "articles/" + filesSlug(j.rel, id[:8]) + ".html"
 		a.URL = f.cfg.BaseURL + a.Page
 	}

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"bytes"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ import (
 // first <time datetime> in the body, or itemprop=datePublished; Updated from
 // article:modified_time or itemprop=dateModified; Author from <meta
 // name="author"> or article:author; URL from <link rel="canonical"> or
-// og:url; Summary from <meta name="description"> or og:description; Tags
+// og:url when absolute; Summary from <meta name="description"> or og:description; Tags
 // from article:tag or <meta name="keywords">. Dates that do not parse are
 // ignored: a scraped page's metadata is advisory, unlike front matter.
 //
@@ -96,9 +97,13 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 			a.Author.Name = author
 		}
 	}
-	a.URL = strings.TrimSpace(doc.Find("link[rel=canonical]").First().AttrOr("href", ""))
-	if a.URL == "" {
-		a.URL = meta("og:url")
+	// Only an absolute canonical URL is kept: a relative one is relative
+	// to the site the page was saved from, which is unknown here.
+	for _, u := range []string{doc.Find("link[rel=canonical]").First().AttrOr("href", ""), meta("og:url")} {
+		if u = strings.TrimSpace(u); filesAbsHTTP(u) {
+			a.URL = u
+			break
+		}
 	}
 	a.Summary = meta("description", "og:description")
 	doc.Find("meta").Each(func(_ int, s *goquery.Selection) {
@@ -121,6 +126,12 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 		return feed.Article{}, ErrUntitled
 	}
 	return a, nil
+}
+
+// filesAbsHTTP reports whether u is an absolute http or https URL.
+func filesAbsHTTP(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
 }
 
 // filesHTMLDecode returns data as UTF-8 following ReadHTML's encoding rule.

@@ -47,6 +47,8 @@ func TestReadHTML(t *testing.T) {
 		{file: "trailer-text.html", want: feed.Article{Title: "Text Lines", Content: "Intro line.<br/>More intro.<br/>"}},
 		{file: "trailer-block.html", want: feed.Article{Title: "Blocks", Content: "<p>Kept.</p><div><p>Also kept.</p></div>"}},
 		{file: "widgets.html", want: feed.Article{Title: "Widgets", Content: "<p>Kept.</p><p>End.</p>"}},
+		// A relative canonical URL is relative to an unknown site: og:url wins.
+		{file: "canonical-relative.html", want: feed.Article{Title: "Relative", URL: "https://site.example/abs", Content: "<p>x</p>"}},
 		{file: "no-title.html", wantErr: ErrUntitled},
 		{file: "blank.html", wantErr: ErrUntitled},
 	})

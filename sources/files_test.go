@@ -122,6 +122,7 @@ func TestFilesCollect(t *testing.T) {
 		"sub/c.md":             "---\ntitle: Own URL\ndate: 2024-01-02\nurl: /elsewhere/c\n---\nMD body.\n",
 		"sub/deeper/d.HTML":    "<title>Page</title><article><p>HTML body.</p></article>",
 		"A.Markdown":           "# Upper Ext\n\nBody.\n",
+		"js.md":                "---\ntitle: Unsafe URL\nurl: javascript:alert(1)\n---\nBody.\n",
 		"image.png":            "\x89PNG",
 		"empty.txt":            "",
 		"blank.md":             " \n\n",
@@ -158,7 +159,7 @@ func TestFilesCollect(t *testing.T) {
 	if n := strings.Count(err.Error(), `files source "notes"`); n != 4 {
 		t.Errorf("error names the source %d times, want 4 (once per bad file):\n%v", n, err)
 	}
-	for _, skipped := range []string{"image.png", "empty.txt", "blank.md"} {
+	for _, skipped := range []string{"image.png", "empty.txt", "blank.md", "js.md"} {
 		if !strings.Contains(logs.String(), filepath.Join(dir, skipped)) {
 			t.Errorf("no warning naming %s in logs:\n%s", skipped, logs.String())
 		}
@@ -173,6 +174,8 @@ func TestFilesCollect(t *testing.T) {
 	want := []feed.Article{
 		{ID: id("A.Markdown"), Page: page("a", "A.Markdown"), URL: filesBase + page("a", "A.Markdown"), Title: "Upper Ext", Content: "<p>Body.</p>", Published: day, Updated: day, Source: "notes"},
 		{ID: id("b.txt"), Page: page("b", "b.txt"), URL: filesBase + page("b", "b.txt"), Title: "Text Title", Content: "<p>Text body.</p>", Published: day, Updated: day, Source: "notes"},
+		// A url that is not http(s) is ignored (with a warning): a page instead.
+		{ID: id("js.md"), Page: page("js", "js.md"), URL: filesBase + page("js", "js.md"), Title: "Unsafe URL", Content: "<p>Body.</p>", Published: day, Updated: day, Source: "notes"},
 		// Its own URL (resolved against BaseURL), so no page; the front
 		// matter date stands for both dates.
 		{ID: id("sub/c.md"), URL: "http://localhost:8080/elsewhere/c", Title: "Own URL", Content: "<p>MD body.</p>", Published: filesDate("2024-01-02T00:00:00Z"), Updated: filesDate("2024-01-02T00:00:00Z"), Source: "notes"},
