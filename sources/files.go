@@ -164,12 +164,15 @@ func (f *Files) walk(ctx context.Context) (jobs []filesJob, errs []error, err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("files source %q: reading folder %s: %w", f.cfg.Name, root, err)
 	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	// The trailing separator makes WalkDir follow a root that is a
+	// symlink to a folder (Lstat would stop at the link).
+	top := root + string(filepath.Separator)
+	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
 		if err != nil {
-			if p == root {
+			if p == top {
 				return err
 			}
 			f.log.Warn("skipping unreadable folder", "path", p, "error", err)
@@ -179,7 +182,7 @@ func (f *Files) walk(ctx context.Context) (jobs []filesJob, errs []error, err er
 			}
 			return nil
 		}
-		if p != root && strings.HasPrefix(d.Name(), ".") {
+		if p != top && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return fs.SkipDir
 			}

@@ -213,6 +213,22 @@ func TestFilesCollect(t *testing.T) {
 	})
 }
 
+func TestFilesCollectSymlinkedRoot(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, ".real") // hidden name: only the root itself
+	filesTree(t, real, map[string]string{"sub/a.txt": "Linked\n\nBody.\n"}, time.Unix(1e9, 0))
+	link := filepath.Join(dir, "articles")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range []string{link, real} {
+		got, err := filesNew(t, root, nil).Collect(context.Background())
+		if err != nil || len(got) != 1 || got[0].ID != "urn:uuid:"+filesUUID("notes", "sub/a.txt") {
+			t.Errorf("Collect(%s) = %+v, %v; want the one article", root, got, err)
+		}
+	}
+}
+
 func TestFilesCollectFolderErrors(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "plain.txt")
