@@ -16,6 +16,8 @@ import (
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/heraldfeed/herald/feed"
 )
@@ -155,7 +157,7 @@ func (s *Feed) parse(ctx context.Context, r *Response) ([]feed.Article, error) {
 
 func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 	a := feed.Article{
-		Title:  strings.TrimSpace(it.Title),
+		Title:  titleText(it.Title),
 		Base:   feedURL,
 		Source: s.cfg.Name,
 		Tags:   nonEmpty(it.Categories),
@@ -193,6 +195,39 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 		s.log.Info("item has no link and no id, derived id from its text", "article_id", a.ID, "title", a.Title)
 	}
 	return a
+}
+
+// titleText returns an upstream title as plain text. gofeed does not say
+// whether an Atom title was type="html", and RSS titles are often written
+// with markup, so a title that holds real HTML elements ("Dark mode
+// <em>everywhere</em>") is reduced to its text; anything else, including a
+// literal "a < b", is kept as written.
+func titleText(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	var text strings.Builder
+	markup := false
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			if !markup {
+				return s
+			}
+			return strings.Join(strings.Fields(text.String()), " ")
+		case html.TextToken:
+			text.Write(z.Text())
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			if atom.Lookup(name) == 0 {
+				return s // not HTML after all: "<3 Go", "x <y> z"
+			}
+			markup = true
+			text.WriteByte(' ')
+		}
+	}
 }
 
 // itemDate prefers gofeed's parsing, except for dates written without a

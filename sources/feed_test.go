@@ -416,3 +416,20 @@ func TestNewFeedValidates(t *testing.T) {
 		})
 	}
 }
+
+func TestTitleText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Plain title", "Plain title"},
+		{"Dark mode <em>everywhere</em>", "Dark mode everywhere"},
+		{"<b>Bold</b> &amp; <i>it</i>", "Bold & it"},
+		{"a < b and c > d", "a < b and c > d"},
+		{"I <3 Go", "I <3 Go"},
+		{"Templates like <T> in Go", "Templates like <T> in Go"},
+		{"  spaced  ", "spaced"},
+	}
+	for _, tt := range tests {
+		if got := titleText(tt.in); got != tt.want {
+			t.Errorf("titleText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
