@@ -313,3 +313,22 @@ func TestWriteDirFailureKeepsPrevious(t *testing.T) {
 		t.Errorf("manifest = %v", m)
 	}
 }
+
+// TestDuplicatesAcrossSources: an item that two sources of one feed both
+// carry (same ID, or the same link up to tracking parameters) appears once.
+func TestDuplicatesAcrossSources(t *testing.T) {
+	x := art("x", time.Hour)
+	y := art("y", 2*time.Hour)
+	yAgain := y
+	yAgain.ID, yAgain.URL = "upstream-guid-77", y.URL+"?utm_source=feed#top"
+	a := &fakeSource{name: "a", fn: func() ([]feed.Article, error) { return []feed.Article{x, y}, nil }}
+	b := &fakeSource{name: "b", fn: func() ([]feed.Article, error) { return []feed.Article{x, yAgain}, nil }}
+	p := newTestPublisher(t, a, b)
+	if err := p.CollectAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := itemIDs(t, filesByPath(mustBuild(t, p))["all.json"])
+	if len(got) != 2 {
+		t.Errorf("all.json items = %v, want x and y once each", got)
+	}
+}
