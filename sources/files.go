@@ -311,18 +311,15 @@ func filesLoad(p string, symlink bool) ([]byte, time.Time, error) {
 	if info.Size() > filesMaxSize {
 		return nil, time.Time{}, fmt.Errorf("file is %d bytes, over the %d limit", info.Size(), filesMaxSize)
 	}
-	// One read of the size fstat gave, plus one byte to see growth.
-	data := make([]byte, info.Size()+1)
+	// Read the size fstat gave and no more: no read to see EOF, and a file
+	// growing meanwhile cannot exceed the limit. A file being written is
+	// read as far as it was; the next run reads the rest.
+	data := make([]byte, info.Size())
 	n, err := io.ReadFull(fh, data)
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		data = data[:n]
-	case err != nil:
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, time.Time{}, err
-	default:
-		return nil, time.Time{}, errors.New("file grew while being read")
 	}
-	return data, info.ModTime().UTC().Truncate(time.Second), nil
+	return data[:n], info.ModTime().UTC().Truncate(time.Second), nil
 }
 
 // filesNamespace is the RFC 9562 URL namespace; article IDs are name-based

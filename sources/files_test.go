@@ -312,3 +312,19 @@ func BenchmarkReadMarkdown(b *testing.B) {
 		}
 	}
 }
+
+func TestFilesLoadTooLarge(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge.txt")
+	fh, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: no 16 MiB written to disk.
+	if err := fh.Truncate(filesMaxSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	if _, _, err := filesLoad(p, false); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("filesLoad of a file over the limit: error = %v, want one about the limit", err)
+	}
+}
