@@ -16,7 +16,8 @@ import (
 
 // ReadHTML parses a saved HTML page as an article.
 //
-// Title: og:title, else <title>, else the first <h1>. Body: the first
+// Title: og:title, else <title> (or the article's <h1> when <title> is
+// that plus a separator and a site name), else the first <h1>. Body: the first
 // <article>, else <main>, else <body>, without script, style, nav, header,
 // footer, aside, form, noscript, iframe and similar elements, without
 // share/related/comment/author-bio widgets (recognized by class or id), and
@@ -60,17 +61,6 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 
 	var a feed.Article
 	a.Title = meta("og:title")
-	if a.Title == "" {
-		a.Title = filesCollapse(head.Find("title").First().Text())
-	}
-	if a.Title == "" {
-		a.Title = filesCollapse(doc.Find("title").First().Text())
-	}
-	if a.Title == "" {
-		a.Title = filesCollapse(doc.Find("h1").First().Text())
-	}
-	a.Title = filesCollapse(a.Title)
-
 	root := doc.Find("article").First()
 	if root.Length() == 0 {
 		root = doc.Find("main").First()
@@ -78,6 +68,27 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 	if root.Length() == 0 {
 		root = doc.Find("body").First()
 	}
+	// The article's own heading, not a site name in a page header: an h1
+	// in the <article> or <main>, or in the <body> outside header and nav.
+	h1 := filesCollapse(root.Find("h1").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return root.Is("article, main") || s.ParentsFiltered("header, nav").Length() == 0
+	}).First().Text())
+	titleH1 := filesCollapse(doc.Find("h1").First().Text())
+	if a.Title == "" {
+		a.Title = filesCollapse(head.Find("title").First().Text())
+		if a.Title == "" {
+			a.Title = filesCollapse(doc.Find("title").First().Text())
+		}
+		// "Seed Pods | Garden Blog" with <h1>Seed Pods</h1>: the heading
+		// is the title without the site name.
+		if rest, ok := filesCutPrefixFold(a.Title, h1); ok && h1 != "" && filesTitleSeparator.MatchString(rest) {
+			a.Title = h1
+		}
+	}
+	if a.Title == "" {
+		a.Title = titleH1
+	}
+	a.Title = filesCollapse(a.Title)
 
 	a.Published = filesHTMLDate(
 		meta("article:published_time", "date", "dc.date", "dcterms.created"),
@@ -126,6 +137,18 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 		return feed.Article{}, ErrUntitled
 	}
 	return a, nil
+}
+
+// filesTitleSeparator matches what follows the article title in a
+// <title> that appends the site name: " | Site", " - Site", " – Site".
+var filesTitleSeparator = regexp.MustCompile(`^\s*[|\-–—:·•»/]\s*\S`)
+
+// filesCutPrefixFold is strings.CutPrefix ignoring case.
+func filesCutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
 }
 
 // filesAbsHTTP reports whether u is an absolute http or https URL.

@@ -22,6 +22,11 @@ func TestReadHTML(t *testing.T) {
 			Content:   "<div class=\"entry-content\">\n<p>Pods split when <em>dry</em>.</p>\n\n<p>Rain closes them again.</p>\n\n\n\n</div>",
 		}},
 		{file: "title-tag.html", want: feed.Article{Title: "Plain Title", Content: "<p>Body only.</p>"}},
+		// The site name after the heading text goes; the heading too.
+		{file: "title-suffix.html", want: feed.Article{Title: "Seed Pods", Content: "<p>Body.</p>"}},
+		// A site name in the page header's h1 is not the title.
+		{file: "title-site-first.html", want: feed.Article{Title: "Garden Blog | Seed Pods", Content: "<h2>Seed Pods</h2><p>Body.</p>"}},
+		{file: "title-site-body.html", want: feed.Article{Title: "Garden Blog | Seed Pods", Content: "<p>Body.</p>"}},
 		{file: "h1-only.html", want: feed.Article{Title: "Heading Title", Content: "<p>Text under it.</p>"}},
 		{file: "meta-date.html", want: feed.Article{
 			Title: "Meta Date", URL: "https://site.example/meta-date",

@@ -404,8 +404,8 @@ func filesHTMLText(b []byte) string {
 	}
 }
 
-// filesMDBlocks are the Markdown blocks whose whole text is matched as a
-// trailer; the lines of a paragraph are matched one by one too.
+// filesMDBlock reports whether n is a Markdown block whose whole text is
+// matched as a trailer; the lines of a paragraph are matched one by one too.
 func filesMDBlock(n ast.Node) bool {
 	switch n.(type) {
 	case *ast.Paragraph, *ast.TextBlock, *ast.Heading, *ast.List, *ast.ListItem,
