@@ -43,7 +43,17 @@ type FilesConfig struct {
 const filesMaxSize = 16 << 20
 
 // Files is a Source reading articles from a folder: .txt (ReadText), .md
-// and .markdown (ReadMarkdown), .html and .htm (ReadHTML). It never writes.
+// and .markdown (ReadMarkdown), .html and .htm (ReadHTML), extensions in
+// any case. It never writes.
+//
+// Identity depends only on the source name and the file's slash-separated
+// path relative to the folder, so editing a file never changes it:
+// ID is "urn:uuid:" + the UUIDv5 of "herald:files:NAME:REL" (see
+// filesUUID); Page is "articles/" + slug of REL + "-" + the UUID's first 8
+// hex digits + ".html"; URL is BaseURL + Page, unless the file names its
+// own http(s) URL (front matter url, canonical link), in which case Page
+// is empty and no page is rendered for it. Moving or renaming a file makes
+// it a new article.
 type Files struct {
 	cfg      FilesConfig
 	base     *url.URL
