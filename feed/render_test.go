@@ -76,26 +76,5 @@ func ExampleFormat_Render() {
 	}
 	JSON.Render(os.Stdout, fd)
 	// Output:
-	// {
-	//   "version": "https://jsonfeed.org/version/1.1",
-	//   "title": "Demo",
-	//   "home_page_url": "https://example.org/",
-	//   "feed_url": "https://example.org/demo.json",
-	//   "authors": [
-	//     {
-	//       "name": "Demo"
-	//     }
-	//   ],
-	//   "items": [
-	//     {
-	//       "id": "https://example.org/hello",
-	//       "url": "https://example.org/hello",
-	//       "title": "Hello",
-	//       "content_html": "<p>Hello, world.</p>",
-	//       "summary": "Hello, world.",
-	//       "date_published": "2026-01-02T03:04:05Z",
-	//       "date_modified": "2026-01-02T03:04:05Z"
-	//     }
-	//   ]
-	// }
+	// {"version":"https://jsonfeed.org/version/1.1","title":"Demo","home_page_url":"https://example.org/","feed_url":"https://example.org/demo.json","authors":[{"name":"Demo"}],"items":[{"id":"https://example.org/hello","url":"https://example.org/hello","title":"Hello","content_html":"<p>Hello, world.</p>","summary":"Hello, world.","date_published":"2026-01-02T03:04:05Z","date_modified":"2026-01-02T03:04:05Z"}]}
 }

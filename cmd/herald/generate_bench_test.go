@@ -63,7 +63,7 @@ func writeArticles(tb testing.TB, dir string, n int) {
 			body = fmt.Sprintf("---\ntitle: Note %d\ndate: %s\nauthor: Bench Writer\ntags: [bench, notes]\n---\n\n%s\n\n**Bold** and [a link](../other-%d.html).\n\n%s\n", i, base.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), para, i, para)
 		}
 		writeFile(tb, filepath.Join(sub, name), body)
-		mt := base.Add(time.Duration(i) * time.Hour)
+		mt := base.Add(-time.Duration(i) * time.Hour) // in the past: future dates are clamped to the clock
 		if err := os.Chtimes(filepath.Join(sub, name), mt, mt); err != nil {
 			tb.Fatal(err)
 		}

@@ -80,7 +80,7 @@ func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time)
 	for i, f := range feed.Formats {
 		wg.Go(func() {
 			var buf bytes.Buffer
-			buf.Grow(4096 + 2048*len(fd.Items))
+			buf.Grow(sizeHint(fd))
 			errs[i] = f.Render(&buf, fd)
 			files[i] = File{Path: spec.Name + f.Ext, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()}
 		})
@@ -148,25 +148,55 @@ func renderIndex(site *Site, feeds []*feed.Feed) (File, error) {
 	return File{Path: "index.html", MediaType: htmlType, Body: buf.Bytes(), Modified: modified}, nil
 }
 
-// renderPage renders the HTML page of a local article.
-func renderPage(site *Site, feeds []*feed.Feed, a *feed.Article) (File, error) {
-	prefix := strings.Repeat("../", strings.Count(a.Page, "/"))
+// sizeHint estimates a rendered feed's size, so its buffer grows once:
+// the text of every item (content escaped for XML grows by about a
+// fifth) plus markup.
+func sizeHint(fd *feed.Feed) int {
+	n := 4096
+	for i := range fd.Items {
+		a := &fd.Items[i]
+		n += 1024 + len(a.Title) + len(a.Summary) + len(a.Content)*6/5
+	}
+	return n
+}
+
+// renderPage renders the HTML page of a local article; head is the part
+// of <head> all pages at its depth share.
+func renderPage(site *Site, head template.HTML, a *feed.Article) (File, error) {
 	data := struct {
 		Site    *Site
 		Lang    string
 		Article *feed.Article
 		Home    string
-		Feeds   []feedLink
-	}{site, orDefault(site.Language, "en"), a, orDefault(prefix, "./"), feedLinks(site, feeds, prefix, 0)}
+		Head    template.HTML
+	}{site, orDefault(site.Language, "en"), a, orDefault(pagePrefix(a.Page), "./"), head}
 	var buf bytes.Buffer
+	buf.Grow(2048 + len(a.Content))
 	if err := templates.ExecuteTemplate(&buf, "page.html", data); err != nil {
 		return File{}, fmt.Errorf("rendering page of %s: %w", a.ID, err)
 	}
 	return File{Path: a.Page, MediaType: htmlType, Body: buf.Bytes(), Modified: a.Updated}, nil
 }
 
-// renderPages renders the pages of articles, spread over the CPUs.
+// pagePrefix is how a page at path reaches the site root.
+func pagePrefix(path string) string { return strings.Repeat("../", strings.Count(path, "/")) }
+
+// renderPages renders the pages of articles, spread over the CPUs. The
+// <head> links to every feed, the same for all pages at one depth, are
+// rendered once per depth rather than once per page.
 func renderPages(site *Site, feeds []*feed.Feed, articles []*feed.Article) ([]File, error) {
+	heads := map[string]template.HTML{}
+	for _, a := range articles {
+		prefix := pagePrefix(a.Page)
+		if _, ok := heads[prefix]; ok {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := templates.ExecuteTemplate(&buf, "head", feedLinks(site, feeds, prefix, 0)); err != nil {
+			return nil, fmt.Errorf("rendering page head: %w", err)
+		}
+		heads[prefix] = template.HTML(buf.String())
+	}
 	files := make([]File, len(articles))
 	errs := make([]error, len(articles))
 	workers := min(runtime.GOMAXPROCS(0), len(articles))
@@ -174,7 +204,7 @@ func renderPages(site *Site, feeds []*feed.Feed, articles []*feed.Article) ([]Fi
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(articles); i += workers {
-				files[i], errs[i] = renderPage(site, feeds, articles[i])
+				files[i], errs[i] = renderPage(site, heads[pagePrefix(articles[i].Page)], articles[i])
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package publish
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,9 +15,10 @@ import (
 	"sync/atomic"
 )
 
-// manifestName lists, in the output folder, the files the last run wrote,
-// so the next run can remove those it no longer produces (a deleted
-// article's page) and nothing else.
+// manifestName lists, in the output folder, the files the last run wrote
+// with a hash of each, so the next run can remove those it no longer
+// produces (a deleted article's page) and nothing else, and can tell an
+// unchanged file with one stat instead of reading it back.
 const manifestName = ".herald-files"
 
 // WriteDir writes files under dir, creating it if needed. Each file is
@@ -36,6 +39,7 @@ func WriteDir(dir string, files []File) error {
 		return fmt.Errorf("writing %s: %w", dir, err)
 	}
 	previous := readManifest(dir)
+	hashes := make([]string, len(files))
 
 	// Create each folder once, then write in parallel: the work is system
 	// calls, and a folder of thousands of article pages is common.
@@ -52,12 +56,18 @@ func WriteDir(dir string, files []File) error {
 		}
 	}
 	errs := make([]error, len(files))
-	workers := min(4, len(files))
+	workers := min(2, len(files))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(files); i += workers {
-				errs[i] = writeIfChanged(filepath.Join(dir, filepath.FromSlash(files[i].Path)), files[i].Body)
+				sum := sha256.Sum256(files[i].Body)
+				hashes[i] = hex.EncodeToString(sum[:16])
+				path := filepath.Join(dir, filepath.FromSlash(files[i].Path))
+				if previous[files[i].Path] == hashes[i] && sameSize(path, len(files[i].Body)) {
+					continue
+				}
+				errs[i] = writeIfChanged(path, files[i].Body)
 			}
 		})
 	}
@@ -66,14 +76,14 @@ func WriteDir(dir string, files []File) error {
 		return err
 	}
 
-	names := make([]string, 0, len(files))
-	for _, f := range files {
-		names = append(names, f.Path)
+	var manifest strings.Builder
+	for i, f := range files {
+		fmt.Fprintf(&manifest, "%s\t%s\n", f.Path, hashes[i])
 	}
-	if err := writeIfChanged(filepath.Join(dir, manifestName), []byte(strings.Join(names, "\n")+"\n")); err != nil {
+	if err := writeIfChanged(filepath.Join(dir, manifestName), []byte(manifest.String())); err != nil {
 		return err
 	}
-	for _, p := range previous {
+	for p := range previous {
 		if current[p] || !filepath.IsLocal(filepath.FromSlash(p)) || p == manifestName {
 			continue
 		}
@@ -84,20 +94,28 @@ func WriteDir(dir string, files []File) error {
 	return errors.Join(errs...)
 }
 
-func readManifest(dir string) []string {
+// readManifest returns the paths the previous run wrote, each with its
+// hash ("" when unknown).
+func readManifest(dir string) map[string]string {
 	f, err := os.Open(filepath.Join(dir, manifestName))
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	var out []string
+	out := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			out = append(out, line)
+		path, hash, _ := strings.Cut(strings.TrimSpace(sc.Text()), "\t")
+		if path != "" {
+			out[path] = hash
 		}
 	}
 	return out
+}
+
+func sameSize(path string, n int) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == int64(n)
 }
 
 // writeIfChanged replaces path with data unless it already holds exactly
