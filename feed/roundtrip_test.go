@@ -222,7 +222,7 @@ func TestRenderEmptyFeed(t *testing.T) {
 			t.Fatal(err)
 		}
 		if f.Name == JSON.Name {
-			if !strings.Contains(buf.String(), `"items": []`) {
+			if !strings.Contains(buf.String(), `"items":[]`) {
 				t.Errorf("JSON Feed without items array:\n%s", buf.String())
 			}
 			continue
