@@ -106,6 +106,9 @@ func (s *Server) allowMethod(w http.ResponseWriter, r *http.Request) bool {
 // with its length known, and nothing is allocated, hashed or formatted.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request, e *entry) {
 	h := w.Header()
+	if d := s.date.Load(); d != nil {
+		h["Date"] = *d
+	}
 	gz := e.gz != nil && acceptsGzip(r.Header["Accept-Encoding"])
 	if gz {
 		h["Etag"] = e.etagGz

@@ -856,3 +856,38 @@ func TestHeadOverTheWire(t *testing.T) {
 		}
 	}
 }
+
+func TestServeDateHeader(t *testing.T) {
+	// Serve keeps a shared Date value instead of letting net/http format one
+	// per response; it must still be a current, valid HTTP date.
+	s := published(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/world.rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	d, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		t.Fatalf("Date %q: %v", resp.Header.Get("Date"), err)
+	}
+	if off := time.Since(d); off < -time.Second || off > 3*time.Second {
+		t.Errorf("Date is %v off the clock", off)
+	}
+	if n := len(resp.Header.Values("Date")); n != 1 {
+		t.Errorf("%d Date headers", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s.date.Load() != nil {
+		t.Error("Date value kept after Serve returned")
+	}
+}
