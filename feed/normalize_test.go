@@ -270,3 +270,29 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestHTMLTextN(t *testing.T) {
+	long := "<p>" + strings.Repeat("word ", 2000) + "</p>"
+	spaced := "<p>a" + strings.Repeat(" ", 5000) + "b</p><p>" + strings.Repeat("c ", 400) + "</p>"
+	for _, tc := range []struct {
+		name string
+		in   string
+		n    int
+	}{{"long", long, 300}, {"whitespace runs", spaced, 300}, {"short", "<p>Short &amp; sweet</p>", 300}, {"unlimited", long, -1}} {
+		full := htmlText(tc.in)
+		got := htmlTextN(tc.in, tc.n)
+		if !strings.HasPrefix(full, got) {
+			t.Errorf("%s: %q is not a prefix of the full text", tc.name, got)
+		}
+		if tc.n >= 0 && utf8.RuneCountInString(full) > tc.n && utf8.RuneCountInString(got) <= tc.n {
+			t.Errorf("%s: got %d characters, want more than %d so a cut shows", tc.name, utf8.RuneCountInString(got), tc.n)
+		}
+		if tc.n < 0 && got != full {
+			t.Errorf("%s: unlimited text differs", tc.name)
+		}
+		// Summaries are the same as when cut from the full text.
+		if a, b := truncateWords(got, 300), truncateWords(full, 300); a != b {
+			t.Errorf("%s: summary %q, want %q", tc.name, a, b)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package feed
 import (
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
@@ -107,12 +108,22 @@ var blockish = map[atom.Atom]bool{
 // htmlText returns the readable text of an HTML fragment, entities
 // decoded and whitespace collapsed. Plain text without markup passes
 // through with only its entities decoded.
-func htmlText(s string) string {
+func htmlText(s string) string { return htmlTextN(s, -1) }
+
+// htmlTextN is htmlText for callers that need at most n characters (a
+// summary, a title): it stops reading once it has more than n, which on
+// long articles is most of the work saved. n < 0 means no limit.
+func htmlTextN(s string, n int) string {
 	if !strings.ContainsAny(s, "<&") {
 		return collapseSpace(s)
 	}
 	var b strings.Builder
-	b.Grow(len(s))
+	// Raw text holds whitespace that collapsing removes; check whether
+	// there is enough only now and then, doubling the byte mark.
+	mark := 4 * (n + 1)
+	if n < 0 {
+		b.Grow(len(s))
+	}
 	z := html.NewTokenizer(strings.NewReader(s))
 	skip := 0 // depth inside script/style, whose text is not text
 	for {
@@ -123,6 +134,12 @@ func htmlText(s string) string {
 		case html.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())
+				if n >= 0 && b.Len() > mark {
+					if text := collapseSpace(b.String()); utf8.RuneCountInString(text) > n {
+						return text
+					}
+					mark *= 2
+				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()

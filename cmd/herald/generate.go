@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/publish"
@@ -17,6 +19,12 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
+	}
+	// A one-off batch job that allocates its whole output: collecting less
+	// often saves about a fifth of the run time on 10,000 articles, for
+	// memory that is freed at exit anyway. GOGC, when set, still wins.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	pub, err := newPublisher(cfg, log, nil)
 	if err != nil {
