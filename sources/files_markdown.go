@@ -265,46 +265,22 @@ func filesYAMLTags(v any) ([]string, error) {
 	return nil, fmt.Errorf("want a list, got %T", v)
 }
 
-// filesDateLayouts are the date forms accepted in front matter and meta
-// tags. Layouts without a zone are read as UTC.
-var filesDateLayouts = []string{
-	"2006-01-02", // first: the most common, and each miss allocates
-	time.RFC3339, // fractional seconds are accepted too
-	"2006-01-02T15:04:05Z0700",
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04:05",
-	"2006-01-02T15:04",
-	"2006-01-02 15:04:05Z07:00",
-	"2006-01-02 15:04:05 Z07:00",
-	"2006-01-02 15:04:05 -0700",
-	"2006-01-02 15:04:05 -0700 MST",
-	"2006-01-02 15:04Z07:00",
-	"2006-01-02 15:04 Z07:00",
-	"2006-01-02 15:04 -0700",
-	"2006-01-02 15:04:05",
-	"2006-01-02 15:04",
-	time.RFC1123Z,
-	time.RFC1123,
-}
-
-// filesParseDate parses s in one of filesDateLayouts and returns it in UTC.
+// filesParseDate parses a front matter or meta tag date with ParseDate,
+// the one date parser of this package; a date without a zone is UTC.
 func filesParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errors.New("empty date")
 	}
-	// YAML timestamps may spell the T and Z in lower case.
-	for _, v := range []string{s, strings.ToUpper(s)} {
-		for _, l := range filesDateLayouts {
-			if t, err := time.Parse(l, v); err == nil {
-				return t.UTC(), nil
-			}
-		}
-		if !strings.ContainsAny(s, "tz") {
-			break
-		}
+	t, err := ParseDate(s, time.UTC)
+	if err != nil && strings.ContainsAny(s, "tz") {
+		// YAML timestamps may spell the T and Z in lower case.
+		t, err = ParseDate(strings.ToUpper(s), time.UTC)
 	}
-	return time.Time{}, fmt.Errorf("date %q: not RFC 3339, 2006-01-02 or 2006-01-02 15:04[:05]", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("date %q: not a date Herald can read (RFC 3339, 2006-01-02, 2006-01-02 15:04[:05], RFC 1123…)", s)
+	}
+	return t.UTC(), nil
 }
 
 // filesTakeHeading removes the first top-level heading with text from
