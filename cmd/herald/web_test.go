@@ -55,7 +55,7 @@ feeds:
 	for _, want := range []string{
 		"Upstream item", "Scraped story",
 		`href="` + up.URL + `/posts/1"`, // resolved, tracking parameter dropped
-		up.URL + `/i.png`,                // image made absolute
+		up.URL + `/i.png`,               // image made absolute
 		`href="` + up.URL + `/news/a"`,
 	} {
 		if !strings.Contains(atom, want) {
