@@ -336,3 +336,26 @@ func TestDuplicatesAcrossSources(t *testing.T) {
 		t.Errorf("all.json items = %v, want x and y once each", got)
 	}
 }
+
+func TestBuildRendersOnlyChangedPages(t *testing.T) {
+	local := art("local", 0)
+	local.ID, local.Page = "urn:uuid:2", "articles/l-2.html"
+	a := &fakeSource{name: "files", fn: func() ([]feed.Article, error) { return []feed.Article{local}, nil }}
+	b := &fakeSource{name: "web", fn: func() ([]feed.Article, error) { return []feed.Article{art("w", 0)}, nil }}
+	p := newTestPublisher(t, a, b)
+	p.CollectAll(context.Background())
+	first := filesByPath(mustBuild(t, p))
+	b.set(func() ([]feed.Article, error) { return []feed.Article{art("w2", 0)}, nil })
+	p.Collect(context.Background(), "web")
+	second := filesByPath(mustBuild(t, p))
+	if &first["articles/l-2.html"].Body[0] != &second["articles/l-2.html"].Body[0] {
+		t.Error("the page of an unchanged source was rendered again")
+	}
+	local.Title = "Edited"
+	a.set(func() ([]feed.Article, error) { return []feed.Article{local}, nil })
+	p.Collect(context.Background(), "files")
+	third := filesByPath(mustBuild(t, p))
+	if !strings.Contains(string(third["articles/l-2.html"].Body), "<h1>Edited</h1>") {
+		t.Error("an edited article's page was not rendered again")
+	}
+}

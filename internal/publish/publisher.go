@@ -53,8 +53,14 @@ type Publisher struct {
 	mu    sync.Mutex // guards state
 	state map[string]*sourceState
 
-	buildMu sync.Mutex // one build at a time, so builds are published in order
-	cache   map[string]feedCache
+	buildMu sync.Mutex           // one build at a time, so builds are published in order
+	cache   map[string]feedCache // by feed name
+	pages   map[string]pageCache // by source name
+}
+
+type pageCache struct {
+	version uint64
+	files   []File
 }
 
 type sourceState struct {
@@ -262,22 +268,36 @@ func (p *Publisher) Build(publish func([]File)) ([]File, error) {
 	}
 	files = append(files, index)
 
-	var pages []*feed.Article
+	// Article pages, per source, rendered again only when the source's
+	// articles changed (their <head> lists the feeds, which only a new
+	// configuration, and so a new Publisher, changes).
 	seen := map[string]bool{}
+	pagesBySource := make(map[string]pageCache, len(p.order))
 	for _, name := range p.order {
-		for i := range snap[name].articles {
-			a := &snap[name].articles[i]
-			if a.Page != "" && !seen[a.Page] {
-				seen[a.Page] = true
-				pages = append(pages, a)
+		st := snap[name]
+		c, ok := p.pages[name]
+		if !ok || c.version != st.version {
+			var pages []*feed.Article
+			for i := range st.articles {
+				if a := &st.articles[i]; a.Page != "" {
+					pages = append(pages, a)
+				}
+			}
+			rendered, err := renderPages(&p.site, feeds, pages)
+			if err != nil {
+				return nil, err
+			}
+			c = pageCache{version: st.version, files: rendered}
+		}
+		pagesBySource[name] = c
+		for _, f := range c.files {
+			if !seen[f.Path] { // two sources cannot share a page
+				seen[f.Path] = true
+				files = append(files, f)
 			}
 		}
 	}
-	rendered, err := renderPages(&p.site, feeds, pages)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, rendered...)
+	p.pages = pagesBySource
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	if publish != nil {
 		publish(files)
