@@ -214,7 +214,40 @@ func xmlChar(r rune) bool {
 		(r >= 0x10000 && r <= 0x10FFFF)
 }
 
-func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+// collapseSpace trims s and turns every run of white space into one
+// space, in one pass and without allocating when s is already clean.
+func collapseSpace(s string) string {
+	clean, space := true, true // space: the previous rune was white (or start)
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if space || r != ' ' {
+				clean = false
+				break
+			}
+			space = true
+		} else {
+			space = false
+		}
+	}
+	if clean && !space || s == "" {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	pending := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			pending = b.Len() > 0
+			continue
+		}
+		if pending {
+			b.WriteByte(' ')
+			pending = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
 
 // truncateWords cuts s to at most n characters at a word boundary,
 // marking the cut with an ellipsis.
