@@ -3,6 +3,7 @@ package feed
 import (
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -117,29 +118,20 @@ func htmlTextN(s string, n int) string {
 	if !strings.ContainsAny(s, "<&") {
 		return collapseSpace(s)
 	}
-	var b strings.Builder
-	// Raw text holds whitespace that collapsing removes; check whether
-	// there is enough only now and then, doubling the byte mark.
-	mark := 4 * (n + 1)
+	var c textCollector
 	if n < 0 {
-		b.Grow(len(s))
+		c.b.Grow(len(s))
 	}
 	z := html.NewTokenizer(strings.NewReader(s))
 	skip := 0 // depth inside script/style, whose text is not text
-	for {
+	for n < 0 || c.runes <= n {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return collapseSpace(b.String())
+			return c.b.String()
 		case html.TextToken:
 			if skip == 0 {
-				b.Write(z.Text())
-				if n >= 0 && b.Len() > mark {
-					if text := collapseSpace(b.String()); utf8.RuneCountInString(text) > n {
-						return text
-					}
-					mark *= 2
-				}
+				c.write(z.Text())
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
@@ -153,8 +145,38 @@ func htmlTextN(s string, n int) string {
 				}
 			}
 			if blockish[a] {
-				b.WriteByte(' ')
+				c.pending = c.b.Len() > 0
 			}
 		}
+	}
+	return c.b.String()
+}
+
+// textCollector collapses white space as text is written to it, counting
+// the characters kept.
+type textCollector struct {
+	b       strings.Builder
+	pending bool // a space is owed before the next visible character
+	runes   int
+}
+
+func (c *textCollector) write(p []byte) {
+	for len(p) > 0 {
+		r, size := rune(p[0]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(p)
+		}
+		if unicode.IsSpace(r) {
+			c.pending = c.b.Len() > 0
+		} else {
+			if c.pending {
+				c.b.WriteByte(' ')
+				c.runes++
+				c.pending = false
+			}
+			c.b.Write(p[:size])
+			c.runes++
+		}
+		p = p[size:]
 	}
 }
