@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/publish"
 	"github.com/heraldfeed/herald/internal/scheduler"
@@ -116,12 +117,20 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		return nil, err
 	}
 	maxAge := cacheMaxAge(cfg, time.Now())
+	// Every configured feed URL: those not built yet (their sources are
+	// still on their first collection) answer 503, not 404.
+	var feedPaths []string
+	for _, f := range cfg.Feeds {
+		for _, format := range feed.Formats {
+			feedPaths = append(feedPaths, f.Name+format.Ext)
+		}
+	}
 	publishTo := func(files []publish.File) {
 		pages := make([]server.Page, len(files))
 		for i, f := range files {
 			pages[i] = server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
 		}
-		srv.Publish(server.Snapshot{Pages: pages, MaxAge: maxAge})
+		srv.Publish(server.Snapshot{Pages: pages, MaxAge: maxAge, Pending: feedPaths})
 	}
 	var jobs []scheduler.Job
 	for _, sc := range cfg.Sources {

@@ -63,3 +63,41 @@ feeds:
 		}
 	}
 }
+
+// TestServeSlowSourceAtStartup: a feed whose only source is still on its
+// first collection answers 503 (come back later), while the other feeds are
+// already served; once the source finishes, the feed appears.
+func TestServeSlowSourceAtStartup(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<rss version="2.0"><channel><title>Up</title><link>http://up/</link><description>d</description><item><title>Late item</title><link>http://up/1</link></item></channel></rss>`)
+	}))
+	defer up.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	cfg := site(t, fmt.Sprintf("  - {name: slow, type: feed, url: %s/feed.xml}\n", up.URL), map[string]string{"a.txt": story})
+	b, _ := os.ReadFile(cfg)
+	writeFile(t, cfg, string(b)+"  - {name: late, title: Late, sources: [slow]}\n")
+	base, _, _ := startServe(t, cfg)
+
+	waitFor(t, "the files feed", func() bool { resp, _ := get(t, base+"/world.rss"); return resp.StatusCode == 200 })
+	resp, _ := get(t, base+"/late.json")
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("feed of a source still collecting: %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp, _ := get(t, base+"/nothing.json"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown feed: %d, want 404", resp.StatusCode)
+	}
+	close(release)
+	waitFor(t, "the late feed", func() bool {
+		resp, body := get(t, base+"/late.json")
+		return resp.StatusCode == 200 && strings.Contains(body, "Late item")
+	})
+}

@@ -35,6 +35,11 @@ type Snapshot struct {
 	// MaxAge becomes Cache-Control: public, max-age=N (whole seconds);
 	// zero or negative means max-age=0.
 	MaxAge time.Duration
+	// Pending are paths that exist once their first collection finishes
+	// (the feeds of a source still collecting after start-up). Until a
+	// snapshot has them they answer 503 with Retry-After, not 404, so a
+	// feed reader polling at start-up does not drop the subscription.
+	Pending []string
 }
 
 // entry is a Page with every response header precomputed. Each header value
@@ -57,7 +62,8 @@ type entry struct {
 
 // snapshot is the immutable, published form of a Snapshot.
 type snapshot struct {
-	pages map[string]*entry
+	pages   map[string]*entry
+	pending map[string]bool
 }
 
 // reserved are paths that are not pages, so a page there could never be

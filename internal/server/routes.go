@@ -65,6 +65,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e := snap.lookup(r.URL)
 	if e == nil {
+		if snap.pending[strings.TrimPrefix(r.URL.Path, "/")] && s.allowMethod(w, r) {
+			w.Header()["Retry-After"] = hdrRetryAfter
+			s.text(w, r, http.StatusServiceUnavailable)
+			return
+		}
 		s.text(w, r, http.StatusNotFound)
 		return
 	}

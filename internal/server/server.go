@@ -130,6 +130,14 @@ func (s *Server) Publish(snap Snapshot) {
 		}
 		next.pages[p.Path] = e
 	}
+	for _, p := range snap.Pending {
+		if next.pages[p] == nil {
+			if next.pending == nil {
+				next.pending = map[string]bool{}
+			}
+			next.pending[p] = true
+		}
+	}
 	s.snap.Store(next)
 }
 

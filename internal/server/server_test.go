@@ -891,3 +891,35 @@ func TestServeDateHeader(t *testing.T) {
 		t.Error("Date value kept after Serve returned")
 	}
 }
+
+func TestPendingPaths(t *testing.T) {
+	s := newServer(t, Options{})
+	s.Publish(Snapshot{
+		Pages:   []Page{{Path: "ready.rss", MediaType: "application/rss+xml", Body: []byte("<rss/>")}},
+		Pending: []string{"ready.rss", "slow.rss"},
+	})
+	tests := []struct {
+		method, target string
+		status         int
+	}{
+		{"GET", "/ready.rss", 200},
+		{"GET", "/slow.rss", 503},
+		{"HEAD", "/slow.rss", 503},
+		{"POST", "/slow.rss", 405},
+		{"GET", "/other.rss", 404},
+	}
+	for _, tt := range tests {
+		resp := do(t, s.Handler(), tt.method, tt.target, nil)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.target, resp.StatusCode, tt.status)
+		}
+		if tt.status == 503 && resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s: 503 without Retry-After", tt.method, tt.target)
+		}
+	}
+	// Once published, a pending path is an ordinary page.
+	s.Publish(Snapshot{Pages: []Page{{Path: "slow.rss", MediaType: "application/rss+xml", Body: []byte("<rss/>")}}})
+	if resp := do(t, s.Handler(), "GET", "/slow.rss", nil); resp.StatusCode != 200 {
+		t.Errorf("after publish: %d", resp.StatusCode)
+	}
+}
