@@ -15,7 +15,7 @@ func check(cfgPath string, stdout io.Writer) error {
 	// Building the publisher also builds every source, which checks what
 	// only the sources know (CSS selectors, trailer patterns) without
 	// collecting anything.
-	if _, err := newPublisher(cfg, slog.New(slog.DiscardHandler), nil); err != nil {
+	if _, _, err := newPublisher(cfg, slog.New(slog.DiscardHandler), nil, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d sources, %d feeds)\n", cfg.Path, len(cfg.Sources), len(cfg.Feeds))

@@ -26,7 +26,7 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	pub, err := newPublisher(cfg, log, nil)
+	pub, _, err := newPublisher(cfg, log, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -45,14 +45,17 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	return collectErr
 }
 
-func newPublisher(cfg *config.Config, log *slog.Logger, m *publish.Metrics) (*publish.Publisher, error) {
+// newPublisher builds the site, the sources (reusing prev's unchanged
+// ones, see sourceSet) and the publisher over them.
+func newPublisher(cfg *config.Config, log *slog.Logger, m *publish.Metrics, prev *sourceSet) (*publish.Publisher, *sourceSet, error) {
 	site, err := newSite(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	srcs, err := newSources(cfg, log)
+	srcs, set, err := newSources(cfg, log, prev)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return publish.New(publish.Options{Site: site, Sources: srcs, Logger: log, Metrics: m})
+	pub, err := publish.New(publish.Options{Site: site, Sources: srcs, Logger: log, Metrics: m})
+	return pub, set, err
 }

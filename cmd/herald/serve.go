@@ -97,8 +97,9 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 
 // collection is one configuration's scheduled collecting.
 type collection struct {
-	pub  *publish.Publisher
-	stop func() // cancels the scheduler and waits for running collections
+	pub     *publish.Publisher
+	sources *sourceSet
+	stop    func() // cancels the scheduler and waits for running collections
 }
 
 func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *publish.Metrics, srv *server.Server, old *collection) (*collection, error) {
@@ -112,7 +113,11 @@ func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *publish.Me
 }
 
 func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *publish.Metrics, srv *server.Server, old *collection) (*collection, error) {
-	pub, err := newPublisher(cfg, log, m)
+	var prev *sourceSet
+	if old != nil {
+		prev = old.sources
+	}
+	pub, set, err := newPublisher(cfg, log, m, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +174,7 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 			log.Error("scheduler stopped", "error", err)
 		}
 	}()
-	return &collection{pub: pub, stop: func() { cancel(); <-done }}, nil
+	return &collection{pub: pub, sources: set, stop: func() { cancel(); <-done }}, nil
 }
 
 // cacheMaxAge is how long readers may cache a feed: the shortest interval

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"time"
 
@@ -57,17 +58,39 @@ func newSite(cfg *config.Config) (publish.Site, error) {
 	return site, nil
 }
 
+// sourceSet is what newSources built, kept so a reloaded configuration can
+// reuse the collectors whose configuration did not change: their memory
+// (first-seen dates, conditional-GET validators, failure backoff, cached
+// full text) lives in them until the store issue lands.
+type sourceSet struct {
+	fetch   config.Fetch
+	baseURL string
+	fetcher *sources.Fetcher
+	built   map[string]builtSource
+}
+
+type builtSource struct {
+	cfg config.Source
+	src sources.Source
+}
+
 // newSources builds one collector per configured source; web sources share
 // one Fetcher, so per-host limits and conditional-GET state are global.
-func newSources(cfg *config.Config, log *slog.Logger) ([]sources.Source, error) {
-	var fetcher *sources.Fetcher
+// Sources of prev whose configuration is unchanged are reused as they are.
+func newSources(cfg *config.Config, log *slog.Logger, prev *sourceSet) ([]sources.Source, *sourceSet, error) {
+	set := &sourceSet{fetch: cfg.Fetch, baseURL: cfg.BaseURL, built: map[string]builtSource{}}
+	if prev != nil && prev.fetch == cfg.Fetch && prev.baseURL == cfg.BaseURL {
+		set.fetcher = prev.fetcher
+	} else {
+		prev = nil // every source depends on the fetcher or the base URL
+	}
 	web := func() *sources.Fetcher {
-		if fetcher == nil {
+		if set.fetcher == nil {
 			ua := cfg.Fetch.UserAgent
 			if ua == "" {
 				ua = "Herald/" + version + " (+https://github.com/heraldfeed/herald)"
 			}
-			fetcher = sources.NewFetcher(sources.FetchConfig{
+			set.fetcher = sources.NewFetcher(sources.FetchConfig{
 				UserAgent:      ua,
 				Timeout:        cfg.Fetch.Timeout,
 				ConnectTimeout: cfg.Fetch.ConnectTimeout,
@@ -76,42 +99,48 @@ func newSources(cfg *config.Config, log *slog.Logger) ([]sources.Source, error) 
 				PerHost:        cfg.Fetch.PerHost,
 			}, log)
 		}
-		return fetcher
+		return set.fetcher
 	}
 	var out []sources.Source
 	for _, sc := range cfg.Sources {
-		slog := log.With("source", sc.Name)
-		tz := time.UTC
-		if sc.Timezone != "" {
-			loc, err := time.LoadLocation(sc.Timezone)
-			if err != nil {
-				return nil, configError{fmt.Errorf("source %s: timezone: %w", sc.Name, err)}
+		if prev != nil {
+			if old, ok := prev.built[sc.Name]; ok && reflect.DeepEqual(old.cfg, sc) {
+				set.built[sc.Name] = old
+				out = append(out, old.src)
+				continue
 			}
-			tz = loc
 		}
-		var (
-			s   sources.Source
-			err error
-		)
-		switch sc.Type {
-		case config.TypeFiles:
-			s, err = sources.NewFiles(sources.FilesConfig{Name: sc.Name, Path: sc.Path, BaseURL: cfg.BaseURL, Trailers: sc.Trailers}, slog)
-		case config.TypeFeed:
-			s, err = sources.NewFeed(sources.FeedConfig{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, web(), slog)
-		case config.TypePage:
-			s, err = sources.NewPage(sources.PageConfig{
-				Name: sc.Name, URL: sc.URL, Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date,
-				Summary: sc.Summary, DateFormats: sc.DateFormat, Timezone: tz, FullText: sc.FullText,
-			}, web(), slog)
-		default:
-			err = fmt.Errorf("unknown type %q", sc.Type)
-		}
+		s, err := newSource(sc, cfg.BaseURL, web, log.With("source", sc.Name))
 		if err != nil {
-			return nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
+			return nil, nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
+		set.built[sc.Name] = builtSource{cfg: sc, src: s}
 		out = append(out, s)
 	}
-	return out, nil
+	return out, set, nil
+}
+
+func newSource(sc config.Source, baseURL string, web func() *sources.Fetcher, log *slog.Logger) (sources.Source, error) {
+	tz := time.UTC
+	if sc.Timezone != "" {
+		loc, err := time.LoadLocation(sc.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("timezone: %w", err)
+		}
+		tz = loc
+	}
+	switch sc.Type {
+	case config.TypeFiles:
+		return sources.NewFiles(sources.FilesConfig{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers}, log)
+	case config.TypeFeed:
+		return sources.NewFeed(sources.FeedConfig{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, web(), log)
+	case config.TypePage:
+		return sources.NewPage(sources.PageConfig{
+			Name: sc.Name, URL: sc.URL, Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date,
+			Summary: sc.Summary, DateFormats: sc.DateFormat, Timezone: tz, FullText: sc.FullText,
+		}, web(), log)
+	}
+	return nil, fmt.Errorf("unknown type %q", sc.Type)
 }
 
 // retries maps the config's "0 disables retrying" onto FetchConfig, where
