@@ -102,7 +102,7 @@ type Fetch struct {
 type SourceType string
 
 // The source types. Each accepts the keys listed in its Source field
-// comments, plus name, type, schedule and timezone.
+// comments, plus name, type and schedule.
 const (
 	TypeFiles SourceType = "files" // local .txt, .md and .html files
 	TypeFeed  SourceType = "feed"  // an upstream RSS, Atom or JSON feed
@@ -133,8 +133,8 @@ type Source struct {
 	// Schedule overrides Config.Schedule for this source; same syntax.
 	// Optional: use ScheduleFor to get the effective one.
 	Schedule string `yaml:"schedule"`
-	// Timezone is the IANA zone for dates written without one. Optional;
-	// empty means UTC.
+	// Timezone is the IANA zone for dates written without one (feed, page:
+	// optional; empty means UTC). A files source reads such dates as UTC.
 	Timezone string `yaml:"timezone"`
 
 	// Item is the CSS selector of one article on the page (page: required).

@@ -168,8 +168,13 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "bad timezone",
-			yaml: header + "sources:\n  - name: local\n    type: files\n    path: a\n    timezone: Europe/Pariss\n",
+			yaml: header + "sources:\n  - name: up\n    type: feed\n    url: https://e.org/f\n    timezone: Europe/Pariss\n",
 			want: []string{`config.yaml:7:15: sources[0].timezone: unknown time zone "Europe/Pariss": want an IANA name such as "Europe/Paris"`},
+		},
+		{
+			name: "timezone on a files source",
+			yaml: header + "sources:\n  - name: local\n    type: files\n    path: a\n    timezone: Europe/Paris\n",
+			want: []string{`config.yaml:7:5: sources[0].timezone: not valid for a files source`},
 		},
 		{
 			name: "bad regexps",

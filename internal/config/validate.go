@@ -19,16 +19,18 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // typeKeys lists, per source type, the keys that only make sense for some
 // types and are allowed for it. Keys not in any list (name, type,
-// schedule, timezone) are common to all types.
+// schedule) are common to all types. timezone is for web sources only: the
+// files source reads a date without a zone as UTC, and saying otherwise in
+// the config would be silently ignored.
 var typeKeys = map[SourceType][]string{
 	TypeFiles: {"path", "trailers"},
-	TypeFeed:  {"url", "full_text"},
-	TypePage:  {"url", "item", "title", "link", "date", "date_format", "summary", "full_text"},
+	TypeFeed:  {"url", "timezone", "full_text"},
+	TypePage:  {"url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text"},
 }
 
 // typeOnlyKeys are the keys allowed for some source types but not all, in
 // schema order.
-var typeOnlyKeys = []string{"path", "trailers", "url", "item", "title", "link", "date", "date_format", "summary", "full_text"}
+var typeOnlyKeys = []string{"path", "trailers", "url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text"}
 
 // Validate checks c and returns every problem found, joined; each is an
 // *Error placed in the file when c came from Load or Parse.
