@@ -8,6 +8,13 @@
 // a few header assignments and one Write: no filesystem, no hashing, no
 // compression, no formatting.
 //
+// Serve puts each connection on a fast path first (fast.go): a strict
+// parser that answers plain HTTP/1.1 GET and HEAD requests for published
+// pages with one writev of the precomputed head and body. Any other request
+// hands the connection, with what was already read, to an http.Server with
+// read-header, read, write and idle timeouts, which serves it from then on.
+// A differential test holds the two paths to the same answers.
+//
 // The package knows nothing of feeds or configuration: it imports no other
 // Herald package. Callers hand it bytes with a media type and a time.
 package server

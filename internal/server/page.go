@@ -58,6 +58,11 @@ type entry struct {
 	length   []string
 	lengthGz []string
 	cache    []string // shared by every entry of a snapshot
+
+	// The same headers as wire bytes, for the fast path (fast.go): a
+	// status line and every header but Date, in the order net/http would
+	// write them. heads[gz][notModified].
+	heads [2][2][]byte
 }
 
 // snapshot is the immutable, published form of a Snapshot.
@@ -150,6 +155,7 @@ func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
 		e.body, e.gz, e.modified = prev.body, prev.gz, prev.modified
 		e.etag, e.etagGz, e.lastMod = prev.etag, prev.etagGz, prev.lastMod
 		e.length, e.lengthGz = prev.length, prev.lengthGz
+		e.buildHeads()
 		return e, nil
 	}
 	// The publisher may reuse its buffer after Publish returns.
@@ -173,7 +179,29 @@ func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
 	e.lastMod = []string{e.modified.Format(http.TimeFormat)}
 	e.length = []string{strconv.Itoa(len(e.body))}
 	e.lengthGz = []string{strconv.Itoa(len(e.gz))}
+	e.buildHeads()
 	return e, nil
+}
+
+// buildHeads renders the response heads the fast path writes: the headers
+// servePage sets, in net/http's sorted order, without the Date line.
+func (e *entry) buildHeads() {
+	for gz := range 2 {
+		etag, length := e.etag[0], e.length[0]
+		if gz == 1 {
+			etag, length = e.etagGz[0], e.lengthGz[0]
+		}
+		var b strings.Builder
+		b.WriteString("HTTP/1.1 200 OK\r\nCache-Control: " + e.cache[0] + "\r\n")
+		if gz == 1 {
+			b.WriteString("Content-Encoding: gzip\r\n")
+		}
+		b.WriteString("Content-Length: " + length + "\r\nContent-Type: " + e.ctype[0] + "\r\n")
+		b.WriteString("Etag: " + etag + "\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: Accept-Encoding\r\n")
+		e.heads[gz][0] = []byte(b.String())
+		e.heads[gz][1] = []byte("HTTP/1.1 304 Not Modified\r\nCache-Control: " + e.cache[0] + "\r\nEtag: " + etag +
+			"\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: Accept-Encoding\r\n")
+	}
 }
 
 // cacheControl renders the Cache-Control value for maxAge.

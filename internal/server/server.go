@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +61,12 @@ type Server struct {
 	// runs. net/http would otherwise read the clock and format the date
 	// for every response, a measurable share of a 304's cost; nil (as
 	// under httptest) leaves the header to net/http.
-	date atomic.Pointer[[]string]
+	date     atomic.Pointer[[]string]
+	dateLine atomic.Pointer[[]byte]
+
+	// timeouts apply to both the fast path and the http.Server; a field
+	// rather than constants so tests can shorten them.
+	timeouts struct{ readHeader, read, write, idle time.Duration }
 }
 
 // New returns a Server with nothing published: until the first Publish,
@@ -90,6 +96,8 @@ func New(opts Options) (*Server, error) {
 		}),
 	}
 	s.handler = s
+	s.timeouts.readHeader, s.timeouts.read = readHeaderTimeout, readTimeout
+	s.timeouts.write, s.timeouts.idle = writeTimeout, idleTimeout
 	return s, nil
 }
 
@@ -157,32 +165,57 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // Serve serves on ln until ctx is done, then shuts down: it stops accepting
 // connections at once and gives in-flight requests a few seconds to finish.
 // It returns nil after a clean shutdown and closes ln in every case.
+//
+// Connections start on the fast path (fast.go), which answers plain GET
+// and HEAD requests for pages from precomputed bytes and hands anything
+// else, with the connection, to an http.Server with the usual timeouts.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	handoff := newHandoffListener(ln.Addr())
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: s.timeouts.readHeader,
+		ReadTimeout:       s.timeouts.read,
+		WriteTimeout:      s.timeouts.write,
+		IdleTimeout:       s.timeouts.idle,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 	}
 	stopDate := s.keepDate()
 	defer stopDate()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(handoff) }()
 
+	var fast fastConns
+	acceptErr := make(chan error, 1)
+	go func() { acceptErr <- s.accept(ln, &fast, handoff) }()
+
+	var serveErr error
 	select {
-	case err := <-errc:
-		// Serve only returns early on a listener failure.
-		return fmt.Errorf("serving: %w", err)
+	case err := <-acceptErr:
+		// accept only returns early on a listener failure.
+		serveErr = fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
+		ln.Close()
+		<-acceptErr
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
+	fast.close()
+	fastDone := make(chan struct{})
+	go func() { fast.wg.Wait(); close(fastDone) }()
 	shutdownErr := srv.Shutdown(sctx)
+	select {
+	case <-fastDone:
+	case <-sctx.Done():
+		fast.closeAll()
+		shutdownErr = cmp.Or(shutdownErr, sctx.Err())
+	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)
+	}
+	if serveErr != nil {
+		srv.Close()
+		return serveErr
 	}
 	if shutdownErr != nil {
 		// Grace ran out: cut the remaining connections.
@@ -192,12 +225,43 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// accept takes connections from ln for the fast path until ln is closed
+// (nil) or fails (the error). Temporary errors, such as running out of file
+// descriptors, are retried after a pause, as net/http does.
+func (s *Server) accept(ln net.Listener, fast *fastConns, handoff *handoffListener) error {
+	pause := 5 * time.Millisecond
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) && fast.isClosing() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(pause)
+				pause = min(2*pause, time.Second)
+				continue
+			}
+			return err
+		}
+		pause = 5 * time.Millisecond
+		if !fast.add(c) {
+			c.Close()
+			continue
+		}
+		go s.serveFast(c, fast, handoff)
+	}
+}
+
 // keepDate sets the shared Date header value now and every second until
 // the returned function is called.
 func (s *Server) keepDate() (stop func()) {
 	set := func() {
-		v := []string{time.Now().UTC().Format(http.TimeFormat)}
+		d := time.Now().UTC().Format(http.TimeFormat)
+		v := []string{d}
 		s.date.Store(&v)
+		line := []byte("Date: " + d + "\r\n\r\n") // ends the fast path's head
+		s.dateLine.Store(&line)
 	}
 	set()
 	done := make(chan struct{})
@@ -218,5 +282,6 @@ func (s *Server) keepDate() (stop func()) {
 		close(done)
 		wg.Wait()
 		s.date.Store(nil)
+		s.dateLine.Store(nil)
 	}
 }
