@@ -244,11 +244,15 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 	for {
 		// Wait for a request: idle timeout before its first byte, then
 		// the header timeout.
-		deadline := s.timeouts.idle
-		if len(buf) > 0 {
-			deadline = s.timeouts.readHeader
+		// The header timeout runs from a request's first byte and is not
+		// renewed by later ones, so a client trickling bytes cannot hold
+		// the connection.
+		started := len(buf) > 0
+		if started {
+			c.SetReadDeadline(time.Now().Add(s.timeouts.readHeader))
+		} else {
+			c.SetReadDeadline(time.Now().Add(s.timeouts.idle))
 		}
-		c.SetReadDeadline(time.Now().Add(deadline))
 		n, ok := parseFast(buf, &req)
 		for ok && n == 0 {
 			if len(buf) == cap(buf) {
@@ -260,7 +264,10 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 				c.Close()
 				return
 			}
-			c.SetReadDeadline(time.Now().Add(s.timeouts.readHeader))
+			if !started && m > 0 {
+				started = true
+				c.SetReadDeadline(time.Now().Add(s.timeouts.readHeader))
+			}
 			n, ok = parseFast(buf, &req)
 		}
 		snap := s.snap.Load()

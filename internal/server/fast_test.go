@@ -192,6 +192,23 @@ func TestFastPathTimeouts(t *testing.T) {
 	s := published(t)
 	s.timeouts.readHeader, s.timeouts.idle = 100*time.Millisecond, 200*time.Millisecond
 	fast, _ := servePaths(t, s)
+	// A client trickling its head a byte at a time does not renew the
+	// header timeout.
+	trickle, err := net.Dial("tcp", fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trickle.Close()
+	start := time.Now()
+	for i := 0; ; i++ {
+		if _, err := trickle.Write([]byte{"GET /world.rss HTTP/1.1\r\nHost: example.org\r\nX-Slow: "[i%40]}); err != nil {
+			break // the server closed the connection
+		}
+		if time.Since(start) > 3*time.Second {
+			t.Fatal("a trickling client kept the connection for 3s with a 100ms header timeout")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for _, tc := range []struct{ name, raw string }{
 		{"slow head", "GET /world.rss HTTP/1.1\r\nHost: x\r\n"},
 		{"idle", ""},
