@@ -293,12 +293,7 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 		if e.gz != nil && acceptsGzip(req.acceptEncoding) {
 			gz = 1
 		}
-		var notModified bool
-		if req.ifNoneMatch != nil {
-			notModified = matchETag(req.ifNoneMatch, e.etag[0], e.etagGz[0])
-		} else {
-			notModified = notModifiedSince(req.ifModSince, e.lastMod[0], e.modified)
-		}
+		notModified := e.notModified(req.ifNoneMatch, req.ifModSince)
 		code, body := http.StatusOK, e.body
 		if gz == 1 {
 			body = e.gz

@@ -173,12 +173,15 @@ const firstHandedOff = 17
 func TestFastPathPipelining(t *testing.T) {
 	s := published(t)
 	fast, plain := servePaths(t, s)
+	lastMod := do(t, s.Handler(), "GET", "/world.rss", nil).Header.Get("Last-Modified")
 	const h = "Host: example.org\r\n"
-	raw := "GET /world.rss HTTP/1.1\r\n" + h + "\r\n" +
+	raw := "GET /world.rss HTTP/1.1\r\n" + h + "If-None-Match: \"stale\"\r\n\r\n" +
+		// Nothing of the previous request's validators may carry over.
+		"GET /world.rss HTTP/1.1\r\n" + h + "If-Modified-Since: " + lastMod + "\r\n\r\n" +
 		"HEAD /world.atom HTTP/1.1\r\n" + h + "Accept-Encoding: gzip\r\n\r\n" +
 		"GET /healthz HTTP/1.1\r\n" + h + "\r\n" + // handed over here
 		"GET /world.json HTTP/1.1\r\n" + h + "\r\n"
-	methods := []string{"GET", "HEAD", "GET", "GET"}
+	methods := []string{"GET", "GET", "HEAD", "GET", "GET"}
 	want := roundTrip(t, plain, raw, methods...)
 	got := roundTrip(t, fast, raw, methods...)
 	if diff := cmp.Diff(want, got); diff != "" {
