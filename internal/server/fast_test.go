@@ -178,10 +178,12 @@ func TestFastPathPipelining(t *testing.T) {
 	raw := "GET /world.rss HTTP/1.1\r\n" + h + "If-None-Match: \"stale\"\r\n\r\n" +
 		// Nothing of the previous request's validators may carry over.
 		"GET /world.rss HTTP/1.1\r\n" + h + "If-Modified-Since: " + lastMod + "\r\n\r\n" +
+		"GET /world.json HTTP/1.1\r\n" + h + "Accept-Encoding: gzip\r\n\r\n" +
+		"GET /world.json HTTP/1.1\r\n" + h + "\r\n" +
 		"HEAD /world.atom HTTP/1.1\r\n" + h + "Accept-Encoding: gzip\r\n\r\n" +
 		"GET /healthz HTTP/1.1\r\n" + h + "\r\n" + // handed over here
 		"GET /world.json HTTP/1.1\r\n" + h + "\r\n"
-	methods := []string{"GET", "GET", "HEAD", "GET", "GET"}
+	methods := []string{"GET", "GET", "GET", "GET", "HEAD", "GET", "GET"}
 	want := roundTrip(t, plain, raw, methods...)
 	got := roundTrip(t, fast, raw, methods...)
 	if diff := cmp.Diff(want, got); diff != "" {
