@@ -243,13 +243,6 @@ func (f *Fetcher) Commit(r *Response) {
 	f.valid[r.requested] = v
 }
 
-// forget drops the validators of rawURL, so the next Get is unconditional.
-func (f *Fetcher) forget(rawURL string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.valid, rawURL)
-}
-
 func (f *Fetcher) get(ctx context.Context, rawURL string, conditional bool) (*Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {

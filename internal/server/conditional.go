@@ -75,9 +75,7 @@ func matchETag(values []string, etag, etagGz string) bool {
 			if v[0] == '*' {
 				return true
 			}
-			if strings.HasPrefix(v, "W/") {
-				v = v[2:]
-			}
+			v = strings.TrimPrefix(v, "W/") // weak comparison
 			if v == "" || v[0] != '"' {
 				return false
 			}
