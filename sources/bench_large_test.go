@@ -1,0 +1,108 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+)
+
+// largeItemFeed returns an RSS feed whose one item carries about size
+// bytes of HTML (paragraphs with links and images, escaped in a
+// description), as in the issue #10 report.
+func largeItemFeed(size int) string {
+	var b strings.Builder
+	para := `&lt;p&gt;Some words of a very long article, with &lt;a href="/x"&gt;a link&lt;/a&gt; and &lt;img src="i.png"&gt; an image.&lt;/p&gt;` + "\n"
+	for b.Len() < size {
+		b.WriteString(para)
+	}
+	return upRSS(`<item><guid>https://big.example/1</guid><title>Big</title><link>https://big.example/1</link>` +
+		`<pubDate>Sun, 01 Mar 2026 10:00:00 GMT</pubDate><description>` + b.String() + `</description></item>`)
+}
+
+// BenchmarkLargeItem collects, normalizes and renders a feed whose single
+// item holds 9 MB of HTML: one source alone, and eight such sources
+// collected at once. It reports the peak heap in use (sampled every
+// millisecond), the bound README documents.
+func BenchmarkLargeItem(b *testing.B) {
+	body := largeItemFeed(9 << 20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	for _, n := range []int{1, 8} {
+		b.Run(fmt.Sprintf("sources=%d", n), func(b *testing.B) {
+			var peak uint64
+			for b.Loop() {
+				peak = max(peak, largeItemRun(b, srv.URL, n))
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
+	}
+}
+
+// largeItemRun collects n sources at once, then normalizes and renders
+// each, and returns the peak HeapInuse sampled meanwhile.
+func largeItemRun(tb testing.TB, url string, n int) uint64 {
+	runtime.GC()
+	var peak atomic.Uint64
+	sample := func() {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		if m.HeapInuse > peak.Load() {
+			peak.Store(m.HeapInuse)
+		}
+	}
+	done := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	})
+	f := NewFetcher(FetchConfig{PerHost: n}, nil)
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := range n {
+		src := upFeed(tb, f, fmt.Sprintf("big%d", i), fmt.Sprintf("%s/feed/%d", url, i))
+		wg.Go(func() {
+			as, err := src.Collect(context.Background())
+			if err != nil || len(as) != 1 {
+				failed.Add(1)
+				return
+			}
+			fd := &feed.Feed{Name: "big", Title: "Big", BaseURL: "https://herald.example/",
+				Items: feed.Normalize(as, feed.Options{Now: upNow})}
+			for _, format := range feed.Formats {
+				if err := format.Render(io.Discard, fd); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	sampler.Wait()
+	sample()
+	if k := failed.Load(); k > 0 {
+		tb.Fatalf("%d sources failed", k)
+	}
+	return peak.Load()
+}
