@@ -320,11 +320,14 @@ func TestWriteDirFailureKeepsPrevious(t *testing.T) {
 
 // TestDuplicatesAcrossSources: an item that two sources of one feed both
 // carry (same ID, or the same link up to tracking parameters) appears once.
+// A fragment is part of the link (posts on one page differ by anchor), so
+// it is not ignored here.
 func TestDuplicatesAcrossSources(t *testing.T) {
 	x := art("x", time.Hour)
 	y := art("y", 2*time.Hour)
+	y.Source = "a"
 	yAgain := y
-	yAgain.ID, yAgain.URL = "upstream-guid-77", y.URL+"?utm_source=feed#top"
+	yAgain.ID, yAgain.URL, yAgain.Source = "upstream-guid-77", y.URL+"?utm_source=feed", "b"
 	a := &fakeSource{name: "a", fn: func() ([]feed.Article, error) { return []feed.Article{x, y}, nil }}
 	b := &fakeSource{name: "b", fn: func() ([]feed.Article, error) { return []feed.Article{x, yAgain}, nil }}
 	p := newTestPublisher(t, a, b)
