@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,23 +131,15 @@ func collectWeb(ctx context.Context, st *webState, f *Fetcher, name, rawURL stri
 }
 
 func (s *Feed) parse(ctx context.Context, r *Response) ([]feed.Article, error) {
-	kind := kindXML
-	if b := bytes.TrimSpace(r.Body); len(b) > 0 && b[0] == '{' {
-		kind = kindJSON
-	}
-	body := webToUTF8(r.Body, r.Header.Get("Content-Type"), kind)
-	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	items, err := upstreamItems(r.Body, r.Header.Get("Content-Type"), r.URL, s.log)
 	if err != nil {
-		return nil, fmt.Errorf("parsing feed: %w", err)
+		return nil, err
 	}
 	// Atom's xml:base is applied by gofeed; anything still relative is
 	// resolved against the URL the feed was fetched from.
 	base := r.URL
-	articles := make([]feed.Article, 0, len(parsed.Items))
-	for _, it := range parsed.Items {
-		if it == nil {
-			continue
-		}
+	articles := make([]feed.Article, 0, len(items))
+	for _, it := range items {
 		articles = append(articles, s.article(it, base, r.URL))
 	}
 	if s.full != nil {
@@ -182,13 +175,22 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 	} else if it.Description != it.Content {
 		a.Summary = it.Description
 	}
+	a.Content = s.capContent(a.Content, it.Title)
+	a.Summary = s.capContent(a.Summary, it.Title)
 	if len(it.Authors) > 0 && it.Authors[0] != nil {
 		a.Author = feed.Author{Name: strings.TrimSpace(it.Authors[0].Name), Email: strings.TrimSpace(it.Authors[0].Email)}
 	} else if it.Author != nil {
 		a.Author = feed.Author{Name: strings.TrimSpace(it.Author.Name), Email: strings.TrimSpace(it.Author.Email)}
 	}
-	a.Published = s.itemDate(it.Published, it.PublishedParsed)
-	a.Updated = s.itemDate(it.Updated, it.UpdatedParsed)
+	pub, upd := it.Published, it.Updated
+	if strings.TrimSpace(pub) == "" && it.PublishedParsed == nil {
+		pub = dctermsDate(it, "issued", "created", "available", "date")
+	}
+	if strings.TrimSpace(upd) == "" && it.UpdatedParsed == nil {
+		upd = dctermsDate(it, "modified")
+	}
+	a.Published = s.itemDate(pub, it.PublishedParsed, a.Title)
+	a.Updated = s.itemDate(upd, it.UpdatedParsed, a.Title)
 	a.ID = articleID(strings.TrimSpace(it.GUID), a, base)
 	if a.ID == "" {
 		a.ID = hashID(a.Title, a.Content)
@@ -200,48 +202,102 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 // titleText returns an upstream title as plain text. gofeed does not say
 // whether an Atom title was type="html", and RSS titles are often written
 // with markup, so a title that holds real HTML elements ("Dark mode
-// <em>everywhere</em>") is reduced to its text; anything else, including a
-// literal "a < b", is kept as written.
+// <em>everywhere</em>") is reduced to its text, inline elements adding no
+// space ("X<b>H</b>TML" is "XHTML") and scripts adding nothing; a title
+// with character references ("AT&amp;T", "&#8216;") has them decoded;
+// anything else, including a literal "a < b", is kept as written.
 func titleText(s string) string {
 	s = strings.TrimSpace(s)
 	if !strings.Contains(s, "<") {
-		return s
+		return titleEntities(s)
 	}
 	var text strings.Builder
-	markup := false
+	markup, skip := false, 0
 	z := html.NewTokenizer(strings.NewReader(s))
 	for {
-		switch z.Next() {
+		tt := z.Next()
+		switch tt {
 		case html.ErrorToken:
 			if !markup {
-				return s
+				return titleEntities(s)
 			}
 			return strings.Join(strings.Fields(text.String()), " ")
 		case html.TextToken:
-			text.Write(z.Text())
+			if skip == 0 {
+				text.Write(z.Text())
+			}
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
-			if atom.Lookup(name) == 0 {
-				return s // not HTML after all: "<3 Go", "x <y> z"
+			a := atom.Lookup(name)
+			if a == 0 {
+				return titleEntities(s) // not HTML after all: "<3 Go", "x <y> z"
 			}
 			markup = true
-			text.WriteByte(' ')
+			switch a {
+			case atom.Script, atom.Style:
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+			case atom.Br, atom.P, atom.Div, atom.Li, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+				text.WriteByte(' ')
+			}
 		}
 	}
 }
 
+// charRefRE matches an HTML character reference.
+var charRefRE = regexp.MustCompile(`&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
+
+// titleEntities decodes the character references of a title that has
+// any: an Atom type="html" title escapes its text once more than XML
+// does, and so do many RSS titles. A bare "&" stays.
+func titleEntities(s string) string {
+	if !charRefRE.MatchString(s) {
+		return s
+	}
+	return html.UnescapeString(s)
+}
+
 // itemDate prefers gofeed's parsing, except for dates written without a
-// zone, which gofeed reads as UTC and this source reads in its Timezone.
-func (s *Feed) itemDate(raw string, parsed *time.Time) time.Time {
-	if raw != "" {
-		if t, zoned, err := parseDateZone(raw, s.cfg.Timezone, nil); err == nil && !zoned {
+// zone, which gofeed reads as UTC and this source reads in its Timezone,
+// and dates gofeed cannot read. A date nothing reads is logged with its
+// raw text: the item is then dated when first seen.
+func (s *Feed) itemDate(raw string, parsed *time.Time, title string) time.Time {
+	if raw = strings.TrimSpace(raw); raw != "" {
+		t, zoned, err := parseDateZone(raw, s.cfg.Timezone, nil)
+		if err == nil && (!zoned || parsed == nil) {
 			return t
+		}
+		if err != nil && parsed == nil {
+			s.log.Warn("unreadable item date, ignored", "date", raw, "title", title)
 		}
 	}
 	if parsed != nil {
 		return *parsed
 	}
 	return time.Time{}
+}
+
+// maxItemContent caps the HTML of one item's content and of its summary,
+// in bytes. Sanitizing and rewriting HTML takes memory in proportion to
+// it, so this bounds the work per item (README: Memory). A longer body is
+// cut at a tag boundary, which the sanitizer then closes.
+const maxItemContent = 512 << 10
+
+func (s *Feed) capContent(html, title string) string {
+	if len(html) <= maxItemContent {
+		return html
+	}
+	cut := html[:maxItemContent]
+	if i := strings.LastIndexByte(cut, '<'); i > maxItemContent/2 {
+		cut = cut[:i]
+	}
+	// A copy, so the whole upstream text is not kept alive by a substring.
+	cut = strings.Clone(strings.ToValidUTF8(cut, ""))
+	s.log.Warn("item content over the cap, cut", "title", title, "bytes", len(html), "kept", len(cut))
+	return cut
 }
 
 // articleID keeps an upstream id when it is plausibly stable (not empty,
