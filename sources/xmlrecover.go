@@ -51,6 +51,24 @@ func xmlRecover(body []byte) (fixed []byte, ok bool) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if t.Name.Local == "item" || t.Name.Local == "entry" {
+				// An item is a child of its feed: whatever is still open
+				// above the feed's element (a <title> never closed) closes
+				// here, or every item would be read as part of it.
+				j := len(stack) - 1
+				for j >= 0 && !feedContainers[strings.ToLower(localName(stack[j].name))] {
+					j--
+				}
+				if j >= 0 && j < len(stack)-1 {
+					out.Write(body[copied:start])
+					copied = start
+					for k := len(stack) - 1; k > j; k-- {
+						out.WriteString("</" + stack[k].name + ">")
+					}
+					stack = stack[:j+1]
+					repaired = true
+				}
+			}
 			stack = append(stack, open{xmlName(t.Name)})
 		case xml.EndElement:
 			name := xmlName(t.Name)
@@ -92,6 +110,16 @@ func xmlRecover(body []byte) (fixed []byte, ok bool) {
 		out.WriteString("</" + goodOpen[k].name + ">")
 	}
 	return out.Bytes(), true
+}
+
+// feedContainers are the elements items and entries belong in.
+var feedContainers = map[string]bool{"channel": true, "feed": true, "rdf": true, "rss": true}
+
+func localName(name string) string {
+	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+		return name[i+1:]
+	}
+	return name
 }
 
 func xmlName(n xml.Name) string {
