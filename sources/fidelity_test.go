@@ -194,7 +194,10 @@ func (s *syncBuffer) String() string {
 // returning the normalized articles and the source's log.
 func fidCollect(t *testing.T, file, ctype string) ([]feed.Article, string) {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", "fidelity", file))
+	if !strings.Contains(file, "/") {
+		file = filepath.Join("testdata", "fidelity", file)
+	}
+	body, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
