@@ -77,7 +77,9 @@ func TestParseDate(t *testing.T) {
 
 func FuzzParseDate(f *testing.F) {
 	for _, s := range []string{"2026-01-15T10:30:00Z", "Thu, 15 Jan 2026 10:30:00 EST", "January 3rd, 2026",
-		"2026-01-15", "03/04/2026", "Mon Jan 2 15:04:05 MST 2006", "99999-99-99", "\x00", "31st"} {
+		"2026-01-15", "03/04/2026", "Mon Jan 2 15:04:05 MST 2006", "99999-99-99", "\x00", "31st",
+		"2020/1/10 14:33:00", "Fri, 10 Jan 2020 8:56 am PST", "Seg, 24 Set 2018", "24 de setembro de 2018 às 10:00",
+		"14:33 Jan 10 2020", "Di, 03 Mär 2020 10:00 +01:00", "99:99 pm 1 Jan 2020"} {
 		f.Add(s, "02/01/2006")
 	}
 	f.Fuzz(func(t *testing.T, s, layout string) {
