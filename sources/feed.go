@@ -131,6 +131,11 @@ func collectWeb(ctx context.Context, st *webState, f *Fetcher, name, rawURL stri
 }
 
 func (s *Feed) parse(ctx context.Context, r *Response) ([]feed.Article, error) {
+	release, err := parseBudget.acquire(ctx, int64(len(r.Body)))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	items, err := upstreamItems(r.Body, r.Header.Get("Content-Type"), r.URL, s.log)
 	if err != nil {
 		return nil, err
@@ -280,12 +285,10 @@ func (s *Feed) itemDate(raw string, parsed *time.Time, title string) time.Time {
 	return time.Time{}
 }
 
-// maxItemContent caps the HTML of one item's content and of its summary,
-// in bytes. Sanitizing and rewriting HTML takes memory in proportion to
-// it, so this bounds the work per item (README: Memory). A longer body is
-// cut at a tag boundary, which the sanitizer then closes.
-const maxItemContent = 512 << 10
-
+// capContent cuts an item's HTML to maxItemContent bytes, at a tag
+// boundary, which the sanitizer then closes. xmlCapText caps each text
+// run before parsing; this catches content made of many short runs
+// (Atom xhtml) and JSON Feeds.
 func (s *Feed) capContent(html, title string) string {
 	if len(html) <= maxItemContent {
 		return html

@@ -3,6 +3,9 @@ package sources
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
+	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -107,5 +110,27 @@ func FuzzXMLRepairs(f *testing.F) {
 		if out := xmlRepairBase64(body); !bytes.Contains(body, []byte("base64")) && !bytes.Equal(out, body) {
 			t.Error("a document without base64 changed")
 		}
+		// Capping text keeps a well-formed document well-formed.
+		capped, _ := xmlCapText(body, 16)
+		if len(capped) > len(body) {
+			t.Errorf("capping grew the document: %q", capped)
+		}
+		if xmlWellFormed(body) && !xmlWellFormed(capped) {
+			t.Errorf("capping broke the document:\n%q\n%q", body, capped)
+		}
 	})
+}
+
+func xmlWellFormed(b []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
 }

@@ -36,6 +36,10 @@ func upstreamItems(raw []byte, contentType, feedURL string, log *slog.Logger) ([
 		return items, nil
 	}
 
+	body, cut := xmlCapText(body, maxItemContent)
+	if cut > 0 {
+		log.Warn("feed text over the per-item cap, cut", "count", cut, "cap_bytes", maxItemContent)
+	}
 	body = xmlRepairBase64(body)
 	body = xmlAbsoluteBases(body, feedURL)
 	items, err := gofeedItems(body)

@@ -203,6 +203,9 @@ func fidCollect(t *testing.T, file, ctype string) ([]feed.Article, string) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", ctype)
+		if strings.HasSuffix(file, ".gz") {
+			w.Header().Set("Content-Encoding", "gzip") // the fetcher decompresses it
+		}
 		w.Write(body)
 	}))
 	defer srv.Close()
@@ -383,4 +386,42 @@ func fidReadBack(t *testing.T, format feed.Format, out []byte) []fidItem {
 		got = append(got, g)
 	}
 	return got
+}
+
+// TestFidelityLargeItem (class 11): an item carrying 9 MB of HTML, served
+// gzipped under the 10 MiB body cap, is republished with its content cut
+// to maxItemContent, its other fields intact, and its neighbours whole.
+func TestFidelityLargeItem(t *testing.T) {
+	items, logs := fidCollect(t, "large-item.xml.gz", "application/rss+xml")
+	var got []fidItem
+	for _, a := range items {
+		text := fidText(a.Content)
+		if len(text) > 40 {
+			text = text[:40]
+		}
+		got = append(got, fidItem{ID: a.ID, Link: a.URL, Title: a.Title, Published: a.Published, Updated: a.Updated, Text: text})
+		// The cap applies to the upstream's HTML; made absolute, its
+		// links make the published HTML somewhat longer.
+		if len(a.Content) > maxItemContent*5/4 {
+			t.Errorf("%s: content of %d bytes, over the cap of %d", a.ID, len(a.Content), maxItemContent)
+		}
+	}
+	want := []fidItem{
+		{ID: "huge-0", Link: "https://huge.example.com/small-before", Title: "Small before", Published: fidDate("2026-03-01T11:00:00Z"), Text: "Before."},
+		{ID: "huge-1", Link: "https://huge.example.com/nine", Title: "Nine megabytes", Published: fidDate("2026-03-01T10:00:00Z"),
+			Text: "Paragraph of a very long article, with a"},
+		{ID: "huge-2", Link: "https://huge.example.com/small-after", Title: "Small after", Published: fidDate("2026-03-01T09:00:00Z"), Text: "After."},
+	}
+	for i := range want {
+		want[i].Updated = want[i].Published
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if len(items) == 3 && len(items[1].Content) < maxItemContent/2 {
+		t.Errorf("content cut to %d bytes, want about %d", len(items[1].Content), maxItemContent)
+	}
+	if !strings.Contains(logs, "over the per-item cap") {
+		t.Errorf("the cut is not logged:\n%s", logs)
+	}
 }

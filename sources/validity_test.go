@@ -150,6 +150,7 @@ func TestFidelityOutputValid(t *testing.T) {
 	for _, tc := range fidelityCases {
 		all = append(all, fixture{tc.file, tc.ctype})
 	}
+	all = append(all, fixture{"large-item.xml.gz", "application/rss+xml"})
 	corpus, _ := filepath.Glob(filepath.Join("testdata", "upstream", "*"))
 	types := map[string]string{".xml": "application/xml", ".rdf": "application/rdf+xml", ".json": "application/feed+json"}
 	for _, f := range corpus {
