@@ -33,27 +33,47 @@ func largeItemFeed(size int) string {
 // item holds 9 MB of HTML: one source alone, and eight such sources
 // collected at once. It reports the peak heap in use (sampled every
 // millisecond), the bound README documents.
+//
+// "many" is the same 9 MB spread over 2,000 items under the per-item cap:
+// what the body cap and the parse budget alone bound.
 func BenchmarkLargeItem(b *testing.B) {
 	body := largeItemFeed(9 << 20)
+	para := strings.Repeat("&lt;p&gt;Words of an item, with &lt;a href=\"/x\"&gt;a link&lt;/a&gt;.&lt;/p&gt;\n", 48)
+	items := make([]string, 2000)
+	for i := range items {
+		items[i] = fmt.Sprintf(`<item><guid>https://many.example/%d</guid><title>Item %d</title><link>https://many.example/%d</link>`+
+			`<pubDate>Sun, 01 Mar 2026 10:00:00 GMT</pubDate><description>%s</description></item>`, i, i, i, para)
+	}
+	many := upRSS(items...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		if strings.HasPrefix(r.URL.Path, "/many/") {
+			io.WriteString(w, many)
+			return
+		}
 		io.WriteString(w, body)
 	}))
 	defer srv.Close()
-	for _, n := range []int{1, 8} {
-		b.Run(fmt.Sprintf("sources=%d", n), func(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		path  string
+		n     int
+		items int
+	}{{"sources=1", "/feed/", 1, 1}, {"sources=8", "/feed/", 8, 1}, {"many/sources=1", "/many/", 1, 2000}} {
+		b.Run(tc.name, func(b *testing.B) {
 			var peak uint64
 			for b.Loop() {
-				peak = max(peak, largeItemRun(b, srv.URL, n))
+				peak = max(peak, largeItemRun(b, srv.URL+tc.path, tc.n, tc.items))
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
 	}
 }
 
-// largeItemRun collects n sources at once, then normalizes and renders
-// each, and returns the peak HeapInuse sampled meanwhile.
-func largeItemRun(tb testing.TB, url string, n int) uint64 {
+// largeItemRun collects n sources at once (each must give items
+// articles), then normalizes and renders each, and returns the peak
+// HeapInuse sampled meanwhile.
+func largeItemRun(tb testing.TB, url string, n, items int) uint64 {
 	runtime.GC()
 	var peak atomic.Uint64
 	sample := func() {
@@ -81,10 +101,10 @@ func largeItemRun(tb testing.TB, url string, n int) uint64 {
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	for i := range n {
-		src := upFeed(tb, f, fmt.Sprintf("big%d", i), fmt.Sprintf("%s/feed/%d", url, i))
+		src := upFeed(tb, f, fmt.Sprintf("big%d", i), fmt.Sprintf("%s%d", url, i))
 		wg.Go(func() {
 			as, err := src.Collect(context.Background())
-			if err != nil || len(as) != 1 {
+			if err != nil || len(as) != items {
 				failed.Add(1)
 				return
 			}

@@ -109,9 +109,9 @@ func capBytes(text []byte, limit int) []byte {
 }
 
 // parseBudget bounds the upstream bodies being parsed at once, in bytes,
-// across every feed source of the process: parsing takes about 14 times a
+// across every feed source of the process: parsing takes about 10 times a
 // body's size at its peak, so eight sources of 9 MB collected together
-// used to reach gigabytes. A source waits for its share; a body larger
+// used to reach a gigabyte. A source waits for its share; a body larger
 // than the whole budget is parsed alone. It is process-wide because
 // memory is.
 var parseBudget = newByteBudget(32 << 20)
