@@ -406,4 +406,3 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
-
