@@ -78,10 +78,10 @@ func NewFeed(cfg FeedConfig, f *Fetcher, log *slog.Logger) (*Feed, error) {
 func checkWebURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("url: %w", err)
+		return errors.New(defaultRedactor.Text(fmt.Sprintf("url: %v", err)))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("url %q: want an absolute http or https URL", raw)
+		return fmt.Errorf("url %q: want an absolute http or https URL", RedactURL(raw))
 	}
 	return nil
 }
@@ -372,7 +372,7 @@ func (ft *fullText) extract(ctx context.Context, pageURL string) (string, error)
 	}
 	u, err := url.Parse(resp.URL)
 	if err != nil {
-		return "", fmt.Errorf("parsing url: %w", err)
+		return "", errors.New(ft.fetch.cfg.Redact.Text(fmt.Sprintf("parsing url: %v", err)))
 	}
 	body := webToUTF8(resp.Body, resp.Header.Get("Content-Type"), kindHTML)
 	art, err := readability.FromReader(bytes.NewReader(body), u)

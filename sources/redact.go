@@ -59,6 +59,10 @@ func NewRedactor(extra ...string) *Redactor {
 	return r
 }
 
+// RedactURL is URL of the default Redactor, for code that quotes a URL
+// without a configured one at hand.
+func RedactURL(raw string) string { return defaultRedactor.URL(raw) }
+
 func (r *Redactor) orDefault() *Redactor {
 	if r == nil {
 		return defaultRedactor
