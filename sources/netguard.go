@@ -235,11 +235,22 @@ func (g *guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
 	return ips, nil
 }
 
+// trustedAddr reports whether addr is the trusted origin: its host on its
+// own port, or on 80 or 443 so that an http → https redirect of an
+// intranet feed keeps working. Other ports of that host are not trusted.
 func (g *guard) trustedAddr(addr string) bool {
 	if _, ok := g.proxies.Load(strings.ToLower(addr)); ok {
 		return true
 	}
-	return g.trusted != "" && strings.EqualFold(addr, g.trusted)
+	if g.trusted == "" {
+		return false
+	}
+	if strings.EqualFold(addr, g.trusted) {
+		return true
+	}
+	host, port, err := net.SplitHostPort(addr)
+	thost, _, terr := net.SplitHostPort(g.trusted)
+	return err == nil && terr == nil && strings.EqualFold(host, thost) && (port == "80" || port == "443")
 }
 
 // proxy is the transport's Proxy: the one the environment names

@@ -281,6 +281,20 @@ func TestRedirectToPrivateAddressRefused(t *testing.T) {
 		})
 	}
 
+	t.Run("http to https on the configured host is followed", func(t *testing.T) {
+		n := newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://10.9.9.9/feed", http.StatusMovedPermanently)
+		}))
+		_, err := guardedFetcher(t, n).Get(context.Background(), "http://10.9.9.9/feed")
+		// The test server speaks plain HTTP, so TLS fails: after the dial.
+		if err == nil || errors.Is(err, ErrForbiddenAddress) {
+			t.Fatalf("Get = %v, want a TLS failure after dialing", err)
+		}
+		if got, want := n.dials(), []string{"10.9.9.9:80", "10.9.9.9:443"}; !equalStrings(got, want) {
+			t.Errorf("dialed %v, want %v", got, want)
+		}
+	})
+
 	t.Run("same host redirect is followed", func(t *testing.T) {
 		n := newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/old" {
