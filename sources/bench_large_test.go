@@ -97,7 +97,10 @@ func largeItemRun(tb testing.TB, url string, n, items int) uint64 {
 			}
 		}
 	})
-	f := NewFetcher(FetchConfig{PerHost: n}, nil)
+	f, err := NewFetcher(FetchConfig{PerHost: n}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	for i := range n {
