@@ -132,6 +132,19 @@ func collectWeb(ctx context.Context, st *webState, f *Fetcher, name, rawURL stri
 }
 
 func (s *Feed) parse(ctx context.Context, r *Response) ([]feed.Article, error) {
+	articles, err := s.articles(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if s.full != nil {
+		s.full.apply(ctx, articles)
+	}
+	return articles, nil
+}
+
+// articles parses the body within the process-wide parse budget, which
+// is given back before any full-text page is fetched.
+func (s *Feed) articles(ctx context.Context, r *Response) ([]feed.Article, error) {
 	release, err := parseBudget.acquire(ctx, int64(len(r.Body)))
 	if err != nil {
 		return nil, err
@@ -147,9 +160,6 @@ func (s *Feed) parse(ctx context.Context, r *Response) ([]feed.Article, error) {
 	articles := make([]feed.Article, 0, len(items))
 	for _, it := range items {
 		articles = append(articles, s.article(it, base, r.URL))
-	}
-	if s.full != nil {
-		s.full.apply(ctx, articles)
 	}
 	return articles, nil
 }
