@@ -161,7 +161,39 @@ func (s *Feed) articles(ctx context.Context, r *Response) ([]feed.Article, error
 	for _, it := range items {
 		articles = append(articles, s.article(it, base, r.URL))
 	}
+	s.distinctIDs(articles)
 	return articles, nil
+}
+
+// distinctIDs keeps items an upstream gave one ID but different links
+// apart: some generators write the same guid on every item, and dedupe by
+// ID would keep one of them. Every item of such an ID takes its link as
+// ID, what identifies an item without an ID of its own; all of them, so
+// the IDs do not depend on the items' order.
+func (s *Feed) distinctIDs(articles []feed.Article) {
+	links := make(map[string]map[string]bool, len(articles)) // ID → its items' links
+	for _, a := range articles {
+		if a.URL == "" {
+			continue
+		}
+		if links[a.ID] == nil {
+			links[a.ID] = map[string]bool{}
+		}
+		links[a.ID][a.URL] = true
+	}
+	warned := map[string]bool{}
+	for i := range articles {
+		a := &articles[i]
+		n := len(links[a.ID])
+		if a.URL == "" || n < 2 {
+			continue
+		}
+		if !warned[a.ID] {
+			warned[a.ID] = true
+			s.log.Warn("upstream repeats an item id for different items, using their links", "article_id", a.ID, "count", n)
+		}
+		a.ID = feed.CanonicalURL(a.URL)
+	}
 }
 
 func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {

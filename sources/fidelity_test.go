@@ -72,6 +72,12 @@ var fidelityCases = []struct {
 		{ID: "oncall-ep-1", Link: "https://oncall.example.com/", Title: "Episode 1: Hello", Published: fidDate("2026-03-01T06:00:00Z"),
 			Text: "Who we are.", Enclosures: []string{"https://cdn.oncall.example.com/ep1.mp3"}},
 	}, nil},
+	{1, "repeated-guid.xml", "application/rss+xml", []fidItem{
+		// One guid on every item: the links tell them apart; the item
+		// repeated whole is one item.
+		{ID: "https://same.example.com/first", Link: "https://same.example.com/first", Title: "First post", Published: fidDate("2026-03-01T10:00:00Z"), Text: "One."},
+		{ID: "https://same.example.com/second", Link: "https://same.example.com/second", Title: "Second post", Published: fidDate("2026-03-01T09:00:00Z"), Text: "Two."},
+	}, []string{"upstream repeats an item id"}},
 	{2, "no-link.xml", "application/rss+xml", []fidItem{
 		{ID: "https://guid.example.org/posts/permalink", Link: "https://guid.example.org/posts/permalink", Title: "Permalink guid",
 			Published: fidDate("2026-03-01T10:00:00Z"), Text: "The guid is the permalink."},
