@@ -97,7 +97,7 @@ func gofeedItems(body []byte) ([]*gofeed.Item, error) {
 // rssTranslator is gofeed's RSS translator with what it leaves out: an
 // RSS <guid> is the item's permalink unless it says isPermaLink="false"
 // (RSS 2.0), so an item without a <link> takes its guid as link when that
-// is a web URL. The HTML scan for a first image is off: Herald does not
+// is a web URL or a path from the site's root. The HTML scan for a first image is off: Herald does not
 // use it, and on a large item it costs a full HTML parse.
 type rssTranslator struct{ gofeed.DefaultRSSTranslator }
 
@@ -113,7 +113,8 @@ func (t *rssTranslator) Translate(doc any) (*gofeed.Feed, error) {
 			continue
 		}
 		guid := strings.TrimSpace(ri.GUID.Value)
-		if !strings.EqualFold(strings.TrimSpace(ri.GUID.IsPermalink), "false") && checkWebURL(guid) == nil {
+		rooted := strings.HasPrefix(guid, "/") && !strings.HasPrefix(guid, "//") // resolved against the feed, like the ID
+		if !strings.EqualFold(strings.TrimSpace(ri.GUID.IsPermalink), "false") && (checkWebURL(guid) == nil || rooted) {
 			it.Link = guid
 		}
 	}

@@ -83,6 +83,11 @@ var fidelityCases = []struct {
 			Published: fidDate("2026-03-01T10:00:00Z"), Text: "The guid is the permalink."},
 		{ID: "https://guid.example.org/posts/explicit", Link: "https://guid.example.org/posts/explicit", Title: "Explicit permalink guid",
 			Published: fidDate("2026-03-01T09:00:00Z"), Text: "Said so."},
+		// Rooted: resolved against the feed's URL (the test server's,
+		// written http://upstream.test by fidCollect).
+		{ID: "http://upstream.test/posts/rooted", Link: "http://upstream.test/posts/rooted", Title: "Rooted permalink guid",
+			Published: fidDate("2026-03-01T08:30:00Z"), Text: "A path from the root."},
+		{ID: "8812", Title: "Not a URL", Published: fidDate("2026-03-01T08:20:00Z"), Text: "A number is no link."},
 		{ID: "https://guid.example.org/internal/77", Title: "Not a permalink", Published: fidDate("2026-03-01T08:00:00Z"), Text: "Only an identifier."},
 		{ID: "tag:guid.example.org,2026:title-only", Title: "Title only", Published: fidDate("2026-03-01T07:00:00Z")},
 	}, nil},
@@ -226,7 +231,15 @@ func fidCollect(t *testing.T, file, ctype string) ([]feed.Article, string) {
 	if err != nil {
 		t.Fatalf("collecting %s: %v", file, err)
 	}
-	return feed.Normalize(articles, feed.Options{Now: fidNow}), logs.String()
+	items := feed.Normalize(articles, feed.Options{Now: fidNow})
+	// The server's random port must not reach the expectations.
+	for i := range items {
+		a := &items[i]
+		a.ID = strings.ReplaceAll(a.ID, srv.URL, "http://upstream.test")
+		a.URL = strings.ReplaceAll(a.URL, srv.URL, "http://upstream.test")
+		a.Content = strings.ReplaceAll(a.Content, srv.URL, "http://upstream.test")
+	}
+	return items, logs.String()
 }
 
 // fidText is the text of an HTML fragment, white space collapsed;
