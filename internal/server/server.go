@@ -29,6 +29,10 @@ type Options struct {
 	Status func() []SourceStatus
 	// Now is the clock, a seam for tests. Default: time.Now.
 	Now func() time.Time
+	// NoFastPath serves every request with net/http alone, without the
+	// fast path of fast.go: the switch to flip if the fast path is ever
+	// suspected of answering differently. Default false (fast path on).
+	NoFastPath bool
 }
 
 // Timeouts of the http.Server. Feeds are small and readers poll, so a client
@@ -56,6 +60,8 @@ type Server struct {
 	publishMu sync.Mutex // serializes Publish, which reads the previous snapshot
 	snap      atomic.Pointer[snapshot]
 	addr      string
+	// noFastPath is Options.NoFastPath.
+	noFastPath bool
 
 	// date is the Date header value, refreshed every second while Serve
 	// runs. net/http would otherwise read the clock and format the date
@@ -86,11 +92,12 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
 	s := &Server{
-		log:     opts.Logger,
-		now:     opts.Now,
-		status:  opts.Status,
-		metrics: m,
-		addr:    opts.Addr,
+		log:        opts.Logger,
+		now:        opts.Now,
+		status:     opts.Status,
+		metrics:    m,
+		addr:       opts.Addr,
+		noFastPath: opts.NoFastPath,
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		}),
@@ -169,8 +176,8 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // Connections start on the fast path (fast.go), which answers plain GET
 // and HEAD requests for pages from precomputed bytes and hands anything
 // else, with the connection, to an http.Server with the usual timeouts.
+// With Options.NoFastPath the http.Server serves ln itself.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	handoff := newHandoffListener(ln.Addr())
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.timeouts.readHeader,
@@ -182,6 +189,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopDate := s.keepDate()
 	defer stopDate()
+	if s.noFastPath {
+		return s.serveNetHTTP(ctx, ln, srv)
+	}
+	handoff := newHandoffListener(ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(handoff) }()
 
@@ -213,6 +224,33 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)
 	}
+	return finishServe(srv, serveErr, shutdownErr)
+}
+
+// serveNetHTTP is Serve without the fast path.
+func (s *Server) serveNetHTTP(ctx context.Context, ln net.Listener, srv *http.Server) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case err := <-errc:
+		// Serve only returns before Shutdown on a listener failure.
+		ln.Close()
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	shutdownErr := srv.Shutdown(sctx)
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		serveErr = fmt.Errorf("serving: %w", err)
+	}
+	return finishServe(srv, serveErr, shutdownErr)
+}
+
+// finishServe ends a shutdown: when it failed, the remaining connections
+// are cut.
+func finishServe(srv *http.Server, serveErr, shutdownErr error) error {
 	if serveErr != nil {
 		srv.Close()
 		return serveErr

@@ -442,12 +442,18 @@ func TestPathEscapes(t *testing.T) {
 	if resp, _ := rawGet(t, addr, "/articles/x-1a2b3c4d.html"); resp.StatusCode != 200 {
 		t.Fatalf("control request status = %d", resp.StatusCode)
 	}
+	// Repeated slashes are merged, as nginx and Apache do by default.
+	for _, target := range []string{"//world.rss", "/articles//x-1a2b3c4d.html", "///articles///x-1a2b3c4d.html"} {
+		if resp, _ := rawGet(t, addr, target); resp.StatusCode != 200 {
+			t.Errorf("%s: status = %d, want 200", target, resp.StatusCode)
+		}
+	}
 	for _, target := range []string{
 		"/../world.rss",
 		"/./world.rss",
-		"//world.rss",
 		"/articles/../world.rss",
-		"/articles//x-1a2b3c4d.html",
+		"/world.rss/",
+		"/articles/x-1a2b3c4d.html/",
 		"/articles%2Fx-1a2b3c4d.html",
 		"/articles%2fx-1a2b3c4d.html",
 		"/%2e%2e/world.rss",
