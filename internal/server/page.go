@@ -60,8 +60,9 @@ type entry struct {
 	cache    []string // shared by every entry of a snapshot
 
 	// The same headers as wire bytes, for the fast path (fast.go): a
-	// status line and every header but Date, in the order net/http would
-	// write them. heads[gz][notModified].
+	// status line and every header but Date, which the fast path writes
+	// last (net/http sorts it among the others; order carries no meaning
+	// in HTTP). heads[gz][notModified].
 	heads [2][2][]byte
 }
 
@@ -184,7 +185,8 @@ func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
 }
 
 // buildHeads renders the response heads the fast path writes: the headers
-// servePage sets, in net/http's sorted order, without the Date line.
+// servePage sets, sorted by name as net/http writes them, without the Date
+// line, which the fast path appends last.
 func (e *entry) buildHeads() {
 	for gz := range 2 {
 		etag, length := e.etag[0], e.length[0]
