@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -267,6 +268,7 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 	buf := make([]byte, 0, 4096)
 	var p fastParser
 	bufs := make(net.Buffers, 0, 3)
+	rc := rawConn(c) // for sendfile
 	// As in net/http, the first request's header timeout runs from the
 	// connection's start, so a client that connects and sends nothing is
 	// cut off after the header timeout, not the idle one.
@@ -320,7 +322,7 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 			handoff.give(&replayConn{Conn: c, pending: buf, shift: time.Since(reqStart)})
 			return
 		}
-		if !s.answerFast(c, fc, e, &p.req, *date, bufs) {
+		if !s.answerFast(c, rc, fc, e, &p.req, *date, bufs) {
 			c.Close()
 			return
 		}
@@ -331,7 +333,7 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 
 // answerFast writes the response to req from e and reports whether the
 // connection may serve another request.
-func (s *Server) answerFast(c net.Conn, fc *fastConns, e *entry, req *fastRequest, date []byte, bufs net.Buffers) bool {
+func (s *Server) answerFast(c net.Conn, rc syscall.RawConn, fc *fastConns, e *entry, req *fastRequest, date []byte, bufs net.Buffers) bool {
 	if fc.setBusy(c, true) {
 		return false
 	}
@@ -350,9 +352,15 @@ func (s *Server) answerFast(c net.Conn, fc *fastConns, e *entry, req *fastReques
 	if req.head {
 		body = nil
 	}
-	bufs = append(bufs[:0], e.heads[gz][nm], date, body)
 	c.SetWriteDeadline(time.Now().Add(s.timeouts.write))
-	_, err := bufs.WriteTo(c)
+	err := errFileClosed
+	if f := e.files[gz]; f != nil && body != nil && rc != nil {
+		err = sendBody(rc, append(bufs[:0], e.heads[gz][nm], date), f, len(body))
+	}
+	if err == errFileClosed {
+		bufs = append(bufs[:0], e.heads[gz][nm], date, body)
+		_, err = bufs.WriteTo(c)
+	}
 	s.metrics.inc(code)
 	return !fc.setBusy(c, false) && err == nil
 }

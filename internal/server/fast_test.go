@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -626,3 +627,70 @@ func TestFastPathRace(t *testing.T) {
 		}
 	})
 }
+
+// TestFastPathLargeBody: bodies large enough to be sent from a file
+// (sendfile) arrive whole, pipelined too, while snapshots replacing them
+// are published; replaced files are closed.
+func TestFastPathLargeBody(t *testing.T) {
+	bothPaths(t, func(t *testing.T, noFast bool) {
+		s := newServer(t, Options{NoFastPath: noFast})
+		big := func(seed string) []Page {
+			return []Page{{Path: "big.rss", MediaType: rssType, Body: fakeBody(seed, 3*sendfileMin), Modified: modified}}
+		}
+		s.Publish(Snapshot{Pages: big("a")})
+		first := s.snap.Load().pages["big.rss"]
+		if runtime.GOOS == "linux" && first.files[0] == nil {
+			t.Fatal("no body file for a large body")
+		}
+		served, _ := servePaths(t, s)
+		const h = "Host: x\r\n"
+		raw := "GET /big.rss HTTP/1.1\r\n" + h + "\r\n" + "HEAD /big.rss HTTP/1.1\r\n" + h + "\r\n" +
+			"GET /big.rss HTTP/1.1\r\n" + h + "Accept-Encoding: gzip\r\n\r\n" + "GET /big.rss HTTP/1.1\r\n" + h + "\r\n"
+		got := roundTrip(t, served, raw, "GET", "HEAD", "GET", "GET")
+		want := string(pageBodyOf(big("a")))
+		if got[0].Body != want || got[3].Body != want || got[1].Body != "" {
+			t.Errorf("bodies: %d, %d, %d bytes; want %d, 0, %d", len(got[0].Body), len(got[1].Body), len(got[3].Body), len(want), len(want))
+		}
+		if g := string(gunzip(t, []byte(got[2].Body))); g != want {
+			t.Errorf("gzip body: %d bytes after gunzip, want %d", len(g), len(want))
+		}
+
+		versions := map[string]bool{}
+		for _, seed := range []string{"a", "b", "c"} {
+			versions[string(pageBodyOf(big(seed)))] = true
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s.Publish(Snapshot{Pages: big([]string{"a", "b", "c"}[i%3])})
+				time.Sleep(time.Millisecond)
+			}
+		})
+		for range 2 {
+			wg.Go(func() {
+				for range 20 {
+					ex := roundTrip(t, served, "GET /big.rss HTTP/1.1\r\n"+h+"\r\n", "GET")
+					if ex[0].Status != 200 || !versions[ex[0].Body] {
+						t.Errorf("status %d, %d bytes not of a published version", ex[0].Status, len(ex[0].Body))
+					}
+				}
+			})
+		}
+		time.Sleep(200 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		if f := first.files[0]; f != nil {
+			if _, err := f.Stat(); err == nil {
+				t.Error("the replaced body's file is still open")
+			}
+		}
+	})
+}
+
+func pageBodyOf(pages []Page) []byte { return pages[0].Body }

@@ -166,7 +166,9 @@ func checkAgainstNetHTTP(t *testing.T, buf []byte, n int, r *fastRequest) {
 	if req.Method != method || req.ProtoMajor != 1 || req.ProtoMinor != 1 {
 		t.Errorf("%q: net/http reads %s HTTP/%d.%d", head, req.Method, req.ProtoMajor, req.ProtoMinor)
 	}
-	if req.URL.Path != "/"+string(r.path) || req.URL.RawPath != "" || req.URL.Host != "" {
+	// A RawPath only keeps how a path was spelled when escaping it would
+	// differ ("/!"); with no '%' it is the path itself.
+	if req.URL.Path != "/"+string(r.path) || (req.URL.RawPath != "" && req.URL.RawPath != req.URL.Path) || req.URL.Host != "" {
 		t.Errorf("%q: net/http reads path %q (raw %q, host %q), the fast path /%s", head, req.URL.Path, req.URL.RawPath, req.URL.Host, r.path)
 	}
 	// The checks net/http's server makes beyond http.ReadRequest.

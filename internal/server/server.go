@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -154,6 +155,24 @@ func (s *Server) Publish(snap Snapshot) {
 		}
 	}
 	s.snap.Store(next)
+	closeUnused(prev, next.pages)
+}
+
+// closeUnused closes the body files of the entries in old that no entry of
+// next shares. A response still sending from one keeps it open until done
+// (sendBody); one about to start falls back to writing from memory.
+func closeUnused(old, next map[string]*entry) {
+	kept := map[*os.File]bool{}
+	for _, e := range next {
+		kept[e.files[0]], kept[e.files[1]] = true, true
+	}
+	for _, e := range old {
+		for _, f := range e.files {
+			if f != nil && !kept[f] {
+				f.Close()
+			}
+		}
+	}
 }
 
 // Handler returns the server's routes: pages, /healthz and /metrics.
