@@ -54,7 +54,10 @@ func BenchmarkCollectFeeds(b *testing.B) {
 	defer srv.Close()
 
 	newSources := func(b *testing.B) []*Feed {
-		f := NewFetcher(FetchConfig{PerHost: benchParallel}, nil)
+		f, err := NewFetcher(FetchConfig{PerHost: benchParallel}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
 		srcs := make([]*Feed, benchFeeds)
 		for i := range srcs {
 			srcs[i] = upFeed(b, f, fmt.Sprintf("feed%d", i), fmt.Sprintf("%s/feed/%d", srv.URL, i))

@@ -70,7 +70,7 @@ func NewFeed(cfg FeedConfig, f *Fetcher, log *slog.Logger) (*Feed, error) {
 	log = log.With("source", cfg.Name)
 	s := &Feed{cfg: cfg, fetch: f, log: log, Now: time.Now}
 	if cfg.FullText {
-		s.full = newFullText(f, log)
+		s.full = newFullText(f, cfg.URL, log)
 	}
 	return s, nil
 }
@@ -78,10 +78,10 @@ func NewFeed(cfg FeedConfig, f *Fetcher, log *slog.Logger) (*Feed, error) {
 func checkWebURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("url: %w", err)
+		return errors.New(defaultRedactor.Text(fmt.Sprintf("url: %v", err)))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("url %q: want an absolute http or https URL", raw)
+		return fmt.Errorf("url %q: want an absolute http or https URL", RedactURL(raw))
 	}
 	return nil
 }
@@ -102,12 +102,13 @@ func (s *Feed) Collect(ctx context.Context) ([]feed.Article, error) {
 func collectWeb(ctx context.Context, st *webState, f *Fetcher, name, rawURL string, now func() time.Time,
 	log *slog.Logger, parse func(ctx context.Context, r *Response) ([]feed.Article, error)) ([]feed.Article, error) {
 	start := now()
+	shown := f.URL(rawURL) // what messages may quote
 	if err := st.skip(start); err != nil {
 		prev, _ := st.previous()
-		return prev, fmt.Errorf("source %s: %s: %w", name, rawURL, err)
+		return prev, fmt.Errorf("source %s: %s: %w", name, shown, err)
 	}
 	prev, have := st.previous()
-	resp, err := f.get(ctx, rawURL, have)
+	resp, err := f.get(ctx, rawURL, rawURL, have)
 	if err == nil && resp.NotModified {
 		return prev, nil
 	}
@@ -118,14 +119,14 @@ func collectWeb(ctx context.Context, st *webState, f *Fetcher, name, rawURL stri
 	if err != nil {
 		if ctx.Err() != nil {
 			// Shutting down is not the upstream's fault.
-			return prev, fmt.Errorf("source %s: %s: %w", name, rawURL, err)
+			return prev, fmt.Errorf("source %s: %s: %w", name, shown, err)
 		}
-		return st.failed(now(), f.cfg.MaxBackoff), fmt.Errorf("source %s: %s: %w", name, rawURL, err)
+		return st.failed(now(), f.cfg.MaxBackoff), fmt.Errorf("source %s: %s: %w", name, shown, err)
 	}
 	st.dateItems(articles, now(), log)
 	f.Commit(resp)
 	st.succeeded(articles)
-	log.Debug("collected", "url", rawURL, "count", len(articles), "duration", now().Sub(start))
+	log.Debug("collected", "url", shown, "count", len(articles), "duration", now().Sub(start))
 	return articles, nil
 }
 
@@ -297,15 +298,16 @@ const fullTextWorkers = 4
 // pages. Extracted content is cached per URL, so an item seen in an
 // earlier collection is not fetched again.
 type fullText struct {
-	fetch *Fetcher
-	log   *slog.Logger
+	fetch  *Fetcher
+	origin string // the source's configured URL, whose host item links may reach
+	log    *slog.Logger
 
 	mu    sync.Mutex
 	cache map[string]string
 }
 
-func newFullText(f *Fetcher, log *slog.Logger) *fullText {
-	return &fullText{fetch: f, log: log, cache: make(map[string]string)}
+func newFullText(f *Fetcher, origin string, log *slog.Logger) *fullText {
+	return &fullText{fetch: f, origin: origin, log: log, cache: make(map[string]string)}
 }
 
 // apply sets each article's Content to its page's extracted content,
@@ -341,7 +343,7 @@ func (ft *fullText) apply(ctx context.Context, articles []feed.Article) {
 			defer func() { <-sem }()
 			content, err := ft.extract(ctx, a.URL)
 			if err != nil {
-				ft.log.Warn("full text unavailable, keeping upstream content", "url", a.URL, "error", err)
+				ft.log.Warn("full text unavailable, keeping upstream content", "url", ft.fetch.URL(a.URL), "error", err)
 				return
 			}
 			setFullText(a, content)
@@ -364,13 +366,13 @@ func setFullText(a *feed.Article, content string) {
 }
 
 func (ft *fullText) extract(ctx context.Context, pageURL string) (string, error) {
-	resp, err := ft.fetch.get(ctx, pageURL, false)
+	resp, err := ft.fetch.GetFrom(ctx, pageURL, ft.origin)
 	if err != nil {
 		return "", err
 	}
 	u, err := url.Parse(resp.URL)
 	if err != nil {
-		return "", fmt.Errorf("parsing url: %w", err)
+		return "", errors.New(ft.fetch.cfg.Redact.Text(fmt.Sprintf("parsing url: %v", err)))
 	}
 	body := webToUTF8(resp.Body, resp.Header.Get("Content-Type"), kindHTML)
 	art, err := readability.FromReader(bytes.NewReader(body), u)

@@ -41,7 +41,10 @@ func (s *upSleeps) got() []time.Duration {
 // the waits it asked for.
 func upFetcher(t testing.TB, cfg FetchConfig) (*Fetcher, *upSleeps) {
 	t.Helper()
-	f := NewFetcher(cfg, nil)
+	f, err := NewFetcher(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &upSleeps{}
 	f.Sleep = s.sleep
 	f.RetryDelay = 100 * time.Millisecond

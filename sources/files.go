@@ -273,7 +273,7 @@ func (f *Files) read(j filesJob) (feed.Article, bool, error) {
 		if u, err := f.base.Parse(a.URL); err == nil && filesAbsHTTP(u.String()) {
 			a.URL = u.String()
 		} else {
-			f.log.Warn("ignoring url that is not http or https", "path", j.path, "url", a.URL)
+			f.log.Warn("ignoring url that is not http or https", "path", j.path, "url", RedactURL(a.URL))
 			a.URL = ""
 		}
 	}

@@ -102,7 +102,7 @@ func NewPage(cfg PageConfig, f *Fetcher, log *slog.Logger) (*Page, error) {
 		*s.dst = sel
 	}
 	if cfg.FullText {
-		p.full = newFullText(f, p.log)
+		p.full = newFullText(f, cfg.URL, p.log)
 	}
 	return p, nil
 }

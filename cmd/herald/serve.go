@@ -48,6 +48,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 		Logger:     log,
 		Registry:   reg,
 		Status:     func() []server.SourceStatus { return statuses(current.Load()) },
+		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
 	})
 	if err != nil {
@@ -62,11 +63,29 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	if err != nil {
 		return err
 	}
+	var adminLn net.Listener
+	if cfg.AdminListen != "" {
+		if adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("admin_listen: %w", err)
+		}
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServer()
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(srvCtx, ln) }()
+	if adminLn != nil {
+		log.Info("serving operator endpoints", "addr", adminLn.Addr().String())
+		adminDone := make(chan error, 1)
+		go func() { adminDone <- srv.ServeAdmin(srvCtx, adminLn) }()
+		defer func() {
+			stopServer()
+			if err := <-adminDone; err != nil {
+				log.Error("admin listener", "error", err)
+			}
+		}()
+	}
 
 	run, err := startCollection(ctx, cfg, log, metrics, srv, nil)
 	if err != nil {
@@ -202,7 +221,7 @@ func statuses(pub *publish.Publisher) []server.SourceStatus {
 	for _, s := range pub.Status() {
 		out = append(out, server.SourceStatus{
 			Name: s.Name, LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
-			LastError: s.LastError, Items: s.Items, Running: s.Running,
+			LastError: redact(s.LastError), Items: s.Items, Running: s.Running,
 		})
 	}
 	return out

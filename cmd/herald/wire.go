@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -21,6 +22,7 @@ func loadConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, configError{err}
 	}
+	redactor.Store(sources.NewRedactor(cfg.RedactParams...))
 	return cfg, nil
 }
 
@@ -63,10 +65,11 @@ func newSite(cfg *config.Config) (publish.Site, error) {
 // (first-seen dates, conditional-GET validators, failure backoff, cached
 // full text) lives in them until the store issue lands.
 type sourceSet struct {
-	fetch   config.Fetch
-	baseURL string
-	fetcher *sources.Fetcher
-	built   map[string]builtSource
+	fetch        config.Fetch
+	baseURL      string
+	redactParams []string
+	fetcher      *sources.Fetcher
+	built        map[string]builtSource
 }
 
 type builtSource struct {
@@ -78,29 +81,32 @@ type builtSource struct {
 // one Fetcher, so per-host limits and conditional-GET state are global.
 // Sources of prev whose configuration is unchanged are reused as they are.
 func newSources(cfg *config.Config, log *slog.Logger, prev *sourceSet) ([]sources.Source, *sourceSet, error) {
-	set := &sourceSet{fetch: cfg.Fetch, baseURL: cfg.BaseURL, built: map[string]builtSource{}}
-	if prev != nil && prev.fetch == cfg.Fetch && prev.baseURL == cfg.BaseURL {
+	set := &sourceSet{fetch: cfg.Fetch, baseURL: cfg.BaseURL, redactParams: cfg.RedactParams, built: map[string]builtSource{}}
+	if prev != nil && reflect.DeepEqual(prev.fetch, cfg.Fetch) && prev.baseURL == cfg.BaseURL &&
+		slices.Equal(prev.redactParams, cfg.RedactParams) {
 		set.fetcher = prev.fetcher
 	} else {
 		prev = nil // every source depends on the fetcher or the base URL
-	}
-	web := func() *sources.Fetcher {
-		if set.fetcher == nil {
-			ua := cfg.Fetch.UserAgent
-			if ua == "" {
-				ua = "Herald/" + version + " (+https://github.com/heraldfeed/herald)"
-			}
-			set.fetcher = sources.NewFetcher(sources.FetchConfig{
-				UserAgent:      ua,
-				Timeout:        cfg.Fetch.Timeout,
-				ConnectTimeout: cfg.Fetch.ConnectTimeout,
-				MaxBody:        int64(cfg.Fetch.MaxBody),
-				Retries:        retries(cfg.Fetch.Retries),
-				PerHost:        cfg.Fetch.PerHost,
-			}, log)
+		ua := cfg.Fetch.UserAgent
+		if ua == "" {
+			ua = "Herald/" + version + " (+https://github.com/heraldfeed/herald)"
 		}
-		return set.fetcher
+		f, err := sources.NewFetcher(sources.FetchConfig{
+			UserAgent:      ua,
+			Timeout:        cfg.Fetch.Timeout,
+			ConnectTimeout: cfg.Fetch.ConnectTimeout,
+			MaxBody:        int64(cfg.Fetch.MaxBody),
+			Retries:        retries(cfg.Fetch.Retries),
+			PerHost:        cfg.Fetch.PerHost,
+			AllowHosts:     cfg.Fetch.AllowHosts,
+			Redact:         redactor.Load(),
+		}, log)
+		if err != nil {
+			return nil, nil, configError{fmt.Errorf("fetch: %w", err)}
+		}
+		set.fetcher = f
 	}
+	web := func() *sources.Fetcher { return set.fetcher }
 	var out []sources.Source
 	for _, sc := range cfg.Sources {
 		if prev != nil {
