@@ -73,3 +73,18 @@ func BenchmarkPublish(b *testing.B) {
 		s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: bodies[i%2]}}})
 	}
 }
+
+// BenchmarkParseFast parses the head a typical feed reader sends.
+func BenchmarkParseFast(b *testing.B) {
+	head := []byte("GET /world.rss HTTP/1.1\r\nHost: news.example.org\r\nUser-Agent: Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers)\r\n" +
+		"Accept: application/rss+xml, application/atom+xml;q=0.9, */*;q=0.8\r\nAccept-Encoding: gzip, deflate, br\r\n" +
+		"If-None-Match: \"2cf24dba5fb0a30e26e83b2ac5b9e29e-gz\"\r\nIf-Modified-Since: Mon, 02 Mar 2026 08:30:15 GMT\r\nConnection: keep-alive\r\n\r\n")
+	var p fastParser
+	b.ReportAllocs()
+	b.SetBytes(int64(len(head)))
+	for b.Loop() {
+		if n, ok := p.parse(head); n != len(head) || !ok {
+			b.Fatalf("parse = %d, %v", n, ok)
+		}
+	}
+}
