@@ -472,48 +472,62 @@ func TestServeHandoffKeepsDeadline(t *testing.T) {
 }
 
 // TestServeLargeBodyCleanClose: net/http answers a request whose large
-// body it will not read, then half-closes (CloseWrite) and waits before
-// closing, so the client reads the answer and then EOF, not a reset. The
-// fast path's connection wrapper must let it.
+// body it will not read (405), or whose head is too large (431), then
+// half-closes (CloseWrite) and waits before closing, so the client reads
+// the answer and then EOF, not a reset. The fast path's connection wrapper
+// must let it.
 func TestServeLargeBodyCleanClose(t *testing.T) {
-	bothPaths(t, func(t *testing.T, noFast bool) {
-		s := publishedServer(t, noFast)
-		served, _ := servePaths(t, s)
-		for i := range 3 {
-			conn, err := net.Dial("tcp", served)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const size = 4 << 20
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				// Fails once the server closes; the answer is what counts.
-				fmt.Fprintf(conn, "POST /world.rss HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
-				conn.Write(make([]byte, size))
+	const size = 4 << 20
+	for _, tc := range []struct {
+		name   string
+		head   string
+		body   int
+		status int
+	}{
+		{"body to a 405", fmt.Sprintf("POST /world.rss HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size), size, http.StatusMethodNotAllowed},
+		{"head too large", "GET /world.rss HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 64<<10) + "\r\n\r\n", 0, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bothPaths(t, func(t *testing.T, noFast bool) {
+				s := publishedServer(t, noFast)
+				served, _ := servePaths(t, s)
+				for i := range 3 {
+					conn, err := net.Dial("tcp", served)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var wg sync.WaitGroup
+					wg.Go(func() {
+						// Fails once the server closes; the answer is what
+						// counts.
+						io.WriteString(conn, tc.head)
+						conn.Write(make([]byte, tc.body))
+					})
+					conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+					br := bufio.NewReader(conn)
+					resp, err := http.ReadResponse(br, &http.Request{Method: "POST"})
+					if err != nil {
+						t.Fatalf("try %d: %v", i, err)
+					}
+					if _, err := io.ReadAll(resp.Body); err != nil || resp.StatusCode != tc.status {
+						t.Fatalf("try %d: status %d, body error %v; want %d", i, resp.StatusCode, err, tc.status)
+					}
+					// The half-close comes with the answer; without it the
+					// client sees nothing until net/http closes 500 ms
+					// later, often with a reset that loses the answer.
+					t0 := time.Now()
+					if _, err := br.ReadByte(); err != io.EOF {
+						t.Errorf("try %d: after the answer: %v, want EOF (a half-close, not a reset)", i, err)
+					}
+					if d := time.Since(t0); d > 250*time.Millisecond {
+						t.Errorf("try %d: EOF %v after the answer, want it with the answer (CloseWrite)", i, d)
+					}
+					conn.Close()
+					wg.Wait()
+				}
 			})
-			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-			br := bufio.NewReader(conn)
-			resp, err := http.ReadResponse(br, &http.Request{Method: "POST"})
-			if err != nil {
-				t.Fatalf("try %d: %v", i, err)
-			}
-			if _, err := io.ReadAll(resp.Body); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
-				t.Fatalf("try %d: status %d, body error %v; want 405", i, resp.StatusCode, err)
-			}
-			// The half-close comes with the answer; without it the
-			// client sees nothing until net/http closes 500 ms later,
-			// often with a reset that loses the answer.
-			t0 := time.Now()
-			if _, err := br.ReadByte(); err != io.EOF {
-				t.Errorf("try %d: after the answer: %v, want EOF (a half-close, not a reset)", i, err)
-			}
-			if d := time.Since(t0); d > 250*time.Millisecond {
-				t.Errorf("try %d: EOF %v after the answer, want it with the answer (CloseWrite)", i, d)
-			}
-			conn.Close()
-			wg.Wait()
-		}
-	})
+		})
+	}
 }
 
 // TestReplayConn: the wrapper net/http gets replays the bytes read, then
