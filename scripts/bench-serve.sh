@@ -10,7 +10,8 @@
 #
 # Besides requests per second it reports each server's CPU time per request
 # (user+system, from /proc), which says more than req/s when wrk and the
-# servers share a small or busy machine.
+# servers share a small or busy machine; "cpu ratio" is nginx's CPU per
+# request over herald's (above 1: herald spends less).
 #
 # Environment: DURATION (wrk duration, default 10s), THREADS (2),
 # CONNECTIONS (64), ROUNDS (3; herald and nginx alternate round by round and
@@ -301,7 +302,7 @@ run() {
 	nb=$(printf "%s\n" "${n[@]}" | medians)
 	ROWS+=("$(awk -v s="$name" -v h="$hb" -v n="$nb" 'BEGIN {
 		split(h, a, " "); split(n, b, " ")
-		printf "%-8s %13.0f %13.0f %7.2f %14.1f %14.1f", s, a[1], b[1], (b[1] > 0 ? a[1] / b[1] : 0), a[2], b[2]
+		printf "%-8s %13.0f %13.0f %7.2f %14.1f %14.1f %9.2f", s, a[1], b[1], (b[1] > 0 ? a[1] / b[1] : 0), a[2], b[2], (a[2] > 0 ? b[2] / a[2] : 0)
 	}')")
 }
 
@@ -311,5 +312,5 @@ run 304 304 "" "If-None-Match: $HERALD_ETAG" "If-None-Match: $NGINX_ETAG"
 
 printf '\nworld.rss %s bytes (gzip %s); wrk -t%s -c%s -d%s, median of %s alternating rounds, on %s CPUs%s\n' \
 	"$RSS_SIZE" "$GZ_SIZE" "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc)" "${HERALD_FLAGS:+; herald $HERALD_FLAGS}"
-printf '%-8s %13s %13s %7s %14s %14s\n' scenario "herald req/s" "nginx req/s" "ratio" "herald cpu µs" "nginx cpu µs"
+printf '%-8s %13s %13s %7s %14s %14s %9s\n' scenario "herald req/s" "nginx req/s" "ratio" "herald cpu µs" "nginx cpu µs" "cpu ratio"
 printf '%s\n' "${ROWS[@]}"
