@@ -708,3 +708,30 @@ func TestFastPathLargeBody(t *testing.T) {
 }
 
 func pageBodyOf(pages []Page) []byte { return pages[0].Body }
+
+// TestServeWriteTimeout: a client that stops reading a large body is cut
+// off after the write timeout, sendfile or not.
+func TestServeWriteTimeout(t *testing.T) {
+	bothPaths(t, func(t *testing.T, noFast bool) {
+		s := newServer(t, Options{NoFastPath: noFast})
+		body := bytes.Repeat([]byte("incompressible? no, but large: "), (32<<20)/31)
+		s.Publish(Snapshot{Pages: []Page{{Path: "huge.bin", MediaType: "application/octet-stream", Body: body, Modified: modified}}})
+		s.timeouts.write = 300 * time.Millisecond
+		served, _ := servePaths(t, s)
+		conn, err := net.Dial("tcp", served)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		io.WriteString(conn, "GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+		time.Sleep(time.Second) // not reading: the server's writes stall
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := io.Copy(io.Discard, conn)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("connection still open 5 s after a 300 ms write timeout (%d bytes read)", n)
+		}
+		if n >= int64(len(body)) {
+			t.Errorf("read %d bytes: the whole body went out, the test proves nothing", n)
+		}
+	})
+}
