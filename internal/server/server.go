@@ -205,19 +205,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // else, with the connection, to an http.Server with the usual timeouts.
 // With Options.NoFastPath the http.Server serves ln itself.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: s.timeouts.readHeader,
-		ReadTimeout:       s.timeouts.read,
-		WriteTimeout:      s.timeouts.write,
-		IdleTimeout:       s.timeouts.idle,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
-	}
+	srv := s.httpServer(s.handler)
 	stopDate := s.keepDate()
 	defer stopDate()
 	if s.noFastPath {
-		return s.serveNetHTTP(ctx, ln, srv)
+		return serveNetHTTP(ctx, ln, srv)
 	}
 	handoff := newHandoffListener(ln.Addr())
 	errc := make(chan error, 1)
@@ -254,8 +246,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return finishServe(srv, serveErr, shutdownErr)
 }
 
-// serveNetHTTP is Serve without the fast path.
-func (s *Server) serveNetHTTP(ctx context.Context, ln net.Listener, srv *http.Server) error {
+// httpServer returns an http.Server for h with the read-header, read,
+// write and idle timeouts.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.timeouts.readHeader,
+		ReadTimeout:       s.timeouts.read,
+		WriteTimeout:      s.timeouts.write,
+		IdleTimeout:       s.timeouts.idle,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+	}
+}
+
+// serveNetHTTP serves srv on ln until ctx is done, then shuts down as
+// Serve does: Serve without the fast path, and ServeAdmin.
+func serveNetHTTP(ctx context.Context, ln net.Listener, srv *http.Server) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	var serveErr error
@@ -294,27 +301,8 @@ func finishServe(srv *http.Server, serveErr, shutdownErr error) error {
 // until ctx is done, then shuts down like Serve. It takes no fast path:
 // its requests are few.
 func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.AdminHandler(),
-		ReadHeaderTimeout: s.timeouts.readHeader,
-		ReadTimeout:       s.timeouts.read,
-		WriteTimeout:      s.timeouts.write,
-		IdleTimeout:       s.timeouts.idle,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving admin: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return fmt.Errorf("shutting down admin: %w", err)
+	if err := serveNetHTTP(ctx, ln, s.httpServer(s.AdminHandler())); err != nil {
+		return fmt.Errorf("admin listener: %w", err)
 	}
 	return nil
 }
