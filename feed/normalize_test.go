@@ -302,11 +302,11 @@ func TestCollapseSpace(t *testing.T) {
 		"": "", "a": "a", "a b": "a b", " a": "a", "a ": "a", "a  b": "a b", "a\tb": "a b",
 		"\n a \r\n b \u00a0c\u2003": "a b c", "   ": "", "é  ü": "é ü", "a b c d": "a b c d",
 	} {
-		if got := collapseSpace(in); got != want {
-			t.Errorf("collapseSpace(%q) = %q, want %q", in, got, want)
+		if got := CollapseSpace(in); got != want {
+			t.Errorf("CollapseSpace(%q) = %q, want %q", in, got, want)
 		}
-		if got, old := collapseSpace(in), strings.Join(strings.Fields(in), " "); got != old {
-			t.Errorf("collapseSpace(%q) = %q, strings.Fields gives %q", in, got, old)
+		if got, old := CollapseSpace(in), strings.Join(strings.Fields(in), " "); got != old {
+			t.Errorf("CollapseSpace(%q) = %q, strings.Fields gives %q", in, got, old)
 		}
 	}
 }

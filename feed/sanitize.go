@@ -116,7 +116,7 @@ func htmlText(s string) string { return htmlTextN(s, -1) }
 // long articles is most of the work saved. n < 0 means no limit.
 func htmlTextN(s string, n int) string {
 	if !strings.ContainsAny(s, "<&") {
-		return collapseSpace(s)
+		return CollapseSpace(s)
 	}
 	var c textCollector
 	if n < 0 {

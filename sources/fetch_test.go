@@ -68,19 +68,22 @@ func TestFetchConditionalGet(t *testing.T) {
 	f, _ := upFetcher(t, FetchConfig{})
 	ctx := context.Background()
 
-	r1, err := f.Get(ctx, srv.URL)
+	r1, err := f.Get(ctx, srv.URL, Validators{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r1.NotModified || string(r1.Body) != "hello" {
 		t.Fatalf("first Get = %+v, want a 200 with the body", r1)
 	}
-	// Not committed yet: the next request must be unconditional.
-	if _, err := f.Get(ctx, srv.URL); err != nil {
+	if want := (Validators{ETag: etag, LastModified: lastMod}); r1.Validators() != want {
+		t.Errorf("Validators() = %+v, want %+v", r1.Validators(), want)
+	}
+	// The Fetcher remembers nothing: without validators the next request
+	// is unconditional, with them it is conditional.
+	if _, err := f.Get(ctx, srv.URL, Validators{}); err != nil {
 		t.Fatal(err)
 	}
-	f.Commit(r1)
-	r3, err := f.Get(ctx, srv.URL)
+	r3, err := f.Get(ctx, srv.URL, r1.Validators())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +159,7 @@ func TestFetchRetries(t *testing.T) {
 			}))
 			defer srv.Close()
 			f, sl := upFetcher(t, FetchConfig{})
-			_, err := f.Get(context.Background(), srv.URL)
+			_, err := f.Get(context.Background(), srv.URL, Validators{})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Get error = %v, want error %v", err, tt.wantErr)
 			}
@@ -225,7 +228,7 @@ func TestFetchTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	f, sl := upFetcher(t, FetchConfig{Timeout: 50 * time.Millisecond, Retries: 1})
-	_, err := f.Get(context.Background(), srv.URL)
+	_, err := f.Get(context.Background(), srv.URL, Validators{})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Get error = %v, want a deadline exceeded", err)
 	}
@@ -278,7 +281,7 @@ func TestFetchTooLarge(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
 			f, _ := upFetcher(t, FetchConfig{MaxBody: max})
-			r, err := f.Get(context.Background(), srv.URL)
+			r, err := f.Get(context.Background(), srv.URL, Validators{})
 			if tt.want == "" {
 				if !errors.Is(err, ErrTooLarge) {
 					t.Fatalf("Get error = %v, want ErrTooLarge", err)
@@ -341,7 +344,7 @@ func TestFetchRedirects(t *testing.T) {
 		t.Run(tt.path, func(t *testing.T) {
 			n.Store(0)
 			f, _ := upFetcher(t, FetchConfig{})
-			r, err := f.Get(context.Background(), srv.URL+tt.path)
+			r, err := f.Get(context.Background(), srv.URL+tt.path, Validators{})
 			if tt.wantErr {
 				if !errors.Is(err, errRedirect) {
 					t.Fatalf("Get error = %v, want a redirect error", err)
@@ -379,7 +382,7 @@ func TestFetchPerHostCap(t *testing.T) {
 	errs := make(chan error, clients)
 	for i := range clients {
 		wg.Go(func() {
-			_, err := f.Get(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i))
+			_, err := f.Get(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i), Validators{})
 			errs <- err
 		})
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/publish"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/local"
+	"github.com/heraldfeed/herald/sources/upstream"
+	"github.com/heraldfeed/herald/sources/webpage"
 )
 
 // version is stamped into the User-Agent; set with -ldflags "-X main.version=…".
@@ -131,11 +134,11 @@ func newSource(sc config.Source, baseURL string, web func() *sources.Fetcher, lo
 	}
 	switch sc.Type {
 	case config.TypeFiles:
-		return sources.NewFiles(sources.FilesConfig{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers}, log)
+		return local.New(local.Config{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers}, log)
 	case config.TypeFeed:
-		return sources.NewFeed(sources.FeedConfig{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, web(), log)
+		return upstream.New(upstream.Config{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, web(), log)
 	case config.TypePage:
-		return sources.NewPage(sources.PageConfig{
+		return webpage.New(webpage.Config{
 			Name: sc.Name, URL: sc.URL, Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date,
 			Summary: sc.Summary, DateFormats: sc.DateFormat, Timezone: tz, FullText: sc.FullText,
 		}, web(), log)

@@ -26,10 +26,11 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) Name() string { return f.name }
-func (f *fakeSource) Collect(ctx context.Context) ([]feed.Article, error) {
+func (f *fakeSource) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.fn()
+	arts, err := f.fn()
+	return sources.Result{Articles: arts, State: prev}, err
 }
 func (f *fakeSource) set(fn func() ([]feed.Article, error)) {
 	f.mu.Lock()

@@ -65,6 +65,7 @@ type pageCache struct {
 
 type sourceState struct {
 	status   Status
+	state    sources.State  // what the source returned for its next collection
 	articles []feed.Article // last good, normalized
 	version  uint64         // bumped whenever articles change
 	done     bool           // a collection has finished, successfully or not
@@ -148,7 +149,16 @@ func (p *Publisher) Collect(ctx context.Context, name string) (err error) {
 
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	articles, err := collectSafely(ctx, src)
+	var prev sources.State
+	p.update(name, func(st *sourceState) {
+		prev = st.state
+		if st.articles == nil {
+			// Validators are worth sending only with the copy they validate.
+			prev.Validators = sources.Validators{}
+		}
+	})
+	res, err := collectSafely(ctx, src, prev)
+	articles := res.Articles
 	var normalized []feed.Article
 	if articles != nil {
 		normalized = feed.Normalize(articles, feed.Options{Now: start})
@@ -157,6 +167,7 @@ func (p *Publisher) Collect(ctx context.Context, name string) (err error) {
 
 	p.update(name, func(st *sourceState) {
 		st.status.Running, st.done = false, true
+		st.state = res.State
 		if articles != nil {
 			if !sameArticles(st.articles, normalized) {
 				st.articles = normalized
@@ -181,13 +192,13 @@ func (p *Publisher) Collect(ctx context.Context, name string) (err error) {
 	return nil
 }
 
-func collectSafely(ctx context.Context, src sources.Source) (articles []feed.Article, err error) {
+func collectSafely(ctx context.Context, src sources.Source, prev sources.State) (res sources.Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			articles, err = nil, fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+			res, err = sources.Result{State: prev}, fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 		}
 	}()
-	return src.Collect(ctx)
+	return src.Collect(ctx, prev)
 }
 
 func (p *Publisher) update(name string, fn func(*sourceState)) {
@@ -325,6 +336,9 @@ func (p *Publisher) Adopt(old *Publisher) {
 	for name, st := range p.state {
 		if o, ok := old.state[name]; ok {
 			st.articles, st.version, st.done = o.articles, o.version, o.done
+			if p.sources[name] == old.sources[name] { // same configuration
+				st.state = o.state
+			}
 			st.status = o.status
 			st.status.Running = false
 		}

@@ -1,4 +1,4 @@
-package sources
+package local
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 )
 
 func TestReadHTML(t *testing.T) {
-	filesRunReaderCases(t, "html", ReadHTML, []filesReaderCase{
+	runReaderCases(t, "html", ReadHTML, []readerCase{
 		// Chrome, scripts, widgets, comments and the repeated title go;
 		// metadata comes from the head.
 		{file: "wordpress.html", want: feed.Article{
@@ -17,8 +17,8 @@ func TestReadHTML(t *testing.T) {
 			Author:    feed.Author{Name: "Gus Gardener"},
 			Summary:   "Why pods split.",
 			Tags:      []string{"botany", "seeds"},
-			Published: filesDate("2024-05-01T08:00:00Z"),
-			Updated:   filesDate("2024-05-02T09:30:00Z"),
+			Published: testDate("2024-05-01T08:00:00Z"),
+			Updated:   testDate("2024-05-02T09:30:00Z"),
 			Content:   "<div class=\"entry-content\">\n<p>Pods split when <em>dry</em>.</p>\n\n<p>Rain closes them again.</p>\n\n\n\n</div>",
 		}},
 		{file: "title-tag.html", want: feed.Article{Title: "Plain Title", Content: "<p>Body only.</p>"}},
@@ -31,15 +31,15 @@ func TestReadHTML(t *testing.T) {
 		{file: "meta-date.html", want: feed.Article{
 			Title: "Meta Date", URL: "https://site.example/meta-date",
 			Author:    feed.Author{URL: "https://people.example/kim"},
-			Published: filesDate("2021-07-04T00:00:00Z"), Content: "<p>x</p>",
+			Published: testDate("2021-07-04T00:00:00Z"), Content: "<p>x</p>",
 		}},
 		{file: "time-datetime.html", want: feed.Article{
 			Title: "Time Tag", Tags: []string{"one", "two"},
-			Published: filesDate("2020-02-29T13:14:00Z"),
+			Published: testDate("2020-02-29T13:14:00Z"),
 			Content:   `<p>Posted <time datetime="2020-02-29 13:14">leap day</time>.</p>`,
 		}},
 		{file: "itemprop.html", want: feed.Article{
-			Title: "Itemprop", Published: filesDate("2019-01-01T00:00:00Z"), Updated: filesDate("2019-01-02T00:00:00Z"),
+			Title: "Itemprop", Published: testDate("2019-01-01T00:00:00Z"), Updated: testDate("2019-01-02T00:00:00Z"),
 			Content: `<div itemscope=""><p>Body.</p></div>`,
 		}},
 		{file: "charset-1252.html", want: feed.Article{Title: "Café", Content: "<p>“Hi”</p>"}},

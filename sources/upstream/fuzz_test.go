@@ -1,4 +1,4 @@
-package sources
+package upstream
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
 )
 
 // FuzzFeedParse feeds arbitrary bytes, under an arbitrary Content-Type,
@@ -20,7 +21,7 @@ import (
 // articles): it must not panic, and whatever comes out must normalize and
 // render to well-formed feeds.
 func FuzzFeedParse(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "upstream", "*"))
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*"))
 	for _, p := range seeds {
 		if ext := filepath.Ext(p); ext == ".golden" {
 			continue
@@ -31,13 +32,13 @@ func FuzzFeedParse(f *testing.F) {
 	}
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><item><title>caf`+"\xe9"+`</title></item></channel></rss>`), "text/xml; charset=utf-8")
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","content_html":"<script>x</script>"}]}`), "application/feed+json")
-	src, err := NewFeed(FeedConfig{Name: "fuzz", URL: "https://up.example/feed"}, NewFetcher(FetchConfig{}, nil), nil)
+	src, err := New(Config{Name: "fuzz", URL: "https://up.example/feed"}, sources.NewFetcher(sources.FetchConfig{}, nil), nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		resp := &Response{URL: "https://up.example/feed", Status: 200, Header: http.Header{"Content-Type": {contentType}}, Body: body}
-		articles, err := src.parse(context.Background(), resp)
+		resp := &sources.Response{URL: "https://up.example/feed", Status: 200, Header: http.Header{"Content-Type": {contentType}}, Body: body}
+		articles, err := src.parse(context.Background(), resp, &sources.State{})
 		if err != nil {
 			return // a malformed feed is an error, which is fine
 		}

@@ -1,17 +1,17 @@
-package sources
+package local
 
 import (
 	"bytes"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/heraldfeed/herald/feed"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-	"golang.org/x/net/html/charset"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
 )
 
 // ReadHTML parses a saved HTML page as an article.
@@ -37,7 +37,7 @@ import (
 // http-equiv declaration; a page declaring none, UTF-8 or Windows-1252 (or
 // its alias ISO-8859-1) is read as UTF-8 when valid, else Windows-1252.
 func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(filesHTMLDecode(data)))
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(sources.ToUTF8(data, "", sources.KindHTML)))
 	if err != nil {
 		return feed.Article{}, err
 	}
@@ -70,33 +70,33 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 	}
 	// The article's own heading, not a site name in a page header: an h1
 	// in the <article> or <main>, or in the <body> outside header and nav.
-	h1 := filesCollapse(root.Find("h1").FilterFunction(func(_ int, s *goquery.Selection) bool {
+	h1 := feed.CollapseSpace(root.Find("h1").FilterFunction(func(_ int, s *goquery.Selection) bool {
 		return root.Is("article, main") || s.ParentsFiltered("header, nav").Length() == 0
 	}).First().Text())
-	titleH1 := filesCollapse(doc.Find("h1").First().Text())
+	titleH1 := feed.CollapseSpace(doc.Find("h1").First().Text())
 	if a.Title == "" {
-		a.Title = filesCollapse(head.Find("title").First().Text())
+		a.Title = feed.CollapseSpace(head.Find("title").First().Text())
 		if a.Title == "" {
-			a.Title = filesCollapse(doc.Find("title").First().Text())
+			a.Title = feed.CollapseSpace(doc.Find("title").First().Text())
 		}
 		// "Seed Pods | Garden Blog" with <h1>Seed Pods</h1>: the heading
 		// is the title without the site name.
-		if rest, ok := filesCutPrefixFold(a.Title, h1); ok && h1 != "" && filesTitleSeparator.MatchString(rest) {
+		if rest, ok := cutPrefixFold(a.Title, h1); ok && h1 != "" && titleSeparator.MatchString(rest) {
 			a.Title = h1
 		}
 	}
 	if a.Title == "" {
 		a.Title = titleH1
 	}
-	a.Title = filesCollapse(a.Title)
+	a.Title = feed.CollapseSpace(a.Title)
 
-	a.Published = filesHTMLDate(
+	a.Published = htmlDate(
 		meta("article:published_time", "date", "dc.date", "dcterms.created"),
 		root.Find("time[datetime]").First().AttrOr("datetime", ""),
 		doc.Find("[itemprop=datePublished]").First().AttrOr("datetime", ""),
 		meta("datePublished"),
 	)
-	a.Updated = filesHTMLDate(
+	a.Updated = htmlDate(
 		meta("article:modified_time", "og:updated_time", "dcterms.modified"),
 		doc.Find("[itemprop=dateModified]").First().AttrOr("datetime", ""),
 		meta("dateModified"),
@@ -111,7 +111,7 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 	// Only an absolute canonical URL is kept: a relative one is relative
 	// to the site the page was saved from, which is unknown here.
 	for _, u := range []string{doc.Find("link[rel=canonical]").First().AttrOr("href", ""), meta("og:url")} {
-		if u = strings.TrimSpace(u); filesAbsHTTP(u) {
+		if u = strings.TrimSpace(u); feed.ParseHTTPURL(u) != nil {
 			a.URL = u
 			break
 		}
@@ -119,19 +119,19 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 	a.Summary = meta("description", "og:description")
 	doc.Find("meta").Each(func(_ int, s *goquery.Selection) {
 		if strings.EqualFold(s.AttrOr("property", ""), "article:tag") {
-			a.Tags = filesAddTags(a.Tags, s.AttrOr("content", ""))
+			a.Tags = addTags(a.Tags, s.AttrOr("content", ""))
 		}
 	})
 	if len(a.Tags) == 0 {
-		a.Tags = filesAddTags(nil, strings.ReplaceAll(meta("keywords"), ",", "\n"))
+		a.Tags = addTags(nil, strings.ReplaceAll(meta("keywords"), ",", "\n"))
 	}
 
 	if root.Length() > 0 {
 		n := root.Get(0)
-		filesStrip(n)
-		filesDropTitleHeading(n, a.Title)
-		filesCutTrailer(n, trailers)
-		a.Content = filesRenderChildren(n)
+		stripUnwanted(n)
+		dropTitleHeading(n, a.Title)
+		cutTrailerHTML(n, trailers)
+		a.Content = renderChildren(n)
 	}
 	if a.Title == "" {
 		return feed.Article{}, ErrUntitled
@@ -139,66 +139,41 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 	return a, nil
 }
 
-// filesTitleSeparator matches what follows the article title in a
+// titleSeparator matches what follows the article title in a
 // <title> that appends the site name: " | Site", " - Site", " – Site".
-var filesTitleSeparator = regexp.MustCompile(`^\s*[|\-–—:·•»/]\s*\S`)
+var titleSeparator = regexp.MustCompile(`^\s*[|\-–—:·•»/]\s*\S`)
 
-// filesCutPrefixFold is strings.CutPrefix ignoring case.
-func filesCutPrefixFold(s, prefix string) (string, bool) {
+// cutPrefixFold is strings.CutPrefix ignoring case.
+func cutPrefixFold(s, prefix string) (string, bool) {
 	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
 		return s, false
 	}
 	return s[len(prefix):], true
 }
 
-// filesAbsHTTP reports whether u is an absolute http or https URL.
-func filesAbsHTTP(u string) bool {
-	p, err := url.Parse(u)
-	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
-}
-
-// filesHTMLDecode returns data as UTF-8 following ReadHTML's encoding rule.
-func filesHTMLDecode(data []byte) string {
-	if bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
-		return filesDecode(data)
-	}
-	e, name, _ := charset.DetermineEncoding(data, "")
-	if e == nil || name == "utf-8" || name == "windows-1252" {
-		// DetermineEncoding guesses from the first 1 KiB only; decide on
-		// the whole file, and never let a declared UTF-8 turn stray
-		// Windows-1252 bytes into U+FFFD.
-		return filesDecode(data)
-	}
-	out, err := e.NewDecoder().Bytes(data)
-	if err != nil {
-		return filesDecode(data)
-	}
-	return strings.ToValidUTF8(string(out), "\uFFFD")
-}
-
-// filesHTMLDate returns the first of values that parses as a date, or the
+// htmlDate returns the first of values that parses as a date, or the
 // zero time.
-func filesHTMLDate(values ...string) time.Time {
+func htmlDate(values ...string) time.Time {
 	for _, v := range values {
-		if t, err := filesParseDate(v); err == nil {
+		if t, err := parseDate(v); err == nil {
 			return t
 		}
 	}
 	return time.Time{}
 }
 
-// filesAddTags appends the non-empty, trimmed lines of s to tags.
-func filesAddTags(tags []string, s string) []string {
+// addTags appends the non-empty, trimmed lines of s to tags.
+func addTags(tags []string, s string) []string {
 	for _, t := range strings.Split(s, "\n") {
-		if t = filesCollapse(t); t != "" {
+		if t = feed.CollapseSpace(t); t != "" {
 			tags = append(tags, t)
 		}
 	}
 	return tags
 }
 
-// filesDropped are elements that are never article content.
-var filesDropped = map[atom.Atom]bool{
+// droppedElems are elements that are never article content.
+var droppedElems = map[atom.Atom]bool{
 	atom.Script: true, atom.Style: true, atom.Nav: true, atom.Header: true,
 	atom.Footer: true, atom.Aside: true, atom.Form: true, atom.Noscript: true,
 	atom.Iframe: true, atom.Template: true, atom.Button: true, atom.Link: true,
@@ -206,21 +181,21 @@ var filesDropped = map[atom.Atom]bool{
 	atom.Textarea: true,
 }
 
-// filesWidget matches one class name or id of a share, related-posts,
+// widgetRE matches one class name or id of a share, related-posts,
 // comments or author-bio widget: the keyword alone or as a -/_ separated
 // part ("sharedaddy", "jp-relatedposts", "comments-area", "entry-related").
-var filesWidget = regexp.MustCompile(`(?i)^(?:.*[-_])?(?:share|shares|sharing|sharedaddy|social|social-links|jp-relatedposts|related|relatedposts|related-posts|comment|comments|commentlist|respond|author-bio|authorbio|about-author|author-box|newsletter|addtoany|post-navigation)(?:[-_].*)?$`)
+var widgetRE = regexp.MustCompile(`(?i)^(?:.*[-_])?(?:share|shares|sharing|sharedaddy|social|social-links|jp-relatedposts|related|relatedposts|related-posts|comment|comments|commentlist|respond|author-bio|authorbio|about-author|author-box|newsletter|addtoany|post-navigation)(?:[-_].*)?$`)
 
-// filesStrip removes from the tree under root the elements that are never
+// stripUnwanted removes from the tree under root the elements that are never
 // content, widgets, comments and hidden elements. A widget-looking element
 // that wraps the article itself (an <article>, <main>, itemprop=articleBody)
 // is kept: class names such as "has-comments" on a wrapper are common.
-func filesStrip(root *html.Node) {
+func stripUnwanted(root *html.Node) {
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; {
 			next := c.NextSibling
-			if filesUnwanted(c) {
+			if unwanted(c) {
 				n.RemoveChild(c)
 			} else {
 				walk(c)
@@ -231,7 +206,7 @@ func filesStrip(root *html.Node) {
 	walk(root)
 }
 
-func filesUnwanted(n *html.Node) bool {
+func unwanted(n *html.Node) bool {
 	switch n.Type {
 	case html.CommentNode:
 		return true
@@ -239,7 +214,7 @@ func filesUnwanted(n *html.Node) bool {
 	default:
 		return false
 	}
-	if filesDropped[n.DataAtom] {
+	if droppedElems[n.DataAtom] {
 		return true
 	}
 	widget := false
@@ -248,18 +223,18 @@ func filesUnwanted(n *html.Node) bool {
 		case "hidden":
 			return true
 		case "id":
-			widget = widget || filesWidget.MatchString(strings.TrimSpace(at.Val))
+			widget = widget || widgetRE.MatchString(strings.TrimSpace(at.Val))
 		case "class":
 			for _, c := range strings.Fields(at.Val) {
-				widget = widget || filesWidget.MatchString(c)
+				widget = widget || widgetRE.MatchString(c)
 			}
 		}
 	}
-	return widget && !filesWrapsArticle(n)
+	return widget && !wrapsArticle(n)
 }
 
-// filesWrapsArticle reports whether n contains the article proper.
-func filesWrapsArticle(n *html.Node) bool {
+// wrapsArticle reports whether n contains the article proper.
+func wrapsArticle(n *html.Node) bool {
 	var found bool
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
@@ -284,10 +259,10 @@ func filesWrapsArticle(n *html.Node) bool {
 	return found
 }
 
-// filesDropTitleHeading removes the heading that opens the content under
+// dropTitleHeading removes the heading that opens the content under
 // root (at any depth, before any text) when its text equals title, so the
 // title is not repeated in the content.
-func filesDropTitleHeading(root *html.Node, title string) {
+func dropTitleHeading(root *html.Node, title string) {
 	var h *html.Node
 	var walk func(n *html.Node) bool
 	walk = func(n *html.Node) bool {
@@ -298,11 +273,11 @@ func filesDropTitleHeading(root *html.Node, title string) {
 					return true
 				}
 			case html.ElementNode:
-				if filesHeading(c.DataAtom) {
+				if isHeading(c.DataAtom) {
 					h = c
 					return true
 				}
-				if filesMedia[c.DataAtom] || walk(c) {
+				if mediaElems[c.DataAtom] || walk(c) {
 					return true
 				}
 			}
@@ -310,12 +285,12 @@ func filesDropTitleHeading(root *html.Node, title string) {
 		return false
 	}
 	walk(root)
-	if h != nil && strings.EqualFold(filesCollapse(filesNodeText(h, -1)), filesCollapse(title)) {
+	if h != nil && strings.EqualFold(feed.CollapseSpace(nodeText(h, -1)), feed.CollapseSpace(title)) {
 		h.Parent.RemoveChild(h)
 	}
 }
 
-func filesHeading(a atom.Atom) bool {
+func isHeading(a atom.Atom) bool {
 	switch a {
 	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
 		return true
@@ -323,8 +298,8 @@ func filesHeading(a atom.Atom) bool {
 	return false
 }
 
-// filesBlocks are the elements whose whole text is matched as a trailer.
-var filesBlocks = map[atom.Atom]bool{
+// blockElems are the elements whose whole text is matched as a trailer.
+var blockElems = map[atom.Atom]bool{
 	atom.P: true, atom.Div: true, atom.Section: true, atom.Article: true,
 	atom.Aside: true, atom.Header: true, atom.Footer: true, atom.Nav: true,
 	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true,
@@ -335,17 +310,17 @@ var filesBlocks = map[atom.Atom]bool{
 	atom.Address: true, atom.Pre: true, atom.Hgroup: true, atom.Form: true,
 }
 
-// filesMedia are elements that count as body content without any text.
-var filesMedia = map[atom.Atom]bool{
+// mediaElems are elements that count as body content without any text.
+var mediaElems = map[atom.Atom]bool{
 	atom.Img: true, atom.Picture: true, atom.Video: true, atom.Audio: true,
 	atom.Svg: true, atom.Iframe: true, atom.Object: true, atom.Embed: true,
 	atom.Math: true,
 }
 
-// filesCutTrailer removes, from the tree under root, the first trailer
+// cutTrailerHTML removes, from the tree under root, the first trailer
 // block that has body content before it, and everything after it in
 // document order; ancestors left empty by the cut go too.
-func filesCutTrailer(root *html.Node, t *Trailers) {
+func cutTrailerHTML(root *html.Node, t *Trailers) {
 	if t == nil {
 		return
 	}
@@ -359,17 +334,17 @@ func filesCutTrailer(root *html.Node, t *Trailers) {
 				if strings.TrimSpace(c.Data) == "" {
 					continue
 				}
-				if seen && filesLineLike(root, c) && t.Match(c.Data) {
+				if seen && lineLike(root, c) && t.Match(c.Data) {
 					cut = c
 					return true
 				}
 				seen = true
 			case html.ElementNode:
-				if seen && filesBlocks[c.DataAtom] && t.Match(filesNodeText(c, 256)) {
+				if seen && blockElems[c.DataAtom] && t.Match(nodeText(c, 256)) {
 					cut = c
 					return true
 				}
-				if filesMedia[c.DataAtom] {
+				if mediaElems[c.DataAtom] {
 					seen = true
 					continue
 				}
@@ -390,43 +365,43 @@ func filesCutTrailer(root *html.Node, t *Trailers) {
 	}
 	p := cut.Parent
 	p.RemoveChild(cut)
-	for p != root && filesBlank(p) {
+	for p != root && isBlank(p) {
 		q := p.Parent
 		q.RemoveChild(p)
 		p = q
 	}
 }
 
-// filesLineLike reports whether text node n stands on a line of its own:
+// lineLike reports whether text node n stands on a line of its own:
 // directly in root or a block, between blocks, <br>s or nothing.
-func filesLineLike(root, n *html.Node) bool {
-	if n.Parent != root && !filesBlocks[n.Parent.DataAtom] {
+func lineLike(root, n *html.Node) bool {
+	if n.Parent != root && !blockElems[n.Parent.DataAtom] {
 		return false
 	}
 	edge := func(s *html.Node) bool {
-		return s == nil || s.Type == html.ElementNode && (s.DataAtom == atom.Br || filesBlocks[s.DataAtom])
+		return s == nil || s.Type == html.ElementNode && (s.DataAtom == atom.Br || blockElems[s.DataAtom])
 	}
 	return edge(n.PrevSibling) && edge(n.NextSibling)
 }
 
-// filesBlank reports whether n has neither text nor media.
-func filesBlank(n *html.Node) bool {
+// isBlank reports whether n has neither text nor media.
+func isBlank(n *html.Node) bool {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		switch {
 		case c.Type == html.TextNode && strings.TrimSpace(c.Data) != "":
 			return false
-		case c.Type == html.ElementNode && (filesMedia[c.DataAtom] || !filesBlank(c)):
+		case c.Type == html.ElementNode && (mediaElems[c.DataAtom] || !isBlank(c)):
 			return false
 		}
 	}
 	return true
 }
 
-// filesNodeText returns the text under n. With limit >= 0 it stops once
+// nodeText returns the text under n. With limit >= 0 it stops once
 // more than limit bytes are collected or limit nodes visited: trailer
 // lines are short, a longer text cannot match anyway, and the bound keeps
 // the trailer search linear on deeply nested markup.
-func filesNodeText(n *html.Node, limit int) string {
+func nodeText(n *html.Node, limit int) string {
 	var b strings.Builder
 	visited := 0
 	var walk func(n *html.Node)
@@ -440,7 +415,7 @@ func filesNodeText(n *html.Node, limit int) string {
 				b.WriteString(c.Data)
 			case html.ElementNode:
 				// Blocks and <br> separate words even without spaces.
-				if c.DataAtom == atom.Br || filesBlocks[c.DataAtom] {
+				if c.DataAtom == atom.Br || blockElems[c.DataAtom] {
 					b.WriteByte(' ')
 				}
 				walk(c)
@@ -451,8 +426,8 @@ func filesNodeText(n *html.Node, limit int) string {
 	return b.String()
 }
 
-// filesRenderChildren renders the children of n as an HTML fragment.
-func filesRenderChildren(n *html.Node) string {
+// renderChildren renders the children of n as an HTML fragment.
+func renderChildren(n *html.Node) string {
 	var b strings.Builder
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		// Render only fails on a failing writer or an invalid tree;

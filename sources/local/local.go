@@ -1,9 +1,7 @@
-package sources
+package local
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,17 +12,20 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 
-	"github.com/heraldfeed/herald/feed"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
 )
 
-// FilesConfig configures a folder of article files.
-type FilesConfig struct {
+// Config configures a folder of article files.
+type Config struct {
 	// Name is the source name from the config; it is part of every
 	// article's ID.
 	Name string
@@ -38,34 +39,34 @@ type FilesConfig struct {
 	Trailers []string
 }
 
-// filesMaxSize caps the size of one article file. Articles are text; a
+// maxFileSize caps the size of one article file. Articles are text; a
 // bigger file is a mistake (a video named .txt) and is reported, not read.
-const filesMaxSize = 16 << 20
+const maxFileSize = 16 << 20
 
-// Files is a Source reading articles from a folder: .txt (ReadText), .md
+// Folder is a Source reading articles from a folder: .txt (ReadText), .md
 // and .markdown (ReadMarkdown), .html and .htm (ReadHTML), extensions in
 // any case. It never writes.
 //
 // Identity depends only on the source name and the file's slash-separated
 // path relative to the folder, so editing a file never changes it:
 // ID is "urn:uuid:" + the UUIDv5 of "herald:files:NAME:REL" (see
-// filesUUID); Page is "articles/" + slug of REL + "-" + the UUID's first 8
+// articleUUID); Page is "articles/" + slug of REL + "-" + the UUID's first 8
 // hex digits + ".html"; URL is BaseURL + Page, unless the file names its
 // own http(s) URL (front matter url, canonical link), in which case Page
 // is empty and no page is rendered for it. Moving or renaming a file makes
 // it a new article.
-type Files struct {
-	cfg      FilesConfig
+type Folder struct {
+	cfg      Config
 	base     *url.URL
 	trailers *Trailers
 	log      *slog.Logger
 }
 
-var _ Source = (*Files)(nil)
+var _ sources.Source = (*Folder)(nil)
 
-// NewFiles validates cfg and compiles its trailer patterns. A nil log
+// New validates cfg and compiles its trailer patterns. A nil log
 // discards.
-func NewFiles(cfg FilesConfig, log *slog.Logger) (*Files, error) {
+func New(cfg Config, log *slog.Logger) (*Folder, error) {
 	if cfg.Name == "" {
 		return nil, errors.New("files source: name is empty")
 	}
@@ -81,17 +82,17 @@ func NewFiles(cfg FilesConfig, log *slog.Logger) (*Files, error) {
 		return nil, fmt.Errorf("files source %q: %w", cfg.Name, err)
 	}
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Path = filepath.Clean(cfg.Path)
-	return &Files{cfg: cfg, base: base, trailers: tr, log: log.With("source", cfg.Name)}, nil
+	return &Folder{cfg: cfg, base: base, trailers: tr, log: log}, nil
 }
 
 // Name returns the configured source name.
-func (f *Files) Name() string { return f.cfg.Name }
+func (f *Folder) Name() string { return f.cfg.Name }
 
-// filesJob is one article file found by the walk.
-type filesJob struct {
+// fileJob is one article file found by the walk.
+type fileJob struct {
 	path string // absolute
 	rel  string // slash-separated, relative to the folder
 	read func([]byte, *Trailers) (feed.Article, error)
@@ -99,28 +100,36 @@ type filesJob struct {
 	symlink bool
 }
 
+// fileNote is a warning about one file that is not an error: a file
+// skipped or a value ignored. It is logged once, then kept in
+// State.Skipped and not logged again while it stays the same.
+type fileNote struct {
+	path, text string
+}
+
 // Collect reads every article file under the folder, in lexical path
 // order, skipping hidden files and folders (names starting with ".").
 // Files of other kinds and files with nothing to publish are skipped with a
-// warning. A file that cannot be read or parsed is skipped and reported:
-// the other articles come back with an error joining one error per such
-// file. A missing or unreadable folder, or a cancelled ctx, returns no
-// articles and an error.
+// warning, logged once (prev.Skipped remembers it). A file that cannot be
+// read or parsed is skipped and reported: the other articles come back
+// with an error joining one error per such file. A missing or unreadable
+// folder, or a cancelled ctx, returns no articles and an error.
 //
 // Dates: a file that declares a date (front matter, meta tags) is trusted
 // entirely; when it declares only one of published and updated, the other
 // equals it. A file that declares none is dated by its modification time
 // (UTC, whole seconds) for both. So an unchanged file yields the same
 // article on every run.
-func (f *Files) Collect(ctx context.Context) ([]feed.Article, error) {
+func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
 	start := time.Now()
-	jobs, errs, err := f.walk(ctx)
+	jobs, notes, errs, err := f.walk(ctx)
 	if err != nil {
-		return nil, err
+		return sources.Result{State: prev}, err
 	}
 	arts := make([]feed.Article, len(jobs))
 	ok := make([]bool, len(jobs))
 	fileErrs := make([]error, len(jobs))
+	fileNotes := make([]string, len(jobs))
 
 	// Files are independent: spread them over workers, keeping results
 	// in walk order so the output does not depend on scheduling. More
@@ -132,7 +141,7 @@ func (f *Files) Collect(ctx context.Context) ([]feed.Article, error) {
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				arts[i], ok[i], fileErrs[i] = f.read(jobs[i])
+				arts[i], ok[i], fileNotes[i], fileErrs[i] = f.read(jobs[i])
 			}
 		})
 	}
@@ -147,7 +156,7 @@ dispatch:
 	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("files source %q: collecting %s: %w", f.cfg.Name, f.cfg.Path, err)
+		return sources.Result{State: prev}, fmt.Errorf("reading %s: %w", f.cfg.Path, err)
 	}
 
 	out := make([]feed.Article, 0, len(jobs))
@@ -155,25 +164,45 @@ dispatch:
 		if fileErrs[i] != nil {
 			errs = append(errs, fileErrs[i])
 		}
+		if fileNotes[i] != "" {
+			notes = append(notes, fileNote{jobs[i].path, fileNotes[i]})
+		}
 		if ok[i] {
 			out = append(out, arts[i])
 		}
 	}
-	f.log.Debug("collected files", "count", len(out), "duration", time.Since(start))
-	return out, errors.Join(errs...)
+	f.log.Debug("read files", "count", len(out), "duration", time.Since(start).String())
+	return sources.Result{Articles: out, State: sources.State{Skipped: f.warn(notes, prev.Skipped)}}, errors.Join(errs...)
+}
+
+// warn logs each note that was not logged at the previous collection and
+// returns the notes as State.Skipped.
+func (f *Folder) warn(notes []fileNote, prev map[string]string) map[string]string {
+	if len(notes) == 0 {
+		return nil
+	}
+	sort.Slice(notes, func(i, j int) bool { return notes[i].path < notes[j].path })
+	out := make(map[string]string, len(notes))
+	for _, n := range notes {
+		out[n.path] = n.text
+		if prev[n.path] != n.text {
+			f.log.Warn(n.text, "path", n.path)
+		}
+	}
+	return out
 }
 
 // walk lists the article files under the folder. Unsupported and hidden
-// files are left out (the former with a warning); unreadable subfolders
-// become errors in errs.
-func (f *Files) walk(ctx context.Context) (jobs []filesJob, errs []error, err error) {
+// files are left out (the former with a note); unreadable subfolders and
+// special files become errors in errs.
+func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, errs []error, err error) {
 	root := f.cfg.Path
 	info, err := os.Stat(root)
-	if err == nil && !info.IsDir() {
-		err = errors.New("not a directory")
-	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("files source %q: reading folder %s: %w", f.cfg.Name, root, err)
+		return nil, nil, nil, fmt.Errorf("reading folder: %w", err) // a *fs.PathError: it names root
+	}
+	if !info.IsDir() {
+		return nil, nil, nil, fmt.Errorf("reading folder %s: not a directory", root)
 	}
 	// The trailing separator makes WalkDir follow a root that is a
 	// symlink to a folder (Lstat would stop at the link).
@@ -186,8 +215,7 @@ func (f *Files) walk(ctx context.Context) (jobs []filesJob, errs []error, err er
 			if p == top {
 				return err
 			}
-			f.log.Warn("skipping unreadable folder", "path", p, "error", err)
-			errs = append(errs, fmt.Errorf("files source %q: reading %s: %w", f.cfg.Name, p, err))
+			errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -202,35 +230,34 @@ func (f *Files) walk(ctx context.Context) (jobs []filesJob, errs []error, err er
 		if d.IsDir() {
 			return nil
 		}
-		read := filesReader(d.Name())
+		read := readerFor(d.Name())
 		if read == nil {
-			f.log.Warn("skipping file of unsupported kind", "path", p)
+			notes = append(notes, fileNote{p, "skipping file of unsupported kind"})
 			return nil
 		}
 		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
 			// A FIFO, socket or device named like an article.
-			f.log.Warn("skipping unreadable file", "path", p, "error", "not a regular file")
-			errs = append(errs, fmt.Errorf("files source %q: reading %s: not a regular file (%s)", f.cfg.Name, p, d.Type()))
+			errs = append(errs, fmt.Errorf("reading %s: not a regular file (%s)", p, d.Type()))
 			return nil
 		}
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}
-		jobs = append(jobs, filesJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0})
+		jobs = append(jobs, fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0})
 		return nil
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return nil, nil, fmt.Errorf("files source %q: reading folder %s: %w", f.cfg.Name, root, err)
+		return nil, nil, nil, fmt.Errorf("reading folder %s: %w", root, err)
 	}
-	return jobs, errs, nil
+	return jobs, notes, errs, nil
 }
 
-// filesReader returns the reader for a file name's extension, or nil.
-func filesReader(name string) func([]byte, *Trailers) (feed.Article, error) {
+// readerFor returns the reader for a file name's extension, or nil.
+func readerFor(name string) func([]byte, *Trailers) (feed.Article, error) {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".txt":
 		return ReadText
@@ -243,26 +270,22 @@ func filesReader(name string) func([]byte, *Trailers) (feed.Article, error) {
 }
 
 // read reads and parses one file. It returns ok=false for a skipped file,
-// with an error when the skip must be reported.
-func (f *Files) read(j filesJob) (feed.Article, bool, error) {
-	fail := func(err error) (feed.Article, bool, error) {
-		f.log.Warn("skipping unreadable file", "path", j.path, "error", err)
-		return feed.Article{}, false, fmt.Errorf("files source %q: reading %s: %w", f.cfg.Name, j.path, err)
-	}
-	data, mtime, err := filesLoad(j.path, j.symlink)
+// with an error when the skip must be reported, and a note to warn about
+// a skip or an ignored value that is not an error.
+func (f *Folder) read(j fileJob) (a feed.Article, ok bool, note string, err error) {
+	data, mtime, err := loadFile(j.path, j.symlink)
 	if err != nil {
-		return fail(err)
+		return a, false, "", fmt.Errorf("reading %s: %w", j.path, err)
 	}
-	a, err := j.read(data, f.trailers)
+	a, err = j.read(data, f.trailers)
 	if errors.Is(err, ErrUntitled) {
-		f.log.Warn("skipping file with no title", "path", j.path)
-		return feed.Article{}, false, nil
+		return a, false, "skipping file with no title", nil
 	}
 	if err != nil {
-		return fail(err)
+		return a, false, "", fmt.Errorf("reading %s: %w", j.path, err)
 	}
 
-	id := filesUUID(f.cfg.Name, j.rel)
+	id := articleUUID(f.cfg.Name, j.rel)
 	a.ID = "urn:uuid:" + id
 	a.Source = f.cfg.Name
 	if a.URL != "" {
@@ -270,15 +293,15 @@ func (f *Files) read(j filesJob) (feed.Article, bool, error) {
 		// absolute: link there, render no page. Anything but http(s)
 		// (javascript:, a typo) would be a broken or unsafe link, so the
 		// article gets its page instead.
-		if u, err := f.base.Parse(a.URL); err == nil && filesAbsHTTP(u.String()) {
+		if u, err := f.base.Parse(a.URL); err == nil && feed.ParseHTTPURL(u.String()) != nil {
 			a.URL = u.String()
 		} else {
-			f.log.Warn("ignoring url that is not http or https", "path", j.path, "url", a.URL)
+			note = fmt.Sprintf("ignoring url %q: not http or https", a.URL)
 			a.URL = ""
 		}
 	}
 	if a.URL == "" {
-		a.Page = "articles/" + filesSlug(j.rel, id[:8]) + ".html"
+		a.Page = "articles/" + pageSlug(j.rel, id[:8]) + ".html"
 		a.URL = f.cfg.BaseURL + a.Page
 	}
 	switch {
@@ -289,14 +312,14 @@ func (f *Files) read(j filesJob) (feed.Article, bool, error) {
 	case a.Updated.IsZero():
 		a.Updated = a.Published
 	}
-	return a, true, nil
+	return a, true, note, nil
 }
 
-// filesLoad reads a regular file of at most filesMaxSize bytes and returns
+// loadFile reads a regular file of at most maxFileSize bytes and returns
 // it with its modification time in UTC, truncated to the second. Anything
 // else (a FIFO, a device, a folder behind a symlink) is an error rather
 // than a read that could block or mislead.
-func filesLoad(p string, symlink bool) ([]byte, time.Time, error) {
+func loadFile(p string, symlink bool) ([]byte, time.Time, error) {
 	if symlink {
 		// Stat before opening: opening a FIFO for reading blocks until a
 		// writer comes along. (The walk already knows the type of
@@ -319,8 +342,8 @@ func filesLoad(p string, symlink bool) ([]byte, time.Time, error) {
 	if !info.Mode().IsRegular() {
 		return nil, time.Time{}, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
 	}
-	if info.Size() > filesMaxSize {
-		return nil, time.Time{}, fmt.Errorf("file is %d bytes, over the %d limit", info.Size(), filesMaxSize)
+	if info.Size() > maxFileSize {
+		return nil, time.Time{}, fmt.Errorf("file is %d bytes, over the %d limit", info.Size(), maxFileSize)
 	}
 	// Read the size fstat gave and no more: no read to see EOF, and a file
 	// growing meanwhile cannot exceed the limit. A file being written is
@@ -333,33 +356,20 @@ func filesLoad(p string, symlink bool) ([]byte, time.Time, error) {
 	return data[:n], info.ModTime().UTC().Truncate(time.Second), nil
 }
 
-// filesNamespace is the RFC 9562 URL namespace; article IDs are name-based
-// UUIDs in it so they are fixed by source name and relative path alone.
-var filesNamespace = [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
-
-// filesUUID returns the UUIDv5 (SHA-1, RFC 9562 section 5.5) of
-// "herald:files:" + source + ":" + rel in filesNamespace, formatted
-// 8-4-4-4-12 in lower-case hex.
-func filesUUID(source, rel string) string {
-	h := sha1.New()
-	h.Write(filesNamespace[:])
-	h.Write([]byte("herald:files:" + source + ":" + rel))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
-	u[6] = u[6]&0x0f | 0x50 // version 5
-	u[8] = u[8]&0x3f | 0x80 // variant 10
-	x := hex.EncodeToString(u[:])
-	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
+// articleUUID returns feed.NameUUID of "herald:files:" + source + ":" +
+// rel: fixed by the source name and the relative path alone.
+func articleUUID(source, rel string) string {
+	return feed.NameUUID("herald:files:" + source + ":" + rel)
 }
 
-// filesSlugMax caps the readable part of a page name, in bytes.
-const filesSlugMax = 60
+// slugMax caps the readable part of a page name, in bytes.
+const slugMax = 60
 
-// filesSlug returns the page name for rel: the path without extension,
+// pageSlug returns the page name for rel: the path without extension,
 // accents stripped, lower-cased, each run of other than [a-z0-9] turned
 // into "-", trimmed and capped at a word boundary, then "-" + hash. A name with nothing
 // Latin in it is just the hash.
-func filesSlug(rel, hash string) string {
+func pageSlug(rel, hash string) string {
 	rel = strings.TrimSuffix(rel, path.Ext(rel))
 	var b strings.Builder
 	dash := false
@@ -379,15 +389,15 @@ func filesSlug(rel, hash string) string {
 		}
 		dash = false
 		b.WriteRune(r)
-		if b.Len() > filesSlugMax {
+		if b.Len() > slugMax {
 			break
 		}
 	}
 	slug := b.String()
-	if len(slug) > filesSlugMax {
+	if len(slug) > slugMax {
 		// Cut at the last word boundary that fits, or mid-word if none.
-		whole := slug[filesSlugMax] == '-'
-		slug = slug[:filesSlugMax]
+		whole := slug[slugMax] == '-'
+		slug = slug[:slugMax]
 		if i := strings.LastIndexByte(slug, '-'); !whole && i > 0 {
 			slug = slug[:i]
 		}

@@ -1,4 +1,4 @@
-package sources
+package local
 
 import (
 	"testing"
@@ -9,22 +9,22 @@ import (
 
 func TestReadMarkdown(t *testing.T) {
 	text := "<p>Text.</p>"
-	filesRunReaderCases(t, "markdown", ReadMarkdown, []filesReaderCase{
+	runReaderCases(t, "markdown", ReadMarkdown, []readerCase{
 		{file: "front-matter.md", want: feed.Article{
 			Title:     "Front & Center",
 			URL:       "https://example.org/front",
 			Author:    feed.Author{Name: "Ada Example", Email: "ada@example.org"},
 			Summary:   "A short summary.",
 			Tags:      []string{"go", "feeds"},
-			Published: filesDate("2024-03-05T08:20:30Z"),
-			Updated:   filesDate("2024-03-06T00:00:00Z"),
+			Published: testDate("2024-03-05T08:20:30Z"),
+			Updated:   testDate("2024-03-06T00:00:00Z"),
 			// The heading repeating the title is dropped.
 			Content: "<p>Body with <em>emphasis</em>.</p>",
 		}},
-		{file: "date-only.md", want: feed.Article{Title: "Dated", Published: filesDate("2023-12-31T00:00:00Z"), Content: text}},
-		{file: "date-space.md", want: feed.Article{Title: "Spaced Date", Published: filesDate("2023-12-31T08:15:00Z"), Updated: filesDate("2024-01-01T08:30:45Z"), Content: text}},
+		{file: "date-only.md", want: feed.Article{Title: "Dated", Published: testDate("2023-12-31T00:00:00Z"), Content: text}},
+		{file: "date-space.md", want: feed.Article{Title: "Spaced Date", Published: testDate("2023-12-31T08:15:00Z"), Updated: testDate("2024-01-01T08:30:45Z"), Content: text}},
 		{file: "date-unquoted-ts.md", want: feed.Article{Title: "YAML Time", Published: time.Date(2001, 12, 15, 2, 59, 43, 100e6, time.UTC), Content: text}},
-		{file: "updated-only.md", want: feed.Article{Title: "Updated Only", Updated: filesDate("2022-02-02T02:02:02Z"), Content: text}},
+		{file: "updated-only.md", want: feed.Article{Title: "Updated Only", Updated: testDate("2022-02-02T02:02:02Z"), Content: text}},
 		{file: "tags-string.md", want: feed.Article{Title: "Tag String", Author: feed.Author{Name: "Bob"}, Tags: []string{"go", "feeds", "web"}, Content: text}},
 		{file: "empty-front.md", want: feed.Article{Title: "Heading Title", Content: text}},
 		{file: "unknown-keys.md", want: feed.Article{Title: "Cased Key", Content: text}},
@@ -76,18 +76,18 @@ func TestFilesParseDate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := filesParseDate(tc.in)
+			got, err := parseDate(tc.in)
 			if tc.want == "" {
 				if err == nil {
-					t.Fatalf("filesParseDate(%q) = %v, want an error", tc.in, got)
+					t.Fatalf("parseDate(%q) = %v, want an error", tc.in, got)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("filesParseDate(%q): %v", tc.in, err)
+				t.Fatalf("parseDate(%q): %v", tc.in, err)
 			}
-			if want := filesDate(tc.want); !got.Equal(want) || got.Location() != time.UTC {
-				t.Errorf("filesParseDate(%q) = %v, want %v in UTC", tc.in, got, want)
+			if want := testDate(tc.want); !got.Equal(want) || got.Location() != time.UTC {
+				t.Errorf("parseDate(%q) = %v, want %v in UTC", tc.in, got, want)
 			}
 		})
 	}

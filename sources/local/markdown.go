@@ -1,4 +1,4 @@
-package sources
+package local
 
 import (
 	"bufio"
@@ -11,33 +11,35 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
-	"github.com/heraldfeed/herald/feed"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	goldhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"golang.org/x/net/html"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
 )
 
-// filesMarkdown renders Markdown bodies: CommonMark plus the GFM tables,
+// markdownParser renders Markdown bodies: CommonMark plus the GFM tables,
 // strikethrough and task lists, raw HTML kept because feed.Normalize
 // sanitizes every article afterwards. GFM's linkify (bare URLs become
 // links) is left out: it cost about a third of the Markdown parse, and
 // <https://...> autolinks still work. A goldmark.Markdown is safe for
 // concurrent use.
-var filesMarkdown = goldmark.New(
+var markdownParser = goldmark.New(
 	goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.TaskList),
 	goldmark.WithRendererOptions(goldhtml.WithUnsafe()),
 )
 
-var filesBufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
+var bufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
 
 // ReadMarkdown parses a Markdown article with optional YAML front matter
 // between "---" lines at the very start (closed by "---" or "...").
 //
 // Front matter keys, all optional, unknown keys ignored, names
-// case-insensitive: title, date, updated (see filesParseDate for the
+// case-insensitive: title, date, updated (see parseDate for the
 // formats; no zone means UTC), author (a name, or a map with name, email,
 // url), tags (a list, or one comma-separated string), summary, url.
 // Malformed front matter, or a date that does not parse, is an error.
@@ -51,25 +53,25 @@ var filesBufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
 // Encoding and line ends follow ReadText.
 func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
 	var a feed.Article
-	fm, body, err := filesSplitFrontMatter(filesText(data))
+	fm, body, err := splitFrontMatter(decodeLines(data))
 	if err != nil {
 		return feed.Article{}, err
 	}
 	if fm != "" {
-		if err := filesFrontMatter(&a, fm); err != nil {
+		if err := frontMatter(&a, fm); err != nil {
 			return feed.Article{}, fmt.Errorf("front matter: %w", err)
 		}
 	}
 
 	src := []byte(body)
-	doc := filesMarkdown.Parser().Parse(text.NewReader(src))
+	doc := markdownParser.Parser().Parse(text.NewReader(src))
 	if a.Title != "" {
 		// A heading that opens the body and repeats the title goes.
-		if h, ok := doc.FirstChild().(*ast.Heading); ok && strings.EqualFold(filesCollapse(filesMDText(h, src, -1)), a.Title) {
+		if h, ok := doc.FirstChild().(*ast.Heading); ok && strings.EqualFold(feed.CollapseSpace(mdText(h, src, -1)), a.Title) {
 			doc.RemoveChild(doc, h)
 		}
 	} else {
-		a.Title = filesTakeHeading(doc, src)
+		a.Title = takeHeading(doc, src)
 	}
 	if a.Title == "" {
 		// No heading: the first non-empty line is the title, parsed
@@ -80,30 +82,30 @@ func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
 				continue
 			}
 			line := []byte(l)
-			a.Title = filesCollapse(filesMDText(filesMarkdown.Parser().Parse(text.NewReader(line)), line, -1))
+			a.Title = feed.CollapseSpace(mdText(markdownParser.Parser().Parse(text.NewReader(line)), line, -1))
 			if a.Title == "" {
-				a.Title = filesCollapse(l)
+				a.Title = feed.CollapseSpace(l)
 			}
 			src = []byte(strings.Join(lines[i+1:], "\n"))
-			doc = filesMarkdown.Parser().Parse(text.NewReader(src))
+			doc = markdownParser.Parser().Parse(text.NewReader(src))
 			break
 		}
 	}
 	if a.Title == "" {
 		return feed.Article{}, ErrUntitled
 	}
-	filesCutTrailerMD(doc, src, trailers)
+	cutTrailerMD(doc, src, trailers)
 	var buf bytes.Buffer
 	// goldmark wraps any writer that is not buffered in a new 4 KiB
 	// bufio.Writer; reusing them saves that allocation per article.
-	bw := filesBufWriters.Get().(*bufio.Writer)
+	bw := bufWriters.Get().(*bufio.Writer)
 	bw.Reset(&buf)
-	err = filesMarkdown.Renderer().Render(bw, src, doc)
+	err = markdownParser.Renderer().Render(bw, src, doc)
 	if err == nil {
 		err = bw.Flush()
 	}
 	bw.Reset(nil)
-	filesBufWriters.Put(bw)
+	bufWriters.Put(bw)
 	if err != nil {
 		return feed.Article{}, fmt.Errorf("rendering markdown: %w", err)
 	}
@@ -111,10 +113,10 @@ func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
 	return a, nil
 }
 
-// filesSplitFrontMatter splits text into its YAML front matter (without
+// splitFrontMatter splits text into its YAML front matter (without
 // the delimiters) and the body. A document whose first line is "---" and
 // that has no closing line is an error: it was meant as front matter.
-func filesSplitFrontMatter(text string) (fm, body string, err error) {
+func splitFrontMatter(text string) (fm, body string, err error) {
 	first, rest, _ := strings.Cut(text, "\n")
 	if strings.TrimRight(first, " \t") != "---" {
 		return "", text, nil
@@ -134,8 +136,8 @@ func filesSplitFrontMatter(text string) (fm, body string, err error) {
 	return "", "", errors.New("front matter: no closing \"---\" line")
 }
 
-// filesFrontMatter decodes YAML front matter into a.
-func filesFrontMatter(a *feed.Article, fm string) error {
+// frontMatter decodes YAML front matter into a.
+func frontMatter(a *feed.Article, fm string) error {
 	if strings.TrimSpace(fm) == "" {
 		return nil
 	}
@@ -158,22 +160,22 @@ func filesFrontMatter(a *feed.Article, fm string) error {
 		var err error
 		switch strings.ToLower(k) {
 		case "title":
-			a.Title, err = filesScalar(v)
-			a.Title = filesCollapse(a.Title)
+			a.Title, err = yamlScalar(v)
+			a.Title = feed.CollapseSpace(a.Title)
 		case "summary":
-			a.Summary, err = filesScalar(v)
+			a.Summary, err = yamlScalar(v)
 			a.Summary = strings.TrimSpace(a.Summary)
 		case "url":
-			a.URL, err = filesScalar(v)
+			a.URL, err = yamlScalar(v)
 			a.URL = strings.TrimSpace(a.URL)
 		case "date":
-			a.Published, err = filesYAMLDate(v)
+			a.Published, err = yamlDate(v)
 		case "updated":
-			a.Updated, err = filesYAMLDate(v)
+			a.Updated, err = yamlDate(v)
 		case "author":
-			a.Author, err = filesYAMLAuthor(v)
+			a.Author, err = yamlAuthor(v)
 		case "tags":
-			a.Tags, err = filesYAMLTags(v)
+			a.Tags, err = yamlTags(v)
 		default:
 			continue
 		}
@@ -184,8 +186,8 @@ func filesFrontMatter(a *feed.Article, fm string) error {
 	return nil
 }
 
-// filesScalar returns a YAML scalar as a string; `title: 2024` is a title.
-func filesScalar(v any) (string, error) {
+// yamlScalar returns a YAML scalar as a string; `title: 2024` is a title.
+func yamlScalar(v any) (string, error) {
 	switch v := v.(type) {
 	case string:
 		return v, nil
@@ -197,26 +199,26 @@ func filesScalar(v any) (string, error) {
 	return "", fmt.Errorf("want a single value, got %T", v)
 }
 
-// filesYAMLDate accepts a string in one of filesParseDate's formats or a
+// yamlDate accepts a string in one of parseDate's formats or a
 // timestamp the YAML decoder already parsed.
-func filesYAMLDate(v any) (time.Time, error) {
+func yamlDate(v any) (time.Time, error) {
 	switch v := v.(type) {
 	case time.Time:
 		return v.UTC(), nil
 	case string:
-		return filesParseDate(v)
+		return parseDate(v)
 	}
 	return time.Time{}, fmt.Errorf("want a date, got %T", v)
 }
 
-func filesYAMLAuthor(v any) (feed.Author, error) {
+func yamlAuthor(v any) (feed.Author, error) {
 	switch v := v.(type) {
 	case string:
 		return feed.Author{Name: strings.TrimSpace(v)}, nil
 	case map[string]any:
 		var a feed.Author
 		for k, f := range v {
-			s, err := filesScalar(f)
+			s, err := yamlScalar(f)
 			if err != nil && f != nil {
 				return feed.Author{}, fmt.Errorf("%s: %w", k, err)
 			}
@@ -234,7 +236,7 @@ func filesYAMLAuthor(v any) (feed.Author, error) {
 		// Several authors: feed.Article credits one, so name them all.
 		var names []string
 		for _, e := range v {
-			a, err := filesYAMLAuthor(e)
+			a, err := yamlAuthor(e)
 			if err != nil {
 				return feed.Author{}, err
 			}
@@ -247,35 +249,35 @@ func filesYAMLAuthor(v any) (feed.Author, error) {
 	return feed.Author{}, fmt.Errorf("want a name or a map, got %T", v)
 }
 
-func filesYAMLTags(v any) ([]string, error) {
+func yamlTags(v any) ([]string, error) {
 	switch v := v.(type) {
 	case string:
-		return filesAddTags(nil, strings.ReplaceAll(v, ",", "\n")), nil
+		return addTags(nil, strings.ReplaceAll(v, ",", "\n")), nil
 	case []any:
 		var tags []string
 		for i, e := range v {
-			s, err := filesScalar(e)
+			s, err := yamlScalar(e)
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}
-			tags = filesAddTags(tags, strings.ReplaceAll(s, "\n", " "))
+			tags = addTags(tags, strings.ReplaceAll(s, "\n", " "))
 		}
 		return tags, nil
 	}
 	return nil, fmt.Errorf("want a list, got %T", v)
 }
 
-// filesParseDate parses a front matter or meta tag date with ParseDate,
+// parseDate parses a front matter or meta tag date with ParseDate,
 // the one date parser of this package; a date without a zone is UTC.
-func filesParseDate(s string) (time.Time, error) {
+func parseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errors.New("empty date")
 	}
-	t, err := ParseDate(s, time.UTC)
+	t, err := sources.ParseDate(s, time.UTC)
 	if err != nil && strings.ContainsAny(s, "tz") {
 		// YAML timestamps may spell the T and Z in lower case.
-		t, err = ParseDate(strings.ToUpper(s), time.UTC)
+		t, err = sources.ParseDate(strings.ToUpper(s), time.UTC)
 	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("date %q: not a date Herald can read (RFC 3339, 2006-01-02, 2006-01-02 15:04[:05], RFC 1123…)", s)
@@ -283,12 +285,12 @@ func filesParseDate(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// filesTakeHeading removes the first top-level heading with text from
+// takeHeading removes the first top-level heading with text from
 // doc and returns its text, or returns "" when there is none.
-func filesTakeHeading(doc ast.Node, src []byte) string {
+func takeHeading(doc ast.Node, src []byte) string {
 	for c := doc.FirstChild(); c != nil; c = c.NextSibling() {
 		if h, ok := c.(*ast.Heading); ok {
-			if t := filesCollapse(filesMDText(h, src, -1)); t != "" {
+			if t := feed.CollapseSpace(mdText(h, src, -1)); t != "" {
 				doc.RemoveChild(doc, h)
 				return t
 			}
@@ -297,29 +299,29 @@ func filesTakeHeading(doc ast.Node, src []byte) string {
 	return ""
 }
 
-// filesMDText returns the text under n; with limit >= 0 it stops soon
-// after limit bytes, like filesNodeText. Raw inline HTML is left out
+// mdText returns the text under n; with limit >= 0 it stops soon
+// after limit bytes, like nodeText. Raw inline HTML is left out
 // (it is markup); a raw HTML block contributes the text between its tags.
-func filesMDText(n ast.Node, src []byte, limit int) string {
+func mdText(n ast.Node, src []byte, limit int) string {
 	var b strings.Builder
 	visits := 0
 	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
-		filesMDAppend(&b, c, src, limit, &visits)
+		mdAppend(&b, c, src, limit, &visits)
 	}
 	return b.String()
 }
 
-// filesMDOwnText returns the text of block n, bounded as for trailers.
-func filesMDOwnText(n ast.Node, src []byte) string {
+// mdOwnText returns the text of block n, bounded as for trailers.
+func mdOwnText(n ast.Node, src []byte) string {
 	var b strings.Builder
 	visits := 0
-	filesMDAppend(&b, n, src, 256, &visits)
+	mdAppend(&b, n, src, 256, &visits)
 	return b.String()
 }
 
-// filesMDAppend appends the text of n itself to b. With limit >= 0 it
+// mdAppend appends the text of n itself to b. With limit >= 0 it
 // stops after limit bytes or limit nodes, counted in *visits.
-func filesMDAppend(b *strings.Builder, n ast.Node, src []byte, limit int, visits *int) {
+func mdAppend(b *strings.Builder, n ast.Node, src []byte, limit int, visits *int) {
 	if *visits++; limit >= 0 && (b.Len() > limit || *visits > limit) {
 		return
 	}
@@ -336,22 +338,22 @@ func filesMDAppend(b *strings.Builder, n ast.Node, src []byte, limit int, visits
 	case *ast.RawHTML:
 	case *ast.HTMLBlock:
 		b.WriteByte(' ')
-		b.WriteString(filesHTMLText(filesMDLines(n, src)))
+		b.WriteString(inlineHTMLText(mdLines(n, src)))
 	case *ast.CodeBlock, *ast.FencedCodeBlock:
 		b.WriteByte(' ')
-		b.Write(filesMDLines(n, src))
+		b.Write(mdLines(n, src))
 	default:
 		if n.Type() == ast.TypeBlock {
 			b.WriteByte(' ')
 		}
 		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
-			filesMDAppend(b, c, src, limit, visits)
+			mdAppend(b, c, src, limit, visits)
 		}
 	}
 }
 
-// filesMDLines returns the source lines of a block.
-func filesMDLines(n ast.Node, src []byte) []byte {
+// mdLines returns the source lines of a block.
+func mdLines(n ast.Node, src []byte) []byte {
 	var out []byte
 	lines := n.Lines()
 	for i := 0; i < lines.Len(); i++ {
@@ -364,8 +366,8 @@ func filesMDLines(n ast.Node, src []byte) []byte {
 	return out
 }
 
-// filesHTMLText returns the text of an HTML snippet, tags left out.
-func filesHTMLText(b []byte) string {
+// inlineHTMLText returns the text of an HTML snippet, tags left out.
+func inlineHTMLText(b []byte) string {
 	var out strings.Builder
 	z := html.NewTokenizer(bytes.NewReader(b))
 	for {
@@ -380,9 +382,9 @@ func filesHTMLText(b []byte) string {
 	}
 }
 
-// filesMDBlock reports whether n is a Markdown block whose whole text is
+// mdBlock reports whether n is a Markdown block whose whole text is
 // matched as a trailer; the lines of a paragraph are matched one by one too.
-func filesMDBlock(n ast.Node) bool {
+func mdBlock(n ast.Node) bool {
 	switch n.(type) {
 	case *ast.Paragraph, *ast.TextBlock, *ast.Heading, *ast.List, *ast.ListItem,
 		*ast.Blockquote, *ast.HTMLBlock, *ast.ThematicBreak:
@@ -391,11 +393,11 @@ func filesMDBlock(n ast.Node) bool {
 	return false
 }
 
-// filesCutTrailerMD is filesCutTrailer on a Markdown tree: it removes the
+// cutTrailerMD is cutTrailerHTML on a Markdown tree: it removes the
 // first trailer block, or trailer line of a paragraph, that has body
 // content before it, and everything after it in document order; blocks
 // left empty by the cut go too.
-func filesCutTrailerMD(doc ast.Node, src []byte, t *Trailers) {
+func cutTrailerMD(doc ast.Node, src []byte, t *Trailers) {
 	if t == nil {
 		return
 	}
@@ -406,12 +408,12 @@ func filesCutTrailerMD(doc ast.Node, src []byte, t *Trailers) {
 	walk = func(n ast.Node) bool {
 		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
 			if c.Type() == ast.TypeBlock {
-				if filesMDBlock(c) && seen && t.Match(filesMDOwnText(c, src)) {
+				if mdBlock(c) && seen && t.Match(mdOwnText(c, src)) {
 					cut = c
 					return true
 				}
 				if _, ok := c.(*ast.Paragraph); ok || c.Kind() == ast.KindTextBlock {
-					if filesCutLineMD(c, src, t, &seen, &lineStart) {
+					if cutLineMD(c, src, t, &seen, &lineStart) {
 						cut = lineStart
 						return true
 					}
@@ -454,10 +456,10 @@ func filesCutTrailerMD(doc ast.Node, src []byte, t *Trailers) {
 	}
 }
 
-// filesCutLineMD looks for a trailer line, a run of inlines ended by a
+// cutLineMD looks for a trailer line, a run of inlines ended by a
 // line break, in paragraph p; on a match it sets *start to the line's
 // first inline.
-func filesCutLineMD(p ast.Node, src []byte, t *Trailers, seen *bool, start *ast.Node) bool {
+func cutLineMD(p ast.Node, src []byte, t *Trailers, seen *bool, start *ast.Node) bool {
 	first := p.FirstChild()
 	var line strings.Builder
 	media, visits := false, 0
@@ -471,7 +473,7 @@ func filesCutLineMD(p ast.Node, src []byte, t *Trailers, seen *bool, start *ast.
 		return false
 	}
 	for c := p.FirstChild(); c != nil; c = c.NextSibling() {
-		filesMDAppend(&line, c, src, 256, &visits)
+		mdAppend(&line, c, src, 256, &visits)
 		if c.Kind() == ast.KindImage {
 			media = true
 		}

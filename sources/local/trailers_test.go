@@ -1,4 +1,4 @@
-package sources
+package local
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 )
 
 func TestTrailersMatch(t *testing.T) {
-	tr := filesTestTrailers(t)
+	tr := testTrailers(t)
 	tests := []struct {
 		line string
 		want bool
@@ -81,7 +81,7 @@ func TestNewTrailersInvalid(t *testing.T) {
 // checks that none of their site chrome reaches the output. The seeds are
 // required: a missing folder fails the test rather than skipping it.
 func TestTrailersSeeds(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "seeds")
+	dir := filepath.Join("..", "..", "..", "shared", "seeds")
 	seeds, err := filepath.Glob(filepath.Join(dir, "*.txt"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package sources
+package webpage
 
 import (
 	"context"
@@ -10,7 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/sourcetest"
 )
+
+var upNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 const upPageHTML = `<!DOCTYPE html>
 <html><head><meta charset="windows-1252"><title>News</title></head><body>
@@ -31,12 +35,12 @@ const upPageHTML = `<!DOCTYPE html>
   </li>
 </ul></body></html>`
 
-func upPage(t testing.TB, f *Fetcher, cfg PageConfig) *Page {
+func upPage(t testing.TB, f *sources.Fetcher, cfg Config) *Page {
 	t.Helper()
 	if cfg.Name == "" {
 		cfg.Name = "page"
 	}
-	p, err := NewPage(cfg, f, nil)
+	p, err := New(cfg, f, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,13 +49,13 @@ func upPage(t testing.TB, f *Fetcher, cfg PageConfig) *Page {
 }
 
 func TestPageCollect(t *testing.T) {
-	srv := newUpServer(t, upPageHTML)
-	f, _ := upFetcher(t, FetchConfig{})
+	srv := sourcetest.NewServer(t, upPageHTML)
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 	pageURL := srv.URL + "/blog/index.html"
-	p := upPage(t, f, PageConfig{
+	p := upPage(t, f, Config{
 		URL: pageURL, Item: "li.post", Title: "h2", Link: "h2 a", Date: "time, .date", Summary: ".teaser",
 	})
-	got, err := p.Collect(context.Background())
+	got, err := sourcetest.For(p).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +84,9 @@ func TestPageCollect(t *testing.T) {
 func TestPageDefaults(t *testing.T) {
 	// With only an item selector pointing at links, title and link come
 	// from the item itself.
-	srv := newUpServer(t, `<base href="https://cdn.example/root/"><nav><a href="a">Alpha</a><a href="/b">Beta</a><a href="javascript:void(0)">Menu</a></nav>`)
-	f, _ := upFetcher(t, FetchConfig{})
-	got, err := upPage(t, f, PageConfig{URL: srv.URL, Item: "nav a"}).Collect(context.Background())
+	srv := sourcetest.NewServer(t, `<base href="https://cdn.example/root/"><nav><a href="a">Alpha</a><a href="/b">Beta</a><a href="javascript:void(0)">Menu</a></nav>`)
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	got, err := sourcetest.For(upPage(t, f, Config{URL: srv.URL, Item: "nav a"})).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,10 +101,10 @@ func TestPageDefaults(t *testing.T) {
 }
 
 func TestPageLayoutChanged(t *testing.T) {
-	srv := newUpServer(t, upPageHTML)
-	f, _ := upFetcher(t, FetchConfig{})
-	p := upPage(t, f, PageConfig{URL: srv.URL, Item: "li.post", Title: "h2", Link: "h2 a"})
-	good, err := p.Collect(context.Background())
+	srv := sourcetest.NewServer(t, upPageHTML)
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	p := upPage(t, f, Config{URL: srv.URL, Item: "li.post", Title: "h2", Link: "h2 a"})
+	good, err := sourcetest.For(p).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,11 +115,11 @@ func TestPageLayoutChanged(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv.set(200, tt.body)
+			srv.Set(200, tt.body)
 			p.Now = func() time.Time { return upNow.Add(time.Duration(i+1) * 24 * time.Hour) } // past any backoff
-			got, err := p.Collect(context.Background())
-			if !errors.Is(err, ErrNoItems) {
-				t.Fatalf("Collect error = %v, want ErrNoItems", err)
+			got, err := sourcetest.For(p).Collect(context.Background())
+			if !errors.Is(err, sources.ErrNoItems) {
+				t.Fatalf("Collect error = %v, want sources.ErrNoItems", err)
 			}
 			if diff := cmp.Diff(good, got); diff != "" {
 				t.Errorf("last good articles not kept (-want +got):\n%s", diff)
@@ -125,21 +129,21 @@ func TestPageLayoutChanged(t *testing.T) {
 }
 
 func TestNewPageValidates(t *testing.T) {
-	f, _ := upFetcher(t, FetchConfig{})
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 	tests := []struct {
 		name string
-		cfg  PageConfig
+		cfg  Config
 	}{
-		{"no item", PageConfig{Name: "p", URL: "https://example.com/"}},
-		{"bad item selector", PageConfig{Name: "p", URL: "https://example.com/", Item: "li[class="}},
-		{"bad title selector", PageConfig{Name: "p", URL: "https://example.com/", Item: "li", Title: ":nope(1)"}},
-		{"bad date selector", PageConfig{Name: "p", URL: "https://example.com/", Item: "li", Date: ">>"}},
-		{"no url", PageConfig{Name: "p", Item: "li"}},
+		{"no item", Config{Name: "p", URL: "https://example.com/"}},
+		{"bad item selector", Config{Name: "p", URL: "https://example.com/", Item: "li[class="}},
+		{"bad title selector", Config{Name: "p", URL: "https://example.com/", Item: "li", Title: ":nope(1)"}},
+		{"bad date selector", Config{Name: "p", URL: "https://example.com/", Item: "li", Date: ">>"}},
+		{"no url", Config{Name: "p", Item: "li"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := NewPage(tt.cfg, f, nil); err == nil {
-				t.Error("NewPage: no error")
+			if _, err := New(tt.cfg, f, nil); err == nil {
+				t.Error("New: no error")
 			}
 		})
 	}
@@ -150,16 +154,16 @@ func FuzzPageExtract(f *testing.F) {
 	f.Add(`<a href="x">y</a>`, "a", "", "", "", "")
 	f.Add(`<table><tr><td><a href="//h/p">t</a><td>2026-01-01</table>`, "tr", "td:first-child", "a", "td:nth-child(2)", "td")
 	f.Add("<base href=\"::\"><p><a href=\"%zz\">\x00</a>", "p", "a", "a", "a", "p")
-	fetcher := NewFetcher(FetchConfig{}, nil)
+	fetcher := sources.NewFetcher(sources.FetchConfig{}, nil)
 	f.Fuzz(func(t *testing.T, html, item, title, link, date, summary string) {
-		p, err := NewPage(PageConfig{Name: "fuzz", URL: "https://example.com/dir/page",
+		p, err := New(Config{Name: "fuzz", URL: "https://example.com/dir/page",
 			Item: item, Title: title, Link: link, Date: date, Summary: summary}, fetcher, nil)
 		if err != nil {
 			return // selectors that do not compile are rejected up front
 		}
-		articles, _, err := p.extract(webToUTF8([]byte(html), "", kindHTML), "https://example.com/dir/page")
+		articles, _, err := p.extract(sources.ToUTF8([]byte(html), "", sources.KindHTML), "https://example.com/dir/page")
 		if err != nil {
-			if !errors.Is(err, ErrNoItems) && len(articles) != 0 {
+			if !errors.Is(err, sources.ErrNoItems) && len(articles) != 0 {
 				t.Fatalf("error %v with %d articles", err, len(articles))
 			}
 			return

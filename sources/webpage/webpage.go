@@ -1,4 +1,4 @@
-package sources
+package webpage
 
 import (
 	"bytes"
@@ -13,11 +13,12 @@ import (
 	"github.com/andybalholm/cascadia"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
 )
 
-// PageConfig configures a source of type page: an HTML page whose items
+// Config configures a source of type page: an HTML page whose items
 // are found with CSS selectors.
-type PageConfig struct {
+type Config struct {
 	Name string
 	URL  string
 	// Item selects each item's element; required.
@@ -46,11 +47,9 @@ type PageConfig struct {
 
 // Page collects items from an HTML page with CSS selectors.
 type Page struct {
-	cfg   PageConfig
-	fetch *Fetcher
+	cfg   Config
+	fetch *sources.Fetcher
 	log   *slog.Logger
-	state webState
-	full  *fullText
 
 	item, title, link, date, summary cascadia.Selector
 
@@ -58,16 +57,16 @@ type Page struct {
 	Now func() time.Time
 }
 
-var _ Source = (*Page)(nil)
+var _ sources.Source = (*Page)(nil)
 
-// NewPage returns a page source fetching through f. It fails when a
+// New returns a page source fetching through f. It fails when a
 // selector does not compile, naming the field.
-func NewPage(cfg PageConfig, f *Fetcher, log *slog.Logger) (*Page, error) {
+func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Page, error) {
 	if cfg.Name == "" {
 		return nil, errors.New("page source: name is required")
 	}
-	if err := checkWebURL(cfg.URL); err != nil {
-		return nil, fmt.Errorf("page source %s: %w", cfg.Name, err)
+	if feed.ParseHTTPURL(cfg.URL) == nil {
+		return nil, fmt.Errorf("page source %s: url %q: want an absolute http or https URL", cfg.Name, cfg.URL)
 	}
 	if f == nil {
 		return nil, fmt.Errorf("page source %s: fetcher is required", cfg.Name)
@@ -81,7 +80,7 @@ func NewPage(cfg PageConfig, f *Fetcher, log *slog.Logger) (*Page, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Page{cfg: cfg, fetch: f, log: log.With("source", cfg.Name), Now: time.Now}
+	p := &Page{cfg: cfg, fetch: f, log: log, Now: time.Now}
 	for _, s := range []struct {
 		field, sel string
 		dst        *cascadia.Selector
@@ -101,9 +100,6 @@ func NewPage(cfg PageConfig, f *Fetcher, log *slog.Logger) (*Page, error) {
 		}
 		*s.dst = sel
 	}
-	if cfg.FullText {
-		p.full = newFullText(f, p.log)
-	}
 	return p, nil
 }
 
@@ -111,15 +107,15 @@ func NewPage(cfg PageConfig, f *Fetcher, log *slog.Logger) (*Page, error) {
 func (p *Page) Name() string { return p.cfg.Name }
 
 // Collect fetches the page and extracts its items. A page whose item
-// selector matches nothing usable fails with ErrNoItems rather than
+// selector matches nothing usable fails with sources.ErrNoItems rather than
 // succeeding empty: that is how a changed layout shows. Failures return
-// the last good articles, as Feed.Collect does.
-func (p *Page) Collect(ctx context.Context) ([]feed.Article, error) {
-	return collectWeb(ctx, &p.state, p.fetch, p.cfg.Name, p.cfg.URL, p.Now, p.log, p.parse)
+// no articles, as Feed.Collect does.
+func (p *Page) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
+	return p.fetch.Poll(ctx, p.cfg.URL, prev, p.Now, p.log, p.parse)
 }
 
-func (p *Page) parse(ctx context.Context, r *Response) ([]feed.Article, error) {
-	body := webToUTF8(r.Body, r.Header.Get("Content-Type"), kindHTML)
+func (p *Page) parse(ctx context.Context, r *sources.Response, next *sources.State) ([]feed.Article, error) {
+	body := sources.ToUTF8(r.Body, r.Header.Get("Content-Type"), sources.KindHTML)
 	articles, skipped, err := p.extract(body, r.URL)
 	if err != nil {
 		return nil, err
@@ -127,8 +123,8 @@ func (p *Page) parse(ctx context.Context, r *Response) ([]feed.Article, error) {
 	if skipped > 0 {
 		p.log.Info("skipped items without title or link", "count", skipped)
 	}
-	if p.full != nil {
-		p.full.apply(ctx, articles)
+	if p.cfg.FullText {
+		next.FullText = p.fetch.FullText(ctx, articles, next.FullText, p.log)
 	}
 	return articles, nil
 }
@@ -142,7 +138,7 @@ func (p *Page) extract(body []byte, pageURL string) (articles []feed.Article, sk
 	}
 	base := pageURL
 	if href, ok := doc.Find("base[href]").First().Attr("href"); ok && strings.TrimSpace(href) != "" {
-		base = resolveRef(pageURL, strings.TrimSpace(href))
+		base = sources.ResolveRef(pageURL, strings.TrimSpace(href))
 	}
 	items := doc.FindMatcher(p.item)
 	items.Each(func(_ int, item *goquery.Selection) {
@@ -155,7 +151,7 @@ func (p *Page) extract(body []byte, pageURL string) (articles []feed.Article, sk
 	})
 	if len(articles) == 0 {
 		return nil, skipped, fmt.Errorf("%w (item %q: %d matches, none with a title and a link)",
-			ErrNoItems, p.cfg.Item, items.Length())
+			sources.ErrNoItems, p.cfg.Item, items.Length())
 	}
 	return articles, skipped, nil
 }
@@ -173,16 +169,16 @@ func (p *Page) article(item *goquery.Selection, base, pageURL string) (feed.Arti
 	href = strings.TrimSpace(href)
 	var title string
 	if p.title != nil {
-		title = cleanText(p.find(item, p.title).Text())
+		title = feed.CollapseSpace(p.find(item, p.title).Text())
 	} else {
-		title = cleanText(linkSel.Text())
+		title = feed.CollapseSpace(linkSel.Text())
 	}
 	if href == "" || title == "" || strings.HasPrefix(strings.ToLower(href), "javascript:") {
 		return feed.Article{}, false
 	}
 	a := feed.Article{
 		Title:  title,
-		URL:    resolveRef(base, href),
+		URL:    sources.ResolveRef(base, href),
 		Base:   pageURL,
 		Source: p.cfg.Name,
 	}
@@ -198,8 +194,8 @@ func (p *Page) article(item *goquery.Selection, base, pageURL string) (feed.Arti
 		if !ok || strings.TrimSpace(raw) == "" {
 			raw = ds.Text()
 		}
-		if raw = cleanText(raw); raw != "" {
-			t, err := ParseDate(raw, p.cfg.Timezone, p.cfg.DateFormats...)
+		if raw = feed.CollapseSpace(raw); raw != "" {
+			t, err := sources.ParseDate(raw, p.cfg.Timezone, p.cfg.DateFormats...)
 			if err != nil {
 				p.log.Warn("unreadable date, using first seen", "article_id", a.ID, "error", err)
 			} else {
@@ -220,8 +216,4 @@ func (p *Page) find(item *goquery.Selection, sel cascadia.Selector) *goquery.Sel
 		return m.First()
 	}
 	return item.FilterMatcher(sel).First()
-}
-
-func cleanText(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -1,4 +1,4 @@
-package sources
+package upstream
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/sourcetest"
 )
 
 // The -update flag rewrites golden files. Another test file in this
@@ -41,7 +43,7 @@ var upCorpusNow = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 // against NAME.golden, and republishes them in every format Herald
 // renders, checking gofeed reads back the same titles, links and ids.
 func TestUpstreamCorpus(t *testing.T) {
-	files, err := filepath.Glob("testdata/upstream/*")
+	files, err := filepath.Glob("testdata/corpus/*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +69,10 @@ func TestUpstreamCorpus(t *testing.T) {
 				w.Write(body)
 			}))
 			defer srv.Close()
-			f, _ := upFetcher(t, FetchConfig{})
+			f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 			src := upFeed(t, f, name, srv.URL+"/feeds/"+filepath.Base(in))
 			src.Now = func() time.Time { return upCorpusNow }
-			articles, err := src.Collect(context.Background())
+			articles, err := sourcetest.For(src).Collect(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +86,7 @@ func TestUpstreamCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(bytes.ReplaceAll(got, []byte(srv.URL), []byte("http://upstream.test")), '\n')
-			golden := filepath.Join("testdata", "upstream", name+".golden")
+			golden := filepath.Join("testdata", "corpus", name+".golden")
 			if upUpdating() {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
 					t.Fatal(err)

@@ -1,4 +1,4 @@
-package sources
+package local
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 // DefaultTrailers are the patterns of the site chrome that scraped articles
@@ -75,20 +77,20 @@ func (t *Trailers) Match(line string) bool {
 	// Trailer lines are short; skipping long paragraphs before collapsing
 	// them keeps the allocation and the regexp off the bulk of every
 	// article.
-	if filesTrailerMax < len(line) && filesTrailerMax < filesCollapsedLen(line, filesTrailerMax) {
+	if trailerMax < len(line) && trailerMax < collapsedLen(line, trailerMax) {
 		return false
 	}
-	s := strings.TrimRight(filesCollapse(line), ": ")
+	s := strings.TrimRight(feed.CollapseSpace(line), ": ")
 	return s != "" && t.re.MatchString(s)
 }
 
-// filesTrailerMax is the longest line, once collapsed, that can be a
+// trailerMax is the longest line, once collapsed, that can be a
 // trailer.
-const filesTrailerMax = 200
+const trailerMax = 200
 
-// filesCollapsedLen returns len(filesCollapse(s)), or some number above
+// collapsedLen returns len(feed.CollapseSpace(s)), or some number above
 // limit once it is known to exceed it.
-func filesCollapsedLen(s string, limit int) int {
+func collapsedLen(s string, limit int) int {
 	n, space := 0, false
 	for _, r := range s {
 		if unicode.IsSpace(r) {
@@ -104,10 +106,4 @@ func filesCollapsedLen(s string, limit int) int {
 		}
 	}
 	return n
-}
-
-// filesCollapse trims s and collapses each run of Unicode white space
-// (including no-break spaces) to one ASCII space.
-func filesCollapse(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -1,4 +1,4 @@
-package sources
+package local
 
 import (
 	"errors"
@@ -9,10 +9,10 @@ import (
 	"github.com/heraldfeed/herald/feed"
 )
 
-// filesFuzzCheck holds for every reader and input: no panic (the fuzzer
+// fuzzCheck holds for every reader and input: no panic (the fuzzer
 // catches those), valid UTF-8 out, and either an article with a title or
 // an error.
-func filesFuzzCheck(t *testing.T, a feed.Article, err error) {
+func fuzzCheck(t *testing.T, a feed.Article, err error) {
 	if err != nil {
 		if errors.Is(err, ErrUntitled) && a.Title != "" {
 			t.Errorf("ErrUntitled with title %q", a.Title)
@@ -43,10 +43,10 @@ func FuzzReadText(f *testing.F) {
 	f.Add([]byte("Caf\xe9 \x93quoted\x94\r\rCR body \x81"))
 	f.Add([]byte{0xff, 0xfe, 'T', 0, '\n', 0, 'x'})
 	f.Add([]byte("   \n\t\n"))
-	tr := filesTestTrailers(f)
+	tr := testTrailers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ReadText(data, tr)
-		filesFuzzCheck(t, a, err)
+		fuzzCheck(t, a, err)
 	})
 }
 
@@ -56,10 +56,10 @@ func FuzzReadMarkdown(f *testing.F) {
 	f.Add([]byte("---\ntitle: [x\n---\n"))
 	f.Add([]byte("---\n---\n**bold** line\n<div>raw</div>\n"))
 	f.Add([]byte("\xef\xbb\xbf# R\xe9sum\xe9\r\n\r\n\x93q\x94\r\n"))
-	tr := filesTestTrailers(f)
+	tr := testTrailers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ReadMarkdown(data, tr)
-		filesFuzzCheck(t, a, err)
+		fuzzCheck(t, a, err)
 	})
 }
 
@@ -69,9 +69,9 @@ func FuzzReadHTML(f *testing.F) {
 	f.Add([]byte("<title>Caf\xe9</title>Line<br>Share this:<br>x"))
 	f.Add([]byte(`<h1>H</h1><main><time datetime="bad">t</time><link rel="canonical" href="https://x/"></main>`))
 	f.Add([]byte("\xfe\xff\x00<\x00t"))
-	tr := filesTestTrailers(f)
+	tr := testTrailers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ReadHTML(data, tr)
-		filesFuzzCheck(t, a, err)
+		fuzzCheck(t, a, err)
 	})
 }

@@ -1,4 +1,4 @@
-package sources
+package local
 
 import (
 	"bytes"
@@ -14,33 +14,35 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources/sourcetest"
 )
 
-const filesBase = "http://localhost:8080/"
+const testBase = "http://localhost:8080/"
 
 func TestNewFiles(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name    string
-		cfg     FilesConfig
+		cfg     Config
 		wantErr string // "" for success
 	}{
-		{"ok", FilesConfig{Name: "notes", Path: dir, BaseURL: filesBase}, ""},
-		{"ok with trailers", FilesConfig{Name: "notes", Path: dir, BaseURL: filesBase, Trailers: []string{"read more"}}, ""},
-		{"no name", FilesConfig{Path: dir, BaseURL: filesBase}, "name is empty"},
-		{"relative path", FilesConfig{Name: "notes", Path: "articles", BaseURL: filesBase}, `path "articles" is not absolute`},
-		{"no path", FilesConfig{Name: "notes", BaseURL: filesBase}, "is not absolute"},
-		{"base without slash", FilesConfig{Name: "notes", Path: dir, BaseURL: "http://localhost:8080"}, "base URL"},
-		{"relative base", FilesConfig{Name: "notes", Path: dir, BaseURL: "/site/"}, "base URL"},
-		{"bad trailer", FilesConfig{Name: "notes", Path: dir, BaseURL: filesBase, Trailers: []string{"ok", "(x"}}, "trailers[1]"},
+		{"ok", Config{Name: "notes", Path: dir, BaseURL: testBase}, ""},
+		{"ok with trailers", Config{Name: "notes", Path: dir, BaseURL: testBase, Trailers: []string{"read more"}}, ""},
+		{"no name", Config{Path: dir, BaseURL: testBase}, "name is empty"},
+		{"relative path", Config{Name: "notes", Path: "articles", BaseURL: testBase}, `path "articles" is not absolute`},
+		{"no path", Config{Name: "notes", BaseURL: testBase}, "is not absolute"},
+		{"base without slash", Config{Name: "notes", Path: dir, BaseURL: "http://localhost:8080"}, "base URL"},
+		{"relative base", Config{Name: "notes", Path: dir, BaseURL: "/site/"}, "base URL"},
+		{"bad trailer", Config{Name: "notes", Path: dir, BaseURL: testBase, Trailers: []string{"ok", "(x"}}, "trailers[1]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := NewFiles(tc.cfg, nil)
+			f, err := New(tc.cfg, nil)
 			if tc.wantErr == "" {
 				if err != nil {
-					t.Fatalf("NewFiles: %v", err)
+					t.Fatalf("New: %v", err)
 				}
 				if f.Name() != tc.cfg.Name {
 					t.Errorf("Name() = %q, want %q", f.Name(), tc.cfg.Name)
@@ -48,7 +50,7 @@ func TestNewFiles(t *testing.T) {
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("NewFiles error = %v, want one containing %q", err, tc.wantErr)
+				t.Fatalf("New error = %v, want one containing %q", err, tc.wantErr)
 			}
 		})
 	}
@@ -61,8 +63,8 @@ func TestFilesUUID(t *testing.T) {
 		{"notes", "a.txt", "512d3005-6b84-5a04-9568-45a14db046f4"},
 	}
 	for _, tc := range tests {
-		if got := filesUUID(tc.source, tc.rel); got != tc.want {
-			t.Errorf("filesUUID(%q, %q) = %s, want %s", tc.source, tc.rel, got, tc.want)
+		if got := articleUUID(tc.source, tc.rel); got != tc.want {
+			t.Errorf("articleUUID(%q, %q) = %s, want %s", tc.source, tc.rel, got, tc.want)
 		}
 	}
 }
@@ -80,16 +82,16 @@ func TestFilesSlug(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.rel, func(t *testing.T) {
-			if got := filesSlug(tc.rel, "h"); got != tc.want {
-				t.Errorf("filesSlug(%q) = %q, want %q", tc.rel, got, tc.want)
+			if got := pageSlug(tc.rel, "h"); got != tc.want {
+				t.Errorf("pageSlug(%q) = %q, want %q", tc.rel, got, tc.want)
 			}
 		})
 	}
 }
 
-// filesTree writes files (relative path → content) under dir, all with
+// writeTree writes files (relative path → content) under dir, all with
 // modification time mtime.
-func filesTree(t testing.TB, dir string, files map[string]string, mtime time.Time) {
+func writeTree(t testing.TB, dir string, files map[string]string, mtime time.Time) {
 	t.Helper()
 	for rel, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(rel))
@@ -105,9 +107,9 @@ func filesTree(t testing.TB, dir string, files map[string]string, mtime time.Tim
 	}
 }
 
-func filesNew(t testing.TB, dir string, log *slog.Logger) *Files {
+func newFolder(t testing.TB, dir string, log *slog.Logger) *Folder {
 	t.Helper()
-	f, err := NewFiles(FilesConfig{Name: "notes", Path: dir, BaseURL: filesBase}, log)
+	f, err := New(Config{Name: "notes", Path: dir, BaseURL: testBase}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func filesNew(t testing.TB, dir string, log *slog.Logger) *Files {
 func TestFilesCollect(t *testing.T) {
 	dir := t.TempDir()
 	mtime := time.Date(2024, 6, 1, 12, 30, 45, 987654321, time.UTC)
-	filesTree(t, dir, map[string]string{
+	writeTree(t, dir, map[string]string{
 		"b.txt":                "Text Title\n\nText body.\n\nLeave a Reply\n",
 		"sub/c.md":             "---\ntitle: Own URL\ndate: 2024-01-02\nurl: /elsewhere/c\n---\nMD body.\n",
 		"sub/deeper/d.HTML":    "<title>Page</title><article><p>HTML body.</p></article>",
@@ -144,8 +146,8 @@ func TestFilesCollect(t *testing.T) {
 	}
 
 	var logs bytes.Buffer
-	f := filesNew(t, dir, slog.New(slog.NewTextHandler(&logs, nil)))
-	got, err := f.Collect(context.Background())
+	f := newFolder(t, dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	got, err := sourcetest.For(f).Collect(context.Background())
 
 	// Partial result: the good articles and one error per bad file.
 	if err == nil {
@@ -156,41 +158,60 @@ func TestFilesCollect(t *testing.T) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}
 	}
-	if n := strings.Count(err.Error(), `files source "notes"`); n != 4 {
-		t.Errorf("error names the source %d times, want 4 (once per bad file):\n%v", n, err)
+	if strings.Contains(err.Error(), "notes") {
+		t.Errorf("error names the source; the caller does that:\n%v", err)
 	}
 	for _, skipped := range []string{"image.png", "empty.txt", "blank.md", "js.md"} {
-		if !strings.Contains(logs.String(), filepath.Join(dir, skipped)) {
-			t.Errorf("no warning naming %s in logs:\n%s", skipped, logs.String())
+		if n := strings.Count(logs.String(), filepath.Join(dir, skipped)); n != 1 {
+			t.Errorf("%d warnings naming %s in logs, want 1:\n%s", n, skipped, logs.String())
 		}
+	}
+	for _, bad := range []string{"dangling.txt", "folder.md", "pipe.txt", "broken.md"} {
+		if strings.Contains(logs.String(), filepath.Join(dir, bad)) {
+			t.Errorf("%s is both returned and logged:\n%s", bad, logs.String())
+		}
+	}
+	// The same skips at the next collection are not warned about again;
+	// the errors are returned again.
+	firstLogs := logs.String()
+	if _, err := sourcetest.For(f).Collect(context.Background()); err == nil {
+		t.Error("second Collect: no error for the unreadable files")
+	}
+	if logs.String() != firstLogs {
+		t.Errorf("second collection warned again:\n%s", strings.TrimPrefix(logs.String(), firstLogs))
+	}
+	if n := len(sourcetest.For(f).State().Skipped); n != 4 {
+		t.Errorf("state remembers %d skipped files, want 4", n)
 	}
 	if strings.Contains(logs.String(), "hidden") || strings.Contains(logs.String(), ".git") || strings.Contains(logs.String(), ".draft") {
 		t.Errorf("hidden files were looked at:\n%s", logs.String())
 	}
 
 	day := mtime.Truncate(time.Second)
-	id := func(rel string) string { return "urn:uuid:" + filesUUID("notes", rel) }
-	page := func(slug, rel string) string { return "articles/" + slug + "-" + filesUUID("notes", rel)[:8] + ".html" }
+	id := func(rel string) string { return "urn:uuid:" + articleUUID("notes", rel) }
+	page := func(slug, rel string) string {
+		return "articles/" + slug + "-" + articleUUID("notes", rel)[:8] + ".html"
+	}
 	want := []feed.Article{
-		{ID: id("A.Markdown"), Page: page("a", "A.Markdown"), URL: filesBase + page("a", "A.Markdown"), Title: "Upper Ext", Content: "<p>Body.</p>", Published: day, Updated: day, Source: "notes"},
-		{ID: id("b.txt"), Page: page("b", "b.txt"), URL: filesBase + page("b", "b.txt"), Title: "Text Title", Content: "<p>Text body.</p>", Published: day, Updated: day, Source: "notes"},
+		{ID: id("A.Markdown"), Page: page("a", "A.Markdown"), URL: testBase + page("a", "A.Markdown"), Title: "Upper Ext", Content: "<p>Body.</p>", Published: day, Updated: day, Source: "notes"},
+		{ID: id("b.txt"), Page: page("b", "b.txt"), URL: testBase + page("b", "b.txt"), Title: "Text Title", Content: "<p>Text body.</p>", Published: day, Updated: day, Source: "notes"},
 		// A url that is not http(s) is ignored (with a warning): a page instead.
-		{ID: id("js.md"), Page: page("js", "js.md"), URL: filesBase + page("js", "js.md"), Title: "Unsafe URL", Content: "<p>Body.</p>", Published: day, Updated: day, Source: "notes"},
+		{ID: id("js.md"), Page: page("js", "js.md"), URL: testBase + page("js", "js.md"), Title: "Unsafe URL", Content: "<p>Body.</p>", Published: day, Updated: day, Source: "notes"},
 		// Its own URL (resolved against BaseURL), so no page; the front
 		// matter date stands for both dates.
-		{ID: id("sub/c.md"), URL: "http://localhost:8080/elsewhere/c", Title: "Own URL", Content: "<p>MD body.</p>", Published: filesDate("2024-01-02T00:00:00Z"), Updated: filesDate("2024-01-02T00:00:00Z"), Source: "notes"},
-		{ID: id("sub/deeper/d.HTML"), Page: page("sub-deeper-d", "sub/deeper/d.HTML"), URL: filesBase + page("sub-deeper-d", "sub/deeper/d.HTML"), Title: "Page", Content: "<p>HTML body.</p>", Published: day, Updated: day, Source: "notes"},
+		{ID: id("sub/c.md"), URL: "http://localhost:8080/elsewhere/c", Title: "Own URL", Content: "<p>MD body.</p>", Published: testDate("2024-01-02T00:00:00Z"), Updated: testDate("2024-01-02T00:00:00Z"), Source: "notes"},
+		{ID: id("sub/deeper/d.HTML"), Page: page("sub-deeper-d", "sub/deeper/d.HTML"), URL: testBase + page("sub-deeper-d", "sub/deeper/d.HTML"), Title: "Page", Content: "<p>HTML body.</p>", Published: day, Updated: day, Source: "notes"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("Collect mismatch (-want +got):\n%s", diff)
 	}
 
 	t.Run("stable across runs", func(t *testing.T) {
-		again, _ := f.Collect(context.Background())
+		again, _ := sourcetest.For(f).Collect(context.Background())
 		if diff := cmp.Diff(got, again); diff != "" {
 			t.Errorf("second run differs (-first +second):\n%s", diff)
 		}
-		other, _ := filesNew(t, dir, nil).Collect(context.Background())
+		other, _ := sourcetest.For(newFolder(t, dir, nil)).Collect(context.Background())
 		if diff := cmp.Diff(got, other); diff != "" {
 			t.Errorf("a new Files differs (-first +new):\n%s", diff)
 		}
@@ -198,8 +219,8 @@ func TestFilesCollect(t *testing.T) {
 
 	t.Run("edit keeps identity", func(t *testing.T) {
 		later := mtime.Add(48 * time.Hour)
-		filesTree(t, dir, map[string]string{"b.txt": "Retitled\n\nRewritten body.\n"}, later)
-		edited, _ := f.Collect(context.Background())
+		writeTree(t, dir, map[string]string{"b.txt": "Retitled\n\nRewritten body.\n"}, later)
+		edited, _ := sourcetest.For(f).Collect(context.Background())
 		if len(edited) != len(got) {
 			t.Fatalf("got %d articles after the edit, want %d", len(edited), len(got))
 		}
@@ -216,14 +237,14 @@ func TestFilesCollect(t *testing.T) {
 func TestFilesCollectSymlinkedRoot(t *testing.T) {
 	dir := t.TempDir()
 	real := filepath.Join(dir, ".real") // hidden name: only the root itself
-	filesTree(t, real, map[string]string{"sub/a.txt": "Linked\n\nBody.\n"}, time.Unix(1e9, 0))
+	writeTree(t, real, map[string]string{"sub/a.txt": "Linked\n\nBody.\n"}, time.Unix(1e9, 0))
 	link := filepath.Join(dir, "articles")
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
 	for _, root := range []string{link, real} {
-		got, err := filesNew(t, root, nil).Collect(context.Background())
-		if err != nil || len(got) != 1 || got[0].ID != "urn:uuid:"+filesUUID("notes", "sub/a.txt") {
+		got, err := sourcetest.For(newFolder(t, root, nil)).Collect(context.Background())
+		if err != nil || len(got) != 1 || got[0].ID != "urn:uuid:"+articleUUID("notes", "sub/a.txt") {
 			t.Errorf("Collect(%s) = %+v, %v; want the one article", root, got, err)
 		}
 	}
@@ -237,12 +258,12 @@ func TestFilesCollectFolderErrors(t *testing.T) {
 	}
 	for _, p := range []string{filepath.Join(dir, "missing"), file} {
 		t.Run(filepath.Base(p), func(t *testing.T) {
-			got, err := filesNew(t, p, nil).Collect(context.Background())
+			got, err := sourcetest.For(newFolder(t, p, nil)).Collect(context.Background())
 			if got != nil {
 				t.Errorf("got %d articles, want nil", len(got))
 			}
-			if err == nil || !strings.Contains(err.Error(), `"notes"`) || !strings.Contains(err.Error(), p) {
-				t.Errorf("error %v does not name the source and %s", err, p)
+			if err == nil || strings.Count(err.Error(), p) != 1 {
+				t.Errorf("error %v does not name %s once", err, p)
 			}
 		})
 	}
@@ -254,10 +275,10 @@ func TestFilesCollectCancelled(t *testing.T) {
 	for i := range 50 {
 		files[fmt.Sprintf("a%02d.txt", i)] = "Title\n\nBody.\n"
 	}
-	filesTree(t, dir, files, time.Unix(1e9, 0))
+	writeTree(t, dir, files, time.Unix(1e9, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	got, err := filesNew(t, dir, nil).Collect(ctx)
+	got, err := sourcetest.For(newFolder(t, dir, nil)).Collect(ctx)
 	if got != nil || !errors.Is(err, context.Canceled) {
 		t.Errorf("Collect on a cancelled context = %d articles, %v; want nil, context.Canceled", len(got), err)
 	}
@@ -277,24 +298,24 @@ func BenchmarkCollectFiles(b *testing.B) {
 			files[fmt.Sprintf("%s/post-%05d.md", sub, i)] = fmt.Sprintf("---\ntitle: Markdown Article %d\ndate: 2024-01-02\ntags: [a, b]\n---\n%s *emphasis*\n\n%s [link](https://example.org/)\n\n## Related Posts\n\n- x\n", i, para, para)
 		}
 	}
-	filesTree(b, dir, files, time.Unix(1.7e9, 0))
-	f := filesNew(b, dir, nil)
+	writeTree(b, dir, files, time.Unix(1.7e9, 0))
+	f := newFolder(b, dir, nil)
 	// CPU time per run, next to wall time: on a shared machine it says
 	// what the reading costs regardless of the neighbours.
-	cpu0 := filesCPUTime()
+	cpu0 := cpuTime()
 	n := 0
 	for b.Loop() {
-		got, err := f.Collect(context.Background())
+		got, err := sourcetest.For(f).Collect(context.Background())
 		if err != nil || len(got) != 10000 {
 			b.Fatalf("got %d articles, %v", len(got), err)
 		}
 		n++
 	}
-	b.ReportMetric(float64((filesCPUTime()-cpu0).Milliseconds())/float64(n), "cpu-ms/op")
+	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(n), "cpu-ms/op")
 }
 
-// filesCPUTime returns the user plus system CPU time of the process.
-func filesCPUTime() time.Duration {
+// cpuTime returns the user plus system CPU time of the process.
+func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -305,7 +326,7 @@ func filesCPUTime() time.Duration {
 func BenchmarkReadMarkdown(b *testing.B) {
 	para := strings.Repeat("A sentence of ordinary article text, long enough to wrap. ", 8)
 	data := []byte("---\ntitle: Markdown Article\ndate: 2024-01-02\ntags: [a, b]\n---\n" + para + " *emphasis*\n\n" + para + " [link](https://example.org/)\n\n## Related Posts\n\n- x\n")
-	tr := filesTestTrailers(b)
+	tr := testTrailers(b)
 	for b.Loop() {
 		if _, err := ReadMarkdown(data, tr); err != nil {
 			b.Fatal(err)
@@ -320,11 +341,11 @@ func TestFilesLoadTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Sparse: no 16 MiB written to disk.
-	if err := fh.Truncate(filesMaxSize + 1); err != nil {
+	if err := fh.Truncate(maxFileSize + 1); err != nil {
 		t.Fatal(err)
 	}
 	fh.Close()
-	if _, _, err := filesLoad(p, false); err == nil || !strings.Contains(err.Error(), "limit") {
-		t.Errorf("filesLoad of a file over the limit: error = %v, want one about the limit", err)
+	if _, _, err := loadFile(p, false); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("loadFile of a file over the limit: error = %v, want one about the limit", err)
 	}
 }

@@ -1,4 +1,4 @@
-package sources
+package upstream
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/sourcetest"
 )
 
 const (
@@ -21,7 +24,7 @@ const (
 )
 
 // BenchmarkCollectFeeds collects 500 distinct RSS feeds of 50 items each
-// from one httptest server through one Fetcher, 8 sources at a time:
+// from one httptest server through one sources.Fetcher, 8 sources at a time:
 // "cold" with every response a 200 to parse, "warm" with every response a
 // 304. It reports the peak heap in use during the run.
 func BenchmarkCollectFeeds(b *testing.B) {
@@ -54,7 +57,7 @@ func BenchmarkCollectFeeds(b *testing.B) {
 	defer srv.Close()
 
 	newSources := func(b *testing.B) []*Feed {
-		f := NewFetcher(FetchConfig{PerHost: benchParallel}, nil)
+		f := sources.NewFetcher(sources.FetchConfig{PerHost: benchParallel}, nil)
 		srcs := make([]*Feed, benchFeeds)
 		for i := range srcs {
 			srcs[i] = upFeed(b, f, fmt.Sprintf("feed%d", i), fmt.Sprintf("%s/feed/%d", srv.URL, i))
@@ -115,7 +118,7 @@ func benchCollect(b *testing.B, srcs []*Feed) uint64 {
 	for range benchParallel {
 		wg.Go(func() {
 			for s := range jobs {
-				as, err := s.Collect(context.Background())
+				as, err := sourcetest.For(s).Collect(context.Background())
 				if err != nil || len(as) != benchItems {
 					failed.Add(1)
 				}

@@ -1,4 +1,4 @@
-package sources
+package upstream
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/sourcetest"
 )
 
 var upNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -48,39 +50,9 @@ func upItem(guid, title, link, date string) string {
 	return b.String()
 }
 
-// upServer serves whatever body currently holds, counting requests.
-type upServer struct {
-	*httptest.Server
-	reqs atomic.Int32
-	mu   sync.Mutex
-	body string
-	code int
-}
-
-func newUpServer(t testing.TB, body string) *upServer {
+func upFeed(t testing.TB, f *sources.Fetcher, name, url string) *Feed {
 	t.Helper()
-	s := &upServer{body: body, code: http.StatusOK}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.reqs.Add(1)
-		s.mu.Lock()
-		body, code := s.body, s.code
-		s.mu.Unlock()
-		w.WriteHeader(code)
-		io.WriteString(w, body)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *upServer) set(code int, body string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.code, s.body = code, body
-}
-
-func upFeed(t testing.TB, f *Fetcher, name, url string) *Feed {
-	t.Helper()
-	src, err := NewFeed(FeedConfig{Name: name, URL: url}, f, nil)
+	src, err := New(Config{Name: name, URL: url}, f, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,22 +82,22 @@ func TestFeedNotModified(t *testing.T) {
 		io.WriteString(w, upRSS(upItem("1", "One", "https://example.com/1", "")))
 	}))
 	defer srv.Close()
-	f, _ := upFetcher(t, FetchConfig{})
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 	src := upFeed(t, f, "n", srv.URL)
 	parses := 0
-	collect := func() ([]feed.Article, error) {
-		parse := func(ctx context.Context, r *Response) ([]feed.Article, error) {
-			parses++
-			return src.parse(ctx, r)
-		}
-		return collectWeb(context.Background(), &src.state, f, src.Name(), src.cfg.URL, src.Now, src.log, parse)
+	parse := func(ctx context.Context, r *sources.Response, next *sources.State) ([]feed.Article, error) {
+		parses++
+		return src.parse(ctx, r, next)
 	}
-
-	first, err := collect()
+	// The caller's part: it keeps the state between collections.
+	first, err := f.Poll(context.Background(), src.cfg.URL, sources.State{}, src.Now, src.log, parse)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := collect()
+	if want := (sources.Validators{ETag: etag, LastModified: lastMod}); first.State.Validators != want {
+		t.Errorf("state validators = %+v, want %+v", first.State.Validators, want)
+	}
+	second, err := f.Poll(context.Background(), src.cfg.URL, first.State, src.Now, src.log, parse)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,34 +113,39 @@ func TestFeedNotModified(t *testing.T) {
 	if parses != 1 {
 		t.Errorf("parses = %d, want 1 (a 304 is not parsed)", parses)
 	}
-	if len(first) != 1 {
-		t.Fatalf("first collection = %d articles, want 1", len(first))
+	if len(first.Articles) != 1 {
+		t.Fatalf("first collection = %d articles, want 1", len(first.Articles))
 	}
-	if diff := cmp.Diff(first, second); diff != "" {
-		t.Errorf("304 collection differs from the first (-want +got):\n%s", diff)
+	if !second.Unchanged || second.Articles != nil {
+		t.Errorf("304 collection = %+v, want Unchanged and no articles", second)
 	}
-	// And through the public method.
-	third, err := src.Collect(context.Background())
-	if err != nil || len(third) != 1 {
-		t.Errorf("Collect after 304 = %d articles, %v; want 1, nil", len(third), err)
+	if diff := cmp.Diff(first.State, second.State); diff != "" {
+		t.Errorf("304 changed the state (-want +got):\n%s", diff)
+	}
+	// A state without validators asks unconditionally, whatever came before.
+	if _, err := f.Poll(context.Background(), src.cfg.URL, sources.State{}, src.Now, src.log, parse); err != nil || parses != 2 {
+		t.Errorf("Poll with the zero state: %v, parses = %d; want a full fetch", err, parses)
+	}
+	if g := got[2].Get("If-None-Match"); g != "" {
+		t.Errorf("request with the zero state If-None-Match = %q, want none", g)
 	}
 }
 
 func TestFeedMalformedKeepsLastGood(t *testing.T) {
-	srv := newUpServer(t, upRSS(upItem("1", "One", "https://example.com/1", "")))
-	f, _ := upFetcher(t, FetchConfig{})
+	srv := sourcetest.NewServer(t, upRSS(upItem("1", "One", "https://example.com/1", "")))
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 	src := upFeed(t, f, "mal", srv.URL)
-	good, err := src.Collect(context.Background())
+	good, err := sourcetest.For(src).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.set(200, `<?xml version="1.0"?><rss version="2.0"><channel><item><title>broken`)
+	srv.Set(200, `<?xml version="1.0"?><rss version="2.0"><channel><item><title>broken`)
 	src.Now = func() time.Time { return upNow.Add(time.Hour) }
-	got, err := src.Collect(context.Background())
+	got, err := sourcetest.For(src).Collect(context.Background())
 	if err == nil {
 		t.Fatal("Collect of malformed XML: no error")
 	}
-	for _, want := range []string{"mal", srv.URL, "parsing feed"} {
+	for _, want := range []string{srv.URL, "parsing feed"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
@@ -179,15 +156,15 @@ func TestFeedMalformedKeepsLastGood(t *testing.T) {
 }
 
 func TestFeedBackoff(t *testing.T) {
-	srv := newUpServer(t, upRSS(upItem("1", "One", "https://example.com/1", "")))
-	f, _ := upFetcher(t, FetchConfig{Retries: -1, MaxBackoff: 3 * time.Minute})
+	srv := sourcetest.NewServer(t, upRSS(upItem("1", "One", "https://example.com/1", "")))
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{Retries: -1, MaxBackoff: 3 * time.Minute})
 	src := upFeed(t, f, "b", srv.URL)
 	now := upNow
 	src.Now = func() time.Time { return now }
-	if _, err := src.Collect(context.Background()); err != nil {
+	if _, err := sourcetest.For(src).Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv.set(http.StatusInternalServerError, "down")
+	srv.Set(http.StatusInternalServerError, "down")
 
 	steps := []struct {
 		after       time.Duration // since the previous step
@@ -205,40 +182,40 @@ func TestFeedBackoff(t *testing.T) {
 	}
 	for i, st := range steps {
 		now = now.Add(st.after)
-		got, err := src.Collect(context.Background())
+		got, err := sourcetest.For(src).Collect(context.Background())
 		if err == nil {
 			t.Fatalf("step %d: no error", i)
 		}
-		if errors.Is(err, ErrBackoff) != st.wantBackoff {
-			t.Errorf("step %d: error %v, want ErrBackoff %v", i, err, st.wantBackoff)
+		if errors.Is(err, sources.ErrBackoff) != st.wantBackoff {
+			t.Errorf("step %d: error %v, want sources.ErrBackoff %v", i, err, st.wantBackoff)
 		}
-		if n := srv.reqs.Load(); n != st.wantReqs {
+		if n := srv.Reqs.Load(); n != st.wantReqs {
 			t.Errorf("step %d: requests = %d, want %d", i, n, st.wantReqs)
 		}
 		if diff := cmp.Diff([]string{"One"}, upTitles(got)); diff != "" {
 			t.Errorf("step %d: last good articles not returned (-want +got):\n%s", i, diff)
 		}
 	}
-	srv.set(200, upRSS(upItem("2", "Two", "https://example.com/2", "")))
+	srv.Set(200, upRSS(upItem("2", "Two", "https://example.com/2", "")))
 	now = now.Add(time.Hour)
-	got, err := src.Collect(context.Background())
+	got, err := sourcetest.For(src).Collect(context.Background())
 	if err != nil {
 		t.Fatalf("recovered collection: %v", err)
 	}
 	if diff := cmp.Diff([]string{"Two"}, upTitles(got)); diff != "" {
 		t.Errorf("recovered collection (-want +got):\n%s", diff)
 	}
-	if _, err := src.Collect(context.Background()); err != nil {
+	if _, err := sourcetest.For(src).Collect(context.Background()); err != nil {
 		t.Errorf("collection right after recovering: %v, want no backoff", err)
 	}
 }
 
 func TestFeedsFailAlone(t *testing.T) {
-	good1 := newUpServer(t, upRSS(upItem("a", "A", "https://a.example/1", "")))
-	good2 := newUpServer(t, upRSS(upItem("b", "B", "https://b.example/1", "")))
-	bad := newUpServer(t, "gone")
-	bad.set(http.StatusNotFound, "gone")
-	f, _ := upFetcher(t, FetchConfig{})
+	good1 := sourcetest.NewServer(t, upRSS(upItem("a", "A", "https://a.example/1", "")))
+	good2 := sourcetest.NewServer(t, upRSS(upItem("b", "B", "https://b.example/1", "")))
+	bad := sourcetest.NewServer(t, "gone")
+	bad.Set(http.StatusNotFound, "gone")
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 	srcs := []*Feed{upFeed(t, f, "good1", good1.URL), upFeed(t, f, "bad", bad.URL), upFeed(t, f, "good2", good2.URL)}
 
 	type result struct {
@@ -249,7 +226,7 @@ func TestFeedsFailAlone(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, s := range srcs {
 		wg.Go(func() {
-			as, err := s.Collect(context.Background())
+			as, err := sourcetest.For(s).Collect(context.Background())
 			results[i] = result{upTitles(as), err}
 		})
 	}
@@ -260,9 +237,10 @@ func TestFeedsFailAlone(t *testing.T) {
 	if diff := cmp.Diff([]string{"B"}, results[2].titles); diff != "" || results[2].err != nil {
 		t.Errorf("good2: %v (-want +got):\n%s", results[2].err, diff)
 	}
-	var se *StatusError
-	if err := results[1].err; !errors.As(err, &se) || se.Status != 404 || !strings.Contains(err.Error(), "bad") {
-		t.Errorf("bad source error = %v, want a 404 naming the source", err)
+	var se *sources.StatusError
+	// The caller names the source; the error names the URL, once.
+	if err := results[1].err; !errors.As(err, &se) || se.Status != 404 || strings.Count(err.Error(), bad.URL) != 1 {
+		t.Errorf("bad source error = %v, want a 404 naming the URL once", err)
 	}
 	if results[1].titles != nil {
 		t.Errorf("bad source with no earlier collection returned %v, want nothing", results[1].titles)
@@ -274,11 +252,11 @@ func TestFeedDuplicatesAcrossSources(t *testing.T) {
 	// with its own name. Dropping the duplicate is feed.Normalize's job
 	// (by ID and canonical link, across sources), tested in package feed.
 	body := upRSS(upItem("", "Same", "https://news.example/story?utm_source=x", ""))
-	s1, s2 := newUpServer(t, body), newUpServer(t, body)
-	f, _ := upFetcher(t, FetchConfig{})
+	s1, s2 := sourcetest.NewServer(t, body), sourcetest.NewServer(t, body)
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 	var got [][]string
 	for _, src := range []*Feed{upFeed(t, f, "one", s1.URL), upFeed(t, f, "two", s2.URL)} {
-		as, err := src.Collect(context.Background())
+		as, err := sourcetest.For(src).Collect(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,22 +271,22 @@ func TestFeedDuplicatesAcrossSources(t *testing.T) {
 }
 
 func TestFeedItems(t *testing.T) {
-	srv := newUpServer(t, "")
-	srv.set(200, upRSS(
+	srv := sourcetest.NewServer(t, "")
+	srv.Set(200, upRSS(
 		upItem("tag:example.com,2026:1", "Kept guid", "https://example.com/1", "Sun, 01 Mar 2026 09:00:00 GMT"),
 		upItem("", "Relative root", "/posts/2?utm_medium=rss#top", "Sun, 01 Mar 2026 08:00:00 EST"),
 		upItem("", "Relative path", "posts/3", "2026-02-28 10:00:00"),
 		upItem("", "No link no guid", "", ""),
 		upItem("/p/5", "Relative guid", "https://example.com/5", "Fri, 01 Jan 2027 00:00:00 GMT"),
 	))
-	f, _ := upFetcher(t, FetchConfig{})
-	src, err := NewFeed(FeedConfig{Name: "items", URL: srv.URL + "/blog/feed.xml", Timezone: time.FixedZone("X", 2*3600)}, f, nil)
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	src, err := New(Config{Name: "items", URL: srv.URL + "/blog/feed.xml", Timezone: time.FixedZone("X", 2*3600)}, f, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := upNow
 	src.Now = func() time.Time { return now }
-	got, err := src.Collect(context.Background())
+	got, err := sourcetest.For(src).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,8 +306,9 @@ func TestFeedItems(t *testing.T) {
 		{srv.URL + "/blog/posts/3", srv.URL + "/blog/posts/3", base, time.Date(2026, 2, 28, 8, 0, 0, 0, time.UTC)},
 		// Undated: first seen.
 		{hashID("No link no guid", "Body of No link no guid"), "", base, upNow},
-		// Ten months ahead: clamped to now.
-		{srv.URL + "/p/5", "https://example.com/5", base, upNow},
+		// Ten months ahead: kept as written here; feed.Normalize, the one
+		// date clamp, brings it back to the collection time.
+		{srv.URL + "/p/5", "https://example.com/5", base, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -337,8 +316,8 @@ func TestFeedItems(t *testing.T) {
 
 	// An undated item keeps the date it was first seen.
 	now = upNow.Add(6 * time.Hour)
-	srv.set(200, upRSS(upItem("", "No link no guid", "", ""), upItem("", "New", "https://example.com/new", "")))
-	got, err = src.Collect(context.Background())
+	srv.Set(200, upRSS(upItem("", "No link no guid", "", ""), upItem("", "New", "https://example.com/new", "")))
+	got, err = sourcetest.For(src).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,13 +349,13 @@ func TestFeedFullText(t *testing.T) {
 	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, upRSS(upItem("1", "Post", srv.URL+"/post", ""), upItem("2", "Gone", srv.URL+"/missing", "")))
 	})
-	f, _ := upFetcher(t, FetchConfig{Retries: -1})
-	src, err := NewFeed(FeedConfig{Name: "full", URL: srv.URL + "/feed", FullText: true}, f, nil)
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{Retries: -1})
+	src, err := New(Config{Name: "full", URL: srv.URL + "/feed", FullText: true}, f, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for run := range 2 {
-		got, err := src.Collect(context.Background())
+		got, err := sourcetest.For(src).Collect(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,19 +378,19 @@ func TestFeedFullText(t *testing.T) {
 }
 
 func TestNewFeedValidates(t *testing.T) {
-	f, _ := upFetcher(t, FetchConfig{})
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 	tests := []struct {
 		name string
-		cfg  FeedConfig
+		cfg  Config
 	}{
-		{"no name", FeedConfig{URL: "https://example.com/feed"}},
-		{"relative url", FeedConfig{Name: "x", URL: "/feed"}},
-		{"ftp url", FeedConfig{Name: "x", URL: "ftp://example.com/feed"}},
+		{"no name", Config{URL: "https://example.com/feed"}},
+		{"relative url", Config{Name: "x", URL: "/feed"}},
+		{"ftp url", Config{Name: "x", URL: "ftp://example.com/feed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := NewFeed(tt.cfg, f, nil); err == nil {
-				t.Error("NewFeed: no error")
+			if _, err := New(tt.cfg, f, nil); err == nil {
+				t.Error("New: no error")
 			}
 		})
 	}
@@ -431,5 +410,56 @@ func TestTitleText(t *testing.T) {
 		if got := titleText(tt.in); got != tt.want {
 			t.Errorf("titleText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestFeedTwoSourcesOneURL: two sources reading the same upstream through
+// one Fetcher each keep their own validators, so when the upstream's
+// content and ETag change, both see the change. (With validators kept
+// per URL inside the Fetcher, the first source to fetch took the new ETag
+// and the second got a 304 and kept the old story.)
+func TestFeedTwoSourcesOneURL(t *testing.T) {
+	srv := sourcetest.NewServer(t, upRSS(upItem("1", "Story v1", "https://example.com/1", "")))
+	srv.SetETag(`"v1"`)
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	a := sourcetest.For(upFeed(t, f, "a", srv.URL))
+	b, err := New(Config{Name: "b", URL: srv.URL, FullText: false, Timezone: time.FixedZone("X", 3600)}, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk := sourcetest.For(b)
+	titles := func(k *sourcetest.Keeper) []string {
+		t.Helper()
+		got, err := k.Collect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return upTitles(got)
+	}
+	for _, k := range []*sourcetest.Keeper{a, bk} {
+		if diff := cmp.Diff([]string{"Story v1"}, titles(k)); diff != "" {
+			t.Errorf("%s before the change (-want +got):\n%s", k.Src.Name(), diff)
+		}
+	}
+	// Unchanged upstream: both ask conditionally and get a 304.
+	for _, k := range []*sourcetest.Keeper{a, bk} {
+		titles(k)
+		if !k.Last().Unchanged {
+			t.Errorf("%s: unchanged upstream not answered 304: %+v", k.Src.Name(), k.Last())
+		}
+	}
+
+	srv.Set(200, upRSS(upItem("1", "Story v2", "https://example.com/1", "")))
+	srv.SetETag(`"v2"`)
+	for _, k := range []*sourcetest.Keeper{a, bk} {
+		if diff := cmp.Diff([]string{"Story v2"}, titles(k)); diff != "" {
+			t.Errorf("%s after the change (-want +got):\n%s", k.Src.Name(), diff)
+		}
+		if got := k.State().Validators.ETag; got != `"v2"` {
+			t.Errorf("%s keeps ETag %s, want \"v2\"", k.Src.Name(), got)
+		}
+	}
+	if n := srv.Reqs.Load(); n != 6 {
+		t.Errorf("upstream requests = %d, want 6 (3 per source)", n)
 	}
 }

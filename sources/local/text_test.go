@@ -1,4 +1,4 @@
-package sources
+package local
 
 import (
 	"errors"
@@ -9,21 +9,22 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/heraldfeed/herald/feed"
 )
 
-// filesReaderCase is one reader test: an input under testdata/files and
+// readerCase is one reader test: an input under testdata/files and
 // the article (or error) it must give.
-type filesReaderCase struct {
+type readerCase struct {
 	file    string
 	want    feed.Article
 	wantErr error  // matched with errors.Is
 	errText string // substring the error must contain, when wantErr is nil
 }
 
-// filesTestTrailers are the defaults plus one custom pattern, as a config
+// testTrailers are the defaults plus one custom pattern, as a config
 // with `trailers: ["More from .+"]` would give.
-func filesTestTrailers(t testing.TB) *Trailers {
+func testTrailers(t testing.TB) *Trailers {
 	t.Helper()
 	tr, err := NewTrailers([]string{`more from .+`})
 	if err != nil {
@@ -32,12 +33,12 @@ func filesTestTrailers(t testing.TB) *Trailers {
 	return tr
 }
 
-func filesRunReaderCases(t *testing.T, dir string, read func([]byte, *Trailers) (feed.Article, error), cases []filesReaderCase) {
+func runReaderCases(t *testing.T, dir string, read func([]byte, *Trailers) (feed.Article, error), cases []readerCase) {
 	t.Helper()
-	tr := filesTestTrailers(t)
+	tr := testTrailers(t)
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "files", dir, tc.file))
+			data, err := os.ReadFile(filepath.Join("testdata", dir, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +64,7 @@ func filesRunReaderCases(t *testing.T, dir string, read func([]byte, *Trailers) 
 	}
 }
 
-func filesDate(s string) time.Time {
+func testDate(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
@@ -73,7 +74,7 @@ func filesDate(s string) time.Time {
 
 func TestReadText(t *testing.T) {
 	body := "<p>The body stays.</p>"
-	cases := []filesReaderCase{
+	cases := []readerCase{
 		{file: "plain.txt", want: feed.Article{
 			Title:   "A Walk in the Hills",
 			Content: "<p>We left at dawn &amp; climbed &lt;slowly&gt;.<br>\nThe path was steep.</p>\n<p>At the top, the view.</p>",
@@ -94,7 +95,7 @@ func TestReadText(t *testing.T) {
 		{file: "trailer-custom.txt", want: feed.Article{Title: "Custom Trailer", Content: body}},
 	}
 	// One file per default trailer kind, each "body, trailer, chrome".
-	matches, err := filepath.Glob(filepath.Join("testdata", "files", "text", "trailer-*.txt"))
+	matches, err := filepath.Glob(filepath.Join("testdata", "text", "trailer-*.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,35 +103,11 @@ func TestReadText(t *testing.T) {
 		switch name := filepath.Base(m); name {
 		case "trailer-first.txt", "trailer-inline.txt", "trailer-custom.txt":
 		default:
-			cases = append(cases, filesReaderCase{file: name, want: feed.Article{Title: "Trailer Case", Content: body}})
+			cases = append(cases, readerCase{file: name, want: feed.Article{Title: "Trailer Case", Content: body}})
 		}
 	}
 	if len(cases) < 30 {
 		t.Fatalf("found %d cases; trailer inputs missing?", len(cases))
 	}
-	filesRunReaderCases(t, "text", ReadText, cases)
-}
-
-func TestFilesDecode(t *testing.T) {
-	tests := []struct {
-		name string
-		in   []byte
-		want string
-	}{
-		{"utf8", []byte("naïve"), "naïve"},
-		{"utf8 bom", []byte("\xef\xbb\xbfx"), "x"},
-		{"utf16be bom", []byte{0xfe, 0xff, 0, 'h', 0, 'i'}, "hi"},
-		{"cp1252 quotes", []byte("\x93a\x94 \x85"), "“a” …"},
-		{"cp1252 latin1 range", []byte("\xe9\xff"), "éÿ"},
-		// Bytes Windows-1252 leaves undefined become C1 controls, not U+FFFD.
-		{"cp1252 undefined", []byte("a\x81\x9d"), "a\u0081\u009d"},
-		{"invalid mix", []byte("ok \xc3 then"), "ok Ã then"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := filesDecode(tc.in); got != tc.want {
-				t.Errorf("filesDecode(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
+	runReaderCases(t, "text", ReadText, cases)
 }
