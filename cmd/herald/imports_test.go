@@ -21,7 +21,8 @@ func TestImportRules(t *testing.T) {
 		"internal/scheduler": {},
 		"internal/server":    {},
 		"internal/config":    {"internal/scheduler"},
-		"internal/publish":   {"feed", "sources"},
+		"internal/collect":   {"feed", "sources"},
+		"internal/site":      {"feed"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../../...").Output()
 	if err != nil {

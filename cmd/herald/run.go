@@ -60,7 +60,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(ce.err.Error()))
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "herald: %s\n", indent(err.Error()))
+		if msg := err.Error(); strings.Contains(msg, "\n") {
+			fmt.Fprintf(stderr, "herald:\n%s\n", indent(msg))
+		} else {
+			fmt.Fprintf(stderr, "herald: %s\n", msg)
+		}
 		return exitPartial
 	}
 }

@@ -1,11 +1,9 @@
-package publish
+package collect
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/site"
 	"github.com/heraldfeed/herald/sources"
 )
 
@@ -47,35 +46,59 @@ func art(id string, age time.Duration) feed.Article {
 		Content: "<p>Body of " + id + "</p>", Published: day.Add(-age)}
 }
 
-func newTestPublisher(t *testing.T, srcs ...sources.Source) *Publisher {
+// publisher is what cmd/herald wires: a Collector, and a site Builder
+// over its snapshots.
+type publisher struct {
+	*Collector
+	site *site.Builder
+}
+
+func (p *publisher) Build(publish func([]site.File)) ([]site.File, error) {
+	var inputs []site.Input
+	for _, s := range p.Snapshots() {
+		inputs = append(inputs, site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected})
+	}
+	return p.site.Build(inputs, day, publish)
+}
+
+func entries(srcs []sources.Source) []Entry {
+	var out []Entry
+	for _, s := range srcs {
+		out = append(out, Entry{Source: s, Key: s.Name()})
+	}
+	return out
+}
+
+func newPublisher(t *testing.T, s site.Site, srcs ...sources.Source) *publisher {
+	t.Helper()
+	c, err := New(Options{Sources: entries(srcs), Now: func() time.Time { return day }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &publisher{c, site.New(s, site.Options{})}
+}
+
+func newTestPublisher(t *testing.T, srcs ...sources.Source) *publisher {
 	t.Helper()
 	var names []string
 	for _, s := range srcs {
 		names = append(names, s.Name())
 	}
-	p, err := New(Options{
-		Site: Site{Title: "Test", BaseURL: "https://news.example/", Feeds: []FeedSpec{
-			{Name: "all", Title: "All", Sources: names, Filter: feed.Filter{Limit: 50}},
-			{Name: "first", Title: "First", Sources: names[:1], Filter: feed.Filter{Limit: 50}},
-		}},
-		Sources: srcs,
-		Now:     func() time.Time { return day },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return newPublisher(t, site.Site{Title: "Test", BaseURL: "https://news.example/", Feeds: []site.FeedSpec{
+		{Name: "all", Title: "All", Sources: names, Filter: feed.Filter{Limit: 50}},
+		{Name: "first", Title: "First", Sources: names[:1], Filter: feed.Filter{Limit: 50}},
+	}}, srcs...)
 }
 
-func filesByPath(files []File) map[string]File {
-	m := map[string]File{}
+func filesByPath(files []site.File) map[string]site.File {
+	m := map[string]site.File{}
 	for _, f := range files {
 		m[f.Path] = f
 	}
 	return m
 }
 
-func itemIDs(t *testing.T, f File) []string {
+func itemIDs(t *testing.T, f site.File) []string {
 	t.Helper()
 	var doc struct {
 		Items []struct{ ID string }
@@ -153,12 +176,9 @@ func TestPartialResultReplaces(t *testing.T) {
 func TestFeedsWaitForFirstCollection(t *testing.T) {
 	a := &fakeSource{name: "a", fn: func() ([]feed.Article, error) { return []feed.Article{art("a", 0)}, nil }}
 	b := &fakeSource{name: "b", fn: func() ([]feed.Article, error) { return []feed.Article{art("b", 0)}, nil }}
-	p, err := New(Options{Site: Site{Title: "T", BaseURL: "https://n.example/", Feeds: []FeedSpec{
+	p := newPublisher(t, site.Site{Title: "T", BaseURL: "https://n.example/", Feeds: []site.FeedSpec{
 		{Name: "fa", Title: "A", Sources: []string{"a"}}, {Name: "fb", Title: "B", Sources: []string{"b"}},
-	}}, Sources: []sources.Source{a, b}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}}, a, b)
 	files, _ := p.Build(nil)
 	if got := len(files); got != 1 || files[0].Path != "index.html" {
 		t.Fatalf("before any collection: %d files, want index.html only", got)
@@ -173,7 +193,7 @@ func TestFeedsWaitForFirstCollection(t *testing.T) {
 	}
 }
 
-func mustBuild(t *testing.T, p *Publisher) []File {
+func mustBuild(t *testing.T, p *publisher) []site.File {
 	t.Helper()
 	files, err := p.Build(nil)
 	if err != nil {
@@ -238,85 +258,12 @@ func TestBuildPagesAndIndex(t *testing.T) {
 	}
 }
 
-func keys(m map[string]File) []string {
+func keys(m map[string]site.File) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
 	}
 	return out
-}
-
-func TestWriteDir(t *testing.T) {
-	dir := t.TempDir()
-	other := filepath.Join(dir, "keep.txt")
-	os.WriteFile(other, []byte("not ours"), 0o644)
-
-	first := []File{{Path: "a.rss", Body: []byte("A1")}, {Path: "articles/p.html", Body: []byte("P")}, {Path: "b.json", Body: []byte("B")}}
-	if err := WriteDir(dir, first); err != nil {
-		t.Fatal(err)
-	}
-	old := time.Now().Add(-time.Hour)
-	os.Chtimes(filepath.Join(dir, "b.json"), old, old)
-
-	second := []File{{Path: "a.rss", Body: []byte("A2")}, {Path: "b.json", Body: []byte("B")}}
-	if err := WriteDir(dir, second); err != nil {
-		t.Fatal(err)
-	}
-	read := func(p string) string {
-		b, err := os.ReadFile(filepath.Join(dir, p))
-		if err != nil {
-			return "<" + err.Error() + ">"
-		}
-		return string(b)
-	}
-	if got := read("a.rss"); got != "A2" {
-		t.Errorf("a.rss = %q", got)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "articles/p.html")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("stale page not removed: %v", err)
-	}
-	if got := read("keep.txt"); got != "not ours" {
-		t.Errorf("a file Herald did not write was touched: %q", got)
-	}
-	if fi, _ := os.Stat(filepath.Join(dir, "b.json")); !fi.ModTime().Equal(old) {
-		t.Errorf("unchanged b.json was rewritten (mtime %v)", fi.ModTime())
-	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".tmp") {
-			t.Errorf("temporary file left: %s", e.Name())
-		}
-	}
-}
-
-func TestWriteDirRefusesEscapes(t *testing.T) {
-	dir := t.TempDir()
-	for _, p := range []string{"../x", "/etc/x", "a/../../x", ".herald-files"} {
-		if err := WriteDir(filepath.Join(dir, "out"), []File{{Path: p, Body: []byte("x")}}); err == nil {
-			t.Errorf("WriteDir accepted %q", p)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "x")); !errors.Is(err, os.ErrNotExist) {
-		t.Error("a file was written outside the output folder")
-	}
-}
-
-func TestWriteDirFailureKeepsPrevious(t *testing.T) {
-	dir := t.TempDir()
-	if err := WriteDir(dir, []File{{Path: "a.rss", Body: []byte("good")}}); err != nil {
-		t.Fatal(err)
-	}
-	// A folder where a file must go makes the write fail.
-	os.MkdirAll(filepath.Join(dir, "b.rss"), 0o755)
-	err := WriteDir(dir, []File{{Path: "a.rss", Body: []byte("new")}, {Path: "b.rss", Body: []byte("x")}})
-	if err == nil {
-		t.Fatal("want an error")
-	}
-	// The manifest is only rewritten after every file is in place, so the
-	// next good run still knows what it owns.
-	if m := readManifest(dir); len(m) != 1 || m["a.rss"] == "" {
-		t.Errorf("manifest = %v", m)
-	}
 }
 
 // TestDuplicatesAcrossSources: an item that two sources of one feed both

@@ -1,4 +1,4 @@
-package publish
+package collect
 
 import (
 	"time"
@@ -7,11 +7,10 @@ import (
 )
 
 // Metrics are the collection metrics. Create them once per process and
-// share them across Publishers (a reloaded config makes a new Publisher;
+// share them across Collectors (a reloaded config makes a new Collector;
 // Prometheus refuses to register the same metric twice).
 type Metrics struct {
 	collections *prometheus.CounterVec
-	errors      *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	items       *prometheus.GaugeVec
 	lastSuccess *prometheus.GaugeVec
@@ -22,11 +21,9 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		collections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "herald_collections_total", Help: "Collections run, by source and result (success or failure).",
+			Name: "herald_collections_total",
+			Help: "Collections run, by source and result: success, failure, or skipped (backing off after failures).",
 		}, []string{"source", "result"}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "herald_source_errors_total", Help: "Failed collections, by source.",
-		}, []string{"source"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "herald_collection_duration_seconds", Help: "How long collections take, by source.",
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
@@ -42,7 +39,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"feed"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.collections, m.errors, m.duration, m.items, m.lastSuccess, m.feedItems} {
+		for _, c := range []prometheus.Collector{m.collections, m.duration, m.items, m.lastSuccess, m.feedItems} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -51,15 +48,20 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-func (m *Metrics) observe(source string, err error, d time.Duration, items int, start time.Time) {
-	result := "success"
-	if err != nil {
-		result = "failure"
-		m.errors.WithLabelValues(source).Inc()
-	} else {
+func (m *Metrics) observe(source, result string, d time.Duration, items int, start time.Time) {
+	m.collections.WithLabelValues(source, result).Inc()
+	if result == "skipped" {
+		return // nothing ran
+	}
+	if result == "success" {
 		m.lastSuccess.WithLabelValues(source).Set(float64(start.Unix()))
 	}
-	m.collections.WithLabelValues(source, result).Inc()
 	m.duration.WithLabelValues(source).Observe(d.Seconds())
 	m.items.WithLabelValues(source).Set(float64(items))
+}
+
+// FeedItems sets how many items a feed has; site.Options.FeedItems takes
+// it.
+func (m *Metrics) FeedItems(feed string, items int) {
+	m.feedItems.WithLabelValues(feed).Set(float64(items))
 }
