@@ -208,16 +208,19 @@ func TestFilter(t *testing.T) {
 		{ID: "3", Title: "Weather", Content: "<p>Rain over China</p>", Published: now.Add(-3 * time.Hour)},
 		{ID: "4", Title: "Old china story", Published: now.Add(-40 * 24 * time.Hour)},
 		{ID: "5", Title: "Sports", Published: now.Add(-4 * time.Hour)},
+		{ID: "6", Title: "Markets", Summary: "Shares in China fell", Published: now.Add(-5 * time.Hour)},
+		{ID: "7", Title: "Football", Tags: []string{"china"}, Published: now.Add(-6 * time.Hour)},
 	}, Options{})
 	tests := []struct {
 		name   string
 		filter Filter
 		want   []string
 	}{
-		{"none", Filter{}, []string{"1", "2", "3", "5", "4"}},
-		{"include on title and text", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}}, []string{"1", "2", "3", "4"}},
-		{"exclude", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}, Exclude: []*regexp.Regexp{regexp.MustCompile("(?i)sponsored")}}, []string{"1", "3", "4"}},
-		{"max age", Filter{MaxAge: 720 * time.Hour}, []string{"1", "2", "3", "5"}},
+		{"none", Filter{}, []string{"1", "2", "3", "5", "6", "7", "4"}},
+		// Title, summary and content text match; tags do not.
+		{"include on title, summary and content", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}}, []string{"1", "2", "3", "6", "4"}},
+		{"exclude", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}, Exclude: []*regexp.Regexp{regexp.MustCompile("(?i)sponsored")}}, []string{"1", "3", "6", "4"}},
+		{"max age", Filter{MaxAge: 720 * time.Hour}, []string{"1", "2", "3", "5", "6", "7"}},
 		{"limit", Filter{Limit: 2}, []string{"1", "2"}},
 	}
 	for _, tt := range tests {

@@ -243,7 +243,7 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Respon
 			}
 			delay = retryAfter
 		}
-		f.log.Debug("retrying", "url", rawURL, "attempt", attempt+1, "delay", delay, "error", err)
+		f.log.Debug("retrying", "url", rawURL, "attempt", attempt+1, "delay", delay.String(), "error", err)
 		if serr := f.Sleep(ctx, delay); serr != nil {
 			return nil, err
 		}

@@ -18,9 +18,6 @@ import (
 
 // Options configures a Server.
 type Options struct {
-	// Addr is the listen address used by ListenAndServe, for example
-	// "127.0.0.1:8080". Serve ignores it.
-	Addr   string
 	Logger *slog.Logger // default: discard
 	// Registry is served at /metrics; the server registers
 	// herald_http_requests_total on it. Default: a new registry.
@@ -55,7 +52,6 @@ type Server struct {
 
 	publishMu sync.Mutex // serializes Publish, which reads the previous snapshot
 	snap      atomic.Pointer[snapshot]
-	addr      string
 
 	// date is the Date header value, refreshed every second while Serve
 	// runs. net/http would otherwise read the clock and format the date
@@ -90,7 +86,6 @@ func New(opts Options) (*Server, error) {
 		now:     opts.Now,
 		status:  opts.Status,
 		metrics: m,
-		addr:    opts.Addr,
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		}),
@@ -151,16 +146,6 @@ func (s *Server) Publish(snap Snapshot) {
 
 // Handler returns the server's routes: pages, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s }
-
-// ListenAndServe listens on Options.Addr and calls Serve.
-func (s *Server) ListenAndServe(ctx context.Context) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("listening: %w", err)
-	}
-	return s.Serve(ctx, ln)
-}
 
 // Serve serves on ln until ctx is done, then shuts down: it stops accepting
 // connections at once and gives in-flight requests a few seconds to finish.

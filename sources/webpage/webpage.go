@@ -23,11 +23,11 @@ type Config struct {
 	URL  string
 	// Item selects each item's element; required.
 	Item string
-	// Title selects, inside an item, the element whose text is the title;
-	// when empty, the link's text.
+	// Title selects, inside an item (or the item itself), the element
+	// whose text is the title; required, as the config key title is.
 	Title string
-	// Link selects, inside an item, the element whose href is the link;
-	// when empty, the item itself if it is an <a>, else its first a[href].
+	// Link selects, inside an item (or the item itself), the element whose
+	// href is the link; required, as the config key link is.
 	Link string
 	// Date selects the element holding the date: its datetime attribute,
 	// else its text. Optional; undated items get the time first seen.
@@ -71,8 +71,10 @@ func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Page, error) {
 	if f == nil {
 		return nil, fmt.Errorf("page source %s: fetcher is required", cfg.Name)
 	}
-	if strings.TrimSpace(cfg.Item) == "" {
-		return nil, fmt.Errorf("page source %s: item selector is required", cfg.Name)
+	for _, req := range []struct{ field, sel string }{{"item", cfg.Item}, {"title", cfg.Title}, {"link", cfg.Link}} {
+		if strings.TrimSpace(req.sel) == "" {
+			return nil, fmt.Errorf("page source %s: %s selector is required", cfg.Name, req.field)
+		}
 	}
 	if cfg.Timezone == nil {
 		cfg.Timezone = time.UTC
@@ -157,22 +159,9 @@ func (p *Page) extract(body []byte, pageURL string) (articles []feed.Article, sk
 }
 
 func (p *Page) article(item *goquery.Selection, base, pageURL string) (feed.Article, bool) {
-	linkSel := p.find(item, p.link)
-	if p.link == nil {
-		if goquery.NodeName(item) == "a" {
-			linkSel = item
-		} else {
-			linkSel = item.Find("a[href]").First()
-		}
-	}
-	href, _ := linkSel.Attr("href")
+	href, _ := p.find(item, p.link).Attr("href")
 	href = strings.TrimSpace(href)
-	var title string
-	if p.title != nil {
-		title = feed.CollapseSpace(p.find(item, p.title).Text())
-	} else {
-		title = feed.CollapseSpace(linkSel.Text())
-	}
+	title := feed.CollapseSpace(p.find(item, p.title).Text())
 	if href == "" || title == "" || strings.HasPrefix(strings.ToLower(href), "javascript:") {
 		return feed.Article{}, false
 	}

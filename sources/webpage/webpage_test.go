@@ -81,12 +81,13 @@ func TestPageCollect(t *testing.T) {
 	}
 }
 
-func TestPageDefaults(t *testing.T) {
-	// With only an item selector pointing at links, title and link come
-	// from the item itself.
+func TestPageItemIsLink(t *testing.T) {
+	// Title and link selectors match the item itself too, so an item
+	// selector can point straight at the links; <base href> applies, and
+	// javascript: links are dropped.
 	srv := sourcetest.NewServer(t, `<base href="https://cdn.example/root/"><nav><a href="a">Alpha</a><a href="/b">Beta</a><a href="javascript:void(0)">Menu</a></nav>`)
 	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
-	got, err := sourcetest.For(upPage(t, f, Config{URL: srv.URL, Item: "nav a"})).Collect(context.Background())
+	got, err := sourcetest.For(upPage(t, f, Config{URL: srv.URL, Item: "nav a", Title: "a", Link: "a"})).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,9 @@ func TestNewPageValidates(t *testing.T) {
 		name string
 		cfg  Config
 	}{
-		{"no item", Config{Name: "p", URL: "https://example.com/"}},
+		{"no item", Config{Name: "p", URL: "https://example.com/", Title: "a", Link: "a"}},
+		{"no title", Config{Name: "p", URL: "https://example.com/", Item: "li", Link: "a"}},
+		{"no link", Config{Name: "p", URL: "https://example.com/", Item: "li", Title: "a"}},
 		{"bad item selector", Config{Name: "p", URL: "https://example.com/", Item: "li[class="}},
 		{"bad title selector", Config{Name: "p", URL: "https://example.com/", Item: "li", Title: ":nope(1)"}},
 		{"bad date selector", Config{Name: "p", URL: "https://example.com/", Item: "li", Date: ">>"}},
@@ -151,7 +154,7 @@ func TestNewPageValidates(t *testing.T) {
 
 func FuzzPageExtract(f *testing.F) {
 	f.Add(upPageHTML, "li.post", "h2", "h2 a", "time, .date", ".teaser")
-	f.Add(`<a href="x">y</a>`, "a", "", "", "", "")
+	f.Add(`<a href="x">y</a>`, "a", "a", "a", "", "")
 	f.Add(`<table><tr><td><a href="//h/p">t</a><td>2026-01-01</table>`, "tr", "td:first-child", "a", "td:nth-child(2)", "td")
 	f.Add("<base href=\"::\"><p><a href=\"%zz\">\x00</a>", "p", "a", "a", "a", "p")
 	fetcher := sources.NewFetcher(sources.FetchConfig{}, nil)
