@@ -163,17 +163,7 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 		return &Error{Source: name, Err: errors.New("unknown source")}
 	}
 	start := c.now()
-	var prev sources.State
-	c.update(name, func(k *kept) {
-		k.rec.Status.Running, k.rec.Status.LastRun = true, start
-		prev = k.rec.State
-		if k.rec.Articles == nil {
-			// Validators are worth sending only with the copy they
-			// validate.
-			prev.Validators = sources.Validators{}
-		}
-	})
-
+	prev := c.begin(name, start)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	res, err := collectSafely(ctx, e.Source, prev)
 	cancel()
@@ -182,32 +172,13 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 		normalized = feed.Normalize(res.Articles, feed.Options{Now: start})
 	}
 	elapsed := c.now().Sub(start)
-	skipped := errors.Is(err, sources.ErrBackoff)
-
-	var rec Record
-	c.update(name, func(k *kept) {
-		k.rec.Status.Running, k.collected = false, true
-		k.rec.State = res.State
-		if normalized != nil && !sameArticles(k.rec.Articles, normalized) {
-			k.rec.Articles = normalized
-			k.version++
-		}
-		k.rec.Status.Items = len(k.rec.Articles)
-		switch {
-		case skipped:
-		case err != nil:
-			k.rec.Status.LastFailure, k.rec.Status.LastError = start, err.Error()
-		default:
-			k.rec.Status.LastSuccess, k.rec.Status.LastError = start, ""
-		}
-		rec = k.rec
-	})
+	rec := c.finish(name, start, res.State, normalized, err)
 	c.metrics.observe(name, result(err), elapsed, rec.Status.Items, start)
 	serr := c.store.Save(context.WithoutCancel(ctx), e.Key, rec)
 
 	log := c.log.With("source", name)
 	switch {
-	case skipped:
+	case errors.Is(err, sources.ErrBackoff):
 		log.Info("skipped", "reason", err.Error())
 		err = nil
 	case err == nil:
@@ -220,6 +191,44 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 		return &Error{Source: name, Err: err}
 	}
 	return nil
+}
+
+// begin marks name running and returns the state to collect it with.
+func (c *Collector) begin(name string, start time.Time) sources.State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := c.kept[name]
+	k.rec.Status.Running, k.rec.Status.LastRun = true, start
+	prev := k.rec.State
+	if k.rec.Articles == nil {
+		// Validators are worth sending only with the copy they validate.
+		prev.Validators = sources.Validators{}
+	}
+	return prev
+}
+
+// finish keeps what a collection of name returned and returns the
+// source's record as it now stands. Nil articles keep the last good ones;
+// a backoff skip is no failure.
+func (c *Collector) finish(name string, start time.Time, next sources.State, articles []feed.Article, err error) Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := c.kept[name]
+	k.rec.Status.Running, k.collected = false, true
+	k.rec.State = next
+	if articles != nil && !sameArticles(k.rec.Articles, articles) {
+		k.rec.Articles = articles
+		k.version++
+	}
+	k.rec.Status.Items = len(k.rec.Articles)
+	switch {
+	case errors.Is(err, sources.ErrBackoff):
+	case err != nil:
+		k.rec.Status.LastFailure, k.rec.Status.LastError = start, err.Error()
+	default:
+		k.rec.Status.LastSuccess, k.rec.Status.LastError = start, ""
+	}
+	return k.rec
 }
 
 func result(err error) string {
@@ -239,12 +248,6 @@ func collectSafely(ctx context.Context, src sources.Source, prev sources.State) 
 		}
 	}()
 	return src.Collect(ctx, prev)
-}
-
-func (c *Collector) update(name string, fn func(*kept)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fn(c.kept[name])
 }
 
 // Status reports every source, in configuration order.

@@ -39,14 +39,33 @@ func WriteDir(dir string, files []File) error {
 		return fmt.Errorf("writing %s: %w", dir, err)
 	}
 	previous := readManifest(dir)
-	hashes := make([]string, len(files))
-
-	// Create each folder once, then write in parallel: the work is system
-	// calls, and a folder of thousands of article pages is common.
+	if err := makeDirs(dir, files); err != nil {
+		return err
+	}
+	hashes, err := writeFiles(dir, files, previous)
+	if err != nil {
+		return err
+	}
+	// The manifest is rewritten only once every file is in place, so a
+	// failed run leaves the previous one's, and the next run still knows
+	// what it owns.
+	var manifest strings.Builder
 	current := make(map[string]bool, len(files))
+	for i, f := range files {
+		fmt.Fprintf(&manifest, "%s\t%s\n", f.Path, hashes[i])
+		current[f.Path] = true
+	}
+	if err := writeIfChanged(filepath.Join(dir, manifestName), []byte(manifest.String())); err != nil {
+		return err
+	}
+	return removeStale(dir, previous, current)
+}
+
+// makeDirs creates each folder files need once, before the parallel
+// writes.
+func makeDirs(dir string, files []File) error {
 	dirs := map[string]bool{}
 	for _, f := range files {
-		current[f.Path] = true
 		d := filepath.Dir(filepath.Join(dir, filepath.FromSlash(f.Path)))
 		if !dirs[d] {
 			if err := os.MkdirAll(d, 0o755); err != nil {
@@ -55,6 +74,15 @@ func WriteDir(dir string, files []File) error {
 			dirs[d] = true
 		}
 	}
+	return nil
+}
+
+// writeFiles writes files under dir in parallel (the work is system calls,
+// and a folder of thousands of article pages is common), skipping those
+// whose hash in previous matches and whose size on disk is right. It
+// returns each file's hash.
+func writeFiles(dir string, files []File, previous map[string]string) ([]string, error) {
+	hashes := make([]string, len(files))
 	errs := make([]error, len(files))
 	workers := min(2, len(files))
 	var wg sync.WaitGroup
@@ -72,17 +100,13 @@ func WriteDir(dir string, files []File) error {
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
+	return hashes, errors.Join(errs...)
+}
 
-	var manifest strings.Builder
-	for i, f := range files {
-		fmt.Fprintf(&manifest, "%s\t%s\n", f.Path, hashes[i])
-	}
-	if err := writeIfChanged(filepath.Join(dir, manifestName), []byte(manifest.String())); err != nil {
-		return err
-	}
+// removeStale removes the files the previous run wrote that this one did
+// not.
+func removeStale(dir string, previous map[string]string, current map[string]bool) error {
+	var errs []error
 	for p := range previous {
 		if current[p] || !filepath.IsLocal(filepath.FromSlash(p)) || p == manifestName {
 			continue

@@ -41,93 +41,12 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 	if err != nil {
 		return feed.Article{}, err
 	}
-	head := doc.Find("head")
-	meta := func(keys ...string) string {
-		for _, k := range keys {
-			var v string
-			doc.Find("meta").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-				name := s.AttrOr("property", s.AttrOr("name", s.AttrOr("itemprop", "")))
-				if strings.EqualFold(name, k) {
-					v = strings.TrimSpace(s.AttrOr("content", ""))
-				}
-				return v == ""
-			})
-			if v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-
+	p := htmlPage{doc: doc, root: articleRoot(doc)}
 	var a feed.Article
-	a.Title = meta("og:title")
-	root := doc.Find("article").First()
-	if root.Length() == 0 {
-		root = doc.Find("main").First()
-	}
-	if root.Length() == 0 {
-		root = doc.Find("body").First()
-	}
-	// The article's own heading, not a site name in a page header: an h1
-	// in the <article> or <main>, or in the <body> outside header and nav.
-	h1 := feed.CollapseSpace(root.Find("h1").FilterFunction(func(_ int, s *goquery.Selection) bool {
-		return root.Is("article, main") || s.ParentsFiltered("header, nav").Length() == 0
-	}).First().Text())
-	titleH1 := feed.CollapseSpace(doc.Find("h1").First().Text())
-	if a.Title == "" {
-		a.Title = feed.CollapseSpace(head.Find("title").First().Text())
-		if a.Title == "" {
-			a.Title = feed.CollapseSpace(doc.Find("title").First().Text())
-		}
-		// "Seed Pods | Garden Blog" with <h1>Seed Pods</h1>: the heading
-		// is the title without the site name.
-		if rest, ok := cutPrefixFold(a.Title, h1); ok && h1 != "" && titleSeparator.MatchString(rest) {
-			a.Title = h1
-		}
-	}
-	if a.Title == "" {
-		a.Title = titleH1
-	}
-	a.Title = feed.CollapseSpace(a.Title)
-
-	a.Published = htmlDate(
-		meta("article:published_time", "date", "dc.date", "dcterms.created"),
-		root.Find("time[datetime]").First().AttrOr("datetime", ""),
-		doc.Find("[itemprop=datePublished]").First().AttrOr("datetime", ""),
-		meta("datePublished"),
-	)
-	a.Updated = htmlDate(
-		meta("article:modified_time", "og:updated_time", "dcterms.modified"),
-		doc.Find("[itemprop=dateModified]").First().AttrOr("datetime", ""),
-		meta("dateModified"),
-	)
-	if author := meta("author", "article:author"); author != "" {
-		if strings.HasPrefix(author, "http://") || strings.HasPrefix(author, "https://") {
-			a.Author.URL = author
-		} else {
-			a.Author.Name = author
-		}
-	}
-	// Only an absolute canonical URL is kept: a relative one is relative
-	// to the site the page was saved from, which is unknown here.
-	for _, u := range []string{doc.Find("link[rel=canonical]").First().AttrOr("href", ""), meta("og:url")} {
-		if u = strings.TrimSpace(u); feed.ParseHTTPURL(u) != nil {
-			a.URL = u
-			break
-		}
-	}
-	a.Summary = meta("description", "og:description")
-	doc.Find("meta").Each(func(_ int, s *goquery.Selection) {
-		if strings.EqualFold(s.AttrOr("property", ""), "article:tag") {
-			a.Tags = addTags(a.Tags, s.AttrOr("content", ""))
-		}
-	})
-	if len(a.Tags) == 0 {
-		a.Tags = addTags(nil, strings.ReplaceAll(meta("keywords"), ",", "\n"))
-	}
-
-	if root.Length() > 0 {
-		n := root.Get(0)
+	a.Title = p.title()
+	p.metadata(&a)
+	if p.root.Length() > 0 {
+		n := p.root.Get(0)
 		stripUnwanted(n)
 		dropTitleHeading(n, a.Title)
 		cutTrailerHTML(n, trailers)
@@ -137,6 +56,108 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 		return feed.Article{}, ErrUntitled
 	}
 	return a, nil
+}
+
+// htmlPage is a parsed page and the element holding its article.
+type htmlPage struct {
+	doc  *goquery.Document
+	root *goquery.Selection
+}
+
+// articleRoot is the first <article>, else <main>, else <body>.
+func articleRoot(doc *goquery.Document) *goquery.Selection {
+	for _, sel := range []string{"article", "main", "body"} {
+		if root := doc.Find(sel).First(); root.Length() > 0 {
+			return root
+		}
+	}
+	return doc.Find("body").First()
+}
+
+// meta returns the content of the first <meta> whose property, name or
+// itemprop is one of keys, trying keys in order.
+func (p htmlPage) meta(keys ...string) string {
+	for _, k := range keys {
+		var v string
+		p.doc.Find("meta").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+			name := s.AttrOr("property", s.AttrOr("name", s.AttrOr("itemprop", "")))
+			if strings.EqualFold(name, k) {
+				v = strings.TrimSpace(s.AttrOr("content", ""))
+			}
+			return v == ""
+		})
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// title is og:title, else <title> (or the article's <h1> when <title> is
+// that plus a separator and a site name), else the first <h1>.
+func (p htmlPage) title() string {
+	if t := p.meta("og:title"); t != "" {
+		return feed.CollapseSpace(t)
+	}
+	// The article's own heading, not a site name in a page header: an h1
+	// in the <article> or <main>, or in the <body> outside header and nav.
+	h1 := feed.CollapseSpace(p.root.Find("h1").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return p.root.Is("article, main") || s.ParentsFiltered("header, nav").Length() == 0
+	}).First().Text())
+	title := feed.CollapseSpace(p.doc.Find("head").Find("title").First().Text())
+	if title == "" {
+		title = feed.CollapseSpace(p.doc.Find("title").First().Text())
+	}
+	// "Seed Pods | Garden Blog" with <h1>Seed Pods</h1>: the heading is
+	// the title without the site name.
+	if rest, ok := cutPrefixFold(title, h1); ok && h1 != "" && titleSeparator.MatchString(rest) {
+		return h1
+	}
+	if title == "" {
+		return feed.CollapseSpace(p.doc.Find("h1").First().Text())
+	}
+	return title
+}
+
+// metadata sets a's dates, author, URL, summary and tags from the page's
+// meta tags and microdata.
+func (p htmlPage) metadata(a *feed.Article) {
+	doc := p.doc
+	a.Published = htmlDate(
+		p.meta("article:published_time", "date", "dc.date", "dcterms.created"),
+		p.root.Find("time[datetime]").First().AttrOr("datetime", ""),
+		doc.Find("[itemprop=datePublished]").First().AttrOr("datetime", ""),
+		p.meta("datePublished"),
+	)
+	a.Updated = htmlDate(
+		p.meta("article:modified_time", "og:updated_time", "dcterms.modified"),
+		doc.Find("[itemprop=dateModified]").First().AttrOr("datetime", ""),
+		p.meta("dateModified"),
+	)
+	if author := p.meta("author", "article:author"); author != "" {
+		if strings.HasPrefix(author, "http://") || strings.HasPrefix(author, "https://") {
+			a.Author.URL = author
+		} else {
+			a.Author.Name = author
+		}
+	}
+	// Only an absolute canonical URL is kept: a relative one is relative
+	// to the site the page was saved from, which is unknown here.
+	for _, u := range []string{doc.Find("link[rel=canonical]").First().AttrOr("href", ""), p.meta("og:url")} {
+		if u = strings.TrimSpace(u); feed.ParseHTTPURL(u) != nil {
+			a.URL = u
+			break
+		}
+	}
+	a.Summary = p.meta("description", "og:description")
+	doc.Find("meta").Each(func(_ int, s *goquery.Selection) {
+		if strings.EqualFold(s.AttrOr("property", ""), "article:tag") {
+			a.Tags = addTags(a.Tags, s.AttrOr("content", ""))
+		}
+	})
+	if len(a.Tags) == 0 {
+		a.Tags = addTags(nil, strings.ReplaceAll(p.meta("keywords"), ",", "\n"))
+	}
 }
 
 // titleSeparator matches what follows the article title in a

@@ -74,43 +74,58 @@ func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
 		a.Title = takeHeading(doc, src)
 	}
 	if a.Title == "" {
-		// No heading: the first non-empty line is the title, parsed
-		// alone so that Markdown markup ("**Note**") does not show.
-		lines := strings.Split(body, "\n")
-		for i, l := range lines {
-			if strings.TrimSpace(l) == "" {
-				continue
-			}
-			line := []byte(l)
-			a.Title = feed.CollapseSpace(mdText(markdownParser.Parser().Parse(text.NewReader(line)), line, -1))
-			if a.Title == "" {
-				a.Title = feed.CollapseSpace(l)
-			}
-			src = []byte(strings.Join(lines[i+1:], "\n"))
-			doc = markdownParser.Parser().Parse(text.NewReader(src))
-			break
-		}
+		a.Title, src, doc = firstLineTitle(body)
 	}
 	if a.Title == "" {
 		return feed.Article{}, ErrUntitled
 	}
 	cutTrailerMD(doc, src, trailers)
+	content, err := renderMarkdown(src, doc)
+	if err != nil {
+		return feed.Article{}, err
+	}
+	a.Content = content
+	return a, nil
+}
+
+// firstLineTitle makes the first non-empty line of body the title,
+// parsed alone so that Markdown markup ("**Note**") does not show, and
+// returns the rest parsed as the body.
+func firstLineTitle(body string) (title string, src []byte, doc ast.Node) {
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		line := []byte(l)
+		title = feed.CollapseSpace(mdText(markdownParser.Parser().Parse(text.NewReader(line)), line, -1))
+		if title == "" {
+			title = feed.CollapseSpace(l)
+		}
+		src = []byte(strings.Join(lines[i+1:], "\n"))
+		return title, src, markdownParser.Parser().Parse(text.NewReader(src))
+	}
+	src = []byte(body)
+	return "", src, markdownParser.Parser().Parse(text.NewReader(src))
+}
+
+// renderMarkdown renders doc, parsed from src, as trimmed HTML.
+func renderMarkdown(src []byte, doc ast.Node) (string, error) {
 	var buf bytes.Buffer
 	// goldmark wraps any writer that is not buffered in a new 4 KiB
 	// bufio.Writer; reusing them saves that allocation per article.
 	bw := bufWriters.Get().(*bufio.Writer)
 	bw.Reset(&buf)
-	err = markdownParser.Renderer().Render(bw, src, doc)
+	err := markdownParser.Renderer().Render(bw, src, doc)
 	if err == nil {
 		err = bw.Flush()
 	}
 	bw.Reset(nil)
 	bufWriters.Put(bw)
 	if err != nil {
-		return feed.Article{}, fmt.Errorf("rendering markdown: %w", err)
+		return "", fmt.Errorf("rendering markdown: %w", err)
 	}
-	a.Content = strings.TrimSpace(buf.String())
-	return a, nil
+	return strings.TrimSpace(buf.String()), nil
 }
 
 // splitFrontMatter splits text into its YAML front matter (without
@@ -401,41 +416,55 @@ func cutTrailerMD(doc ast.Node, src []byte, t *Trailers) {
 	if t == nil {
 		return
 	}
-	seen := false
-	var cut ast.Node       // the first node to remove
-	var lineStart ast.Node // with cut inside a paragraph: where the line starts
-	var walk func(n ast.Node) bool
-	walk = func(n ast.Node) bool {
-		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
-			if c.Type() == ast.TypeBlock {
-				if mdBlock(c) && seen && t.Match(mdOwnText(c, src)) {
-					cut = c
-					return true
-				}
-				if _, ok := c.(*ast.Paragraph); ok || c.Kind() == ast.KindTextBlock {
-					if cutLineMD(c, src, t, &seen, &lineStart) {
-						cut = lineStart
-						return true
-					}
-					continue
-				}
-				switch c.(type) {
-				case *ast.CodeBlock, *ast.FencedCodeBlock, *ast.HTMLBlock, *ast.ThematicBreak:
-					seen = seen || c.Kind() != ast.KindThematicBreak
-					continue
-				}
-				if walk(c) {
-					return true
-				}
-				continue
-			}
-			seen = true // an inline outside a paragraph: a table cell
+	f := trailerFinder{src: src, t: t}
+	if f.walk(doc) {
+		cutFromMD(doc, f.cut)
+	}
+}
+
+// trailerFinder walks a Markdown tree in document order for the first
+// trailer that has body content before it.
+type trailerFinder struct {
+	src       []byte
+	t         *Trailers
+	seen      bool     // body content came before
+	cut       ast.Node // the first node to remove, once found
+	lineStart ast.Node // with the cut inside a paragraph: where the line starts
+}
+
+// walk looks through n's children and reports whether it found the cut.
+func (f *trailerFinder) walk(n ast.Node) bool {
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		if c.Type() != ast.TypeBlock {
+			f.seen = true // an inline outside a paragraph: a table cell
+			continue
 		}
-		return false
+		if mdBlock(c) && f.seen && f.t.Match(mdOwnText(c, f.src)) {
+			f.cut = c
+			return true
+		}
+		if _, ok := c.(*ast.Paragraph); ok || c.Kind() == ast.KindTextBlock {
+			if cutLineMD(c, f.src, f.t, &f.seen, &f.lineStart) {
+				f.cut = f.lineStart
+				return true
+			}
+			continue
+		}
+		switch c.(type) {
+		case *ast.CodeBlock, *ast.FencedCodeBlock, *ast.HTMLBlock, *ast.ThematicBreak:
+			f.seen = f.seen || c.Kind() != ast.KindThematicBreak
+			continue
+		}
+		if f.walk(c) {
+			return true
+		}
 	}
-	if !walk(doc) {
-		return
-	}
+	return false
+}
+
+// cutFromMD removes cut and everything after it in document order, then
+// the blocks the cut left empty.
+func cutFromMD(doc, cut ast.Node) {
 	for m := cut; m != doc && m != nil; m = m.Parent() {
 		p := m.Parent()
 		for m.NextSibling() != nil {
