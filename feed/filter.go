@@ -39,7 +39,7 @@ func (f Filter) Apply(items []Article, now time.Time) []Article {
 			continue
 		}
 		if len(f.Include) > 0 || len(f.Exclude) > 0 {
-			text := a.Title + "\n" + a.Summary + "\n" + htmlText(a.Content)
+			text := a.Title + "\n" + a.Summary + "\n" + HTMLText(a.Content, -1)
 			if len(f.Include) > 0 && !anyMatch(f.Include, text) {
 				continue
 			}

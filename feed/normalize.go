@@ -88,12 +88,12 @@ func normalizeOne(a Article, opts Options) Article {
 	a.Content = sanitizeHTML(cleanText(a.Content), base)
 	// Only a summary's worth of text is needed (the title fallback is
 	// shorter), so extraction stops there.
-	text := htmlTextN(a.Content, opts.SummaryLength)
+	text := HTMLText(a.Content, opts.SummaryLength)
 	a.Title = CollapseSpace(cleanText(a.Title))
 	if a.Title == "" {
 		a.Title = truncateWords(text, 80)
 	}
-	if s := htmlTextN(cleanText(a.Summary), opts.SummaryLength); s != "" {
+	if s := HTMLText(cleanText(a.Summary), opts.SummaryLength); s != "" {
 		a.Summary = truncateWords(s, opts.SummaryLength)
 	} else {
 		a.Summary = truncateWords(text, opts.SummaryLength)

@@ -282,8 +282,8 @@ func TestHTMLTextN(t *testing.T) {
 		in   string
 		n    int
 	}{{"long", long, 300}, {"whitespace runs", spaced, 300}, {"short", "<p>Short &amp; sweet</p>", 300}, {"unlimited", long, -1}} {
-		full := htmlText(tc.in)
-		got := htmlTextN(tc.in, tc.n)
+		full := HTMLText(tc.in, -1)
+		got := HTMLText(tc.in, tc.n)
 		if !strings.HasPrefix(full, got) {
 			t.Errorf("%s: %q is not a prefix of the full text", tc.name, got)
 		}

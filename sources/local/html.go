@@ -421,7 +421,9 @@ func isBlank(n *html.Node) bool {
 // nodeText returns the text under n. With limit >= 0 it stops once
 // more than limit bytes are collected or limit nodes visited: trailer
 // lines are short, a longer text cannot match anyway, and the bound keeps
-// the trailer search linear on deeply nested markup.
+// the trailer search linear on deeply nested markup. It reads a parsed
+// tree, which the trailer cut and the title heading work on;
+// feed.HTMLText is the rule for markup held in a string.
 func nodeText(n *html.Node, limit int) string {
 	var b strings.Builder
 	visited := 0

@@ -16,7 +16,6 @@ import (
 	"github.com/yuin/goldmark/extension"
 	goldhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
-	"golang.org/x/net/html"
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
@@ -353,7 +352,7 @@ func mdAppend(b *strings.Builder, n ast.Node, src []byte, limit int, visits *int
 	case *ast.RawHTML:
 	case *ast.HTMLBlock:
 		b.WriteByte(' ')
-		b.WriteString(inlineHTMLText(mdLines(n, src)))
+		b.WriteString(feed.HTMLText(string(mdLines(n, src)), -1))
 	case *ast.CodeBlock, *ast.FencedCodeBlock:
 		b.WriteByte(' ')
 		b.Write(mdLines(n, src))
@@ -379,22 +378,6 @@ func mdLines(n ast.Node, src []byte) []byte {
 		out = append(out, h.ClosureLine.Value(src)...)
 	}
 	return out
-}
-
-// inlineHTMLText returns the text of an HTML snippet, tags left out.
-func inlineHTMLText(b []byte) string {
-	var out strings.Builder
-	z := html.NewTokenizer(bytes.NewReader(b))
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return out.String()
-		case html.TextToken:
-			out.Write(z.Text())
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			out.WriteByte(' ')
-		}
-	}
 }
 
 // mdBlock reports whether n is a Markdown block whose whole text is

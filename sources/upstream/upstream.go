@@ -150,28 +150,27 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 // literal "a < b", is kept as written.
 func titleText(s string) string {
 	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "<") {
+	if !strings.Contains(s, "<") || !onlyHTMLTags(s) {
 		return s
 	}
-	var text strings.Builder
+	return feed.HTMLText(s, -1)
+}
+
+// onlyHTMLTags reports whether s has at least one tag and every tag in it
+// is an HTML element: "<3 Go" and "x <y> z" are not markup.
+func onlyHTMLTags(s string) bool {
 	markup := false
 	z := html.NewTokenizer(strings.NewReader(s))
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			if !markup {
-				return s
-			}
-			return feed.CollapseSpace(text.String())
-		case html.TextToken:
-			text.Write(z.Text())
+			return markup
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
 			if atom.Lookup(name) == 0 {
-				return s // not HTML after all: "<3 Go", "x <y> z"
+				return false
 			}
 			markup = true
-			text.WriteByte(' ')
 		}
 	}
 }

@@ -405,6 +405,11 @@ func TestTitleText(t *testing.T) {
 		{"I <3 Go", "I <3 Go"},
 		{"Templates like <T> in Go", "Templates like <T> in Go"},
 		{"  spaced  ", "spaced"},
+		// feed.HTMLText's rules: inline markup does not split a word, a
+		// block does; script text is not text.
+		{"Java<b>Script</b> tips", "JavaScript tips"},
+		{"One<br>Two<p>Three</p>", "One Two Three"},
+		{"Hi <script>x()</script>there", "Hi there"},
 	}
 	for _, tt := range tests {
 		if got := titleText(tt.in); got != tt.want {
