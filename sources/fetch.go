@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 // Sentinel errors of the web sources. They are wrapped with context (the
@@ -218,12 +220,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // jitter (429 and 503 honour Retry-After); other 4xx are not. A body over
 // MaxBody fails with ErrTooLarge.
 func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Response, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("parsing url: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("unsupported url scheme %q", u.Scheme)
+	u := feed.ParseHTTPURL(rawURL)
+	if u == nil {
+		return nil, fmt.Errorf("url %q: want an absolute http or https URL", rawURL)
 	}
 	for attempt := 0; ; attempt++ {
 		resp, retryAfter, err := f.attempt(ctx, u, v)

@@ -20,7 +20,7 @@ func TestImportRules(t *testing.T) {
 		"sources/sourcetest": {"feed", "sources"},
 		"internal/scheduler": {},
 		"internal/server":    {},
-		"internal/config":    {"internal/scheduler"},
+		"internal/config":    {"feed", "internal/scheduler"},
 		"internal/collect":   {"feed", "sources"},
 		"internal/site":      {"feed"},
 	}
