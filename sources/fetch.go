@@ -71,6 +71,19 @@ type FetchConfig struct {
 	// MaxBackoff caps how long a repeatedly failing source skips
 	// collections; default 24h.
 	MaxBackoff time.Duration
+	// AllowHosts are the non-public hosts that URLs found in content
+	// (item links followed for full text, redirects) may still reach:
+	// names ("intranet.example", "*.corp.example") and IP addresses or
+	// CIDR prefixes ("10.1.0.0/16"). URLs the operator configured are
+	// always fetched as written.
+	AllowHosts []string
+	// Redact hides secrets in the URLs that errors and logs quote;
+	// nil uses the default parameter list.
+	Redact *Redactor
+	// Resolver and Dial are seams for tests; defaults net.DefaultResolver
+	// and a net.Dialer with ConnectTimeout.
+	Resolver Resolver
+	Dial     DialFunc
 }
 
 const (
@@ -143,9 +156,15 @@ func (r *Response) Validators() Validators {
 // failures, caps body sizes and limits concurrent requests per host. It is
 // safe for concurrent use.
 type Fetcher struct {
-	cfg    FetchConfig
-	log    *slog.Logger
-	client *http.Client
+	cfg   FetchConfig
+	log   *slog.Logger
+	allow hostAllowList
+
+	// clients holds one client per trusted origin (the host:port of a
+	// URL the operator configured), each with its own transport and
+	// address guard; see guard.
+	clientsMu sync.Mutex
+	clients   map[string]*http.Client
 
 	// Sleep waits d or until ctx is done; tests replace it to observe
 	// retry delays without waiting.
@@ -158,43 +177,68 @@ type Fetcher struct {
 	hosts map[string]chan struct{}
 }
 
-// NewFetcher returns a Fetcher with its own http.Client and Transport.
-func NewFetcher(cfg FetchConfig, log *slog.Logger) *Fetcher {
+// NewFetcher returns a Fetcher. It fails only on an invalid AllowHosts
+// entry.
+func NewFetcher(cfg FetchConfig, log *slog.Logger) (*Fetcher, error) {
 	cfg = cfg.withDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
-	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   cfg.ConnectTimeout,
-		ResponseHeaderTimeout: cfg.Timeout,
-		// We ask for gzip ourselves and decompress through a size cap.
-		DisableCompression:  true,
-		MaxIdleConns:        100,
-		MaxIdleConnsPerHost: cfg.PerHost,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   true,
+	allow, err := parseAllowHosts(cfg.AllowHosts)
+	if err != nil {
+		return nil, err
 	}
-	f := &Fetcher{
-		cfg: cfg,
-		log: log,
-		client: &http.Client{
-			Transport:     transport,
-			CheckRedirect: checkRedirect,
-		},
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return &Fetcher{
+		cfg:        cfg,
+		log:        log,
+		allow:      allow,
+		clients:    make(map[string]*http.Client),
 		Sleep:      sleepCtx,
 		RetryDelay: time.Second,
 		hosts:      make(map[string]chan struct{}),
-	}
-	return f
+	}, nil
 }
 
-func checkRedirect(req *http.Request, via []*http.Request) error {
+// client returns the client for requests made under the trust of origin,
+// the host:port of a configured URL ("" trusts no address).
+func (f *Fetcher) client(origin string) *http.Client {
+	origin = strings.ToLower(origin)
+	f.clientsMu.Lock()
+	defer f.clientsMu.Unlock()
+	if c, ok := f.clients[origin]; ok {
+		return c
+	}
+	g := &guard{trusted: origin, allow: f.allow, resolver: f.cfg.Resolver, dial: f.cfg.Dial}
+	transport := &http.Transport{
+		Proxy:                 g.proxy,
+		DialContext:           g.dialContext,
+		TLSHandshakeTimeout:   f.cfg.ConnectTimeout,
+		ResponseHeaderTimeout: f.cfg.Timeout,
+		// We ask for gzip ourselves and decompress through a size cap.
+		DisableCompression:  true,
+		MaxIdleConns:        100,
+		MaxIdleConnsPerHost: f.cfg.PerHost,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	c := &http.Client{Transport: transport, CheckRedirect: f.checkRedirect}
+	f.clients[origin] = c
+	return c
+}
+
+func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return fmt.Errorf("%w: to unsupported scheme %q", errRedirect, req.URL.Scheme)
+	}
 	for _, prev := range via {
 		if prev.URL.String() == req.URL.String() {
-			return fmt.Errorf("%w: redirect loop at %s", errRedirect, req.URL)
+			return fmt.Errorf("%w: redirect loop at %s", errRedirect, f.cfg.Redact.URL(req.URL.String()))
 		}
 	}
 	if len(via) > maxRedirects {
@@ -219,13 +263,34 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // connection errors, 5xx and 429 are retried with exponential backoff and
 // jitter (429 and 503 honour Retry-After); other 4xx are not. A body over
 // MaxBody fails with ErrTooLarge.
+//
+// rawURL is one the operator configured: its host is fetched as written,
+// whatever address it has. Redirects to other hosts, like every URL found
+// in content (see GetFrom), must lead to public addresses.
 func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Response, error) {
+	return f.get(ctx, rawURL, rawURL, v)
+}
+
+// GetFrom fetches rawURL, a URL found in the content of origin (the URL a
+// source was configured with), unconditionally. Only origin's own host and
+// public addresses (or FetchConfig.AllowHosts) are reached: a link in a
+// feed cannot make Herald fetch 169.254.169.254 or an intranet page.
+func (f *Fetcher) GetFrom(ctx context.Context, rawURL, origin string) (*Response, error) {
+	return f.get(ctx, rawURL, origin, Validators{})
+}
+
+// URL returns u with its secrets redacted, for messages.
+func (f *Fetcher) URL(u string) string { return f.cfg.Redact.URL(u) }
+
+func (f *Fetcher) get(ctx context.Context, rawURL, origin string, v Validators) (*Response, error) {
 	u := feed.ParseHTTPURL(rawURL)
 	if u == nil {
-		return nil, fmt.Errorf("url %q: want an absolute http or https URL", rawURL)
+		// The URL may not parse: redact it as text.
+		return nil, errors.New(f.cfg.Redact.Text(fmt.Sprintf("url %q: want an absolute http or https URL", rawURL)))
 	}
+	client := f.client(hostPort(origin))
 	for attempt := 0; ; attempt++ {
-		resp, retryAfter, err := f.attempt(ctx, u, v)
+		resp, retryAfter, err := f.attempt(ctx, client, u, v)
 		if err == nil {
 			return resp, nil
 		}
@@ -242,7 +307,7 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Respon
 			}
 			delay = retryAfter
 		}
-		f.log.Debug("retrying", "url", rawURL, "attempt", attempt+1, "delay", delay.String(), "error", err)
+		f.log.Debug("retrying", "url", f.cfg.Redact.URL(rawURL), "attempt", attempt+1, "delay", delay.String(), "error", err)
 		if serr := f.Sleep(ctx, delay); serr != nil {
 			return nil, err
 		}
@@ -265,7 +330,8 @@ func retryable(err error) bool {
 	switch {
 	case errors.As(err, &se):
 		return se.Status >= 500 || se.Status == http.StatusTooManyRequests
-	case errors.Is(err, ErrTooLarge), errors.Is(err, errRedirect), errors.Is(err, ErrNotModified):
+	case errors.Is(err, ErrTooLarge), errors.Is(err, errRedirect), errors.Is(err, ErrNotModified),
+		errors.Is(err, ErrForbiddenAddress):
 		return false
 	}
 	// Timeouts, refused or reset connections, truncated bodies.
@@ -290,7 +356,7 @@ func (f *Fetcher) acquire(ctx context.Context, host string) (release func(), err
 
 // attempt makes one request. It returns the server's Retry-After, if any,
 // alongside a retryable error.
-func (f *Fetcher) attempt(ctx context.Context, u *url.URL, v Validators) (*Response, time.Duration, error) {
+func (f *Fetcher) attempt(ctx context.Context, client *http.Client, u *url.URL, v Validators) (*Response, time.Duration, error) {
 	release, err := f.acquire(ctx, u.Host)
 	if err != nil {
 		return nil, 0, err
@@ -313,9 +379,15 @@ func (f *Fetcher) attempt(ctx context.Context, u *url.URL, v Validators) (*Respo
 		req.Header.Set("If-Modified-Since", v.LastModified)
 	}
 
-	hr, err := f.client.Do(req)
+	hr, err := client.Do(req)
 	if err != nil {
-		return nil, 0, err // a *url.Error, naming the method and URL
+		// The url.Error names the method and URL, once; net/http hides
+		// the URL's password but not the rest of its secrets.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = f.cfg.Redact.URL(ue.URL)
+		}
+		return nil, 0, err
 	}
 	defer hr.Body.Close()
 	// Drain a little of what we do not read so the connection can be

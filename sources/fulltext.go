@@ -22,11 +22,12 @@ const fullTextWorkers = 4
 // extracted with a readability algorithm, moving the upstream content to
 // Summary when Summary is empty. cache is the content extracted at the
 // previous collection, by URL (State.FullText): those pages are not
-// fetched again. It returns the cache for the next collection, holding
+// fetched again. origin is the source's configured URL: pages are
+// fetched with GetFrom, under its trust. It returns the cache for the next collection, holding
 // only the current articles' pages. An article whose page cannot be
 // fetched or extracted keeps its upstream content; that is logged, not
 // returned, since the source itself is fine.
-func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache map[string]string, log *slog.Logger) map[string]string {
+func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache map[string]string, origin string, log *slog.Logger) map[string]string {
 	sem := make(chan struct{}, fullTextWorkers)
 	var wg sync.WaitGroup
 	keep := make(map[string]string, len(articles))
@@ -50,9 +51,9 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 				return
 			}
 			defer func() { <-sem }()
-			content, err := f.extract(ctx, a.URL)
+			content, err := f.extract(ctx, a.URL, origin)
 			if err != nil {
-				log.Warn("full text unavailable, keeping upstream content", "url", a.URL, "error", err)
+				log.Warn("full text unavailable, keeping upstream content", "url", f.URL(a.URL), "error", err)
 				return
 			}
 			setFullText(a, content)
@@ -72,14 +73,14 @@ func setFullText(a *feed.Article, content string) {
 	a.Content = content
 }
 
-func (f *Fetcher) extract(ctx context.Context, pageURL string) (string, error) {
-	resp, err := f.Get(ctx, pageURL, Validators{})
+func (f *Fetcher) extract(ctx context.Context, pageURL, origin string) (string, error) {
+	resp, err := f.GetFrom(ctx, pageURL, origin)
 	if err != nil {
 		return "", err
 	}
 	u, err := url.Parse(resp.URL)
 	if err != nil {
-		return "", fmt.Errorf("parsing url: %w", err)
+		return "", errors.New(f.cfg.Redact.Text(fmt.Sprintf("parsing url: %v", err)))
 	}
 	body := ToUTF8(resp.Body, resp.Header.Get("Content-Type"), KindHTML)
 	art, err := readability.FromReader(bytes.NewReader(body), u)

@@ -24,6 +24,7 @@ type Parser func(ctx context.Context, r *Response, next *State) ([]feed.Article,
 // caller does.
 func (f *Fetcher) Poll(ctx context.Context, rawURL string, prev State, now func() time.Time, log *slog.Logger, parse Parser) (Result, error) {
 	start := now()
+	shown := f.URL(rawURL) // what messages may quote
 	if err := prev.BackingOff(start); err != nil {
 		return Result{State: prev}, err
 	}
@@ -38,10 +39,10 @@ func (f *Fetcher) Poll(ctx context.Context, rawURL string, prev State, now func(
 	if err == nil {
 		articles, err = parse(ctx, resp, &next)
 		if err != nil {
-			err = fmt.Errorf("%s: %w", rawURL, err)
+			err = fmt.Errorf("%s: %w", shown, err)
 		}
 	} else if ue := (*url.Error)(nil); !errors.As(err, &ue) {
-		err = fmt.Errorf("%s: %w", rawURL, err)
+		err = fmt.Errorf("%s: %w", shown, err)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -53,7 +54,7 @@ func (f *Fetcher) Poll(ctx context.Context, rawURL string, prev State, now func(
 	next.FirstSeen = DateByFirstSeen(articles, prev.FirstSeen, now())
 	next.Validators = resp.Validators()
 	next.Failures, next.RetryAt = 0, time.Time{}
-	log.Debug("fetched", "url", rawURL, "count", len(articles), "duration", now().Sub(start).String())
+	log.Debug("fetched", "url", shown, "count", len(articles), "duration", now().Sub(start).String())
 	return Result{Articles: articles, State: next}, nil
 }
 

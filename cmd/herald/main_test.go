@@ -44,6 +44,7 @@ func testSite(t *testing.T, extra string, articles map[string]string) string {
 	cfg := filepath.Join(dir, "config.yaml")
 	writeFile(t, cfg, `title: Test site
 base_url: http://news.example/
+admin_token: `+testToken+`
 sources:
   - name: articles
     type: files
@@ -56,6 +57,12 @@ feeds:
 `)
 	return cfg
 }
+
+// testToken opens the operator endpoints of the sites tests write.
+const testToken = "test-admin-token-0123456789"
+
+// operator is the header that carries testToken.
+var operator = []string{"Authorization", "Bearer " + testToken}
 
 const story = "A story title\n\nFirst paragraph of the story.\n\nSecond paragraph.\n\nAbout The Author\n\nSomeone.\n\nLeave a Reply\n"
 
@@ -323,7 +330,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if resp, _ := get(t, base+"/world.rss", "Accept-Encoding", "gzip"); resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Error("no gzip")
 	}
-	if resp, body := get(t, base+"/healthz"); resp.StatusCode != 200 || !strings.Contains(body, `"name":"articles"`) {
+	if resp, body := get(t, base+"/healthz", operator...); resp.StatusCode != 200 || !strings.Contains(body, `"name":"articles"`) {
 		t.Errorf("healthz: %d %s", resp.StatusCode, body)
 	}
 	if code := stop(); code != 0 {
@@ -344,13 +351,13 @@ func TestServeKeepsLastGoodAndReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the failure in /healthz", func() bool {
-		_, body := get(t, base+"/healthz")
+		_, body := get(t, base+"/healthz", operator...)
 		return strings.Contains(body, `"last_error"`)
 	})
 	if _, body := get(t, base+"/world.rss"); !strings.Contains(body, "Kept story") {
 		t.Error("the failing source's last good items are gone")
 	}
-	_, metrics := get(t, base+"/metrics")
+	_, metrics := get(t, base+"/metrics", operator...)
 	if !regexp.MustCompile(`herald_collections_total\{result="failure",source="articles"\} [1-9]`).MatchString(metrics) {
 		t.Error("the failure is not counted in /metrics")
 	}

@@ -54,13 +54,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "herald: %s\n\n%s", ue.msg, usage)
+		fmt.Fprintf(stderr, "herald: %s\n\n%s", redact(ue.msg), usage)
 		return exitUsage
 	case errors.As(err, &ce):
-		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(ce.err.Error()))
+		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(redact(ce.err.Error())))
 		return exitUsage
 	default:
-		if msg := err.Error(); strings.Contains(msg, "\n") {
+		if msg := redact(err.Error()); strings.Contains(msg, "\n") {
 			fmt.Fprintf(stderr, "herald:\n%s\n", indent(msg))
 		} else {
 			fmt.Fprintf(stderr, "herald: %s\n", msg)
@@ -124,9 +124,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(redactHandler{slog.NewTextHandler(w, opts)}), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(redactHandler{slog.NewJSONHandler(w, opts)}), nil
 	default:
 		return nil, fmt.Errorf("--log-format: want text or json, got %q", format)
 	}

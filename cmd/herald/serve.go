@@ -48,9 +48,10 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 	store := collect.NewMemory()
 	var current atomic.Pointer[collect.Collector]
 	srv, err := server.New(server.Options{
-		Logger:   log,
-		Registry: reg,
-		Status:   func() []server.SourceStatus { return statuses(current.Load()) },
+		Logger:     log,
+		Registry:   reg,
+		Status:     func() []server.SourceStatus { return statuses(current.Load()) },
+		AdminToken: cfg.AdminToken,
 	})
 	if err != nil {
 		return err
@@ -64,11 +65,29 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	var adminLn net.Listener
+	if cfg.AdminListen != "" {
+		if adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("admin_listen: %w", err)
+		}
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path)
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServer()
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(srvCtx, ln) }()
+	if adminLn != nil {
+		log.Info("serving operator endpoints", "addr", adminLn.Addr().String())
+		adminDone := make(chan error, 1)
+		go func() { adminDone <- srv.ServeAdmin(srvCtx, adminLn) }()
+		defer func() {
+			stopServer()
+			if err := <-adminDone; err != nil {
+				log.Error("admin listener", "error", err)
+			}
+		}()
+	}
 
 	run, err := startCollection(ctx, cfg, log, metrics, store, srv, nil)
 	if err != nil {
@@ -229,7 +248,7 @@ func statuses(col *collect.Collector) []server.SourceStatus {
 	for _, s := range col.Status() {
 		out = append(out, server.SourceStatus{
 			Name: s.Name, LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
-			LastError: s.LastError, Items: s.Items, Running: s.Running,
+			LastError: redact(s.LastError), Items: s.Items, Running: s.Running,
 		})
 	}
 	return out

@@ -27,6 +27,7 @@ func loadConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, configError{err}
 	}
+	redactor.Store(sources.NewRedactor(cfg.RedactParams...))
 	return cfg, nil
 }
 
@@ -81,28 +82,27 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store
 	if err != nil {
 		return nil, err
 	}
-	var fetcher *sources.Fetcher
-	web := func() *sources.Fetcher {
-		if fetcher == nil {
-			ua := cfg.Fetch.UserAgent
-			if ua == "" {
-				ua = "Herald/" + version + " (+https://github.com/heraldfeed/herald)"
-			}
-			fetcher = sources.NewFetcher(sources.FetchConfig{
-				UserAgent:      ua,
-				Timeout:        cfg.Fetch.Timeout,
-				ConnectTimeout: cfg.Fetch.ConnectTimeout,
-				MaxBody:        int64(cfg.Fetch.MaxBody),
-				Retries:        retries(cfg.Fetch.Retries),
-				PerHost:        cfg.Fetch.PerHost,
-			}, log)
-		}
-		return fetcher
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = "Herald/" + version + " (+https://github.com/heraldfeed/herald)"
+	}
+	fetcher, err := sources.NewFetcher(sources.FetchConfig{
+		UserAgent:      ua,
+		Timeout:        cfg.Fetch.Timeout,
+		ConnectTimeout: cfg.Fetch.ConnectTimeout,
+		MaxBody:        int64(cfg.Fetch.MaxBody),
+		Retries:        retries(cfg.Fetch.Retries),
+		PerHost:        cfg.Fetch.PerHost,
+		AllowHosts:     cfg.Fetch.AllowHosts,
+		Redact:         redactor.Load(),
+	}, log)
+	if err != nil {
+		return nil, configError{fmt.Errorf("fetch: %w", err)}
 	}
 	p := &pipeline{}
 	var entries []collect.Entry
 	for _, sc := range cfg.Sources {
-		src, err := newSource(sc, cfg.BaseURL, web, log.With("source", sc.Name))
+		src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))
 		if err != nil {
 			return nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
@@ -148,7 +148,7 @@ func (p *pipeline) build(now time.Time, publish func([]site.File)) ([]site.File,
 	return p.site.Build(inputs, now, publish)
 }
 
-func newSource(sc config.Source, baseURL string, web func() *sources.Fetcher, log *slog.Logger) (sources.Source, error) {
+func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *slog.Logger) (sources.Source, error) {
 	tz := time.UTC
 	if sc.Timezone != "" {
 		loc, err := time.LoadLocation(sc.Timezone)
@@ -161,12 +161,12 @@ func newSource(sc config.Source, baseURL string, web func() *sources.Fetcher, lo
 	case config.TypeFiles:
 		return local.New(local.Config{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers}, log)
 	case config.TypeFeed:
-		return upstream.New(upstream.Config{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, web(), log)
+		return upstream.New(upstream.Config{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, fetcher, log)
 	case config.TypePage:
 		return webpage.New(webpage.Config{
 			Name: sc.Name, URL: sc.URL, Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date,
 			Summary: sc.Summary, DateFormats: sc.DateFormat, Timezone: tz, FullText: sc.FullText,
-		}, web(), log)
+		}, fetcher, log)
 	}
 	return nil, fmt.Errorf("unknown type %q", sc.Type)
 }

@@ -46,8 +46,25 @@ type Config struct {
 	// "CRON_TZ=Area/City " or "TZ=Area/City ". Default "@every 15m".
 	Schedule string `yaml:"schedule"`
 	// Listen is the TCP address `herald serve` listens on.
-	// Default "127.0.0.1:8080".
+	// Default "127.0.0.1:8080". It serves the feeds, pages, index and a
+	// minimal /healthz ({"status":"ok"}) to anyone.
 	Listen string `yaml:"listen"`
+	// AdminListen is a second address that serves the operator's
+	// endpoints: /metrics and the detailed /healthz (every source, its
+	// last error). Optional; keep it on loopback or a private network.
+	// Unset, the operator endpoints are served nowhere unless AdminToken
+	// is set.
+	AdminListen string `yaml:"admin_listen"`
+	// AdminToken, when set, also serves the operator endpoints on Listen
+	// to requests carrying "Authorization: Bearer <token>". At least 16
+	// characters; take it from the environment ("${HERALD_ADMIN_TOKEN}").
+	AdminToken string `yaml:"admin_token"`
+	// RedactParams are query parameter names whose values are secrets,
+	// added to the built-in list (token, key, api_key, apikey,
+	// access_token, auth, password, secret, sig, signature). Their values,
+	// like a URL's user-info, are shown as "***" in every error, log
+	// line and endpoint.
+	RedactParams []string `yaml:"redact_params"`
 	// DataDir is where Herald may write state. Default "./data"; a
 	// relative path is resolved against the config file's folder, so
 	// after Load it is absolute.
@@ -75,6 +92,8 @@ type Config struct {
 	// example "sources[0].url") to the position of the key. Defaults
 	// use it to tell "retries: 0" from an absent key.
 	keys map[string]token.Position
+	// expanded are the values that took text from the environment.
+	expanded []expansion
 }
 
 // Fetch holds the HTTP settings shared by web (feed and page) sources.
@@ -96,6 +115,14 @@ type Fetch struct {
 	Retries int `yaml:"retries"`
 	// PerHost is the most concurrent requests to one host. Default 2.
 	PerHost int `yaml:"per_host"`
+	// AllowHosts are the non-public hosts that URLs taken from fetched
+	// content (item links followed for full_text, redirects) may reach:
+	// host names ("wiki.corp.example", "*.corp.example"), IP addresses
+	// and CIDR prefixes ("10.20.0.0/16"). Optional. Without an entry,
+	// such URLs are fetched only when they lead to a public address or to
+	// the host of the URL configured for their source. URLs written in
+	// the config are always fetched as written.
+	AllowHosts []string `yaml:"allow_hosts"`
 }
 
 // SourceType names a kind of source.
@@ -244,7 +271,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		if err := yaml.NodeToValue(body, &v, yaml.DisallowUnknownField(), yaml.AllowDuplicateMapKey()); err != nil {
 			return nil, c.yamlError(err, chk.paths)
 		}
-		v.name, v.Path, v.Dir, v.file, v.keys = c.name, c.Path, c.Dir, c.file, c.keys
+		v.name, v.Path, v.Dir, v.file, v.keys, v.expanded = c.name, c.Path, c.Dir, c.file, c.keys, c.expanded
 		c = &v
 	}
 

@@ -50,7 +50,7 @@ func (c *Config) fileName() string {
 
 // errorAt returns an *Error placed at tk (which may be nil).
 func (c *Config) errorAt(tk *token.Token, path, format string, args ...any) *Error {
-	e := &Error{File: c.fileName(), Path: path, Msg: fmt.Sprintf(format, args...)}
+	e := &Error{File: c.fileName(), Path: path, Msg: c.hideExpanded(path, fmt.Sprintf(format, args...))}
 	if tk != nil && tk.Position != nil {
 		e.Line, e.Column = tk.Position.Line, tk.Position.Column
 	}
@@ -59,7 +59,7 @@ func (c *Config) errorAt(tk *token.Token, path, format string, args ...any) *Err
 
 // errorAtPos is errorAt for a position already looked up.
 func (c *Config) errorAtPos(pos token.Position, path, format string, args ...any) *Error {
-	return &Error{File: c.fileName(), Line: pos.Line, Column: pos.Column, Path: path, Msg: fmt.Sprintf(format, args...)}
+	return &Error{File: c.fileName(), Line: pos.Line, Column: pos.Column, Path: path, Msg: c.hideExpanded(path, fmt.Sprintf(format, args...))}
 }
 
 // yamlError turns an error from goccy's parser or decoder into an *Error.
@@ -88,7 +88,7 @@ func (c *Config) yamlError(err error, paths map[lineCol]string) error {
 // required key), it is placed at the closest enclosing node that exists,
 // so "sources[1].url: required" points at sources[1].
 func (c *Config) errorFor(path, format string, args ...any) *Error {
-	e := &Error{File: c.fileName(), Path: path, Msg: fmt.Sprintf(format, args...)}
+	e := &Error{File: c.fileName(), Path: path, Msg: c.hideExpanded(path, fmt.Sprintf(format, args...))}
 	if pos, ok := c.locate(path); ok {
 		e.Line, e.Column = pos.Line, pos.Column
 	}

@@ -81,6 +81,7 @@ func (k *checker) check(path string, n ast.Node, t reflect.Type) {
 		// aliased node is checked where it is defined.
 		return
 	}
+	k.expandNode(path, n)
 
 	switch t {
 	case durationType:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -74,7 +75,26 @@ func (v *validator) site() {
 	if c.DataDir == "" {
 		v.fail("data_dir", "required")
 	}
+	if c.AdminListen != "" {
+		if _, _, err := net.SplitHostPort(c.AdminListen); err != nil {
+			v.fail("admin_listen", "want host:port such as \"127.0.0.1:9090\", got %q", c.AdminListen)
+		} else if c.AdminListen == c.Listen {
+			v.fail("admin_listen", "must differ from listen (%s): the operator endpoints need their own address", c.Listen)
+		}
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < minAdminToken {
+		v.fail("admin_token", "too short: use at least %d characters (for example from `openssl rand -hex 24`)", minAdminToken)
+	}
+	for i, name := range c.RedactParams {
+		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "&=?#") {
+			v.fail(fmt.Sprintf("redact_params[%d]", i), "want a query parameter name, got %q", name)
+		}
+	}
 }
+
+// minAdminToken is the shortest admin_token accepted: a guessable token
+// would open the operator endpoints to anyone.
+const minAdminToken = 16
 
 func (v *validator) fetch() {
 	f := v.c.Fetch
@@ -92,6 +112,19 @@ func (v *validator) fetch() {
 	}
 	if f.PerHost <= 0 {
 		v.fail("fetch.per_host", "must be positive, got %d", f.PerHost)
+	}
+	for i, h := range f.AllowHosts {
+		p := fmt.Sprintf("fetch.allow_hosts[%d]", i)
+		switch h = strings.TrimSpace(h); {
+		case h == "":
+			v.fail(p, "empty host")
+		case strings.Contains(h, "/"):
+			if _, err := netip.ParsePrefix(h); err != nil {
+				v.fail(p, "want a host name, an IP address or a CIDR prefix such as \"10.0.0.0/8\", got %q", h)
+			}
+		case strings.ContainsAny(h, ":@?# ") && net.ParseIP(h) == nil:
+			v.fail(p, "want a host name without scheme or port, an IP address or a CIDR prefix, got %q", h)
+		}
 	}
 }
 

@@ -38,6 +38,21 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 			doc.Sources = st
 		}
 	}
+	s.writeJSON(w, r, doc)
+}
+
+// publicHealth is /healthz on the public listener: whether Herald is up,
+// and nothing about its sources, whose errors may name hosts and paths
+// that are nobody else's business.
+type publicHealth struct {
+	Status string `json:"status"`
+}
+
+func (s *Server) servePublicHealth(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, r, publicHealth{Status: "ok"})
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, doc any) {
 	body, err := json.Marshal(doc)
 	if err != nil {
 		s.log.Error("encoding health", "error", err)

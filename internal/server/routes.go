@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,6 +20,7 @@ var (
 	// hdrRetryAfter tells clients polling before the first Publish (the
 	// first collection is still running after a start) when to come back.
 	hdrRetryAfter = []string{"10"}
+	hdrBearer     = []string{`Bearer realm="herald"`}
 )
 
 // textReply is a precomputed small plain-text response for an error status.
@@ -31,7 +33,7 @@ var textReplies = map[int]textReply{}
 
 func init() {
 	for _, code := range []int{
-		http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed,
 		http.StatusServiceUnavailable, http.StatusInternalServerError,
 	} {
 		body := []byte(strconv.Itoa(code) + " " + strings.ToLower(http.StatusText(code)) + "\n")
@@ -39,17 +41,29 @@ func init() {
 	}
 }
 
-// ServeHTTP routes a request: /healthz, /metrics, or a published page
-// ("/" is "index.html"). Pages, health and metrics answer GET and HEAD only.
+// ServeHTTP routes a request on the public listener: /healthz, /metrics,
+// or a published page ("/" is "index.html"). Pages, health and metrics
+// answer GET and HEAD only.
+//
+// The public listener is for anyone who can poll a feed, so /healthz
+// answers only whether Herald is up, and /metrics is not there. The
+// operator's endpoints (AdminHandler) are served on the admin listener, and
+// here only to requests carrying Options.AdminToken.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/healthz":
 		if s.allowMethod(w, r) {
-			s.serveHealth(w, r)
+			if s.operator(r) {
+				s.serveHealth(w, r)
+			} else {
+				s.servePublicHealth(w, r)
+			}
 		}
 		return
 	case "/metrics":
-		if s.allowMethod(w, r) {
+		if !s.operator(r) {
+			s.refuseOperator(w, r)
+		} else if s.allowMethod(w, r) {
 			s.serveMetrics(w, r)
 		}
 		return
@@ -168,4 +182,44 @@ func (s *Server) text(w http.ResponseWriter, r *http.Request, code int) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(t.body)
 	}
+}
+
+// AdminHandler returns the operator's endpoints, for the admin listener:
+// the detailed /healthz (every source and its last error) and /metrics.
+func (s *Server) AdminHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz":
+			if s.allowMethod(w, r) {
+				s.serveHealth(w, r)
+			}
+		case "/metrics":
+			if s.allowMethod(w, r) {
+				s.serveMetrics(w, r)
+			}
+		default:
+			s.text(w, r, http.StatusNotFound)
+		}
+	})
+}
+
+// operator reports whether r carries the admin token, which opens the
+// operator's endpoints on the public listener.
+func (s *Server) operator(r *http.Request) bool {
+	if s.adminToken == "" {
+		return false
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.adminToken)) == 1
+}
+
+// refuseOperator answers a public request for an operator endpoint: 401
+// when a token could open it, else 404, as for any path that is not there.
+func (s *Server) refuseOperator(w http.ResponseWriter, r *http.Request) {
+	if s.adminToken == "" {
+		s.text(w, r, http.StatusNotFound)
+		return
+	}
+	w.Header()["Www-Authenticate"] = hdrBearer
+	s.text(w, r, http.StatusUnauthorized)
 }

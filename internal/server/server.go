@@ -22,8 +22,13 @@ type Options struct {
 	// Registry is served at /metrics; the server registers
 	// herald_http_requests_total on it. Default: a new registry.
 	Registry *prometheus.Registry
-	// Status reports the sources for /healthz; it may be nil.
+	// Status reports the sources for the operator's /healthz; it may be
+	// nil. Its text is shown as it is: redact secrets before.
 	Status func() []SourceStatus
+	// AdminToken, when set, opens the operator's endpoints (see
+	// AdminHandler) on the public listener to requests carrying
+	// "Authorization: Bearer <AdminToken>".
+	AdminToken string
 	// Now is the clock, a seam for tests. Default: time.Now.
 	Now func() time.Time
 }
@@ -46,6 +51,8 @@ type Server struct {
 	status  func() []SourceStatus
 	metrics *metrics
 	promh   http.Handler
+
+	adminToken string
 
 	// handler is what Serve serves; a seam so tests can wrap it.
 	handler http.Handler
@@ -86,6 +93,8 @@ func New(opts Options) (*Server, error) {
 		now:     opts.Now,
 		status:  opts.Status,
 		metrics: m,
+
+		adminToken: opts.AdminToken,
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		}),
@@ -206,6 +215,35 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// Grace ran out: cut the remaining connections.
 		srv.Close()
 		return fmt.Errorf("shutting down: %w", shutdownErr)
+	}
+	return nil
+}
+
+// ServeAdmin serves AdminHandler on ln, a listener of the operator's own,
+// until ctx is done, then shuts down like Serve. It takes no fast path:
+// its requests are few.
+func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.AdminHandler(),
+		ReadHeaderTimeout: s.timeouts.readHeader,
+		ReadTimeout:       s.timeouts.read,
+		WriteTimeout:      s.timeouts.write,
+		IdleTimeout:       s.timeouts.idle,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving admin: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutting down admin: %w", err)
 	}
 	return nil
 }

@@ -386,7 +386,7 @@ func TestNotFoundAndMethods(t *testing.T) {
 		{"DELETE", "/world.json", 405},
 		{"OPTIONS", "/world.atom", 405},
 		{"POST", "/healthz", 405},
-		{"PATCH", "/metrics", 405},
+		{"PATCH", "/metrics", 404}, // an operator endpoint: not on the public listener
 	} {
 		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
 			resp := do(t, s.Handler(), tc.method, tc.target, nil)
@@ -601,7 +601,7 @@ func TestHealthz(t *testing.T) {
 	s := newServer(t, Options{Status: func() []SourceStatus { return status }})
 	s.Publish(Snapshot{Pages: testPages("")})
 
-	resp := do(t, s.Handler(), "GET", "/healthz", nil)
+	resp := do(t, s.AdminHandler(), "GET", "/healthz", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status = %d", resp.StatusCode)
 	}
@@ -624,9 +624,65 @@ func TestHealthz(t *testing.T) {
 		t.Errorf("healthz (-want +got):\n%s", diff)
 	}
 
-	head := do(t, s.Handler(), "HEAD", "/healthz", nil)
+	head := do(t, s.AdminHandler(), "HEAD", "/healthz", nil)
 	if head.StatusCode != 200 || len(readBody(t, head)) != 0 {
 		t.Errorf("HEAD /healthz: status %d with a body", head.StatusCode)
+	}
+}
+
+// TestOperatorEndpoints: the public listener answers /healthz with no
+// detail and has no /metrics; the admin handler has both, and so has the
+// public listener for a request with the admin token, and only then.
+func TestOperatorEndpoints(t *testing.T) {
+	const token = "0123456789abcdef-token"
+	status := func() []SourceStatus {
+		return []SourceStatus{{Name: "paid", LastError: "source paid: http://***@feeds.example/x: refused"}}
+	}
+	bearer := func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
+	for _, tc := range []struct {
+		name    string
+		token   string // Options.AdminToken
+		admin   bool   // ask the admin handler rather than the public one
+		headers map[string]string
+		path    string
+		code    int
+		detail  bool // the body names the source
+	}{
+		{"public health", "", false, nil, "/healthz", 200, false},
+		{"public metrics", "", false, nil, "/metrics", 404, false},
+		{"public health, token unset, header sent", "", false, bearer(""), "/healthz", 200, false},
+		{"public health, token configured, none sent", token, false, nil, "/healthz", 200, false},
+		{"public health, wrong token", token, false, bearer(token + "x"), "/healthz", 200, false},
+		{"public health with token", token, false, bearer(token), "/healthz", 200, true},
+		{"public metrics, no token sent", token, false, nil, "/metrics", 401, false},
+		{"public metrics, wrong token", token, false, bearer("nope"), "/metrics", 401, false},
+		{"public metrics with token", token, false, bearer(token), "/metrics", 200, false},
+		{"admin health", "", true, nil, "/healthz", 200, true},
+		{"admin metrics", "", true, nil, "/metrics", 200, false},
+		{"admin has no pages", "", true, nil, "/world.rss", 404, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(t, Options{Status: status, AdminToken: tc.token})
+			s.Publish(Snapshot{Pages: testPages("")})
+			h := s.Handler()
+			if tc.admin {
+				h = s.AdminHandler()
+			}
+			resp := do(t, h, "GET", tc.path, tc.headers)
+			body := string(readBody(t, resp))
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.code)
+			}
+			if got := strings.Contains(body, "paid"); got != tc.detail {
+				t.Errorf("body names the source: %v, want %v:\n%s", got, tc.detail, body)
+			}
+			if tc.code == 401 && resp.Header.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+			if tc.path == "/healthz" && !tc.detail && body != `{"status":"ok"}`+"\n" {
+				t.Errorf("public health body %q", body)
+			}
+		})
 	}
 }
 
@@ -642,7 +698,7 @@ func TestMetrics(t *testing.T) {
 	do(t, s.Handler(), "GET", "/missing", nil)
 	do(t, s.Handler(), "POST", "/world.rss", nil)
 
-	resp := do(t, s.Handler(), "GET", "/metrics", nil)
+	resp := do(t, s.AdminHandler(), "GET", "/metrics", nil)
 	body := string(readBody(t, resp))
 	for _, want := range []string{
 		`herald_http_requests_total{code="200"} 3`,

@@ -296,7 +296,7 @@ func (f *Folder) read(j fileJob) (a feed.Article, ok bool, note string, err erro
 		if u, err := f.base.Parse(a.URL); err == nil && feed.ParseHTTPURL(u.String()) != nil {
 			a.URL = u.String()
 		} else {
-			note = fmt.Sprintf("ignoring url %q: not http or https", a.URL)
+			note = fmt.Sprintf("ignoring url %q: not http or https", sources.RedactURL(a.URL))
 			a.URL = ""
 		}
 	}

@@ -37,7 +37,10 @@ func (s *Sleeps) Got() []time.Duration {
 // the waits it asked for.
 func Fetcher(t testing.TB, cfg sources.FetchConfig) (*sources.Fetcher, *Sleeps) {
 	t.Helper()
-	f := sources.NewFetcher(cfg, nil)
+	f, err := sources.NewFetcher(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &Sleeps{}
 	f.Sleep = s.sleep
 	f.RetryDelay = 100 * time.Millisecond

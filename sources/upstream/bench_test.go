@@ -57,7 +57,10 @@ func BenchmarkCollectFeeds(b *testing.B) {
 	defer srv.Close()
 
 	newSources := func(b *testing.B) []*Feed {
-		f := sources.NewFetcher(sources.FetchConfig{PerHost: benchParallel}, nil)
+		f, err := sources.NewFetcher(sources.FetchConfig{PerHost: benchParallel}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
 		srcs := make([]*Feed, benchFeeds)
 		for i := range srcs {
 			srcs[i] = upFeed(b, f, fmt.Sprintf("feed%d", i), fmt.Sprintf("%s/feed/%d", srv.URL, i))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/sourcetest"
 )
 
 // FuzzFeedParse feeds arbitrary bytes, under an arbitrary Content-Type,
@@ -32,7 +33,8 @@ func FuzzFeedParse(f *testing.F) {
 	}
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><item><title>caf`+"\xe9"+`</title></item></channel></rss>`), "text/xml; charset=utf-8")
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","content_html":"<script>x</script>"}]}`), "application/feed+json")
-	src, err := New(Config{Name: "fuzz", URL: "https://up.example/feed"}, sources.NewFetcher(sources.FetchConfig{}, nil), nil)
+	fetcher, _ := sourcetest.Fetcher(f, sources.FetchConfig{})
+	src, err := New(Config{Name: "fuzz", URL: "https://up.example/feed"}, fetcher, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Feed, error) {
 		return nil, errors.New("feed source: name is required")
 	}
 	if feed.ParseHTTPURL(cfg.URL) == nil {
-		return nil, fmt.Errorf("feed source %s: url %q: want an absolute http or https URL", cfg.Name, cfg.URL)
+		return nil, fmt.Errorf("feed source %s: url %q: want an absolute http or https URL", cfg.Name, sources.RedactURL(cfg.URL))
 	}
 	if f == nil {
 		return nil, fmt.Errorf("feed source %s: fetcher is required", cfg.Name)
@@ -96,7 +96,7 @@ func (s *Feed) parse(ctx context.Context, r *sources.Response, next *sources.Sta
 		articles = append(articles, s.article(it, base, r.URL))
 	}
 	if s.cfg.FullText {
-		next.FullText = s.fetch.FullText(ctx, articles, next.FullText, s.log)
+		next.FullText = s.fetch.FullText(ctx, articles, next.FullText, s.cfg.URL, s.log)
 	}
 	return articles, nil
 }

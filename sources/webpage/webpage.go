@@ -66,7 +66,7 @@ func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Page, error) {
 		return nil, errors.New("page source: name is required")
 	}
 	if feed.ParseHTTPURL(cfg.URL) == nil {
-		return nil, fmt.Errorf("page source %s: url %q: want an absolute http or https URL", cfg.Name, cfg.URL)
+		return nil, fmt.Errorf("page source %s: url %q: want an absolute http or https URL", cfg.Name, sources.RedactURL(cfg.URL))
 	}
 	if f == nil {
 		return nil, fmt.Errorf("page source %s: fetcher is required", cfg.Name)
@@ -126,7 +126,7 @@ func (p *Page) parse(ctx context.Context, r *sources.Response, next *sources.Sta
 		p.log.Info("skipped items without title or link", "count", skipped)
 	}
 	if p.cfg.FullText {
-		next.FullText = p.fetch.FullText(ctx, articles, next.FullText, p.log)
+		next.FullText = p.fetch.FullText(ctx, articles, next.FullText, p.cfg.URL, p.log)
 	}
 	return articles, nil
 }

@@ -157,7 +157,7 @@ func FuzzPageExtract(f *testing.F) {
 	f.Add(`<a href="x">y</a>`, "a", "a", "a", "", "")
 	f.Add(`<table><tr><td><a href="//h/p">t</a><td>2026-01-01</table>`, "tr", "td:first-child", "a", "td:nth-child(2)", "td")
 	f.Add("<base href=\"::\"><p><a href=\"%zz\">\x00</a>", "p", "a", "a", "a", "p")
-	fetcher := sources.NewFetcher(sources.FetchConfig{}, nil)
+	fetcher, _ := sourcetest.Fetcher(f, sources.FetchConfig{})
 	f.Fuzz(func(t *testing.T, html, item, title, link, date, summary string) {
 		p, err := New(Config{Name: "fuzz", URL: "https://example.com/dir/page",
 			Item: item, Title: title, Link: link, Date: date, Summary: summary}, fetcher, nil)

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// withEnv makes LookupEnv see exactly vars for the test.
+func withEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	old := LookupEnv
+	LookupEnv = func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	t.Cleanup(func() { LookupEnv = old })
+}
+
+const webSource = `title: Demo
+base_url: https://example.org/
+sources:
+  - name: paid
+    type: feed
+    url: %s
+feeds:
+  - name: all
+    title: All
+    sources: [paid]
+`
+
+func TestEnvExpansion(t *testing.T) {
+	withEnv(t, map[string]string{
+		"FEED_TOKEN": "S3CRET-t0ken",
+		"FEED_USER":  "alice",
+		"TIMEOUT":    "45s",
+		"EMPTY":      "",
+		"ADMIN":      "0123456789abcdef0123",
+	})
+	yaml := strings.Replace(webSource, "%s", `"https://${FEED_USER}@example.org/feed?token=${FEED_TOKEN}"`, 1) +
+		"fetch:\n  timeout: ${TIMEOUT}\n  user_agent: \"a${EMPTY}b $${NOT_EXPANDED}\"\nadmin_token: ${ADMIN}\n"
+	c, err := Parse("config.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Sources[0].URL, "https://alice@example.org/feed?token=S3CRET-t0ken"; got != want {
+		t.Errorf("url = %q, want %q", got, want)
+	}
+	if c.Fetch.Timeout != 45*time.Second {
+		t.Errorf("timeout = %s, want 45s", c.Fetch.Timeout)
+	}
+	if got, want := c.Fetch.UserAgent, "ab ${NOT_EXPANDED}"; got != want {
+		t.Errorf("user_agent = %q, want %q", got, want)
+	}
+	if c.AdminToken != "0123456789abcdef0123" {
+		t.Errorf("admin_token = %q", c.AdminToken)
+	}
+}
+
+func TestEnvExpansionErrors(t *testing.T) {
+	withEnv(t, map[string]string{"BAD_URL": "not a url SECRETVALUE", "SHORT": "SECRETx"})
+	tests := []struct {
+		name, url, extra string
+		want             string
+	}{
+		{"unset", `"https://example.org/?token=${FEED_TOKEN}"`, "",
+			`config.yaml:6:10: sources[0].url: environment variable FEED_TOKEN is not set`},
+		{"unterminated", `"https://example.org/?token=${FEED_TOKEN"`, "",
+			`config.yaml:6:10: sources[0].url: unterminated ${ (write $${ for a literal ${)`},
+		{"bad name", `"https://example.org/${1X}"`, "",
+			`config.yaml:6:10: sources[0].url: invalid environment variable name "1X" in ${1X}`},
+		// A value that fails validation is quoted as written, never
+		// with what the environment put in it.
+		{"invalid expanded value", `"${BAD_URL}"`, "",
+			`config.yaml:6:10: sources[0].url: want an absolute http(s) URL, got "${BAD_URL}"`},
+		{"short token", `https://example.org/`, "admin_token: ${SHORT}\n",
+			`config.yaml:11:14: admin_token: too short: use at least 16 characters (for example from ` + "`openssl rand -hex 24`)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("config.yaml", []byte(strings.Replace(webSource, "%s", tt.url, 1)+tt.extra))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not an *Error", err)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error\n got %s\nwant %s", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error shows the environment's value: %s", err)
+			}
+		})
+	}
+}
+
+func TestOperatorKeys(t *testing.T) {
+	tests := []struct {
+		name, extra, want string
+	}{
+		{"admin_listen not an address", "admin_listen: 9090\n", `admin_listen: want host:port such as "127.0.0.1:9090", got "9090"`},
+		{"admin_listen same as listen", "listen: 127.0.0.1:8080\nadmin_listen: 127.0.0.1:8080\n", `admin_listen: must differ from listen`},
+		{"empty redact param", "redact_params: [\"\"]\n", `redact_params[0]: want a query parameter name`},
+		{"bad prefix", "fetch:\n  allow_hosts: [10.0.0.0/40]\n", `fetch.allow_hosts[0]: want a host name, an IP address or a CIDR prefix`},
+		{"url as host", "fetch:\n  allow_hosts: [\"http://wiki/\"]\n", `fetch.allow_hosts[0]: want a host name, an IP address or a CIDR prefix`},
+		{"host with port", "fetch:\n  allow_hosts: [\"wiki:80\"]\n", `fetch.allow_hosts[0]: want a host name without scheme or port`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("config.yaml", []byte(strings.Replace(webSource, "%s", "https://example.org/", 1)+tt.extra))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	c, err := Parse("config.yaml", []byte(strings.Replace(webSource, "%s", "https://example.org/", 1)+
+		"admin_listen: 127.0.0.1:9090\nredact_params: [session]\nfetch:\n  allow_hosts: [wiki.corp, \"*.corp.example\", 10.0.0.0/8, \"::1\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdminListen != "127.0.0.1:9090" || len(c.RedactParams) != 1 || len(c.Fetch.AllowHosts) != 4 {
+		t.Errorf("parsed %+v", c)
+	}
+}
