@@ -36,21 +36,19 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 	if addr == "" {
 		addr = cfg.Listen
 	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics, err := collect.NewMetrics(reg)
+	reg, metrics, err := newMetrics()
 	if err != nil {
 		return err
 	}
-	// One store for the process: a reload finds the records of the
-	// sources whose configuration it did not change.
-	store := collect.NewMemory()
-	var current atomic.Pointer[collect.Collector]
-	srv, err := server.New(server.Options{
+	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics,
+		// One store for the process: a reload finds the records of the
+		// sources whose configuration it did not change.
+		store: collect.NewMemory(),
+	}
+	sv.srv, err = server.New(server.Options{
 		Logger:     log,
 		Registry:   reg,
-		Status:     func() []server.SourceStatus { return statuses(current.Load()) },
+		Status:     func() []server.SourceStatus { return statuses(sv.current.Load()) },
 		AdminToken: cfg.AdminToken,
 	})
 	if err != nil {
@@ -61,26 +59,19 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	ln, err := net.Listen("tcp", addr)
+	ln, adminLn, err := listen(addr, cfg.AdminListen)
 	if err != nil {
 		return err
-	}
-	var adminLn net.Listener
-	if cfg.AdminListen != "" {
-		if adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
-			ln.Close()
-			return fmt.Errorf("admin_listen: %w", err)
-		}
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path)
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServer()
 	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Serve(srvCtx, ln) }()
+	go func() { srvDone <- sv.srv.Serve(srvCtx, ln) }()
 	if adminLn != nil {
 		log.Info("serving operator endpoints", "addr", adminLn.Addr().String())
 		adminDone := make(chan error, 1)
-		go func() { adminDone <- srv.ServeAdmin(srvCtx, adminLn) }()
+		go func() { adminDone <- sv.srv.ServeAdmin(srvCtx, adminLn) }()
 		defer func() {
 			stopServer()
 			if err := <-adminDone; err != nil {
@@ -89,17 +80,57 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 		}()
 	}
 
-	run, err := startCollection(ctx, cfg, log, metrics, store, srv, nil)
+	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, nil)
 	if err != nil {
 		stopServer()
 		<-srvDone
 		return err
 	}
-	current.Store(run.p.col)
+	sv.current.Store(run.p.col)
+	return sv.loop(ctx, run, hup, srvDone, stopServer)
+}
+
+// serving is what serve keeps while it runs.
+type serving struct {
+	cfgPath string
+	log     *slog.Logger
+	metrics *collect.Metrics
+	store   *collect.Memory
+	srv     *server.Server
+	current atomic.Pointer[collect.Collector] // for /healthz
+}
+
+// newMetrics returns the registry /metrics serves, with Go's, the
+// process's and the collection metrics registered.
+func newMetrics() (*prometheus.Registry, *collect.Metrics, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := collect.NewMetrics(reg)
+	return reg, m, err
+}
+
+// listen opens the public listener and, when adminAddr is set, the
+// operator one.
+func listen(addr, adminAddr string) (ln, adminLn net.Listener, err error) {
+	if ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, nil, err
+	}
+	if adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", adminAddr); err != nil {
+			ln.Close()
+			return nil, nil, fmt.Errorf("admin_listen: %w", err)
+		}
+	}
+	return ln, adminLn, nil
+}
+
+// loop runs until ctx is done or the server stops, reloading the
+// configuration on each SIGHUP.
+func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Signal, srvDone <-chan error, stopServer func()) error {
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("shutting down")
+			sv.log.Info("shutting down")
 			run.stop()
 			stopServer()
 			return <-srvDone
@@ -107,14 +138,14 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 			run.stop()
 			return fmt.Errorf("server: %w", err)
 		case <-hup:
-			next, err := reload(ctx, cfgPath, log, metrics, store, srv, run)
+			next, err := reload(ctx, sv.cfgPath, sv.log, sv.metrics, sv.store, sv.srv, run)
 			if err != nil {
-				log.Error("reload failed; the running configuration stays", "error", err)
+				sv.log.Error("reload failed; the running configuration stays", "error", err)
 				continue
 			}
 			run = next
-			current.Store(run.p.col)
-			log.Info("configuration reloaded", "config", cfgPath)
+			sv.current.Store(run.p.col)
+			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
 		}
 	}
 }
