@@ -73,9 +73,9 @@ func New(cfg Config, log *slog.Logger) (*Folder, error) {
 	if cfg.Path == "" || !filepath.IsAbs(cfg.Path) {
 		return nil, fmt.Errorf("files source %q: path %q is not absolute", cfg.Name, cfg.Path)
 	}
-	base, err := url.Parse(cfg.BaseURL)
-	if err != nil || !base.IsAbs() || base.Host == "" || !strings.HasSuffix(cfg.BaseURL, "/") {
-		return nil, fmt.Errorf("files source %q: base URL %q is not an absolute URL ending in \"/\"", cfg.Name, cfg.BaseURL)
+	base := feed.ParseHTTPURL(cfg.BaseURL)
+	if base == nil || !strings.HasSuffix(cfg.BaseURL, "/") {
+		return nil, fmt.Errorf("files source %q: base URL %q is not an absolute http(s) URL ending in \"/\"", cfg.Name, cfg.BaseURL)
 	}
 	tr, err := NewTrailers(cfg.Trailers)
 	if err != nil {
