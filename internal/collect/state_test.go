@@ -3,6 +3,7 @@ package collect
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -177,5 +178,33 @@ func TestBackoffIsNoFailure(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "source=s"); n != 2 {
 		t.Errorf("%d lines with source=s, want 2 (one per collection, the attribute once):\n%s", n, logs.String())
+	}
+}
+
+// TestRecordJSON: a Record (state, last good articles, status) is one
+// value a store can write as one row and read back unchanged.
+func TestRecordJSON(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec := Record{
+		State: sources.State{
+			Validators: sources.Validators{ETag: `"v1"`},
+			Failures:   1, RetryAt: at,
+			FirstSeen: map[string]time.Time{"https://e.org/a": at},
+		},
+		Articles: []feed.Article{{ID: "https://e.org/a", URL: "https://e.org/a", Title: "A", Content: "<p>a</p>",
+			Tags: []string{"x"}, Published: at, Updated: at, Source: "s",
+			Enclosures: []feed.Enclosure{{URL: "https://e.org/a.mp3", Type: "audio/mpeg", Length: 3}}}},
+		Status: Status{Name: "s", LastRun: at, LastFailure: at, LastError: "boom", Items: 1},
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Record
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rec, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s\n%s", diff, b)
 	}
 }
