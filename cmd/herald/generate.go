@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"time"
 
-	"github.com/heraldfeed/herald/internal/config"
-	"github.com/heraldfeed/herald/internal/publish"
+	"github.com/heraldfeed/herald/internal/site"
 )
 
 // generate collects every source once and writes the site to out. A
@@ -26,36 +26,21 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	pub, _, err := newPublisher(cfg, log, nil, nil)
+	p, err := newPipeline(cfg, log, nil, nil)
 	if err != nil {
 		return err
 	}
-	collectErr := pub.CollectAll(ctx)
+	collectErr := p.col.CollectAll(ctx)
 	if ctx.Err() != nil {
 		return ctx.Err() // interrupted: leave the previous output alone
 	}
-	files, err := pub.Build(nil)
+	files, err := p.build(time.Now(), nil)
 	if err != nil {
 		return err
 	}
-	if err := publish.WriteDir(out, files); err != nil {
+	if err := site.WriteDir(out, files); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(files), out)
 	return collectErr
-}
-
-// newPublisher builds the site, the sources (reusing prev's unchanged
-// ones, see sourceSet) and the publisher over them.
-func newPublisher(cfg *config.Config, log *slog.Logger, m *publish.Metrics, prev *sourceSet) (*publish.Publisher, *sourceSet, error) {
-	site, err := newSite(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	srcs, set, err := newSources(cfg, log, prev)
-	if err != nil {
-		return nil, nil, err
-	}
-	pub, err := publish.New(publish.Options{Site: site, Sources: srcs, Logger: log, Metrics: m})
-	return pub, set, err
 }

@@ -22,6 +22,7 @@ const usage = `Herald publishes articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 Usage:
   herald generate [--config FILE] [--out DIR]   collect once and write static feed files
   herald serve    [--config FILE] [--addr ADDR] collect on schedule and serve the feeds
+                  [--no-fast-path]              (serve every request with net/http alone)
   herald check    [--config FILE]               validate a config without collecting
 
 Common flags:
@@ -60,7 +61,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(redact(ce.err.Error())))
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "herald: %s\n", indent(redact(err.Error())))
+		if msg := redact(err.Error()); strings.Contains(msg, "\n") {
+			fmt.Fprintf(stderr, "herald:\n%s\n", indent(msg))
+		} else {
+			fmt.Fprintf(stderr, "herald: %s\n", msg)
+		}
 		return exitPartial
 	}
 }
@@ -77,12 +82,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logFormat = fs.String("log-format", "text", "log format: text or json")
 		logLevel  = fs.String("log-level", "info", "log level: debug, info, warn, error")
 		out, addr *string
+		noFast    *bool
 	)
 	switch cmd {
 	case "generate":
 		out = fs.String("out", "public", "output folder")
 	case "serve":
 		addr = fs.String("addr", "", "listen address (default: the config's listen)")
+		noFast = fs.Bool("no-fast-path", false, "serve every request with net/http alone (as fast_path: false)")
 	case "check":
 	case "help", "-h", "--help":
 		return flag.ErrHelp
@@ -106,7 +113,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "generate":
 		return generate(ctx, *cfgPath, *out, log, stdout)
 	case "serve":
-		return serve(ctx, *cfgPath, *addr, log)
+		return serve(ctx, *cfgPath, *addr, *noFast, log)
 	default:
 		return check(*cfgPath, stdout)
 	}
