@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/publish"
@@ -14,7 +15,9 @@ import (
 
 // generate collects every source once and writes the site to out. A
 // failing source does not stop the others: what could be published is
-// written, and the error (exit status 1) names the source.
+// written, the failed source's previous output is kept (see
+// publish.KeepFailed), and the error (exit status 1) names the source. The
+// output folder is checked and locked before anything is collected.
 func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout io.Writer) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
@@ -30,6 +33,11 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
+	unlock, err := publish.Lock(out)
+	if err != nil {
+		return outputError{err}
+	}
+	defer unlock()
 	collectErr := pub.CollectAll(ctx)
 	if ctx.Err() != nil {
 		return ctx.Err() // interrupted: leave the previous output alone
@@ -38,10 +46,14 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	if err := publish.WriteDir(out, files); err != nil {
-		return err
+	files, keep := pub.KeepFailed(files, publish.ReadManifest(out))
+	if err := publish.Write(out, files, keep); err != nil {
+		return outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
 	}
 	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(files), out)
+	if failed := pub.Failed(); len(failed) > 0 {
+		log.Warn("kept the previous output of failed sources", "source", strings.Join(failed, ","))
+	}
 	return collectErr
 }
 

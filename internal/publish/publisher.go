@@ -68,6 +68,7 @@ type sourceState struct {
 	articles []feed.Article // last good, normalized
 	version  uint64         // bumped whenever articles change
 	done     bool           // a collection has finished, successfully or not
+	ok       bool           // a collection has returned articles (maybe none)
 }
 
 type feedCache struct {
@@ -157,6 +158,7 @@ func (p *Publisher) Collect(ctx context.Context, name string) (err error) {
 
 	p.update(name, func(st *sourceState) {
 		st.status.Running, st.done = false, true
+		st.ok = st.ok || articles != nil || err == nil
 		if articles != nil {
 			if !sameArticles(st.articles, normalized) {
 				st.articles = normalized
@@ -324,7 +326,7 @@ func (p *Publisher) Adopt(old *Publisher) {
 	defer p.mu.Unlock()
 	for name, st := range p.state {
 		if o, ok := old.state[name]; ok {
-			st.articles, st.version, st.done = o.articles, o.version, o.done
+			st.articles, st.version, st.done, st.ok = o.articles, o.version, o.done, o.ok
 			st.status = o.status
 			st.status.Running = false
 		}
