@@ -1,6 +1,10 @@
 package publish
 
-import "github.com/heraldfeed/herald/feed"
+import (
+	"fmt"
+
+	"github.com/heraldfeed/herald/feed"
+)
 
 // Failed returns the sources, in configuration order, whose collections
 // have all failed: they have no good articles to publish.
@@ -52,4 +56,13 @@ func (p *Publisher) KeepFailed(files []File, prev Manifest) ([]File, func(path, 
 		kept = append(kept, f)
 	}
 	return kept, func(path, source string) bool { return failed[source] || held[path] }
+}
+
+// cancelled ends a collection stopped from outside (shutdown, a reload, an
+// interrupted generate): not a failure of the source, so nothing of its
+// status but Running changes and it is logged at info level.
+func (p *Publisher) cancelled(name string, err error) error {
+	p.update(name, func(st *sourceState) { st.status.Running = false })
+	p.log.Info("collection cancelled", "source", name)
+	return fmt.Errorf("collecting %s: %w", name, err)
 }

@@ -147,9 +147,13 @@ func (p *Publisher) Collect(ctx context.Context, name string) (err error) {
 	start := p.now()
 	p.update(name, func(st *sourceState) { st.status.Running, st.status.LastRun = true, start })
 
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	articles, err := collectSafely(ctx, src)
+	if parent.Err() != nil {
+		return p.cancelled(name, parent.Err())
+	}
 	var normalized []feed.Article
 	if articles != nil {
 		normalized = feed.Normalize(articles, feed.Options{Now: start})
@@ -229,7 +233,7 @@ func (p *Publisher) Build(publish func([]File)) ([]File, error) {
 	p.mu.Lock()
 	snap := make(map[string]sourceState, len(p.state))
 	for name, st := range p.state {
-		snap[name] = sourceState{articles: st.articles, version: st.version, done: st.done}
+		snap[name] = sourceState{articles: st.articles, version: st.version, done: st.done, ok: st.ok}
 	}
 	p.mu.Unlock()
 
@@ -238,9 +242,9 @@ func (p *Publisher) Build(publish func([]File)) ([]File, error) {
 	cache := make(map[string]feedCache, len(p.site.Feeds))
 	for i := range p.site.Feeds {
 		spec := &p.site.Feeds[i]
-		if !anyDone(snap, spec.Sources) {
-			// Until one of its sources has been collected, a feed is not
-			// published at all rather than published empty.
+		if !anyOK(snap, spec.Sources) {
+			// Until one of its sources has returned articles, a feed is
+			// not published at all rather than published empty.
 			continue
 		}
 		versions := make([]uint64, len(spec.Sources))
@@ -307,9 +311,9 @@ func (p *Publisher) Build(publish func([]File)) ([]File, error) {
 	return files, nil
 }
 
-func anyDone(snap map[string]sourceState, names []string) bool {
+func anyOK(snap map[string]sourceState, names []string) bool {
 	for _, n := range names {
-		if snap[n].done {
+		if snap[n].ok {
 			return true
 		}
 	}
