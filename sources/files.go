@@ -36,6 +36,9 @@ type FilesConfig struct {
 	// Trailers are extra trailer patterns (config key `trailers`), added to
 	// DefaultTrailers; see DefaultTrailers for their syntax.
 	Trailers []string
+	// FollowSymlinks lets symbolic links lead outside Path; by default
+	// they are skipped with a warning (see insideRoot).
+	FollowSymlinks bool
 }
 
 // filesMaxSize caps the size of one article file. Articles are text; a
@@ -59,6 +62,9 @@ type Files struct {
 	base     *url.URL
 	trailers *Trailers
 	log      *slog.Logger
+	// afterWalk, when set, runs between listing and reading: a seam for
+	// tests of a folder that changes during a collection.
+	afterWalk func()
 }
 
 var _ Source = (*Files)(nil)
@@ -97,6 +103,9 @@ type filesJob struct {
 	read func([]byte, *Trailers) (feed.Article, error)
 	// symlink is set when the walk could not see what the file is.
 	symlink bool
+	// target is what a symlink was resolved to and checked against the
+	// folder (insideRoot), read instead of path; "" otherwise.
+	target string
 }
 
 // Collect reads every article file under the folder, in lexical path
@@ -117,6 +126,9 @@ func (f *Files) Collect(ctx context.Context) ([]feed.Article, error) {
 	jobs, errs, err := f.walk(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if f.afterWalk != nil {
+		f.afterWalk()
 	}
 	arts := make([]feed.Article, len(jobs))
 	ok := make([]bool, len(jobs))
@@ -150,6 +162,9 @@ dispatch:
 		return nil, fmt.Errorf("files source %q: collecting %s: %w", f.cfg.Name, f.cfg.Path, err)
 	}
 
+	if err := f.vanished(jobs, fileErrs); err != nil {
+		return nil, err
+	}
 	out := make([]feed.Article, 0, len(jobs))
 	for i := range jobs {
 		if fileErrs[i] != nil {
@@ -160,7 +175,7 @@ dispatch:
 		}
 	}
 	f.log.Debug("collected files", "count", len(out), "duration", time.Since(start))
-	return out, errors.Join(errs...)
+	return out, joinFew(errs)
 }
 
 // walk lists the article files under the folder. Unsupported and hidden
@@ -183,7 +198,9 @@ func (f *Files) walk(ctx context.Context) (jobs []filesJob, errs []error, err er
 			return cerr
 		}
 		if err != nil {
-			if p == top {
+			if p == top || d == nil || d.IsDir() {
+				// A folder that cannot be read (or vanished meanwhile):
+				// publishing the rest would drop its articles.
 				return err
 			}
 			f.log.Warn("skipping unreadable folder", "path", p, "error", err)
@@ -217,7 +234,18 @@ func (f *Files) walk(ctx context.Context) (jobs []filesJob, errs []error, err er
 		if err != nil {
 			return err
 		}
-		jobs = append(jobs, filesJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0})
+		job := filesJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0}
+		if job.symlink && !f.cfg.FollowSymlinks {
+			target, err := f.insideRoot(p)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if target == "" {
+				return nil
+			}
+			job.target = target
+		}
+		jobs = append(jobs, job)
 		return nil
 	})
 	if err != nil {
@@ -249,12 +277,16 @@ func (f *Files) read(j filesJob) (feed.Article, bool, error) {
 		f.log.Warn("skipping unreadable file", "path", j.path, "error", err)
 		return feed.Article{}, false, fmt.Errorf("files source %q: reading %s: %w", f.cfg.Name, j.path, err)
 	}
-	data, mtime, err := filesLoad(j.path, j.symlink)
+	src := j.path
+	if j.target != "" {
+		src = j.target
+	}
+	data, mtime, err := filesLoad(src, j.symlink)
 	if err != nil {
 		return fail(err)
 	}
 	a, err := j.read(data, f.trailers)
-	if errors.Is(err, ErrUntitled) {
+	if errors.Is(err, ErrUntitled) || err == nil && !hasText(a.Title) {
 		f.log.Warn("skipping file with no title", "path", j.path)
 		return feed.Article{}, false, nil
 	}

@@ -137,7 +137,7 @@ func newSource(sc config.Source, baseURL string, web func() *sources.Fetcher, lo
 	}
 	switch sc.Type {
 	case config.TypeFiles:
-		return sources.NewFiles(sources.FilesConfig{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers}, log)
+		return sources.NewFiles(sources.FilesConfig{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers, FollowSymlinks: sc.FollowSymlinks}, log)
 	case config.TypeFeed:
 		return sources.NewFeed(sources.FeedConfig{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, web(), log)
 	case config.TypePage:

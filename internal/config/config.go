@@ -152,6 +152,11 @@ type Source struct {
 	// an article ("About the author"), removed with what follows
 	// (files: optional).
 	Trailers []string `yaml:"trailers"`
+	// FollowSymlinks lets symbolic links in the folder lead outside it
+	// (files: optional, default false: such links are skipped with a
+	// warning, since folders filled from git or by other users could
+	// otherwise publish any file Herald can read).
+	FollowSymlinks bool `yaml:"follow_symlinks"`
 
 	// URL is the feed or page to fetch, absolute http(s) (feed, page:
 	// required).
