@@ -41,7 +41,8 @@ func (c *Config) Validate() error {
 	v.fetch()
 	names := v.sources()
 	v.feeds(names)
-	return errors.Join(v.errs...)
+	v.limits()
+	return v.c.joinErrors(v.errs)
 }
 
 type validator struct {
