@@ -247,3 +247,23 @@ func TestServeFailedFirstCollection503(t *testing.T) {
 		return resp.StatusCode == 200 && strings.Contains(body, "Late story")
 	})
 }
+
+// TestServeReloadBomb: a nesting bomb sent as a reload is refused before
+// the YAML library sees it, and the running configuration stays.
+func TestServeReloadBomb(t *testing.T) {
+	cfg := site(t, "", map[string]string{"a.txt": "Bomb-proof story\n\nBody.\n"})
+	base, _, logs := startServe(t, cfg)
+	waitFor(t, "the feed", func() bool {
+		resp, _ := get(t, base+"/world.rss")
+		return resp.StatusCode == 200
+	})
+	writeFile(t, cfg, "title: "+strings.Repeat("[", 100000)+"\n")
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitFor(t, "the reload error", func() bool { return strings.Contains(logs.String(), "reload failed") })
+	if !strings.Contains(logs.String(), "nested more than") {
+		t.Errorf("the reload error does not say why:\n%s", logs.String())
+	}
+	if resp, body := get(t, base+"/world.rss"); resp.StatusCode != 200 || !strings.Contains(body, "Bomb-proof story") {
+		t.Errorf("feed after a refused reload: %d", resp.StatusCode)
+	}
+}
