@@ -23,7 +23,7 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	}
 	// Go's default GOGC: raising it saved under a tenth of the CPU time
 	// and cost up to 80% more peak memory (scripts/gogc.sh, 50,000
-	// articles: GOGC=100 8.7–9.9 s CPU, 743–777 MB; 400: 8.0–9.3 s,
+	// articles: GOGC=100 8.7–9.9 s CPU, 714–777 MB; 400: 8.0–9.3 s,
 	// 1,338–1,368 MB). The environment's GOGC still applies.
 	pub, _, err := newPublisher(cfg, log, nil, nil)
 	if err != nil {
