@@ -262,8 +262,7 @@ func TestRedirectToPrivateAddressRefused(t *testing.T) {
 		"http://[::ffff:127.0.0.1]:8080/",
 	} {
 		t.Run(target, func(t *testing.T) {
-			var n *fakeNet
-			n = newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Host == "public.test" {
 					http.Redirect(w, r, target, http.StatusFound)
 					return
@@ -372,8 +371,7 @@ func TestAllowHosts(t *testing.T) {
 // exists for: an upstream feed whose item links point at a cloud metadata
 // endpoint must not get that endpoint's answer republished by full_text.
 func TestFullTextDoesNotFollowLinksToPrivateAddresses(t *testing.T) {
-	var n *fakeNet
-	n = newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	n := newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Host {
 		case "feeds.public.test":
 			w.Header().Set("Content-Type", "application/rss+xml")
