@@ -78,11 +78,11 @@ func (k *checker) check(path string, n ast.Node, t reflect.Type) {
 		return
 	}
 	k.index(n, path)
-	switch n.(type) {
+	switch v := n.(type) {
 	case *ast.NullNode:
 		return
 	case *ast.AliasNode:
-		k.alias(path, n.(*ast.AliasNode), t)
+		k.alias(path, v, t)
 		return
 	}
 	k.expandNode(path, n)
