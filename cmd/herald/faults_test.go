@@ -267,3 +267,42 @@ func TestServeReloadBomb(t *testing.T) {
 		t.Errorf("feed after a refused reload: %d", resp.StatusCode)
 	}
 }
+
+// TestGenerateDiskFull runs generate into a small tmpfs: the run that does
+// not fit exits 3 with one message, and the folder keeps the previous
+// output exactly.
+func TestGenerateDiskFull(t *testing.T) {
+	mnt := t.TempDir()
+	if os.Geteuid() != 0 {
+		t.Skip("disk-full test: needs root to mount a small tmpfs (CI runs as root)")
+	}
+	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("disk-full test: cannot mount a tmpfs here: %v: %s", err, b)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if exec.Command("umount", mnt).Run() == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("cannot unmount %s", mnt)
+	})
+	cfg := site(t, "", map[string]string{"a.txt": story})
+	out := filepath.Join(mnt, "public")
+	if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	before := outputTree(t, out)
+	body := strings.Repeat("A paragraph long enough to fill the disk quickly. ", 200)
+	for i := range 100 {
+		writeFile(t, filepath.Join(filepath.Dir(cfg), "articles", fmt.Sprintf("big-%03d.txt", i)), fmt.Sprintf("Big %d\n\n%s\n", i, body))
+	}
+	code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out, "--log-level", "warn")
+	if code != exitOutput || !strings.Contains(stderr, "no space left") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || strings.Contains(stderr, ".tmp") {
+		t.Errorf("exit %d, stderr:\n%s\nwant %d and one line about the full disk", code, stderr, exitOutput)
+	}
+	if d := treeDiff(before, outputTree(t, out)); d != "" {
+		t.Errorf("a failed run changed the output:\n%s", d)
+	}
+}

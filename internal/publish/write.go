@@ -108,6 +108,11 @@ func Write(dir string, files []File, keep func(path, source string) bool) error 
 				temps[i] = tmp
 				if err != nil {
 					failed.Store(true)
+					// Name the file, not its temporary.
+					var pe *fs.PathError
+					if errors.As(err, &pe) {
+						err = pe.Err
+					}
 					errOnce.Do(func() { firstErr = fmt.Errorf("writing %s: %w", files[i].Path, err) })
 				}
 			}
