@@ -8,8 +8,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 )
 
-// noteAnchors records the anchors on n ("&base"), which YAML defines
-// before any alias to them, so an alias met later in the walk resolves.
+// noteAnchors records the anchors on n ("&base") once n has been checked,
+// so an alias met later in the walk resolves.
 func (k *checker) noteAnchors(n ast.Node) {
 	for {
 		switch v := n.(type) {

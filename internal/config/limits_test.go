@@ -118,3 +118,14 @@ func TestParseUTF16(t *testing.T) {
 		t.Errorf("title = %q", c.Title)
 	}
 }
+
+// TestParseSelfAlias: an alias inside its own anchor is undefined (it
+// used to send the schema check into endless recursion).
+func TestParseSelfAlias(t *testing.T) {
+	for _, doc := range []string{"fetch: &a {<<: *a}\n", "redact_params: &a [*a]\n", "sources:\n  - &a {name: x, <<: *a}\n"} {
+		_, err := Parse("config.yaml", []byte(header+doc))
+		if err == nil || !strings.Contains(err.Error(), "undefined alias *a") {
+			t.Errorf("%q: err = %v, want an undefined alias", doc, err)
+		}
+	}
+}

@@ -72,7 +72,9 @@ func isNull(n ast.Node) bool {
 
 // check reports problems with node n, found at path, decoded into t.
 func (k *checker) check(path string, n ast.Node, t reflect.Type) {
-	k.noteAnchors(n)
+	// An anchor is defined once its node is complete, so an alias inside
+	// it ("&a [*a]") is undefined, as for the decoder.
+	defer k.noteAnchors(n)
 	n = unwrap(n)
 	if n == nil || k.visit(n, path) {
 		return
