@@ -1,9 +1,12 @@
 package publish
 
 import (
+	"context"
+
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/heraldfeed/herald/feed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -215,4 +218,44 @@ func TestLock(t *testing.T) {
 		t.Fatalf("after unlock: %v", err)
 	}
 	unlock2()
+}
+
+// TestKeepFailed: a failed source's pages stay, and so do the previous
+// files of the feeds merging it and index.html; a feed without it is
+// updated.
+func TestKeepFailed(t *testing.T) {
+	page := art("p", 0)
+	page.ID, page.Page, page.Source = "urn:uuid:1", "articles/p-1.html", "down"
+	dir := t.TempDir()
+	good := &fakeSource{name: "up", fn: func() ([]feed.Article, error) { return []feed.Article{art("u1", 0)}, nil }}
+	down := &fakeSource{name: "down", fn: func() ([]feed.Article, error) { return []feed.Article{page}, nil }}
+	p := newTestPublisher(t, good, down) // feeds: all (up, down), first (up)
+	p.CollectAll(context.Background())
+	files, keep := p.KeepFailed(mustBuild(t, p), ReadManifest(dir))
+	if keep != nil {
+		t.Fatal("keep func with no failed source")
+	}
+	if err := Write(dir, files, keep); err != nil {
+		t.Fatal(err)
+	}
+	before := tree(t, dir)
+
+	// The next run: down fails, up has a new article.
+	good.set(func() ([]feed.Article, error) { return []feed.Article{art("u1", 0), art("u2", 0)}, nil })
+	down.set(func() ([]feed.Article, error) { return nil, errors.New("folder missing") })
+	p = newTestPublisher(t, good, down)
+	p.CollectAll(context.Background())
+	files, keep = p.KeepFailed(mustBuild(t, p), ReadManifest(dir))
+	if err := Write(dir, files, keep); err != nil {
+		t.Fatal(err)
+	}
+	after := tree(t, dir)
+	for _, path := range []string{"articles/p-1.html", "all.rss", "all.atom", "all.json", "index.html"} {
+		if after[path] == "" || after[path] != before[path] {
+			t.Errorf("%s was not kept as it was", path)
+		}
+	}
+	if !strings.Contains(after["first.json"], "u2") {
+		t.Error("a feed without the failed source was not updated")
+	}
 }
