@@ -1,12 +1,10 @@
 package publish
 
 import (
-	"context"
-
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"github.com/heraldfeed/herald/feed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,9 +12,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
-// tree reads every file under dir (the lock file aside) by slash path.
+// tree reads every file and folder under dir by slash path, Herald's
+// bookkeeping files aside.
 func tree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
