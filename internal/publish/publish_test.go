@@ -318,7 +318,7 @@ func TestWriteDir(t *testing.T) {
 
 func TestWriteDirRefusesEscapes(t *testing.T) {
 	dir := t.TempDir()
-	for _, p := range []string{"../x", "/etc/x", "a/../../x", ".herald-files"} {
+	for _, p := range []string{"../x", "/etc/x", "a/../../x", ".herald-files", ".herald-lock", "a\tb", "a\nb"} {
 		if err := WriteDir(filepath.Join(dir, "out"), []File{{Path: p, Body: []byte("x")}}); err == nil {
 			t.Errorf("WriteDir accepted %q", p)
 		}

@@ -37,6 +37,9 @@ func Write(dir string, files []File, keep func(path, source string) bool) error 
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || f.Path == manifestName || f.Path == lockName {
 			return fmt.Errorf("writing %s: path escapes the output folder", f.Path)
 		}
+		if strings.ContainsAny(f.Path, "\t\n\r") || strings.ContainsAny(f.Source, "\t\n\r") {
+			return fmt.Errorf("writing %q: control character in a path or source name", f.Path)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", dir, err)
