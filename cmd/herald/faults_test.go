@@ -219,7 +219,7 @@ func TestGenerateInterrupted(t *testing.T) {
 	ctx, cancel := contextWithCancel()
 	cancel()
 	code := run(ctx, []string{"generate", "--config", cfg, "--out", filepath.Join(t.TempDir(), "p")}, &out, &errb)
-	if code != exitInterrupted || !strings.HasSuffix(errb.String(), "\nherald: interrupted\n") || strings.Contains(errb.String(), "ERROR") {
+	if code != exitInterrupted || !strings.HasSuffix("\n"+errb.String(), "\nherald: interrupted\n") || strings.Contains(errb.String(), "ERROR") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
