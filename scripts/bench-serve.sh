@@ -10,18 +10,21 @@
 #
 # Besides requests per second it reports each server's CPU time per request
 # (user+system, from /proc), which says more than req/s when wrk and the
-# servers share a small or busy machine.
+# servers share a small or busy machine; "cpu ratio" is nginx's CPU per
+# request over herald's (above 1: herald spends less).
 #
 # Environment: DURATION (wrk duration, default 10s), THREADS (2),
-# CONNECTIONS (64), ROUNDS (1; with more, herald and nginx alternate and the
-# best round counts), KEEP=1 keeps the temporary folder.
+# CONNECTIONS (64), ROUNDS (3; herald and nginx alternate round by round and
+# the median round of each counts, so one lucky or unlucky round on a shared
+# machine does not decide the ratio), KEEP=1 keeps the temporary folder.
+# HERALD_FLAGS adds flags to `herald serve` (for example --no-fast-path).
 # Needs root (or sudo) only to apt-get install wrk and nginx when missing.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 log() { printf '%s\n' "$*" >&2; }
@@ -183,7 +186,8 @@ NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 
 # --- herald ---------------------------------------------------------------
-"$TMP/herald" serve --config "$CONFIG" --addr "127.0.0.1:$HERALD_PORT" >"$TMP/herald.log" 2>&1 &
+# shellcheck disable=SC2086 # HERALD_FLAGS is a list of flags
+"$TMP/herald" serve --config "$CONFIG" --addr "127.0.0.1:$HERALD_PORT" ${HERALD_FLAGS:-} >"$TMP/herald.log" 2>&1 &
 HERALD_PID=$!
 PIDS+=("$HERALD_PID")
 
@@ -267,8 +271,20 @@ measure() {
 		END { printf "%.0f %.1f\n", rps, (n > 0 ? ticks / hz * 1e6 / n : 0) }'
 }
 
-# best keeps the round with the higher req/s: "req/s cpu" pairs on stdin.
-best() { sort -n -r | head -1; }
+# median prints the median of the numbers on stdin (the mean of the middle
+# two for an even count).
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# medians reads "req/s cpu" rounds on stdin and prints the median of each
+# column, taken separately.
+medians() {
+	local rows
+	rows=$(cat)
+	printf '%s %s\n' "$(printf '%s\n' "$rows" | awk '{ print $1 }' | median)" \
+		"$(printf '%s\n' "$rows" | awk '{ print $2 }' | median)"
+}
 
 ROWS=()
 run() {
@@ -280,11 +296,13 @@ run() {
 		h+=("$(measure "$HERALD" "$HERALD_PID" "$hh")")
 		n+=("$(measure "$NGINXURL" "$NGINX_PID" "$nh")")
 	done
-	hb=$(printf "%s\n" "${h[@]}" | best)
-	nb=$(printf "%s\n" "${n[@]}" | best)
+	log "  herald rounds: $(printf '%s; ' "${h[@]}")"
+	log "  nginx rounds:  $(printf '%s; ' "${n[@]}")"
+	hb=$(printf "%s\n" "${h[@]}" | medians)
+	nb=$(printf "%s\n" "${n[@]}" | medians)
 	ROWS+=("$(awk -v s="$name" -v h="$hb" -v n="$nb" 'BEGIN {
 		split(h, a, " "); split(n, b, " ")
-		printf "%-8s %13.0f %13.0f %7.2f %14.1f %14.1f", s, a[1], b[1], (b[1] > 0 ? a[1] / b[1] : 0), a[2], b[2]
+		printf "%-8s %13.0f %13.0f %7.2f %14.1f %14.1f %9.2f", s, a[1], b[1], (b[1] > 0 ? a[1] / b[1] : 0), a[2], b[2], (a[2] > 0 ? b[2] / a[2] : 0)
 	}')")
 }
 
@@ -292,7 +310,7 @@ run 200 200 "" "" ""
 run gzip 200 gzip "Accept-Encoding: gzip" "Accept-Encoding: gzip"
 run 304 304 "" "If-None-Match: $HERALD_ETAG" "If-None-Match: $NGINX_ETAG"
 
-printf '\nworld.rss %s bytes (gzip %s); wrk -t%s -c%s -d%s on %s CPUs\n' \
-	"$RSS_SIZE" "$GZ_SIZE" "$THREADS" "$CONNECTIONS" "$DURATION" "$(nproc)"
-printf '%-8s %13s %13s %7s %14s %14s\n' scenario "herald req/s" "nginx req/s" "ratio" "herald cpu µs" "nginx cpu µs"
+printf '\nworld.rss %s bytes (gzip %s); wrk -t%s -c%s -d%s, median of %s alternating rounds, on %s CPUs%s\n' \
+	"$RSS_SIZE" "$GZ_SIZE" "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc)" "${HERALD_FLAGS:+; herald $HERALD_FLAGS}"
+printf '%-8s %13s %13s %7s %14s %14s %9s\n' scenario "herald req/s" "nginx req/s" "ratio" "herald cpu µs" "nginx cpu µs" "cpu ratio"
 printf '%s\n' "${ROWS[@]}"

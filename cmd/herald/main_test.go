@@ -203,13 +203,13 @@ func TestShippedConfig(t *testing.T) {
 // startServe runs `herald serve` in-process on a free loopback port and
 // returns its base URL and a function that stops it and returns its exit
 // status.
-func startServe(t *testing.T, cfg string) (base string, stop func() int, logs *syncBuffer) {
+func startServe(t *testing.T, cfg string, flags ...string) (base string, stop func() int, logs *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--config", cfg, "--addr", "127.0.0.1:0"}, io.Discard, logs)
+		done <- run(ctx, append([]string{"serve", "--config", cfg, "--addr", "127.0.0.1:0"}, flags...), io.Discard, logs)
 	}()
 	addrRE := regexp.MustCompile(`msg=serving addr=(\S+)`)
 	deadline := time.Now().Add(10 * time.Second)
@@ -335,6 +335,43 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("serve exited %d", code)
+	}
+}
+
+// TestServeFastPathSwitch: the fast path is on by default and off with
+// fast_path: false or --no-fast-path; either way the feeds are served.
+func TestServeFastPathSwitch(t *testing.T) {
+	for _, tc := range []struct {
+		name, key string
+		flags     []string
+		want      string
+	}{
+		{"default", "", nil, "fast_path=true"},
+		{"config key", "fast_path: false\n", nil, "fast_path=false"},
+		{"flag", "", []string{"--no-fast-path"}, "fast_path=false"},
+		{"flag over key", "fast_path: true\n", []string{"--no-fast-path"}, "fast_path=false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := site(t, "", map[string]string{"a.txt": "A story\n\nBody.\n"})
+			if tc.key != "" {
+				b, err := os.ReadFile(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, cfg, tc.key+string(b))
+			}
+			base, stop, logs := startServe(t, cfg, tc.flags...)
+			waitFor(t, "the first collection", func() bool {
+				resp, body := get(t, base+"/world.rss")
+				return resp.StatusCode == 200 && strings.Contains(body, "A story")
+			})
+			if !strings.Contains(logs.String(), tc.want) {
+				t.Errorf("log does not say %s:\n%s", tc.want, logs.String())
+			}
+			if code := stop(); code != 0 {
+				t.Errorf("serve exited %d", code)
+			}
+		})
 	}
 }
 

@@ -25,6 +25,7 @@ const usage = `Herald publishes articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 Usage:
   herald generate [--config FILE] [--out DIR]   collect once and write static feed files
   herald serve    [--config FILE] [--addr ADDR] collect on schedule and serve the feeds
+                  [--no-fast-path]              (serve every request with net/http alone)
   herald check    [--config FILE]               validate a config without collecting
 
 Common flags:
@@ -94,12 +95,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logFormat = fs.String("log-format", "text", "log format: text or json")
 		logLevel  = fs.String("log-level", "info", "log level: debug, info, warn, error")
 		out, addr *string
+		noFast    *bool
 	)
 	switch cmd {
 	case "generate":
 		out = fs.String("out", "public", "output folder")
 	case "serve":
 		addr = fs.String("addr", "", "listen address (default: the config's listen)")
+		noFast = fs.Bool("no-fast-path", false, "serve every request with net/http alone (as fast_path: false)")
 	case "check":
 	case "help", "-h", "--help":
 		return flag.ErrHelp
@@ -123,7 +126,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "generate":
 		return generate(ctx, *cfgPath, *out, log, stdout)
 	case "serve":
-		return serve(ctx, *cfgPath, *addr, log)
+		return serve(ctx, *cfgPath, *addr, *noFast, log)
 	default:
 		return check(*cfgPath, stdout)
 	}

@@ -25,8 +25,9 @@ import (
 // SIGHUP reloads the config: a valid one replaces the running collection
 // (keeping the last good articles of sources it still has), an invalid one
 // is reported and the old one keeps running. The listen address is read
-// once, at start.
-func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
+// once, at start, and so is the fast path setting (noFast or fast_path:
+// false turn it off).
+func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Logger) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
@@ -42,11 +43,13 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 		return err
 	}
 	var current atomic.Pointer[publish.Publisher]
+	fastPath := cfg.FastPath && !noFast
 	srv, err := server.New(server.Options{
 		Logger:     log,
 		Registry:   reg,
 		Status:     func() []server.SourceStatus { return statuses(current.Load()) },
 		AdminToken: cfg.AdminToken,
+		NoFastPath: !fastPath,
 	})
 	if err != nil {
 		return err
@@ -67,7 +70,7 @@ func serve(ctx context.Context, cfgPath, addr string, log *slog.Logger) error {
 			return fmt.Errorf("admin_listen: %w", err)
 		}
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path)
+	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServer()
 	srvDone := make(chan error, 1)

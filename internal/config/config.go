@@ -68,6 +68,11 @@ type Config struct {
 	// relative path is resolved against the config file's folder, so
 	// after Load it is absolute.
 	DataDir string `yaml:"data_dir"`
+	// FastPath answers plain GET and HEAD polls of published pages from
+	// precomputed bytes before net/http sees them. false serves every
+	// request with net/http alone: the switch to flip if the fast path is
+	// ever suspected of answering differently. Default true.
+	FastPath bool `yaml:"fast_path"`
 	// Fetch holds HTTP settings shared by web sources.
 	Fetch Fetch `yaml:"fetch"`
 	// Sources are the configured origins of articles, in file order.
@@ -332,6 +337,9 @@ func (c *Config) applyDefaults() {
 		c.DataDir = DefaultDataDir
 	}
 	c.DataDir = c.resolve(c.DataDir)
+	if !c.set("fast_path") {
+		c.FastPath = true
+	}
 	// Only a valid URL is normalized, so Validate quotes a bad one as written.
 	if checkHTTPURL(c.BaseURL) == "" && !strings.HasSuffix(c.BaseURL, "/") {
 		c.BaseURL += "/"

@@ -54,6 +54,7 @@ func TestLoadMinimalAppliesDefaults(t *testing.T) {
 		Schedule: "@every 15m",
 		Listen:   "127.0.0.1:8080",
 		DataDir:  filepath.Join(dir, "data"),
+		FastPath: true,
 		Fetch: Fetch{
 			Timeout:        30 * time.Second,
 			ConnectTimeout: 10 * time.Second,
@@ -83,6 +84,7 @@ author: Desk
 schedule: "CRON_TZ=Europe/Paris 0 6 * * *"
 listen: ":9000"
 data_dir: /var/lib/herald
+fast_path: false
 fetch:
   user_agent: Bot/1
   timeout: 1m

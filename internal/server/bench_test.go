@@ -1,6 +1,10 @@
 package server
 
 import (
+	"bufio"
+	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -71,5 +75,78 @@ func BenchmarkPublish(b *testing.B) {
 	for b.Loop() {
 		i++
 		s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: bodies[i%2]}}})
+	}
+}
+
+// BenchmarkParseFast parses the head a typical feed reader sends.
+func BenchmarkParseFast(b *testing.B) {
+	head := []byte("GET /world.rss HTTP/1.1\r\nHost: news.example.org\r\nUser-Agent: Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers)\r\n" +
+		"Accept: application/rss+xml, application/atom+xml;q=0.9, */*;q=0.8\r\nAccept-Encoding: gzip, deflate, br\r\n" +
+		"If-None-Match: \"2cf24dba5fb0a30e26e83b2ac5b9e29e-gz\"\r\nIf-Modified-Since: Mon, 02 Mar 2026 08:30:15 GMT\r\nConnection: keep-alive\r\n\r\n")
+	var p fastParser
+	b.ReportAllocs()
+	b.SetBytes(int64(len(head)))
+	for b.Loop() {
+		if n, ok := p.parse(head); n != len(head) || !ok {
+			b.Fatalf("parse = %d, %v", n, ok)
+		}
+	}
+}
+
+// BenchmarkWire measures whole requests over loopback, client included, on
+// the fast path and with net/http alone, for a ~120 KB feed: full,
+// gzip and 304 responses. bench-serve.sh compares with nginx; this one
+// needs nothing installed.
+func BenchmarkWire(b *testing.B) {
+	body := fakeBody("bench", 120_000)
+	for _, bc := range []struct {
+		name, hdr string
+		status    int
+	}{
+		{"200", "", http.StatusOK},
+		{"gzip", "Accept-Encoding: gzip\r\n", http.StatusOK},
+		{"304", "Accept-Encoding: gzip\r\nIf-None-Match: " + gzipETag(etagOf(body)) + "\r\n", http.StatusNotModified},
+	} {
+		for _, noFast := range []bool{false, true} {
+			name := bc.name + "/fast"
+			if noFast {
+				name = bc.name + "/nethttp"
+			}
+			b.Run(name, func(b *testing.B) {
+				s := newServer(b, Options{NoFastPath: noFast})
+				s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: body, Modified: modified}}})
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- s.Serve(ctx, ln) }()
+				defer func() { cancel(); <-done }()
+				conn, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer conn.Close()
+				req := []byte("GET /world.rss HTTP/1.1\r\nHost: x\r\n" + bc.hdr + "\r\n")
+				br := bufio.NewReaderSize(conn, 64<<10)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := conn.Write(req); err != nil {
+						b.Fatal(err)
+					}
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n, _ := io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != bc.status {
+						b.Fatalf("status %d, want %d", resp.StatusCode, bc.status)
+					}
+					b.SetBytes(n)
+				}
+			})
+		}
 	}
 }

@@ -13,7 +13,9 @@
 // pages with one writev of the precomputed head and body. Any other request
 // hands the connection, with what was already read, to an http.Server with
 // read-header, read, write and idle timeouts, which serves it from then on.
-// A differential test holds the two paths to the same answers.
+// A differential test and a fuzz oracle hold the two paths to the same
+// answers; Options.NoFastPath serves with net/http alone. Large bodies go
+// out with sendfile from memory-backed files (sendfile_linux.go).
 //
 // The package knows nothing of feeds or configuration: it imports no other
 // Herald package. Callers hand it bytes with a media type and a time.

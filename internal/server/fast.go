@@ -5,7 +5,12 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // The fast path answers the requests feed readers send all day — a plain
@@ -15,9 +20,12 @@ import (
 // /healthz, /metrics, an unknown path, a body, Expect, Upgrade,
 // Connection, HTTP/1.0, anything the strict parser below does not
 // recognise) hands the connection, with the bytes already read, to the
-// http.Server, which keeps it from then on. The fast path never answers
-// what net/http would answer differently: a differential test sends the
-// same requests to both.
+// http.Server, which keeps it from then on, under the deadline the request
+// already had. The fast path never answers what net/http would answer
+// differently: a differential test sends the same requests to both, and
+// FuzzParseFast checks every head the parser accepts against
+// http.ReadRequest and the httpguts validators. Options.NoFastPath turns it
+// off.
 //
 // Measured with wrk against nginx on 2 CPUs, net/http's own per-request
 // work (parsing into maps, header sorting, a background read per request,
@@ -31,126 +39,145 @@ const maxFastHead = 8 << 10
 type fastRequest struct {
 	head           bool   // HEAD rather than GET
 	path           []byte // without the leading "/" and the query
+	host           []byte
 	acceptEncoding []string
 	ifNoneMatch    []string
 	ifModSince     []string
 }
 
-// parseFast parses one request head at the start of buf. It returns the
-// head's length, or 0 when buf does not hold a whole head yet, and ok
-// false when the request is not one the fast path serves.
-func parseFast(buf []byte, r *fastRequest) (n int, ok bool) {
-	// A bare LF ends lines for net/http too; such a client is its to serve.
-	for i, c := range buf {
-		if c == '\n' && (i == 0 || buf[i-1] != '\r') {
+// fastParser parses a request head line by line as its bytes arrive, so
+// each byte is looked at once however the head is split across reads,
+// and a line net/http would refuse hands the connection over at once (for
+// net/http to answer 400) instead of waiting for the rest of the head.
+type fastParser struct {
+	req  fastRequest
+	off  int // length of the whole lines of the current head parsed so far
+	host bool
+}
+
+// parse continues parsing the request head at the start of buf, of which
+// it has seen p.off bytes before. It returns the head's length (and ok)
+// once the head is complete, 0 and ok while more bytes are needed, and 0
+// and not ok as soon as the request is not one the fast path serves. The fields of p.req point
+// into buf and are valid until the next call.
+func (p *fastParser) parse(buf []byte) (n int, ok bool) {
+	if p.off == 0 {
+		r := &p.req
+		*r = fastRequest{acceptEncoding: r.acceptEncoding[:0], ifNoneMatch: r.ifNoneMatch[:0], ifModSince: r.ifModSince[:0]}
+		p.host = false
+	}
+	for {
+		// The whole head must end within maxFastHead bytes, however the
+		// reads split it.
+		i := bytes.IndexByte(buf[p.off:min(len(buf), maxFastHead)], '\n')
+		if i < 0 {
+			return 0, len(buf) < maxFastHead
+		}
+		start, end := p.off, p.off+i
+		// A bare LF ends lines for net/http too; such a client is its to
+		// serve.
+		if end == start || buf[end-1] != '\r' {
+			return 0, false
+		}
+		line := buf[start : end-1]
+		p.off = end + 1
+		switch {
+		case start == 0:
+			ok = p.requestLine(line)
+		case len(line) == 0:
+			// HTTP/1.1 requires Host; net/http answers its absence with
+			// 400.
+			n, p.off = p.off, 0
+			if !p.host {
+				return 0, false
+			}
+			return n, true
+		default:
+			ok = p.field(line)
+		}
+		if !ok {
 			return 0, false
 		}
 	}
-	end := bytes.Index(buf, []byte("\r\n\r\n"))
-	if end < 0 {
-		return 0, len(buf) < maxFastHead
-	}
-	n = end + 4
-	line, rest, _ := bytes.Cut(buf[:end+2], []byte("\r\n"))
-	*r = fastRequest{acceptEncoding: r.acceptEncoding[:0], ifNoneMatch: r.ifNoneMatch[:0], ifModSince: r.ifModSince[:0]}
+}
+
+// requestLine parses "GET /path HTTP/1.1" or "HEAD /path HTTP/1.1".
+func (p *fastParser) requestLine(line []byte) bool {
 	switch {
 	case bytes.HasPrefix(line, []byte("GET /")):
-		line = line[5:]
+		line = line[4:]
 	case bytes.HasPrefix(line, []byte("HEAD /")):
-		r.head, line = true, line[6:]
+		p.req.head, line = true, line[5:]
 	default:
-		return n, false
+		return false
 	}
 	target, ok := bytes.CutSuffix(line, []byte(" HTTP/1.1"))
 	if !ok {
-		return n, false
-	}
-	path, _, _ := bytes.Cut(target, []byte("?"))
-	for _, c := range path {
-		// Percent-encoding, spaces and controls are net/http's to decode
-		// or refuse.
-		if c <= ' ' || c == '%' || c >= 0x7f || c == '#' {
-			return n, false
-		}
-	}
-	r.path = path
-	host := false
-	for len(rest) > 0 {
-		var field []byte
-		field, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		name, value, ok := bytes.Cut(field, []byte(":"))
-		if !ok || !validFieldName(name) || !validFieldValue(value) {
-			// Obsolete line folding, a malformed field: net/http answers
-			// those (with 400), so the fast path must not.
-			return n, false
-		}
-		value = bytes.Trim(value, " \t")
-		switch {
-		case asciiEqualFold(name, "host"):
-			if host {
-				return n, false
-			}
-			host = true
-		case asciiEqualFold(name, "accept-encoding"):
-			r.acceptEncoding = append(r.acceptEncoding, string(value))
-		case asciiEqualFold(name, "if-none-match"):
-			r.ifNoneMatch = append(r.ifNoneMatch, string(value))
-		case asciiEqualFold(name, "if-modified-since"):
-			r.ifModSince = append(r.ifModSince, string(value))
-		case asciiEqualFold(name, "content-length"):
-			if string(value) != "0" {
-				return n, false
-			}
-		case asciiEqualFold(name, "connection"):
-			if !asciiEqualFold(value, "keep-alive") {
-				return n, false
-			}
-		case asciiEqualFold(name, "transfer-encoding"), asciiEqualFold(name, "expect"),
-			asciiEqualFold(name, "upgrade"), asciiEqualFold(name, "http2-settings"):
-			return n, false
-		}
-	}
-	// HTTP/1.1 requires Host; net/http answers its absence with 400.
-	return n, host
-}
-
-// validFieldName reports whether b is an RFC 9110 token, as net/http
-// requires of a header name.
-func validFieldName(b []byte) bool {
-	if len(b) == 0 {
 		return false
 	}
-	for _, c := range b {
-		if c >= 0x80 || !tokenChar[c] {
+	for _, c := range target {
+		// net/http refuses controls and DEL anywhere in the target,
+		// query included (url.ParseRequestURI), and a space ends the
+		// target early, leaving a malformed version. '#' and bytes above
+		// ASCII are its to judge.
+		if c <= ' ' || c >= 0x7f || c == '#' {
 			return false
 		}
+	}
+	path, _, _ := bytes.Cut(target, []byte("?"))
+	if bytes.IndexByte(path, '%') >= 0 {
+		// Percent-encoding is net/http's to decode.
+		return false
+	}
+	p.req.path = path[1:]
+	return true
+}
+
+// field parses one header field line. Names, values and Host are checked
+// with the validators net/http's server uses (httpguts), so the fast path
+// never answers a request net/http would refuse with 400.
+func (p *fastParser) field(line []byte) bool {
+	name, value, ok := bytes.Cut(line, []byte(":"))
+	if !ok || !httpguts.ValidHeaderFieldName(unsafeString(name)) {
+		// Obsolete line folding, a malformed field: net/http answers
+		// those (with 400), so the fast path must not.
+		return false
+	}
+	value = bytes.Trim(value, " \t")
+	if !httpguts.ValidHeaderFieldValue(unsafeString(value)) {
+		return false
+	}
+	r := &p.req
+	switch {
+	case asciiEqualFold(name, "host"):
+		if p.host || !httpguts.ValidHostHeader(unsafeString(value)) {
+			return false
+		}
+		p.host, r.host = true, value
+	case asciiEqualFold(name, "accept-encoding"):
+		r.acceptEncoding = append(r.acceptEncoding, string(value))
+	case asciiEqualFold(name, "if-none-match"):
+		r.ifNoneMatch = append(r.ifNoneMatch, string(value))
+	case asciiEqualFold(name, "if-modified-since"):
+		r.ifModSince = append(r.ifModSince, string(value))
+	case asciiEqualFold(name, "content-length"):
+		return string(value) == "0"
+	case asciiEqualFold(name, "connection"):
+		return asciiEqualFold(value, "keep-alive")
+	case asciiEqualFold(name, "transfer-encoding"), asciiEqualFold(name, "expect"),
+		asciiEqualFold(name, "upgrade"), asciiEqualFold(name, "http2-settings"):
+		return false
 	}
 	return true
 }
 
-// validFieldValue reports whether b has no control characters but tab, as
-// net/http requires of a header value.
-func validFieldValue(b []byte) bool {
-	for _, c := range b {
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
+// unsafeString views b as a string without copying, for the httpguts
+// validators, which take strings and keep nothing: copying every header
+// of every request only to check it would cost an allocation each. b must
+// not change while the string is in use.
+func unsafeString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
-
-var tokenChar = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
 
 func asciiEqualFold(b []byte, lower string) bool {
 	if len(b) != len(lower) {
@@ -239,77 +266,63 @@ func (fc *fastConns) close() {
 func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) {
 	defer fc.remove(c)
 	buf := make([]byte, 0, 4096)
-	var req fastRequest
+	var p fastParser
 	bufs := make(net.Buffers, 0, 3)
+	rc := rawConn(c) // for sendfile
+	// As in net/http, the first request's header timeout runs from the
+	// connection's start, so a client that connects and sends nothing is
+	// cut off after the header timeout, not the idle one.
+	reqStart, first := time.Now(), true
 	for {
-		// Wait for a request: idle timeout before its first byte, then
-		// the header timeout.
-		// The header timeout runs from a request's first byte and is not
-		// renewed by later ones, so a client trickling bytes cannot hold
-		// the connection.
-		started := len(buf) > 0
-		if started {
-			c.SetReadDeadline(time.Now().Add(s.timeouts.readHeader))
+		if !first && len(buf) > 0 {
+			reqStart = time.Now() // pipelined: the request has begun
+		}
+		if first || len(buf) > 0 {
+			c.SetReadDeadline(reqStart.Add(s.timeouts.readHeader))
 		} else {
 			c.SetReadDeadline(time.Now().Add(s.timeouts.idle))
 		}
-		n, ok := parseFast(buf, &req)
+		// A shutdown that woke this connection before the deadline above
+		// replaced its own would otherwise wait for the whole timeout.
+		if fc.isClosing() {
+			c.Close()
+			return
+		}
+		n, ok := p.parse(buf)
 		for ok && n == 0 {
 			if len(buf) == cap(buf) {
 				buf = append(buf, 0)[:len(buf)]
 			}
 			m, err := c.Read(buf[len(buf):cap(buf)])
+			if m > 0 && len(buf) == 0 && !first {
+				// The header timeout runs from a request's first byte and
+				// is not renewed by later ones, so a client trickling
+				// bytes cannot hold the connection.
+				reqStart = time.Now()
+				c.SetReadDeadline(reqStart.Add(s.timeouts.readHeader))
+			}
 			buf = buf[:len(buf)+m]
 			if err != nil {
 				c.Close()
 				return
 			}
-			if !started && m > 0 {
-				started = true
-				c.SetReadDeadline(time.Now().Add(s.timeouts.readHeader))
-			}
-			n, ok = parseFast(buf, &req)
+			n, ok = p.parse(buf)
 		}
+		first = false
 		snap := s.snap.Load()
 		var e *entry
 		if ok && snap != nil {
-			if len(req.path) == 0 {
-				e = snap.pages["index.html"]
-			} else {
-				e = snap.pages[string(req.path)] // converted in place, no allocation
-			}
+			e = snap.fastLookup(p.req.path)
 		}
 		date := s.dateLine.Load()
 		if e == nil || date == nil {
-			c.SetReadDeadline(time.Time{})
-			handoff.give(&replayConn{Conn: c, pending: buf})
+			// net/http restarts its clocks on a connection it is given:
+			// the wrapper moves its deadlines back to when this request
+			// began, so a hand-off grants a slow client no extra time.
+			handoff.give(&replayConn{Conn: c, pending: buf, shift: time.Since(reqStart)})
 			return
 		}
-		if fc.setBusy(c, true) {
-			c.Close()
-			return
-		}
-		gz := 0
-		if e.gz != nil && acceptsGzip(req.acceptEncoding) {
-			gz = 1
-		}
-		notModified := e.notModified(req.ifNoneMatch, req.ifModSince)
-		code, body := http.StatusOK, e.body
-		if gz == 1 {
-			body = e.gz
-		}
-		nm := 0
-		if notModified {
-			code, body, nm = http.StatusNotModified, nil, 1
-		}
-		if req.head {
-			body = nil
-		}
-		bufs = append(bufs[:0], e.heads[gz][nm], *date, body)
-		c.SetWriteDeadline(time.Now().Add(s.timeouts.write))
-		_, err := bufs.WriteTo(c)
-		s.metrics.inc(code)
-		if fc.setBusy(c, false) || err != nil {
+		if !s.answerFast(c, rc, fc, e, &p.req, *date, bufs) {
 			c.Close()
 			return
 		}
@@ -318,20 +331,96 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 	}
 }
 
+// answerFast writes the response to req from e and reports whether the
+// connection may serve another request.
+func (s *Server) answerFast(c net.Conn, rc syscall.RawConn, fc *fastConns, e *entry, req *fastRequest, date []byte, bufs net.Buffers) bool {
+	if fc.setBusy(c, true) {
+		return false
+	}
+	gz := 0
+	if e.gz != nil && acceptsGzip(req.acceptEncoding) {
+		gz = 1
+	}
+	code, body := http.StatusOK, e.body
+	if gz == 1 {
+		body = e.gz
+	}
+	nm := 0
+	if e.notModified(req.ifNoneMatch, req.ifModSince) {
+		code, body, nm = http.StatusNotModified, nil, 1
+	}
+	if req.head {
+		body = nil
+	}
+	c.SetWriteDeadline(time.Now().Add(s.timeouts.write))
+	err := errFileClosed
+	if f := e.files[gz]; f != nil && body != nil && rc != nil {
+		err = sendBody(rc, append(bufs[:0], e.heads[gz][nm], date), f, len(body))
+	}
+	if err == errFileClosed {
+		bufs = append(bufs[:0], e.heads[gz][nm], date, body)
+		_, err = bufs.WriteTo(c)
+	}
+	s.metrics.inc(code)
+	return !fc.setBusy(c, false) && err == nil
+}
+
+// fastLookup finds the page for a request path as the fast parser gives it
+// (without its first "/"); the common, already clean path is looked up
+// without allocating.
+func (sn *snapshot) fastLookup(path []byte) *entry {
+	if len(path) == 0 || path[0] == '/' || bytes.Contains(path, []byte("//")) {
+		return sn.pages[pageKey(string(path))]
+	}
+	return sn.pages[string(path)] // converted in place, no allocation
+}
+
 // replayConn is a connection handed to net/http with the bytes the fast
 // path had already read from it.
 type replayConn struct {
 	net.Conn
 	pending []byte
+	// shift is how long the request being handed over had been under
+	// way; until net/http first writes (its answer to that request), the
+	// read deadlines it sets are moved back by as much, so the request's
+	// header and read timeouts run from its start, not from the hand-off.
+	shift time.Duration
+	wrote atomic.Bool
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {
 	if len(c.pending) > 0 {
 		n := copy(p, c.pending)
 		c.pending = c.pending[n:]
+		if len(c.pending) == 0 {
+			c.pending = nil // the fast path's buffer can go
+		}
 		return n, nil
 	}
 	return c.Conn.Read(p)
+}
+
+func (c *replayConn) Write(p []byte) (int, error) {
+	c.wrote.Store(true)
+	return c.Conn.Write(p)
+}
+
+func (c *replayConn) SetReadDeadline(t time.Time) error {
+	if !t.IsZero() && !c.wrote.Load() {
+		t = t.Add(-c.shift)
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// CloseWrite half-closes the connection. net/http looks for it to end a
+// connection cleanly (a FIN after its answer, then a pause before closing)
+// when it will not read the rest of a request; without it the client can
+// get a reset instead of the answer.
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // handoffListener is the net.Listener the http.Server serves: it yields the

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -50,6 +51,11 @@ type entry struct {
 	body     []byte
 	gz       []byte // nil when gzip would not be smaller than body
 	modified time.Time
+	// files[gz] hold body and gz for sendfile (sendfile_linux.go), or nil
+	// for bodies written from memory. An entry built from an unchanged
+	// body shares its predecessor's; Publish closes the ones no longer
+	// published.
+	files [2]*os.File
 
 	ctype    []string
 	etag     []string // strong ETag of body
@@ -60,8 +66,9 @@ type entry struct {
 	cache    []string // shared by every entry of a snapshot
 
 	// The same headers as wire bytes, for the fast path (fast.go): a
-	// status line and every header but Date, in the order net/http would
-	// write them. heads[gz][notModified].
+	// status line and every header but Date, which the fast path writes
+	// last (net/http sorts it among the others; order carries no meaning
+	// in HTTP). heads[gz][notModified].
 	heads [2][2][]byte
 }
 
@@ -155,6 +162,7 @@ func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
 		e.body, e.gz, e.modified = prev.body, prev.gz, prev.modified
 		e.etag, e.etagGz, e.lastMod = prev.etag, prev.etagGz, prev.lastMod
 		e.length, e.lengthGz = prev.length, prev.lengthGz
+		e.files = prev.files
 		e.buildHeads()
 		return e, nil
 	}
@@ -179,12 +187,14 @@ func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
 	e.lastMod = []string{e.modified.Format(http.TimeFormat)}
 	e.length = []string{strconv.Itoa(len(e.body))}
 	e.lengthGz = []string{strconv.Itoa(len(e.gz))}
+	e.files = [2]*os.File{bodyFile(e.body), bodyFile(e.gz)}
 	e.buildHeads()
 	return e, nil
 }
 
 // buildHeads renders the response heads the fast path writes: the headers
-// servePage sets, in net/http's sorted order, without the Date line.
+// servePage sets, sorted by name as net/http writes them, without the Date
+// line, which the fast path appends last.
 func (e *entry) buildHeads() {
 	for gz := range 2 {
 		etag, length := e.etag[0], e.length[0]

@@ -21,6 +21,8 @@ var (
 	// first collection is still running after a start) when to come back.
 	hdrRetryAfter = []string{"10"}
 	hdrBearer     = []string{`Bearer realm="herald"`}
+	// hdrFaviconCache lets a browser keep the empty /favicon.ico answer.
+	hdrFaviconCache = []string{"public, max-age=86400"}
 )
 
 // textReply is a precomputed small plain-text response for an error status.
@@ -79,12 +81,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e := snap.lookup(r.URL)
 	if e == nil {
-		if snap.pending[strings.TrimPrefix(r.URL.Path, "/")] && s.allowMethod(w, r) {
+		switch key := pageKey(r.URL.Path); {
+		case !snap.pending[key] && key != "favicon.ico":
+			s.text(w, r, http.StatusNotFound)
+		case !s.allowMethod(w, r):
+		case snap.pending[key]:
 			w.Header()["Retry-After"] = hdrRetryAfter
 			s.text(w, r, http.StatusServiceUnavailable)
-			return
+		default:
+			// Browsers ask for /favicon.ico on every visit to the index:
+			// an empty answer they may keep for a day, not a 404 in
+			// every log. A published favicon.ico is served as a page.
+			w.Header()["Cache-Control"] = hdrFaviconCache
+			w.WriteHeader(http.StatusNoContent)
+			s.metrics.inc(http.StatusNoContent)
 		}
-		s.text(w, r, http.StatusNotFound)
 		return
 	}
 	if s.allowMethod(w, r) {
@@ -92,9 +103,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lookup finds the page for a request URL. Only exact, clean paths match:
-// "/../x" and "//x" are simply not keys, and a path whose raw form encodes a
-// slash is refused so "/articles%2Fx.html" can never reach "articles/x.html".
+// lookup finds the page for a request URL. Only clean paths match, up to
+// repeated slashes: "/../x" is simply not a key, and a path whose raw form
+// encodes a slash is refused so "/articles%2Fx.html" can never reach
+// "articles/x.html".
 func (sn *snapshot) lookup(u *url.URL) *entry {
 	p := u.Path
 	if p == "" || p[0] != '/' {
@@ -103,11 +115,29 @@ func (sn *snapshot) lookup(u *url.URL) *entry {
 	if u.RawPath != "" && strings.Contains(strings.ToLower(u.RawPath), "%2f") {
 		return nil
 	}
-	key := p[1:]
-	if key == "" {
-		key = "index.html"
+	return sn.pages[pageKey(p)]
+}
+
+// pageKey is the page a request path asks for, with or without its leading
+// "/": runs of slashes count as one, as nginx and Apache merge them by
+// default (a feed reader given "https://example.org//world.rss" finds the
+// feed), and "/" is "index.html".
+func pageKey(p string) string {
+	p = strings.TrimLeft(p, "/")
+	if strings.Contains(p, "//") {
+		var b strings.Builder
+		b.Grow(len(p))
+		for i := 0; i < len(p); i++ {
+			if p[i] != '/' || i == 0 || p[i-1] != '/' {
+				b.WriteByte(p[i])
+			}
+		}
+		p = b.String()
 	}
-	return sn.pages[key]
+	if p == "" {
+		return "index.html"
+	}
+	return p
 }
 
 // allowMethod answers 405 and reports false unless r is a GET or HEAD.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,10 @@ type Options struct {
 	AdminToken string
 	// Now is the clock, a seam for tests. Default: time.Now.
 	Now func() time.Time
+	// NoFastPath serves every request with net/http alone, without the
+	// fast path of fast.go: the switch to flip if the fast path is ever
+	// suspected of answering differently. Default false (fast path on).
+	NoFastPath bool
 }
 
 // Timeouts of the http.Server. Feeds are small and readers poll, so a client
@@ -63,6 +68,8 @@ type Server struct {
 	publishMu sync.Mutex // serializes Publish, which reads the previous snapshot
 	snap      atomic.Pointer[snapshot]
 	addr      string
+	// noFastPath is Options.NoFastPath.
+	noFastPath bool
 
 	// date is the Date header value, refreshed every second while Serve
 	// runs. net/http would otherwise read the clock and format the date
@@ -93,12 +100,12 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
 	s := &Server{
-		log:     opts.Logger,
-		now:     opts.Now,
-		status:  opts.Status,
-		metrics: m,
-		addr:    opts.Addr,
-
+		log:        opts.Logger,
+		now:        opts.Now,
+		status:     opts.Status,
+		metrics:    m,
+		addr:       opts.Addr,
+		noFastPath: opts.NoFastPath,
 		adminToken: opts.AdminToken,
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
@@ -156,6 +163,24 @@ func (s *Server) Publish(snap Snapshot) {
 		}
 	}
 	s.snap.Store(next)
+	closeUnused(prev, next.pages)
+}
+
+// closeUnused closes the body files of the entries in old that no entry of
+// next shares. A response still sending from one keeps it open until done
+// (sendBody); one about to start falls back to writing from memory.
+func closeUnused(old, next map[string]*entry) {
+	kept := map[*os.File]bool{}
+	for _, e := range next {
+		kept[e.files[0]], kept[e.files[1]] = true, true
+	}
+	for _, e := range old {
+		for _, f := range e.files {
+			if f != nil && !kept[f] {
+				f.Close()
+			}
+		}
+	}
 }
 
 // Handler returns the server's routes: pages, /healthz and /metrics.
@@ -178,19 +203,15 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // Connections start on the fast path (fast.go), which answers plain GET
 // and HEAD requests for pages from precomputed bytes and hands anything
 // else, with the connection, to an http.Server with the usual timeouts.
+// With Options.NoFastPath the http.Server serves ln itself.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	handoff := newHandoffListener(ln.Addr())
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: s.timeouts.readHeader,
-		ReadTimeout:       s.timeouts.read,
-		WriteTimeout:      s.timeouts.write,
-		IdleTimeout:       s.timeouts.idle,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
-	}
+	srv := s.httpServer(s.handler)
 	stopDate := s.keepDate()
 	defer stopDate()
+	if s.noFastPath {
+		return serveNetHTTP(ctx, ln, srv)
+	}
+	handoff := newHandoffListener(ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(handoff) }()
 
@@ -222,6 +243,48 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)
 	}
+	return finishServe(srv, serveErr, shutdownErr)
+}
+
+// httpServer returns an http.Server for h with the read-header, read,
+// write and idle timeouts.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.timeouts.readHeader,
+		ReadTimeout:       s.timeouts.read,
+		WriteTimeout:      s.timeouts.write,
+		IdleTimeout:       s.timeouts.idle,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+	}
+}
+
+// serveNetHTTP serves srv on ln until ctx is done, then shuts down as
+// Serve does: Serve without the fast path, and ServeAdmin.
+func serveNetHTTP(ctx context.Context, ln net.Listener, srv *http.Server) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case err := <-errc:
+		// Serve only returns before Shutdown on a listener failure.
+		ln.Close()
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	shutdownErr := srv.Shutdown(sctx)
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		serveErr = fmt.Errorf("serving: %w", err)
+	}
+	return finishServe(srv, serveErr, shutdownErr)
+}
+
+// finishServe ends a shutdown: when it failed, the remaining connections
+// are cut.
+func finishServe(srv *http.Server, serveErr, shutdownErr error) error {
 	if serveErr != nil {
 		srv.Close()
 		return serveErr
@@ -238,27 +301,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // until ctx is done, then shuts down like Serve. It takes no fast path:
 // its requests are few.
 func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.AdminHandler(),
-		ReadHeaderTimeout: s.timeouts.readHeader,
-		ReadTimeout:       s.timeouts.read,
-		WriteTimeout:      s.timeouts.write,
-		IdleTimeout:       s.timeouts.idle,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving admin: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return fmt.Errorf("shutting down admin: %w", err)
+	if err := serveNetHTTP(ctx, ln, s.httpServer(s.AdminHandler())); err != nil {
+		return fmt.Errorf("admin listener: %w", err)
 	}
 	return nil
 }

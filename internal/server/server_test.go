@@ -442,12 +442,18 @@ func TestPathEscapes(t *testing.T) {
 	if resp, _ := rawGet(t, addr, "/articles/x-1a2b3c4d.html"); resp.StatusCode != 200 {
 		t.Fatalf("control request status = %d", resp.StatusCode)
 	}
+	// Repeated slashes are merged, as nginx and Apache do by default.
+	for _, target := range []string{"//world.rss", "/articles//x-1a2b3c4d.html", "///articles///x-1a2b3c4d.html"} {
+		if resp, _ := rawGet(t, addr, target); resp.StatusCode != 200 {
+			t.Errorf("%s: status = %d, want 200", target, resp.StatusCode)
+		}
+	}
 	for _, target := range []string{
 		"/../world.rss",
 		"/./world.rss",
-		"//world.rss",
 		"/articles/../world.rss",
-		"/articles//x-1a2b3c4d.html",
+		"/world.rss/",
+		"/articles/x-1a2b3c4d.html/",
 		"/articles%2Fx-1a2b3c4d.html",
 		"/articles%2fx-1a2b3c4d.html",
 		"/%2e%2e/world.rss",
@@ -796,82 +802,85 @@ func TestConcurrentPublish(t *testing.T) {
 }
 
 func TestServeShutdown(t *testing.T) {
-	s := published(t)
-	entered := make(chan struct{})
-	release := make(chan struct{})
-	next := s.handler
-	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/world.rss" {
-			close(entered)
-			<-release
+	bothPaths(t, func(t *testing.T, noFast bool) {
+		s := newServer(t, Options{NoFastPath: noFast})
+		s.Publish(Snapshot{Pages: testPages(""), MaxAge: 15 * time.Minute})
+		entered := make(chan struct{})
+		release := make(chan struct{})
+		next := s.handler
+		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/world.rss" {
+				close(entered)
+				<-release
+			}
+			next.ServeHTTP(w, r)
+		})
+
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
 		}
-		next.ServeHTTP(w, r)
+		addr := ln.Addr().String()
+		ctx, cancel := context.WithCancel(t.Context())
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(ctx, ln) }()
+
+		// A fast request works.
+		if resp, _ := rawGet(t, addr, "/world.atom"); resp.StatusCode != 200 {
+			t.Fatalf("status = %d", resp.StatusCode)
+		}
+
+		type result struct {
+			status int
+			body   []byte
+			err    error
+		}
+		slow := make(chan result, 1)
+		go func() {
+			// Connection: close takes the request off the fast path to the
+			// http.Server, whose handler the test can hold.
+			req, _ := http.NewRequest("GET", "http://"+addr+"/world.rss", nil)
+			req.Close = true
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				slow <- result{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			slow <- result{resp.StatusCode, b, err}
+		}()
+		<-entered
+		cancel()
+
+		// Shutdown closes the listener first; wait for that, then new
+		// connections are refused while the slow request is still in flight.
+		for {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				break
+			}
+			conn.Close()
+			time.Sleep(time.Millisecond)
+		}
+		select {
+		case err := <-served:
+			t.Fatalf("Serve returned %v with a request in flight", err)
+		default:
+		}
+
+		close(release)
+		r := <-slow
+		if r.err != nil || r.status != 200 || !bytes.Equal(r.body, pageBody(t, "world.rss")) {
+			t.Errorf("in-flight request: status %d, %d bytes, error %v; want 200 with the full page", r.status, len(r.body), r.err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("Serve = %v, want nil", err)
+		}
+		if _, err := net.Dial("tcp", addr); err == nil {
+			t.Errorf("dial after shutdown succeeded")
+		}
 	})
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ctx, cancel := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-
-	// A fast request works.
-	if resp, _ := rawGet(t, addr, "/world.atom"); resp.StatusCode != 200 {
-		t.Fatalf("status = %d", resp.StatusCode)
-	}
-
-	type result struct {
-		status int
-		body   []byte
-		err    error
-	}
-	slow := make(chan result, 1)
-	go func() {
-		// Connection: close takes the request off the fast path to the
-		// http.Server, whose handler the test can hold.
-		req, _ := http.NewRequest("GET", "http://"+addr+"/world.rss", nil)
-		req.Close = true
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			slow <- result{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		slow <- result{resp.StatusCode, b, err}
-	}()
-	<-entered
-	cancel()
-
-	// Shutdown closes the listener first; wait for that, then new
-	// connections are refused while the slow request is still in flight.
-	for {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			break
-		}
-		conn.Close()
-		time.Sleep(time.Millisecond)
-	}
-	select {
-	case err := <-served:
-		t.Fatalf("Serve returned %v with a request in flight", err)
-	default:
-	}
-
-	close(release)
-	r := <-slow
-	if r.err != nil || r.status != 200 || !bytes.Equal(r.body, pageBody(t, "world.rss")) {
-		t.Errorf("in-flight request: status %d, %d bytes, error %v; want 200 with the full page", r.status, len(r.body), r.err)
-	}
-	if err := <-served; err != nil {
-		t.Errorf("Serve = %v, want nil", err)
-	}
-	if _, err := net.Dial("tcp", addr); err == nil {
-		t.Errorf("dial after shutdown succeeded")
-	}
 }
 
 func TestServeListenerError(t *testing.T) {
