@@ -75,9 +75,7 @@ type Feed struct {
 	Items []Article
 }
 
-// SelfURL returns the URL the feed is served at in format f.
-func (fd *Feed) SelfURL(f Format) string { return fd.selfURL(f.Ext) }
-
+// selfURL returns the URL the feed is served at with extension ext.
 func (fd *Feed) selfURL(ext string) string { return fd.BaseURL + fd.Name + ext }
 
 // Home returns HomeURL, falling back to BaseURL.

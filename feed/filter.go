@@ -7,10 +7,12 @@ import (
 
 // Filter selects the articles a feed publishes.
 type Filter struct {
-	// Include, when not empty, keeps only articles whose title or text
-	// matches at least one expression.
+	// Include, when not empty, keeps only articles whose title, summary or
+	// content (as text) matches at least one expression. Tags are not
+	// matched.
 	Include []*regexp.Regexp
-	// Exclude drops articles whose title or text matches any expression.
+	// Exclude drops articles whose title, summary or content matches any
+	// expression.
 	Exclude []*regexp.Regexp
 	// MaxAge, when positive, drops articles published longer ago than
 	// this before now.
@@ -37,7 +39,7 @@ func (f Filter) Apply(items []Article, now time.Time) []Article {
 			continue
 		}
 		if len(f.Include) > 0 || len(f.Exclude) > 0 {
-			text := a.Title + "\n" + a.Summary + "\n" + htmlText(a.Content)
+			text := a.Title + "\n" + a.Summary + "\n" + HTMLText(a.Content, -1)
 			if len(f.Include) > 0 && !anyMatch(f.Include, text) {
 				continue
 			}

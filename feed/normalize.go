@@ -76,31 +76,31 @@ func Merge(lists ...[]Article) []Article {
 }
 
 func normalizeOne(a Article, opts Options) Article {
-	base := parseAbs(cleanText(a.Base))
+	base := ParseHTTPURL(cleanText(a.Base))
 	a.URL = absURL(base, cleanText(a.URL))
 	if a.URL != "" {
 		a.URL = CanonicalURL(a.URL)
 	}
-	if u := parseAbs(a.URL); u != nil {
+	if u := ParseHTTPURL(a.URL); u != nil {
 		base = u
 	}
 
 	a.Content = sanitizeHTML(cleanText(a.Content), base)
 	// Only a summary's worth of text is needed (the title fallback is
 	// shorter), so extraction stops there.
-	text := htmlTextN(a.Content, opts.SummaryLength)
-	a.Title = collapseSpace(cleanText(a.Title))
+	text := HTMLText(a.Content, opts.SummaryLength)
+	a.Title = CollapseSpace(cleanText(a.Title))
 	if a.Title == "" {
 		a.Title = truncateWords(text, 80)
 	}
-	if s := htmlTextN(cleanText(a.Summary), opts.SummaryLength); s != "" {
+	if s := HTMLText(cleanText(a.Summary), opts.SummaryLength); s != "" {
 		a.Summary = truncateWords(s, opts.SummaryLength)
 	} else {
 		a.Summary = truncateWords(text, opts.SummaryLength)
 	}
 
 	a.Author = Author{
-		Name:  collapseSpace(cleanText(a.Author.Name)),
+		Name:  CollapseSpace(cleanText(a.Author.Name)),
 		Email: strings.TrimSpace(cleanText(a.Author.Email)),
 		URL:   absURL(base, cleanText(a.Author.URL)),
 	}
@@ -117,7 +117,7 @@ func normalizeOne(a Article, opts Options) Article {
 	if a.ID == "" {
 		// Nothing identifies the article but its words; derive a stable
 		// name-based UUID from them.
-		a.ID = "urn:uuid:" + uuidSHA1(a.Title+"\x00"+a.Content)
+		a.ID = "urn:uuid:" + NameUUID(a.Title+"\x00"+a.Content)
 	}
 
 	a.Published, a.Updated = normalizeDates(a.Published, a.Updated, opts.Now)
@@ -216,7 +216,7 @@ func xmlChar(r rune) bool {
 
 // collapseSpace trims s and turns every run of white space into one
 // space, in one pass and without allocating when s is already clean.
-func collapseSpace(s string) string {
+func CollapseSpace(s string) string {
 	clean, space := true, true // space: the previous rune was white (or start)
 	for _, r := range s {
 		if unicode.IsSpace(r) {
@@ -293,7 +293,7 @@ func cleanTags(tags []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, t := range tags {
-		t = collapseSpace(cleanText(t))
+		t = CollapseSpace(cleanText(t))
 		if t == "" || seen[strings.ToLower(t)] {
 			continue
 		}
@@ -303,13 +303,19 @@ func cleanTags(tags []string) []string {
 	return out
 }
 
-// parseAbs parses s if it is an absolute http(s) URL.
-func parseAbs(s string) *url.URL {
+// ParseHTTPURL parses s, trimmed, if it is an absolute http or https URL
+// with a host, and returns nil otherwise. It is Herald's one "absolute
+// web URL" rule.
+func ParseHTTPURL(s string) *url.URL {
 	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || !isHTTP(u) {
 		return nil
 	}
 	return u
+}
+
+func isHTTP(u *url.URL) bool {
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // absURL resolves ref against base and keeps it only if the result is an
@@ -326,15 +332,14 @@ func absURL(base *url.URL, ref string) string {
 	if base != nil {
 		u = base.ResolveReference(u)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !isHTTP(u) {
 		return ""
 	}
 	return u.String()
 }
 
 // uuidSHA1 returns a name-based (version 5) UUID in Herald's namespace.
-func uuidSHA1(name string) string {
-	// The URL namespace of RFC 9562, so anyone can recompute the ID.
+func NameUUID(name string) string {
 	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
 	h := sha1.New()
 	h.Write(ns[:])

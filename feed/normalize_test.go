@@ -208,16 +208,19 @@ func TestFilter(t *testing.T) {
 		{ID: "3", Title: "Weather", Content: "<p>Rain over China</p>", Published: now.Add(-3 * time.Hour)},
 		{ID: "4", Title: "Old china story", Published: now.Add(-40 * 24 * time.Hour)},
 		{ID: "5", Title: "Sports", Published: now.Add(-4 * time.Hour)},
+		{ID: "6", Title: "Markets", Summary: "Shares in China fell", Published: now.Add(-5 * time.Hour)},
+		{ID: "7", Title: "Football", Tags: []string{"china"}, Published: now.Add(-6 * time.Hour)},
 	}, Options{})
 	tests := []struct {
 		name   string
 		filter Filter
 		want   []string
 	}{
-		{"none", Filter{}, []string{"1", "2", "3", "5", "4"}},
-		{"include on title and text", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}}, []string{"1", "2", "3", "4"}},
-		{"exclude", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}, Exclude: []*regexp.Regexp{regexp.MustCompile("(?i)sponsored")}}, []string{"1", "3", "4"}},
-		{"max age", Filter{MaxAge: 720 * time.Hour}, []string{"1", "2", "3", "5"}},
+		{"none", Filter{}, []string{"1", "2", "3", "5", "6", "7", "4"}},
+		// Title, summary and content text match; tags do not.
+		{"include on title, summary and content", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}}, []string{"1", "2", "3", "6", "4"}},
+		{"exclude", Filter{Include: []*regexp.Regexp{regexp.MustCompile("(?i)china")}, Exclude: []*regexp.Regexp{regexp.MustCompile("(?i)sponsored")}}, []string{"1", "3", "6", "4"}},
+		{"max age", Filter{MaxAge: 720 * time.Hour}, []string{"1", "2", "3", "5", "6", "7"}},
 		{"limit", Filter{Limit: 2}, []string{"1", "2"}},
 	}
 	for _, tt := range tests {
@@ -279,8 +282,8 @@ func TestHTMLTextN(t *testing.T) {
 		in   string
 		n    int
 	}{{"long", long, 300}, {"whitespace runs", spaced, 300}, {"short", "<p>Short &amp; sweet</p>", 300}, {"unlimited", long, -1}} {
-		full := htmlText(tc.in)
-		got := htmlTextN(tc.in, tc.n)
+		full := HTMLText(tc.in, -1)
+		got := HTMLText(tc.in, tc.n)
 		if !strings.HasPrefix(full, got) {
 			t.Errorf("%s: %q is not a prefix of the full text", tc.name, got)
 		}
@@ -302,11 +305,11 @@ func TestCollapseSpace(t *testing.T) {
 		"": "", "a": "a", "a b": "a b", " a": "a", "a ": "a", "a  b": "a b", "a\tb": "a b",
 		"\n a \r\n b \u00a0c\u2003": "a b c", "   ": "", "é  ü": "é ü", "a b c d": "a b c d",
 	} {
-		if got := collapseSpace(in); got != want {
-			t.Errorf("collapseSpace(%q) = %q, want %q", in, got, want)
+		if got := CollapseSpace(in); got != want {
+			t.Errorf("CollapseSpace(%q) = %q, want %q", in, got, want)
 		}
-		if got, old := collapseSpace(in), strings.Join(strings.Fields(in), " "); got != old {
-			t.Errorf("collapseSpace(%q) = %q, strings.Fields gives %q", in, got, old)
+		if got, old := CollapseSpace(in), strings.Join(strings.Fields(in), " "); got != old {
+			t.Errorf("CollapseSpace(%q) = %q, strings.Fields gives %q", in, got, old)
 		}
 	}
 }

@@ -106,17 +106,17 @@ var blockish = map[atom.Atom]bool{
 	atom.Section: true, atom.Article: true, atom.Hr: true, atom.Dd: true, atom.Dt: true,
 }
 
-// htmlText returns the readable text of an HTML fragment, entities
-// decoded and whitespace collapsed. Plain text without markup passes
-// through with only its entities decoded.
-func htmlText(s string) string { return htmlTextN(s, -1) }
-
-// htmlTextN is htmlText for callers that need at most n characters (a
-// summary, a title): it stops reading once it has more than n, which on
-// long articles is most of the work saved. n < 0 means no limit.
-func htmlTextN(s string, n int) string {
+// HTMLText returns the readable text of an HTML fragment: entities
+// decoded, white space collapsed, block elements separating words, the
+// contents of script and style left out. Plain text without markup passes
+// through with only its white space collapsed. Callers that need at most
+// n characters (a summary, a title) pass n: it stops reading once it has
+// more than n, which on long articles is most of the work saved; n < 0
+// means no limit. It is Herald's one HTML-to-text function for markup in
+// strings.
+func HTMLText(s string, n int) string {
 	if !strings.ContainsAny(s, "<&") {
-		return collapseSpace(s)
+		return CollapseSpace(s)
 	}
 	var c textCollector
 	if n < 0 {

@@ -14,13 +14,14 @@ import (
 	"golang.org/x/text/encoding/unicode"
 )
 
-// bodyKind says how a response body may declare its own charset.
-type bodyKind int
+// Kind says how a document may declare its own charset.
+type Kind int
 
 const (
-	kindXML  bodyKind = iota // XML prolog: <?xml ... encoding="...">
-	kindHTML                 // <meta charset> or http-equiv Content-Type
-	kindJSON                 // always UTF-8 by spec, but upstreams get it wrong
+	KindText Kind = iota // no declaration: plain text, Markdown
+	KindXML              // XML prolog: <?xml ... encoding="...">
+	KindHTML             // <meta charset> or http-equiv Content-Type
+	KindJSON             // always UTF-8 by spec, but upstreams get it wrong
 )
 
 var (
@@ -29,56 +30,55 @@ var (
 	utf8BOM       = []byte{0xEF, 0xBB, 0xBF}
 )
 
-// webToUTF8 converts body to UTF-8, honouring in order a byte-order mark,
-// the HTTP Content-Type charset, and the document's own declaration (XML
-// prolog or HTML meta). Declarations are often wrong, so the result is
+// ToUTF8 converts body to UTF-8, honouring in order a byte-order mark,
+// the HTTP Content-Type charset (empty for a file), and the document's own
+// declaration (XML prolog or HTML meta). It is the one charset rule of
+// every source, web or file. Declarations are often wrong, so the result is
 // checked: a body declared UTF-8 that is not valid UTF-8, or one whose
 // bytes are invalid in the declared charset, is detected instead (valid
 // UTF-8 stays UTF-8, anything else is read as Windows-1252, the superset of
-// ISO-8859-1 that browsers use). Producing mojibake or U+FFFD for text a
+// ISO-8859-1 that browsers use, see Windows1252). Producing mojibake or U+FFFD for text a
 // browser would show correctly is the failure this guards against.
 //
 // For XML the prolog's encoding is rewritten to UTF-8 so the XML parser
 // does not decode the already-converted text a second time.
-func webToUTF8(body []byte, contentType string, kind bodyKind) []byte {
-	out := webDecode(body, contentType, kind)
-	if kind == kindXML {
+func ToUTF8(body []byte, contentType string, kind Kind) []byte {
+	out := decode(body, contentType, kind)
+	if kind == KindXML {
 		out = xmlRewriteProlog(out)
 	}
 	return out
 }
 
-func webDecode(body []byte, contentType string, kind bodyKind) []byte {
+func decode(body []byte, contentType string, kind Kind) []byte {
 	switch {
 	case bytes.HasPrefix(body, utf8BOM):
-		return webFromUTF8(body[len(utf8BOM):])
+		return detect(body[len(utf8BOM):])
 	case bytes.HasPrefix(body, []byte{0xFE, 0xFF}), bytes.HasPrefix(body, []byte{0xFF, 0xFE}):
+		// UTF-16 with a BOM; the BOM picks the byte order.
 		dec := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
 		if out, err := dec.Bytes(body); err == nil {
-			return out
+			return bytes.ToValidUTF8(out, []byte("\uFFFD"))
 		}
 	}
 
-	label := webContentTypeCharset(contentType)
+	label := contentTypeCharset(contentType)
 	if label == "" {
 		switch kind {
-		case kindXML:
+		case KindXML:
 			label = xmlDeclaredEncoding(body)
-		case kindHTML:
+		case KindHTML:
 			label = htmlDeclaredCharset(body)
 		}
 	}
 	if label == "" {
-		return webDetect(body)
+		return detect(body)
 	}
 	enc, err := htmlindex.Get(label)
-	if err != nil {
-		return webDetect(body)
+	if err != nil || enc == unicode.UTF8 || enc == charmap.Windows1252 {
+		return detect(body)
 	}
-	if enc == unicode.UTF8 {
-		return webFromUTF8(body)
-	}
-	if isSingleByteLatin(enc) && webHasValidMultibyteUTF8(body) {
+	if isSingleByteLatin(enc) && hasValidMultibyteUTF8(body) {
 		// Declared Latin-1 but the bytes form valid multi-byte UTF-8:
 		// real Latin-1 text almost never does (it would need pairs like
 		// "Ã©"), while servers mislabelling UTF-8 as ISO-8859-1 is common.
@@ -87,30 +87,37 @@ func webDecode(body []byte, contentType string, kind bodyKind) []byte {
 	out, err := enc.NewDecoder().Bytes(body)
 	if err != nil || (bytes.ContainsRune(out, utf8.RuneError) && !bytes.ContainsRune(body, utf8.RuneError)) {
 		// The bytes are not valid in the declared charset.
-		return webDetect(body)
+		return detect(body)
 	}
 	return out
 }
 
-// webFromUTF8 returns body unchanged when it is valid UTF-8, and otherwise
-// reads it as Windows-1252: a body declared UTF-8 that is not is, in
-// practice, almost always Windows-1252 or ISO-8859-1.
-func webFromUTF8(body []byte) []byte {
+// detect returns body unchanged when it is valid UTF-8 and otherwise reads
+// it as Windows-1252: text that is not UTF-8 (even when declared so) is,
+// in practice, almost always Windows-1252 or ISO-8859-1.
+func detect(body []byte) []byte {
 	if utf8.Valid(body) {
 		return body
 	}
-	return webDetect(body)
+	return Windows1252(body)
 }
 
-func webDetect(body []byte) []byte {
-	if utf8.Valid(body) {
-		return body
-	}
-	out, err := charmap.Windows1252.NewDecoder().Bytes(body)
-	if err != nil {
-		// Windows-1252 decoding cannot fail in x/text; keep the bytes
-		// rather than lose the body if that ever changes.
-		return bytes.ToValidUTF8(body, []byte("\uFFFD"))
+// Windows1252 decodes b as Windows-1252. The five bytes that code page
+// leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become the C1 controls
+// of the same value, as the WHATWG decoder browsers use does, instead of
+// the U+FFFD that x/text's charmap gives them.
+func Windows1252(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/4)
+	for _, c := range b {
+		if c < utf8.RuneSelf {
+			out = append(out, c)
+			continue
+		}
+		r := charmap.Windows1252.DecodeByte(c)
+		if r == utf8.RuneError {
+			r = rune(c)
+		}
+		out = utf8.AppendRune(out, r)
 	}
 	return out
 }
@@ -119,9 +126,9 @@ func isSingleByteLatin(enc encoding.Encoding) bool {
 	return enc == charmap.Windows1252 || enc == charmap.ISO8859_1 || enc == charmap.ISO8859_15
 }
 
-// webHasValidMultibyteUTF8 reports whether b is valid UTF-8 and contains at
+// hasValidMultibyteUTF8 reports whether b is valid UTF-8 and contains at
 // least one multi-byte sequence.
-func webHasValidMultibyteUTF8(b []byte) bool {
+func hasValidMultibyteUTF8(b []byte) bool {
 	if !utf8.Valid(b) {
 		return false
 	}
@@ -133,7 +140,7 @@ func webHasValidMultibyteUTF8(b []byte) bool {
 	return false
 }
 
-func webContentTypeCharset(contentType string) string {
+func contentTypeCharset(contentType string) string {
 	if contentType == "" {
 		return ""
 	}
@@ -178,8 +185,8 @@ func xmlRewriteProlog(body []byte) []byte {
 // <meta charset> or <meta http-equiv="Content-Type">, using the HTML
 // standard's prescan of the first 1024 bytes. When there is no
 // declaration, DetermineEncoding guesses UTF-8 if the head is valid UTF-8
-// and Windows-1252 otherwise, which is the same rule webDetect applies, and
-// webDecode re-checks the whole body either way.
+// and Windows-1252 otherwise, which is the same rule detect applies, and
+// decode re-checks the whole body either way.
 func htmlDeclaredCharset(body []byte) string {
 	_, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], "text/html")
 	return name

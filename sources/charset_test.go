@@ -1,63 +1,10 @@
 package sources
 
 import (
-	"context"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-func TestFeedCharsets(t *testing.T) {
-	// "Café “quoted”" in Windows-1252: é is 0xE9, the curly quotes 0x93/0x94.
-	const cp1252 = "Caf\xe9 \x93quoted\x94"
-	rss := func(encoding, title string) string {
-		prolog := `<?xml version="1.0"?>`
-		if encoding != "" {
-			prolog = `<?xml version="1.0" encoding="` + encoding + `"?>`
-		}
-		return prolog + `<rss version="2.0"><channel><title>c</title><item><guid>1</guid><title>` +
-			title + `</title></item></channel></rss>`
-	}
-	tests := []struct {
-		name, contentType, body, want string
-	}{
-		{"ISO-8859-1 in the prolog", "application/rss+xml", rss("ISO-8859-1", "Caf\xe9"), "Café"},
-		{"ISO-8859-1 in the header", "application/rss+xml; charset=iso-8859-1", rss("", "Caf\xe9"), "Café"},
-		{"header wins over prolog", "text/xml; charset=windows-1252", rss("UTF-8", cp1252), "Café “quoted”"},
-		{"declared UTF-8, bytes Windows-1252", "application/rss+xml; charset=utf-8", rss("UTF-8", cp1252), "Café “quoted”"},
-		{"undeclared Windows-1252", "application/rss+xml", rss("", cp1252), "Café “quoted”"},
-		{"declared ISO-8859-1, bytes UTF-8", "application/rss+xml; charset=ISO-8859-1", rss("ISO-8859-1", "Café"), "Café"},
-		{"UTF-8 with BOM", "application/rss+xml", "\xef\xbb\xbf" + rss("UTF-8", "Café"), "Café"},
-		{"unknown charset", "application/rss+xml; charset=x-klingon", rss("", "Café"), "Café"},
-		{"Shift_JIS", "application/rss+xml", rss("Shift_JIS", "\x93\xfa\x96\x7b"), "日本"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", tt.contentType)
-				w.Write([]byte(tt.body))
-			}))
-			defer srv.Close()
-			f, _ := upFetcher(t, FetchConfig{})
-			got, err := upFeed(t, f, "cs", srv.URL).Collect(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != 1 {
-				t.Fatalf("%d articles, want 1", len(got))
-			}
-			if got[0].Title != tt.want {
-				t.Errorf("title = %q, want %q", got[0].Title, tt.want)
-			}
-			if strings.ContainsRune(got[0].Title, '\uFFFD') {
-				t.Errorf("title %q has U+FFFD", got[0].Title)
-			}
-		})
-	}
-}
 
 func TestWebToUTF8HTML(t *testing.T) {
 	tests := []struct {
@@ -70,7 +17,7 @@ func TestWebToUTF8HTML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := string(webToUTF8([]byte(tt.body), tt.contentType, kindHTML))
+			got := string(ToUTF8([]byte(tt.body), tt.contentType, KindHTML))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -83,5 +30,53 @@ func TestXMLRewriteProlog(t *testing.T) {
 	want := `<?xml version="1.0" encoding='UTF-8' standalone="yes"?><rss/>`
 	if got := string(xmlRewriteProlog(in)); got != want {
 		t.Errorf("xmlRewriteProlog = %s, want %s", got, want)
+	}
+}
+
+func TestToUTF8Text(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"utf8", []byte("naïve"), "naïve"},
+		{"utf8 bom", []byte("\xef\xbb\xbfx"), "x"},
+		{"utf16be bom", []byte{0xfe, 0xff, 0, 'h', 0, 'i'}, "hi"},
+		{"cp1252 quotes", []byte("\x93a\x94 \x85"), "“a” …"},
+		{"cp1252 latin1 range", []byte("\xe9\xff"), "éÿ"},
+		// Bytes Windows-1252 leaves undefined become C1 controls, not U+FFFD.
+		{"cp1252 undefined", []byte("a\x81\x9d"), "a\u0081\u009d"},
+		{"invalid mix", []byte("ok \xc3 then"), "ok Ã then"},
+		{"utf16le bom", []byte{0xff, 0xfe, 'h', 0, 'i', 0}, "hi"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(ToUTF8(tc.in, "", KindText)); got != tc.want {
+				t.Errorf("ToUTF8(%q, text) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestWindows1252Undefined: files and web pages agree on the five bytes
+// Windows-1252 leaves undefined, declared or detected.
+func TestWindows1252Undefined(t *testing.T) {
+	const want = "<p>a\u0081\u008d\u009d</p>"
+	in := []byte("<p>a\x81\x8d\x9d</p>")
+	for _, tc := range []struct {
+		name, contentType string
+		kind              Kind
+	}{
+		{"text, detected", "", KindText},
+		{"html, detected", "", KindHTML},
+		{"html, declared in the header", "text/html; charset=windows-1252", KindHTML},
+		{"html, declared iso-8859-1", "text/html; charset=iso-8859-1", KindHTML},
+		{"xml, declared", "application/xml; charset=windows-1252", KindXML},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(ToUTF8(in, tc.contentType, tc.kind)); got != want {
+				t.Errorf("ToUTF8 = %q, want %q", got, want)
+			}
+		})
 	}
 }

@@ -86,13 +86,13 @@ var (
 // A date without a zone is read in loc (UTC when loc is nil). Ambiguous
 // all-numeric day/month dates are not guessed; pass a layout for them.
 func ParseDate(s string, loc *time.Location, layouts ...string) (time.Time, error) {
-	t, _, err := parseDateZone(s, loc, layouts)
+	t, _, err := ParseDateZone(s, loc, layouts)
 	return t, err
 }
 
-// parseDateZone is ParseDate that also reports whether s carried its own
+// ParseDateZone is ParseDate that also reports whether s carried its own
 // zone, so callers can tell a zoned date from one read in loc.
-func parseDateZone(s string, loc *time.Location, layouts []string) (time.Time, bool, error) {
+func ParseDateZone(s string, loc *time.Location, layouts []string) (time.Time, bool, error) {
 	if loc == nil {
 		loc = time.UTC
 	}

@@ -1,7 +1,11 @@
-// Package sources collects articles for Herald: from a folder of files
-// (files.go), from upstream RSS, Atom and JSON feeds (feed.go), and from web
-// pages read with CSS selectors (page.go), over one shared, polite HTTP
-// layer (fetch.go).
+// Package sources holds what every source of articles shares: the Source
+// interface with its State and Result values, the HTTP Fetcher (validators
+// in, validators out; it remembers nothing per URL) with the collection
+// cycle of web sources (Poll) and full-text extraction, the charset rule
+// (ToUTF8), date parsing, and the sentinel errors. One kind of source
+// lives in each subpackage: local (a folder of files), upstream (RSS,
+// Atom and JSON feeds) and webpage (HTML pages read with CSS selectors).
 //
-// Sources import package feed and nothing under internal/.
+// Sources import package feed and nothing under internal/; subpackages
+// import feed and sources, never each other.
 package sources

@@ -28,7 +28,7 @@ var (
 	ErrNotModified = errors.New("not modified, and no earlier copy")
 	// ErrBackoff means a source skipped a collection because its earlier
 	// collections failed; it returns its last good articles with it.
-	ErrBackoff = errors.New("backing off after repeated failures")
+	ErrBackoff = errors.New("backing off after failed collections")
 	// ErrTooLarge means a response body, or its decompressed size, was
 	// over FetchConfig.MaxBody.
 	ErrTooLarge = errors.New("response body too large")
@@ -93,10 +93,7 @@ const (
 	// server asking for more gets no retry now, and the source's failure
 	// backoff spaces out the next collections instead.
 	maxRetryAfter = 2 * time.Minute
-	// backoffBase is how long a source pauses after its first failed
-	// collection; each further failure doubles it up to MaxBackoff.
-	backoffBase  = time.Minute
-	acceptHeader = "application/rss+xml, application/atom+xml, application/feed+json, " +
+	acceptHeader  = "application/rss+xml, application/atom+xml, application/feed+json, " +
 		"application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, " +
 		"text/html;q=0.8, application/xhtml+xml;q=0.8, */*;q=0.5"
 )
@@ -143,18 +140,21 @@ type Response struct {
 	// NotModified reports a 304 answer to a conditional request: the
 	// caller's earlier copy is current and Body is empty.
 	NotModified bool
-
-	requested string // the URL asked for, which validators are keyed by
 }
 
-type validators struct {
-	etag, lastModified string
+// Validators returns the response's ETag and Last-Modified, for the
+// caller to keep and pass to the next Get of the same URL. The caller
+// keeps them only once the body was parsed successfully: validators of a
+// body that then failed to parse would get a 304 for a copy never had.
+func (r *Response) Validators() Validators {
+	return Validators{ETag: r.Header.Get("ETag"), LastModified: r.Header.Get("Last-Modified")}
 }
 
 // Fetcher is the HTTP client every web source shares: it names Herald in
-// its User-Agent, makes conditional requests with the validators of the
-// last good response per URL, retries transient failures, caps body sizes
-// and limits concurrent requests per host. It is safe for concurrent use.
+// its User-Agent, makes conditional requests with the validators its
+// caller passes (it remembers nothing per URL), retries transient
+// failures, caps body sizes and limits concurrent requests per host. It is
+// safe for concurrent use.
 type Fetcher struct {
 	cfg   FetchConfig
 	log   *slog.Logger
@@ -174,7 +174,6 @@ type Fetcher struct {
 	RetryDelay time.Duration
 
 	mu    sync.Mutex
-	valid map[string]validators
 	hosts map[string]chan struct{}
 }
 
@@ -202,7 +201,6 @@ func NewFetcher(cfg FetchConfig, log *slog.Logger) (*Fetcher, error) {
 		clients:    make(map[string]*http.Client),
 		Sleep:      sleepCtx,
 		RetryDelay: time.Second,
-		valid:      make(map[string]validators),
 		hosts:      make(map[string]chan struct{}),
 	}, nil
 }
@@ -260,17 +258,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Get fetches rawURL, conditionally when an earlier response for it was
-// committed: a 304 then returns a Response with NotModified set and a nil
-// error. Timeouts, connection errors, 5xx and 429 are retried with
-// exponential backoff and jitter (429 and 503 honour Retry-After); other
-// 4xx are not. A body over MaxBody fails with ErrTooLarge.
+// Get fetches rawURL, conditionally when v is not zero: a 304 then
+// returns a Response with NotModified set and a nil error. Timeouts,
+// connection errors, 5xx and 429 are retried with exponential backoff and
+// jitter (429 and 503 honour Retry-After); other 4xx are not. A body over
+// MaxBody fails with ErrTooLarge.
 //
 // rawURL is one the operator configured: its host is fetched as written,
 // whatever address it has. Redirects to other hosts, like every URL found
 // in content (see GetFrom), must lead to public addresses.
-func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Response, error) {
-	return f.get(ctx, rawURL, rawURL, true)
+func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Response, error) {
+	return f.get(ctx, rawURL, rawURL, v)
 }
 
 // GetFrom fetches rawURL, a URL found in the content of origin (the URL a
@@ -278,46 +276,19 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Response, error) {
 // public addresses (or FetchConfig.AllowHosts) are reached: a link in a
 // feed cannot make Herald fetch 169.254.169.254 or an intranet page.
 func (f *Fetcher) GetFrom(ctx context.Context, rawURL, origin string) (*Response, error) {
-	return f.get(ctx, rawURL, origin, false)
+	return f.get(ctx, rawURL, origin, Validators{})
 }
 
 // URL returns u with its secrets redacted, for messages.
 func (f *Fetcher) URL(u string) string { return f.cfg.Redact.URL(u) }
 
-// Commit remembers r's ETag and Last-Modified for the URL it was asked
-// for, so the next Get of that URL is conditional. Sources call it only
-// once the body was parsed successfully: committing a body that then
-// failed to parse would make the server answer 304 to a copy we never had.
-func (f *Fetcher) Commit(r *Response) {
-	if r == nil || r.NotModified || r.requested == "" {
-		return
-	}
-	v := validators{etag: r.Header.Get("ETag"), lastModified: r.Header.Get("Last-Modified")}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if v == (validators{}) {
-		delete(f.valid, r.requested)
-		return
-	}
-	f.valid[r.requested] = v
-}
-
-func (f *Fetcher) get(ctx context.Context, rawURL, origin string, conditional bool) (*Response, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		// url.Parse quotes the URL it could not read.
-		return nil, errors.New(f.cfg.Redact.Text(fmt.Sprintf("parsing url: %v", err)))
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("unsupported url scheme %q", u.Scheme)
+func (f *Fetcher) get(ctx context.Context, rawURL, origin string, v Validators) (*Response, error) {
+	u := feed.ParseHTTPURL(rawURL)
+	if u == nil {
+		// The URL may not parse: redact it as text.
+		return nil, errors.New(f.cfg.Redact.Text(fmt.Sprintf("url %q: want an absolute http or https URL", rawURL)))
 	}
 	client := f.client(hostPort(origin))
-	var v validators
-	if conditional {
-		f.mu.Lock()
-		v = f.valid[rawURL]
-		f.mu.Unlock()
-	}
 	for attempt := 0; ; attempt++ {
 		resp, retryAfter, err := f.attempt(ctx, client, u, v)
 		if err == nil {
@@ -336,7 +307,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, origin string, conditional bo
 			}
 			delay = retryAfter
 		}
-		f.log.Debug("retrying", "url", f.cfg.Redact.URL(rawURL), "attempt", attempt+1, "delay", delay, "error", err)
+		f.log.Debug("retrying", "url", f.cfg.Redact.URL(rawURL), "attempt", attempt+1, "delay", delay.String(), "error", err)
 		if serr := f.Sleep(ctx, delay); serr != nil {
 			return nil, err
 		}
@@ -385,7 +356,7 @@ func (f *Fetcher) acquire(ctx context.Context, host string) (release func(), err
 
 // attempt makes one request. It returns the server's Retry-After, if any,
 // alongside a retryable error.
-func (f *Fetcher) attempt(ctx context.Context, client *http.Client, u *url.URL, v validators) (*Response, time.Duration, error) {
+func (f *Fetcher) attempt(ctx context.Context, client *http.Client, u *url.URL, v Validators) (*Response, time.Duration, error) {
 	release, err := f.acquire(ctx, u.Host)
 	if err != nil {
 		return nil, 0, err
@@ -401,32 +372,32 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, u *url.URL, 
 	req.Header.Set("User-Agent", f.cfg.UserAgent)
 	req.Header.Set("Accept", acceptHeader)
 	req.Header.Set("Accept-Encoding", "gzip")
-	if v.etag != "" {
-		req.Header.Set("If-None-Match", v.etag)
+	if v.ETag != "" {
+		req.Header.Set("If-None-Match", v.ETag)
 	}
-	if v.lastModified != "" {
-		req.Header.Set("If-Modified-Since", v.lastModified)
+	if v.LastModified != "" {
+		req.Header.Set("If-Modified-Since", v.LastModified)
 	}
 
 	hr, err := client.Do(req)
 	if err != nil {
-		// The url.Error names the URL; net/http hides its password but
-		// not the rest of its secrets.
+		// The url.Error names the method and URL, once; net/http hides
+		// the URL's password but not the rest of its secrets.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			ue.URL = f.cfg.Redact.URL(ue.URL)
 		}
-		return nil, 0, fmt.Errorf("requesting: %w", err)
+		return nil, 0, err
 	}
 	defer hr.Body.Close()
 	// Drain a little of what we do not read so the connection can be
 	// reused, but never much.
 	defer io.CopyN(io.Discard, hr.Body, 4<<10) //nolint:errcheck // best effort
 
-	resp := &Response{URL: hr.Request.URL.String(), Status: hr.StatusCode, Header: hr.Header, requested: u.String()}
+	resp := &Response{URL: hr.Request.URL.String(), Status: hr.StatusCode, Header: hr.Header}
 	switch {
 	case hr.StatusCode == http.StatusNotModified:
-		if v == (validators{}) {
+		if v.IsZero() {
 			return nil, 0, fmt.Errorf("%w: 304 to an unconditional request", ErrNotModified)
 		}
 		resp.NotModified = true
@@ -494,105 +465,4 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 		}
 	}
 	return 0
-}
-
-// webState is what a web source remembers between collections: its last
-// good articles, its failure streak, and when it first saw each undated
-// item. It is shared by Feed and Page.
-type webState struct {
-	mu        sync.Mutex
-	lastGood  []feed.Article
-	haveGood  bool
-	failures  int
-	retryAt   time.Time
-	firstSeen map[string]time.Time
-}
-
-// skip reports, with an ErrBackoff-wrapped error, whether the source is
-// still backing off at now.
-func (s *webState) skip(now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failures == 0 || !now.Before(s.retryAt) {
-		return nil
-	}
-	return fmt.Errorf("%w: %d failed collections, next try at %s",
-		ErrBackoff, s.failures, s.retryAt.UTC().Format(time.RFC3339))
-}
-
-// failed records a failed collection and starts a backoff of
-// backoffBase·2^(n-1), capped at maxBackoff, for the n-th failure in a
-// row. It returns the last good articles.
-func (s *webState) failed(now time.Time, maxBackoff time.Duration) []feed.Article {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failures++
-	wait := maxBackoff
-	if s.failures < 32 {
-		if d := backoffBase << (s.failures - 1); d > 0 && d < maxBackoff {
-			wait = d
-		}
-	}
-	s.retryAt = now.Add(wait)
-	return s.good()
-}
-
-// succeeded records a good collection.
-func (s *webState) succeeded(articles []feed.Article) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failures = 0
-	s.retryAt = time.Time{}
-	s.lastGood = articles
-	s.haveGood = true
-}
-
-// good returns a copy of the last good articles; s.mu must be held.
-func (s *webState) good() []feed.Article {
-	if s.lastGood == nil {
-		return nil
-	}
-	out := make([]feed.Article, len(s.lastGood))
-	copy(out, s.lastGood)
-	return out
-}
-
-// previous returns the last good articles and whether there are any.
-func (s *webState) previous() ([]feed.Article, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.good(), s.haveGood
-}
-
-// dateItems gives every article without a date the time the source first
-// saw its ID, so undated items keep a stable date across collections, and
-// clamps dates more than a day in the future to now: a typo'd year must
-// not pin an item to the top of the feed for years. It forgets IDs that
-// are no longer collected.
-func (s *webState) dateItems(articles []feed.Article, now time.Time, log *slog.Logger) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.firstSeen == nil {
-		s.firstSeen = make(map[string]time.Time)
-	}
-	seen := make(map[string]time.Time, len(articles))
-	limit := now.Add(24 * time.Hour)
-	for i := range articles {
-		a := &articles[i]
-		first, ok := s.firstSeen[a.ID]
-		if !ok {
-			first = now
-		}
-		seen[a.ID] = first
-		if a.Published.IsZero() && a.Updated.IsZero() {
-			a.Published = first
-		}
-		for _, t := range []*time.Time{&a.Published, &a.Updated} {
-			if t.After(limit) {
-				log.Warn("date in the future, using now", "article_id", a.ID, "date", t.Format(time.RFC3339))
-				*t = now
-			}
-		}
-	}
-	s.firstSeen = seen
 }

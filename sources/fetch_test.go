@@ -1,4 +1,4 @@
-package sources
+package sources_test
 
 import (
 	"bytes"
@@ -16,40 +16,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/sourcetest"
 )
-
-// upSleeps records the delays a Fetcher asked to sleep, without sleeping.
-type upSleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *upSleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-func (s *upSleeps) got() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
-}
-
-// upFetcher returns a Fetcher whose retries do not wait, and the record of
-// the waits it asked for.
-func upFetcher(t testing.TB, cfg FetchConfig) (*Fetcher, *upSleeps) {
-	t.Helper()
-	f, err := NewFetcher(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &upSleeps{}
-	f.Sleep = s.sleep
-	f.RetryDelay = 100 * time.Millisecond
-	return f, s
-}
 
 func TestFetchConditionalGet(t *testing.T) {
 	const etag, lastMod = `"v1"`, "Mon, 02 Jan 2006 15:04:05 GMT"
@@ -68,22 +38,25 @@ func TestFetchConditionalGet(t *testing.T) {
 		io.WriteString(w, "hello")
 	}))
 	defer srv.Close()
-	f, _ := upFetcher(t, FetchConfig{})
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
 	ctx := context.Background()
 
-	r1, err := f.Get(ctx, srv.URL)
+	r1, err := f.Get(ctx, srv.URL, sources.Validators{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r1.NotModified || string(r1.Body) != "hello" {
 		t.Fatalf("first Get = %+v, want a 200 with the body", r1)
 	}
-	// Not committed yet: the next request must be unconditional.
-	if _, err := f.Get(ctx, srv.URL); err != nil {
+	if want := (sources.Validators{ETag: etag, LastModified: lastMod}); r1.Validators() != want {
+		t.Errorf("sources.Validators() = %+v, want %+v", r1.Validators(), want)
+	}
+	// The sources.Fetcher remembers nothing: without validators the next request
+	// is unconditional, with them it is conditional.
+	if _, err := f.Get(ctx, srv.URL, sources.Validators{}); err != nil {
 		t.Fatal(err)
 	}
-	f.Commit(r1)
-	r3, err := f.Get(ctx, srv.URL)
+	r3, err := f.Get(ctx, srv.URL, r1.Validators())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,15 +131,15 @@ func TestFetchRetries(t *testing.T) {
 				tt.responses[min(i, len(tt.responses)-1)](w)
 			}))
 			defer srv.Close()
-			f, sl := upFetcher(t, FetchConfig{})
-			_, err := f.Get(context.Background(), srv.URL)
+			f, sl := sourcetest.Fetcher(t, sources.FetchConfig{})
+			_, err := f.Get(context.Background(), srv.URL, sources.Validators{})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Get error = %v, want error %v", err, tt.wantErr)
 			}
 			if got := int(n.Load()); got != tt.wantReqs {
 				t.Errorf("requests = %d, want %d", got, tt.wantReqs)
 			}
-			got := sl.got()
+			got := sl.Got()
 			if len(got) != tt.sleeps {
 				t.Errorf("sleeps = %v, want %d of them", got, tt.sleeps)
 			}
@@ -210,8 +183,8 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := parseRetryAfter(tt.in, now); got != tt.want {
-				t.Errorf("parseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
+			if got := sources.ParseRetryAfter(tt.in, now); got != tt.want {
+				t.Errorf("sources.ParseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -227,15 +200,15 @@ func TestFetchTimeout(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	f, sl := upFetcher(t, FetchConfig{Timeout: 50 * time.Millisecond, Retries: 1})
-	_, err := f.Get(context.Background(), srv.URL)
+	f, sl := sourcetest.Fetcher(t, sources.FetchConfig{Timeout: 50 * time.Millisecond, Retries: 1})
+	_, err := f.Get(context.Background(), srv.URL, sources.Validators{})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Get error = %v, want a deadline exceeded", err)
 	}
 	if got := n.Load(); got != 2 {
 		t.Errorf("requests = %d, want 2 (a timeout is retried)", got)
 	}
-	if got := len(sl.got()); got != 1 {
+	if got := len(sl.Got()); got != 1 {
 		t.Errorf("sleeps = %d, want 1", got)
 	}
 }
@@ -252,7 +225,7 @@ func TestFetchTooLarge(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
-		want    string // body wanted; "" means ErrTooLarge
+		want    string // body wanted; "" means sources.ErrTooLarge
 	}{
 		{"content-length over the cap", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", fmt.Sprint(max+1))
@@ -280,11 +253,11 @@ func TestFetchTooLarge(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
-			f, _ := upFetcher(t, FetchConfig{MaxBody: max})
-			r, err := f.Get(context.Background(), srv.URL)
+			f, _ := sourcetest.Fetcher(t, sources.FetchConfig{MaxBody: max})
+			r, err := f.Get(context.Background(), srv.URL, sources.Validators{})
 			if tt.want == "" {
-				if !errors.Is(err, ErrTooLarge) {
-					t.Fatalf("Get error = %v, want ErrTooLarge", err)
+				if !errors.Is(err, sources.ErrTooLarge) {
+					t.Fatalf("Get error = %v, want sources.ErrTooLarge", err)
 				}
 				return
 			}
@@ -343,10 +316,10 @@ func TestFetchRedirects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			n.Store(0)
-			f, _ := upFetcher(t, FetchConfig{})
-			r, err := f.Get(context.Background(), srv.URL+tt.path)
+			f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+			r, err := f.Get(context.Background(), srv.URL+tt.path, sources.Validators{})
 			if tt.wantErr {
-				if !errors.Is(err, errRedirect) {
+				if !errors.Is(err, sources.ErrRedirect) {
 					t.Fatalf("Get error = %v, want a redirect error", err)
 				}
 			} else if err != nil {
@@ -377,12 +350,12 @@ func TestFetchPerHostCap(t *testing.T) {
 		io.WriteString(w, "ok")
 	}))
 	defer srv.Close()
-	f, _ := upFetcher(t, FetchConfig{PerHost: perHost})
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{PerHost: perHost})
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for i := range clients {
 		wg.Go(func() {
-			_, err := f.Get(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i))
+			_, err := f.Get(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i), sources.Validators{})
 			errs <- err
 		})
 	}

@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 func TestPublicAddr(t *testing.T) {
@@ -158,7 +163,10 @@ func newFakeNet(t *testing.T, h http.Handler) *fakeNet {
 
 func guardedFetcher(t *testing.T, n *fakeNet, allow ...string) *Fetcher {
 	t.Helper()
-	f, _ := upFetcher(t, FetchConfig{Resolver: n, Dial: n.dial, AllowHosts: allow, Retries: -1})
+	f, err := NewFetcher(FetchConfig{Resolver: n, Dial: n.dial, AllowHosts: allow, Retries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -238,7 +246,7 @@ func TestOperatorURLsAreFetchedAsWritten(t *testing.T) {
 	n := newFakeNet(t, okHandler())
 	f := guardedFetcher(t, n)
 	ctx := context.Background()
-	if _, err := f.Get(ctx, "http://10.0.0.7/feed.xml"); err != nil {
+	if _, err := f.Get(ctx, "http://10.0.0.7/feed.xml", Validators{}); err != nil {
 		t.Fatalf("configured private URL: %v", err)
 	}
 	if _, err := f.GetFrom(ctx, "http://10.0.0.7/articles/1", "http://10.0.0.7/feed.xml"); err != nil {
@@ -270,7 +278,7 @@ func TestRedirectToPrivateAddressRefused(t *testing.T) {
 				fmt.Fprint(w, "secret metadata")
 			}))
 			f := guardedFetcher(t, n)
-			_, err := f.Get(context.Background(), "http://public.test/feed.xml")
+			_, err := f.Get(context.Background(), "http://public.test/feed.xml", Validators{})
 			if !errors.Is(err, ErrForbiddenAddress) {
 				t.Fatalf("Get = %v, want ErrForbiddenAddress", err)
 			}
@@ -284,7 +292,7 @@ func TestRedirectToPrivateAddressRefused(t *testing.T) {
 		n := newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "https://10.9.9.9/feed", http.StatusMovedPermanently)
 		}))
-		_, err := guardedFetcher(t, n).Get(context.Background(), "http://10.9.9.9/feed")
+		_, err := guardedFetcher(t, n).Get(context.Background(), "http://10.9.9.9/feed", Validators{})
 		// The test server speaks plain HTTP, so TLS fails: after the dial.
 		if err == nil || errors.Is(err, ErrForbiddenAddress) {
 			t.Fatalf("Get = %v, want a TLS failure after dialing", err)
@@ -302,7 +310,7 @@ func TestRedirectToPrivateAddressRefused(t *testing.T) {
 			}
 			fmt.Fprint(w, "moved here")
 		}))
-		r, err := guardedFetcher(t, n).Get(context.Background(), "http://10.9.9.9/old")
+		r, err := guardedFetcher(t, n).Get(context.Background(), "http://10.9.9.9/old", Validators{})
 		if err != nil || string(r.Body) != "moved here" {
 			t.Fatalf("Get = %v, %v", r, err)
 		}
@@ -385,14 +393,22 @@ func TestFullTextDoesNotFollowLinksToPrivateAddresses(t *testing.T) {
 	}))
 	var logs strings.Builder
 	f := guardedFetcher(t, n)
-	src, err := NewFeed(FeedConfig{Name: "up", URL: "http://feeds.public.test/rss", FullText: true}, f,
-		slog.New(slog.NewTextHandler(&logs, nil)))
+	const origin = "http://feeds.public.test/rss"
+	resp, err := f.Get(context.Background(), origin, Validators{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	arts, err := src.Collect(context.Background())
+	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(resp.Body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var arts []feed.Article
+	for _, it := range parsed.Items {
+		arts = append(arts, feed.Article{Title: it.Title, URL: it.Link, Content: it.Description})
+	}
+	cache := f.FullText(context.Background(), arts, nil, origin, slog.New(slog.NewTextHandler(&logs, nil)))
+	if len(cache) != 0 {
+		t.Errorf("full-text cache %v, want nothing extracted", cache)
 	}
 	for _, a := range arts {
 		if strings.Contains(a.Content, "AKIA") || !strings.Contains(a.Content, "upstream") {

@@ -40,7 +40,7 @@ func dumpDOM(t *testing.T, url string) string {
 func TestBrowserPages(t *testing.T) {
 	evil := "---\ntitle: Careful <b>markup</b> & co\ndate: 2026-02-03\n---\n" +
 		"Body text.\n\n<script>document.title='pwned'</script>\n\n<img src=x onerror=\"document.title='pwned'\">\n"
-	cfg := site(t, "", map[string]string{"plain.txt": story, "evil.md": evil})
+	cfg := testSite(t, "", map[string]string{"plain.txt": story, "evil.md": evil})
 	base, _, _ := startServe(t, cfg)
 	waitFor(t, "the feed", func() bool { resp, _ := get(t, base+"/world.rss"); return resp.StatusCode == 200 })
 

@@ -12,10 +12,10 @@ func check(cfgPath string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Building the publisher also builds every source, which checks what
+	// Building the pipeline also builds every source, which checks what
 	// only the sources know (CSS selectors, trailer patterns) without
 	// collecting anything.
-	if _, _, err := newPublisher(cfg, slog.New(slog.DiscardHandler), nil, nil); err != nil {
+	if _, err := newPipeline(cfg, slog.New(slog.DiscardHandler), nil, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d sources, %d feeds)\n", cfg.Path, len(cfg.Sources), len(cfg.Feeds))

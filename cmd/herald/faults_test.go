@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldfeed/herald/internal/publish"
+	"github.com/heraldfeed/herald/internal/site"
 )
 
 // TestMain lets a test run this binary as herald itself (HERALD_RUN_MAIN=1),
@@ -151,9 +151,9 @@ func TestGenerateKillLoop(t *testing.T) {
 // TestGenerateLocked: a second generate on a folder in use fails with exit
 // status 3 and a message naming the folder, and writes nothing.
 func TestGenerateLocked(t *testing.T) {
-	cfg := site(t, "", map[string]string{"a.txt": story})
+	cfg := testSite(t, "", map[string]string{"a.txt": story})
 	out := filepath.Join(t.TempDir(), "public")
-	unlock, err := publish.Lock(out)
+	unlock, err := site.Lock(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestGenerateLocked(t *testing.T) {
 // TestGenerateOutputProblems: --out naming a file fails before anything is
 // collected, with its own exit status.
 func TestGenerateOutputProblems(t *testing.T) {
-	cfg := site(t, "", map[string]string{"a.txt": story})
+	cfg := testSite(t, "", map[string]string{"a.txt": story})
 	file := filepath.Join(t.TempDir(), "public")
 	writeFile(t, file, "a file")
 	code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", file, "--log-level", "debug")
@@ -185,7 +185,7 @@ func TestGenerateOutputProblems(t *testing.T) {
 // TestGenerateMissingFolderKeepsSite: a files source whose folder went
 // missing keeps its pages and the feeds that merge it; exit status 1.
 func TestGenerateMissingFolderKeepsSite(t *testing.T) {
-	cfg := site(t, "", map[string]string{"a.txt": story, "b.txt": "Second story\n\nBody.\n"})
+	cfg := testSite(t, "", map[string]string{"a.txt": story, "b.txt": "Second story\n\nBody.\n"})
 	out := filepath.Join(t.TempDir(), "public")
 	if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -214,7 +214,7 @@ func TestGenerateMissingFolderKeepsSite(t *testing.T) {
 
 // TestGenerateInterrupted: a cancelled generate says "interrupted".
 func TestGenerateInterrupted(t *testing.T) {
-	cfg := site(t, "", map[string]string{"a.txt": story})
+	cfg := testSite(t, "", map[string]string{"a.txt": story})
 	var out, errb bytes.Buffer
 	ctx, cancel := contextWithCancel()
 	cancel()
@@ -232,7 +232,7 @@ func contextWithCancel() (context.Context, context.CancelFunc) {
 // returned articles (its folder does not exist yet), the feed answers 503
 // with Retry-After, not 200 with no items; once the folder appears, 200.
 func TestServeFailedFirstCollection503(t *testing.T) {
-	cfg := site(t, "    schedule: \"@every 1s\"\n", nil)
+	cfg := testSite(t, "    schedule: \"@every 1s\"\n", nil)
 	articles := filepath.Join(filepath.Dir(cfg), "articles")
 	os.RemoveAll(articles)
 	base, _, logs := startServe(t, cfg)
@@ -251,7 +251,7 @@ func TestServeFailedFirstCollection503(t *testing.T) {
 // TestServeReloadBomb: a nesting bomb sent as a reload is refused before
 // the YAML library sees it, and the running configuration stays.
 func TestServeReloadBomb(t *testing.T) {
-	cfg := site(t, "", map[string]string{"a.txt": "Bomb-proof story\n\nBody.\n"})
+	cfg := testSite(t, "", map[string]string{"a.txt": "Bomb-proof story\n\nBody.\n"})
 	base, _, logs := startServe(t, cfg)
 	waitFor(t, "the feed", func() bool {
 		resp, _ := get(t, base+"/world.rss")
@@ -288,7 +288,7 @@ func TestGenerateDiskFull(t *testing.T) {
 		}
 		t.Errorf("cannot unmount %s", mnt)
 	})
-	cfg := site(t, "", map[string]string{"a.txt": story})
+	cfg := testSite(t, "", map[string]string{"a.txt": story})
 	out := filepath.Join(mnt, "public")
 	if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -8,15 +8,15 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
-	"github.com/heraldfeed/herald/internal/config"
-	"github.com/heraldfeed/herald/internal/publish"
+	"github.com/heraldfeed/herald/internal/site"
 )
 
 // generate collects every source once and writes the site to out. A
 // failing source does not stop the others: what could be published is
 // written, the failed source's previous output is kept (see
-// publish.KeepFailed), and the error (exit status 1) names the source. The
+// site.Builder.KeepFailed), and the error (exit status 1) names the source. The
 // output folder is checked and locked before anything is collected.
 func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout io.Writer) error {
 	cfg, err := loadConfig(cfgPath)
@@ -35,45 +35,31 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	pub, _, err := newPublisher(cfg, log, nil, nil)
+	p, err := newPipeline(cfg, log, nil, nil)
 	if err != nil {
 		return err
 	}
-	unlock, err := publish.Lock(out)
+	unlock, err := site.Lock(out)
 	if err != nil {
 		return outputError{err}
 	}
 	defer unlock()
-	collectErr := pub.CollectAll(ctx)
+	collectErr := p.col.CollectAll(ctx)
 	if ctx.Err() != nil {
 		return ctx.Err() // interrupted: leave the previous output alone
 	}
-	files, err := pub.Build(nil)
+	files, err := p.build(time.Now(), nil)
 	if err != nil {
 		return err
 	}
-	files, keep := pub.KeepFailed(files, publish.ReadManifest(out))
-	if err := publish.Write(out, files, keep); err != nil {
+	failed := p.col.Failed()
+	files, keep := p.site.KeepFailed(files, failed, site.ReadManifest(out))
+	if err := site.Write(out, files, keep); err != nil {
 		return outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
 	}
 	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(files), out)
-	if failed := pub.Failed(); len(failed) > 0 {
+	if len(failed) > 0 {
 		log.Warn("kept the previous output of failed sources", "source", strings.Join(failed, ","))
 	}
 	return collectErr
-}
-
-// newPublisher builds the site, the sources (reusing prev's unchanged
-// ones, see sourceSet) and the publisher over them.
-func newPublisher(cfg *config.Config, log *slog.Logger, m *publish.Metrics, prev *sourceSet) (*publish.Publisher, *sourceSet, error) {
-	site, err := newSite(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	srcs, set, err := newSources(cfg, log, prev)
-	if err != nil {
-		return nil, nil, err
-	}
-	pub, err := publish.New(publish.Options{Site: site, Sources: srcs, Logger: log, Metrics: m})
-	return pub, set, err
 }

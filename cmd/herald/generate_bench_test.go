@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/local"
 )
 
 // BenchmarkGenerate measures `herald generate` end to end on a folder of
@@ -52,16 +53,17 @@ feeds:
 	// normalize, and render the three formats (one after the other, into
 	// memory); no article pages, no files written.
 	b.Run("feeds", func(b *testing.B) {
-		src, err := sources.NewFiles(sources.FilesConfig{Name: "articles", Path: filepath.Join(dir, "articles"), BaseURL: "http://localhost:8080/"}, log)
+		src, err := local.New(local.Config{Name: "articles", Path: filepath.Join(dir, "articles"), BaseURL: "http://localhost:8080/"}, log)
 		if err != nil {
 			b.Fatal(err)
 		}
 		var buf bytes.Buffer // reused: the publisher sizes its buffers up front
 		for b.Loop() {
-			arts, err := src.Collect(context.Background())
+			res, err := src.Collect(context.Background(), sources.State{})
 			if err != nil {
 				b.Fatal(err)
 			}
+			arts := res.Articles
 			fd := &feed.Feed{Name: "all", Title: "All", BaseURL: "http://localhost:8080/", Items: feed.Normalize(arts, feed.Options{Now: time.Now()})}
 			for _, f := range feed.Formats {
 				buf.Reset()

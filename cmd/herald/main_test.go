@@ -34,7 +34,7 @@ func (b *syncBuffer) String() string {
 
 // site writes a config and an articles folder into a temp dir and returns
 // the config path.
-func site(t *testing.T, extra string, articles map[string]string) string {
+func testSite(t *testing.T, extra string, articles map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range articles {
@@ -74,7 +74,7 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestGenerate(t *testing.T) {
-	cfg := site(t, "", map[string]string{"story.txt": story, "sub/note.md": "---\ntitle: A note\ndate: 2026-01-02\n---\nBody.\n"})
+	cfg := testSite(t, "", map[string]string{"story.txt": story, "sub/note.md": "---\ntitle: A note\ndate: 2026-01-02\n---\nBody.\n"})
 	out := filepath.Join(t.TempDir(), "public")
 	code, stdout, stderr := runCmd(t, "generate", "--config", cfg, "--out", out)
 	if code != 0 {
@@ -130,8 +130,8 @@ func equalTrees(a, b map[string]string) bool {
 }
 
 func TestExitCodes(t *testing.T) {
-	good := site(t, "", map[string]string{"a.txt": story})
-	broken := site(t, "  - name: gone\n    type: files\n    path: ./does-not-exist\n", map[string]string{"a.txt": story})
+	good := testSite(t, "", map[string]string{"a.txt": story})
+	broken := testSite(t, "  - name: gone\n    type: files\n    path: ./does-not-exist\n", map[string]string{"a.txt": story})
 	// Make the broken source part of the feed.
 	b, _ := os.ReadFile(broken)
 	os.WriteFile(broken, bytes.Replace(b, []byte("sources: [articles]"), []byte("sources: [articles, gone]"), 1), 0o644)
@@ -273,7 +273,7 @@ func get(t *testing.T, url string, hdr ...string) (*http.Response, string) {
 }
 
 func TestServeEndToEnd(t *testing.T) {
-	cfg := site(t, "    schedule: \"@every 1s\"\n", map[string]string{"first.txt": "First story\n\nHello.\n"})
+	cfg := testSite(t, "    schedule: \"@every 1s\"\n", map[string]string{"first.txt": "First story\n\nHello.\n"})
 	dir := filepath.Dir(cfg)
 	base, stop, logs := startServe(t, cfg)
 
@@ -352,7 +352,7 @@ func TestServeFastPathSwitch(t *testing.T) {
 		{"flag over key", "fast_path: true\n", []string{"--no-fast-path"}, "fast_path=false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := site(t, "", map[string]string{"a.txt": "A story\n\nBody.\n"})
+			cfg := testSite(t, "", map[string]string{"a.txt": "A story\n\nBody.\n"})
 			if tc.key != "" {
 				b, err := os.ReadFile(cfg)
 				if err != nil {
@@ -376,9 +376,9 @@ func TestServeFastPathSwitch(t *testing.T) {
 }
 
 func TestServeKeepsLastGoodAndReports(t *testing.T) {
-	cfg := site(t, "    schedule: \"@every 1s\"\n", map[string]string{"a.txt": "Kept story\n\nBody.\n"})
+	cfg := testSite(t, "    schedule: \"@every 1s\"\n", map[string]string{"a.txt": "Kept story\n\nBody.\n"})
 	dir := filepath.Dir(cfg)
-	base, _, _ := startServe(t, cfg)
+	base, _, logs := startServe(t, cfg)
 	waitFor(t, "the first collection", func() bool {
 		_, body := get(t, base+"/world.rss")
 		return strings.Contains(body, "Kept story")
@@ -395,13 +395,26 @@ func TestServeKeepsLastGoodAndReports(t *testing.T) {
 		t.Error("the failing source's last good items are gone")
 	}
 	_, metrics := get(t, base+"/metrics", operator...)
-	if !regexp.MustCompile(`herald_source_errors_total\{source="articles"\} [1-9]`).MatchString(metrics) {
+	if !regexp.MustCompile(`herald_collections_total\{result="failure",source="articles"\} [1-9]`).MatchString(metrics) {
 		t.Error("the failure is not counted in /metrics")
+	}
+	if strings.Contains(metrics, "herald_source_errors_total") {
+		t.Error("herald_source_errors_total is back; collections_total{result=\"failure\"} counts failures")
+	}
+	// Each failure is one ERROR line naming the source once.
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if !strings.Contains(line, "level=ERROR") {
+			continue
+		}
+		if n := strings.Count(line, "articles"); !strings.Contains(line, `msg="collection failed"`) || n != 2 {
+			// "articles" twice: source=articles and the folder's path.
+			t.Errorf("error line %q: want one collection failure naming the source once", line)
+		}
 	}
 }
 
 func TestServeGracefulShutdown(t *testing.T) {
-	cfg := site(t, "", map[string]string{"a.txt": story})
+	cfg := testSite(t, "", map[string]string{"a.txt": story})
 	base, stop, _ := startServe(t, cfg)
 	waitFor(t, "the feed", func() bool { resp, _ := get(t, base+"/world.rss"); return resp.StatusCode == 200 })
 	start := time.Now()

@@ -14,7 +14,7 @@ import (
 )
 
 func TestServeReloadOnSIGHUP(t *testing.T) {
-	cfg := site(t, "", map[string]string{"a.txt": "Reload story\n\nBody.\n"})
+	cfg := testSite(t, "", map[string]string{"a.txt": "Reload story\n\nBody.\n"})
 	base, _, logs := startServe(t, cfg)
 	waitFor(t, "the feed", func() bool {
 		_, body := get(t, base+"/world.rss")
@@ -46,8 +46,11 @@ func TestServeReloadOnSIGHUP(t *testing.T) {
 }
 
 // TestReloadKeepsSourceMemory: a reload with a source's configuration
-// unchanged keeps that source, and with it the first-seen date of an
-// undated item and the validators for conditional GET.
+// unchanged keeps that source's state: the first-seen date of an undated
+// item and the validators for conditional GET. Writing a default value
+// out (full_text: false) is no change. A reload that changes the source's
+// configuration starts it fresh: an unconditional request, and a new
+// first-seen date.
 func TestReloadKeepsSourceMemory(t *testing.T) {
 	var mu sync.Mutex
 	var conditional []bool // per request: did it carry If-None-Match?
@@ -70,9 +73,21 @@ func TestReloadKeepsSourceMemory(t *testing.T) {
 		return append([]bool(nil), conditional...)
 	}
 
-	cfg := site(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", up.URL), nil)
+	source := fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"", up.URL)
+	cfg := testSite(t, source+"}\n", nil)
 	b, _ := os.ReadFile(cfg)
 	writeFile(t, cfg, string(b)+"  - {name: upf, title: Up, sources: [up]}\n")
+	reloadWith := func(from, to string) {
+		t.Helper()
+		b, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), from) {
+			t.Fatalf("config lacks %q", from)
+		}
+		writeFile(t, cfg, strings.Replace(string(b), from, to, 1))
+	}
 	base, _, logs := startServe(t, cfg)
 
 	datePublished := func() string {
@@ -87,15 +102,42 @@ func TestReloadKeepsSourceMemory(t *testing.T) {
 	waitFor(t, "the upstream item", func() bool { first = datePublished(); return first != "" })
 	time.Sleep(1100 * time.Millisecond) // so a new first-seen date would differ
 
-	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitFor(t, "the reload", func() bool { return strings.Contains(logs.String(), "configuration reloaded") })
-	n := len(requests())
-	waitFor(t, "a collection after the reload", func() bool { return len(requests()) > n })
+	// reload reloads the configuration, waits for a collection after it,
+	// and returns the requests made since the signal: the old
+	// configuration's last ones (all conditional), then the new one's.
+	reloads := 0
+	reload := func() []bool {
+		t.Helper()
+		reloads++
+		n := len(requests())
+		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+		waitFor(t, "the reload", func() bool { return strings.Count(logs.String(), "configuration reloaded") == reloads })
+		m := len(requests())
+		waitFor(t, "a collection after the reload", func() bool { return len(requests()) > m })
+		return requests()[n:]
+	}
+	countConditional := func(r []bool) int {
+		n := 0
+		for _, c := range r {
+			if c {
+				n++
+			}
+		}
+		return n
+	}
 
+	reloadWith(source+"}", source+", full_text: false}")
+	if r := reload(); countConditional(r) != len(r) {
+		t.Errorf("requests after the reload, conditional or not: %v; want all conditional", r)
+	}
 	if got := datePublished(); got != first {
 		t.Errorf("undated item's date changed across the reload: %s, then %s", first, got)
 	}
-	if r := requests(); !r[len(r)-1] {
-		t.Error("the request after the reload was not conditional")
+
+	// A changed configuration: the source starts fresh.
+	reloadWith("full_text: false}", "full_text: false, timezone: Europe/Paris}")
+	if r := reload(); countConditional(r) == len(r) {
+		t.Errorf("requests after a configuration change, conditional or not: %v; want an unconditional one", r)
 	}
+	waitFor(t, "a new first-seen date", func() bool { got := datePublished(); return got != "" && got != first })
 }

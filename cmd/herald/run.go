@@ -78,7 +78,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "herald: %s\n", redact(oe.err.Error()))
 		return exitOutput
 	default:
-		fmt.Fprintf(stderr, "herald: %s\n", indent(redact(err.Error())))
+		if msg := redact(err.Error()); strings.Contains(msg, "\n") {
+			fmt.Fprintf(stderr, "herald:\n%s\n", indent(msg))
+		} else {
+			fmt.Fprintf(stderr, "herald: %s\n", msg)
+		}
 		return exitPartial
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,10 +16,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
-	"github.com/heraldfeed/herald/internal/publish"
 	"github.com/heraldfeed/herald/internal/scheduler"
 	"github.com/heraldfeed/herald/internal/server"
+	"github.com/heraldfeed/herald/internal/site"
 )
 
 // serve collects on schedule and serves the feeds until ctx is cancelled.
@@ -35,19 +37,20 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	if addr == "" {
 		addr = cfg.Listen
 	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics, err := publish.NewMetrics(reg)
+	reg, metrics, err := newMetrics()
 	if err != nil {
 		return err
 	}
-	var current atomic.Pointer[publish.Publisher]
+	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics,
+		// One store for the process: a reload finds the records of the
+		// sources whose configuration it did not change.
+		store: collect.NewMemory(),
+	}
 	fastPath := cfg.FastPath && !noFast
-	srv, err := server.New(server.Options{
+	sv.srv, err = server.New(server.Options{
 		Logger:     log,
 		Registry:   reg,
-		Status:     func() []server.SourceStatus { return statuses(current.Load()) },
+		Status:     func() []server.SourceStatus { return statuses(sv.current.Load()) },
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
 	})
@@ -59,26 +62,19 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	ln, err := net.Listen("tcp", addr)
+	ln, adminLn, err := listen(addr, cfg.AdminListen)
 	if err != nil {
 		return err
-	}
-	var adminLn net.Listener
-	if cfg.AdminListen != "" {
-		if adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
-			ln.Close()
-			return fmt.Errorf("admin_listen: %w", err)
-		}
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServer()
 	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Serve(srvCtx, ln) }()
+	go func() { srvDone <- sv.srv.Serve(srvCtx, ln) }()
 	if adminLn != nil {
 		log.Info("serving operator endpoints", "addr", adminLn.Addr().String())
 		adminDone := make(chan error, 1)
-		go func() { adminDone <- srv.ServeAdmin(srvCtx, adminLn) }()
+		go func() { adminDone <- sv.srv.ServeAdmin(srvCtx, adminLn) }()
 		defer func() {
 			stopServer()
 			if err := <-adminDone; err != nil {
@@ -87,17 +83,57 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 		}()
 	}
 
-	run, err := startCollection(ctx, cfg, log, metrics, srv, nil)
+	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, nil)
 	if err != nil {
 		stopServer()
 		<-srvDone
 		return err
 	}
-	current.Store(run.pub)
+	sv.current.Store(run.p.col)
+	return sv.loop(ctx, run, hup, srvDone, stopServer)
+}
+
+// serving is what serve keeps while it runs.
+type serving struct {
+	cfgPath string
+	log     *slog.Logger
+	metrics *collect.Metrics
+	store   *collect.Memory
+	srv     *server.Server
+	current atomic.Pointer[collect.Collector] // for /healthz
+}
+
+// newMetrics returns the registry /metrics serves, with Go's, the
+// process's and the collection metrics registered.
+func newMetrics() (*prometheus.Registry, *collect.Metrics, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := collect.NewMetrics(reg)
+	return reg, m, err
+}
+
+// listen opens the public listener and, when adminAddr is set, the
+// operator one.
+func listen(addr, adminAddr string) (ln, adminLn net.Listener, err error) {
+	if ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, nil, err
+	}
+	if adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", adminAddr); err != nil {
+			ln.Close()
+			return nil, nil, fmt.Errorf("admin_listen: %w", err)
+		}
+	}
+	return ln, adminLn, nil
+}
+
+// loop runs until ctx is done or the server stops, reloading the
+// configuration on each SIGHUP.
+func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Signal, srvDone <-chan error, stopServer func()) error {
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("shutting down")
+			sv.log.Info("shutting down")
 			run.stop()
 			stopServer()
 			return <-srvDone
@@ -105,86 +141,56 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 			run.stop()
 			return fmt.Errorf("server: %w", err)
 		case <-hup:
-			next, err := reload(ctx, cfgPath, log, metrics, srv, run)
+			next, err := reload(ctx, sv.cfgPath, sv.log, sv.metrics, sv.store, sv.srv, run)
 			if err != nil {
-				log.Error("reload failed; the running configuration stays", "error", err)
+				sv.log.Error("reload failed; the running configuration stays", "error", err)
 				continue
 			}
 			run = next
-			current.Store(run.pub)
-			log.Info("configuration reloaded", "config", cfgPath)
+			sv.current.Store(run.p.col)
+			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
 		}
 	}
 }
 
 // collection is one configuration's scheduled collecting.
 type collection struct {
-	pub     *publish.Publisher
-	sources *sourceSet
-	stop    func() // cancels the scheduler and waits for running collections
+	p    *pipeline
+	stop func() // cancels the scheduler and waits for running collections
 }
 
-func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *publish.Metrics, srv *server.Server, old *collection) (*collection, error) {
+func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, old *collection) (*collection, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
 	// Build everything of the new configuration before stopping the old,
 	// so a config that fails past validation changes nothing.
-	return startCollection(ctx, cfg, log, m, srv, old)
+	return startCollection(ctx, cfg, log, m, store, srv, old)
 }
 
-func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *publish.Metrics, srv *server.Server, old *collection) (*collection, error) {
-	var prev *sourceSet
-	if old != nil {
-		prev = old.sources
-	}
-	pub, set, err := newPublisher(cfg, log, m, prev)
+func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, old *collection) (*collection, error) {
+	p, err := newPipeline(cfg, log, m, store)
 	if err != nil {
 		return nil, err
 	}
-	maxAge := cacheMaxAge(cfg, time.Now())
-	// Every configured feed URL: those not built yet (their sources are
-	// still on their first collection) answer 503, not 404.
-	var feedPaths []string
-	for _, f := range cfg.Feeds {
-		for _, format := range feed.Formats {
-			feedPaths = append(feedPaths, f.Name+format.Ext)
-		}
-	}
-	publishTo := func(files []publish.File) {
-		pages := make([]server.Page, len(files))
-		for i, f := range files {
-			pages[i] = server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
-		}
-		srv.Publish(server.Snapshot{Pages: pages, MaxAge: maxAge, Pending: feedPaths})
-	}
-	var jobs []scheduler.Job
-	for _, sc := range cfg.Sources {
-		name := sc.Name
-		jobs = append(jobs, scheduler.Job{
-			Name:     name,
-			Schedule: cfg.ScheduleFor(sc),
-			Run: func(ctx context.Context) error {
-				// The publisher logs, counts and keeps the error for
-				// /healthz; returning it would log it a second time.
-				_ = pub.Collect(ctx, name)
-				if _, err := pub.Build(publishTo); err != nil {
-					log.Error("rendering failed", "source", name, "error", err)
-				}
-				return nil
-			},
-		})
-	}
-	sched, err := scheduler.New(jobs, scheduler.Options{Logger: warnOnly(log)})
+	publishTo := publisher(cfg, srv)
+	sched, err := scheduler.New(collectJobs(cfg, p, log, publishTo), scheduler.Options{Logger: warnOnly(log)})
 	if err != nil {
 		return nil, configError{err}
 	}
 	if old != nil {
 		old.stop()
-		pub.Adopt(old.pub)
+	}
+	// Only now that no collection of the old configuration runs: take up
+	// the records of the sources it did not change, forget the others.
+	store.Retain(p.keys)
+	if err := p.col.Restore(ctx); err != nil {
+		return nil, err
+	}
+	if old != nil {
 		// Feeds may have changed even if no source has: publish now.
-		if _, err := pub.Build(publishTo); err != nil {
+		if _, err := p.build(time.Now(), publishTo); err != nil {
 			log.Error("rendering failed", "error", err)
 		}
 	}
@@ -196,7 +202,62 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 			log.Error("scheduler stopped", "error", err)
 		}
 	}()
-	return &collection{pub: pub, sources: set, stop: func() { cancel(); <-done }}, nil
+	return &collection{p: p, stop: func() { cancel(); <-done }}, nil
+}
+
+// publisher returns the function that hands a build to the server.
+func publisher(cfg *config.Config, srv *server.Server) func([]site.File) {
+	maxAge := cacheMaxAge(cfg, time.Now())
+	// Every configured feed URL: those not built yet (their sources are
+	// still on their first collection) answer 503, not 404.
+	var feedPaths []string
+	for _, f := range cfg.Feeds {
+		for _, format := range feed.Formats {
+			feedPaths = append(feedPaths, f.Name+format.Ext)
+		}
+	}
+	return func(files []site.File) {
+		pages := make([]server.Page, len(files))
+		for i, f := range files {
+			pages[i] = server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
+		}
+		srv.Publish(server.Snapshot{Pages: pages, MaxAge: maxAge, Pending: feedPaths})
+	}
+}
+
+// collectJobs is one scheduled job per source: collect it, then publish.
+func collectJobs(cfg *config.Config, p *pipeline, log *slog.Logger, publishTo func([]site.File)) []scheduler.Job {
+	var jobs []scheduler.Job
+	for _, sc := range cfg.Sources {
+		name := sc.Name
+		jobs = append(jobs, scheduler.Job{
+			Name:     name,
+			Schedule: cfg.ScheduleFor(sc),
+			Run: func(ctx context.Context) error {
+				// Reported here, once; the collector keeps it for
+				// /healthz. Returned, the scheduler would log it again.
+				if err := p.col.Collect(ctx, name); err != nil {
+					logCollectError(log, err)
+				}
+				if _, err := p.build(time.Now(), publishTo); err != nil {
+					log.Error("rendering failed", "source", name, "error", err)
+				}
+				return nil
+			},
+		})
+	}
+	return jobs
+}
+
+// logCollectError logs a failed collection with the source as an
+// attribute and the reason as the error, so neither is repeated.
+func logCollectError(log *slog.Logger, err error) {
+	var ce *collect.Error
+	if errors.As(err, &ce) {
+		log.Error("collection failed", "source", ce.Source, "error", ce.Err)
+		return
+	}
+	log.Error("collection failed", "error", err)
 }
 
 // cacheMaxAge is how long readers may cache a feed: the shortest interval
@@ -213,12 +274,12 @@ func cacheMaxAge(cfg *config.Config, now time.Time) time.Duration {
 	return maxAge
 }
 
-func statuses(pub *publish.Publisher) []server.SourceStatus {
-	if pub == nil {
+func statuses(col *collect.Collector) []server.SourceStatus {
+	if col == nil {
 		return nil
 	}
 	var out []server.SourceStatus
-	for _, s := range pub.Status() {
+	for _, s := range col.Status() {
 		out = append(out, server.SourceStatus{
 			Name: s.Name, LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
 			LastError: redact(s.LastError), Items: s.Items, Running: s.Running,

@@ -82,7 +82,7 @@ func TestServeSlowSourceAtStartup(t *testing.T) {
 			close(release)
 		}
 	}()
-	cfg := site(t, fmt.Sprintf("  - {name: slow, type: feed, url: %s/feed.xml}\n", up.URL), map[string]string{"a.txt": story})
+	cfg := testSite(t, fmt.Sprintf("  - {name: slow, type: feed, url: %s/feed.xml}\n", up.URL), map[string]string{"a.txt": story})
 	b, _ := os.ReadFile(cfg)
 	writeFile(t, cfg, string(b)+"  - {name: late, title: Late, sources: [slow]}\n")
 	base, _, _ := startServe(t, cfg)

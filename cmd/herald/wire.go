@@ -1,17 +1,22 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
-	"github.com/heraldfeed/herald/internal/publish"
+	"github.com/heraldfeed/herald/internal/site"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/local"
+	"github.com/heraldfeed/herald/sources/upstream"
+	"github.com/heraldfeed/herald/sources/webpage"
 )
 
 // version is stamped into the User-Agent; set with -ldflags "-X main.version=…".
@@ -26,10 +31,10 @@ func loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// newSite turns the config's site and feeds into what publish renders.
+// newSite turns the config's site and feeds into what package site renders.
 // Regexps were compiled once by Validate; compiling again cannot fail.
-func newSite(cfg *config.Config) (publish.Site, error) {
-	site := publish.Site{
+func newSite(cfg *config.Config) (site.Site, error) {
+	out := site.Site{
 		Title:       cfg.Title,
 		Description: cfg.Description,
 		BaseURL:     cfg.BaseURL,
@@ -41,92 +46,109 @@ func newSite(cfg *config.Config) (publish.Site, error) {
 		for _, expr := range f.Include {
 			re, err := regexp.Compile(expr)
 			if err != nil {
-				return site, configError{fmt.Errorf("feed %s: include %q: %w", f.Name, expr, err)}
+				return out, configError{fmt.Errorf("feed %s: include %q: %w", f.Name, expr, err)}
 			}
 			filter.Include = append(filter.Include, re)
 		}
 		for _, expr := range f.Exclude {
 			re, err := regexp.Compile(expr)
 			if err != nil {
-				return site, configError{fmt.Errorf("feed %s: exclude %q: %w", f.Name, expr, err)}
+				return out, configError{fmt.Errorf("feed %s: exclude %q: %w", f.Name, expr, err)}
 			}
 			filter.Exclude = append(filter.Exclude, re)
 		}
-		site.Feeds = append(site.Feeds, publish.FeedSpec{
+		out.Feeds = append(out.Feeds, site.FeedSpec{
 			Name: f.Name, Title: f.Title, Description: f.Description, Language: f.Language,
 			Sources: f.Sources, Filter: filter,
 		})
 	}
-	return site, nil
+	return out, nil
 }
 
-// sourceSet is what newSources built, kept so a reloaded configuration can
-// reuse the collectors whose configuration did not change: their memory
-// (first-seen dates, conditional-GET validators, failure backoff, cached
-// full text) lives in them until the store issue lands.
-type sourceSet struct {
-	fetch        config.Fetch
-	baseURL      string
-	redactParams []string
-	fetcher      *sources.Fetcher
-	built        map[string]builtSource
+// pipeline is one configuration's collecting and rendering: the
+// collector runs the sources, the builder renders the site from their
+// articles.
+type pipeline struct {
+	col  *collect.Collector
+	site *site.Builder
+	keys []string // the sources' store keys, in configuration order
 }
 
-type builtSource struct {
-	cfg config.Source
-	src sources.Source
-}
-
-// newSources builds one collector per configured source; web sources share
-// one Fetcher, so per-host limits and conditional-GET state are global.
-// Sources of prev whose configuration is unchanged are reused as they are.
-func newSources(cfg *config.Config, log *slog.Logger, prev *sourceSet) ([]sources.Source, *sourceSet, error) {
-	set := &sourceSet{fetch: cfg.Fetch, baseURL: cfg.BaseURL, redactParams: cfg.RedactParams, built: map[string]builtSource{}}
-	if prev != nil && reflect.DeepEqual(prev.fetch, cfg.Fetch) && prev.baseURL == cfg.BaseURL &&
-		slices.Equal(prev.redactParams, cfg.RedactParams) {
-		set.fetcher = prev.fetcher
-	} else {
-		prev = nil // every source depends on the fetcher or the base URL
-		ua := cfg.Fetch.UserAgent
-		if ua == "" {
-			ua = "Herald/" + version + " (+https://github.com/heraldfeed/herald)"
-		}
-		f, err := sources.NewFetcher(sources.FetchConfig{
-			UserAgent:      ua,
-			Timeout:        cfg.Fetch.Timeout,
-			ConnectTimeout: cfg.Fetch.ConnectTimeout,
-			MaxBody:        int64(cfg.Fetch.MaxBody),
-			Retries:        retries(cfg.Fetch.Retries),
-			PerHost:        cfg.Fetch.PerHost,
-			AllowHosts:     cfg.Fetch.AllowHosts,
-			Redact:         redactor.Load(),
-		}, log)
-		if err != nil {
-			return nil, nil, configError{fmt.Errorf("fetch: %w", err)}
-		}
-		set.fetcher = f
+// newPipeline builds the site, one source per configured source (web
+// sources share one Fetcher, so per-host limits are global) and the
+// collector over them, keeping records in store.
+func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store collect.Store) (*pipeline, error) {
+	s, err := newSite(cfg)
+	if err != nil {
+		return nil, err
 	}
-	web := func() *sources.Fetcher { return set.fetcher }
-	var out []sources.Source
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = "Herald/" + version + " (+https://github.com/heraldfeed/herald)"
+	}
+	fetcher, err := sources.NewFetcher(sources.FetchConfig{
+		UserAgent:      ua,
+		Timeout:        cfg.Fetch.Timeout,
+		ConnectTimeout: cfg.Fetch.ConnectTimeout,
+		MaxBody:        int64(cfg.Fetch.MaxBody),
+		Retries:        retries(cfg.Fetch.Retries),
+		PerHost:        cfg.Fetch.PerHost,
+		AllowHosts:     cfg.Fetch.AllowHosts,
+		Redact:         redactor.Load(),
+	}, log)
+	if err != nil {
+		return nil, configError{fmt.Errorf("fetch: %w", err)}
+	}
+	p := &pipeline{}
+	var entries []collect.Entry
 	for _, sc := range cfg.Sources {
-		if prev != nil {
-			if old, ok := prev.built[sc.Name]; ok && reflect.DeepEqual(old.cfg, sc) {
-				set.built[sc.Name] = old
-				out = append(out, old.src)
-				continue
-			}
-		}
-		s, err := newSource(sc, cfg.BaseURL, web, log.With("source", sc.Name))
+		src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))
 		if err != nil {
-			return nil, nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
+			return nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
-		set.built[sc.Name] = builtSource{cfg: sc, src: s}
-		out = append(out, s)
+		key := sourceKey(sc, cfg.BaseURL)
+		entries = append(entries, collect.Entry{Source: src, Key: key})
+		p.keys = append(p.keys, key)
 	}
-	return out, set, nil
+	p.col, err = collect.New(collect.Options{Sources: entries, Store: store, Logger: log, Metrics: m})
+	if err != nil {
+		return nil, configError{err}
+	}
+	var opts site.Options
+	if m != nil {
+		opts.FeedItems = m.FeedItems
+	}
+	p.site = site.New(s, opts)
+	return p, nil
 }
 
-func newSource(sc config.Source, baseURL string, web func() *sources.Fetcher, log *slog.Logger) (sources.Source, error) {
+// sourceKey is the key a source's record is stored under: its name and a
+// hash of the canonical (JSON) encoding of its configuration and of the
+// base URL its articles' links depend on. A reload that leaves them alone
+// finds the source's state again; any change starts it fresh.
+func sourceKey(sc config.Source, baseURL string) string {
+	b, err := json.Marshal(struct {
+		Source  config.Source
+		BaseURL string
+	}{sc, baseURL})
+	if err != nil {
+		panic(err) // plain strings, bools and slices always encode
+	}
+	sum := sha256.Sum256(b)
+	return sc.Name + "@" + hex.EncodeToString(sum[:12])
+}
+
+// build renders the site from the collector's current articles.
+func (p *pipeline) build(now time.Time, publish func([]site.File)) ([]site.File, error) {
+	snaps := p.col.Snapshots()
+	inputs := make([]site.Input, len(snaps))
+	for i, s := range snaps {
+		inputs[i] = site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK}
+	}
+	return p.site.Build(inputs, now, publish)
+}
+
+func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *slog.Logger) (sources.Source, error) {
 	tz := time.UTC
 	if sc.Timezone != "" {
 		loc, err := time.LoadLocation(sc.Timezone)
@@ -137,14 +159,14 @@ func newSource(sc config.Source, baseURL string, web func() *sources.Fetcher, lo
 	}
 	switch sc.Type {
 	case config.TypeFiles:
-		return sources.NewFiles(sources.FilesConfig{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers, FollowSymlinks: sc.FollowSymlinks}, log)
+		return local.New(local.Config{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers, FollowSymlinks: sc.FollowSymlinks}, log)
 	case config.TypeFeed:
-		return sources.NewFeed(sources.FeedConfig{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, web(), log)
+		return upstream.New(upstream.Config{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, fetcher, log)
 	case config.TypePage:
-		return sources.NewPage(sources.PageConfig{
+		return webpage.New(webpage.Config{
 			Name: sc.Name, URL: sc.URL, Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date,
 			Summary: sc.Summary, DateFormats: sc.DateFormat, Timezone: tz, FullText: sc.FullText,
-		}, web(), log)
+		}, fetcher, log)
 	}
 	return nil, fmt.Errorf("unknown type %q", sc.Type)
 }

@@ -208,10 +208,10 @@ type Feed struct {
 	// Limit is the most items the feed carries, newest first. Default 50.
 	Limit int `yaml:"limit"`
 	// Include are Go regexps; when set, only articles whose title, summary
-	// or tags match one of them are kept. Optional.
+	// or content (as text; not tags) match one of them are kept. Optional.
 	Include []string `yaml:"include"`
-	// Exclude are Go regexps; articles matching one of them are dropped.
-	// Optional.
+	// Exclude are Go regexps; articles whose title, summary or content
+	// match one of them are dropped. Optional.
 	Exclude []string `yaml:"exclude"`
 	// MaxAge drops articles published longer ago than this. Optional;
 	// zero means no limit.

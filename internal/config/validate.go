@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldfeed/herald/internal/scheduler"
 	"golang.org/x/text/language"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/scheduler"
 )
 
 // namePattern is what source and feed names must match: feed names become
@@ -336,19 +338,19 @@ func checkSchedule(spec string) error {
 	return nil
 }
 
-// checkHTTPURL returns what is wrong with raw as an absolute http(s) URL,
-// or "" if nothing is.
+// checkHTTPURL returns what is wrong with raw as an absolute http(s) URL
+// (feed.ParseHTTPURL's rule, with no space around it), or "" if nothing
+// is.
 func checkHTTPURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
+	if feed.ParseHTTPURL(raw) != nil && strings.TrimSpace(raw) == raw {
+		return ""
+	}
+	if _, err := url.Parse(raw); err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
 		return fmt.Sprintf("invalid URL %q: %v", raw, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("want an absolute http(s) URL, got %q", raw)
-	}
-	return ""
+	return fmt.Sprintf("want an absolute http(s) URL, got %q", raw)
 }

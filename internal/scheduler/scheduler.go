@@ -16,7 +16,7 @@ import (
 
 // Job is one unit of recurring work.
 type Job struct {
-	// Name identifies the job in logs, results and Trigger; it must be
+	// Name identifies the job in logs and results; it must be
 	// unique within a Scheduler. Herald uses the source name.
 	Name string
 	// Schedule is a spec accepted by Parse.
@@ -117,7 +117,7 @@ func New(jobs []Job, opts Options) (*Scheduler, error) {
 			errs = append(errs, fmt.Errorf("job %q: %w", jb.Name, err))
 			continue
 		}
-		j := &job{Job: jb, sched: sched, log: s.log.With("source", jb.Name)}
+		j := &job{Job: jb, sched: sched, log: s.log.With("job", jb.Name)}
 		s.jobs = append(s.jobs, j)
 		s.byName[jb.Name] = j
 	}
@@ -159,17 +159,6 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.active = false
 	s.mu.Unlock()
 	return nil
-}
-
-// Trigger starts the named job now, outside its schedule, and reports
-// whether it did: it returns false for an unknown name, when Run is not
-// running, or when the job's previous run is still going.
-func (s *Scheduler) Trigger(name string) bool {
-	j, ok := s.byName[name]
-	if !ok {
-		return false
-	}
-	return s.start(j) == started
 }
 
 type startOutcome int
@@ -252,9 +241,9 @@ func (s *Scheduler) report(j *job, res Result) {
 	case res.Skipped:
 		j.log.Warn("skipping run: previous run still going")
 	case res.Err != nil:
-		j.log.Error("job run failed", "duration", res.Duration, "panicked", res.Panicked, "error", res.Err)
+		j.log.Error("job run failed", "duration", res.Duration.String(), "panicked", res.Panicked, "error", res.Err)
 	default:
-		j.log.Info("job run finished", "duration", res.Duration)
+		j.log.Info("job run finished", "duration", res.Duration.String())
 	}
 	if s.onResult != nil {
 		s.onResult(res)

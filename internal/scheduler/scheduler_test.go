@@ -235,8 +235,8 @@ func TestSkipsTickWhileRunning(t *testing.T) {
 			t.Errorf("skip result %+v, want Job=slow, Start set, no Err or Duration", r)
 		}
 	}
-	if s.Trigger("slow") {
-		t.Error("Trigger while running = true, want false")
+	if s.trigger("slow") {
+		t.Error("trigger while running = true, want false")
 	}
 
 	close(release)
@@ -301,8 +301,8 @@ func TestGoexitDoesNotWedgeJob(t *testing.T) {
 	if !got[0].Panicked || !strings.Contains(fmt.Sprint(got[0].Err), "Goexit") {
 		t.Errorf("result %+v, want Panicked mentioning Goexit", got[0])
 	}
-	if !s.Trigger("exits") {
-		t.Fatal("Trigger after Goexit = false, want the job released")
+	if !s.trigger("exits") {
+		t.Fatal("trigger after Goexit = false, want the job released")
 	}
 	rec.waitFor(t, "the triggered run", func(r []Result) bool { return len(r) >= 2 })
 }
@@ -341,8 +341,8 @@ func TestCancelStopsAndWaitsForRunningJobs(t *testing.T) {
 	if !errors.Is(sawErr, context.Canceled) {
 		t.Errorf("job saw ctx.Err() = %v, want context.Canceled", sawErr)
 	}
-	if s.Trigger("ticks") {
-		t.Error("Trigger after Run returned = true, want false")
+	if s.trigger("ticks") {
+		t.Error("trigger after Run returned = true, want false")
 	}
 	// Run has waited for everything it started, but a goroutine that has
 	// just called wg.Done may not have exited yet: poll briefly.
@@ -367,26 +367,26 @@ func TestTrigger(t *testing.T) {
 		return nil
 	}}}, Options{OnResult: rec.record})
 
-	if s.Trigger("a") {
-		t.Error("Trigger before Run = true, want false")
+	if s.trigger("a") {
+		t.Error("trigger before Run = true, want false")
 	}
 	start(t, s)
 	gate <- struct{}{}
 	rec.waitFor(t, "the start-up run", func(r []Result) bool { return len(r) == 1 })
 
-	if s.Trigger("nope") {
-		t.Error(`Trigger("nope") = true, want false for an unknown job`)
+	if s.trigger("nope") {
+		t.Error(`trigger("nope") = true, want false for an unknown job`)
 	}
-	if !s.Trigger("a") {
-		t.Fatal("Trigger on an idle job = false, want true")
+	if !s.trigger("a") {
+		t.Fatal("trigger on an idle job = false, want true")
 	}
-	if s.Trigger("a") {
-		t.Error("second Trigger while the first is blocked = true, want false")
+	if s.trigger("a") {
+		t.Error("second trigger while the first is blocked = true, want false")
 	}
 	gate <- struct{}{}
 	got := rec.waitFor(t, "the triggered run", func(r []Result) bool { return len(r) == 2 })
 	if got[1].Skipped {
-		t.Errorf("refused Trigger reported a skip: %+v", got[1])
+		t.Errorf("refused trigger reported a skip: %+v", got[1])
 	}
 }
 
@@ -408,8 +408,8 @@ func TestLogging(t *testing.T) {
 	type line struct {
 		Level    string `json:"level"`
 		Msg      string `json:"msg"`
-		Source   string `json:"source"`
-		Duration int64  `json:"duration"`
+		Job      string `json:"job"`
+		Duration string `json:"duration"` // text, not nanoseconds
 		Error    string `json:"error"`
 	}
 	tests := []struct {
@@ -418,11 +418,11 @@ func TestLogging(t *testing.T) {
 		want line
 	}{
 		{"success", func(context.Context) error { return nil },
-			line{Level: "INFO", Msg: "job run finished", Source: "blog", Duration: int64(3 * time.Second)}},
+			line{Level: "INFO", Msg: "job run finished", Job: "blog", Duration: "3s"}},
 		{"failure", func(context.Context) error { return errors.New("upstream 503") },
-			line{Level: "ERROR", Msg: "job run failed", Source: "blog", Duration: int64(3 * time.Second), Error: "upstream 503"}},
+			line{Level: "ERROR", Msg: "job run failed", Job: "blog", Duration: "3s", Error: "upstream 503"}},
 		{"panic", func(context.Context) error { panic("nil map") },
-			line{Level: "ERROR", Msg: "job run failed", Source: "blog", Duration: int64(3 * time.Second), Error: "panic: nil map"}},
+			line{Level: "ERROR", Msg: "job run failed", Job: "blog", Duration: "3s", Error: "panic: nil map"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -473,11 +473,11 @@ func TestSkipIsLogged(t *testing.T) {
 	skips := count(results, func(r Result) bool { return r.Skipped })
 	var warns int
 	for _, raw := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
-		var l struct{ Level, Msg, Source string }
+		var l struct{ Level, Msg, Job string }
 		if err := json.Unmarshal(raw, &l); err != nil {
 			t.Fatalf("log line %q: %v", raw, err)
 		}
-		if l.Level == "WARN" && l.Source == "slow" && strings.Contains(l.Msg, "skipping") {
+		if l.Level == "WARN" && l.Job == "slow" && strings.Contains(l.Msg, "skipping") {
 			warns++
 		}
 	}
@@ -520,4 +520,16 @@ func (b *syncBuffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]byte(nil), b.buf.Bytes()...)
+}
+
+// trigger starts the named job now, outside its schedule, and reports
+// whether it did: false for an unknown name, when Run is not running, or
+// when the job's previous run is still going. Herald never does this; the
+// tests use it to drive start's rules.
+func (s *Scheduler) trigger(name string) bool {
+	j, ok := s.byName[name]
+	if !ok {
+		return false
+	}
+	return s.start(j) == started
 }

@@ -19,9 +19,6 @@ import (
 
 // Options configures a Server.
 type Options struct {
-	// Addr is the listen address used by ListenAndServe, for example
-	// "127.0.0.1:8080". Serve ignores it.
-	Addr   string
 	Logger *slog.Logger // default: discard
 	// Registry is served at /metrics; the server registers
 	// herald_http_requests_total on it. Default: a new registry.
@@ -67,7 +64,6 @@ type Server struct {
 
 	publishMu sync.Mutex // serializes Publish, which reads the previous snapshot
 	snap      atomic.Pointer[snapshot]
-	addr      string
 	// noFastPath is Options.NoFastPath.
 	noFastPath bool
 
@@ -104,7 +100,6 @@ func New(opts Options) (*Server, error) {
 		now:        opts.Now,
 		status:     opts.Status,
 		metrics:    m,
-		addr:       opts.Addr,
 		noFastPath: opts.NoFastPath,
 		adminToken: opts.AdminToken,
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
@@ -185,16 +180,6 @@ func closeUnused(old, next map[string]*entry) {
 
 // Handler returns the server's routes: pages, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s }
-
-// ListenAndServe listens on Options.Addr and calls Serve.
-func (s *Server) ListenAndServe(ctx context.Context) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("listening: %w", err)
-	}
-	return s.Serve(ctx, ln)
-}
 
 // Serve serves on ln until ctx is done, then shuts down: it stops accepting
 // connections at once and gives in-flight requests a few seconds to finish.

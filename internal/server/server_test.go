@@ -896,13 +896,6 @@ func TestServeListenerError(t *testing.T) {
 	}
 }
 
-func TestListenAndServeBadAddr(t *testing.T) {
-	s := newServer(t, Options{Addr: "127.0.0.1:not-a-port"})
-	if err := s.ListenAndServe(t.Context()); err == nil {
-		t.Errorf("ListenAndServe on a bad address = nil, want an error")
-	}
-}
-
 func TestHeadOverTheWire(t *testing.T) {
 	// net/http itself must keep the precomputed Content-Length on HEAD.
 	s := published(t)

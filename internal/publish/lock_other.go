@@ -1,9 +1,0 @@
-//go:build !unix
-
-package publish
-
-import "os"
-
-// flock is a no-op where flock(2) does not exist: Herald's supported
-// platforms are unix; elsewhere two runs must not share a folder.
-func flock(*os.File) error { return nil }

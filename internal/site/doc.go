@@ -1,0 +1,8 @@
+// Package site turns articles into Herald's published files: every feed
+// in every format, the page of each local article and the index page, as
+// in-memory Files (Builder.Build), and writes them to a folder (WriteDir).
+// Later outputs (archives, OPML) belong here too.
+//
+// It imports feed only: it knows nothing of sources, configuration files
+// or HTTP.
+package site

@@ -1,0 +1,223 @@
+package site
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+)
+
+// Site describes what is published: the site's metadata and its feeds.
+type Site struct {
+	Title       string
+	Description string
+	BaseURL     string // public root URL, ending in "/"
+	Language    string
+	Author      feed.Author
+	Feeds       []FeedSpec
+}
+
+// FeedSpec is one feed: its metadata, the sources it merges and the
+// filter that selects its items.
+type FeedSpec struct {
+	Name        string
+	Title       string
+	Description string
+	Language    string
+	Sources     []string
+	Filter      feed.Filter
+}
+
+// File is one rendered output, at a site-relative path that is also its
+// URL path.
+type File struct {
+	Path      string
+	MediaType string // full Content-Type
+	Body      []byte
+	// Modified is when the content last changed: the newest date of what
+	// it shows, never the time it was rendered.
+	Modified time.Time
+	// Source is the source an article page belongs to ("" for the rest),
+	// recorded in an output folder's manifest.
+	Source string
+}
+
+const htmlType = "text/html; charset=utf-8"
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// Content was sanitized by feed.Normalize; it is trusted from here on.
+	"trusted": func(s string) template.HTML { return template.HTML(s) },
+}).ParseFS(templateFS, "templates/*.html"))
+
+// renderFeed builds and renders one feed in every format.
+func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time) ([]File, *feed.Feed, error) {
+	fd := &feed.Feed{
+		Name:        spec.Name,
+		Title:       spec.Title,
+		Description: spec.Description,
+		Language:    orDefault(spec.Language, site.Language),
+		Author:      site.Author,
+		BaseURL:     site.BaseURL,
+		Items:       spec.Filter.Apply(items, now),
+	}
+	if fd.Author.IsZero() {
+		fd.Author.Name = site.Title
+	}
+	// The formats render independently; on a large feed doing them at
+	// once is most of the rendering time saved.
+	files := make([]File, len(feed.Formats))
+	errs := make([]error, len(feed.Formats))
+	var wg sync.WaitGroup
+	for i, f := range feed.Formats {
+		wg.Go(func() {
+			var buf bytes.Buffer
+			buf.Grow(sizeHint(fd))
+			errs[i] = f.Render(&buf, fd)
+			files[i] = File{Path: spec.Name + f.Ext, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return files, fd, nil
+}
+
+type feedLink struct {
+	Title, Description string
+	Links              []formatLink
+	Items              []feed.Article
+}
+
+type formatLink struct {
+	Name, MediaType, Href string
+	// TypeAttr is the type attribute, whole: html/template would write the
+	// "+" of a media type as "&#43;", which some autodiscovery parsers do
+	// not decode. Media types come from feed.Formats, never from input.
+	TypeAttr template.HTMLAttr
+}
+
+// feedLinks lists every feed in every format, with hrefs relative to the
+// site root (prefix is how a page reaches the root), so the output works
+// wherever the folder is served.
+func feedLinks(site *Site, feeds []*feed.Feed, prefix string, recent int) []feedLink {
+	out := make([]feedLink, 0, len(feeds))
+	for _, fd := range feeds {
+		l := feedLink{Title: fd.Title, Description: fd.Description}
+		for _, f := range feed.Formats {
+			l.Links = append(l.Links, formatLink{
+				Name: formatLabel[f.Name], MediaType: f.MediaType, Href: prefix + fd.Name + f.Ext,
+				TypeAttr: template.HTMLAttr(`type="` + f.MediaType + `"`),
+			})
+		}
+		l.Items = fd.Items[:min(recent, len(fd.Items))]
+		out = append(out, l)
+	}
+	return out
+}
+
+var formatLabel = map[string]string{"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+
+// renderIndex renders index.html: the feeds, their autodiscovery links and
+// their newest items.
+func renderIndex(site *Site, feeds []*feed.Feed) (File, error) {
+	var modified time.Time
+	for _, fd := range feeds {
+		if u := fd.Updated(); u.After(modified) {
+			modified = u
+		}
+	}
+	data := struct {
+		Site  *Site
+		Lang  string
+		Feeds []feedLink
+	}{site, orDefault(site.Language, "en"), feedLinks(site, feeds, "", 10)}
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "index.html", data); err != nil {
+		return File{}, fmt.Errorf("rendering index.html: %w", err)
+	}
+	return File{Path: "index.html", MediaType: htmlType, Body: buf.Bytes(), Modified: modified}, nil
+}
+
+// sizeHint estimates a rendered feed's size, so its buffer grows once:
+// the text of every item (content escaped for XML grows by about a
+// fifth) plus markup.
+func sizeHint(fd *feed.Feed) int {
+	n := 4096
+	for i := range fd.Items {
+		a := &fd.Items[i]
+		n += 1024 + len(a.Title) + len(a.Summary) + len(a.Content)*6/5
+	}
+	return n
+}
+
+// renderPage renders the HTML page of a local article; head is the part
+// of <head> all pages at its depth share.
+func renderPage(site *Site, head template.HTML, a *feed.Article) (File, error) {
+	data := struct {
+		Site    *Site
+		Lang    string
+		Article *feed.Article
+		Home    string
+		Head    template.HTML
+	}{site, orDefault(site.Language, "en"), a, orDefault(pagePrefix(a.Page), "./"), head}
+	var buf bytes.Buffer
+	buf.Grow(2048 + len(a.Content))
+	if err := templates.ExecuteTemplate(&buf, "page.html", data); err != nil {
+		return File{}, fmt.Errorf("rendering page of %s: %w", a.ID, err)
+	}
+	return File{Path: a.Page, MediaType: htmlType, Body: buf.Bytes(), Modified: a.Updated, Source: a.Source}, nil
+}
+
+// pagePrefix is how a page at path reaches the site root.
+func pagePrefix(path string) string { return strings.Repeat("../", strings.Count(path, "/")) }
+
+// renderPages renders the pages of articles, spread over the CPUs. The
+// <head> links to every feed, the same for all pages at one depth, are
+// rendered once per depth rather than once per page.
+func renderPages(site *Site, feeds []*feed.Feed, articles []*feed.Article) ([]File, error) {
+	heads := map[string]template.HTML{}
+	for _, a := range articles {
+		prefix := pagePrefix(a.Page)
+		if _, ok := heads[prefix]; ok {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := templates.ExecuteTemplate(&buf, "head", feedLinks(site, feeds, prefix, 0)); err != nil {
+			return nil, fmt.Errorf("rendering page head: %w", err)
+		}
+		heads[prefix] = template.HTML(buf.String())
+	}
+	files := make([]File, len(articles))
+	errs := make([]error, len(articles))
+	workers := min(runtime.GOMAXPROCS(0), len(articles))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(articles); i += workers {
+				files[i], errs[i] = renderPage(site, heads[pagePrefix(articles[i].Page)], articles[i])
+			}
+		})
+	}
+	wg.Wait()
+	return files, errors.Join(errs...)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

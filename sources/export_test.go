@@ -1,0 +1,7 @@
+package sources
+
+// Internals the external tests (package sources_test) check.
+var (
+	ErrRedirect     = errRedirect
+	ParseRetryAfter = parseRetryAfter
+)

@@ -1,0 +1,94 @@
+package local
+
+import (
+	"errors"
+	"html"
+	"strings"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
+)
+
+// ErrUntitled is returned by the file readers for a file with nothing to
+// publish: empty, white space only, or without any text to take a title
+// from. Collect skips such files with a warning instead of reporting them.
+var ErrUntitled = errors.New("no title")
+
+// ReadText parses a plain-text article, typically text copied or scraped
+// from a web page. The first non-empty line is the title; the rest is split
+// into paragraphs at blank lines, each becoming a <p> element whose text is
+// HTML-escaped and whose single line breaks become <br>, so line structure
+// (addresses, verse) survives. Trailers cut the first matching line, when
+// some body text precedes it, and everything after it.
+//
+// data may be UTF-8 with or without a byte order mark, UTF-16 with one, or
+// else Windows-1252; line ends may be LF, CRLF or CR. The returned article
+// has Title and Content only; Collect adds identity and dates.
+func ReadText(data []byte, trailers *Trailers) (feed.Article, error) {
+	lines := strings.Split(decodeLines(data), "\n")
+	i := 0
+	for i < len(lines) && strings.TrimSpace(lines[i]) == "" {
+		i++
+	}
+	if i == len(lines) {
+		return feed.Article{}, ErrUntitled
+	}
+	a := feed.Article{Title: feed.CollapseSpace(lines[i])}
+	body := lines[i+1:]
+	seen := false
+	for j, l := range body {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if seen && trailers.Match(l) {
+			body = body[:j]
+			break
+		}
+		seen = true
+	}
+	a.Content = paragraphs(body)
+	return a, nil
+}
+
+// paragraphs renders lines as <p> elements, one per run of non-blank
+// lines, joined by <br>.
+func paragraphs(lines []string) string {
+	var b strings.Builder
+	open := false
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "" && open:
+			b.WriteString("</p>\n")
+			open = false
+		case l == "":
+		case open:
+			b.WriteString("<br>\n")
+			b.WriteString(html.EscapeString(l))
+		default:
+			b.WriteString("<p>")
+			b.WriteString(html.EscapeString(l))
+			open = true
+		}
+	}
+	if open {
+		b.WriteString("</p>\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// decodeLines decodes a text file to UTF-8 with LF line ends: a UTF-8 or
+// UTF-16 byte order mark is honoured and dropped, valid UTF-8 is taken as
+// is, and anything else is Windows-1252, the encoding of most legacy text
+// that is not UTF-8. The result is always valid UTF-8.
+func decodeLines(data []byte) string {
+	return newlines(string(sources.ToUTF8(data, "", sources.KindText)))
+}
+
+// newlines turns CRLF and lone CR into LF.
+func newlines(s string) string {
+	if !strings.Contains(s, "\r") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}

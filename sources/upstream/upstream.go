@@ -1,0 +1,224 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
+)
+
+// Config configures a source of type feed: an upstream RSS, Atom or
+// JSON Feed document.
+type Config struct {
+	Name string
+	URL  string
+	// Timezone is the zone of upstream dates written without one; UTC
+	// when nil.
+	Timezone *time.Location
+	// FullText replaces each item's content with the main content of its
+	// linked page, extracted with a readability algorithm.
+	FullText bool
+}
+
+// Feed collects the items of an upstream RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or
+// JSON Feed 1.0/1.1 document.
+type Feed struct {
+	cfg   Config
+	fetch *sources.Fetcher
+	log   *slog.Logger
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+var _ sources.Source = (*Feed)(nil)
+
+// New returns a feed source fetching through f.
+func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Feed, error) {
+	if cfg.Name == "" {
+		return nil, errors.New("feed source: name is required")
+	}
+	if feed.ParseHTTPURL(cfg.URL) == nil {
+		return nil, fmt.Errorf("feed source %s: url %q: want an absolute http or https URL", cfg.Name, sources.RedactURL(cfg.URL))
+	}
+	if f == nil {
+		return nil, fmt.Errorf("feed source %s: fetcher is required", cfg.Name)
+	}
+	if cfg.Timezone == nil {
+		cfg.Timezone = time.UTC
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Feed{cfg: cfg, fetch: f, log: log, Now: time.Now}, nil
+}
+
+// Name returns the configured name.
+func (s *Feed) Name() string { return s.cfg.Name }
+
+// Collect fetches and parses the feed, conditionally with prev's
+// validators (see sources.Fetcher.Poll: backoff, 304, failures).
+func (s *Feed) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
+	return s.fetch.Poll(ctx, s.cfg.URL, prev, s.Now, s.log, s.parse)
+}
+
+func (s *Feed) parse(ctx context.Context, r *sources.Response, next *sources.State) ([]feed.Article, error) {
+	kind := sources.KindXML
+	if b := bytes.TrimSpace(r.Body); len(b) > 0 && b[0] == '{' {
+		kind = sources.KindJSON
+	}
+	body := sources.ToUTF8(r.Body, r.Header.Get("Content-Type"), kind)
+	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parsing feed: %w", err)
+	}
+	// Atom's xml:base is applied by gofeed; anything still relative is
+	// resolved against the URL the feed was fetched from.
+	base := r.URL
+	articles := make([]feed.Article, 0, len(parsed.Items))
+	for _, it := range parsed.Items {
+		if it == nil {
+			continue
+		}
+		articles = append(articles, s.article(it, base, r.URL))
+	}
+	if s.cfg.FullText {
+		next.FullText = s.fetch.FullText(ctx, articles, next.FullText, s.cfg.URL, s.log)
+	}
+	return articles, nil
+}
+
+func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
+	a := feed.Article{
+		Title:  titleText(it.Title),
+		Base:   feedURL,
+		Source: s.cfg.Name,
+		Tags:   nonEmpty(it.Categories),
+	}
+	link := strings.TrimSpace(it.Link)
+	if link == "" && len(it.Links) > 0 {
+		link = strings.TrimSpace(it.Links[0])
+	}
+	if link != "" {
+		a.URL = sources.ResolveRef(base, link)
+	}
+	for _, e := range it.Enclosures {
+		if e == nil || strings.TrimSpace(e.URL) == "" {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
+		a.Enclosures = append(a.Enclosures, feed.Enclosure{URL: sources.ResolveRef(base, strings.TrimSpace(e.URL)), Type: e.Type, Length: n})
+	}
+	a.Content = it.Content
+	if a.Content == "" {
+		a.Content = it.Description
+	} else if it.Description != it.Content {
+		a.Summary = it.Description
+	}
+	if len(it.Authors) > 0 && it.Authors[0] != nil {
+		a.Author = feed.Author{Name: strings.TrimSpace(it.Authors[0].Name), Email: strings.TrimSpace(it.Authors[0].Email)}
+	} else if it.Author != nil {
+		a.Author = feed.Author{Name: strings.TrimSpace(it.Author.Name), Email: strings.TrimSpace(it.Author.Email)}
+	}
+	a.Published = s.itemDate(it.Published, it.PublishedParsed)
+	a.Updated = s.itemDate(it.Updated, it.UpdatedParsed)
+	a.ID = articleID(strings.TrimSpace(it.GUID), a, base)
+	if a.ID == "" {
+		a.ID = hashID(a.Title, a.Content)
+		s.log.Info("item has no link and no id, derived id from its text", "article_id", a.ID, "title", a.Title)
+	}
+	return a
+}
+
+// titleText returns an upstream title as plain text. gofeed does not say
+// whether an Atom title was type="html", and RSS titles are often written
+// with markup, so a title that holds real HTML elements ("Dark mode
+// <em>everywhere</em>") is reduced to its text; anything else, including a
+// literal "a < b", is kept as written.
+func titleText(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "<") || !onlyHTMLTags(s) {
+		return s
+	}
+	return feed.HTMLText(s, -1)
+}
+
+// onlyHTMLTags reports whether s has at least one tag and every tag in it
+// is an HTML element: "<3 Go" and "x <y> z" are not markup.
+func onlyHTMLTags(s string) bool {
+	markup := false
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return markup
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			if atom.Lookup(name) == 0 {
+				return false
+			}
+			markup = true
+		}
+	}
+}
+
+// itemDate prefers gofeed's parsing, except for dates written without a
+// zone, which gofeed reads as UTC and this source reads in its Timezone.
+func (s *Feed) itemDate(raw string, parsed *time.Time) time.Time {
+	if raw != "" {
+		if t, zoned, err := sources.ParseDateZone(raw, s.cfg.Timezone, nil); err == nil && !zoned {
+			return t
+		}
+	}
+	if parsed != nil {
+		return *parsed
+	}
+	return time.Time{}
+}
+
+// articleID keeps an upstream id when it is plausibly stable (not empty,
+// not absurdly long; a relative path is made absolute so it cannot collide
+// with another site's) and otherwise derives one from the canonical link.
+// It returns "" when there is neither.
+func articleID(guid string, a feed.Article, base string) string {
+	if guid != "" && len(guid) <= 2048 {
+		if strings.HasPrefix(guid, "/") && !strings.HasPrefix(guid, "//") {
+			return sources.ResolveRef(base, guid)
+		}
+		return guid
+	}
+	if a.URL != "" {
+		return feed.CanonicalURL(a.URL)
+	}
+	return ""
+}
+
+// hashID derives an id for an item with neither link nor guid from its
+// text, so it stays the same while the item does.
+func hashID(title, content string) string {
+	h := sha256.Sum256([]byte(title + "\x00" + content))
+	return "urn:sha256:" + hex.EncodeToString(h[:16])
+}
+
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

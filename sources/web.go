@@ -1,0 +1,73 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+)
+
+// Parser reads the articles of a fetched document. next is the state
+// being built from the previous one; a parser may replace its FullText.
+type Parser func(ctx context.Context, r *Response, next *State) ([]feed.Article, error)
+
+// Poll is the collection cycle feed and page sources share: skip while
+// backing off, fetch rawURL conditionally with prev's validators, parse,
+// date undated items by first sight, and return the next state. A 304
+// gives an Unchanged result. A failure returns a Result with no articles
+// and a state that backs off further; the error carries the URL once
+// (through *url.Error when the request failed), and names no source: the
+// caller does.
+func (f *Fetcher) Poll(ctx context.Context, rawURL string, prev State, now func() time.Time, log *slog.Logger, parse Parser) (Result, error) {
+	start := now()
+	shown := f.URL(rawURL) // what messages may quote
+	if err := prev.BackingOff(start); err != nil {
+		return Result{State: prev}, err
+	}
+	resp, err := f.Get(ctx, rawURL, prev.Validators)
+	if err == nil && resp.NotModified {
+		next := prev
+		next.Failures, next.RetryAt = 0, time.Time{}
+		return Result{Unchanged: true, State: next}, nil
+	}
+	next := prev
+	var articles []feed.Article
+	if err == nil {
+		articles, err = parse(ctx, resp, &next)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", shown, err)
+		}
+	} else if ue := (*url.Error)(nil); !errors.As(err, &ue) {
+		err = fmt.Errorf("%s: %w", shown, err)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			// Shutting down is not the upstream's fault.
+			return Result{State: prev}, err
+		}
+		return Result{State: prev.Failed(now(), f.cfg.MaxBackoff)}, err
+	}
+	next.FirstSeen = DateByFirstSeen(articles, prev.FirstSeen, now())
+	next.Validators = resp.Validators()
+	next.Failures, next.RetryAt = 0, time.Time{}
+	log.Debug("fetched", "url", shown, "count", len(articles), "duration", now().Sub(start).String())
+	return Result{Articles: articles, State: next}, nil
+}
+
+// ResolveRef resolves ref against base, returning ref unchanged when
+// either does not parse.
+func ResolveRef(base, ref string) string {
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return ref
+	}
+	return b.ResolveReference(r).String()
+}
