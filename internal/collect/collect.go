@@ -67,6 +67,7 @@ type kept struct {
 	rec       Record
 	version   uint64 // bumped whenever rec.Articles change
 	collected bool   // a collection has finished, successfully or not
+	ok        bool   // a collection has returned articles (maybe none)
 }
 
 // Error is a failed collection: the source and what went wrong, named
@@ -132,7 +133,7 @@ func (c *Collector) Restore(ctx context.Context) error {
 		}
 		rec.Status.Name, rec.Status.Running = name, false
 		c.mu.Lock()
-		c.kept[name] = &kept{rec: rec, collected: !rec.Status.LastRun.IsZero()}
+		c.kept[name] = &kept{rec: rec, collected: !rec.Status.LastRun.IsZero(), ok: rec.Articles != nil || !rec.Status.LastSuccess.IsZero()}
 		c.mu.Unlock()
 	}
 	return nil
@@ -164,9 +165,13 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 	}
 	start := c.now()
 	prev := c.begin(name, start)
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	res, err := collectSafely(ctx, e.Source, prev)
 	cancel()
+	if parent.Err() != nil {
+		return c.cancelled(name, parent.Err())
+	}
 	var normalized []feed.Article
 	if res.Articles != nil {
 		normalized = feed.Normalize(res.Articles, feed.Options{Now: start})
@@ -215,6 +220,7 @@ func (c *Collector) finish(name string, start time.Time, next sources.State, art
 	defer c.mu.Unlock()
 	k := c.kept[name]
 	k.rec.Status.Running, k.collected = false, true
+	k.ok = k.ok || articles != nil || err == nil
 	k.rec.State = next
 	if articles != nil && !sameArticles(k.rec.Articles, articles) {
 		k.rec.Articles = articles
@@ -267,6 +273,7 @@ type Snapshot struct {
 	Articles  []feed.Article // normalized; shared, not to be modified
 	Version   uint64         // changes whenever Articles do
 	Collected bool           // a collection has finished
+	OK        bool           // a collection has returned articles (maybe none)
 }
 
 // Snapshots returns every source's articles, in configuration order.
@@ -276,7 +283,7 @@ func (c *Collector) Snapshots() []Snapshot {
 	out := make([]Snapshot, 0, len(c.order))
 	for _, name := range c.order {
 		k := c.kept[name]
-		out = append(out, Snapshot{Name: name, Articles: k.rec.Articles, Version: k.version, Collected: k.collected})
+		out = append(out, Snapshot{Name: name, Articles: k.rec.Articles, Version: k.version, Collected: k.collected, OK: k.ok})
 	}
 	return out
 }

@@ -56,7 +56,7 @@ type publisher struct {
 func (p *publisher) Build(publish func([]site.File)) ([]site.File, error) {
 	var inputs []site.Input
 	for _, s := range p.Snapshots() {
-		inputs = append(inputs, site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected})
+		inputs = append(inputs, site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK})
 	}
 	return p.site.Build(inputs, day, publish)
 }
@@ -190,6 +190,34 @@ func TestFeedsWaitForFirstCollection(t *testing.T) {
 	}
 	if _, ok := m["fb.rss"]; ok {
 		t.Error("fb published before its source was collected")
+	}
+
+	// A first collection that fails, or is cancelled, publishes nothing.
+	b.set(func() ([]feed.Article, error) { return nil, errors.New("folder missing") })
+	p.Collect(context.Background(), "b")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.Collect(ctx, "b")
+	if _, ok := filesByPath(mustBuild(t, p))["fb.rss"]; ok {
+		t.Error("fb published (empty) after its first collection failed")
+	}
+	if got := p.Failed(); len(got) != 1 || got[0] != "b" {
+		t.Errorf("Failed() = %v, want [b]", got)
+	}
+}
+
+// TestCancelledIsNotAFailure: a collection cancelled from outside (a
+// reload, shutdown) records no failure.
+func TestCancelledIsNotAFailure(t *testing.T) {
+	a := &fakeSource{name: "a", fn: func() ([]feed.Article, error) { return nil, context.Canceled }}
+	p := newTestPublisher(t, a)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Collect(ctx, "a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v", err)
+	}
+	if st := p.Status()[0]; !st.LastFailure.IsZero() || st.LastError != "" || st.Running {
+		t.Errorf("status after a cancelled collection: %+v", st)
 	}
 }
 

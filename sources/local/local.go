@@ -37,6 +37,9 @@ type Config struct {
 	// Trailers are extra trailer patterns (config key `trailers`), added to
 	// DefaultTrailers; see DefaultTrailers for their syntax.
 	Trailers []string
+	// FollowSymlinks lets symbolic links lead outside Path; by default
+	// they are skipped with a warning (see insideRoot).
+	FollowSymlinks bool
 }
 
 // maxFileSize caps the size of one article file. Articles are text; a
@@ -60,6 +63,9 @@ type Folder struct {
 	base     *url.URL
 	trailers *Trailers
 	log      *slog.Logger
+	// afterWalk, when set, runs between listing and reading: a seam for
+	// tests of a folder that changes during a collection.
+	afterWalk func()
 }
 
 var _ sources.Source = (*Folder)(nil)
@@ -98,6 +104,9 @@ type fileJob struct {
 	read func([]byte, *Trailers) (feed.Article, error)
 	// symlink is set when the walk could not see what the file is.
 	symlink bool
+	// target is what a symlink was resolved to and checked against the
+	// folder (insideRoot), read instead of path; "" otherwise.
+	target string
 }
 
 // fileNote is a warning about one file that is not an error: a file
@@ -125,6 +134,9 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 	jobs, notes, errs, err := f.walk(ctx)
 	if err != nil {
 		return sources.Result{State: prev}, err
+	}
+	if f.afterWalk != nil {
+		f.afterWalk()
 	}
 	arts := make([]feed.Article, len(jobs))
 	ok := make([]bool, len(jobs))
@@ -159,6 +171,9 @@ dispatch:
 		return sources.Result{State: prev}, fmt.Errorf("reading %s: %w", f.cfg.Path, err)
 	}
 
+	if err := f.vanished(jobs, fileErrs); err != nil {
+		return sources.Result{State: prev}, err
+	}
 	out := make([]feed.Article, 0, len(jobs))
 	for i := range jobs {
 		if fileErrs[i] != nil {
@@ -172,7 +187,7 @@ dispatch:
 		}
 	}
 	f.log.Debug("read files", "count", len(out), "duration", time.Since(start).String())
-	return sources.Result{Articles: out, State: sources.State{Skipped: f.warn(notes, prev.Skipped)}}, errors.Join(errs...)
+	return sources.Result{Articles: out, State: sources.State{Skipped: f.warn(notes, prev.Skipped)}}, joinFew(errs)
 }
 
 // warn logs each note that was not logged at the previous collection and
@@ -212,7 +227,9 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 			return cerr
 		}
 		if err != nil {
-			if p == top {
+			if p == top || d == nil || d.IsDir() {
+				// A folder that cannot be read (or vanished meanwhile):
+				// publishing the rest would drop its articles.
 				return err
 			}
 			errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
@@ -244,7 +261,21 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 		if err != nil {
 			return err
 		}
-		jobs = append(jobs, fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0})
+		job := fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0}
+		if job.symlink && !f.cfg.FollowSymlinks {
+			target, note, err := f.insideRoot(p)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if note != "" {
+				notes = append(notes, fileNote{p, note})
+			}
+			if target == "" {
+				return nil
+			}
+			job.target = target
+		}
+		jobs = append(jobs, job)
 		return nil
 	})
 	if err != nil {
@@ -273,12 +304,16 @@ func readerFor(name string) func([]byte, *Trailers) (feed.Article, error) {
 // with an error when the skip must be reported, and a note to warn about
 // a skip or an ignored value that is not an error.
 func (f *Folder) read(j fileJob) (a feed.Article, ok bool, note string, err error) {
-	data, mtime, err := loadFile(j.path, j.symlink)
+	src := j.path
+	if j.target != "" {
+		src = j.target
+	}
+	data, mtime, err := loadFile(src, j.symlink)
 	if err != nil {
 		return a, false, "", fmt.Errorf("reading %s: %w", j.path, err)
 	}
 	a, err = j.read(data, f.trailers)
-	if errors.Is(err, ErrUntitled) {
+	if errors.Is(err, ErrUntitled) || err == nil && !hasText(a.Title) {
 		return a, false, "skipping file with no title", nil
 	}
 	if err != nil {

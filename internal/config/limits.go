@@ -1,0 +1,238 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Bounds on what a config file may be, checked before the YAML library
+// sees it (checkShape): the library's memory grows with nesting (10,000
+// "[" took 187 MB; 100,000 killed the process) and its time with the
+// square of the keys in one mapping (100,000 keys took 45 s). A real
+// configuration is a few levels deep, with a few dozen keys per mapping.
+const (
+	// MaxFileSize is the largest config file, in bytes: room for
+	// thousands of sources (5,000 feed sources take about 470 KB).
+	MaxFileSize = 1 << 20
+	// MaxValues bounds the values (lines, and items of flow lists and
+	// mappings) of a file: the library takes about 4 µs and 1 KB per
+	// value, so 100,000 take under half a second.
+	MaxValues = 100_000
+	// MaxDepth is the deepest nesting of mappings and lists (block and
+	// flow together); Herald's schema needs 4.
+	MaxDepth = 32
+	// MaxKeys is the most keys one block mapping may have: the library's
+	// time grows with the square of it.
+	MaxKeys = 100
+	// maxNodes bounds the nodes the schema check visits, aliases
+	// expanded, so an alias bomb ("billion laughs") fails fast.
+	maxNodes = 500_000
+	// maxErrors is how many problems a message lists: a screenful, then a
+	// count of the rest.
+	maxErrors = 20
+)
+
+// Limits on values, so what `check` accepts does not fail later.
+const (
+	MaxNameLen = 100 // a feed's or source's name; feeds become file names
+	MaxRetries = 10
+	MaxPerHost = 100
+	MaxLimit   = 10000 // items in one feed
+)
+
+// prepare returns the file's bytes as UTF-8 YAML, or an error naming the
+// problem: too large, UTF-16 without a byte order mark, too deeply nested,
+// too many keys in one mapping. A UTF-16 file with a byte order mark is
+// decoded (YAML allows it; goccy does not read it).
+func (c *Config) prepare(data []byte) ([]byte, error) {
+	if len(data) > MaxFileSize {
+		return nil, c.errorAt(nil, "", "file is %d bytes, over the %d MiB limit", len(data), MaxFileSize>>20)
+	}
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		dec := unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder()
+		out, err := dec.Bytes(data)
+		if err != nil {
+			return nil, c.errorAt(nil, "", "file starts with a UTF-16 byte order mark but is not UTF-16: %v", err)
+		}
+		data = out
+	} else if bytes.IndexByte(data, 0) >= 0 {
+		return nil, c.errorAt(nil, "", "file contains NUL bytes: save it as UTF-8 text")
+	}
+	if !utf8.Valid(data) {
+		line := 1 + bytes.Count(data[:validPrefix(data)], []byte("\n"))
+		e := c.errorAt(nil, "", "not valid UTF-8: save the file as UTF-8")
+		e.Line, e.Column = line, 1
+		return nil, e
+	}
+	if err := c.checkShape(data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+func validPrefix(b []byte) int {
+	n := 0
+	for n < len(b) {
+		r, size := utf8.DecodeRune(b[n:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		n += size
+	}
+	return n
+}
+
+// blockKey matches a line (after indentation and "- ") that starts with a
+// mapping key.
+var blockKey = regexp.MustCompile(`^(?:"[^"]*"|'[^']*'|[^\s\[\]{}#'"&*!|>%@` + "`" + `][^#]*?):(?:\s|$)`)
+
+// blockScalar matches a line ending in a block scalar indicator (| or >,
+// with optional chomping and indentation), whose following, more
+// indented lines are text.
+var blockScalar = regexp.MustCompile(`(?:^|[:-]\s+)[|>][+\-0-9]*\s*(?:#.*)?$`)
+
+// checkShape bounds nesting depth and keys per block mapping in one linear
+// pass over the text, approximately (it is no YAML parser, and needs not
+// be: it only has to stop what would overwhelm one, and real configs are
+// far inside the bounds).
+func (c *Config) checkShape(data []byte) error {
+	type frame struct{ col, keys int }
+	var stack []frame
+	flow := 0       // depth of [ and { open
+	values := 0     // lines and flow items
+	scalarCol := -1 // indentation of the key owning a block scalar
+	fail := func(line, col int, format string, args ...any) error {
+		e := c.errorAt(nil, "", format, args...)
+		e.Line, e.Column = line, col+1
+		return e
+	}
+	for n, raw := range bytes.Split(data, []byte("\n")) {
+		line := n + 1
+		indent := 0
+		for indent < len(raw) && raw[indent] == ' ' {
+			indent++
+		}
+		rest := bytes.TrimRight(raw[indent:], " \t\r")
+		if scalarCol >= 0 {
+			if len(rest) == 0 || indent > scalarCol {
+				continue
+			}
+			scalarCol = -1
+		}
+		if len(rest) == 0 || rest[0] == '#' {
+			continue
+		}
+		if values++; values > MaxValues {
+			return fail(line, indent, "more than %d values", MaxValues)
+		}
+		if flow == 0 {
+			if len(stack) > 0 && (bytes.Equal(rest, []byte("---")) || bytes.Equal(rest, []byte("..."))) {
+				stack = stack[:0]
+				continue
+			}
+			for len(stack) > 0 && stack[len(stack)-1].col > indent {
+				stack = stack[:len(stack)-1]
+			}
+			if len(stack) == 0 || stack[len(stack)-1].col < indent {
+				stack = append(stack, frame{col: indent})
+			}
+			// "- - key: v": each dash opens a level.
+			col := indent
+			for len(rest) >= 2 && rest[0] == '-' && (rest[1] == ' ' || rest[1] == '\t') {
+				i := 1
+				for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t') {
+					i++
+				}
+				col += i
+				rest = rest[i:]
+				stack = append(stack, frame{col: col})
+			}
+			if len(stack) > MaxDepth {
+				return fail(line, col, "nested more than %d levels deep", MaxDepth)
+			}
+			if blockKey.Match(rest) {
+				top := &stack[len(stack)-1]
+				top.keys++
+				if top.keys > MaxKeys {
+					return fail(line, col, "more than %d keys in one mapping", MaxKeys)
+				}
+			}
+			if blockScalar.Match(rest) {
+				scalarCol = col
+				continue
+			}
+		}
+		// Flow collections: count brackets outside quotes and comments.
+		var quote byte
+		for i := 0; i < len(rest); i++ {
+			b := rest[i]
+			switch {
+			case quote != 0:
+				if b == '\\' && quote == '"' {
+					i++
+				} else if b == quote {
+					quote = 0
+				}
+			case b == '"' || b == '\'':
+				if i == 0 || bytes.IndexByte([]byte(" \t[{,:"), rest[i-1]) >= 0 {
+					quote = b
+				}
+			case b == '#' && (i == 0 || rest[i-1] == ' ' || rest[i-1] == '\t'):
+				i = len(rest)
+			case b == '[' || b == '{':
+				flow++
+				if len(stack)+flow > MaxDepth {
+					return fail(line, indent+i, "nested more than %d levels deep", MaxDepth)
+				}
+			case b == ']' || b == '}':
+				if flow > 0 {
+					flow--
+				}
+			case b == ',' && flow > 0:
+				if values++; values > MaxValues {
+					return fail(line, indent+i, "more than %d values", MaxValues)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// joinErrors joins errs, listing at most maxErrors of them and then an
+// *Error counting the rest.
+func (c *Config) joinErrors(errs []error) error {
+	if len(errs) <= maxErrors {
+		return errors.Join(errs...)
+	}
+	more := c.errorAt(nil, "", "… and %d more problems", len(errs)-maxErrors)
+	return errors.Join(append(errs[:maxErrors:maxErrors], more)...)
+}
+
+// limits checks that numbers and names stay in sane bounds.
+func (v *validator) limits() {
+	f := v.c.Fetch
+	if f.Retries > MaxRetries {
+		v.fail("fetch.retries", "at most %d, got %d", MaxRetries, f.Retries)
+	}
+	if f.PerHost > MaxPerHost {
+		v.fail("fetch.per_host", "at most %d, got %d", MaxPerHost, f.PerHost)
+	}
+	for i, s := range v.c.Sources {
+		if len(s.Name) > MaxNameLen {
+			v.fail(fmt.Sprintf("sources[%d].name", i), "at most %d characters, got %d", MaxNameLen, len(s.Name))
+		}
+	}
+	for i, fd := range v.c.Feeds {
+		if len(fd.Name) > MaxNameLen {
+			v.fail(fmt.Sprintf("feeds[%d].name", i), "at most %d characters, got %d", MaxNameLen, len(fd.Name))
+		}
+		if fd.Limit > MaxLimit {
+			v.fail(fmt.Sprintf("feeds[%d].limit", i), "at most %d, got %d", MaxLimit, fd.Limit)
+		}
+	}
+}
