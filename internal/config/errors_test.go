@@ -51,6 +51,11 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`config.yaml:10:5: sources[1].schedul: unknown key (did you mean "schedule"?)`},
 		},
 		{
+			name: "swapped letters suggest the key, not one as far by letters",
+			yaml: header + "sources:\n  - name: town\n    type: page\n    url: http://x/\n    itme: article\n",
+			want: []string{`config.yaml:7:5: sources[0].itme: unknown key (did you mean "item"?)`},
+		},
+		{
 			name: "every unknown key in file order",
 			yaml: header + "fetch:\n  timeuot: 3s\n  proxy: http://p/\nfeeds:\n  - name: a\n    limt: 3\n",
 			want: []string{
