@@ -16,23 +16,10 @@ const (
 	exitPartial = 1 // some source failed; what could be published was
 	exitUsage   = 2 // bad command line or config
 	exitOutput  = 3 // the output folder could not be written; the previous output stands
+	exitListen  = 4 // serve could not listen on its address (in use, not permitted)
 	// exitInterrupted follows the shell's 128+SIGINT.
 	exitInterrupted = 130
 )
-
-const usage = `Herald publishes articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
-
-Usage:
-  herald generate [--config FILE] [--out DIR]   collect once and write static feed files
-  herald serve    [--config FILE] [--addr ADDR] collect on schedule and serve the feeds
-                  [--no-fast-path]              (serve every request with net/http alone)
-  herald check    [--config FILE]               validate a config without collecting
-
-Common flags:
-  --config FILE     configuration file (default config.yaml)
-  --log-format F    text or json (default text)
-  --log-level L     debug, info, warn or error (default info)
-`
 
 // usageError is a bad command line: exit status 2.
 type usageError struct{ msg string }
@@ -44,6 +31,17 @@ type configError struct{ err error }
 
 func (e configError) Error() string { return e.err.Error() }
 func (e configError) Unwrap() error { return e.err }
+
+// helpText is help asked for: printed to stdout, exit status 0.
+type helpText string
+
+func (h helpText) Error() string { return string(h) }
+
+// listenError is an address serve cannot listen on: exit status 4.
+type listenError struct{ err error }
+
+func (e listenError) Error() string { return e.err.Error() }
+func (e listenError) Unwrap() error { return e.err }
 
 // outputError is an output folder that cannot be locked or written:
 // exit status 3.
@@ -59,17 +57,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ue usageError
 	var ce configError
 	var oe outputError
+	var le listenError
+	var ht helpText
 	switch {
 	case err == nil:
 		return exitOK
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		fmt.Fprintln(stderr, "herald: interrupted")
 		return exitInterrupted
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
+	case errors.As(err, &ht):
+		fmt.Fprint(stdout, string(ht))
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "herald: %s\n\n%s", redact(ue.msg), usage)
+		fmt.Fprintf(stderr, "herald: %s\n\n%s", redact(ue.msg), usage())
 		return exitUsage
 	case errors.As(err, &ce):
 		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(redact(ce.err.Error())))
@@ -77,6 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &oe):
 		fmt.Fprintf(stderr, "herald: %s\n", redact(oe.err.Error()))
 		return exitOutput
+	case errors.As(err, &le):
+		fmt.Fprintf(stderr, "herald: %s\n", redact(le.err.Error()))
+		return exitListen
 	default:
 		if msg := redact(err.Error()); strings.Contains(msg, "\n") {
 			fmt.Fprintf(stderr, "herald:\n%s\n", indent(msg))
@@ -91,48 +94,52 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) == 0 {
 		return usageError{"no command given"}
 	}
-	cmd, args := args[0], args[1:]
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var (
-		cfgPath   = fs.String("config", "config.yaml", "configuration file")
-		logFormat = fs.String("log-format", "text", "log format: text or json")
-		logLevel  = fs.String("log-level", "info", "log level: debug, info, warn, error")
-		out, addr *string
-		noFast    *bool
-	)
-	switch cmd {
-	case "generate":
-		out = fs.String("out", "public", "output folder")
-	case "serve":
-		addr = fs.String("addr", "", "listen address (default: the config's listen)")
-		noFast = fs.Bool("no-fast-path", false, "serve every request with net/http alone (as fast_path: false)")
-	case "check":
-	case "help", "-h", "--help":
-		return flag.ErrHelp
-	default:
-		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	name, args := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help":
+		return helpText(usage())
+	case "-version", "--version":
+		name = "version"
+	case "help":
+		if len(args) == 0 {
+			return helpText(usage())
+		}
+		c := lookupCommand(args[0])
+		if c == nil {
+			return usageError{fmt.Sprintf("help: unknown command %q", args[0])}
+		}
+		return helpText(commandHelp(c))
 	}
+	c := lookupCommand(name)
+	if c == nil {
+		return usageError{fmt.Sprintf("unknown command %q", name)}
+	}
+	var o options
+	fs := newFlagSet(c, &o)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return helpText(commandHelp(c))
 		}
-		return usageError{err.Error()}
+		return usageError{fmt.Sprintf("%s: %v (see herald help %s)", name, err, name)}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if name == "version" {
+		printVersion(stdout)
+		return nil
+	}
+	log, err := newLogger(stderr, o.logFormat, o.logLevel)
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	switch cmd {
+	switch name {
 	case "generate":
-		return generate(ctx, *cfgPath, *out, log, stdout)
+		return generate(ctx, o.cfgPath, o.out, log, stdout)
 	case "serve":
-		return serve(ctx, *cfgPath, *addr, *noFast, log)
+		return serve(ctx, o.cfgPath, o.addr, o.noFast, log)
 	default:
-		return check(*cfgPath, stdout)
+		return check(o.cfgPath, stdout)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -36,6 +37,8 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	}
 	if addr == "" {
 		addr = cfg.Listen
+	} else if base, ok := differentAddr(addr, cfg.BaseURL); ok {
+		log.Warn("--addr differs from base_url: the published links point to base_url", "addr", addr, "base_url", base)
 	}
 	reg, metrics, err := newMetrics()
 	if err != nil {
@@ -53,6 +56,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 		Status:     func() []server.SourceStatus { return statuses(sv.current.Load()) },
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
+		Version:    buildInfo().Version,
 	})
 	if err != nil {
 		return err
@@ -108,23 +112,74 @@ type serving struct {
 func newMetrics() (*prometheus.Registry, *collect.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	b := buildInfo()
+	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "herald_build_info",
+		Help: "Always 1; the labels say which Herald is running.",
+	}, []string{"version", "commit", "goversion"})
+	info.WithLabelValues(b.Version, b.Commit, b.GoVersion).Set(1)
+	reg.MustRegister(info)
 	m, err := collect.NewMetrics(reg)
 	return reg, m, err
 }
 
 // listen opens the public listener and, when adminAddr is set, the
-// operator one.
+// operator one. An address it cannot listen on is a listenError (exit
+// status 4) saying how to choose another.
 func listen(addr, adminAddr string) (ln, adminLn net.Listener, err error) {
 	if ln, err = net.Listen("tcp", addr); err != nil {
-		return nil, nil, err
+		return nil, nil, listenError{fmt.Errorf("cannot listen on %s: %w%s", addr, unwrapOp(err), listenHint(err, "choose another with --addr HOST:PORT or the config's listen"))}
 	}
 	if adminAddr != "" {
 		if adminLn, err = net.Listen("tcp", adminAddr); err != nil {
 			ln.Close()
-			return nil, nil, fmt.Errorf("admin_listen: %w", err)
+			return nil, nil, listenError{fmt.Errorf("admin_listen: cannot listen on %s: %w%s", adminAddr, unwrapOp(err), listenHint(err, "choose another with the config's admin_listen"))}
 		}
 	}
 	return ln, adminLn, nil
+}
+
+// unwrapOp drops net.OpError's "listen tcp ADDR:" prefix, which the
+// message already says.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+func listenHint(err error, how string) string {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return " (another program, or another herald, listens there): " + how
+	case errors.Is(err, syscall.EACCES):
+		return " (ports below 1024 need privileges): " + how
+	}
+	return ""
+}
+
+// differentAddr reports whether the listen address given with --addr is
+// not base_url's host and port (an address without a host, ":8080",
+// matches any host), and base_url's host:port if so.
+func differentAddr(addr, baseURL string) (string, bool) {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443"}[u.Scheme]
+		if port == "" {
+			port = "80"
+		}
+	}
+	base := net.JoinHostPort(u.Hostname(), port)
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return base, true
+	}
+	return base, p != port || (host != "" && host != u.Hostname())
 }
 
 // loop runs until ctx is done or the server stops, reloading the

@@ -19,9 +19,6 @@ import (
 	"github.com/heraldfeed/herald/sources/webpage"
 )
 
-// version is stamped into the User-Agent; set with -ldflags "-X main.version=…".
-var version = "0.1"
-
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -84,7 +81,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store
 	}
 	ua := cfg.Fetch.UserAgent
 	if ua == "" {
-		ua = "Herald/" + version + " (+https://github.com/heraldfeed/herald)"
+		ua = "Herald/" + buildInfo().Version + " (+https://github.com/heraldfeed/herald)"
 	}
 	fetcher, err := sources.NewFetcher(sources.FetchConfig{
 		UserAgent:      ua,

@@ -23,13 +23,14 @@ type SourceStatus struct {
 // operator whether collection is working.
 type health struct {
 	Status    string         `json:"status"`
+	Version   string         `json:"version,omitempty"`
 	Published bool           `json:"published"`
 	Pages     int            `json:"pages"`
 	Sources   []SourceStatus `json:"sources"`
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
-	doc := health{Status: "ok", Sources: []SourceStatus{}}
+	doc := health{Status: "ok", Version: s.version, Sources: []SourceStatus{}}
 	if snap := s.snap.Load(); snap != nil {
 		doc.Published, doc.Pages = true, len(snap.pages)
 	}
@@ -38,18 +39,28 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 			doc.Sources = st
 		}
 	}
+	for _, st := range doc.Sources {
+		if st.LastError != "" {
+			// Still 200: the process serves. "degraded" tells a monitor
+			// that some source's last collection failed.
+			doc.Status = "degraded"
+		}
+	}
 	s.writeJSON(w, r, doc)
 }
 
 // publicHealth is /healthz on the public listener: whether Herald is up,
 // and nothing about its sources, whose errors may name hosts and paths
 // that are nobody else's business.
+// The version is no secret: every upstream request's User-Agent carries
+// it.
 type publicHealth struct {
-	Status string `json:"status"`
+	Status  string `json:"status"`
+	Version string `json:"version,omitempty"`
 }
 
 func (s *Server) servePublicHealth(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, r, publicHealth{Status: "ok"})
+	s.writeJSON(w, r, publicHealth{Status: "ok", Version: s.version})
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, doc any) {

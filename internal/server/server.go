@@ -36,6 +36,8 @@ type Options struct {
 	// fast path of fast.go: the switch to flip if the fast path is ever
 	// suspected of answering differently. Default false (fast path on).
 	NoFastPath bool
+	// Version is reported by /healthz; "" leaves it out.
+	Version string
 }
 
 // Timeouts of the http.Server. Feeds are small and readers poll, so a client
@@ -58,6 +60,7 @@ type Server struct {
 	promh   http.Handler
 
 	adminToken string
+	version    string
 
 	// handler is what Serve serves; a seam so tests can wrap it.
 	handler http.Handler
@@ -102,6 +105,7 @@ func New(opts Options) (*Server, error) {
 		metrics:    m,
 		noFastPath: opts.NoFastPath,
 		adminToken: opts.AdminToken,
+		version:    opts.Version,
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		}),

@@ -604,7 +604,7 @@ func TestHealthz(t *testing.T) {
 		{Name: "blog", LastRun: t0, LastSuccess: t0, Items: 12},
 		{Name: "upstream", LastRun: t0, LastFailure: t0, LastError: "fetching: 502", Running: true},
 	}
-	s := newServer(t, Options{Status: func() []SourceStatus { return status }})
+	s := newServer(t, Options{Status: func() []SourceStatus { return status }, Version: "1.2.3"})
 	s.Publish(Snapshot{Pages: testPages("")})
 
 	resp := do(t, s.AdminHandler(), "GET", "/healthz", nil)
@@ -620,7 +620,7 @@ func TestHealthz(t *testing.T) {
 	}
 	ts := t0.Format(time.RFC3339)
 	want := map[string]any{
-		"status": "ok", "published": true, "pages": float64(len(testPages(""))),
+		"status": "degraded", "version": "1.2.3", "published": true, "pages": float64(len(testPages(""))),
 		"sources": []any{
 			map[string]any{"name": "blog", "last_run": ts, "last_success": ts, "items": float64(12), "running": false},
 			map[string]any{"name": "upstream", "last_run": ts, "last_failure": ts, "last_error": "fetching: 502", "items": float64(0), "running": true},
@@ -633,6 +633,12 @@ func TestHealthz(t *testing.T) {
 	head := do(t, s.AdminHandler(), "HEAD", "/healthz", nil)
 	if head.StatusCode != 200 || len(readBody(t, head)) != 0 {
 		t.Errorf("HEAD /healthz: status %d with a body", head.StatusCode)
+	}
+
+	// Once the failing source recovers, "ok" again.
+	status[1].LastError = ""
+	if body := string(readBody(t, do(t, s.AdminHandler(), "GET", "/healthz", nil))); !strings.Contains(body, `"status":"ok"`) {
+		t.Errorf("healthz with every source fine: %s", body)
 	}
 }
 

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestVersionAndHelp(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // each must appear
+		stderr string
+	}{
+		{name: "version", args: []string{"version"}, stdout: []string{"herald ", "commit ", "go1."}},
+		{name: "--version", args: []string{"--version"}, stdout: []string{"herald ", "commit "}},
+		{name: "top-level help points to the config reference", args: []string{"help"}, stdout: []string{"generate", "serve", "check", "version", configReference}},
+		{name: "--help", args: []string{"--help"}, stdout: []string{"herald help COMMAND"}},
+		{name: "help serve", args: []string{"help", "serve"}, stdout: []string{"--addr ADDRESS", "--config FILE", "(default config.yaml)", "--no-fast-path", "Example:\n  herald serve", "4 when"}},
+		{name: "serve --help", args: []string{"serve", "--help"}, stdout: []string{"--addr ADDRESS", "Example:"}},
+		{name: "generate -h", args: []string{"generate", "-h"}, stdout: []string{"--out FOLDER", "(default public)", "Example:\n  herald generate"}},
+		{name: "help check", args: []string{"help", "check"}, stdout: []string{"--config FILE", "herald check --config"}},
+		{name: "help unknown", args: []string{"help", "publish"}, code: exitUsage, stderr: `unknown command "publish"`},
+		{name: "bad flag names the help", args: []string{"serve", "--adr", "x"}, code: exitUsage, stderr: "see herald help serve"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout)
+				}
+			}
+			if !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, stderr)
+			}
+		})
+	}
+}
+
+func TestBuildInfoStamped(t *testing.T) {
+	v, c := version, commit
+	t.Cleanup(func() { version, commit = v, c })
+	version, commit = "1.4.0", "abc1234"
+	_, stdout, _ := runCmd(t, "version")
+	if !strings.HasPrefix(stdout, "herald 1.4.0 (commit abc1234, go") {
+		t.Errorf("version output %q", stdout)
+	}
+}
+
+func TestPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := testSite(t, "", map[string]string{"a.txt": story})
+	code, _, stderr := runCmd(t, "serve", "--config", cfg, "--addr", ln.Addr().String())
+	if code != exitListen {
+		t.Errorf("exit %d, want %d", code, exitListen)
+	}
+	for _, want := range []string{"cannot listen on " + ln.Addr().String(), "address already in use", "--addr", "listen"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestDifferentAddr(t *testing.T) {
+	tests := []struct {
+		addr, base string
+		warn       bool
+	}{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080/", false},
+		{":8080", "http://news.example:8080/", false},
+		{"127.0.0.1:9000", "http://127.0.0.1:8080/", true},
+		{"127.0.0.1:80", "http://news.example/", true},
+		{"news.example:443", "https://news.example/", false},
+	}
+	for _, tt := range tests {
+		if _, got := differentAddr(tt.addr, tt.base); got != tt.warn {
+			t.Errorf("differentAddr(%q, %q) = %v, want %v", tt.addr, tt.base, got, tt.warn)
+		}
+	}
+}
+
+func TestServeReportsVersion(t *testing.T) {
+	cfg := testSite(t, "", map[string]string{"a.txt": story})
+	base, _, logs := startServe(t, cfg)
+	if !strings.Contains(logs.String(), "--addr differs from base_url") {
+		t.Errorf("no warning that links point to base_url:\n%s", logs)
+	}
+	_, body := get(t, base+"/healthz", operator...)
+	if !strings.Contains(body, `"version":"`+buildInfo().Version+`"`) {
+		t.Errorf("/healthz lacks the version: %s", body)
+	}
+	_, metrics := get(t, base+"/metrics", operator...)
+	if !strings.Contains(metrics, `herald_build_info{commit="`) {
+		t.Errorf("/metrics lacks herald_build_info")
+	}
+}

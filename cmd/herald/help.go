@@ -1,0 +1,139 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// configReference is where the configuration keys are described.
+const configReference = "https://github.com/heraldfeed/herald#configuration (or README.md in the source)"
+
+// command is one subcommand: what `herald help NAME` and `herald NAME
+// --help` print, and the flags it takes besides the common ones.
+type command struct {
+	name, synopsis, about, example string
+	flags                          func(fs *flag.FlagSet, o *options)
+}
+
+// options are every command's flag values.
+type options struct {
+	cfgPath, logFormat, logLevel string
+	out, addr                    string
+	noFast                       bool
+}
+
+var commands = []command{
+	{
+		name:     "generate",
+		synopsis: "collect once and write static feed files",
+		about: `Collects every source once and writes the feeds, an index.html and one page
+per local article to the output folder. Only files whose bytes
+changed are rewritten. Exit status 0 when every source was collected, 1 when
+some failed (their previous output is kept), 2 for a bad command line or
+config, 3 when the output folder cannot be written, 130 when interrupted.`,
+		example: "herald generate --config config.yaml --out public",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.out, "out", "public", "output `folder`")
+		},
+	},
+	{
+		name:     "serve",
+		synopsis: "collect on schedule and serve the feeds over HTTP",
+		about: `Collects every source on its schedule and serves the feeds, the index and the
+article pages until interrupted. SIGHUP reloads the configuration. Exit
+status 0 after SIGINT/SIGTERM, 2 for a bad command line or config, 4 when
+the address cannot be listened on (in use: choose another with --addr or
+the config's listen).`,
+		example: "herald serve --config config.yaml --addr 127.0.0.1:8080",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.addr, "addr", "", "listen `address` (default: the config's listen)")
+			fs.BoolVar(&o.noFast, "no-fast-path", false, "serve every request with net/http alone (as fast_path: false)")
+		},
+	},
+	{
+		name:     "check",
+		synopsis: "validate a config without collecting",
+		about: `Reads the configuration and reports every problem with its file, line and
+column: unknown keys, wrong types, bad URLs, schedules and selectors, a files
+source whose folder is missing or unreadable, a feed without sources.
+Exit status 0 when valid, 2 otherwise.`,
+		example: "herald check --config config.yaml",
+	},
+	{
+		name:     "version",
+		synopsis: "print the version and the commit",
+		about:    `Prints Herald's version, the commit it was built from and the Go version.`,
+		example:  "herald version",
+	},
+}
+
+func lookupCommand(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// newFlagSet returns the flags of c, common ones included, bound to o.
+func newFlagSet(c *command, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if c.name == "version" {
+		return fs
+	}
+	fs.StringVar(&o.cfgPath, "config", "config.yaml", "configuration `file`")
+	if c.flags != nil {
+		c.flags(fs, o)
+	}
+	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	return fs
+}
+
+// usage is the top-level help.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("Herald publishes articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.\n\nUsage:\n  herald COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.synopsis)
+	}
+	fmt.Fprintf(&b, "  %-9s %s\n", "help", "describe a command: herald help COMMAND (or herald COMMAND --help)")
+	fmt.Fprintf(&b, "\nThe configuration's keys are described in %s.\n", configReference)
+	b.WriteString("herald --version prints the version.\n")
+	return b.String()
+}
+
+// commandHelp is `herald help NAME`: what it does, its flags with their
+// defaults, and an example.
+func commandHelp(c *command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "herald %s: %s\n\n%s\n\nFlags:\n", c.name, c.synopsis, c.about)
+	var o options
+	fs := newFlagSet(c, &o)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		n++
+		arg, desc := flag.UnquoteUsage(f)
+		name := "--" + f.Name
+		if arg != "" {
+			name += " " + strings.ToUpper(arg)
+		}
+		fmt.Fprintf(&b, "  %-20s %s", name, desc)
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		b.WriteByte('\n')
+	})
+	if n == 0 {
+		b.WriteString("  (none)\n")
+	}
+	fmt.Fprintf(&b, "\nExample:\n  %s\n", c.example)
+	if c.name != "version" {
+		fmt.Fprintf(&b, "\nThe configuration's keys are described in %s.\n", configReference)
+	}
+	return b.String()
+}
