@@ -54,10 +54,11 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	}
 	failed := p.col.Failed()
 	files, keep := p.site.KeepFailed(files, failed, site.ReadManifest(out))
-	if err := site.Write(out, files, keep); err != nil {
+	n, err := site.WriteCounted(out, files, keep)
+	if err != nil {
 		return outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
 	}
-	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(files), out)
+	fmt.Fprintf(stdout, "%s: %d written, %d unchanged, %d removed\n", out, n.Written, n.Unchanged, n.Removed)
 	if len(failed) > 0 {
 		log.Warn("kept the previous output of failed sources", "source", strings.Join(failed, ","))
 	}

@@ -94,13 +94,22 @@ func TestGenerate(t *testing.T) {
 		t.Error("scraped trailers reached the feed")
 	}
 
-	// A second run gives byte-identical output.
+	// 3 feeds, index.html, 2 pages.
+	if want := out + ": 6 written, 0 unchanged, 0 removed\n"; stdout != want {
+		t.Errorf("first run reports %q, want %q", stdout, want)
+	}
+
+	// A second run gives byte-identical output, and says so.
 	before := readTree(t, out)
-	if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {
+	code, stdout, stderr = runCmd(t, "generate", "--config", cfg, "--out", out)
+	if code != 0 {
 		t.Fatalf("second run: exit %d: %s", code, stderr)
 	}
 	if after := readTree(t, out); !equalTrees(before, after) {
 		t.Error("a second run changed the output")
+	}
+	if want := out + ": 0 written, 6 unchanged, 0 removed\n"; stdout != want {
+		t.Errorf("second run reports %q, want %q", stdout, want)
 	}
 }
 

@@ -33,6 +33,25 @@ func WriteDir(dir string, files []File) error { return Write(dir, files, nil) }
 //
 // Write does not lock dir; callers that may run concurrently take Lock.
 func Write(dir string, files []File, keep func(path, source string) bool) error {
+	_, err := WriteCounted(dir, files, keep)
+	return err
+}
+
+// Counts is what a Write changed in its folder.
+type Counts struct {
+	Written   int // files created or replaced
+	Unchanged int // files whose bytes were already there
+	Removed   int // stale files removed
+}
+
+// WriteCounted is Write, also reporting what it changed.
+func WriteCounted(dir string, files []File, keep func(path, source string) bool) (Counts, error) {
+	var n Counts
+	err := write(dir, files, keep, &n)
+	return n, err
+}
+
+func write(dir string, files []File, keep func(path, source string) bool, n *Counts) error {
 	for _, f := range files {
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || f.Path == manifestName || f.Path == lockName {
 			return fmt.Errorf("writing %s: path escapes the output folder", f.Path)
@@ -74,7 +93,9 @@ func Write(dir string, files []File, keep func(path, source string) bool) error 
 			continue
 		}
 		changed[i] = true
+		n.Written++
 	}
+	n.Unchanged = len(files) - n.Written
 	undo := func() {
 		// Deepest first, and only if empty: a folder is only ours when
 		// this run created it.
@@ -180,6 +201,8 @@ func Write(dir string, files []File, keep func(path, source string) bool) error 
 		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("removing stale %s: %w", p, err))
 			final.Files[p] = Entry{Source: e.Source} // still ours, to remove next time
+		} else if err == nil {
+			n.Removed++
 		}
 	}
 	for i, f := range files {
