@@ -18,6 +18,9 @@ func check(cfgPath string, stdout io.Writer) error {
 	if _, err := newPipeline(cfg, slog.New(slog.DiscardHandler), nil, nil); err != nil {
 		return err
 	}
+	if err := cfg.CheckFolders(); err != nil {
+		return configError{err}
+	}
 	fmt.Fprintf(stdout, "%s: ok (%d sources, %d feeds)\n", cfg.Path, len(cfg.Sources), len(cfg.Feeds))
 	return nil
 }

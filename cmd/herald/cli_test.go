@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -102,5 +104,63 @@ func TestServeReportsVersion(t *testing.T) {
 	_, metrics := get(t, base+"/metrics", operator...)
 	if !strings.Contains(metrics, `herald_build_info{commit="`) {
 		t.Errorf("/metrics lacks herald_build_info")
+	}
+}
+
+func TestCheckReportsFolders(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra string // sources appended to the test site
+		setup func(t *testing.T, dir string)
+		want  []string
+	}{
+		{
+			name:  "missing folder",
+			extra: "  - name: gone\n    type: files\n    path: ./does-not-exist\n",
+			want:  []string{"config.yaml:10:11: sources[1].path: folder ", "does-not-exist does not exist"},
+		},
+		{
+			name:  "a file, not a folder",
+			extra: "  - name: file\n    type: files\n    path: ./config.yaml\n",
+			want:  []string{"config.yaml:10:11: sources[1].path: ", "config.yaml is not a folder"},
+		},
+		{
+			// A path that cannot be resolved, unreadable even to root
+			// (which the tests may run as, so a chmod 000 would not do).
+			name:  "unreadable path",
+			extra: "  - name: loop\n    type: files\n    path: ./loop\n",
+			setup: func(t *testing.T, dir string) {
+				if err := os.Symlink("loop", filepath.Join(dir, "loop")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: []string{"config.yaml:10:11: sources[1].path: folder ", "cannot be read: too many levels of symbolic links"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testSite(t, tt.extra, map[string]string{"a.txt": story})
+			if tt.setup != nil {
+				tt.setup(t, filepath.Dir(cfg))
+			}
+			code, _, stderr := runCmd(t, "check", "--config", cfg)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitUsage, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckFeedWithoutSources(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, cfg, "title: T\nbase_url: http://x.example/\nsources:\n  - {name: s, type: files, path: .}\nfeeds:\n  - name: f\n    title: F\n    sources: []\n")
+	code, _, stderr := runCmd(t, "check", "--config", cfg)
+	if code != exitUsage || !strings.Contains(stderr, "config.yaml:8:14: feeds[0].sources: required") {
+		t.Errorf("exit %d; stderr:\n%s", code, stderr)
 	}
 }
