@@ -164,3 +164,10 @@ func TestCheckFeedWithoutSources(t *testing.T) {
 		t.Errorf("exit %d; stderr:\n%s", code, stderr)
 	}
 }
+
+func TestCheckFilesDateFormat(t *testing.T) {
+	cfg := testSite(t, `    date_format: ["02/01/2006"]`+"\n", nil)
+	if code, _, stderr := runCmd(t, "check", "--config", cfg); code != 0 {
+		t.Errorf("date_format on a files source: exit %d: %s", code, stderr)
+	}
+}

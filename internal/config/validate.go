@@ -26,7 +26,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // files source reads a date without a zone as UTC, and saying otherwise in
 // the config would be silently ignored.
 var typeKeys = map[SourceType][]string{
-	TypeFiles: {"path", "trailers", "follow_symlinks"},
+	TypeFiles: {"path", "trailers", "follow_symlinks", "date_format"},
 	TypeFeed:  {"url", "timezone", "full_text"},
 	TypePage:  {"url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text"},
 }
@@ -152,6 +152,7 @@ func (v *validator) sources() map[string]bool {
 				v.fail(p+".path", "required for a files source")
 			}
 			v.regexps(p+".trailers", s.Trailers)
+			v.layouts(p, s.DateFormat)
 		case TypeFeed, TypePage:
 			if s.URL == "" {
 				v.fail(p+".url", "required for a %s source", s.Type)
@@ -165,11 +166,7 @@ func (v *validator) sources() map[string]bool {
 					v.fail(p+"."+r.key, "required for a page source (a CSS selector)")
 				}
 			}
-			for j, layout := range s.DateFormat {
-				if strings.TrimSpace(layout) == "" {
-					v.fail(fmt.Sprintf("%s.date_format[%d]", p, j), "empty time layout")
-				}
-			}
+			v.layouts(p, s.DateFormat)
 		}
 		v.schedule(p+".schedule", s.Schedule, false)
 		if s.Timezone != "" {
@@ -183,6 +180,15 @@ func (v *validator) sources() map[string]bool {
 		names[n] = true
 	}
 	return names
+}
+
+// layouts checks the date_format of source p.
+func (v *validator) layouts(p string, list []string) {
+	for j, layout := range list {
+		if strings.TrimSpace(layout) == "" {
+			v.fail(fmt.Sprintf("%s.date_format[%d]", p, j), "empty time layout")
+		}
+	}
 }
 
 // typeKeys reports keys of source s (at path p) that its type does not use.

@@ -40,6 +40,9 @@ type Config struct {
 	// FollowSymlinks lets symbolic links lead outside Path; by default
 	// they are skipped with a warning (see insideRoot).
 	FollowSymlinks bool
+	// DateFormats are Go time layouts tried first for front matter dates
+	// (config key `date_format`), as a page source's.
+	DateFormats []string
 }
 
 // maxFileSize caps the size of one article file. Articles are text; a
@@ -247,7 +250,7 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 		if d.IsDir() {
 			return nil
 		}
-		read := readerFor(d.Name())
+		read := f.readerFor(d.Name())
 		if read == nil {
 			notes = append(notes, fileNote{p, "skipping file of unsupported kind"})
 			return nil
@@ -288,12 +291,14 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 }
 
 // readerFor returns the reader for a file name's extension, or nil.
-func readerFor(name string) func([]byte, *Trailers) (feed.Article, error) {
+func (f *Folder) readerFor(name string) func([]byte, *Trailers) (feed.Article, error) {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".txt":
 		return ReadText
 	case ".md", ".markdown":
-		return ReadMarkdown
+		return func(data []byte, t *Trailers) (feed.Article, error) {
+			return ReadMarkdownLayouts(data, t, f.cfg.DateFormats)
+		}
 	case ".html", ".htm":
 		return ReadHTML
 	}
@@ -313,6 +318,10 @@ func (f *Folder) read(j fileJob) (a feed.Article, ok bool, note string, err erro
 		return a, false, "", fmt.Errorf("reading %s: %w", j.path, err)
 	}
 	a, err = j.read(data, f.trailers)
+	if de := (*DateError)(nil); errors.As(err, &de) {
+		// One bad date does not cost the article, nor fail the source.
+		note, err = de.Error(), nil
+	}
 	if errors.Is(err, ErrUntitled) || err == nil && !hasText(a.Title) {
 		return a, false, "skipping file with no title", nil
 	}
@@ -331,7 +340,7 @@ func (f *Folder) read(j fileJob) (a feed.Article, ok bool, note string, err erro
 		if u, err := f.base.Parse(a.URL); err == nil && feed.ParseHTTPURL(u.String()) != nil {
 			a.URL = u.String()
 		} else {
-			note = fmt.Sprintf("ignoring url %q: not http or https", sources.RedactURL(a.URL))
+			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("ignoring url %q: not http or https", sources.RedactURL(a.URL))
 			a.URL = ""
 		}
 	}

@@ -41,7 +41,9 @@ var bufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
 // case-insensitive: title, date, updated (see parseDate for the
 // formats; no zone means UTC), author (a name, or a map with name, email,
 // url), tags (a list, or one comma-separated string), summary, url.
-// Malformed front matter, or a date that does not parse, is an error.
+// Malformed front matter is an error. A date that does not parse is left
+// out: the article comes back with a *DateError naming the key and value,
+// a warning rather than a failure (see ReadMarkdownLayouts).
 //
 // The title falls back to the first top-level heading, which is then
 // removed from the content, and then to the first non-empty line, which is
@@ -51,13 +53,33 @@ var bufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
 //
 // Encoding and line ends follow ReadText.
 func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
+	return ReadMarkdownLayouts(data, trailers, nil)
+}
+
+// DateError is a front matter date that was left out because it does not
+// parse; the article that comes with it is complete otherwise.
+type DateError struct {
+	Key, Value string
+	Err        error
+}
+
+func (e *DateError) Error() string {
+	return fmt.Sprintf("front matter: ignoring %s %q: %v", e.Key, e.Value, e.Err)
+}
+
+func (e *DateError) Unwrap() error { return e.Err }
+
+// ReadMarkdownLayouts is ReadMarkdown trying the Go time layouts first
+// for front matter dates (a files source's date_format).
+func ReadMarkdownLayouts(data []byte, trailers *Trailers, layouts []string) (feed.Article, error) {
 	var a feed.Article
 	fm, body, err := splitFrontMatter(decodeLines(data))
 	if err != nil {
 		return feed.Article{}, err
 	}
+	var dateErr *DateError
 	if fm != "" {
-		if err := frontMatter(&a, fm); err != nil {
+		if dateErr, err = frontMatter(&a, fm, layouts); err != nil {
 			return feed.Article{}, fmt.Errorf("front matter: %w", err)
 		}
 	}
@@ -84,6 +106,9 @@ func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
 		return feed.Article{}, err
 	}
 	a.Content = content
+	if dateErr != nil {
+		return a, dateErr
+	}
 	return a, nil
 }
 
@@ -150,15 +175,18 @@ func splitFrontMatter(text string) (fm, body string, err error) {
 	return "", "", errors.New("front matter: no closing \"---\" line")
 }
 
-// frontMatter decodes YAML front matter into a.
-func frontMatter(a *feed.Article, fm string) error {
+// frontMatter decodes YAML front matter into a. A date that does not
+// parse is left zero and reported as the *DateError (the first, in key
+// order), not as an error.
+func frontMatter(a *feed.Article, fm string, layouts []string) (*DateError, error) {
 	if strings.TrimSpace(fm) == "" {
-		return nil
+		return nil, nil
 	}
 	var m map[string]any
 	if err := yaml.Unmarshal([]byte(fm), &m); err != nil {
-		return err
+		return nil, err
 	}
+	var dateErr *DateError
 	// Visit keys in a fixed order so that the error reported for a file
 	// with several bad keys is the same on every run.
 	keys := make([]string, 0, len(m))
@@ -182,10 +210,19 @@ func frontMatter(a *feed.Article, fm string) error {
 		case "url":
 			a.URL, err = yamlScalar(v)
 			a.URL = strings.TrimSpace(a.URL)
-		case "date":
-			a.Published, err = yamlDate(v)
-		case "updated":
-			a.Updated, err = yamlDate(v)
+		case "date", "updated":
+			t, derr := yamlDate(v, layouts)
+			if derr != nil {
+				if dateErr == nil {
+					dateErr = &DateError{Key: k, Value: fmt.Sprint(v), Err: derr}
+				}
+				continue
+			}
+			if strings.EqualFold(k, "date") {
+				a.Published = t
+			} else {
+				a.Updated = t
+			}
 		case "author":
 			a.Author, err = yamlAuthor(v)
 		case "tags":
@@ -194,10 +231,10 @@ func frontMatter(a *feed.Article, fm string) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", k, err)
+			return nil, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	return nil
+	return dateErr, nil
 }
 
 // yamlScalar returns a YAML scalar as a string; `title: 2024` is a title.
@@ -215,12 +252,12 @@ func yamlScalar(v any) (string, error) {
 
 // yamlDate accepts a string in one of parseDate's formats or a
 // timestamp the YAML decoder already parsed.
-func yamlDate(v any) (time.Time, error) {
+func yamlDate(v any, layouts []string) (time.Time, error) {
 	switch v := v.(type) {
 	case time.Time:
 		return v.UTC(), nil
 	case string:
-		return parseDate(v)
+		return parseDate(v, layouts...)
 	}
 	return time.Time{}, fmt.Errorf("want a date, got %T", v)
 }
@@ -283,18 +320,18 @@ func yamlTags(v any) ([]string, error) {
 
 // parseDate parses a front matter or meta tag date with ParseDate,
 // the one date parser of this package; a date without a zone is UTC.
-func parseDate(s string) (time.Time, error) {
+func parseDate(s string, layouts ...string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errors.New("empty date")
 	}
-	t, err := sources.ParseDate(s, time.UTC)
+	t, err := sources.ParseDate(s, time.UTC, layouts...)
 	if err != nil && strings.ContainsAny(s, "tz") {
 		// YAML timestamps may spell the T and Z in lower case.
 		t, err = sources.ParseDate(strings.ToUpper(s), time.UTC)
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("date %q: not a date Herald can read (RFC 3339, 2006-01-02, 2006-01-02 15:04[:05], RFC 1123…)", s)
+		return time.Time{}, errors.New("not a date Herald can read (RFC 3339, 2006-01-02, 2006-01-02 15:04[:05], RFC 1123…; date_format adds layouts)")
 	}
 	return t.UTC(), nil
 }

@@ -48,7 +48,7 @@ func TestReadMarkdown(t *testing.T) {
 		{file: "empty.md", wantErr: ErrUntitled},
 		{file: "front-only.md", wantErr: ErrUntitled},
 		{file: "bad-yaml.md", errText: "front matter: [1:8]"},
-		{file: "bad-date.md", errText: `front matter: date: date "next tuesday"`},
+		{file: "bad-date.md", errText: `front matter: ignoring date "next tuesday": not a date`},
 		{file: "not-mapping.md", errText: "front matter:"},
 		{file: "unclosed.md", errText: `no closing "---"`},
 	})
