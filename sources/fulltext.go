@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	readability "codeberg.org/readeck/go-readability/v2"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/heraldfeed/herald/feed"
 )
@@ -91,9 +93,61 @@ func (f *Fetcher) extract(ctx context.Context, pageURL, origin string) (string, 
 	if err := art.RenderHTML(&buf); err != nil {
 		return "", fmt.Errorf("rendering content: %w", err)
 	}
-	content := strings.TrimSpace(buf.String())
+	content := strings.TrimSpace(unwrap(buf.String()))
 	if content == "" {
 		return "", errors.New("extracting content: nothing readable")
 	}
 	return content, nil
+}
+
+// unwrap drops the containers readability wraps its result in (`<div
+// id="readability-page-1" class="page">`, then often the page's own
+// `<article>` or a bare `<div>`): a feed item's content is the article's
+// blocks, and those wrappers only carry the page's ids and classes. It
+// peels while the content is one such element and nothing else.
+func unwrap(content string) string {
+	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := html.ParseFragment(strings.NewReader(content), body)
+	if err != nil {
+		return content
+	}
+	peeled := false
+peel:
+	for {
+		var only *html.Node
+		n := 0
+		for _, c := range nodes {
+			if c.Type == html.TextNode && strings.TrimSpace(c.Data) == "" {
+				continue
+			}
+			only = c
+			n++
+		}
+		if n != 1 || only.Type != html.ElementNode {
+			break peel
+		}
+		switch only.DataAtom {
+		case atom.Div, atom.Article, atom.Main, atom.Section:
+		default:
+			break peel
+		}
+		nodes = nodes[:0:0]
+		for c := only.FirstChild; c != nil; c = c.NextSibling {
+			nodes = append(nodes, c)
+		}
+		peeled = true
+	}
+	if !peeled {
+		return content
+	}
+	var b strings.Builder
+	for _, n := range nodes {
+		if n.Parent != nil {
+			n.Parent.RemoveChild(n)
+		}
+		if err := html.Render(&b, n); err != nil {
+			return content
+		}
+	}
+	return b.String()
 }

@@ -365,6 +365,9 @@ func TestFeedFullText(t *testing.T) {
 		if c := got[0].Content; !strings.Contains(c, "The full story") || strings.Contains(c, "Copyright") {
 			t.Errorf("run %d: full text = %.200q, want the article without the footer", run, c)
 		}
+		if c := got[0].Content; !strings.HasPrefix(c, "<p>") || strings.Contains(c, "readability-page") || strings.Contains(c, "<article") {
+			t.Errorf("run %d: full text = %.200q, want the paragraphs without wrappers", run, c)
+		}
 		if got[0].Summary != "Body of Post" {
 			t.Errorf("run %d: summary = %q, want the upstream description", run, got[0].Summary)
 		}
