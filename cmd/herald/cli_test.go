@@ -4,8 +4,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 func TestVersionAndHelp(t *testing.T) {
@@ -169,5 +173,20 @@ func TestCheckFilesDateFormat(t *testing.T) {
 	cfg := testSite(t, `    date_format: ["02/01/2006"]`+"\n", nil)
 	if code, _, stderr := runCmd(t, "check", "--config", cfg); code != 0 {
 		t.Errorf("date_format on a files source: exit %d: %s", code, stderr)
+	}
+}
+
+func TestArticlesPerDay(t *testing.T) {
+	now := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) feed.Article { return feed.Article{Published: now.Add(d)} }
+	got := articlesPerDay([]feed.Article{
+		at(0), at(-14 * time.Hour), // today (since midnight UTC)
+		at(-16 * time.Hour),     // yesterday
+		at(-3 * 24 * time.Hour), // 3 days ago
+		at(-4 * 24 * time.Hour), // outside a 4-day window
+		at(48 * time.Hour),      // the future: not counted
+	}, now, 4)
+	if want := []int{1, 0, 1, 2}; !slices.Equal(got, want) {
+		t.Errorf("articlesPerDay = %v, want %v", got, want)
 	}
 }

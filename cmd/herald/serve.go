@@ -53,7 +53,13 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	sv.srv, err = server.New(server.Options{
 		Logger:     log,
 		Registry:   reg,
-		Status:     func() []server.SourceStatus { return statuses(sv.current.Load()) },
+		Status:     func() []server.SourceStatus { return statuses(sv.current.Load(), time.Now()) },
+		Feeds: func() []server.FeedStatus {
+			if run := sv.current.Load(); run != nil {
+				return run.p.feeds.status()
+			}
+			return nil
+		},
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
 		Version:    buildInfo().Version,
@@ -93,7 +99,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 		<-srvDone
 		return err
 	}
-	sv.current.Store(run.p.col)
+	sv.current.Store(run)
 	return sv.loop(ctx, run, hup, srvDone, stopServer)
 }
 
@@ -104,7 +110,7 @@ type serving struct {
 	metrics *collect.Metrics
 	store   *collect.Memory
 	srv     *server.Server
-	current atomic.Pointer[collect.Collector] // for /healthz
+	current atomic.Pointer[collection] // for /healthz and /status
 }
 
 // newMetrics returns the registry /metrics serves, with Go's, the
@@ -202,7 +208,7 @@ func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Sign
 				continue
 			}
 			run = next
-			sv.current.Store(run.p.col)
+			sv.current.Store(run)
 			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
 		}
 	}
@@ -210,8 +216,9 @@ func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Sign
 
 // collection is one configuration's scheduled collecting.
 type collection struct {
-	p    *pipeline
-	stop func() // cancels the scheduler and waits for running collections
+	p     *pipeline
+	sched *scheduler.Scheduler
+	stop  func() // cancels the scheduler and waits for running collections
 }
 
 func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, old *collection) (*collection, error) {
@@ -257,7 +264,7 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 			log.Error("scheduler stopped", "error", err)
 		}
 	}()
-	return &collection{p: p, stop: func() { cancel(); <-done }}, nil
+	return &collection{p: p, sched: sched, stop: func() { cancel(); <-done }}, nil
 }
 
 // publisher returns the function that hands a build to the server.
@@ -327,20 +334,6 @@ func cacheMaxAge(cfg *config.Config, now time.Time) time.Duration {
 		}
 	}
 	return maxAge
-}
-
-func statuses(col *collect.Collector) []server.SourceStatus {
-	if col == nil {
-		return nil
-	}
-	var out []server.SourceStatus
-	for _, s := range col.Status() {
-		out = append(out, server.SourceStatus{
-			Name: s.Name, LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
-			LastError: redact(s.LastError), Items: s.Items, Running: s.Running,
-		})
-	}
-	return out
 }
 
 // warnOnly passes the scheduler's warnings and errors (skipped runs,

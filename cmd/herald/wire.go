@@ -66,9 +66,11 @@ func newSite(cfg *config.Config) (site.Site, error) {
 // collector runs the sources, the builder renders the site from their
 // articles.
 type pipeline struct {
-	col  *collect.Collector
-	site *site.Builder
-	keys []string // the sources' store keys, in configuration order
+	col   *collect.Collector
+	site  *site.Builder
+	keys  []string          // the sources' store keys, in configuration order
+	types map[string]string // source name → type, for /status
+	feeds *feedBook         // what the builds said about each feed
 }
 
 // newPipeline builds the site, one source per configured source (web
@@ -96,7 +98,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store
 	if err != nil {
 		return nil, configError{fmt.Errorf("fetch: %w", err)}
 	}
-	p := &pipeline{}
+	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds)}
 	var entries []collect.Entry
 	for _, sc := range cfg.Sources {
 		src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))
@@ -106,15 +108,18 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store
 		key := sourceKey(sc, cfg.BaseURL)
 		entries = append(entries, collect.Entry{Source: src, Key: key})
 		p.keys = append(p.keys, key)
+		p.types[sc.Name] = string(sc.Type)
 	}
 	p.col, err = collect.New(collect.Options{Sources: entries, Store: store, Logger: log, Metrics: m})
 	if err != nil {
 		return nil, configError{err}
 	}
-	var opts site.Options
-	if m != nil {
-		opts.FeedItems = m.FeedItems
-	}
+	opts := site.Options{FeedItems: func(name string, n int) {
+		p.feeds.setItems(name, n)
+		if m != nil {
+			m.FeedItems(name, n)
+		}
+	}}
 	p.site = site.New(s, opts)
 	return p, nil
 }
@@ -142,7 +147,9 @@ func (p *pipeline) build(now time.Time, publish func([]site.File)) ([]site.File,
 	for i, s := range snaps {
 		inputs[i] = site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK}
 	}
-	return p.site.Build(inputs, now, publish)
+	files, err := p.site.Build(inputs, now, publish)
+	p.feeds.record(files)
+	return files, err
 }
 
 func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *slog.Logger) (sources.Source, error) {

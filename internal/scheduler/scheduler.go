@@ -80,6 +80,7 @@ type job struct {
 	sched   cron.Schedule
 	log     *slog.Logger
 	running atomic.Bool
+	next    atomic.Int64 // Unix nanoseconds of the next tick; 0 when none
 }
 
 // New validates every job, parsing its schedule up front, and returns a
@@ -185,6 +186,20 @@ func (s *Scheduler) start(j *job) startOutcome {
 	return started
 }
 
+// Next returns when the named job's next scheduled run is due, zero when
+// none is scheduled (the job is unknown, Run has not reached it, or its
+// schedule has no further runs).
+func (s *Scheduler) Next(name string) time.Time {
+	j := s.byName[name]
+	if j == nil {
+		return time.Time{}
+	}
+	if n := j.next.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
 // loop fires j's ticks until ctx is done.
 func (s *Scheduler) loop(ctx context.Context, j *job) {
 	timer := time.NewTimer(time.Hour)
@@ -199,10 +214,12 @@ func (s *Scheduler) loop(ctx context.Context, j *job) {
 		}
 		next := j.sched.Next(from)
 		if next.IsZero() {
+			j.next.Store(0)
 			j.log.Warn("schedule has no further runs")
 			return
 		}
 		j.log.Debug("next run scheduled", "next", next)
+		j.next.Store(next.UnixNano())
 		timer.Reset(next.Sub(s.now()))
 		select {
 		case <-ctx.Done():

@@ -533,3 +533,23 @@ func (s *Scheduler) trigger(name string) bool {
 	}
 	return s.start(j) == started
 }
+
+func TestNext(t *testing.T) {
+	s := mustNew(t, []Job{{Name: "a", Schedule: "@every 1h", Run: func(context.Context) error { return nil }}}, Options{})
+	if got := s.Next("a"); !got.IsZero() {
+		t.Errorf("Next before Run = %v, want zero", got)
+	}
+	before := time.Now()
+	start(t, s)
+	deadline := time.Now().Add(waitLimit)
+	for s.Next("a").IsZero() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	// cron rounds @every to whole seconds.
+	if got := s.Next("a"); got.Before(before.Add(time.Hour-time.Second)) || got.After(time.Now().Add(time.Hour)) {
+		t.Errorf("Next = %v, want an hour after the start (%v)", got, before)
+	}
+	if got := s.Next("nope"); !got.IsZero() {
+		t.Errorf("Next of an unknown job = %v, want zero", got)
+	}
+}

@@ -10,12 +10,17 @@ import (
 // SourceStatus is one source's collection state as reported by /healthz.
 type SourceStatus struct {
 	Name        string    `json:"name"`
+	Type        string    `json:"type,omitempty"`
 	LastRun     time.Time `json:"last_run,omitzero"`
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	LastFailure time.Time `json:"last_failure,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Items       int       `json:"items"`
 	Running     bool      `json:"running"`
+	NextRun     time.Time `json:"next_run,omitzero"`
+	// PerDay counts the source's articles by date over the last days,
+	// oldest first, today last.
+	PerDay []int `json:"articles_per_day,omitempty"`
 }
 
 // health is the /healthz document. It answers 200 whenever the process
@@ -27,9 +32,16 @@ type health struct {
 	Published bool           `json:"published"`
 	Pages     int            `json:"pages"`
 	Sources   []SourceStatus `json:"sources"`
+	Feeds     []FeedStatus   `json:"feeds,omitempty"`
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, r, s.healthDoc())
+}
+
+// healthDoc is the operator's view of the sources and feeds, for /healthz
+// and /status.
+func (s *Server) healthDoc() health {
 	doc := health{Status: "ok", Version: s.version, Sources: []SourceStatus{}}
 	if snap := s.snap.Load(); snap != nil {
 		doc.Published, doc.Pages = true, len(snap.pages)
@@ -46,7 +58,10 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 			doc.Status = "degraded"
 		}
 	}
-	s.writeJSON(w, r, doc)
+	if s.feeds != nil {
+		doc.Feeds = s.feeds()
+	}
+	return doc
 }
 
 // publicHealth is /healthz on the public listener: whether Herald is up,

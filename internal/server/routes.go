@@ -62,11 +62,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return
-	case "/metrics":
+	case "/metrics", "/status":
 		if !s.operator(r) {
 			s.refuseOperator(w, r)
 		} else if s.allowMethod(w, r) {
-			s.serveMetrics(w, r)
+			s.serveOperator(w, r)
 		}
 		return
 	}
@@ -215,7 +215,8 @@ func (s *Server) text(w http.ResponseWriter, r *http.Request, code int) {
 }
 
 // AdminHandler returns the operator's endpoints, for the admin listener:
-// the detailed /healthz (every source and its last error) and /metrics.
+// the detailed /healthz (every source and its last error), /status (the
+// same as a page) and /metrics.
 func (s *Server) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -223,14 +224,23 @@ func (s *Server) AdminHandler() http.Handler {
 			if s.allowMethod(w, r) {
 				s.serveHealth(w, r)
 			}
-		case "/metrics":
+		case "/metrics", "/status":
 			if s.allowMethod(w, r) {
-				s.serveMetrics(w, r)
+				s.serveOperator(w, r)
 			}
 		default:
 			s.text(w, r, http.StatusNotFound)
 		}
 	})
+}
+
+// serveOperator serves /metrics or /status, already allowed.
+func (s *Server) serveOperator(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/status" {
+		s.serveStatus(w, r)
+	} else {
+		s.serveMetrics(w, r)
+	}
 }
 
 // operator reports whether r carries the admin token, which opens the

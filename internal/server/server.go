@@ -26,6 +26,8 @@ type Options struct {
 	// Status reports the sources for the operator's /healthz; it may be
 	// nil. Its text is shown as it is: redact secrets before.
 	Status func() []SourceStatus
+	// Feeds reports the feeds for /healthz and /status; it may be nil.
+	Feeds func() []FeedStatus
 	// AdminToken, when set, opens the operator's endpoints (see
 	// AdminHandler) on the public listener to requests carrying
 	// "Authorization: Bearer <AdminToken>".
@@ -56,6 +58,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	status  func() []SourceStatus
+	feeds   func() []FeedStatus
 	metrics *metrics
 	promh   http.Handler
 
@@ -102,6 +105,7 @@ func New(opts Options) (*Server, error) {
 		log:        opts.Logger,
 		now:        opts.Now,
 		status:     opts.Status,
+		feeds:      opts.Feeds,
 		metrics:    m,
 		noFastPath: opts.NoFastPath,
 		adminToken: opts.AdminToken,

@@ -672,6 +672,10 @@ func TestOperatorEndpoints(t *testing.T) {
 		{"admin health", "", true, nil, "/healthz", 200, true},
 		{"admin metrics", "", true, nil, "/metrics", 200, false},
 		{"admin has no pages", "", true, nil, "/world.rss", 404, false},
+		{"public status", "", false, nil, "/status", 404, false},
+		{"public status, no token sent", token, false, nil, "/status", 401, false},
+		{"public status with token", token, false, bearer(token), "/status", 200, true},
+		{"admin status", "", true, nil, "/status", 200, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newServer(t, Options{Status: status, AdminToken: tc.token})

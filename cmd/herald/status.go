@@ -1,0 +1,97 @@
+package main
+
+import (
+	"sync"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/config"
+	"github.com/heraldfeed/herald/internal/server"
+	"github.com/heraldfeed/herald/internal/site"
+)
+
+// perDayWindow is how many days the status page's chart covers.
+const perDayWindow = 14
+
+// feedBook records what the builds said about each feed, for /healthz and
+// /status: items from the builder, the last change from the rendered files.
+type feedBook struct {
+	mu    sync.Mutex
+	specs []config.Feed
+	items map[string]int
+	since map[string]time.Time
+}
+
+func newFeedBook(feeds []config.Feed) *feedBook {
+	return &feedBook{specs: feeds, items: map[string]int{}, since: map[string]time.Time{}}
+}
+
+func (b *feedBook) setItems(name string, n int) {
+	b.mu.Lock()
+	b.items[name] = n
+	b.mu.Unlock()
+}
+
+// record notes each feed's Modified (the newest date of what it shows)
+// from a build's files.
+func (b *feedBook) record(files []site.File) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, spec := range b.specs {
+		path := spec.Name + feed.Formats[0].Ext
+		for _, f := range files {
+			if f.Path == path {
+				b.since[spec.Name] = f.Modified
+			}
+		}
+	}
+}
+
+func (b *feedBook) status() []server.FeedStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]server.FeedStatus, 0, len(b.specs))
+	for _, spec := range b.specs {
+		out = append(out, server.FeedStatus{Name: spec.Name, Title: spec.Title, Items: b.items[spec.Name], Changed: b.since[spec.Name]})
+	}
+	return out
+}
+
+// statuses is the sources' state for /healthz and /status, errors
+// redacted, with each source's type, next run and articles per day.
+func statuses(run *collection, now time.Time) []server.SourceStatus {
+	if run == nil {
+		return nil
+	}
+	perDay := map[string][]int{}
+	for _, s := range run.p.col.Snapshots() {
+		perDay[s.Name] = articlesPerDay(s.Articles, now, perDayWindow)
+	}
+	var out []server.SourceStatus
+	for _, s := range run.p.col.Status() {
+		st := server.SourceStatus{
+			Name: s.Name, Type: run.p.types[s.Name], LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
+			LastError: redact(s.LastError), Items: s.Items, Running: s.Running, PerDay: perDay[s.Name],
+		}
+		if run.sched != nil {
+			st.NextRun = run.sched.Next(s.Name)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// articlesPerDay counts articles by their publication day (UTC) over the
+// days days ending with now's, oldest first.
+func articlesPerDay(articles []feed.Article, now time.Time, days int) []int {
+	out := make([]int, days)
+	today := now.UTC().Truncate(24 * time.Hour)
+	for _, a := range articles {
+		d := int(today.Sub(a.Published.UTC().Truncate(24*time.Hour)) / (24 * time.Hour))
+		if d >= 0 && d < days {
+			out[days-1-d]++
+		}
+	}
+	return out
+}
+
