@@ -51,9 +51,9 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	}
 	fastPath := cfg.FastPath && !noFast
 	sv.srv, err = server.New(server.Options{
-		Logger:     log,
-		Registry:   reg,
-		Status:     func() []server.SourceStatus { return statuses(sv.current.Load(), time.Now()) },
+		Logger:   log,
+		Registry: reg,
+		Status:   func() []server.SourceStatus { return statuses(sv.current.Load(), time.Now()) },
 		Feeds: func() []server.FeedStatus {
 			if run := sv.current.Load(); run != nil {
 				return run.p.feeds.status()

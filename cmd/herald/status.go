@@ -94,4 +94,3 @@ func articlesPerDay(articles []feed.Article, now time.Time, days int) []int {
 	}
 	return out
 }
-

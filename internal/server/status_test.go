@@ -27,7 +27,7 @@ func TestStatusPage(t *testing.T) {
 		"Herald 1.2.3",
 		"<td>notes</td>", "<td>files</td>", "<td>feed</td>",
 		`<time datetime="2026-03-01T12:05:00Z" title="2026-03-01T12:05:00Z">in 4m0s</time>`, // next run
-		`fetching http://***@up.example/&lt;feed&gt;: 502`,                                 // escaped, as given (redacted by the caller)
+		`fetching http://***@up.example/&lt;feed&gt;: 502`,                                  // escaped, as given (redacted by the caller)
 		`aria-label="articles per day, oldest first: 0, 2, 0, 1"`,
 		`<rect x="25" y="0" width="20" height="24"><title>2 (2 days ago)</title></rect>`,
 		"<td>World &amp; more</td><td>3</td>",
