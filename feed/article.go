@@ -72,6 +72,10 @@ type Feed struct {
 	BaseURL string
 	// HomeURL is the human-readable page the feed belongs to; BaseURL when empty.
 	HomeURL string
+	// Stylesheet, when set, is the href of a CSS stylesheet the RSS and
+	// Atom documents name in an <?xml-stylesheet?> processing instruction,
+	// so a browser that shows the XML shows it styled. Readers ignore it.
+	Stylesheet string
 
 	Items []Article
 }

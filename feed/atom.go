@@ -101,7 +101,7 @@ func renderAtom(w io.Writer, fd *Feed) error {
 		}
 		af.Entries = append(af.Entries, e)
 	}
-	return writeXML(w, af)
+	return writeXML(w, af, fd.Stylesheet)
 }
 
 // atomAuthor builds an atom:author, whose name is required: the email

@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -109,7 +110,7 @@ func renderRSS(w io.Writer, fd *Feed) error {
 		DCNS:       "http://purl.org/dc/elements/1.1/",
 		Channel:    ch,
 	}
-	return writeXML(w, doc)
+	return writeXML(w, doc, fd.Stylesheet)
 }
 
 func rssDate(t time.Time) string { return utc(t).Format(time.RFC1123Z) }
@@ -118,9 +119,25 @@ func rssDate(t time.Time) string { return utc(t).Format(time.RFC1123Z) }
 // not change the bytes (and so the ETags) of unchanged feeds.
 const generator = "Herald"
 
-func writeXML(w io.Writer, v any) error {
+// writeXML writes the XML declaration, the stylesheet processing
+// instruction when css is set, and v. CSS rather than XSLT: browsers are
+// removing XSLT (Chromium already shows a deprecation banner over its
+// output), while CSS applies to XML everywhere.
+func writeXML(w io.Writer, v any, css string) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
+	}
+	if css != "" {
+		// The href is a pseudo-attribute: EscapeText escapes quotes,
+		// ampersands and angle brackets, so "?>" cannot end the
+		// instruction early.
+		var href strings.Builder
+		if err := xml.EscapeText(&href, []byte(css)); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, `<?xml-stylesheet type="text/css" href="`+href.String()+`"?>`+"\n"); err != nil {
+			return err
+		}
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")

@@ -43,6 +43,9 @@ type fastRequest struct {
 	acceptEncoding []string
 	ifNoneMatch    []string
 	ifModSince     []string
+	// html is an Accept naming text/html: a feed then goes to net/http,
+	// which decides what a browser gets (accept.go).
+	html bool
 }
 
 // fastParser parses a request head line by line as its bytes arrive, so
@@ -160,6 +163,8 @@ func (p *fastParser) field(line []byte) bool {
 		r.ifNoneMatch = append(r.ifNoneMatch, string(value))
 	case asciiEqualFold(name, "if-modified-since"):
 		r.ifModSince = append(r.ifModSince, string(value))
+	case asciiEqualFold(name, "accept"):
+		r.html = r.html || containsFold(value, "text/html")
 	case asciiEqualFold(name, "content-length"):
 		return string(value) == "0"
 	case asciiEqualFold(name, "connection"):
@@ -177,6 +182,17 @@ func (p *fastParser) field(line []byte) bool {
 // not change while the string is in use.
 func unsafeString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// containsFold reports whether b contains lower, ASCII case-insensitively,
+// without allocating.
+func containsFold(b []byte, lower string) bool {
+	for i := 0; i+len(lower) <= len(b); i++ {
+		if asciiEqualFold(b[i:i+len(lower)], lower) {
+			return true
+		}
+	}
+	return false
 }
 
 func asciiEqualFold(b []byte, lower string) bool {
@@ -315,7 +331,7 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 			e = snap.fastLookup(p.req.path)
 		}
 		date := s.dateLine.Load()
-		if e == nil || date == nil {
+		if e == nil || date == nil || p.req.html && e.browser != nil {
 			// net/http restarts its clocks on a connection it is given:
 			// the wrapper moves its deadlines back to when this request
 			// began, so a hand-off grants a slow client no extra time.

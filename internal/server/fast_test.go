@@ -188,7 +188,17 @@ func differentialCases(t *testing.T, s *Server) []differentialCase {
 		{"double slash", "GET //world.rss HTTP/1.1\r\n" + h + "\r\n", "GET", true, 200},
 		{"inner double slash", "GET /articles//x-1a2b3c4d.html HTTP/1.1\r\n" + h + "\r\n", "GET", true, 200},
 		{"slashes only", "GET /// HTTP/1.1\r\n" + h + "\r\n", "GET", true, 200},
+		// A reader's Accept stays on the fast path; so does a browser's
+		// for a page served alike to all.
+		{"reader accept", "GET /world.rss HTTP/1.1\r\n" + h + "Accept: application/rss+xml, */*;q=0.1\r\n\r\n", "GET", true, 200},
+		{"browser accept, index", "GET / HTTP/1.1\r\n" + h + "Accept: text/html,application/xml;q=0.9\r\n\r\n", "GET", true, 200},
+		{"browser accept, json", "GET /world.json HTTP/1.1\r\n" + h + "Accept: text/html,*/*;q=0.8\r\n\r\n", "GET", true, 200},
 		// Handed to net/http:
+		// An Accept naming HTML, for a feed browsers may get as
+		// application/xml (accept.go decides, on net/http).
+		{"browser accept, rss", "GET /world.rss HTTP/1.1\r\n" + h + "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\r\n", "GET", false, 200},
+		{"browser accept, atom 304", "GET /world.atom HTTP/1.1\r\n" + h + "ACCEPT: TEXT/HTML\r\nIf-None-Match: *\r\n\r\n", "GET", false, 304},
+		{"reader accepting html too", "GET /world.rss HTTP/1.1\r\n" + h + "Accept: application/rss+xml, text/html;q=0.1\r\n\r\n", "GET", false, 200},
 		{"unknown path", "GET /nope.rss HTTP/1.1\r\n" + h + "\r\n", "GET", false, 404},
 		{"favicon", "GET /favicon.ico HTTP/1.1\r\n" + h + "\r\n", "GET", false, 204},
 		{"favicon head", "HEAD /favicon.ico HTTP/1.1\r\n" + h + "\r\n", "HEAD", false, 204},

@@ -58,6 +58,10 @@ type entry struct {
 	files [2]*os.File
 
 	ctype    []string
+	// browser is the Content-Type a browser gets (accept.go), nil when
+	// the page is served alike to everyone; vary is the Vary value.
+	browser  []string
+	vary     []string
 	etag     []string // strong ETag of body
 	etagGz   []string // strong ETag of gz; distinct because the bytes differ
 	lastMod  []string
@@ -157,7 +161,10 @@ func lastModified(modified, prev, now time.Time) time.Time {
 // previous body, gzip, ETags and Last-Modified are reused: they are what
 // clients hold, and recompressing would only cost time.
 func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
-	e := &entry{ctype: []string{p.MediaType}, cache: cache}
+	e := &entry{ctype: []string{p.MediaType}, cache: cache, browser: browserType(p.MediaType), vary: hdrVary}
+	if e.browser != nil {
+		e.vary = hdrVaryAccept
+	}
 	if prev != nil && bytes.Equal(prev.body, p.Body) {
 		e.body, e.gz, e.modified = prev.body, prev.gz, prev.modified
 		e.etag, e.etagGz, e.lastMod = prev.etag, prev.etagGz, prev.lastMod
@@ -207,10 +214,10 @@ func (e *entry) buildHeads() {
 			b.WriteString("Content-Encoding: gzip\r\n")
 		}
 		b.WriteString("Content-Length: " + length + "\r\nContent-Type: " + e.ctype[0] + "\r\n")
-		b.WriteString("Etag: " + etag + "\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: Accept-Encoding\r\n")
+		b.WriteString("Etag: " + etag + "\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\n")
 		e.heads[gz][0] = []byte(b.String())
 		e.heads[gz][1] = []byte("HTTP/1.1 304 Not Modified\r\nCache-Control: " + e.cache[0] + "\r\nEtag: " + etag +
-			"\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: Accept-Encoding\r\n")
+			"\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\n")
 	}
 }
 

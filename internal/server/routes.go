@@ -166,7 +166,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, e *entry) {
 	}
 	h["Last-Modified"] = e.lastMod
 	h["Cache-Control"] = e.cache
-	h["Vary"] = hdrVary
+	h["Vary"] = e.vary
 
 	if e.notModified(r.Header["If-None-Match"], r.Header["If-Modified-Since"]) {
 		w.WriteHeader(http.StatusNotModified)
@@ -174,6 +174,9 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, e *entry) {
 		return
 	}
 	h["Content-Type"] = e.ctype
+	if e.browser != nil && prefersHTML(r.Header["Accept"]) {
+		h["Content-Type"] = e.browser
+	}
 	body, length := e.body, e.length
 	if gz {
 		h["Content-Encoding"] = hdrGzip

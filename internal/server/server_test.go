@@ -134,18 +134,32 @@ func pageBody(t testing.TB, path string) []byte {
 func TestContentTypeAndHeaders(t *testing.T) {
 	s := published(t)
 	lm := modified.Truncate(time.Second).Format(http.TimeFormat)
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+	const reader = "application/rss+xml, application/atom+xml;q=0.9, text/html;q=0.5, */*;q=0.1"
 	for _, tc := range []struct {
 		target, path, ctype string
+		accept, vary        string // Accept sent; Vary wanted
 	}{
-		{"/world.rss", "world.rss", rssType},
-		{"/world.atom", "world.atom", atomType},
-		{"/world.json", "world.json", jsonType},
-		{"/", "index.html", htmlType},
-		{"/index.html", "index.html", htmlType},
-		{"/articles/x-1a2b3c4d.html", "articles/x-1a2b3c4d.html", htmlType},
+		{"/world.rss", "world.rss", rssType, "", "Accept, Accept-Encoding"},
+		{"/world.atom", "world.atom", atomType, "", "Accept, Accept-Encoding"},
+		{"/world.json", "world.json", jsonType, "", "Accept-Encoding"},
+		{"/", "index.html", htmlType, "", "Accept-Encoding"},
+		{"/index.html", "index.html", htmlType, browser, "Accept-Encoding"},
+		{"/articles/x-1a2b3c4d.html", "articles/x-1a2b3c4d.html", htmlType, "", "Accept-Encoding"},
+		// A browser gets RSS and Atom as application/xml, so it applies
+		// their stylesheet; a reader, even one accepting HTML, the feed's
+		// own type. Same bytes either way.
+		{"/world.rss", "world.rss", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding"},
+		{"/world.atom", "world.atom", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding"},
+		{"/world.rss", "world.rss", rssType, reader, "Accept, Accept-Encoding"},
+		{"/world.json", "world.json", jsonType, browser, "Accept-Encoding"},
 	} {
-		t.Run(tc.target, func(t *testing.T) {
-			resp := do(t, s.Handler(), "GET", tc.target, nil)
+		t.Run(tc.target+" "+tc.accept, func(t *testing.T) {
+			var hdr map[string]string
+			if tc.accept != "" {
+				hdr = map[string]string{"Accept": tc.accept}
+			}
+			resp := do(t, s.Handler(), "GET", tc.target, hdr)
 			body := readBody(t, resp)
 			want := pageBody(t, tc.path)
 			if resp.StatusCode != http.StatusOK {
@@ -160,7 +174,7 @@ func TestContentTypeAndHeaders(t *testing.T) {
 				"Etag":           {etagOf(want)},
 				"Last-Modified":  {lm},
 				"Cache-Control":  {"public, max-age=900"},
-				"Vary":           {"Accept-Encoding"},
+				"Vary":           {tc.vary},
 			}
 			if diff := cmp.Diff(wantHdr, resp.Header); diff != "" {
 				t.Errorf("headers (-want +got):\n%s", diff)
@@ -232,7 +246,7 @@ func TestConditional(t *testing.T) {
 						"Etag":          {tag},
 						"Last-Modified": {lm},
 						"Cache-Control": {"public, max-age=900"},
-						"Vary":          {"Accept-Encoding"},
+						"Vary":          {"Accept, Accept-Encoding"},
 					}
 					if diff := cmp.Diff(wantHdr, resp.Header); diff != "" {
 						t.Errorf("%s 304 headers (-want +got):\n%s", method, diff)
@@ -303,7 +317,7 @@ func TestGzip(t *testing.T) {
 			if got, want := resp.Header.Get("Content-Length"), fmt.Sprint(len(got)); got != want {
 				t.Errorf("Content-Length = %s, body is %s bytes", got, want)
 			}
-			if resp.Header.Get("Vary") != "Accept-Encoding" {
+			if resp.Header.Get("Vary") != "Accept, Accept-Encoding" {
 				t.Errorf("Vary = %q", resp.Header.Get("Vary"))
 			}
 			if !tc.gzip {

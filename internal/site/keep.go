@@ -6,7 +6,7 @@ import "github.com/heraldfeed/herald/feed"
 // folder's previous manifest, so the sources named in failed (whose
 // collections all failed) lose nothing of what was published: their
 // article pages stay, and so do the previous files of every feed that
-// merges one of them and index.html, rather than being replaced by ones
+// merges one of them, its page and index.html, rather than being replaced by ones
 // without their items. (Until generate restores each source's last good
 // articles from a store, the previous files are all there is of them.)
 // Files with no previous version are written as built. It returns the
@@ -26,6 +26,7 @@ func (b *Builder) KeepFailed(files []File, failed []string, prev Manifest) ([]Fi
 				for _, f := range feed.Formats {
 					held[spec.Name+f.Ext] = true
 				}
+				held[feedPagePath(spec.Name)] = true
 				held["index.html"] = true
 				break
 			}

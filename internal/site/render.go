@@ -71,6 +71,8 @@ func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time)
 		Author:      site.Author,
 		BaseURL:     site.BaseURL,
 		Items:       spec.Filter.Apply(items, now),
+		// Relative: the feeds sit next to it at the site's root.
+		Stylesheet: stylesheetPath,
 	}
 	if fd.Author.IsZero() {
 		fd.Author.Name = site.Title
@@ -97,6 +99,7 @@ func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time)
 
 type feedLink struct {
 	Title, Description string
+	Page               string // the feed's readable page, relative like Links
 	Links              []formatLink
 	Items              []feed.Article
 }
@@ -115,7 +118,7 @@ type formatLink struct {
 func feedLinks(site *Site, feeds []*feed.Feed, prefix string, recent int) []feedLink {
 	out := make([]feedLink, 0, len(feeds))
 	for _, fd := range feeds {
-		l := feedLink{Title: fd.Title, Description: fd.Description}
+		l := feedLink{Title: fd.Title, Description: fd.Description, Page: prefix + feedPagePath(fd.Name)}
 		for _, f := range feed.Formats {
 			l.Links = append(l.Links, formatLink{
 				Name: formatLabel[f.Name], MediaType: f.MediaType, Href: prefix + fd.Name + f.Ext,
@@ -195,7 +198,11 @@ func renderPages(site *Site, feeds []*feed.Feed, articles []*feed.Article) ([]Fi
 			continue
 		}
 		var buf bytes.Buffer
-		if err := templates.ExecuteTemplate(&buf, "head", feedLinks(site, feeds, prefix, 0)); err != nil {
+		head := struct {
+			Prefix string
+			Feeds  []feedLink
+		}{prefix, feedLinks(site, feeds, prefix, 0)}
+		if err := templates.ExecuteTemplate(&buf, "head", head); err != nil {
 			return nil, fmt.Errorf("rendering page head: %w", err)
 		}
 		heads[prefix] = template.HTML(buf.String())

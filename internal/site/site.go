@@ -83,6 +83,14 @@ func (b *Builder) Build(inputs []Input, now time.Time, publish func([]File)) ([]
 		return nil, err
 	}
 	files = append(files, index)
+	for _, fd := range feeds {
+		page, err := renderFeedPage(&b.site, fd)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, page)
+	}
+	files = append(files, staticFiles...)
 	pages, err := b.buildPages(inputs, feeds)
 	if err != nil {
 		return nil, err
