@@ -57,7 +57,7 @@ type entry struct {
 	// published.
 	files [2]*os.File
 
-	ctype    []string
+	ctype []string
 	// browser is the Content-Type a browser gets (accept.go), nil when
 	// the page is served alike to everyone; vary is the Vary value.
 	browser  []string
