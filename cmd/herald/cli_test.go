@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/xml"
 	"net"
 	"os"
 	"path/filepath"
@@ -188,5 +189,50 @@ func TestArticlesPerDay(t *testing.T) {
 	}, now, 4)
 	if want := []int{1, 0, 1, 2}; !slices.Equal(got, want) {
 		t.Errorf("articlesPerDay = %v, want %v", got, want)
+	}
+}
+
+// TestOPMLExport: serve answers /feeds.opml and generate writes it; both
+// parse back to every feed's absolute URL.
+func TestOPMLExport(t *testing.T) {
+	cfg := testSite(t, "", map[string]string{"a.txt": story})
+	parse := func(t *testing.T, body []byte) []string {
+		t.Helper()
+		var doc struct {
+			Outlines []struct {
+				XMLURL string `xml:"xmlUrl,attr"`
+			} `xml:"body>outline"`
+		}
+		if err := xml.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("parsing feeds.opml: %v\n%s", err, body)
+		}
+		var urls []string
+		for _, o := range doc.Outlines {
+			urls = append(urls, o.XMLURL)
+		}
+		return urls
+	}
+	want := []string{"http://news.example/world.rss"}
+
+	out := t.TempDir()
+	if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "feeds.opml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parse(t, b); !slices.Equal(got, want) {
+		t.Errorf("generated feeds.opml lists %v, want %v", got, want)
+	}
+
+	base, _, _ := startServe(t, cfg)
+	waitFor(t, "feeds.opml", func() bool { resp, _ := get(t, base+"/feeds.opml"); return resp.StatusCode == 200 })
+	resp, body := get(t, base+"/feeds.opml")
+	if ct := resp.Header.Get("Content-Type"); ct != "text/x-opml; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if got := parse(t, []byte(body)); !slices.Equal(got, want) {
+		t.Errorf("served feeds.opml lists %v, want %v", got, want)
 	}
 }

@@ -94,9 +94,9 @@ func TestGenerate(t *testing.T) {
 		t.Error("scraped trailers reached the feed")
 	}
 
-	// 3 feeds, index.html, the feed's page, 2 article pages, feed.css,
-	// favicon.ico.
-	if want := out + ": 9 written, 0 unchanged, 0 removed\n"; stdout != want {
+	// 3 feeds, index.html, the feed's page, 2 article pages, feeds.opml,
+	// feed.css, favicon.ico.
+	if want := out + ": 10 written, 0 unchanged, 0 removed\n"; stdout != want {
 		t.Errorf("first run reports %q, want %q", stdout, want)
 	}
 
@@ -109,7 +109,7 @@ func TestGenerate(t *testing.T) {
 	if after := readTree(t, out); !equalTrees(before, after) {
 		t.Error("a second run changed the output")
 	}
-	if want := out + ": 0 written, 9 unchanged, 0 removed\n"; stdout != want {
+	if want := out + ": 0 written, 10 unchanged, 0 removed\n"; stdout != want {
 		t.Errorf("second run reports %q, want %q", stdout, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -180,8 +181,11 @@ func TestFeedsWaitForFirstCollection(t *testing.T) {
 		{Name: "fa", Title: "A", Sources: []string{"a"}}, {Name: "fb", Title: "B", Sources: []string{"b"}},
 	}}, a, b)
 	files, _ := p.Build(nil)
-	if got := len(files); got != 1 || files[0].Path != "index.html" {
-		t.Fatalf("before any collection: %d files, want index.html only", got)
+	// No feed yet: the index, the (empty) OPML list and the static files.
+	got := keys(filesByPath(files))
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"favicon.ico", "feed.css", "feeds.opml", "index.html"}, got); diff != "" {
+		t.Fatalf("before any collection (-want +got):\n%s", diff)
 	}
 	p.Collect(context.Background(), "a")
 	m := filesByPath(mustBuild(t, p))
@@ -271,7 +275,7 @@ func TestBuildPagesAndIndex(t *testing.T) {
 			t.Errorf("page lacks %s:\n%s", want, page.Body)
 		}
 	}
-	if len(m) != 8 { // 2 feeds × 3 formats, index, one page
+	if len(m) != 13 { // 2 feeds × (3 formats + page), index, one article page, feeds.opml, feed.css, favicon.ico
 		t.Errorf("got %d files: %v", len(m), keys(m))
 	}
 	index := string(m["index.html"].Body)

@@ -6,7 +6,7 @@ import "github.com/heraldfeed/herald/feed"
 // folder's previous manifest, so the sources named in failed (whose
 // collections all failed) lose nothing of what was published: their
 // article pages stay, and so do the previous files of every feed that
-// merges one of them, its page and index.html, rather than being replaced by ones
+// merges one of them, its page, index.html and feeds.opml, rather than being replaced by ones
 // without their items. (Until generate restores each source's last good
 // articles from a store, the previous files are all there is of them.)
 // Files with no previous version are written as built. It returns the
@@ -28,6 +28,7 @@ func (b *Builder) KeepFailed(files []File, failed []string, prev Manifest) ([]Fi
 				}
 				held[feedPagePath(spec.Name)] = true
 				held["index.html"] = true
+				held[opmlPath] = true
 				break
 			}
 		}

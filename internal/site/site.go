@@ -90,6 +90,11 @@ func (b *Builder) Build(inputs []Input, now time.Time, publish func([]File)) ([]
 		}
 		files = append(files, page)
 	}
+	opml, err := renderOPML(&b.site, feeds)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, opml)
 	files = append(files, staticFiles...)
 	pages, err := b.buildPages(inputs, feeds)
 	if err != nil {
