@@ -41,6 +41,17 @@ type State struct {
 	// Skipped lists the files skipped with a warning, by path, with the
 	// reason: an unchanged skip is not warned about again (files sources).
 	Skipped map[string]string `json:"skipped,omitempty"`
+	// Subs are the feeds a source collects among several (an OPML
+	// list), by URL, each with its own state and last good articles.
+	Subs map[string]Sub `json:"subs,omitempty"`
+}
+
+// Sub is one feed of a source that collects several: its own State, and
+// its last good articles, published again while it is unchanged (304) or
+// failing, so one broken feed loses nothing and fails alone.
+type Sub struct {
+	State    State          `json:"state,omitzero"`
+	Articles []feed.Article `json:"articles,omitempty"`
 }
 
 // Result is what one collection produced.

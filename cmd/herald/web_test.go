@@ -101,3 +101,35 @@ func TestServeSlowSourceAtStartup(t *testing.T) {
 		return resp.StatusCode == 200 && strings.Contains(body, "Late item")
 	})
 }
+
+// TestGenerateOPMLSource: a source of type opml, a local file listing an
+// upstream feed (on loopback, so allowed explicitly), publishes its items.
+func TestGenerateOPMLSource(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<rss version="2.0"><channel><title>Up</title><item><title>Planet item</title><link>http://up.example/1</link><guid>p1</guid></item></channel></rss>`)
+	}))
+	defer up.Close()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "planet.opml"), `<opml version="2.0"><body><outline text="Up" xmlUrl="`+up.URL+`/feed.xml"/></body></opml>`)
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, `title: Planet
+base_url: http://news.example/
+fetch: {allow_hosts: ["127.0.0.1"]}
+sources:
+  - {name: planet, type: opml, path: ./planet.opml}
+feeds:
+  - {name: world, title: World, sources: [planet]}
+`)
+	if code, _, stderr := runCmd(t, "check", "--config", cfg); code != 0 {
+		t.Fatalf("check: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "public")
+	if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "world.atom"))
+	if err != nil || !strings.Contains(string(b), "Planet item") {
+		t.Errorf("world.atom lacks the listed feed's item: %v", err)
+	}
+}

@@ -166,6 +166,8 @@ func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *
 		return local.New(local.Config{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers, FollowSymlinks: sc.FollowSymlinks}, log)
 	case config.TypeFeed:
 		return upstream.New(upstream.Config{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, fetcher, log)
+	case config.TypeOPML:
+		return upstream.NewOPML(upstream.OPMLConfig{Name: sc.Name, Path: sc.Path, URL: sc.URL, Timezone: tz}, fetcher, log)
 	case config.TypePage:
 		return webpage.New(webpage.Config{
 			Name: sc.Name, URL: sc.URL, Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date,

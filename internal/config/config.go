@@ -138,6 +138,7 @@ const (
 	TypeFiles SourceType = "files" // local .txt, .md and .html files
 	TypeFeed  SourceType = "feed"  // an upstream RSS, Atom or JSON feed
 	TypePage  SourceType = "page"  // a web page scraped with CSS selectors
+	TypeOPML  SourceType = "opml"  // every feed an OPML file or URL lists
 )
 
 // Source is one configured origin of articles.
@@ -145,7 +146,7 @@ type Source struct {
 	// Name identifies the source in feeds and logs. Required, unique,
 	// matching [a-z0-9][a-z0-9_-]*.
 	Name string `yaml:"name"`
-	// Type is files, feed or page. Required.
+	// Type is files, feed, page or opml. Required.
 	Type SourceType `yaml:"type"`
 
 	// Path is the folder of article files (files: required). Relative
@@ -366,7 +367,7 @@ func (c *Config) applyDefaults() {
 
 	for i := range c.Sources {
 		s := &c.Sources[i]
-		if s.Type == TypeFiles && s.Path != "" {
+		if (s.Type == TypeFiles || s.Type == TypeOPML) && s.Path != "" {
 			s.Path = c.resolve(s.Path)
 		}
 	}

@@ -112,7 +112,7 @@ func TestParseErrors(t *testing.T) {
 				`config.yaml:7:5: sources[2].item: required for a page source (a CSS selector)`,
 				`config.yaml:7:5: sources[2].title: required for a page source (a CSS selector)`,
 				`config.yaml:7:5: sources[2].link: required for a page source (a CSS selector)`,
-				`config.yaml:9:5: sources[3].type: required: files, feed or page`,
+				`config.yaml:9:5: sources[3].type: required: files, feed, page or opml`,
 				`config.yaml:11:5: feeds[0].title: required`,
 				`config.yaml:11:5: feeds[0].sources: required: list the sources this feed merges`,
 				`config.yaml:12:5: feeds[1].name: required`,
@@ -203,7 +203,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown source type",
 			yaml: header + "sources:\n  - name: local\n    type: folder\n    path: a\n",
-			want: []string{`config.yaml:5:11: sources[0].type: unknown source type "folder": want files, feed or page`},
+			want: []string{`config.yaml:5:11: sources[0].type: unknown source type "folder": want files, feed, page or opml`},
 		},
 		{
 			name: "out of range numbers",

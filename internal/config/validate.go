@@ -29,6 +29,9 @@ var typeKeys = map[SourceType][]string{
 	TypeFiles: {"path", "trailers", "follow_symlinks", "date_format"},
 	TypeFeed:  {"url", "timezone", "full_text"},
 	TypePage:  {"url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text"},
+	// No full_text: the item links of listed feeds would be fetched with
+	// the trust of hosts that content, not the operator, named.
+	TypeOPML: {"path", "url", "timezone"},
 }
 
 // typeOnlyKeys are the keys allowed for some source types but not all, in
@@ -139,9 +142,9 @@ func (v *validator) sources() map[string]bool {
 		allowed, known := typeKeys[s.Type]
 		switch {
 		case s.Type == "":
-			v.fail(p+".type", "required: files, feed or page")
+			v.fail(p+".type", "required: files, feed, page or opml")
 		case !known:
-			v.fail(p+".type", "unknown source type %q: want files, feed or page", s.Type)
+			v.fail(p+".type", "unknown source type %q: want files, feed, page or opml", s.Type)
 		default:
 			v.typeKeys(p, s, allowed)
 		}
@@ -153,6 +156,17 @@ func (v *validator) sources() map[string]bool {
 			}
 			v.regexps(p+".trailers", s.Trailers)
 			v.layouts(p, s.DateFormat)
+		case TypeOPML:
+			switch {
+			case s.Path == "" && s.URL == "":
+				v.fail(p, "an opml source needs path (a file) or url")
+			case s.Path != "" && s.URL != "":
+				v.fail(p+".url", "give path or url, not both")
+			case s.URL != "":
+				if msg := checkHTTPURL(s.URL); msg != "" {
+					v.fail(p+".url", "%s", msg)
+				}
+			}
 		case TypeFeed, TypePage:
 			if s.URL == "" {
 				v.fail(p+".url", "required for a %s source", s.Type)
