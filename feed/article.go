@@ -76,6 +76,9 @@ type Feed struct {
 	// Atom documents name in an <?xml-stylesheet?> processing instruction,
 	// so a browser that shows the XML shows it styled. Readers ignore it.
 	Stylesheet string
+	// Hub, when set, is the WebSub hub announced with rel="hub" (RSS and
+	// Atom) or "hubs" (JSON Feed), next to the rel="self" topic URL.
+	Hub string
 
 	Items []Article
 }

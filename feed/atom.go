@@ -62,6 +62,9 @@ func renderAtom(w io.Writer, fd *Feed) error {
 		Gen:     generator,
 		Entries: make([]*atomEntry, 0, len(fd.Items)),
 	}
+	if fd.Hub != "" {
+		af.Links = append(af.Links, feeds.AtomLink{Href: fd.Hub, Rel: "hub"})
+	}
 	for i := range fd.Items {
 		a := &fd.Items[i]
 		e := &atomEntry{AtomEntry: feeds.AtomEntry{

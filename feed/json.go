@@ -17,7 +17,14 @@ const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
 
 type jsonFeed struct {
 	feeds.JSONFeed
+	Hubs  []jsonHub   `json:"hubs,omitempty"`
 	Items []*jsonItem `json:"items"`
+}
+
+// jsonHub is a JSON Feed 1.1 hub: how a reader subscribes to push updates.
+type jsonHub struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
 }
 
 // jsonItem shadows gorilla's attachments, whose size is written under
@@ -45,6 +52,9 @@ func renderJSON(w io.Writer, fd *Feed) error {
 			Authors:     jsonAuthors(fd.Author, fd.Title),
 		},
 		Items: make([]*jsonItem, 0, len(fd.Items)),
+	}
+	if fd.Hub != "" {
+		jf.Hubs = []jsonHub{{Type: "WebSub", URL: fd.Hub}}
 	}
 	for i := range fd.Items {
 		a := &fd.Items[i]

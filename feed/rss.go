@@ -26,14 +26,14 @@ type rssDoc struct {
 
 type rssChannel struct {
 	feeds.RssFeed
-	AtomLink rssAtomLink `xml:"atom:link"`
-	Items    []*rssItem  `xml:"item"`
+	AtomLinks []rssAtomLink `xml:"atom:link"`
+	Items     []*rssItem    `xml:"item"`
 }
 
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 // rssItem is gorilla's RssItem with the same fields in the same order,
@@ -62,8 +62,11 @@ func renderRSS(w io.Writer, fd *Feed) error {
 			Language:    fd.Language,
 			Generator:   generator,
 		},
-		AtomLink: rssAtomLink{Href: fd.selfURL(rssExt), Rel: "self", Type: rssType},
-		Items:    make([]*rssItem, 0, len(fd.Items)),
+		AtomLinks: []rssAtomLink{{Href: fd.selfURL(rssExt), Rel: "self", Type: rssType}},
+		Items:     make([]*rssItem, 0, len(fd.Items)),
+	}
+	if fd.Hub != "" {
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: fd.Hub, Rel: "hub"})
 	}
 	if u := fd.Updated(); !u.IsZero() {
 		ch.PubDate = rssDate(u)

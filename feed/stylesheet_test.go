@@ -46,3 +46,32 @@ func TestStylesheet(t *testing.T) {
 		}
 	}
 }
+
+// TestHub: with a WebSub hub, every format announces it next to its self
+// URL, and gofeed still parses the document.
+func TestHub(t *testing.T) {
+	want := map[string][]string{
+		"rss":  {`<atom:link href="https://news.example.org/world.rss" rel="self" type="application/rss+xml"></atom:link>`, `<atom:link href="https://hub.example/" rel="hub"></atom:link>`},
+		"atom": {`<link href="https://news.example.org/world.atom" rel="self" type="application/atom+xml"></link>`, `<link href="https://hub.example/" rel="hub"></link>`},
+		"json": {`"feed_url":"https://news.example.org/world.json"`, `"hubs":[{"type":"WebSub","url":"https://hub.example/"}]`},
+	}
+	for _, f := range Formats {
+		t.Run(f.Name, func(t *testing.T) {
+			fd := roundTripFeed()
+			fd.Items = Normalize(fd.Items, Options{})
+			fd.Hub = "https://hub.example/"
+			var buf bytes.Buffer
+			if err := f.Render(&buf, fd); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range want[f.Name] {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("%s lacks %s:\n%.1500s", f.Name, w, buf.String())
+				}
+			}
+			if _, err := gofeed.NewParser().ParseString(buf.String()); err != nil {
+				t.Errorf("gofeed: %v", err)
+			}
+		})
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/heraldfeed/herald/internal/scheduler"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
+	"github.com/heraldfeed/herald/internal/websub"
 )
 
 // serve collects on schedule and serves the feeds until ctx is cancelled.
@@ -93,7 +94,17 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 		}()
 	}
 
-	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, nil)
+	if hub := cfg.WebSub.Hub; hub != "" {
+		n := websub.New(hub, websub.Options{Logger: log})
+		sv.changes = &feedChanges{n: n}
+		hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+		hubDone := make(chan struct{})
+		go func() { defer close(hubDone); n.Run(hubCtx) }()
+		defer func() { stopHub(); <-hubDone }()
+		log.Info("notifying a WebSub hub of changes", "url", hub)
+	}
+
+	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, sv.changes, nil)
 	if err != nil {
 		stopServer()
 		<-srvDone
@@ -111,6 +122,7 @@ type serving struct {
 	store   *collect.Memory
 	srv     *server.Server
 	current atomic.Pointer[collection] // for /healthz and /status
+	changes *feedChanges               // nil without websub.hub
 }
 
 // newMetrics returns the registry /metrics serves, with Go's, the
@@ -202,7 +214,7 @@ func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Sign
 			run.stop()
 			return fmt.Errorf("server: %w", err)
 		case <-hup:
-			next, err := reload(ctx, sv.cfgPath, sv.log, sv.metrics, sv.store, sv.srv, run)
+			next, err := reload(ctx, sv.cfgPath, sv.log, sv.metrics, sv.store, sv.srv, sv.changes, run)
 			if err != nil {
 				sv.log.Error("reload failed; the running configuration stays", "error", err)
 				continue
@@ -221,22 +233,22 @@ type collection struct {
 	stop  func() // cancels the scheduler and waits for running collections
 }
 
-func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, old *collection) (*collection, error) {
+func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, changes *feedChanges, old *collection) (*collection, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
 	// Build everything of the new configuration before stopping the old,
 	// so a config that fails past validation changes nothing.
-	return startCollection(ctx, cfg, log, m, store, srv, old)
+	return startCollection(ctx, cfg, log, m, store, srv, changes, old)
 }
 
-func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, old *collection) (*collection, error) {
+func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, changes *feedChanges, old *collection) (*collection, error) {
 	p, err := newPipeline(cfg, log, m, store)
 	if err != nil {
 		return nil, err
 	}
-	publishTo := publisher(cfg, srv)
+	publishTo := publisher(cfg, srv, changes)
 	sched, err := scheduler.New(collectJobs(cfg, p, log, publishTo), scheduler.Options{Logger: warnOnly(log)})
 	if err != nil {
 		return nil, configError{err}
@@ -267,8 +279,9 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	return &collection{p: p, sched: sched, stop: func() { cancel(); <-done }}, nil
 }
 
-// publisher returns the function that hands a build to the server.
-func publisher(cfg *config.Config, srv *server.Server) func([]site.File) {
+// publisher returns the function that hands a build to the server, then
+// tells changes (the WebSub hub) which feeds changed.
+func publisher(cfg *config.Config, srv *server.Server, changes *feedChanges) func([]site.File) {
 	maxAge := cacheMaxAge(cfg, time.Now())
 	// Every configured feed URL: those not built yet (their sources are
 	// still on their first collection) answer 503, not 404.
@@ -284,6 +297,7 @@ func publisher(cfg *config.Config, srv *server.Server) func([]site.File) {
 			pages[i] = server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
 		}
 		srv.Publish(server.Snapshot{Pages: pages, MaxAge: maxAge, Pending: feedPaths})
+		changes.published(cfg.BaseURL, files)
 	}
 }
 

@@ -37,6 +37,7 @@ func newSite(cfg *config.Config) (site.Site, error) {
 		BaseURL:     cfg.BaseURL,
 		Language:    cfg.Language,
 		Author:      feed.Author{Name: cfg.Author},
+		Hub:         cfg.WebSub.Hub,
 	}
 	for _, f := range cfg.Feeds {
 		filter := feed.Filter{MaxAge: f.MaxAge, Limit: f.Limit}

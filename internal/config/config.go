@@ -75,6 +75,8 @@ type Config struct {
 	FastPath bool `yaml:"fast_path"`
 	// Fetch holds HTTP settings shared by web sources.
 	Fetch Fetch `yaml:"fetch"`
+	// WebSub announces a hub in the feeds and notifies it of changes.
+	WebSub WebSub `yaml:"websub"`
 	// Sources are the configured origins of articles, in file order.
 	Sources []Source `yaml:"sources"`
 	// Feeds are the published feeds, in file order.
@@ -127,6 +129,15 @@ type Fetch struct {
 	// the host of the URL configured for their source. URLs written in
 	// the config are always fetched as written.
 	AllowHosts []string `yaml:"allow_hosts"`
+}
+
+// WebSub configures WebSub (W3C) publishing.
+type WebSub struct {
+	// Hub is the hub's URL. When set, feeds carry rel="hub" and
+	// rel="self" links, and `herald serve` notifies the hub
+	// (hub.mode=publish) after each collection that changed a feed.
+	// Optional; read once, at start.
+	Hub string `yaml:"hub"`
 }
 
 // SourceType names a kind of source.

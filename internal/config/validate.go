@@ -86,6 +86,11 @@ func (v *validator) site() {
 			v.fail("admin_listen", "must differ from listen (%s): the operator endpoints need their own address", c.Listen)
 		}
 	}
+	if c.WebSub.Hub != "" {
+		if msg := checkHTTPURL(c.WebSub.Hub); msg != "" {
+			v.fail("websub.hub", "%s", msg)
+		}
+	}
 	if c.AdminToken != "" && len(c.AdminToken) < minAdminToken {
 		v.fail("admin_token", "too short: use at least %d characters (for example from `openssl rand -hex 24`)", minAdminToken)
 	}

@@ -22,6 +22,7 @@ type Site struct {
 	Language    string
 	Author      feed.Author
 	Feeds       []FeedSpec
+	Hub         string // a WebSub hub the feeds announce; optional
 }
 
 // FeedSpec is one feed: its metadata, the sources it merges and the
@@ -73,6 +74,7 @@ func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time)
 		Items:       spec.Filter.Apply(items, now),
 		// Relative: the feeds sit next to it at the site's root.
 		Stylesheet: stylesheetPath,
+		Hub:        site.Hub,
 	}
 	if fd.Author.IsZero() {
 		fd.Author.Name = site.Title

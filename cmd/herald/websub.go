@@ -1,0 +1,52 @@
+package main
+
+import (
+	"crypto/sha256"
+	"path"
+	"slices"
+	"sync"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/site"
+	"github.com/heraldfeed/herald/internal/websub"
+)
+
+// feedChanges tells the WebSub hub which feed URLs changed from one
+// publication to the next. The first publication of the process is the
+// baseline: a restart does not ping.
+type feedChanges struct {
+	n    *websub.Notifier
+	mu   sync.Mutex
+	last map[string][sha256.Size]byte // feed path → hash; nil before the first publication
+}
+
+// published compares the feeds among files with the previous publication
+// and queues a ping for each changed one, at base (base_url) + its path.
+// It does not wait for the hub.
+func (c *feedChanges) published(base string, files []site.File) {
+	if c == nil {
+		return
+	}
+	exts := make([]string, len(feed.Formats))
+	for i, f := range feed.Formats {
+		exts[i] = f.Ext
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := map[string][sha256.Size]byte{}
+	var topics []string
+	for _, f := range files {
+		if !slices.Contains(exts, path.Ext(f.Path)) {
+			continue
+		}
+		sum := sha256.Sum256(f.Body)
+		next[f.Path] = sum
+		if prev, ok := c.last[f.Path]; c.last != nil && (!ok || prev != sum) {
+			topics = append(topics, base+f.Path)
+		}
+	}
+	c.last = next
+	if len(topics) > 0 {
+		c.n.Publish(topics...)
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestServeWebSub: with websub.hub set, the feeds announce the hub and
+// their self URL, and a change to a feed pings a local hub once per feed
+// URL; collections that change nothing do not ping.
+func TestServeWebSub(t *testing.T) {
+	var mu sync.Mutex
+	var pings []string
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("hub.mode") != "publish" {
+			http.Error(w, "bad", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		pings = append(pings, r.FormValue("hub.url"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hub.Close()
+	got := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := slices.Clone(pings)
+		slices.Sort(out)
+		return out
+	}
+
+	cfg := testSite(t, `    schedule: "@every 1s"`+"\n", map[string]string{"a.txt": story})
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, []byte("websub:\n  hub: "+hub.URL+"/hub\n")...), 0o644)
+	base, _, _ := startServe(t, cfg)
+	waitFor(t, "the feed", func() bool { resp, _ := get(t, base+"/world.atom"); return resp.StatusCode == 200 })
+	_, atom := get(t, base+"/world.atom")
+	for _, want := range []string{`<link href="` + hub.URL + `/hub" rel="hub">`, `<link href="http://news.example/world.atom" rel="self"`} {
+		if !strings.Contains(atom, want) {
+			t.Errorf("world.atom lacks %s", want)
+		}
+	}
+	// The start-up publication is the baseline, and unchanged collections
+	// follow every second: no ping.
+	time.Sleep(2500 * time.Millisecond)
+	if p := got(); len(p) != 0 {
+		t.Fatalf("pinged without a change: %v", p)
+	}
+
+	writeFile(t, filepath.Join(filepath.Dir(cfg), "articles", "b.txt"), "Another story\n\nIts text.\n")
+	want := []string{"http://news.example/world.atom", "http://news.example/world.json", "http://news.example/world.rss"}
+	waitFor(t, "the pings", func() bool { return len(got()) >= len(want) })
+	time.Sleep(2500 * time.Millisecond) // more collections, nothing new
+	if p := got(); !slices.Equal(p, want) {
+		t.Errorf("pings %v, want each feed URL once: %v", p, want)
+	}
+}
