@@ -24,6 +24,7 @@ func TestImportRules(t *testing.T) {
 		"internal/collect":   {"feed", "sources"},
 		"internal/site":      {"feed"},
 		"internal/websub":    {},
+		"internal/watch":     {},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../../...").Output()
 	if err != nil {

@@ -276,7 +276,8 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 			log.Error("scheduler stopped", "error", err)
 		}
 	}()
-	return &collection{p: p, sched: sched, stop: func() { cancel(); <-done }}, nil
+	watching := watchFolders(runCtx, cfg, sched, log)
+	return &collection{p: p, sched: sched, stop: func() { cancel(); <-done; watching() }}, nil
 }
 
 // publisher returns the function that hands a build to the server, then

@@ -186,6 +186,19 @@ func (s *Scheduler) start(j *job) startOutcome {
 	return started
 }
 
+// Trigger starts the named job now, outside its schedule, and reports
+// whether it did: false for an unknown name, when Run is not running, or
+// when the job's previous run is still going (a caller that must not miss
+// a change tries again after it). Herald triggers a files source when its
+// folder changes.
+func (s *Scheduler) Trigger(name string) bool {
+	j, ok := s.byName[name]
+	if !ok {
+		return false
+	}
+	return s.start(j) == started
+}
+
 // Next returns when the named job's next scheduled run is due, zero when
 // none is scheduled (the job is unknown, Run has not reached it, or its
 // schedule has no further runs).

@@ -235,7 +235,7 @@ func TestSkipsTickWhileRunning(t *testing.T) {
 			t.Errorf("skip result %+v, want Job=slow, Start set, no Err or Duration", r)
 		}
 	}
-	if s.trigger("slow") {
+	if s.Trigger("slow") {
 		t.Error("trigger while running = true, want false")
 	}
 
@@ -301,7 +301,7 @@ func TestGoexitDoesNotWedgeJob(t *testing.T) {
 	if !got[0].Panicked || !strings.Contains(fmt.Sprint(got[0].Err), "Goexit") {
 		t.Errorf("result %+v, want Panicked mentioning Goexit", got[0])
 	}
-	if !s.trigger("exits") {
+	if !s.Trigger("exits") {
 		t.Fatal("trigger after Goexit = false, want the job released")
 	}
 	rec.waitFor(t, "the triggered run", func(r []Result) bool { return len(r) >= 2 })
@@ -341,7 +341,7 @@ func TestCancelStopsAndWaitsForRunningJobs(t *testing.T) {
 	if !errors.Is(sawErr, context.Canceled) {
 		t.Errorf("job saw ctx.Err() = %v, want context.Canceled", sawErr)
 	}
-	if s.trigger("ticks") {
+	if s.Trigger("ticks") {
 		t.Error("trigger after Run returned = true, want false")
 	}
 	// Run has waited for everything it started, but a goroutine that has
@@ -367,20 +367,20 @@ func TestTrigger(t *testing.T) {
 		return nil
 	}}}, Options{OnResult: rec.record})
 
-	if s.trigger("a") {
+	if s.Trigger("a") {
 		t.Error("trigger before Run = true, want false")
 	}
 	start(t, s)
 	gate <- struct{}{}
 	rec.waitFor(t, "the start-up run", func(r []Result) bool { return len(r) == 1 })
 
-	if s.trigger("nope") {
+	if s.Trigger("nope") {
 		t.Error(`trigger("nope") = true, want false for an unknown job`)
 	}
-	if !s.trigger("a") {
+	if !s.Trigger("a") {
 		t.Fatal("trigger on an idle job = false, want true")
 	}
-	if s.trigger("a") {
+	if s.Trigger("a") {
 		t.Error("second trigger while the first is blocked = true, want false")
 	}
 	gate <- struct{}{}
@@ -520,18 +520,6 @@ func (b *syncBuffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]byte(nil), b.buf.Bytes()...)
-}
-
-// trigger starts the named job now, outside its schedule, and reports
-// whether it did: false for an unknown name, when Run is not running, or
-// when the job's previous run is still going. Herald never does this; the
-// tests use it to drive start's rules.
-func (s *Scheduler) trigger(name string) bool {
-	j, ok := s.byName[name]
-	if !ok {
-		return false
-	}
-	return s.start(j) == started
 }
 
 func TestNext(t *testing.T) {
