@@ -18,7 +18,9 @@ import (
 // written, the failed source's previous output is kept (see
 // site.Builder.KeepFailed), and the error (exit status 1) names the source. The
 // output folder is checked and locked before anything is collected.
-func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout io.Writer) error {
+//
+// On a terminal, prog shows a status line while sources are collected.
+func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout io.Writer, prog *progress) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
@@ -44,7 +46,9 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 		return outputError{err}
 	}
 	defer unlock()
+	stopProgress := prog.track(p.col, 200*time.Millisecond)
 	collectErr := p.col.CollectAll(ctx)
+	stopProgress()
 	if ctx.Err() != nil {
 		return ctx.Err() // interrupted: leave the previous output alone
 	}

@@ -129,13 +129,18 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printVersion(stdout)
 		return nil
 	}
+	var prog *progress
+	if name == "generate" && isTerminal(stderr) {
+		prog = &progress{w: stderr}
+		stderr = prog
+	}
 	log, err := newLogger(stderr, o.logFormat, o.logLevel)
 	if err != nil {
 		return usageError{err.Error()}
 	}
 	switch name {
 	case "generate":
-		return generate(ctx, o.cfgPath, o.out, log, stdout)
+		return generate(ctx, o.cfgPath, o.out, log, stdout, prog)
 	case "serve":
 		return serve(ctx, o.cfgPath, o.addr, o.noFast, log)
 	default:

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/heraldfeed/herald/internal/collect"
+)
+
+// progress is generate's status line on a terminal: stderr, where the
+// log lines go too, so each log line first clears the status line and
+// then redraws it below. Not on a terminal there is no status line, only
+// the log's "collected" line per source.
+type progress struct {
+	mu   sync.Mutex
+	w    io.Writer
+	line string
+}
+
+const clearLine = "\r\033[K"
+
+// isTerminal reports whether w is a terminal that can redraw a line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.line != "" {
+		io.WriteString(p.w, clearLine)
+	}
+	n, err := p.w.Write(b)
+	if p.line != "" {
+		io.WriteString(p.w, p.line)
+	}
+	return n, err
+}
+
+func (p *progress) set(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.line = line
+	io.WriteString(p.w, clearLine+line)
+}
+
+func (p *progress) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.line != "" {
+		io.WriteString(p.w, clearLine)
+	}
+	p.line = ""
+}
+
+// track redraws the status line from col's status until the returned
+// stop is called; a nil p tracks nothing.
+func (p *progress) track(col *collect.Collector, every time.Duration) (stop func()) {
+	if p == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			p.set(progressLine(col.Status()))
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done; p.clear() }
+}
+
+// progressLine says how far a collection is: sources finished out of all,
+// and the articles the finished ones read.
+func progressLine(st []collect.Status) string {
+	done, articles := 0, 0
+	for _, s := range st {
+		if !s.LastRun.IsZero() && !s.Running {
+			done++
+			articles += s.Items
+		}
+	}
+	return fmt.Sprintf("collecting: %d/%d sources done, %d articles read", done, len(st), articles)
+}
