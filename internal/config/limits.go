@@ -101,102 +101,134 @@ var blockScalar = regexp.MustCompile(`(?:^|[:-]\s+)[|>][+\-0-9]*\s*(?:#.*)?$`)
 // be: it only has to stop what would overwhelm one, and real configs are
 // far inside the bounds).
 func (c *Config) checkShape(data []byte) error {
-	type frame struct{ col, keys int }
-	var stack []frame
-	flow := 0       // depth of [ and { open
-	values := 0     // lines and flow items
-	scalarCol := -1 // indentation of the key owning a block scalar
-	fail := func(line, col int, format string, args ...any) error {
-		e := c.errorAt(nil, "", format, args...)
-		e.Line, e.Column = line, col+1
-		return e
-	}
+	sc := shapeScanner{c: c, scalarCol: -1}
 	for n, raw := range bytes.Split(data, []byte("\n")) {
-		line := n + 1
-		indent := 0
-		for indent < len(raw) && raw[indent] == ' ' {
-			indent++
+		if err := sc.line(n+1, raw); err != nil {
+			return err
 		}
-		rest := bytes.TrimRight(raw[indent:], " \t\r")
-		if scalarCol >= 0 {
-			if len(rest) == 0 || indent > scalarCol {
-				continue
-			}
-			scalarCol = -1
+	}
+	return nil
+}
+
+// shapeScanner is checkShape's state between lines.
+type shapeScanner struct {
+	c         *Config
+	stack     []shapeFrame // open block levels
+	flow      int          // depth of [ and { open
+	values    int          // lines and flow items
+	scalarCol int          // indentation of the key owning a block scalar, or -1
+}
+
+type shapeFrame struct{ col, keys int }
+
+func (sc *shapeScanner) fail(line, col int, format string, args ...any) error {
+	e := sc.c.errorAt(nil, "", format, args...)
+	e.Line, e.Column = line, col+1
+	return e
+}
+
+// line scans one line of the file.
+func (sc *shapeScanner) line(line int, raw []byte) error {
+	indent := 0
+	for indent < len(raw) && raw[indent] == ' ' {
+		indent++
+	}
+	rest := bytes.TrimRight(raw[indent:], " \t\r")
+	if sc.scalarCol >= 0 {
+		if len(rest) == 0 || indent > sc.scalarCol {
+			return nil
 		}
-		if len(rest) == 0 || rest[0] == '#' {
-			continue
+		sc.scalarCol = -1
+	}
+	if len(rest) == 0 || rest[0] == '#' {
+		return nil
+	}
+	if sc.values++; sc.values > MaxValues {
+		return sc.fail(line, indent, "more than %d values", MaxValues)
+	}
+	if sc.flow == 0 {
+		var done bool
+		var err error
+		if rest, done, err = sc.block(line, indent, rest); done || err != nil {
+			return err
 		}
-		if values++; values > MaxValues {
-			return fail(line, indent, "more than %d values", MaxValues)
+	}
+	return sc.flowItems(line, indent, rest)
+}
+
+// block tracks the block structure a line opens: its indentation, its
+// "- " entries and its key. It reports done for a line nothing else is to
+// be read from (a document marker, a block scalar's header).
+func (sc *shapeScanner) block(line, indent int, rest []byte) (_ []byte, done bool, err error) {
+	if len(sc.stack) > 0 && (bytes.Equal(rest, []byte("---")) || bytes.Equal(rest, []byte("..."))) {
+		sc.stack = sc.stack[:0]
+		return rest, true, nil
+	}
+	for len(sc.stack) > 0 && sc.stack[len(sc.stack)-1].col > indent {
+		sc.stack = sc.stack[:len(sc.stack)-1]
+	}
+	if len(sc.stack) == 0 || sc.stack[len(sc.stack)-1].col < indent {
+		sc.stack = append(sc.stack, shapeFrame{col: indent})
+	}
+	// "- - key: v": each dash opens a level.
+	col := indent
+	for len(rest) >= 2 && rest[0] == '-' && (rest[1] == ' ' || rest[1] == '\t') {
+		i := 1
+		for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t') {
+			i++
 		}
-		if flow == 0 {
-			if len(stack) > 0 && (bytes.Equal(rest, []byte("---")) || bytes.Equal(rest, []byte("..."))) {
-				stack = stack[:0]
-				continue
-			}
-			for len(stack) > 0 && stack[len(stack)-1].col > indent {
-				stack = stack[:len(stack)-1]
-			}
-			if len(stack) == 0 || stack[len(stack)-1].col < indent {
-				stack = append(stack, frame{col: indent})
-			}
-			// "- - key: v": each dash opens a level.
-			col := indent
-			for len(rest) >= 2 && rest[0] == '-' && (rest[1] == ' ' || rest[1] == '\t') {
-				i := 1
-				for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t') {
-					i++
-				}
-				col += i
-				rest = rest[i:]
-				stack = append(stack, frame{col: col})
-			}
-			if len(stack) > MaxDepth {
-				return fail(line, col, "nested more than %d levels deep", MaxDepth)
-			}
-			if blockKey.Match(rest) {
-				top := &stack[len(stack)-1]
-				top.keys++
-				if top.keys > MaxKeys {
-					return fail(line, col, "more than %d keys in one mapping", MaxKeys)
-				}
-			}
-			if blockScalar.Match(rest) {
-				scalarCol = col
-				continue
-			}
+		col += i
+		rest = rest[i:]
+		sc.stack = append(sc.stack, shapeFrame{col: col})
+	}
+	if len(sc.stack) > MaxDepth {
+		return rest, true, sc.fail(line, col, "nested more than %d levels deep", MaxDepth)
+	}
+	if blockKey.Match(rest) {
+		top := &sc.stack[len(sc.stack)-1]
+		top.keys++
+		if top.keys > MaxKeys {
+			return rest, true, sc.fail(line, col, "more than %d keys in one mapping", MaxKeys)
 		}
-		// Flow collections: count brackets outside quotes and comments.
-		var quote byte
-		for i := 0; i < len(rest); i++ {
-			b := rest[i]
-			switch {
-			case quote != 0:
-				if b == '\\' && quote == '"' {
-					i++
-				} else if b == quote {
-					quote = 0
-				}
-			case b == '"' || b == '\'':
-				if i == 0 || bytes.IndexByte([]byte(" \t[{,:"), rest[i-1]) >= 0 {
-					quote = b
-				}
-			case b == '#' && (i == 0 || rest[i-1] == ' ' || rest[i-1] == '\t'):
-				i = len(rest)
-			case b == '[' || b == '{':
-				flow++
-				if len(stack)+flow > MaxDepth {
-					return fail(line, indent+i, "nested more than %d levels deep", MaxDepth)
-				}
-			case b == ']' || b == '}':
-				if flow > 0 {
-					flow--
-				}
-			case b == ',' && flow > 0:
-				if values++; values > MaxValues {
-					return fail(line, indent+i, "more than %d values", MaxValues)
-				}
+	}
+	if blockScalar.Match(rest) {
+		sc.scalarCol = col
+		return rest, true, nil
+	}
+	return rest, false, nil
+}
+
+// flowItems counts the brackets and items of flow collections, outside
+// quotes and comments.
+func (sc *shapeScanner) flowItems(line, indent int, rest []byte) error {
+	var quote byte
+	for i := 0; i < len(rest); i++ {
+		b := rest[i]
+		switch {
+		case quote != 0:
+			if b == '\\' && quote == '"' {
+				i++
+			} else if b == quote {
+				quote = 0
+			}
+		case b == '"' || b == '\'':
+			if i == 0 || bytes.IndexByte([]byte(" \t[{,:"), rest[i-1]) >= 0 {
+				quote = b
+			}
+		case b == '#' && (i == 0 || rest[i-1] == ' ' || rest[i-1] == '\t'):
+			i = len(rest)
+		case b == '[' || b == '{':
+			sc.flow++
+			if len(sc.stack)+sc.flow > MaxDepth {
+				return sc.fail(line, indent+i, "nested more than %d levels deep", MaxDepth)
+			}
+		case b == ']' || b == '}':
+			if sc.flow > 0 {
+				sc.flow--
+			}
+		case b == ',' && sc.flow > 0:
+			if sc.values++; sc.values > MaxValues {
+				return sc.fail(line, indent+i, "more than %d values", MaxValues)
 			}
 		}
 	}

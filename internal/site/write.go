@@ -46,12 +46,45 @@ type Counts struct {
 
 // WriteCounted is Write, also reporting what it changed.
 func WriteCounted(dir string, files []File, keep func(path, source string) bool) (Counts, error) {
-	var n Counts
-	err := write(dir, files, keep, &n)
-	return n, err
+	w := &writer{dir: dir, files: files}
+	err := w.write(keep)
+	return w.counts, err
 }
 
-func write(dir string, files []File, keep func(path, source string) bool, n *Counts) error {
+func (w *writer) write(keep func(path, source string) bool) error {
+	dir, files := w.dir, w.files
+	if err := checkPaths(files); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", dir, err)
+	}
+	w.previous = ReadManifest(dir)
+	removeStaleTemps(dir, w.paths())
+	if err := w.plan(); err != nil {
+		return err
+	}
+	if err := w.makeDirs(); err != nil {
+		return err
+	}
+	if err := w.writeTemps(); err != nil {
+		w.rollBack()
+		return err
+	}
+	if err := w.journal(); err != nil {
+		w.rollBack()
+		return err
+	}
+	if err := w.renames(); err != nil {
+		w.removeTemps()
+		return err
+	}
+	return w.finish(keep)
+}
+
+// checkPaths refuses a file whose path would leave the output folder, take
+// the place of Herald's bookkeeping or break the manifest's lines.
+func checkPaths(files []File) error {
 	for _, f := range files {
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || f.Path == manifestName || f.Path == lockName {
 			return fmt.Errorf("writing %s: path escapes the output folder", f.Path)
@@ -60,30 +93,52 @@ func write(dir string, files []File, keep func(path, source string) bool, n *Cou
 			return fmt.Errorf("writing %q: control character in a path or source name", f.Path)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", dir, err)
-	}
-	previous := ReadManifest(dir)
-	all := make([]string, 0, len(previous.Files)+len(files))
-	for p := range previous.Files {
+	return nil
+}
+
+// writer is one Write, step by step. Each step leaves what the next needs
+// in its fields; a failing step's caller undoes what the run created.
+type writer struct {
+	dir      string
+	files    []File
+	previous Manifest
+
+	hashes  []string        // per file: the manifest's content hash
+	changed []bool          // per file: its bytes are not in place yet
+	current map[string]bool // paths this run produces
+	created []string        // folders this run created, outermost first
+	temps   []string        // per file: its temporary, until renamed
+	counts  Counts
+}
+
+func (w *writer) abs(path string) string { return filepath.Join(w.dir, filepath.FromSlash(path)) }
+
+// paths lists every path the previous run and this one write: the folders
+// whose stale temporaries are looked for.
+func (w *writer) paths() []string {
+	all := make([]string, 0, len(w.previous.Files)+len(w.files))
+	for p := range w.previous.Files {
 		all = append(all, p)
 	}
-	for _, f := range files {
+	for _, f := range w.files {
 		all = append(all, f.Path)
 	}
-	removeStaleTemps(dir, all)
+	return all
+}
 
-	// What changed, and the folders to create for it.
-	hashes := make([]string, len(files))
-	changed := make([]bool, len(files))
-	current := make(map[string]bool, len(files))
-	var created []string
-	for i, f := range files {
-		current[f.Path] = true
+// plan decides which files changed: a hash the previous complete run
+// recorded is trusted while the file's size and mtime are as recorded;
+// otherwise the bytes on disk are compared.
+func (w *writer) plan() error {
+	w.hashes = make([]string, len(w.files))
+	w.changed = make([]bool, len(w.files))
+	w.current = make(map[string]bool, len(w.files))
+	for i, f := range w.files {
+		w.current[f.Path] = true
 		sum := sha256.Sum256(f.Body)
-		hashes[i] = hex.EncodeToString(sum[:16])
-		abs := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if previous.trusted(f.Path, abs, hashes[i]) {
+		w.hashes[i] = hex.EncodeToString(sum[:16])
+		abs := w.abs(f.Path)
+		if w.previous.trusted(f.Path, abs, w.hashes[i]) {
 			continue
 		}
 		if fi, err := os.Lstat(abs); err == nil && fi.IsDir() {
@@ -92,130 +147,149 @@ func write(dir string, files []File, keep func(path, source string) bool, n *Cou
 		if old, err := os.ReadFile(abs); err == nil && bytes.Equal(old, f.Body) {
 			continue
 		}
-		changed[i] = true
-		n.Written++
+		w.changed[i] = true
+		w.counts.Written++
 	}
-	n.Unchanged = len(files) - n.Written
-	undo := func() {
-		// Deepest first, and only if empty: a folder is only ours when
-		// this run created it.
-		for _, d := range slices.Backward(created) {
-			os.Remove(d)
-		}
-	}
-	for i, f := range files {
-		if !changed[i] {
+	w.counts.Unchanged = len(w.files) - w.counts.Written
+	return nil
+}
+
+// makeDirs creates the folders the changed files need, remembering which
+// it created.
+func (w *writer) makeDirs() error {
+	for i, f := range w.files {
+		if !w.changed[i] {
 			continue
 		}
-		d := filepath.Dir(filepath.Join(dir, filepath.FromSlash(f.Path)))
-		if err := mkdirAllTracked(d, &created); err != nil {
-			undo()
+		d := filepath.Dir(w.abs(f.Path))
+		if err := mkdirAllTracked(d, &w.created); err != nil {
+			w.removeCreatedDirs()
 			return fmt.Errorf("writing %s: %w", d, err)
 		}
 	}
+	return nil
+}
 
-	// Phase one: temporary files, in parallel (the work is system calls),
-	// stopping at the first error.
-	temps := make([]string, len(files))
+// writeTemps is phase one: every changed file to a temporary next to its
+// destination, in parallel (the work is system calls), stopping at the
+// first error, which names the file rather than its temporary.
+func (w *writer) writeTemps() error {
+	w.temps = make([]string, len(w.files))
 	var failed atomic.Bool
 	var firstErr error
 	var errOnce sync.Once
-	workers := min(2, len(files))
+	workers := min(2, len(w.files))
 	var wg sync.WaitGroup
-	for w := range workers {
+	for n := range workers {
 		wg.Go(func() {
-			for i := w; i < len(files) && !failed.Load(); i += workers {
-				if !changed[i] {
+			for i := n; i < len(w.files) && !failed.Load(); i += workers {
+				if !w.changed[i] {
 					continue
 				}
-				tmp, err := writeTemp(filepath.Join(dir, filepath.FromSlash(files[i].Path)), files[i].Body)
-				temps[i] = tmp
+				tmp, err := writeTemp(w.abs(w.files[i].Path), w.files[i].Body)
+				w.temps[i] = tmp
 				if err != nil {
 					failed.Store(true)
-					// Name the file, not its temporary.
 					var pe *fs.PathError
 					if errors.As(err, &pe) {
 						err = pe.Err
 					}
-					errOnce.Do(func() { firstErr = fmt.Errorf("writing %s: %w", files[i].Path, err) })
+					errOnce.Do(func() { firstErr = fmt.Errorf("writing %s: %w", w.files[i].Path, err) })
 				}
 			}
 		})
 	}
 	wg.Wait()
-	removeTemps := func() {
-		for _, t := range temps {
-			if t != "" {
-				os.Remove(t)
-			}
-		}
-	}
-	if firstErr != nil {
-		removeTemps()
-		undo()
-		return firstErr
-	}
+	return firstErr
+}
 
-	// The journal: every path this run may leave behind, before the first
-	// rename.
-	next := Manifest{Files: make(map[string]Entry, len(all))}
-	for p, e := range previous.Files {
+// journal writes the incomplete manifest, listing every path this run may
+// leave behind, before the first rename: a run interrupted after it is
+// undone by the next.
+func (w *writer) journal() error {
+	if !slices.Contains(w.changed, true) && w.previous.Complete {
+		return nil
+	}
+	next := Manifest{Files: make(map[string]Entry, len(w.previous.Files)+len(w.files))}
+	for p, e := range w.previous.Files {
 		next.Files[p] = Entry{Source: e.Source}
 	}
-	for _, f := range files {
+	for _, f := range w.files {
 		next.Files[f.Path] = Entry{Source: f.Source}
 	}
-	if slices.Contains(changed, true) || !previous.Complete {
-		if err := writeAtomic(filepath.Join(dir, manifestName), next.encode()); err != nil {
-			removeTemps()
-			undo()
-			return err
-		}
-	}
+	return writeAtomic(filepath.Join(w.dir, manifestName), next.encode())
+}
 
-	// Phase two: renames, which need no space.
-	for i, f := range files {
-		if temps[i] == "" {
+// renames is phase two, which needs no space.
+func (w *writer) renames() error {
+	for i, f := range w.files {
+		if w.temps[i] == "" {
 			continue
 		}
-		if err := os.Rename(temps[i], filepath.Join(dir, filepath.FromSlash(f.Path))); err != nil {
-			removeTemps()
+		if err := os.Rename(w.temps[i], w.abs(f.Path)); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Path, err)
 		}
-		temps[i] = ""
+		w.temps[i] = ""
 	}
+	return nil
+}
 
+// finish removes the files of the previous run this one no longer
+// produces (unless keep keeps them) and writes the complete manifest.
+func (w *writer) finish(keep func(path, source string) bool) error {
 	var errs []error
-	final := Manifest{Complete: true, Files: make(map[string]Entry, len(files))}
-	for p, e := range previous.Files {
-		if current[p] {
+	final := Manifest{Complete: true, Files: make(map[string]Entry, len(w.files))}
+	for p, e := range w.previous.Files {
+		if w.current[p] {
 			continue
 		}
 		if keep != nil && keep(p, e.Source) {
-			if !previous.Complete {
+			if !w.previous.Complete {
 				e = Entry{Source: e.Source} // nothing to trust but the path
 			}
 			final.Files[p] = e
 			continue
 		}
-		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(w.abs(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("removing stale %s: %w", p, err))
 			final.Files[p] = Entry{Source: e.Source} // still ours, to remove next time
 		} else if err == nil {
-			n.Removed++
+			w.counts.Removed++
 		}
 	}
-	for i, f := range files {
-		e := Entry{Hash: hashes[i], Source: f.Source}
-		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f.Path))); err == nil {
+	for i, f := range w.files {
+		e := Entry{Hash: w.hashes[i], Source: f.Source}
+		if fi, err := os.Lstat(w.abs(f.Path)); err == nil {
 			e.Size, e.MTime = fi.Size(), fi.ModTime().UnixNano()
 		}
 		final.Files[f.Path] = e
 	}
-	if err := writeIfChanged(filepath.Join(dir, manifestName), final.encode()); err != nil {
+	if err := writeIfChanged(filepath.Join(w.dir, manifestName), final.encode()); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// rollBack removes the temporaries and the folders this run created.
+func (w *writer) rollBack() {
+	w.removeTemps()
+	w.removeCreatedDirs()
+}
+
+func (w *writer) removeTemps() {
+	for _, t := range w.temps {
+		if t != "" {
+			os.Remove(t)
+		}
+	}
+}
+
+// removeCreatedDirs removes the folders this run created, deepest first
+// and only if empty: a folder is only ours when this run created it.
+func (w *writer) removeCreatedDirs() {
+	for _, d := range slices.Backward(w.created) {
+		os.Remove(d)
+	}
 }
 
 // mkdirAllTracked is os.MkdirAll that appends the folders it creates to

@@ -224,62 +224,12 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 	}
 	// The trailing separator makes WalkDir follow a root that is a
 	// symlink to a folder (Lstat would stop at the link).
-	top := root + string(filepath.Separator)
-	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+	w := &walker{f: f, root: root, top: root + string(filepath.Separator)}
+	err = filepath.WalkDir(w.top, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
-		if err != nil {
-			if p == top || d == nil || d.IsDir() {
-				// A folder that cannot be read (or vanished meanwhile):
-				// publishing the rest would drop its articles.
-				return err
-			}
-			errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if p != top && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		read := f.readerFor(d.Name())
-		if read == nil {
-			notes = append(notes, fileNote{p, "skipping file of unsupported kind"})
-			return nil
-		}
-		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
-			// A FIFO, socket or device named like an article.
-			errs = append(errs, fmt.Errorf("reading %s: not a regular file (%s)", p, d.Type()))
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		job := fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0}
-		if job.symlink && !f.cfg.FollowSymlinks {
-			target, note, err := f.insideRoot(p)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if note != "" {
-				notes = append(notes, fileNote{p, note})
-			}
-			if target == "" {
-				return nil
-			}
-			job.target = target
-		}
-		jobs = append(jobs, job)
-		return nil
+		return w.visit(p, d, err)
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -287,7 +237,68 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 		}
 		return nil, nil, nil, fmt.Errorf("reading folder %s: %w", root, err)
 	}
-	return jobs, notes, errs, nil
+	return w.jobs, w.notes, w.errs, nil
+}
+
+// walker is one walk of a folder: what it found so far.
+type walker struct {
+	f         *Folder
+	root, top string
+	jobs      []fileJob
+	notes     []fileNote
+	errs      []error
+}
+
+// visit is the WalkDir callback for one entry.
+func (w *walker) visit(p string, d fs.DirEntry, err error) error {
+	if err != nil {
+		if p == w.top || d == nil || d.IsDir() {
+			// A folder that cannot be read (or vanished meanwhile):
+			// publishing the rest would drop its articles.
+			return err
+		}
+		w.errs = append(w.errs, fmt.Errorf("reading %s: %w", p, err))
+		return nil
+	}
+	if p != w.top && strings.HasPrefix(d.Name(), ".") {
+		if d.IsDir() {
+			return fs.SkipDir
+		}
+		return nil
+	}
+	if d.IsDir() {
+		return nil
+	}
+	read := w.f.readerFor(d.Name())
+	if read == nil {
+		w.notes = append(w.notes, fileNote{p, "skipping file of unsupported kind"})
+		return nil
+	}
+	if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+		// A FIFO, socket or device named like an article.
+		w.errs = append(w.errs, fmt.Errorf("reading %s: not a regular file (%s)", p, d.Type()))
+		return nil
+	}
+	rel, err := filepath.Rel(w.root, p)
+	if err != nil {
+		return err
+	}
+	job := fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0}
+	if job.symlink && !w.f.cfg.FollowSymlinks {
+		target, note, err := w.f.insideRoot(p)
+		if err != nil {
+			w.errs = append(w.errs, err)
+		}
+		if note != "" {
+			w.notes = append(w.notes, fileNote{p, note})
+		}
+		if target == "" {
+			return nil
+		}
+		job.target = target
+	}
+	w.jobs = append(w.jobs, job)
+	return nil
 }
 
 // readerFor returns the reader for a file name's extension, or nil.

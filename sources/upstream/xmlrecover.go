@@ -30,86 +30,98 @@ func xmlTokenizer(body []byte) *xml.Decoder {
 // or entry, with the elements then open closed. ok is false when there is
 // nothing to repair or no complete item to keep.
 func xmlRecover(body []byte) (fixed []byte, ok bool) {
-	type open struct{ name string }
-	var (
-		out      bytes.Buffer
-		stack    []open
-		copied   int64 // body[:copied] is in out
-		goodLen  = -1  // out.Len() after the last complete item
-		goodOpen []open
-		repaired bool
-	)
+	r := &recoverer{body: body, goodLen: -1}
 	d := xmlTokenizer(body)
 	for {
 		start := d.InputOffset()
 		tok, err := d.RawToken()
 		if err != nil {
-			if errors.Is(err, io.EOF) && len(stack) == 0 && !repaired {
+			if errors.Is(err, io.EOF) && len(r.stack) == 0 && !r.repaired {
 				return nil, false // well-formed as far as structure goes
 			}
 			break
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if t.Name.Local == "item" || t.Name.Local == "entry" {
-				// An item is a child of its feed: whatever is still open
-				// above the feed's element (a <title> never closed) closes
-				// here, or every item would be read as part of it.
-				j := len(stack) - 1
-				for j >= 0 && !feedContainers[strings.ToLower(localName(stack[j].name))] {
-					j--
-				}
-				if j >= 0 && j < len(stack)-1 {
-					out.Write(body[copied:start])
-					copied = start
-					for k := len(stack) - 1; k > j; k-- {
-						out.WriteString("</" + stack[k].name + ">")
-					}
-					stack = stack[:j+1]
-					repaired = true
-				}
-			}
-			stack = append(stack, open{xmlName(t.Name)})
+			r.startElement(t, start)
 		case xml.EndElement:
-			name := xmlName(t.Name)
-			j := len(stack) - 1
-			for j >= 0 && stack[j].name != name {
-				j--
-			}
-			if j < 0 {
-				// A stray end tag: dropped.
-				out.Write(body[copied:start])
-				copied = d.InputOffset()
-				repaired = true
-				continue
-			}
-			if j < len(stack)-1 {
-				// Elements left open inside this one close with it.
-				out.Write(body[copied:start])
-				copied = start
-				for k := len(stack) - 1; k > j; k-- {
-					out.WriteString("</" + stack[k].name + ">")
-				}
-				repaired = true
-			}
-			stack = stack[:j]
-			if t.Name.Local == "item" || t.Name.Local == "entry" {
-				end := d.InputOffset()
-				out.Write(body[copied:end])
-				copied = end
-				goodLen = out.Len()
-				goodOpen = append(goodOpen[:0], stack...)
-			}
+			r.endElement(t, start, d.InputOffset())
 		}
 	}
-	if goodLen < 0 {
+	if r.goodLen < 0 {
 		return nil, false
 	}
-	out.Truncate(goodLen)
-	for k := len(goodOpen) - 1; k >= 0; k-- {
-		out.WriteString("</" + goodOpen[k].name + ">")
+	r.out.Truncate(r.goodLen)
+	for k := len(r.goodOpen) - 1; k >= 0; k-- {
+		r.out.WriteString("</" + r.goodOpen[k] + ">")
 	}
-	return out.Bytes(), true
+	return r.out.Bytes(), true
+}
+
+// recoverer is xmlRecover's state: the repaired document so far and the
+// elements open in it.
+type recoverer struct {
+	body     []byte
+	out      bytes.Buffer
+	stack    []string // names of the open elements
+	copied   int64    // body[:copied] is in out
+	goodLen  int      // out.Len() after the last complete item, or -1
+	goodOpen []string // stack after the last complete item
+	repaired bool
+}
+
+// closeAbove copies the body up to at and closes the elements open above
+// stack[j].
+func (r *recoverer) closeAbove(j int, at int64) {
+	r.out.Write(r.body[r.copied:at])
+	r.copied = at
+	for k := len(r.stack) - 1; k > j; k-- {
+		r.out.WriteString("</" + r.stack[k] + ">")
+	}
+	r.stack = r.stack[:j+1]
+	r.repaired = true
+}
+
+func (r *recoverer) startElement(t xml.StartElement, start int64) {
+	if t.Name.Local == "item" || t.Name.Local == "entry" {
+		// An item is a child of its feed: whatever is still open above
+		// the feed's element (a <title> never closed) closes here, or
+		// every item would be read as part of it.
+		j := len(r.stack) - 1
+		for j >= 0 && !feedContainers[strings.ToLower(localName(r.stack[j]))] {
+			j--
+		}
+		if j >= 0 && j < len(r.stack)-1 {
+			r.closeAbove(j, start)
+		}
+	}
+	r.stack = append(r.stack, xmlName(t.Name))
+}
+
+func (r *recoverer) endElement(t xml.EndElement, start, end int64) {
+	name := xmlName(t.Name)
+	j := len(r.stack) - 1
+	for j >= 0 && r.stack[j] != name {
+		j--
+	}
+	if j < 0 {
+		// A stray end tag: dropped.
+		r.out.Write(r.body[r.copied:start])
+		r.copied = end
+		r.repaired = true
+		return
+	}
+	if j < len(r.stack)-1 {
+		// Elements left open inside this one close with it.
+		r.closeAbove(j, start)
+	}
+	r.stack = r.stack[:j]
+	if t.Name.Local == "item" || t.Name.Local == "entry" {
+		r.out.Write(r.body[r.copied:end])
+		r.copied = end
+		r.goodLen = r.out.Len()
+		r.goodOpen = append(r.goodOpen[:0], r.stack...)
+	}
 }
 
 // feedContainers are the elements items and entries belong in.
