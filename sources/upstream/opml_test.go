@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,5 +134,29 @@ func TestOPMLSourceRefusesPrivate(t *testing.T) {
 	got, err := sourcetest.For(src).Collect(context.Background())
 	if err == nil || len(got) != 0 || a.Reqs.Load() != 0 {
 		t.Errorf("collected %d articles, err %v, %d requests; want the loopback feed refused", len(got), err, a.Reqs.Load())
+	}
+}
+
+// TestOPMLSourceURL: a list fetched from a configured URL; the feeds it
+// lists on that same host are reached (the operator named the host), and
+// relative xmlUrl values resolve against the list's URL.
+func TestOPMLSourceURL(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/list.opml", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`<opml version="2.0"><body><outline text="Here" xmlUrl="/feeds/here.xml"/></body></opml>`))
+	})
+	mux.HandleFunc("/feeds/here.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(upRSS(upItem("h1", "Listed here", "https://h.example/1", ""))))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{Retries: -1})
+	src, err := NewOPML(OPMLConfig{Name: "planet", URL: srv.URL + "/list.opml"}, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sourcetest.For(src).Collect(context.Background())
+	if err != nil || !slices.Equal(upTitles(got), []string{"Listed here"}) {
+		t.Errorf("got %v, %v", upTitles(got), err)
 	}
 }
