@@ -28,9 +28,9 @@ var commands = []command{
 	{
 		name:     "generate",
 		synopsis: "collect once and write static feed files",
-		about: `Collects every source once and writes the feeds, an index.html and one page
-per local article to the output folder. Only files whose bytes
-changed are rewritten. Exit status 0 when every source was collected, 1 when
+		about: `Collects every source once and writes the feeds, a page per feed, an
+index.html, feeds.opml and one page per local article to the output folder.
+Only files whose bytes changed are rewritten. Exit status 0 when every source was collected, 1 when
 some failed (their previous output is kept), 2 for a bad command line or
 config, 3 when the output folder cannot be written, 130 when interrupted.`,
 		example: "herald generate --config config.yaml --out public",
@@ -41,8 +41,9 @@ config, 3 when the output folder cannot be written, 130 when interrupted.`,
 	{
 		name:     "serve",
 		synopsis: "collect on schedule and serve the feeds over HTTP",
-		about: `Collects every source on its schedule and serves the feeds, the index and the
-article pages until interrupted. SIGHUP reloads the configuration. Exit
+		about: `Collects every source on its schedule (files sources also as soon as their
+folder changes) and serves the feeds, the pages and feeds.opml until
+interrupted. SIGHUP reloads the configuration. Exit
 status 0 after SIGINT/SIGTERM, 2 for a bad command line or config, 4 when
 the address cannot be listened on (in use: choose another with --addr or
 the config's listen).`,

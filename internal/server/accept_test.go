@@ -25,3 +25,18 @@ func TestPrefersHTML(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPrefersHTML: any Accept value is read without panicking, and the
+// fast path's test (an Accept naming text/html goes to net/http) covers
+// every request prefersHTML would give application/xml, so the fast path
+// never answers one with the feed's own type.
+func FuzzPrefersHTML(f *testing.F) {
+	f.Add("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	f.Add("application/rss+xml, text/html;q=0.1")
+	f.Add("TEXT/HTML;Q=1")
+	f.Fuzz(func(t *testing.T, accept string) {
+		if prefersHTML([]string{accept}) && !containsFold([]byte(accept), "text/html") {
+			t.Fatalf("prefersHTML(%q) with no text/html the fast path would see", accept)
+		}
+	})
+}
