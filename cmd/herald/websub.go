@@ -12,12 +12,14 @@ import (
 )
 
 // feedChanges tells the WebSub hub which feed URLs changed from one
-// publication to the next. The first publication of the process is the
-// baseline: a restart does not ping.
+// publication to the next: only feeds published before, whose bytes
+// changed. The first publication of the process is the baseline (a
+// restart does not ping), and a feed published for the first time has no
+// subscribers through the hub yet.
 type feedChanges struct {
 	n    *websub.Notifier
 	mu   sync.Mutex
-	last map[string][sha256.Size]byte // feed path → hash; nil before the first publication
+	last map[string][sha256.Size]byte // feed path → hash of the last publication
 }
 
 // published compares the feeds among files with the previous publication
@@ -41,7 +43,7 @@ func (c *feedChanges) published(base string, files []site.File) {
 		}
 		sum := sha256.Sum256(f.Body)
 		next[f.Path] = sum
-		if prev, ok := c.last[f.Path]; c.last != nil && (!ok || prev != sum) {
+		if prev, ok := c.last[f.Path]; ok && prev != sum {
 			topics = append(topics, base+f.Path)
 		}
 	}
