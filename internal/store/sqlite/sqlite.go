@@ -1,0 +1,337 @@
+// Package sqlite is the store backend Herald uses by default: one SQLite
+// database (modernc.org/sqlite, pure Go) in the data folder, in WAL mode.
+//
+// Two processes may use one data folder at once (serve, and a generate
+// run beside it): every write is one IMMEDIATE transaction and a writer
+// waits up to busyTimeout for the other.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/store"
+)
+
+// FileName is the database's name inside the data folder.
+const FileName = "herald.db"
+
+const busyTimeout = 10 * time.Second
+
+// migrations[i] takes a database from schema version i to i+1; the
+// first creates it. Append only: a released step never changes.
+var migrations = []string{
+	// 1: records and article histories.
+	`CREATE TABLE records (
+		key    TEXT PRIMARY KEY,
+		state  TEXT NOT NULL,
+		status TEXT NOT NULL
+	);
+	CREATE TABLE articles (
+		source     TEXT NOT NULL,
+		id         TEXT NOT NULL,
+		seq        INTEGER NOT NULL,
+		first_seen INTEGER NOT NULL,
+		published  INTEGER NOT NULL,
+		updated    INTEGER NOT NULL,
+		hash       TEXT NOT NULL,
+		data       TEXT NOT NULL,
+		PRIMARY KEY (source, id)
+	)`,
+	// 2: insertion order per source, for archives and the next sequence.
+	`CREATE INDEX articles_seq ON articles (source, seq)`,
+}
+
+// Version is the schema version this Herald writes.
+var Version = len(migrations)
+
+// Store is a store.Store in one SQLite database.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating and migrating as needed) the database in dir,
+// creating dir too.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	if err := writable(dir); err != nil {
+		return nil, fmt.Errorf("data_dir %s is not writable: %w", dir, err)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// writable checks that a file can be created in dir, so an unwritable
+// folder is reported as such rather than as a database error.
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".herald-write-test-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// migrate brings the schema to Version in one transaction, refusing a
+// database of a newer Herald.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return notDatabase(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return notDatabase(err)
+	}
+	var have int
+	switch err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&have); {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return err
+		}
+	case err != nil:
+		return notDatabase(err)
+	}
+	if have > Version {
+		return fmt.Errorf("schema version %d, this Herald knows up to %d: %w", have, Version, store.ErrNewer)
+	}
+	for v := have; v < Version; v++ {
+		for _, stmt := range strings.Split(migrations[v], ";") {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migrating to schema version %d: %w", v+1, err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, Version); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// notDatabase makes SQLite's "file is not a database" say which file.
+func notDatabase(err error) error {
+	if strings.Contains(err.Error(), "not a database") {
+		return fmt.Errorf("not a Herald database (move it away or point data_dir elsewhere): %w", err)
+	}
+	return err
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// DB is the database handle, for tests and tools (integrity checks).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Load implements store.Store.
+func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error) {
+	var rec store.Record
+	var state, status string
+	err := s.db.QueryRowContext(ctx, `SELECT state, status FROM records WHERE key = ?`, key).Scan(&state, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, err
+	}
+	if err := json.Unmarshal([]byte(state), &rec.State); err != nil {
+		return rec, false, fmt.Errorf("record %s: state: %w", key, err)
+	}
+	if err := json.Unmarshal([]byte(status), &rec.Status); err != nil {
+		return rec, false, fmt.Errorf("record %s: status: %w", key, err)
+	}
+	return rec, true, nil
+}
+
+// Save implements store.Store.
+func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
+	state, err := json.Marshal(c.Record.State)
+	if err != nil {
+		return false, err
+	}
+	status, err := json.Marshal(c.Record.Status)
+	if err != nil {
+		return false, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO records (key, state, status) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET state = excluded.state, status = excluded.status`,
+		c.Key, string(state), string(status)); err != nil {
+		return false, err
+	}
+	changed := false
+	if c.Articles != nil {
+		if changed, err = s.merge(ctx, tx, c); err != nil {
+			return false, err
+		}
+	}
+	return changed, tx.Commit()
+}
+
+// merge writes c's articles into the source's history and prunes it.
+func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool, error) {
+	old, err := history(ctx, tx, c.Source)
+	if err != nil {
+		return false, err
+	}
+	changes := store.Merge(old, c.Articles, c.Now)
+	var next int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM articles`).Scan(&next); err != nil {
+		return false, err
+	}
+	for _, st := range changes {
+		data, err := json.Marshal(st.Article)
+		if err != nil {
+			return false, err
+		}
+		if st.Seq == 0 {
+			st.Seq, next = next, next+1
+		}
+		old[st.Article.ID] = st
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles
+			(source, id, seq, first_seen, published, updated, hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (source, id) DO UPDATE SET updated = excluded.updated, hash = excluded.hash, data = excluded.data`,
+			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
+			st.Article.Updated.Unix(), st.Hash, string(data)); err != nil {
+			return false, err
+		}
+	}
+	current := make(map[string]bool, len(c.Articles))
+	for _, a := range c.Articles {
+		current[a.ID] = true
+	}
+	all := make([]store.Stored, 0, len(old))
+	for _, st := range old {
+		all = append(all, st)
+	}
+	gone := store.Expired(all, current, c.Retention, c.Now)
+	for _, id := range gone {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, c.Source, id); err != nil {
+			return false, err
+		}
+	}
+	return len(changes) > 0 || len(gone) > 0, nil
+}
+
+// history reads a source's history without the article bodies: what
+// Merge and Expired need.
+func history(ctx context.Context, tx *sql.Tx, source string) (map[string]store.Stored, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, seq, first_seen, published, updated, hash FROM articles WHERE source = ?`, source)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]store.Stored{}
+	for rows.Next() {
+		var st store.Stored
+		var first, pub, upd int64
+		if err := rows.Scan(&st.Article.ID, &st.Seq, &first, &pub, &upd, &st.Hash); err != nil {
+			return nil, err
+		}
+		st.FirstSeen, st.Article.Published, st.Article.Updated = unix(first), unix(pub), unix(upd)
+		out[st.Article.ID] = st
+	}
+	return out, rows.Err()
+}
+
+func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// Articles implements store.Store.
+func (s *Store) Articles(ctx context.Context, source string) ([]feed.Article, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT published, updated, data FROM articles WHERE source = ?`, source)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []feed.Article{}
+	for rows.Next() {
+		var pub, upd int64
+		var data string
+		if err := rows.Scan(&pub, &upd, &data); err != nil {
+			return nil, err
+		}
+		var a feed.Article
+		if err := json.Unmarshal([]byte(data), &a); err != nil {
+			return nil, fmt.Errorf("article of %s: %w", source, err)
+		}
+		a.Published, a.Updated = unix(pub), unix(upd)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	store.Newest(out)
+	return out, nil
+}
+
+// Retain implements store.Store.
+func (s *Store) Retain(ctx context.Context, keys []string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT key FROM records`)
+	if err != nil {
+		return err
+	}
+	keep := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		keep[k] = true
+	}
+	var drop []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return err
+		}
+		if !keep[k] {
+			drop = append(drop, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range drop {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE key = ?`, k); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}

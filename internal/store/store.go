@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
+)
+
+// ErrNewer is returned by a backend asked to open data written by a newer
+// Herald: it refuses rather than downgrade.
+var ErrNewer = errors.New("written by a newer version of Herald")
+
+// Status is one source's collection outcome.
+type Status struct {
+	Name        string    `json:"name"`
+	LastRun     time.Time `json:"last_run,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastFailure time.Time `json:"last_failure,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Items       int       `json:"items"`
+	Running     bool      `json:"-"`
+}
+
+// Record is what is kept about one source configuration between
+// collections.
+type Record struct {
+	// State is what the source returned for its next collection.
+	State sources.State `json:"state"`
+	// Status is the last collections' outcome.
+	Status Status `json:"status"`
+}
+
+// Retention says which articles a source's history keeps. Articles the
+// source returned in its latest collection are always kept; of the
+// others (dropped upstream, files deleted), those beyond the Keep newest
+// or published longer than KeepFor ago are removed. Zero means no limit.
+type Retention struct {
+	Keep    int
+	KeepFor time.Duration
+}
+
+// Collection is one collection to save, in one transaction.
+type Collection struct {
+	// Key is the source configuration's key (collect.Entry.Key): State and
+	// Status are kept under it, so a changed configuration starts fresh.
+	Key string
+	// Source is the source's name: articles are kept under it, so a
+	// changed configuration keeps its history.
+	Source string
+	Record Record
+	// Articles are the collection's articles, normalized; nil when it
+	// produced none (failure, backoff, 304), which leaves history alone.
+	Articles []feed.Article
+	// Now is the collection's time: the first-seen time of new articles
+	// and the updated time of edits that carry no date.
+	Now       time.Time
+	Retention Retention
+}
+
+// Store keeps records by key and article histories by source name.
+// Implementations are safe for concurrent use.
+type Store interface {
+	// Load returns the record under key; ok is false when there is none.
+	Load(ctx context.Context, key string) (rec Record, ok bool, err error)
+	// Save stores c atomically: its record, and its articles merged into
+	// the source's history by Merge and pruned by Expired. changed reports
+	// whether the source's articles changed.
+	Save(ctx context.Context, c Collection) (changed bool, err error)
+	// Articles returns the source's retained articles, newest first.
+	Articles(ctx context.Context, source string) ([]feed.Article, error)
+	// Retain drops the records of every key but keys (histories stay).
+	Retain(ctx context.Context, keys []string) error
+	// Close releases the store.
+	Close() error
+}
