@@ -15,7 +15,10 @@ import (
 // generate collects every source once and writes the site to out. A
 // failing source does not stop the others: what could be published is
 // written, and the error (exit status 1) names the source.
-func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout io.Writer) error {
+//
+// It uses the store in data_dir like serve, so the feeds carry the
+// history serve built (and the reverse); noStore makes it a pure one-shot.
+func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.Logger, stdout io.Writer) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
@@ -26,8 +29,16 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	p, err := newPipeline(cfg, log, nil, nil)
+	st, err := openStore(ctx, cfg, noStore)
 	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := newPipeline(cfg, log, nil, st)
+	if err != nil {
+		return err
+	}
+	if err := p.col.Restore(ctx); err != nil {
 		return err
 	}
 	collectErr := p.col.CollectAll(ctx)

@@ -21,8 +21,10 @@ const usage = `Herald publishes articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 
 Usage:
   herald generate [--config FILE] [--out DIR]   collect once and write static feed files
+                  [--no-store]                  (a one-shot: use and keep no history in data_dir)
   herald serve    [--config FILE] [--addr ADDR] collect on schedule and serve the feeds
                   [--no-fast-path]              (serve every request with net/http alone)
+                  [--no-store]                  (keep history in memory only)
   herald check    [--config FILE]               validate a config without collecting
 
 Common flags:
@@ -83,13 +85,16 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logLevel  = fs.String("log-level", "info", "log level: debug, info, warn, error")
 		out, addr *string
 		noFast    *bool
+		noStore   = new(bool)
 	)
 	switch cmd {
 	case "generate":
 		out = fs.String("out", "public", "output folder")
+		noStore = fs.Bool("no-store", false, "keep nothing in data_dir: a one-shot run from what the sources return now")
 	case "serve":
 		addr = fs.String("addr", "", "listen address (default: the config's listen)")
 		noFast = fs.Bool("no-fast-path", false, "serve every request with net/http alone (as fast_path: false)")
+		noStore = fs.Bool("no-store", false, "keep nothing in data_dir: history lasts as long as the process")
 	case "check":
 	case "help", "-h", "--help":
 		return flag.ErrHelp
@@ -111,9 +116,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch cmd {
 	case "generate":
-		return generate(ctx, *cfgPath, *out, log, stdout)
+		return generate(ctx, *cfgPath, *out, *noStore, log, stdout)
 	case "serve":
-		return serve(ctx, *cfgPath, *addr, *noFast, log)
+		return serve(ctx, *cfgPath, *addr, *noFast, *noStore, log)
 	default:
 		return check(*cfgPath, stdout)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/heraldfeed/herald/internal/scheduler"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
+	"github.com/heraldfeed/herald/internal/store"
 )
 
 // serve collects on schedule and serves the feeds until ctx is cancelled.
@@ -29,11 +30,18 @@ import (
 // is reported and the old one keeps running. The listen address is read
 // once, at start, and so is the fast path setting (noFast or fast_path:
 // false turn it off).
-func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Logger) error {
+func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log *slog.Logger) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}
+	// One store for the process: a reload finds the records of the
+	// sources whose configuration it did not change.
+	st, err := openStore(ctx, cfg, noStore)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	if addr == "" {
 		addr = cfg.Listen
 	}
@@ -41,11 +49,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	if err != nil {
 		return err
 	}
-	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics,
-		// One store for the process: a reload finds the records of the
-		// sources whose configuration it did not change.
-		store: collect.NewMemory(),
-	}
+	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics, store: st}
 	fastPath := cfg.FastPath && !noFast
 	sv.srv, err = server.New(server.Options{
 		Logger:     log,
@@ -98,7 +102,7 @@ type serving struct {
 	cfgPath string
 	log     *slog.Logger
 	metrics *collect.Metrics
-	store   *collect.Memory
+	store   store.Store
 	srv     *server.Server
 	current atomic.Pointer[collect.Collector] // for /healthz
 }
@@ -159,7 +163,7 @@ type collection struct {
 	stop func() // cancels the scheduler and waits for running collections
 }
 
-func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, old *collection) (*collection, error) {
+func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store store.Store, srv *server.Server, old *collection) (*collection, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
@@ -169,7 +173,7 @@ func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Me
 	return startCollection(ctx, cfg, log, m, store, srv, old)
 }
 
-func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, old *collection) (*collection, error) {
+func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, srv *server.Server, old *collection) (*collection, error) {
 	p, err := newPipeline(cfg, log, m, store)
 	if err != nil {
 		return nil, err
@@ -184,15 +188,17 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	}
 	// Only now that no collection of the old configuration runs: take up
 	// the records of the sources it did not change, forget the others.
-	store.Retain(p.keys)
+	if err := store.Retain(ctx, p.keys); err != nil {
+		return nil, err
+	}
 	if err := p.col.Restore(ctx); err != nil {
 		return nil, err
 	}
-	if old != nil {
-		// Feeds may have changed even if no source has: publish now.
-		if _, err := p.build(time.Now(), publishTo); err != nil {
-			log.Error("rendering failed", "error", err)
-		}
+	// Serve what the store holds at once, without waiting for the first
+	// collection; after a reload, feeds may have changed even if no
+	// source has.
+	if _, err := p.build(time.Now(), publishTo); err != nil {
+		log.Error("rendering failed", "error", err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

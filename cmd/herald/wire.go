@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/site"
+	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/internal/store/sqlite"
 	"github.com/heraldfeed/herald/sources"
 	"github.com/heraldfeed/herald/sources/local"
 	"github.com/heraldfeed/herald/sources/upstream"
@@ -77,7 +80,7 @@ type pipeline struct {
 // newPipeline builds the site, one source per configured source (web
 // sources share one Fetcher, so per-host limits are global) and the
 // collector over them, keeping records in store.
-func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store collect.Store) (*pipeline, error) {
+func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st store.Store) (*pipeline, error) {
 	s, err := newSite(cfg)
 	if err != nil {
 		return nil, err
@@ -107,10 +110,10 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store
 			return nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
 		key := sourceKey(sc, cfg.BaseURL)
-		entries = append(entries, collect.Entry{Source: src, Key: key})
+		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: retention(sc)})
 		p.keys = append(p.keys, key)
 	}
-	p.col, err = collect.New(collect.Options{Sources: entries, Store: store, Logger: log, Metrics: m})
+	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m})
 	if err != nil {
 		return nil, configError{err}
 	}
@@ -127,6 +130,8 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store
 // base URL its articles' links depend on. A reload that leaves them alone
 // finds the source's state again; any change starts it fresh.
 func sourceKey(sc config.Source, baseURL string) string {
+	// Retention is not the source's output: changing it keeps the state.
+	sc.Keep, sc.KeepFor = 0, 0
 	b, err := json.Marshal(struct {
 		Source  config.Source
 		BaseURL string
@@ -169,6 +174,27 @@ func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *
 		}, fetcher, log)
 	}
 	return nil, fmt.Errorf("unknown type %q", sc.Type)
+}
+
+// retention is a source's history limits, with config's defaults.
+func retention(sc config.Source) store.Retention {
+	r := store.Retention{Keep: sc.Keep, KeepFor: sc.KeepFor}
+	switch sc.Keep {
+	case 0:
+		r.Keep = config.DefaultKeep
+	case -1:
+		r.Keep = 0
+	}
+	return r
+}
+
+// openStore opens the store in cfg's data_dir, or returns a Memory store
+// when noStore asks for a run that remembers nothing.
+func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Store, error) {
+	if noStore {
+		return store.NewMemory(), nil
+	}
+	return sqlite.Open(ctx, cfg.DataDir)
 }
 
 // retries maps the config's "0 disables retrying" onto FetchConfig, where

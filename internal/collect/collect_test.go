@@ -155,7 +155,10 @@ func TestFailingSourceKeepsLastGood(t *testing.T) {
 	}
 }
 
-func TestPartialResultReplaces(t *testing.T) {
+// TestPartialResultKeepsHistory: a partial result (articles and an error)
+// is merged into the history like any other: the article it lacks stays,
+// as an item an upstream dropped does, until retention removes it.
+func TestPartialResultKeepsHistory(t *testing.T) {
 	src := &fakeSource{name: "files", fn: func() ([]feed.Article, error) {
 		return []feed.Article{art("a", time.Hour), art("b", 2*time.Hour)}, nil
 	}}
@@ -168,7 +171,7 @@ func TestPartialResultReplaces(t *testing.T) {
 		t.Fatal("want the partial error")
 	}
 	files, _ := p.Build(nil)
-	if diff := cmp.Diff([]string{"https://e.org/a"}, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
+	if diff := cmp.Diff([]string{"https://e.org/a", "https://e.org/b"}, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

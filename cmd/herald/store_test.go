@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// upstreamFake is an RSS upstream whose items and ETag the test sets, and
+// which records the If-None-Match of each request. Once held, it answers
+// nothing until the test ends, so no collection can finish.
+type upstreamFake struct {
+	mu      sync.Mutex
+	etag    string
+	items   []string
+	inm     []string
+	held    bool
+	release chan struct{}
+}
+
+func newUpstreamFake(t *testing.T, etag string, items ...string) (*upstreamFake, string) {
+	u := &upstreamFake{etag: etag, items: items, release: make(chan struct{})}
+	srv := httptest.NewServer(u)
+	t.Cleanup(func() { close(u.release); srv.Close() })
+	return u, srv.URL
+}
+
+func (u *upstreamFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	u.inm = append(u.inm, r.Header.Get("If-None-Match"))
+	held, etag, items := u.held, u.etag, u.items
+	u.mu.Unlock()
+	if held {
+		<-u.release
+		return
+	}
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Content-Type", "application/rss+xml")
+	fmt.Fprint(w, `<rss version="2.0"><channel><title>Up</title><link>http://up/</link><description>d</description>`)
+	for i, title := range items {
+		fmt.Fprintf(w, `<item><guid>%s</guid><title>%s</title><link>http://up/%s</link><pubDate>Mon, 0%d Feb 2026 10:00:00 GMT</pubDate></item>`, title, title, title, i+2)
+	}
+	fmt.Fprint(w, `</channel></rss>`)
+}
+
+func (u *upstreamFake) set(etag string, items ...string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.etag, u.items = etag, items
+}
+
+func (u *upstreamFake) hold() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.held = true
+	u.inm = nil
+}
+
+func (u *upstreamFake) requests() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.inm...)
+}
+
+// TestStoreAcrossRestart: an item the upstream drops stays in the feed;
+// after a restart serve answers at once, before any collection finished,
+// with the same bytes, ETag and Last-Modified, and its first request to
+// the upstream carries the stored validator.
+func TestStoreAcrossRestart(t *testing.T) {
+	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha", "Beta")
+	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", upURL),
+		map[string]string{"local.txt": "Local story\n\nHello.\n"})
+	b, _ := os.ReadFile(cfg)
+	writeFile(t, cfg, string(b)+"  - {name: upf, title: Up, sources: [up]}\n")
+
+	base, stop, _ := startServe(t, cfg)
+	waitFor(t, "both upstream items", func() bool {
+		_, body := get(t, base+"/upf.rss")
+		return strings.Contains(body, "Alpha") && strings.Contains(body, "Beta")
+	})
+	up.set(`"v2"`, "Alpha") // Beta leaves the upstream
+	waitFor(t, "a collection of the new upstream", func() bool {
+		r := up.requests()
+		return len(r) > 0 && r[len(r)-1] == `"v2"`
+	})
+	type answer struct{ status, etag, modified, body string }
+	fetch := func(path string) answer {
+		resp, body := get(t, base+path)
+		return answer{resp.Status, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), body}
+	}
+	paths := []string{"/upf.rss", "/upf.atom", "/upf.json", "/world.rss", "/world.json"}
+	before := map[string]answer{}
+	for _, p := range paths {
+		before[p] = fetch(p)
+	}
+	if a := before["/upf.rss"]; !strings.Contains(a.body, "Beta") {
+		t.Errorf("the item the upstream dropped left the feed:\n%s", a.body)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+
+	up.hold() // no collection can finish after the restart
+	base, stop, _ = startServe(t, cfg)
+	defer stop()
+	for _, p := range paths {
+		if got := fetch(p); got != before[p] {
+			t.Errorf("%s after the restart: %s ETag %s Last-Modified %s, want %s %s %s (bodies equal: %v)", p,
+				got.status, got.etag, got.modified, before[p].status, before[p].etag, before[p].modified, got.body == before[p].body)
+		}
+	}
+	waitFor(t, "the first request after the restart", func() bool { return len(up.requests()) > 0 })
+	if got := up.requests()[0]; got != `"v2"` {
+		t.Errorf("first request after the restart had If-None-Match %q, want the stored \"v2\"", got)
+	}
+}
