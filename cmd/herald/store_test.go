@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // upstreamFake is an RSS upstream whose items and ETag the test sets, and
@@ -120,5 +122,49 @@ func TestStoreAcrossRestart(t *testing.T) {
 	waitFor(t, "the first request after the restart", func() bool { return len(up.requests()) > 0 })
 	if got := up.requests()[0]; got != `"v2"` {
 		t.Errorf("first request after the restart had If-None-Match %q, want the stored \"v2\"", got)
+	}
+}
+
+// TestLocalDatesDoNotDrift: with generate over the store, a file touched
+// without a change changes nothing; an edit moves updated once, never
+// published.
+func TestLocalDatesDoNotDrift(t *testing.T) {
+	cfg := testSite(t, "", map[string]string{"story.txt": "A story\n\nFirst words.\n"})
+	path := filepath.Join(filepath.Dir(cfg), "articles", "story.txt")
+	day := func(d int) time.Time { return time.Date(2026, 2, d, 9, 0, 0, 0, time.UTC) }
+	os.Chtimes(path, day(1), day(1))
+	gen := func() string {
+		t.Helper()
+		out := t.TempDir()
+		if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {
+			t.Fatalf("generate exit %d: %s", code, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "world.atom"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	first := gen()
+	if !strings.Contains(first, "<published>2026-02-01T09:00:00Z</published>") {
+		t.Fatalf("first feed not dated by the file's mtime:\n%s", first)
+	}
+
+	os.Chtimes(path, day(5), day(5)) // touched, same bytes
+	if got := gen(); got != first {
+		t.Errorf("a touched file changed the feed:\n%s\nwant:\n%s", got, first)
+	}
+
+	writeFile(t, path, "A story\n\nFirst words, edited.\n")
+	os.Chtimes(path, day(7), day(7))
+	edited := gen()
+	for _, want := range []string{"<published>2026-02-01T09:00:00Z</published>", "<updated>2026-02-07T09:00:00Z</updated>", "edited"} {
+		if !strings.Contains(edited, want) {
+			t.Errorf("edited feed lacks %s:\n%s", want, edited)
+		}
+	}
+	os.Chtimes(path, day(9), day(9))
+	if got := gen(); got != edited {
+		t.Errorf("the edit was applied twice:\n%s\nwant:\n%s", got, edited)
 	}
 }
