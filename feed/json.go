@@ -46,6 +46,10 @@ func renderJSON(w io.Writer, fd *Feed) error {
 		},
 		Items: make([]*jsonItem, 0, len(fd.Items)),
 	}
+	if fd.PrevPage > 0 {
+		// JSON Feed pages through older items with next_url.
+		jf.NextUrl = fd.pageURL(fd.PrevPage, jsonExt)
+	}
 	for i := range fd.Items {
 		a := &fd.Items[i]
 		it := &jsonItem{JSONItem: feeds.JSONItem{

@@ -20,19 +20,22 @@ type rssDoc struct {
 	feeds.RssFeedXml
 	AtomNS  string      `xml:"xmlns:atom,attr"`
 	DCNS    string      `xml:"xmlns:dc,attr"`
+	FHNS    string      `xml:"xmlns:fh,attr,omitempty"`
 	Channel *rssChannel `xml:"channel"`
 }
 
 type rssChannel struct {
 	feeds.RssFeed
-	AtomLink rssAtomLink `xml:"atom:link"`
-	Items    []*rssItem  `xml:"item"`
+	AtomLinks []rssAtomLink `xml:"atom:link"`
+	// Archive marks an RFC 5005 archive document.
+	Archive *struct{}  `xml:"fh:archive"`
+	Items   []*rssItem `xml:"item"`
 }
 
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 type rssItem struct {
@@ -50,8 +53,14 @@ func renderRSS(w io.Writer, fd *Feed) error {
 			Language:    fd.Language,
 			Generator:   generator,
 		},
-		AtomLink: rssAtomLink{Href: fd.selfURL(rssExt), Rel: "self", Type: rssType},
-		Items:    make([]*rssItem, 0, len(fd.Items)),
+		AtomLinks: []rssAtomLink{{Href: fd.selfURL(rssExt), Rel: "self", Type: rssType}},
+		Items:     make([]*rssItem, 0, len(fd.Items)),
+	}
+	for _, l := range fd.historyLinks(rssExt) {
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: l.href, Rel: l.rel, Type: rssType})
+	}
+	if fd.Page > 0 {
+		ch.Archive = &struct{}{}
 	}
 	if u := fd.Updated(); !u.IsZero() {
 		ch.PubDate = rssDate(u)
@@ -99,6 +108,9 @@ func renderRSS(w io.Writer, fd *Feed) error {
 		AtomNS:     "http://www.w3.org/2005/Atom",
 		DCNS:       "http://purl.org/dc/elements/1.1/",
 		Channel:    ch,
+	}
+	if fd.Page > 0 {
+		doc.FHNS = historyNS
 	}
 	return writeXML(w, doc)
 }

@@ -45,7 +45,7 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 	if ctx.Err() != nil {
 		return ctx.Err() // interrupted: leave the previous output alone
 	}
-	files, err := p.build(time.Now(), nil)
+	files, err := p.build(ctx, time.Now(), nil)
 	if err != nil {
 		return err
 	}

@@ -197,7 +197,7 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	// Serve what the store holds at once, without waiting for the first
 	// collection; after a reload, feeds may have changed even if no
 	// source has.
-	if _, err := p.build(time.Now(), publishTo); err != nil {
+	if _, err := p.build(ctx, time.Now(), publishTo); err != nil {
 		log.Error("rendering failed", "error", err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -245,7 +245,7 @@ func collectJobs(cfg *config.Config, p *pipeline, log *slog.Logger, publishTo fu
 				if err := p.col.Collect(ctx, name); err != nil {
 					logCollectError(log, err)
 				}
-				if _, err := p.build(time.Now(), publishTo); err != nil {
+				if _, err := p.build(ctx, time.Now(), publishTo); err != nil {
 					log.Error("rendering failed", "source", name, "error", err)
 				}
 				return nil

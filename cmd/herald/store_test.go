@@ -6,10 +6,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mmcdole/gofeed"
 )
 
 // upstreamFake is an RSS upstream whose items and ETag the test sets, and
@@ -166,5 +169,106 @@ func TestLocalDatesDoNotDrift(t *testing.T) {
 	os.Chtimes(path, day(9), day(9))
 	if got := gen(); got != edited {
 		t.Errorf("the edit was applied twice:\n%s\nwant:\n%s", got, edited)
+	}
+}
+
+var prevArchiveRE = map[string]*regexp.Regexp{
+	".rss":  regexp.MustCompile(`<atom:link href="([^"]+)" rel="prev-archive"`),
+	".atom": regexp.MustCompile(`<link href="([^"]+)" rel="prev-archive"`),
+	".json": regexp.MustCompile(`"next_url":"([^"]+)"`),
+}
+
+// archiveChain follows prev-archive (next_url for JSON Feed) from the
+// head document of feed world in out and returns the item IDs of each
+// document, head first, and the documents' paths.
+func archiveChain(t *testing.T, out, ext string) (ids [][]string, paths []string) {
+	t.Helper()
+	path := "world" + ext
+	for range 1000 {
+		b, err := os.ReadFile(filepath.Join(out, path))
+		if err != nil {
+			t.Fatalf("following the chain: %v", err)
+		}
+		fd, err := gofeed.NewParser().ParseString(string(b))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var doc []string
+		for _, it := range fd.Items {
+			doc = append(doc, it.GUID)
+		}
+		ids, paths = append(ids, doc), append(paths, path)
+		m := prevArchiveRE[ext].FindStringSubmatch(string(b))
+		if m == nil {
+			return ids, paths
+		}
+		path = strings.TrimPrefix(m[1], "http://news.example/")
+	}
+	t.Fatal("the chain does not end")
+	return nil, nil
+}
+
+// TestArchiveChain: generate runs over a growing folder (and a file
+// deleted) with limit 3. After each run, in every format, following
+// prev-archive from the head finds every retained item exactly once, the
+// head holds the newest, and a full archive document never changes.
+func TestArchiveChain(t *testing.T) {
+	cfg := testSite(t, "", nil)
+	b, _ := os.ReadFile(cfg)
+	writeFile(t, cfg, string(b)+"    limit: 3\n")
+	dir := filepath.Join(filepath.Dir(cfg), "articles")
+	n := 0
+	add := func(k int) {
+		for range k {
+			n++
+			p := filepath.Join(dir, fmt.Sprintf("a%02d.txt", n))
+			writeFile(t, p, fmt.Sprintf("Story %d\n\nBody %d.\n", n, n))
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Hour)
+			os.Chtimes(p, at, at)
+		}
+	}
+	full := map[string][]byte{} // full archive documents as first seen
+	out := filepath.Join(t.TempDir(), "public")
+	for round, step := range []func(){
+		func() { add(5) },
+		func() { add(4) },
+		func() { os.Remove(filepath.Join(dir, "a01.txt")); add(1) }, // a01 stays: history
+		func() { add(7) },
+		func() {}, // nothing new: nothing moves
+	} {
+		step()
+		if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {
+			t.Fatalf("round %d: generate exit %d: %s", round, code, stderr)
+		}
+		for _, ext := range []string{".rss", ".atom", ".json"} {
+			docs, paths := archiveChain(t, out, ext)
+			seen := map[string]int{}
+			total := 0
+			for _, d := range docs {
+				for _, id := range d {
+					seen[id]++
+					total++
+				}
+			}
+			if len(seen) != n || total != n {
+				t.Errorf("round %d %s: %d items in the chain (%d distinct), want each of %d once: %v", round, ext, total, len(seen), n, docs)
+			}
+			if len(docs[0]) != 3 {
+				t.Errorf("round %d %s: head has %d items, want 3", round, ext, len(docs[0]))
+			}
+			for i, p := range paths[1:] {
+				body, _ := os.ReadFile(filepath.Join(out, p))
+				if len(docs[i+1]) != 3 {
+					continue // the open page
+				}
+				if was, ok := full[p]; ok && string(was) != string(body) {
+					t.Errorf("round %d: full archive document %s changed", round, p)
+				}
+				full[p] = body
+			}
+		}
+	}
+	if len(full) < 3*3 {
+		t.Errorf("only %d full archive documents after %d items, want at least 9 (3 pages x 3 formats)", len(full), n)
 	}
 }

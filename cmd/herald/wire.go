@@ -117,7 +117,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	if err != nil {
 		return nil, configError{err}
 	}
-	var opts site.Options
+	opts := site.Options{Archives: archives{st}}
 	if m != nil {
 		opts.FeedItems = m.FeedItems
 	}
@@ -144,13 +144,13 @@ func sourceKey(sc config.Source, baseURL string) string {
 }
 
 // build renders the site from the collector's current articles.
-func (p *pipeline) build(now time.Time, publish func([]site.File)) ([]site.File, error) {
+func (p *pipeline) build(ctx context.Context, now time.Time, publish func([]site.File)) ([]site.File, error) {
 	snaps := p.col.Snapshots()
 	inputs := make([]site.Input, len(snaps))
 	for i, s := range snaps {
 		inputs[i] = site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected}
 	}
-	return p.site.Build(inputs, now, publish)
+	return p.site.Build(ctx, inputs, now, publish)
 }
 
 func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *slog.Logger) (sources.Source, error) {
@@ -174,6 +174,33 @@ func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *
 		}, fetcher, log)
 	}
 	return nil, fmt.Errorf("unknown type %q", sc.Type)
+}
+
+// archives is the store as site's Archives.
+type archives struct{ st store.Store }
+
+func (a archives) Archive(ctx context.Context, feed string) (map[string]int, int, error) {
+	ar, err := a.st.Archive(ctx, feed)
+	return ar.Pages, ar.Full, err
+}
+
+func (a archives) SaveArchive(ctx context.Context, feed string, add map[string]int, full map[int][]site.File) error {
+	var docs []store.Doc
+	for page, files := range full {
+		for _, f := range files {
+			docs = append(docs, store.Doc{Feed: feed, Page: page, Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified})
+		}
+	}
+	return a.st.SaveArchive(ctx, feed, add, docs)
+}
+
+func (a archives) Full(ctx context.Context, feed string) ([]site.File, error) {
+	docs, err := a.st.Docs(ctx, feed)
+	files := make([]site.File, 0, len(docs))
+	for _, d := range docs {
+		files = append(files, site.File{Path: d.Path, MediaType: d.MediaType, Body: d.Body, Modified: d.Modified})
+	}
+	return files, err
 }
 
 // retention is a source's history limits, with config's defaults.

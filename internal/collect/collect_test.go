@@ -58,7 +58,7 @@ func (p *publisher) Build(publish func([]site.File)) ([]site.File, error) {
 	for _, s := range p.Snapshots() {
 		inputs = append(inputs, site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected})
 	}
-	return p.site.Build(inputs, day, publish)
+	return p.site.Build(context.Background(), inputs, day, publish)
 }
 
 func entries(srcs []sources.Source) []Entry {

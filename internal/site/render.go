@@ -60,6 +60,12 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 
 // renderFeed builds and renders one feed in every format.
 func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time) ([]File, *feed.Feed, error) {
+	return renderDoc(site, spec, spec.Filter.Apply(items, now), 0, 0)
+}
+
+// renderDoc renders items, already selected, as document page of spec's
+// feed (0: the feed itself) whose prev-archive is page prev (0: none).
+func renderDoc(site *Site, spec *FeedSpec, items []feed.Article, page, prev int) ([]File, *feed.Feed, error) {
 	fd := &feed.Feed{
 		Name:        spec.Name,
 		Title:       spec.Title,
@@ -67,7 +73,9 @@ func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time)
 		Language:    orDefault(spec.Language, site.Language),
 		Author:      site.Author,
 		BaseURL:     site.BaseURL,
-		Items:       spec.Filter.Apply(items, now),
+		Items:       items,
+		Page:        page,
+		PrevPage:    prev,
 	}
 	if fd.Author.IsZero() {
 		fd.Author.Name = site.Title
@@ -82,7 +90,11 @@ func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time)
 			var buf bytes.Buffer
 			buf.Grow(sizeHint(fd))
 			errs[i] = f.Render(&buf, fd)
-			files[i] = File{Path: spec.Name + f.Ext, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()}
+			path := spec.Name + f.Ext
+			if page > 0 {
+				path = feed.ArchivePath(spec.Name, page, f.Ext)
+			}
+			files[i] = File{Path: path, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()}
 		})
 	}
 	wg.Wait()

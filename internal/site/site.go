@@ -1,6 +1,7 @@
 package site
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"sync"
@@ -28,6 +29,10 @@ type Options struct {
 	// FeedItems, if set, is told how many items each rendered feed has
 	// (for metrics).
 	FeedItems func(feed string, items int)
+	// Archives, if set, keeps archive pages: feeds with a limit are
+	// published with RFC 5005 archives. Without it a feed is its newest
+	// Limit items, as before.
+	Archives Archives
 }
 
 // Builder renders the site, keeping the last renders so that a feed or
@@ -41,6 +46,7 @@ type Builder struct {
 	mu    sync.Mutex           // one build at a time, so builds are published in order
 	feeds map[string]feedCache // by feed name
 	pages map[string]pageCache // by source name
+	full  map[string][]File    // full archive pages, by feed name; loaded once
 }
 
 type feedCache struct {
@@ -56,7 +62,7 @@ type pageCache struct {
 
 // New returns a Builder for site.
 func New(site Site, opts Options) *Builder {
-	return &Builder{site: site, opts: opts}
+	return &Builder{site: site, opts: opts, full: map[string][]File{}}
 }
 
 // Build renders the whole site from inputs at now: every feed in every
@@ -64,14 +70,14 @@ func New(site Site, opts Options) *Builder {
 // not nil it is called with the result before Build returns, under the
 // lock that orders builds, so concurrent collections publish their
 // results in order.
-func (b *Builder) Build(inputs []Input, now time.Time, publish func([]File)) ([]File, error) {
+func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publish func([]File)) ([]File, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	byName := make(map[string]*Input, len(inputs))
 	for i := range inputs {
 		byName[inputs[i].Name] = &inputs[i]
 	}
-	files, feeds, err := b.buildFeeds(byName, now)
+	files, feeds, err := b.buildFeeds(ctx, byName, now)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +101,7 @@ func (b *Builder) Build(inputs []Input, now time.Time, publish func([]File)) ([]
 // buildFeeds renders the feeds whose sources changed since the previous
 // build and reuses the others. Feeds with max_age depend on the clock and
 // are always rendered.
-func (b *Builder) buildFeeds(inputs map[string]*Input, now time.Time) ([]File, []*feed.Feed, error) {
+func (b *Builder) buildFeeds(ctx context.Context, inputs map[string]*Input, now time.Time) ([]File, []*feed.Feed, error) {
 	var files []File
 	feeds := make([]*feed.Feed, 0, len(b.site.Feeds))
 	cache := make(map[string]feedCache, len(b.site.Feeds))
@@ -113,7 +119,14 @@ func (b *Builder) buildFeeds(inputs map[string]*Input, now time.Time) ([]File, [
 		}
 		c, ok := b.feeds[spec.Name]
 		if !ok || spec.Filter.MaxAge > 0 || !slices.Equal(c.versions, versions) {
-			fs, fd, err := renderFeed(&b.site, spec, feed.Merge(lists...), now)
+			var fs []File
+			var fd *feed.Feed
+			var err error
+			if b.opts.Archives != nil && spec.Filter.Limit > 0 {
+				fs, fd, err = b.buildArchived(ctx, spec, feed.Merge(lists...), now)
+			} else {
+				fs, fd, err = renderFeed(&b.site, spec, feed.Merge(lists...), now)
+			}
 			if err != nil {
 				return nil, nil, err
 			}
@@ -124,6 +137,7 @@ func (b *Builder) buildFeeds(inputs map[string]*Input, now time.Time) ([]File, [
 		}
 		cache[spec.Name] = c
 		files = append(files, c.files...)
+		files = append(files, b.full[spec.Name]...)
 		feeds = append(feeds, c.feed)
 	}
 	b.feeds = cache

@@ -10,17 +10,20 @@ import (
 // Memory is a Store in memory, for one process's lifetime: what
 // generate --no-store and tests use.
 type Memory struct {
-	mu   sync.Mutex
-	recs map[string]Record
-	hist map[string]map[string]Stored // by source, by ID
-	seq  int64
+	mu    sync.Mutex
+	recs  map[string]Record
+	hist  map[string]map[string]Stored // by source, by ID
+	seq   int64
+	pages map[string]map[string]int // by feed, by ID
+	docs  map[string][]Doc          // by feed, oldest first
 }
 
 var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty Memory store.
 func NewMemory() *Memory {
-	return &Memory{recs: map[string]Record{}, hist: map[string]map[string]Stored{}}
+	return &Memory{recs: map[string]Record{}, hist: map[string]map[string]Stored{},
+		pages: map[string]map[string]int{}, docs: map[string][]Doc{}}
 }
 
 // Load implements Store.
@@ -97,3 +100,40 @@ func (m *Memory) Retain(_ context.Context, keys []string) error {
 
 // Close implements Store.
 func (m *Memory) Close() error { return nil }
+
+// Archive implements Store.
+func (m *Memory) Archive(_ context.Context, feed string) (Archive, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a := Archive{Pages: make(map[string]int, len(m.pages[feed]))}
+	for id, p := range m.pages[feed] {
+		a.Pages[id] = p
+	}
+	for _, d := range m.docs[feed] {
+		a.Full = max(a.Full, d.Page)
+	}
+	return a, nil
+}
+
+// SaveArchive implements Store.
+func (m *Memory) SaveArchive(_ context.Context, feed string, add map[string]int, full []Doc) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.pages[feed]
+	if p == nil {
+		p = map[string]int{}
+		m.pages[feed] = p
+	}
+	for id, page := range add {
+		p[id] = page
+	}
+	m.docs[feed] = append(m.docs[feed], full...)
+	return nil
+}
+
+// Docs implements Store.
+func (m *Memory) Docs(_ context.Context, feed string) ([]Doc, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Doc(nil), m.docs[feed]...), nil
+}

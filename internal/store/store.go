@@ -73,6 +73,36 @@ type Store interface {
 	Articles(ctx context.Context, source string) ([]feed.Article, error)
 	// Retain drops the records of every key but keys (histories stay).
 	Retain(ctx context.Context, keys []string) error
+
+	// Archive returns feed's archive bookkeeping.
+	Archive(ctx context.Context, feed string) (Archive, error)
+	// SaveArchive puts items on archive pages (add: page by article ID)
+	// and stores the documents of the pages that filled, atomically.
+	SaveArchive(ctx context.Context, feed string, add map[string]int, full []Doc) error
+	// Docs returns feed's full archive documents, oldest page first.
+	Docs(ctx context.Context, feed string) ([]Doc, error)
 	// Close releases the store.
 	Close() error
+}
+
+// Archive is one feed's archive bookkeeping (RFC 5005 archived feeds).
+// An item that leaves the feed's head document is put on the open page,
+// the one after the Full ones, for good; a page that reaches the feed's
+// page size is full: its documents are rendered once and stored.
+type Archive struct {
+	// Pages is the page of each archived item, by article ID.
+	Pages map[string]int
+	// Full is the number of full pages: 1 to Full.
+	Full int
+}
+
+// Doc is the document of a full archive page in one format: its bytes
+// never change.
+type Doc struct {
+	Feed      string
+	Page      int
+	Path      string
+	MediaType string
+	Body      []byte
+	Modified  time.Time
 }

@@ -51,6 +51,23 @@ var migrations = []string{
 	)`,
 	// 2: insertion order per source, for archives and the next sequence.
 	`CREATE INDEX articles_seq ON articles (source, seq)`,
+	// 3: archives (RFC 5005): which page each archived item is on, and
+	// the documents of full pages.
+	`CREATE TABLE archive_items (
+		feed TEXT NOT NULL,
+		id   TEXT NOT NULL,
+		page INTEGER NOT NULL,
+		PRIMARY KEY (feed, id)
+	);
+	CREATE TABLE archive_docs (
+		path       TEXT PRIMARY KEY,
+		feed       TEXT NOT NULL,
+		page       INTEGER NOT NULL,
+		media_type TEXT NOT NULL,
+		body       BLOB NOT NULL,
+		modified   INTEGER NOT NULL
+	);
+	CREATE INDEX archive_docs_feed ON archive_docs (feed, page)`,
 }
 
 // Version is the schema version this Herald writes.
@@ -334,4 +351,70 @@ func (s *Store) Retain(ctx context.Context, keys []string) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// Archive implements store.Store.
+func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error) {
+	a := store.Archive{Pages: map[string]int{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, page FROM archive_items WHERE feed = ?`, feed)
+	if err != nil {
+		return a, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var page int
+		if err := rows.Scan(&id, &page); err != nil {
+			return a, err
+		}
+		a.Pages[id] = page
+	}
+	if err := rows.Err(); err != nil {
+		return a, err
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(page), 0) FROM archive_docs WHERE feed = ?`, feed).Scan(&a.Full)
+	return a, err
+}
+
+// SaveArchive implements store.Store.
+func (s *Store) SaveArchive(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for id, page := range add {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_items (feed, id, page) VALUES (?, ?, ?)
+			ON CONFLICT (feed, id) DO UPDATE SET page = excluded.page`, feed, id, page); err != nil {
+			return err
+		}
+	}
+	for _, d := range full {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_docs (path, feed, page, media_type, body, modified)
+			VALUES (?, ?, ?, ?, ?, ?)`, d.Path, feed, d.Page, d.MediaType, d.Body, d.Modified.Unix()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Docs implements store.Store.
+func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT path, page, media_type, body, modified FROM archive_docs
+		WHERE feed = ? ORDER BY page, path`, feed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Doc
+	for rows.Next() {
+		d := store.Doc{Feed: feed}
+		var mod int64
+		if err := rows.Scan(&d.Path, &d.Page, &d.MediaType, &d.Body, &mod); err != nil {
+			return nil, err
+		}
+		d.Modified = unix(mod)
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

@@ -1,0 +1,118 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+)
+
+// Archives keeps the feeds' archive bookkeeping between builds (the
+// store). A feed's archive is RFC 5005's: its head document carries the
+// newest Limit items not yet archived; an item that leaves the head is
+// put on the open archive page for good (pages are filled in the order
+// items leave, oldest first); a page that holds Limit items is full, is
+// rendered once and never changes again. So every item is in exactly one
+// document, found by following prev-archive from the head.
+type Archives interface {
+	// Archive returns the page of each archived item of feed, by ID, and
+	// the number of full pages.
+	Archive(ctx context.Context, feed string) (pages map[string]int, full int, err error)
+	// SaveArchive records new page assignments and the documents of the
+	// pages that filled (by page), atomically.
+	SaveArchive(ctx context.Context, feed string, add map[string]int, full map[int][]File) error
+	// Full returns the documents of feed's full pages.
+	Full(ctx context.Context, feed string) ([]File, error)
+}
+
+// buildArchived renders a feed with archives: the head, the open page,
+// and the pages that fill now (stored through b.opts.Archives). It
+// returns the head's and the open page's files; the full pages' files are
+// kept in b.full.
+func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []feed.Article, now time.Time) ([]File, *feed.Feed, error) {
+	arch := b.opts.Archives
+	if _, ok := b.full[spec.Name]; !ok {
+		docs, err := arch.Full(ctx, spec.Name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+		}
+		b.full[spec.Name] = docs
+	}
+	pages, full, err := arch.Archive(ctx, spec.Name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+	}
+	size := spec.Filter.Limit
+	all := feed.Filter{Include: spec.Filter.Include, Exclude: spec.Filter.Exclude}.Apply(merged, now)
+	var live []feed.Article
+	for _, a := range all {
+		if _, ok := pages[a.ID]; !ok {
+			live = append(live, a)
+		}
+	}
+	head := feed.Filter{MaxAge: spec.Filter.MaxAge, Limit: size}.Apply(live, now)
+	inHead := make(map[string]bool, len(head))
+	for _, a := range head {
+		inHead[a.ID] = true
+	}
+	open := full + 1
+	count := 0
+	for _, p := range pages {
+		if p == open {
+			count++
+		}
+	}
+	add := map[string]int{}
+	filled := map[int][]File{}
+	// Items leave oldest first: all is newest first.
+	for i := len(live) - 1; i >= 0; i-- {
+		a := &live[i]
+		if inHead[a.ID] {
+			continue
+		}
+		pages[a.ID], add[a.ID] = open, open
+		if count++; count < size {
+			continue
+		}
+		fs, _, err := renderDoc(&b.site, spec, onPage(all, pages, open), open, open-1)
+		if err != nil {
+			return nil, nil, err
+		}
+		filled[open] = fs
+		open, count = open+1, 0
+	}
+	if len(add) > 0 {
+		if err := arch.SaveArchive(ctx, spec.Name, add, filled); err != nil {
+			return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+		}
+		for p := full + 1; p < open; p++ {
+			b.full[spec.Name] = append(b.full[spec.Name], filled[p]...)
+		}
+	}
+	var files []File
+	prev := open - 1
+	if items := onPage(all, pages, open); len(items) > 0 {
+		fs, _, err := renderDoc(&b.site, spec, items, open, open-1)
+		if err != nil {
+			return nil, nil, err
+		}
+		files, prev = fs, open
+	}
+	fs, fd, err := renderDoc(&b.site, spec, head, 0, prev)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(fs, files...), fd, nil
+}
+
+// onPage returns the items of all on page, newest first.
+func onPage(all []feed.Article, pages map[string]int, page int) []feed.Article {
+	var out []feed.Article
+	for _, a := range all {
+		if pages[a.ID] == page {
+			out = append(out, a)
+		}
+	}
+	return out
+}
