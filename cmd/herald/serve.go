@@ -66,8 +66,16 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
+	// Restore and publish what the store holds before listening, so the
+	// first request is answered from it.
+	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, nil)
+	if err != nil {
+		return err
+	}
+	sv.current.Store(run.p.col)
 	ln, adminLn, err := listen(addr, cfg.AdminListen)
 	if err != nil {
+		run.stop()
 		return err
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
@@ -86,14 +94,6 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 			}
 		}()
 	}
-
-	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, nil)
-	if err != nil {
-		stopServer()
-		<-srvDone
-		return err
-	}
-	sv.current.Store(run.p.col)
 	return sv.loop(ctx, run, hup, srvDone, stopServer)
 }
 

@@ -173,9 +173,14 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 	cancel()
 	var normalized []feed.Article
 	if res.Articles != nil {
+		// Only what the source read: its Kept articles are in the store
+		// already, normalized.
 		normalized = feed.Normalize(res.Articles, feed.Options{Now: start})
+		if normalized == nil {
+			normalized = []feed.Article{}
+		}
 	}
-	arts, serr := c.save(context.WithoutCancel(ctx), e, start, res.State, normalized, err)
+	arts, serr := c.save(context.WithoutCancel(ctx), e, start, res, normalized, err)
 	elapsed := c.now().Sub(start)
 	rec := c.finish(name, start, res.State, arts, err, serr)
 	c.metrics.observe(name, result(err), elapsed, rec.Status.Items, start)
@@ -205,8 +210,9 @@ func (c *Collector) begin(name string, start time.Time) sources.State {
 	k.rec.Status.Running, k.rec.Status.LastRun = true, start
 	prev := k.rec.State
 	if k.articles == nil {
-		// Validators are worth sending only with the copy they validate.
-		prev.Validators = sources.Validators{}
+		// Validators and file stamps are worth sending only with the copy
+		// they validate.
+		prev.Validators, prev.Files = sources.Validators{}, nil
 	}
 	return prev
 }
@@ -214,17 +220,17 @@ func (c *Collector) begin(name string, start time.Time) sources.State {
 // save stores one collection (its state, the status it leads to, its
 // articles) in one transaction and returns the source's history when it
 // changed, else nil: the previous articles stay.
-func (c *Collector) save(ctx context.Context, e Entry, start time.Time, next sources.State, normalized []feed.Article, err error) ([]feed.Article, error) {
+func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sources.Result, normalized []feed.Article, err error) ([]feed.Article, error) {
 	name := e.Source.Name()
 	c.mu.Lock()
 	rec := c.kept[name].rec
 	first := c.kept[name].articles == nil
 	c.mu.Unlock()
-	rec.State = next
+	rec.State = res.State
 	rec.Status = status(rec.Status, start, err)
 	rec.Status.Running = false
 	changed, serr := c.store.Save(ctx, store.Collection{
-		Key: e.Key, Source: name, Record: rec, Articles: normalized, Now: start, Retention: e.Retention,
+		Key: e.Key, Source: name, Record: rec, Articles: normalized, Kept: res.Kept, Now: start, Retention: e.Retention,
 	})
 	if serr != nil || normalized == nil || (!changed && !first) {
 		return nil, serr

@@ -55,10 +55,7 @@ func (m *Memory) Save(_ context.Context, c Collection) (bool, error) {
 		}
 		h[s.Article.ID] = s
 	}
-	current := make(map[string]bool, len(c.Articles))
-	for _, a := range c.Articles {
-		current[a.ID] = true
-	}
+	current := c.Current()
 	all := make([]Stored, 0, len(h))
 	for _, s := range h {
 		all = append(all, s)

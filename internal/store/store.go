@@ -54,6 +54,9 @@ type Collection struct {
 	// Articles are the collection's articles, normalized; nil when it
 	// produced none (failure, backoff, 304), which leaves history alone.
 	Articles []feed.Article
+	// Kept are the IDs of articles the source did not return because
+	// they did not change (sources.Result.Kept): current, like Articles.
+	Kept []string
 	// Now is the collection's time: the first-seen time of new articles
 	// and the updated time of edits that carry no date.
 	Now       time.Time
@@ -105,4 +108,16 @@ type Doc struct {
 	MediaType string
 	Body      []byte
 	Modified  time.Time
+}
+
+// Current is the set of IDs the collection found: its Articles and Kept.
+func (c *Collection) Current() map[string]bool {
+	current := make(map[string]bool, len(c.Articles)+len(c.Kept))
+	for _, a := range c.Articles {
+		current[a.ID] = true
+	}
+	for _, id := range c.Kept {
+		current[id] = true
+	}
+	return current
 }

@@ -98,6 +98,9 @@ type fileJob struct {
 	read func([]byte, *Trailers) (feed.Article, error)
 	// symlink is set when the walk could not see what the file is.
 	symlink bool
+	// stamp is the file's size and modification time as the walk saw
+	// them; zero for a symlink, which is always read.
+	stamp sources.FileStamp
 }
 
 // fileNote is a warning about one file that is not an error: a file
@@ -120,11 +123,28 @@ type fileNote struct {
 // equals it. A file that declares none is dated by its modification time
 // (UTC, whole seconds) for both. So an unchanged file yields the same
 // article on every run.
+//
+// A file whose size and modification time are those prev.Files stamped
+// is not read: its article's ID is returned in Kept.
 func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
 	start := time.Now()
-	jobs, notes, errs, err := f.walk(ctx)
+	all, notes, errs, err := f.walk(ctx)
 	if err != nil {
 		return sources.Result{State: prev}, err
+	}
+	stamps := make(map[string]sources.FileStamp, len(all))
+	var kept []string
+	jobs := all[:0:0]
+	for _, j := range all {
+		if old, ok := prev.Files[j.rel]; ok && j.stamp.ModTime != 0 && old.Size == j.stamp.Size && old.ModTime == j.stamp.ModTime {
+			stamps[j.rel] = old
+			kept = append(kept, old.ID)
+			if n, ok := prev.Skipped[j.path]; ok { // a note about a value the file still has
+				notes = append(notes, fileNote{j.path, n})
+			}
+			continue
+		}
+		jobs = append(jobs, j)
 	}
 	arts := make([]feed.Article, len(jobs))
 	ok := make([]bool, len(jobs))
@@ -169,10 +189,18 @@ dispatch:
 		}
 		if ok[i] {
 			out = append(out, arts[i])
+			if st := jobs[i].stamp; st.ModTime != 0 {
+				st.ID = arts[i].ID
+				stamps[jobs[i].rel] = st
+			}
 		}
 	}
-	f.log.Debug("read files", "count", len(out), "duration", time.Since(start).String())
-	return sources.Result{Articles: out, State: sources.State{Skipped: f.warn(notes, prev.Skipped)}}, errors.Join(errs...)
+	f.log.Debug("read files", "count", len(out), "kept", len(kept), "duration", time.Since(start).String())
+	state := sources.State{Skipped: f.warn(notes, prev.Skipped)}
+	if len(stamps) > 0 {
+		state.Files = stamps
+	}
+	return sources.Result{Articles: out, Kept: kept, State: state}, errors.Join(errs...)
 }
 
 // warn logs each note that was not logged at the previous collection and
@@ -244,7 +272,13 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 		if err != nil {
 			return err
 		}
-		jobs = append(jobs, fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0})
+		j := fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0}
+		if !j.symlink {
+			if info, err := d.Info(); err == nil {
+				j.stamp = sources.FileStamp{Size: info.Size(), ModTime: info.ModTime().UnixNano()}
+			}
+		}
+		jobs = append(jobs, j)
 		return nil
 	})
 	if err != nil {

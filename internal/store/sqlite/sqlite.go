@@ -221,6 +221,19 @@ func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
 
 // merge writes c's articles into the source's history and prunes it.
 func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool, error) {
+	if len(c.Articles) == 0 {
+		// Nothing new (a files source whose files did not change): only
+		// retention could change history, and only if it holds more than
+		// the kept articles.
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&n); err != nil {
+			return false, err
+		}
+		r := c.Retention
+		if n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n <= r.Keep)) {
+			return false, nil
+		}
+	}
 	old, err := history(ctx, tx, c.Source)
 	if err != nil {
 		return false, err
@@ -247,10 +260,7 @@ func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool
 			return false, err
 		}
 	}
-	current := make(map[string]bool, len(c.Articles))
-	for _, a := range c.Articles {
-		current[a.ID] = true
-	}
+	current := c.Current()
 	all := make([]store.Stored, 0, len(old))
 	for _, st := range old {
 		all = append(all, st)

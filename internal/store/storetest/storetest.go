@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RetentionKeepFor", testRetentionKeepFor},
 		{"NilArticlesKeepHistory", testNilArticles},
 		{"SourcesApart", testSourcesApart},
+		{"KeptAreCurrent", testKeptAreCurrent},
+		{"Archive", testArchive},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -222,5 +224,53 @@ func testSourcesApart(t *testing.T, s store.Store) {
 	}
 	if got := articles(t, s, "none"); len(got) != 0 {
 		t.Errorf("unknown source has %d articles", len(got))
+	}
+}
+
+func testKeptAreCurrent(t *testing.T, s store.Store) {
+	keep := store.Retention{Keep: 1}
+	save(t, s, t0, keep, Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)), Article("c", "c", t0.Add(2*time.Hour)))
+	// Nothing read, a and c unchanged (Kept), b gone: only b may go.
+	changed, err := s.Save(context.Background(), store.Collection{Key: "src@k", Source: "src", Now: t0,
+		Articles: []feed.Article{}, Kept: []string{"a", "c"}, Retention: keep})
+	if err != nil || !changed {
+		t.Fatalf("Save = %v, %v; want a change (b expired)", changed, err)
+	}
+	if diff := cmp.Diff([]string{"c", "a"}, ids(articles(t, s, "src"))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	changed, err = s.Save(context.Background(), store.Collection{Key: "src@k", Source: "src", Now: t0,
+		Articles: []feed.Article{}, Kept: []string{"a", "c"}, Retention: keep})
+	if err != nil || changed {
+		t.Errorf("unchanged Save = %v, %v; want no change", changed, err)
+	}
+}
+
+func testArchive(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, err := s.Archive(ctx, "world")
+	if err != nil || len(a.Pages) != 0 || a.Full != 0 {
+		t.Fatalf("empty archive = %+v, %v", a, err)
+	}
+	doc := store.Doc{Feed: "world", Page: 1, Path: "archive/world-1.atom", MediaType: "application/atom+xml", Body: []byte("<feed/>"), Modified: t0}
+	if err := s.SaveArchive(ctx, "world", map[string]int{"a": 1, "b": 1, "c": 2}, []store.Doc{doc}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveArchive(ctx, "other", map[string]int{"a": 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err = s.Archive(ctx, "world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(store.Archive{Pages: map[string]int{"a": 1, "b": 1, "c": 2}, Full: 1}, a); diff != "" {
+		t.Errorf("archive (-want +got):\n%s", diff)
+	}
+	docs, err := s.Docs(ctx, "world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]store.Doc{doc}, docs); diff != "" {
+		t.Errorf("docs (-want +got):\n%s", diff)
 	}
 }
