@@ -34,7 +34,7 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 		return err
 	}
 	defer st.Close()
-	p, err := newPipeline(cfg, log, nil, st)
+	p, err := newPipeline(cfg, log, nil, st, false)
 	if err != nil {
 		return err
 	}

@@ -52,9 +52,15 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics, store: st}
 	fastPath := cfg.FastPath && !noFast
 	sv.srv, err = server.New(server.Options{
-		Logger:     log,
-		Registry:   reg,
-		Status:     func() []server.SourceStatus { return statuses(sv.current.Load()) },
+		Logger:   log,
+		Registry: reg,
+		Status:   func() []server.SourceStatus { return statuses(sv.current.Load()) },
+		Lookup: func(ctx context.Context, path string) (server.Page, bool, error) {
+			if p := sv.current.Load(); p != nil {
+				return p.page(ctx, path)
+			}
+			return server.Page{}, false, nil
+		},
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
 	})
@@ -72,7 +78,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 	if err != nil {
 		return err
 	}
-	sv.current.Store(run.p.col)
+	sv.current.Store(run.p)
 	ln, adminLn, err := listen(addr, cfg.AdminListen)
 	if err != nil {
 		run.stop()
@@ -104,7 +110,7 @@ type serving struct {
 	metrics *collect.Metrics
 	store   store.Store
 	srv     *server.Server
-	current atomic.Pointer[collect.Collector] // for /healthz
+	current atomic.Pointer[pipeline] // for /healthz and pages read on demand
 }
 
 // newMetrics returns the registry /metrics serves, with Go's, the
@@ -151,7 +157,7 @@ func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Sign
 				continue
 			}
 			run = next
-			sv.current.Store(run.p.col)
+			sv.current.Store(run.p)
 			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
 		}
 	}
@@ -174,7 +180,7 @@ func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Me
 }
 
 func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, srv *server.Server, old *collection) (*collection, error) {
-	p, err := newPipeline(cfg, log, m, store)
+	p, err := newPipeline(cfg, log, m, store, true)
 	if err != nil {
 		return nil, err
 	}
@@ -280,12 +286,12 @@ func cacheMaxAge(cfg *config.Config, now time.Time) time.Duration {
 	return maxAge
 }
 
-func statuses(col *collect.Collector) []server.SourceStatus {
-	if col == nil {
+func statuses(p *pipeline) []server.SourceStatus {
+	if p == nil {
 		return nil
 	}
 	var out []server.SourceStatus
-	for _, s := range col.Status() {
+	for _, s := range p.col.Status() {
 		out = append(out, server.SourceStatus{
 			Name: s.Name, LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
 			LastError: redact(s.LastError), Items: s.Items, Running: s.Running,

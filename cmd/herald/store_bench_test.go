@@ -155,7 +155,9 @@ func synthSite(tb testing.TB, dir string) (*collect.Collector, *site.Builder, []
 	if err := col.Restore(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return col, site.New(s, site.Options{Archives: archives{st}}), srcs, func() { st.Close() }
+	// As serve builds: article pages and full archive documents on demand.
+	bld := site.New(s, site.Options{Archives: archives{st}, Lazy: true, Article: st.ArticleByPage})
+	return col, bld, srcs, func() { st.Close() }
 }
 
 func inputs(col *collect.Collector) []site.Input {

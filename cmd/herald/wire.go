@@ -13,6 +13,7 @@ import (
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
+	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
 	"github.com/heraldfeed/herald/internal/store"
 	"github.com/heraldfeed/herald/internal/store/sqlite"
@@ -80,7 +81,13 @@ type pipeline struct {
 // newPipeline builds the site, one source per configured source (web
 // sources share one Fetcher, so per-host limits are global) and the
 // collector over them, keeping records in store.
-func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st store.Store) (*pipeline, error) {
+//
+// lazy (serve) leaves article pages and full archive documents out of
+// builds: the server asks pipeline.page for them.
+func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st store.Store, lazy bool) (*pipeline, error) {
+	if st == nil {
+		st = store.NewMemory()
+	}
 	s, err := newSite(cfg)
 	if err != nil {
 		return nil, err
@@ -117,7 +124,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	if err != nil {
 		return nil, configError{err}
 	}
-	opts := site.Options{Archives: archives{st}}
+	opts := site.Options{Archives: archives{st}, Lazy: lazy, Article: st.ArticleByPage}
 	if m != nil {
 		opts.FeedItems = m.FeedItems
 	}
@@ -141,6 +148,13 @@ func sourceKey(sc config.Source, baseURL string) string {
 	}
 	sum := sha256.Sum256(b)
 	return sc.Name + "@" + hex.EncodeToString(sum[:12])
+}
+
+// page is the server's Lookup: an article page or archive document a
+// lazy build left out.
+func (p *pipeline) page(ctx context.Context, path string) (server.Page, bool, error) {
+	f, ok, err := p.site.Page(ctx, path)
+	return server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}, ok, err
 }
 
 // build renders the site from the collector's current articles.
@@ -192,6 +206,11 @@ func (a archives) SaveArchive(ctx context.Context, feed string, add map[string]i
 		}
 	}
 	return a.st.SaveArchive(ctx, feed, add, docs)
+}
+
+func (a archives) Doc(ctx context.Context, path string) (site.File, bool, error) {
+	d, ok, err := a.st.Doc(ctx, path)
+	return site.File{Path: d.Path, MediaType: d.MediaType, Body: d.Body, Modified: d.Modified}, ok, err
 }
 
 func (a archives) Full(ctx context.Context, feed string) ([]site.File, error) {

@@ -36,6 +36,11 @@ type Options struct {
 	// fast path of fast.go: the switch to flip if the fast path is ever
 	// suspected of answering differently. Default false (fast path on).
 	NoFastPath bool
+	// Lookup, if set, is asked for a path no published page has: pages
+	// the publisher keeps out of snapshots so memory does not grow with
+	// them (article pages, archive documents). Its answers are cached, a
+	// few at a time, until the next Publish.
+	Lookup func(ctx context.Context, path string) (Page, bool, error)
 }
 
 // Timeouts of the http.Server. Feeds are small and readers poll, so a client
@@ -66,6 +71,9 @@ type Server struct {
 	snap      atomic.Pointer[snapshot]
 	// noFastPath is Options.NoFastPath.
 	noFastPath bool
+
+	lookup func(ctx context.Context, path string) (Page, bool, error)
+	looked lookupCache
 
 	// date is the Date header value, refreshed every second while Serve
 	// runs. net/http would otherwise read the clock and format the date
@@ -101,6 +109,7 @@ func New(opts Options) (*Server, error) {
 		status:     opts.Status,
 		metrics:    m,
 		noFastPath: opts.NoFastPath,
+		lookup:     opts.Lookup,
 		adminToken: opts.AdminToken,
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
@@ -157,7 +166,9 @@ func (s *Server) Publish(snap Snapshot) {
 			next.pending[p] = true
 		}
 	}
+	next.cache = cache
 	s.snap.Store(next)
+	s.looked.clear()
 	closeUnused(prev, next.pages)
 }
 

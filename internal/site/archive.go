@@ -24,6 +24,9 @@ type Archives interface {
 	SaveArchive(ctx context.Context, feed string, add map[string]int, full map[int][]File) error
 	// Full returns the documents of feed's full pages.
 	Full(ctx context.Context, feed string) ([]File, error)
+	// Doc returns the full page document at path; ok is false when there
+	// is none.
+	Doc(ctx context.Context, path string) (f File, ok bool, err error)
 }
 
 // buildArchived renders a feed with archives: the head, the open page,
@@ -32,7 +35,7 @@ type Archives interface {
 // kept in b.full.
 func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []feed.Article, now time.Time) ([]File, *feed.Feed, error) {
 	arch := b.opts.Archives
-	if _, ok := b.full[spec.Name]; !ok {
+	if _, ok := b.full[spec.Name]; !ok && !b.opts.Lazy {
 		docs, err := arch.Full(ctx, spec.Name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
@@ -86,7 +89,7 @@ func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []fe
 		if err := arch.SaveArchive(ctx, spec.Name, add, filled); err != nil {
 			return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
 		}
-		for p := full + 1; p < open; p++ {
+		for p := full + 1; p < open && !b.opts.Lazy; p++ {
 			b.full[spec.Name] = append(b.full[spec.Name], filled[p]...)
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -33,6 +35,12 @@ type Options struct {
 	// published with RFC 5005 archives. Without it a feed is its newest
 	// Limit items, as before.
 	Archives Archives
+	// Lazy leaves article pages and full archive documents out of
+	// builds: Page renders or reads them when asked, so memory does not
+	// grow with history (serve). Article must be set with it.
+	Lazy bool
+	// Article returns the article whose Page is page (the store).
+	Article func(ctx context.Context, page string) (feed.Article, bool, error)
 }
 
 // Builder renders the site, keeping the last renders so that a feed or
@@ -47,6 +55,8 @@ type Builder struct {
 	feeds map[string]feedCache // by feed name
 	pages map[string]pageCache // by source name
 	full  map[string][]File    // full archive pages, by feed name; loaded once
+	// last is the last build's feeds, which article pages link to.
+	last atomic.Pointer[[]*feed.Feed]
 }
 
 type feedCache struct {
@@ -86,11 +96,14 @@ func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publ
 		return nil, err
 	}
 	files = append(files, index)
-	pages, err := b.buildPages(inputs, feeds)
-	if err != nil {
-		return nil, err
+	b.last.Store(&feeds)
+	if !b.opts.Lazy {
+		pages, err := b.buildPages(inputs, feeds)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, pages...)
 	}
-	files = append(files, pages...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	if publish != nil {
 		publish(files)
@@ -186,4 +199,29 @@ func anyCollected(inputs map[string]*Input, names []string) bool {
 		}
 	}
 	return false
+}
+
+// Page returns what a Lazy build left out: the page of an article or a
+// full archive document at path; ok is false when there is none. It is
+// safe to call concurrently with Build.
+func (b *Builder) Page(ctx context.Context, path string) (File, bool, error) {
+	switch {
+	case strings.HasPrefix(path, "archive/") && b.opts.Archives != nil:
+		return b.opts.Archives.Doc(ctx, path)
+	case strings.HasPrefix(path, "articles/") && b.opts.Article != nil:
+		a, ok, err := b.opts.Article(ctx, path)
+		if err != nil || !ok {
+			return File{}, false, err
+		}
+		var feeds []*feed.Feed
+		if p := b.last.Load(); p != nil {
+			feeds = *p
+		}
+		files, err := renderPages(&b.site, feeds, []*feed.Article{&a})
+		if err != nil {
+			return File{}, false, err
+		}
+		return files[0], true, nil
+	}
+	return File{}, false, nil
 }

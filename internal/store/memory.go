@@ -134,3 +134,31 @@ func (m *Memory) Docs(_ context.Context, feed string) ([]Doc, error) {
 	defer m.mu.Unlock()
 	return append([]Doc(nil), m.docs[feed]...), nil
 }
+
+// Doc implements Store.
+func (m *Memory) Doc(_ context.Context, path string) (Doc, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, docs := range m.docs {
+		for _, d := range docs {
+			if d.Path == path {
+				return d, true, nil
+			}
+		}
+	}
+	return Doc{}, false, nil
+}
+
+// ArticleByPage implements Store. (A scan: Memory holds small runs.)
+func (m *Memory) ArticleByPage(_ context.Context, page string) (feed.Article, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, h := range m.hist {
+		for _, st := range h {
+			if st.Article.Page == page {
+				return st.Article, true, nil
+			}
+		}
+	}
+	return feed.Article{}, false, nil
+}

@@ -84,6 +84,12 @@ type Store interface {
 	SaveArchive(ctx context.Context, feed string, add map[string]int, full []Doc) error
 	// Docs returns feed's full archive documents, oldest page first.
 	Docs(ctx context.Context, feed string) ([]Doc, error)
+	// Doc returns the full archive document at path; ok is false when
+	// there is none.
+	Doc(ctx context.Context, path string) (d Doc, ok bool, err error)
+	// ArticleByPage returns the retained article whose Page is page;
+	// ok is false when there is none.
+	ArticleByPage(ctx context.Context, page string) (a feed.Article, ok bool, err error)
 	// Close releases the store.
 	Close() error
 }

@@ -35,7 +35,7 @@ func TestMigrateV1(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO records VALUES ('s@k', '{"validators":{"etag":"\"v1\""}}', '{"name":"s"}')`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`INSERT INTO articles VALUES ('s', 'a', 1, ?, ?, ?, 'h', '{"ID":"a","Title":"Old"}')`,
+	if _, err := db.Exec(`INSERT INTO articles VALUES ('s', 'a', 1, ?, ?, ?, 'h', '{"ID":"a","Title":"Old","Page":"articles/old.html"}')`,
 		pub.Unix(), pub.Unix(), pub.Unix()); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +62,9 @@ func TestMigrateV1(t *testing.T) {
 	arts, err := s.Articles(context.Background(), "s")
 	if err != nil || len(arts) != 1 || arts[0].Title != "Old" || !arts[0].Published.Equal(pub) {
 		t.Errorf("articles after migration = %+v, %v", arts, err)
+	}
+	if a, ok, err := s.ArticleByPage(context.Background(), "articles/old.html"); err != nil || !ok || a.ID != "a" {
+		t.Errorf("ArticleByPage after migration = %+v, %v, %v (migration 4 fills the page column)", a, ok, err)
 	}
 	// Opening again is a no-op.
 	s.Close()

@@ -68,6 +68,10 @@ var migrations = []string{
 		modified   INTEGER NOT NULL
 	);
 	CREATE INDEX archive_docs_feed ON archive_docs (feed, page)`,
+	// 4: articles by page path, so serve renders article pages on demand.
+	`ALTER TABLE articles ADD COLUMN page TEXT NOT NULL DEFAULT '';
+	UPDATE articles SET page = COALESCE(json_extract(data, '$.Page'), '');
+	CREATE INDEX articles_page ON articles (page)`,
 }
 
 // Version is the schema version this Herald writes.
@@ -253,10 +257,11 @@ func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool
 		}
 		old[st.Article.ID] = st
 		if _, err := tx.ExecContext(ctx, `INSERT INTO articles
-			(source, id, seq, first_seen, published, updated, hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source, id) DO UPDATE SET updated = excluded.updated, hash = excluded.hash, data = excluded.data`,
+			(source, id, seq, first_seen, published, updated, hash, data, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (source, id) DO UPDATE SET updated = excluded.updated, hash = excluded.hash,
+				data = excluded.data, page = excluded.page`,
 			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
-			st.Article.Updated.Unix(), st.Hash, string(data)); err != nil {
+			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page); err != nil {
 			return false, err
 		}
 	}
@@ -306,16 +311,10 @@ func (s *Store) Articles(ctx context.Context, source string) ([]feed.Article, er
 	defer rows.Close()
 	out := []feed.Article{}
 	for rows.Next() {
-		var pub, upd int64
-		var data string
-		if err := rows.Scan(&pub, &upd, &data); err != nil {
-			return nil, err
-		}
-		var a feed.Article
-		if err := json.Unmarshal([]byte(data), &a); err != nil {
+		a, err := scanArticle(rows)
+		if err != nil {
 			return nil, fmt.Errorf("article of %s: %w", source, err)
 		}
-		a.Published, a.Updated = unix(pub), unix(upd)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -427,4 +426,42 @@ func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// scanArticle reads a row of (published, updated, data).
+func scanArticle(row interface{ Scan(...any) error }) (feed.Article, error) {
+	var a feed.Article
+	var pub, upd int64
+	var data string
+	if err := row.Scan(&pub, &upd, &data); err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(data), &a); err != nil {
+		return a, err
+	}
+	a.Published, a.Updated = unix(pub), unix(upd)
+	return a, nil
+}
+
+// ArticleByPage implements store.Store.
+func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, bool, error) {
+	a, err := scanArticle(s.db.QueryRowContext(ctx,
+		`SELECT published, updated, data FROM articles WHERE page = ? ORDER BY seq LIMIT 1`, page))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil
+	}
+	return a, err == nil, err
+}
+
+// Doc implements store.Store.
+func (s *Store) Doc(ctx context.Context, path string) (store.Doc, bool, error) {
+	d := store.Doc{Path: path}
+	var mod int64
+	err := s.db.QueryRowContext(ctx, `SELECT feed, page, media_type, body, modified FROM archive_docs WHERE path = ?`, path).
+		Scan(&d.Feed, &d.Page, &d.MediaType, &d.Body, &mod)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, false, nil
+	}
+	d.Modified = unix(mod)
+	return d, err == nil, err
 }

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SourcesApart", testSourcesApart},
 		{"KeptAreCurrent", testKeptAreCurrent},
 		{"Archive", testArchive},
+		{"ArticleByPage", testArticleByPage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -272,5 +273,28 @@ func testArchive(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff([]store.Doc{doc}, docs); diff != "" {
 		t.Errorf("docs (-want +got):\n%s", diff)
+	}
+	got, ok, err := s.Doc(ctx, doc.Path)
+	if err != nil || !ok {
+		t.Fatalf("Doc = %v, %v", ok, err)
+	}
+	if diff := cmp.Diff(doc, got); diff != "" {
+		t.Errorf("Doc (-want +got):\n%s", diff)
+	}
+	if _, ok, err := s.Doc(ctx, "archive/world-9.atom"); ok || err != nil {
+		t.Errorf("Doc of a missing path = %v, %v", ok, err)
+	}
+}
+
+func testArticleByPage(t *testing.T, s store.Store) {
+	a := Article("a", "body", t0)
+	a.Page = "articles/a-1.html"
+	save(t, s, t0, store.Retention{}, a, Article("b", "b", t0))
+	got, ok, err := s.ArticleByPage(context.Background(), "articles/a-1.html")
+	if err != nil || !ok || got.ID != "a" || got.Content != "body" || !got.Published.Equal(t0) {
+		t.Errorf("ArticleByPage = %+v, %v, %v", got, ok, err)
+	}
+	if _, ok, err := s.ArticleByPage(context.Background(), "articles/none.html"); ok || err != nil {
+		t.Errorf("ArticleByPage of a missing page = %v, %v", ok, err)
 	}
 }
