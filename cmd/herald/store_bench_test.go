@@ -144,7 +144,7 @@ func synthSite(tb testing.TB, dir string) (*collect.Collector, *site.Builder, []
 	for i := range nsrc {
 		src := &synthSource{name: fmt.Sprintf("s%02d", i), n: per, edits: map[int]int{}}
 		srcs = append(srcs, src)
-		entries = append(entries, collect.Entry{Source: src, Key: src.name + "@bench"})
+		entries = append(entries, collect.Entry{Source: src, Key: src.name + "@bench", Window: 2*50 + windowMargin})
 		s.Feeds = append(s.Feeds, site.FeedSpec{Name: "f" + src.name, Title: "Feed " + src.name,
 			Sources: []string{src.name}, Filter: feed.Filter{Limit: 50}})
 	}

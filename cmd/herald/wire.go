@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -117,7 +118,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 			return nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
 		key := sourceKey(sc, cfg.BaseURL)
-		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: retention(sc)})
+		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: retention(sc), Window: window(cfg, sc.Name)})
 		p.keys = append(p.keys, key)
 	}
 	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m})
@@ -221,6 +222,28 @@ func (a archives) Full(ctx context.Context, feed string) ([]site.File, error) {
 	}
 	return files, err
 }
+
+// window is how many of a source's newest articles the collector holds
+// to build its feeds: enough for every feed's head and open archive page
+// (twice its limit) with a margin, or all of them when a feed needs more
+// than the newest (no limit, include/exclude filters).
+func window(cfg *config.Config, source string) int {
+	w := 0
+	for _, f := range cfg.Feeds {
+		if !slices.Contains(f.Sources, source) {
+			continue
+		}
+		if f.Limit <= 0 || len(f.Include) > 0 || len(f.Exclude) > 0 {
+			return 0
+		}
+		w = max(w, 2*f.Limit+windowMargin)
+	}
+	return w
+}
+
+// windowMargin is what a window holds beyond twice the feeds' limit:
+// room for articles arriving with dates older than the head.
+const windowMargin = 500
 
 // retention is a source's history limits, with config's defaults.
 func retention(sc config.Source) store.Retention {

@@ -22,6 +22,10 @@ type Entry struct {
 	Key    string
 	// Retention says which articles the source's history keeps.
 	Retention store.Retention
+	// Window is how many of the source's newest articles the collector
+	// holds for building feeds (0: all of its history). The rest stay in
+	// the store, archived: memory does not grow with history.
+	Window int
 }
 
 // Options configures a Collector.
@@ -126,7 +130,7 @@ func (c *Collector) Restore(ctx context.Context) error {
 		if !ok {
 			rec = store.Record{}
 		}
-		arts, err := c.store.Articles(ctx, name)
+		arts, err := c.store.Articles(ctx, name, c.entries[name].Window)
 		if err != nil {
 			return fmt.Errorf("restoring %s: %w", name, err)
 		}
@@ -235,7 +239,7 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 	if serr != nil || normalized == nil || (!changed && !first) {
 		return nil, serr
 	}
-	return c.store.Articles(ctx, name)
+	return c.store.Articles(ctx, name, e.Window)
 }
 
 // status is st after a collection started at start ended with err; a

@@ -68,7 +68,7 @@ func (m *Memory) Save(_ context.Context, c Collection) (bool, error) {
 }
 
 // Articles implements Store.
-func (m *Memory) Articles(_ context.Context, source string) ([]feed.Article, error) {
+func (m *Memory) Articles(_ context.Context, source string, n int) ([]feed.Article, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]feed.Article, 0, len(m.hist[source]))
@@ -76,6 +76,9 @@ func (m *Memory) Articles(_ context.Context, source string) ([]feed.Article, err
 		out = append(out, s.Article)
 	}
 	Newest(out)
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
 	return out, nil
 }
 

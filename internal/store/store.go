@@ -72,8 +72,9 @@ type Store interface {
 	// the source's history by Merge and pruned by Expired. changed reports
 	// whether the source's articles changed.
 	Save(ctx context.Context, c Collection) (changed bool, err error)
-	// Articles returns the source's retained articles, newest first.
-	Articles(ctx context.Context, source string) ([]feed.Article, error)
+	// Articles returns the source's newest n retained articles (all
+	// when n <= 0), newest first (Newest's order).
+	Articles(ctx context.Context, source string, n int) ([]feed.Article, error)
 	// Retain drops the records of every key but keys (histories stay).
 	Retain(ctx context.Context, keys []string) error
 

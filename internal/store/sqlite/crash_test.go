@@ -144,7 +144,7 @@ func checkCrashDB(t *testing.T, dir string, committed int) {
 	if last < committed {
 		t.Fatalf("the store's last collection is %d, the child reported %d committed", last, committed)
 	}
-	arts, err := s.Articles(ctx, "crash")
+	arts, err := s.Articles(ctx, "crash", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -303,8 +303,12 @@ func history(ctx context.Context, tx *sql.Tx, source string) (map[string]store.S
 func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
 // Articles implements store.Store.
-func (s *Store) Articles(ctx context.Context, source string) ([]feed.Article, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT published, updated, data FROM articles WHERE source = ?`, source)
+func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
+	if n <= 0 {
+		n = -1 // SQLite: no limit
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT published, updated, data FROM articles WHERE source = ?
+		ORDER BY published DESC, updated DESC, id LIMIT ?`, source, n)
 	if err != nil {
 		return nil, err
 	}

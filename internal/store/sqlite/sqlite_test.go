@@ -58,7 +58,7 @@ func TestTwoOpeners(t *testing.T) {
 		}
 	}
 	for i := range stores {
-		arts, err := stores[1-i].Articles(context.Background(), fmt.Sprint("src", i))
+		arts, err := stores[1-i].Articles(context.Background(), fmt.Sprint("src", i), 0)
 		if err != nil || len(arts) != rounds {
 			t.Errorf("src%d: %d articles (%v), want %d", i, len(arts), err, rounds)
 		}

@@ -68,7 +68,7 @@ func save(t *testing.T, s store.Store, now time.Time, r store.Retention, list ..
 
 func articles(t *testing.T, s store.Store, source string) []feed.Article {
 	t.Helper()
-	got, err := s.Articles(context.Background(), source)
+	got, err := s.Articles(context.Background(), source, 0)
 	if err != nil {
 		t.Fatalf("Articles: %v", err)
 	}
@@ -190,6 +190,13 @@ func testRetentionKeep(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff([]string{"e", "d", "c"}, ids(articles(t, s, "src"))); diff != "" {
 		t.Errorf("after keep 3 (-want +got):\n%s", diff)
+	}
+	newest, err := s.Articles(context.Background(), "src", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"e", "d"}, ids(newest)); diff != "" {
+		t.Errorf("newest 2 (-want +got):\n%s", diff)
 	}
 }
 
