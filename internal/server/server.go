@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,7 +143,8 @@ func (s *Server) Publish(snap Snapshot) {
 	now := s.now()
 	cache := cacheControl(snap.MaxAge)
 	next := &snapshot{pages: make(map[string]*entry, len(snap.Pages))}
-	for _, p := range snap.Pages {
+	var todo []int // indexes of the pages to build
+	for i, p := range snap.Pages {
 		if err := validPath(p.Path); err != nil {
 			s.log.Error("skipping page", "error", err)
 			continue
@@ -151,12 +153,34 @@ func (s *Server) Publish(snap Snapshot) {
 			s.log.Error("skipping page", "error", fmt.Errorf("duplicate path %q", p.Path))
 			continue
 		}
-		e, err := build(p, prev[p.Path], cache, now)
-		if err != nil {
-			s.log.Error("skipping page", "error", err)
+		next.pages[p.Path] = nil
+		todo = append(todo, i)
+	}
+	// Compressing is most of the work, and pages are independent: on
+	// all CPUs, the first Publish after a start (every page new) comes
+	// that much sooner.
+	built := make([]*entry, len(snap.Pages))
+	errs := make([]error, len(snap.Pages))
+	workers := min(runtime.GOMAXPROCS(0), len(todo))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(todo); k += workers {
+				i := todo[k]
+				p := snap.Pages[i]
+				built[i], errs[i] = build(p, prev[p.Path], cache, now)
+			}
+		})
+	}
+	wg.Wait()
+	for _, i := range todo {
+		p := snap.Pages[i]
+		if errs[i] != nil {
+			s.log.Error("skipping page", "error", errs[i])
+			delete(next.pages, p.Path)
 			continue
 		}
-		next.pages[p.Path] = e
+		next.pages[p.Path] = built[i]
 	}
 	for _, p := range snap.Pending {
 		if next.pages[p] == nil {
