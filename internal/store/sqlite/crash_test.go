@@ -81,7 +81,7 @@ func TestMain(m *testing.M) {
 // reported committed is there in full.
 func TestCrashSafety(t *testing.T) {
 	dir := t.TempDir()
-	kills := 25
+	kills := 15
 	if testing.Short() {
 		kills = 5
 	}
