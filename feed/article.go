@@ -18,7 +18,8 @@ func (a Author) IsZero() bool { return a.Name == "" && a.Email == "" && a.URL ==
 // Article is one item as collected from a source, and, after Normalize, as
 // published in every feed format.
 type Article struct {
-	// ID is the stable, unique identifier of the article (an IRI). It must
+	// ID is the stable, unique identifier of the article, as its source
+	// gave it; PublicID is the IRI every format publishes for it. It must
 	// not change when the article is edited.
 	ID string
 	// URL is the article's permanent link (absolute after Normalize).

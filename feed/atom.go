@@ -74,7 +74,7 @@ func renderAtom(w io.Writer, fd *Feed) error {
 		a := &fd.Items[i]
 		e := &atomEntry{AtomEntry: feeds.AtomEntry{
 			Title: a.Title,
-			Id:    a.ID,
+			Id:    a.PublicID(),
 			// updated is required; an undated item borrows the feed's date.
 			Updated: atomDate(orTime(a.lastChange(), updated)),
 		}}
@@ -96,6 +96,10 @@ func renderAtom(w io.Writer, fd *Feed) error {
 		}
 		if a.Content != "" {
 			e.Content = &atomContent{Type: "html", Body: a.Content}
+		} else if a.URL == "" {
+			// RFC 4287 4.1.1.1: an entry needs content or an alternate
+			// link; the text it has stands in.
+			e.Content = &atomContent{Type: "text", Body: orDefault(a.Summary, a.Title)}
 		}
 		if !a.Author.IsZero() {
 			e.Author = atomAuthor(a.Author, "")

@@ -15,9 +15,12 @@ var trackingParams = map[string]bool{
 
 // CanonicalURL returns raw in the form used to recognise the same article
 // under different links: scheme and host lower-cased, default ports and
-// the fragment dropped, and tracking parameters (utm_*, fbclid, gclid, …)
-// removed, keeping the order of the remaining parameters. Strings that do
-// not parse as absolute URLs are returned trimmed but otherwise unchanged.
+// an empty fragment dropped, and tracking parameters (utm_*, fbclid, gclid,
+// …) removed, keeping the order of the remaining parameters. A fragment is
+// kept: items that share a page and differ by their anchor ("day#post-2")
+// are distinct items, and the anchor is where their link points. Strings
+// that do not parse as absolute URLs are returned trimmed but otherwise
+// unchanged.
 func CanonicalURL(raw string) string {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
@@ -30,7 +33,9 @@ func CanonicalURL(raw string) string {
 		(u.Scheme == "https" && strings.HasSuffix(u.Host, ":443")) {
 		u.Host = u.Host[:strings.LastIndexByte(u.Host, ':')]
 	}
-	u.Fragment, u.RawFragment = "", ""
+	if u.Fragment == "" {
+		u.RawFragment = ""
+	}
 	if u.Path == "" {
 		u.Path = "/"
 	}

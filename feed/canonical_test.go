@@ -6,7 +6,8 @@ func TestCanonicalURL(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"fragment", "https://example.org/a#comments", "https://example.org/a"},
+		{"fragment kept", "https://example.org/a#post-2", "https://example.org/a#post-2"},
+		{"empty fragment", "https://example.org/a#", "https://example.org/a"},
 		{"utm", "https://example.org/a?utm_source=x&id=3&utm_medium=y", "https://example.org/a?id=3"},
 		{"only tracking", "https://example.org/a?fbclid=1&gclid=2", "https://example.org/a"},
 		{"case", "HTTPS://Example.ORG/Path", "https://example.org/Path"},

@@ -53,7 +53,7 @@ func renderJSON(w io.Writer, fd *Feed) error {
 	for i := range fd.Items {
 		a := &fd.Items[i]
 		it := &jsonItem{JSONItem: feeds.JSONItem{
-			Id:            a.ID,
+			Id:            a.PublicID(),
 			Url:           a.URL,
 			Title:         a.Title,
 			ContentHTML:   a.Content,

@@ -36,7 +36,8 @@ const maxFuture = 24 * time.Hour
 // stripped of characters XML 1.0 forbids, HTML sanitized with links made
 // absolute, URLs canonical, a plain-text summary for every article, dates
 // in UTC at second precision, sorted newest first, with duplicates (same
-// ID or same canonical link) dropped. The input is not modified.
+// ID; or same canonical link from another source) dropped. Every article comes out with a title. The input is not
+// modified.
 func Normalize(in []Article, opts Options) []Article {
 	if opts.SummaryLength <= 0 {
 		opts.SummaryLength = DefaultSummaryLength
@@ -59,7 +60,8 @@ func Normalize(in []Article, opts Options) []Article {
 }
 
 // Merge combines lists of normalized articles into one, newest first,
-// keeping the first (newest) of the articles that share an ID or a link.
+// keeping the first (newest) of the articles that share an ID, or a
+// canonical link across sources.
 // It is how a feed made of several sources is assembled without
 // normalizing everything again. The inputs are not modified.
 func Merge(lists ...[]Article) []Article {
@@ -119,6 +121,17 @@ func normalizeOne(a Article, opts Options) Article {
 		// name-based UUID from them.
 		a.ID = "urn:uuid:" + NameUUID(a.Title+"\x00"+a.Content)
 	}
+	if a.Title == "" {
+		// Every format needs something to call the item by (an empty
+		// <title> is invalid): its link, its first enclosure, or a word.
+		a.Title = a.URL
+		if a.Title == "" && len(a.Enclosures) > 0 {
+			a.Title = a.Enclosures[0].URL
+		}
+		if a.Title == "" {
+			a.Title = "Untitled"
+		}
+	}
 
 	a.Published, a.Updated = normalizeDates(a.Published, a.Updated, opts.Now)
 	return a
@@ -164,23 +177,67 @@ func sortNewestFirst(items []Article) {
 	})
 }
 
-// dedupe keeps the first (newest) of the articles sharing an ID or a
-// canonical link.
+// dedupe keeps the first (newest) of the articles sharing an ID, and of
+// those from different sources sharing a canonical link (one story carried
+// by two upstreams). Within one source a shared link does not make two
+// articles one: podcast episodes that all link to the show's page, or
+// posts on one page that differ by their #anchor, are distinct items with
+// distinct IDs, and the upstream's IDs decide. An article without an
+// upstream ID has its canonical link as ID, so there the link decides.
 func dedupe(items []Article) []Article {
-	seen := make(map[string]bool, 2*len(items))
+	ids := make(map[string]bool, len(items))
+	links := make(map[string]string, len(items)) // canonical link → source of the first
 	out := items[:0]
 	for _, a := range items {
-		if seen["id\x00"+a.ID] || (a.URL != "" && seen["url\x00"+a.URL]) {
+		if ids[a.ID] {
 			continue
 		}
-		seen["id\x00"+a.ID] = true
-		if a.URL != "" {
-			seen["url\x00"+a.URL] = true
+		if src, ok := links[a.URL]; ok && a.URL != "" && src != a.Source {
+			continue
+		}
+		ids[a.ID] = true
+		if _, ok := links[a.URL]; !ok && a.URL != "" {
+			links[a.URL] = a.Source
 		}
 		out = append(out, a)
 	}
 	return out
 }
+
+// PublicID returns the ID every format publishes for a: its ID when that
+// is an IRI, as atom:id must be (RFC 4287 4.2.6), and otherwise a
+// name-based UUID URN of the source name and the ID. Upstreams use IDs
+// like "23246627" or "posts/x/index.md"; those stay the article's
+// identity (ID), and the source scoping keeps two upstreams' "1" apart.
+func (a *Article) PublicID() string {
+	if isIRI(a.ID) {
+		return a.ID
+	}
+	return "urn:uuid:" + NameUUID(a.Source+"\x00"+a.ID)
+}
+
+// isIRI reports whether id can be published as an atom:id: it has a
+// scheme (RFC 3987) and none of the characters an IRI cannot hold.
+func isIRI(id string) bool {
+	colon := strings.IndexByte(id, ':')
+	if colon < 1 || !isAlpha(id[0]) {
+		return false
+	}
+	for i := 1; i < colon; i++ {
+		c := id[i]
+		if !isAlpha(c) && (c < '0' || c > '9') && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	if colon == len(id)-1 {
+		return false
+	}
+	return !strings.ContainsFunc(id, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || strings.ContainsRune("<>\"{}|\\^`", r)
+	})
+}
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // cleanText drops invalid UTF-8 and the characters XML 1.0 forbids
 // (controls other than tab, newline and carriage return; U+FFFE, U+FFFF).
@@ -338,7 +395,7 @@ func absURL(base *url.URL, ref string) string {
 	return u.String()
 }
 
-// uuidSHA1 returns a name-based (version 5) UUID in Herald's namespace.
+// NameUUID returns a name-based (version 5) UUID in the URL namespace.
 func NameUUID(name string) string {
 	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
 	h := sha1.New()

@@ -55,10 +55,10 @@ func TestNormalizeArticle(t *testing.T) {
 			},
 		},
 		{
-			name: "relative item link resolved against Base, then canonical",
+			name: "relative item link resolved against Base, then canonical, anchor kept",
 			in:   Article{ID: "x", Base: "https://example.org/news/", URL: "2026/item?utm_source=rss&id=7#c"},
 			check: func(t *testing.T, a Article) {
-				if want := "https://example.org/news/2026/item?id=7"; a.URL != want {
+				if want := "https://example.org/news/2026/item?id=7#c"; a.URL != want {
 					t.Errorf("URL = %q, want %q", a.URL, want)
 				}
 			},
@@ -185,7 +185,8 @@ func TestNormalizeSortAndDedupe(t *testing.T) {
 		{ID: "a", URL: "https://e.org/a", Published: t0},
 		{ID: "b", URL: "https://e.org/b", Published: t0.Add(2 * time.Hour)},
 		{ID: "a", URL: "https://e.org/a-again", Published: t0.Add(-time.Hour)},                 // same ID
-		{ID: "c", URL: "https://e.org/b?utm_source=x#frag", Published: t0.Add(-2 * time.Hour)}, // same link
+		{ID: "c", URL: "https://e.org/b?utm_source=x#frag", Published: t0.Add(-2 * time.Hour)}, // other anchor: distinct
+		{ID: "e", URL: "https://e.org/b", Published: t0.Add(-3 * time.Hour)},                   // same link, own ID: distinct
 		{ID: "d", URL: "https://e.org/d", Published: t0.Add(2 * time.Hour)},                    // tie with b: by ID
 	}
 	got := Normalize(in, Options{})
@@ -193,7 +194,7 @@ func TestNormalizeSortAndDedupe(t *testing.T) {
 	for _, a := range got {
 		ids = append(ids, a.ID)
 	}
-	if diff := cmp.Diff([]string{"b", "d", "a"}, ids); diff != "" {
+	if diff := cmp.Diff([]string{"b", "d", "a", "c", "e"}, ids); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
 	}
 	if in[3].URL != "https://e.org/b?utm_source=x#frag" {

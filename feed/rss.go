@@ -38,10 +38,21 @@ type rssAtomLink struct {
 	Type string `xml:"type,attr,omitempty"`
 }
 
+// rssItem is gorilla's RssItem with the same fields in the same order,
+// except that title and link are left out when empty: gorilla always
+// writes them, and an empty <link> is an error for the W3C validator.
 type rssItem struct {
-	feeds.RssItem
-	Creator    string   `xml:"dc:creator,omitempty"`
-	Categories []string `xml:"category"`
+	XMLName     xml.Name `xml:"item"`
+	Title       string   `xml:"title,omitempty"`
+	Link        string   `xml:"link,omitempty"`
+	Description string   `xml:"description"`
+	Content     *feeds.RssContent
+	Author      string `xml:"author,omitempty"`
+	Enclosure   *feeds.RssEnclosure
+	Guid        *feeds.RssGuid
+	PubDate     string   `xml:"pubDate,omitempty"`
+	Creator     string   `xml:"dc:creator,omitempty"`
+	Categories  []string `xml:"category"`
 }
 
 func renderRSS(w io.Writer, fd *Feed) error {
@@ -69,17 +80,15 @@ func renderRSS(w io.Writer, fd *Feed) error {
 	for i := range fd.Items {
 		a := &fd.Items[i]
 		it := &rssItem{
-			RssItem: feeds.RssItem{
-				Title: a.Title,
-				Link:  a.URL,
-				// description is entity-encoded HTML in RSS; our summary is
-				// plain text, so it is escaped once for HTML here and once
-				// more for XML by the encoder.
-				Description: html.EscapeString(a.Summary),
-				Guid:        &feeds.RssGuid{Id: a.ID, IsPermaLink: "false"},
-			},
-			Creator:    a.Author.Name,
-			Categories: a.Tags,
+			Title: a.Title,
+			Link:  a.URL,
+			// description is entity-encoded HTML in RSS; our summary is
+			// plain text, so it is escaped once for HTML here and once
+			// more for XML by the encoder.
+			Description: html.EscapeString(a.Summary),
+			Guid:        &feeds.RssGuid{Id: a.PublicID(), IsPermaLink: "false"},
+			Creator:     a.Author.Name,
+			Categories:  a.Tags,
 		}
 		if len(a.Enclosures) > 0 {
 			e := a.Enclosures[0]

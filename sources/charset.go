@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 )
 
 // Kind says how a document may declare its own charset.
@@ -51,6 +52,9 @@ func ToUTF8(body []byte, contentType string, kind Kind) []byte {
 }
 
 func decode(body []byte, contentType string, kind Kind) []byte {
+	if out, ok := wideDecode(body); ok {
+		return out
+	}
 	switch {
 	case bytes.HasPrefix(body, utf8BOM):
 		return detect(body[len(utf8BOM):])
@@ -190,4 +194,39 @@ func xmlRewriteProlog(body []byte) []byte {
 func htmlDeclaredCharset(body []byte) string {
 	_, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], "text/html")
 	return name
+}
+
+// wideDecode decodes a UTF-32 body (with or without a byte-order mark)
+// and a UTF-16 body without one, recognised, as XML 1.0 Appendix F
+// describes, by where the zero bytes fall around the first ASCII
+// character ("<", "{" or white space). UTF-16 with a mark is left to
+// webDecode. ok is false when body is none of these or does not decode.
+func wideDecode(body []byte) ([]byte, bool) {
+	if len(body) < 4 {
+		return nil, false
+	}
+	b0, b1, b2, b3 := body[0], body[1], body[2], body[3]
+	ascii := func(c byte) bool { return c > 0 && c < 0x80 }
+	var enc encoding.Encoding
+	switch {
+	case b0 == 0 && b1 == 0 && b2 == 0xFE && b3 == 0xFF:
+		enc = utf32.UTF32(utf32.BigEndian, utf32.ExpectBOM)
+	case b0 == 0xFF && b1 == 0xFE && b2 == 0 && b3 == 0:
+		enc = utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM)
+	case b0 == 0 && b1 == 0 && b2 == 0 && ascii(b3):
+		enc = utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)
+	case ascii(b0) && b1 == 0 && b2 == 0 && b3 == 0:
+		enc = utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)
+	case b0 == 0 && ascii(b1) && b2 == 0 && ascii(b3):
+		enc = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	case ascii(b0) && b1 == 0 && ascii(b2) && b3 == 0:
+		enc = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	default:
+		return nil, false
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return nil, false
+	}
+	return out, true
 }

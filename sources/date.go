@@ -49,8 +49,9 @@ var dateLayouts = []string{
 	"2006-01-02 15:04:05",
 	"2006-01-02 15:04",
 	"2006-01-02",
-	"2006/01/02 15:04",
-	"2006/01/02",
+	"2006/1/2 15:04:05", // also zero-padded: 2006/01/02
+	"2006/1/2 15:04",
+	"2006/1/2",
 	"Monday, January 2, 2006",
 	"Monday, 2 January 2006",
 	"January 2, 2006 15:04",
@@ -121,6 +122,9 @@ func ParseDateZone(s string, loc *time.Location, layouts []string) (time.Time, b
 				return t, zoned, nil
 			}
 		}
+	}
+	if t, zoned, ok := parseDateLoose(clean, loc); ok {
+		return t, zoned, nil
 	}
 	return time.Time{}, false, fmt.Errorf("parsing date %q: %w", clean, errNoDateLayout)
 }

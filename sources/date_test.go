@@ -39,7 +39,21 @@ func TestParseDate(t *testing.T) {
 		{in: "03/04/2026", wantErr: true}, // ambiguous: not guessed
 		{in: "03/04/2026", layouts: []string{"02/01/2006"}, want: utc(2026, 4, 3, 0, 0)},
 		{in: "03/04/2026", layouts: []string{"01/02/2006"}, want: utc(2026, 3, 4, 0, 0)},
-		{in: "le 3 mars", wantErr: true},
+		{in: "le 3 mars", wantErr: true}, // no year
+		// Issue #10: what a careful parser reads.
+		{in: "2020/1/10 14:33:00", want: utc(2020, 1, 10, 14, 33)},
+		{in: "2020/1/10 14:33:00", loc: paris, want: utc(2020, 1, 10, 13, 33)},
+		{in: "Fri, 10 Jan 2020 8:56 am PST", want: utc(2020, 1, 10, 16, 56)},
+		{in: "January 10, 2020 at 8:56 PM PST", want: utc(2020, 1, 11, 4, 56)},
+		{in: "January 10, 2020 12:05 a.m. GMT", want: utc(2020, 1, 10, 0, 5)},
+		{in: "Seg, 24 Set 2018", want: utc(2018, 9, 24, 0, 0)},
+		{in: "Seg, 24 Set 2018 10:00:00 -0300", want: utc(2018, 9, 24, 13, 0)},
+		{in: "24 de setembro de 2018", want: utc(2018, 9, 24, 0, 0)},
+		{in: "mar., 3 mars 2020 10:00:00 +0100", want: utc(2020, 3, 3, 9, 0)},
+		{in: "Di, 03 Mär 2020 10:00 +01:00", want: utc(2020, 3, 3, 9, 0)},
+		{in: "14:33 Jan 10 2020", want: utc(2020, 1, 10, 14, 33)},
+		{in: "8:56 am PST", wantErr: true}, // a time without a day
+		{in: "Jan 10 2020 25:00", wantErr: true},
 		{in: "", wantErr: true},
 	}
 	for _, tt := range tests {
@@ -63,7 +77,9 @@ func TestParseDate(t *testing.T) {
 
 func FuzzParseDate(f *testing.F) {
 	for _, s := range []string{"2026-01-15T10:30:00Z", "Thu, 15 Jan 2026 10:30:00 EST", "January 3rd, 2026",
-		"2026-01-15", "03/04/2026", "Mon Jan 2 15:04:05 MST 2006", "99999-99-99", "\x00", "31st"} {
+		"2026-01-15", "03/04/2026", "Mon Jan 2 15:04:05 MST 2006", "99999-99-99", "\x00", "31st",
+		"2020/1/10 14:33:00", "Fri, 10 Jan 2020 8:56 am PST", "Seg, 24 Set 2018", "24 de setembro de 2018 às 10:00",
+		"14:33 Jan 10 2020", "Di, 03 Mär 2020 10:00 +01:00", "99:99 pm 1 Jan 2020"} {
 		f.Add(s, "02/01/2006")
 	}
 	f.Fuzz(func(t *testing.T, s, layout string) {

@@ -15,6 +15,9 @@ const (
 	exitOK      = 0
 	exitPartial = 1 // some source failed; what could be published was
 	exitUsage   = 2 // bad command line or config
+	exitOutput  = 3 // the output folder could not be written; the previous output stands
+	// exitInterrupted follows the shell's 128+SIGINT.
+	exitInterrupted = 130
 )
 
 const usage = `Herald publishes articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
@@ -44,15 +47,26 @@ type configError struct{ err error }
 func (e configError) Error() string { return e.err.Error() }
 func (e configError) Unwrap() error { return e.err }
 
+// outputError is an output folder that cannot be locked or written:
+// exit status 3.
+type outputError struct{ err error }
+
+func (e outputError) Error() string { return e.err.Error() }
+func (e outputError) Unwrap() error { return e.err }
+
 // run is main without the process: it parses args, runs the command and
 // returns the exit status. Errors are printed to stderr here and only here.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := dispatch(ctx, args, stdout, stderr)
 	var ue usageError
 	var ce configError
+	var oe outputError
 	switch {
 	case err == nil:
 		return exitOK
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		fmt.Fprintln(stderr, "herald: interrupted")
+		return exitInterrupted
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -62,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ce):
 		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(redact(ce.err.Error())))
 		return exitUsage
+	case errors.As(err, &oe):
+		fmt.Fprintf(stderr, "herald: %s\n", redact(oe.err.Error()))
+		return exitOutput
 	default:
 		if msg := redact(err.Error()); strings.Contains(msg, "\n") {
 			fmt.Fprintf(stderr, "herald:\n%s\n", indent(msg))

@@ -163,7 +163,7 @@ func (p *pipeline) build(ctx context.Context, now time.Time, publish func([]site
 	snaps := p.col.Snapshots()
 	inputs := make([]site.Input, len(snaps))
 	for i, s := range snaps {
-		inputs[i] = site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected}
+		inputs[i] = site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK}
 	}
 	return p.site.Build(ctx, inputs, now, publish)
 }
@@ -179,7 +179,7 @@ func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *
 	}
 	switch sc.Type {
 	case config.TypeFiles:
-		return local.New(local.Config{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers}, log)
+		return local.New(local.Config{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers, FollowSymlinks: sc.FollowSymlinks}, log)
 	case config.TypeFeed:
 		return upstream.New(upstream.Config{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, fetcher, log)
 	case config.TypePage:

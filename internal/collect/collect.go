@@ -65,6 +65,7 @@ type kept struct {
 	articles  []feed.Article // the store's history; nil until there is one
 	version   uint64         // bumped whenever articles change
 	collected bool           // a collection has finished, or history was restored
+	ok        bool           // a collection has returned articles (maybe none), or history was restored
 }
 
 // Error is a failed collection: the source and what went wrong, named
@@ -140,6 +141,7 @@ func (c *Collector) Restore(ctx context.Context) error {
 		}
 		k.rec.Status.Name, k.rec.Status.Running, k.rec.Status.Items = name, false, len(arts)
 		c.mu.Lock()
+		k.ok = len(arts) > 0 || !rec.Status.LastSuccess.IsZero()
 		c.kept[name] = k
 		c.mu.Unlock()
 	}
@@ -172,9 +174,13 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 	}
 	start := c.now()
 	prev := c.begin(name, start)
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	res, err := collectSafely(ctx, e.Source, prev)
 	cancel()
+	if parent.Err() != nil {
+		return c.cancelled(name, parent.Err())
+	}
 	var normalized []feed.Article
 	if res.Articles != nil {
 		// Only what the source read: its Kept articles are in the store
@@ -186,7 +192,7 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 	}
 	arts, serr := c.save(context.WithoutCancel(ctx), e, start, res, normalized, err)
 	elapsed := c.now().Sub(start)
-	rec := c.finish(name, start, res.State, arts, err, serr)
+	rec := c.finish(name, start, res.State, arts, normalized != nil, err, serr)
 	c.metrics.observe(name, result(err), elapsed, rec.Status.Items, start)
 
 	log := c.log.With("source", name)
@@ -259,11 +265,12 @@ func status(st Status, start time.Time, err error) Status {
 // source's record as it now stands. Nil articles keep the last ones. When
 // saving failed, the previous state stays too, so the next collection
 // does not send validators for articles the store does not hold.
-func (c *Collector) finish(name string, start time.Time, next sources.State, articles []feed.Article, err, serr error) store.Record {
+func (c *Collector) finish(name string, start time.Time, next sources.State, articles []feed.Article, returned bool, err, serr error) store.Record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := c.kept[name]
 	k.rec.Status.Running, k.collected = false, true
+	k.ok = k.ok || returned || err == nil
 	if serr == nil {
 		k.rec.State = next
 	}
@@ -312,6 +319,7 @@ type Snapshot struct {
 	Articles  []feed.Article // normalized; shared, not to be modified
 	Version   uint64         // changes whenever Articles do
 	Collected bool           // a collection has finished
+	OK        bool           // a collection has returned articles (maybe none)
 }
 
 // Snapshots returns every source's articles, in configuration order.
@@ -321,7 +329,7 @@ func (c *Collector) Snapshots() []Snapshot {
 	out := make([]Snapshot, 0, len(c.order))
 	for _, name := range c.order {
 		k := c.kept[name]
-		out = append(out, Snapshot{Name: name, Articles: k.articles, Version: k.version, Collected: k.collected})
+		out = append(out, Snapshot{Name: name, Articles: k.articles, Version: k.version, Collected: k.collected, OK: k.ok})
 	}
 	return out
 }

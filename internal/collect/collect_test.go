@@ -56,7 +56,7 @@ type publisher struct {
 func (p *publisher) Build(publish func([]site.File)) ([]site.File, error) {
 	var inputs []site.Input
 	for _, s := range p.Snapshots() {
-		inputs = append(inputs, site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected})
+		inputs = append(inputs, site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK})
 	}
 	return p.site.Build(context.Background(), inputs, day, publish)
 }
@@ -194,6 +194,34 @@ func TestFeedsWaitForFirstCollection(t *testing.T) {
 	if _, ok := m["fb.rss"]; ok {
 		t.Error("fb published before its source was collected")
 	}
+
+	// A first collection that fails, or is cancelled, publishes nothing.
+	b.set(func() ([]feed.Article, error) { return nil, errors.New("folder missing") })
+	p.Collect(context.Background(), "b")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.Collect(ctx, "b")
+	if _, ok := filesByPath(mustBuild(t, p))["fb.rss"]; ok {
+		t.Error("fb published (empty) after its first collection failed")
+	}
+	if got := p.Failed(); len(got) != 1 || got[0] != "b" {
+		t.Errorf("Failed() = %v, want [b]", got)
+	}
+}
+
+// TestCancelledIsNotAFailure: a collection cancelled from outside (a
+// reload, shutdown) records no failure.
+func TestCancelledIsNotAFailure(t *testing.T) {
+	a := &fakeSource{name: "a", fn: func() ([]feed.Article, error) { return nil, context.Canceled }}
+	p := newTestPublisher(t, a)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Collect(ctx, "a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v", err)
+	}
+	if st := p.Status()[0]; !st.LastFailure.IsZero() || st.LastError != "" || st.Running {
+		t.Errorf("status after a cancelled collection: %+v", st)
+	}
 }
 
 func mustBuild(t *testing.T, p *publisher) []site.File {
@@ -271,11 +299,14 @@ func keys(m map[string]site.File) []string {
 
 // TestDuplicatesAcrossSources: an item that two sources of one feed both
 // carry (same ID, or the same link up to tracking parameters) appears once.
+// A fragment is part of the link (posts on one page differ by anchor), so
+// it is not ignored here.
 func TestDuplicatesAcrossSources(t *testing.T) {
 	x := art("x", time.Hour)
 	y := art("y", 2*time.Hour)
+	y.Source = "a"
 	yAgain := y
-	yAgain.ID, yAgain.URL = "upstream-guid-77", y.URL+"?utm_source=feed#top"
+	yAgain.ID, yAgain.URL, yAgain.Source = "upstream-guid-77", y.URL+"?utm_source=feed", "b"
 	a := &fakeSource{name: "a", fn: func() ([]feed.Article, error) { return []feed.Article{x, y}, nil }}
 	b := &fakeSource{name: "b", fn: func() ([]feed.Article, error) { return []feed.Article{x, yAgain}, nil }}
 	p := newTestPublisher(t, a, b)

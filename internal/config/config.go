@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -157,6 +156,11 @@ type Source struct {
 	// an article ("About the author"), removed with what follows
 	// (files: optional).
 	Trailers []string `yaml:"trailers"`
+	// FollowSymlinks lets symbolic links in the folder lead outside it
+	// (files: optional, default false: such links are skipped with a
+	// warning, since folders filled from git or by other users could
+	// otherwise publish any file Herald can read).
+	FollowSymlinks bool `yaml:"follow_symlinks"`
 
 	// URL is the feed or page to fetch, absolute http(s) (feed, page:
 	// required).
@@ -259,6 +263,10 @@ func Parse(path string, data []byte) (*Config, error) {
 		c.Dir = wd
 	}
 
+	data, err := c.prepare(data)
+	if err != nil {
+		return nil, err
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, c.yamlError(err, nil)
@@ -269,12 +277,15 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, err
 	}
 
-	chk := checker{cfg: c, keys: map[string]token.Position{}, paths: map[lineCol]string{}}
-	if body != nil {
-		chk.check("", body, configType)
+	if body == nil {
+		e := c.errorAt(nil, "", "file is empty: a config needs at least title, base_url, sources and feeds")
+		e.Line, e.Column = 1, 1
+		return nil, e
 	}
+	chk := checker{cfg: c, keys: map[string]token.Position{}, paths: map[lineCol]string{}, anchors: map[string]ast.Node{}}
+	chk.check("", body, configType)
 	if len(chk.errs) > 0 {
-		return nil, errors.Join(chk.errs...)
+		return nil, c.joinErrors(chk.errs)
 	}
 	c.keys = chk.keys
 	if body != nil {

@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(header + "fetch:\n  max_body: 10MiB\n  timeout: 3s\n"))
 	f.Add([]byte("a: &x [1, 2]\nb: *x\n<<: {c: d}\n"))
 	f.Add([]byte("title: !!str 3\nbase_url: !!binary aGVsbG8=\n"))
+	f.Add([]byte("title: x\nbase_url: http://e.org/\nfetch: &f {retries: 1}\nsources:\n  - {<<: *f, name: a}\n  - &s {name: b}\nfeeds: [*s, *nope]\n"))
+	f.Add([]byte("a: |\n  [[[[\nb: \"{{\"\n"))
 	f.Add([]byte("sources:\n  - {name: a, type: page, url: 'http://x/', item: a, title: b, link: c}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("fuzz.yaml", data)

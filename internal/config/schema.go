@@ -31,6 +31,10 @@ type checker struct {
 	errs  []error
 	keys  map[string]token.Position // key path → key position, for keys set to a non-null value
 	paths map[lineCol]string        // key and value positions → key path
+
+	anchors map[string]ast.Node // anchor name → anchored value, see alias.go
+	nodes   int                 // nodes visited, aliases expanded
+	stopped bool                // past maxNodes
 }
 
 func (k *checker) fail(n ast.Node, path, format string, args ...any) {
@@ -68,17 +72,19 @@ func isNull(n ast.Node) bool {
 
 // check reports problems with node n, found at path, decoded into t.
 func (k *checker) check(path string, n ast.Node, t reflect.Type) {
+	// An anchor is defined once its node is complete, so an alias inside
+	// it ("&a [*a]") is undefined, as for the decoder.
+	defer k.noteAnchors(n)
 	n = unwrap(n)
-	if n == nil {
+	if n == nil || k.visit(n, path) {
 		return
 	}
 	k.index(n, path)
-	switch n.(type) {
+	switch v := n.(type) {
 	case *ast.NullNode:
 		return
 	case *ast.AliasNode:
-		// The decoder resolves aliases (and reports bad ones); the
-		// aliased node is checked where it is defined.
+		k.alias(path, v, t)
 		return
 	}
 	k.expandNode(path, n)
@@ -127,9 +133,7 @@ func (k *checker) check(path string, n ast.Node, t reflect.Type) {
 			k.fail(n, path, "expected a string, got %s", describe(n))
 		}
 	case reflect.Int:
-		if _, ok := n.(*ast.IntegerNode); !ok {
-			k.fail(n, path, "expected an integer, got %s", describe(n))
-		}
+		k.integer(path, n)
 	case reflect.Bool:
 		if _, ok := n.(*ast.BoolNode); !ok {
 			k.fail(n, path, "expected true or false, got %s", describe(n))
@@ -154,7 +158,8 @@ func (k *checker) checkStruct(path string, n ast.Node, t reflect.Type) {
 			continue
 		}
 		if mv.Key.IsMergeKey() {
-			continue // "<<: *base"; the decoder merges and checks it
+			k.merge(path, mv.Value, t) // "<<: *base"
+			continue
 		}
 		name := keyName(mv.Key)
 		p := name

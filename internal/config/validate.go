@@ -26,14 +26,14 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // files source reads a date without a zone as UTC, and saying otherwise in
 // the config would be silently ignored.
 var typeKeys = map[SourceType][]string{
-	TypeFiles: {"path", "trailers"},
+	TypeFiles: {"path", "trailers", "follow_symlinks"},
 	TypeFeed:  {"url", "timezone", "full_text"},
 	TypePage:  {"url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text"},
 }
 
 // typeOnlyKeys are the keys allowed for some source types but not all, in
 // schema order.
-var typeOnlyKeys = []string{"path", "trailers", "url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text"}
+var typeOnlyKeys = []string{"path", "trailers", "url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text", "follow_symlinks"}
 
 // Validate checks c and returns every problem found, joined; each is an
 // *Error placed in the file when c came from Load or Parse.
@@ -43,7 +43,8 @@ func (c *Config) Validate() error {
 	v.fetch()
 	names := v.sources()
 	v.feeds(names)
-	return errors.Join(v.errs...)
+	v.limits()
+	return v.c.joinErrors(v.errs)
 }
 
 type validator struct {
@@ -233,6 +234,8 @@ func sourceFieldZero(s Source, key string) bool {
 		return s.Summary == ""
 	case "full_text":
 		return !s.FullText
+	case "follow_symlinks":
+		return !s.FollowSymlinks
 	}
 	return true
 }

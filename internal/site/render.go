@@ -44,6 +44,9 @@ type File struct {
 	// Modified is when the content last changed: the newest date of what
 	// it shows, never the time it was rendered.
 	Modified time.Time
+	// Source is the source an article page belongs to ("" for the rest),
+	// recorded in an output folder's manifest.
+	Source string
 }
 
 const htmlType = "text/html; charset=utf-8"
@@ -187,7 +190,7 @@ func renderPage(site *Site, head template.HTML, a *feed.Article) (File, error) {
 	if err := templates.ExecuteTemplate(&buf, "page.html", data); err != nil {
 		return File{}, fmt.Errorf("rendering page of %s: %w", a.ID, err)
 	}
-	return File{Path: a.Page, MediaType: htmlType, Body: buf.Bytes(), Modified: a.Updated}, nil
+	return File{Path: a.Page, MediaType: htmlType, Body: buf.Bytes(), Modified: a.Updated, Source: a.Source}, nil
 }
 
 // pagePrefix is how a page at path reaches the site root.

@@ -21,9 +21,12 @@ type Input struct {
 	// no render.
 	Version uint64
 	// Collected reports that a collection of the source has finished,
-	// successfully or not; a feed none of whose sources is collected is
-	// not published at all rather than published empty.
+	// successfully or not.
 	Collected bool
+	// OK reports that a collection of the source has returned articles
+	// (maybe none); a feed none of whose sources is OK is not published
+	// at all rather than published empty (the server answers 503).
+	OK bool
 }
 
 // Options configures a Builder.
@@ -120,7 +123,7 @@ func (b *Builder) buildFeeds(ctx context.Context, inputs map[string]*Input, now 
 	cache := make(map[string]feedCache, len(b.site.Feeds))
 	for i := range b.site.Feeds {
 		spec := &b.site.Feeds[i]
-		if !anyCollected(inputs, spec.Sources) {
+		if !anyOK(inputs, spec.Sources) {
 			continue
 		}
 		versions := make([]uint64, len(spec.Sources))
@@ -192,9 +195,9 @@ func (b *Builder) buildPages(inputs []Input, feeds []*feed.Feed) ([]File, error)
 	return files, nil
 }
 
-func anyCollected(inputs map[string]*Input, names []string) bool {
+func anyOK(inputs map[string]*Input, names []string) bool {
 	for _, n := range names {
-		if in := inputs[n]; in != nil && in.Collected {
+		if in := inputs[n]; in != nil && in.OK {
 			return true
 		}
 	}

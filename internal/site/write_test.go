@@ -54,7 +54,7 @@ func TestWriteDir(t *testing.T) {
 
 func TestWriteDirRefusesEscapes(t *testing.T) {
 	dir := t.TempDir()
-	for _, p := range []string{"../x", "/etc/x", "a/../../x", ".herald-files"} {
+	for _, p := range []string{"../x", "/etc/x", "a/../../x", ".herald-files", ".herald-lock", "a\tb", "a\nb"} {
 		if err := WriteDir(filepath.Join(dir, "out"), []File{{Path: p, Body: []byte("x")}}); err == nil {
 			t.Errorf("WriteDir accepted %q", p)
 		}
@@ -75,9 +75,11 @@ func TestWriteDirFailureKeepsPrevious(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	// The manifest is only rewritten after every file is in place, so the
-	// next good run still knows what it owns.
-	if m := readManifest(dir); len(m) != 1 || m["a.rss"] == "" {
-		t.Errorf("manifest = %v", m)
+	// Nothing was changed: the previous output and its manifest stand.
+	if m := ReadManifest(dir); !m.Complete || len(m.Files) != 1 || m.Files["a.rss"].Hash == "" {
+		t.Errorf("manifest = %+v", m)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "a.rss")); string(b) != "good" {
+		t.Errorf("a.rss = %q, want the previous output", b)
 	}
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// Trailers are extra trailer patterns (config key `trailers`), added to
 	// DefaultTrailers; see DefaultTrailers for their syntax.
 	Trailers []string
+	// FollowSymlinks lets symbolic links lead outside Path; by default
+	// they are skipped with a warning (see insideRoot).
+	FollowSymlinks bool
 }
 
 // maxFileSize caps the size of one article file. Articles are text; a
@@ -60,6 +63,9 @@ type Folder struct {
 	base     *url.URL
 	trailers *Trailers
 	log      *slog.Logger
+	// afterWalk, when set, runs between listing and reading: a seam for
+	// tests of a folder that changes during a collection.
+	afterWalk func()
 }
 
 var _ sources.Source = (*Folder)(nil)
@@ -98,6 +104,9 @@ type fileJob struct {
 	read func([]byte, *Trailers) (feed.Article, error)
 	// symlink is set when the walk could not see what the file is.
 	symlink bool
+	// target is what a symlink was resolved to and checked against the
+	// folder (insideRoot), read instead of path; "" otherwise.
+	target string
 	// stamp is the file's size and modification time as the walk saw
 	// them; zero for a symlink, which is always read.
 	stamp sources.FileStamp
@@ -131,6 +140,9 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 	all, notes, errs, err := f.walk(ctx)
 	if err != nil {
 		return sources.Result{State: prev}, err
+	}
+	if f.afterWalk != nil {
+		f.afterWalk()
 	}
 	stamps := make(map[string]sources.FileStamp, len(all))
 	var kept []string
@@ -179,6 +191,9 @@ dispatch:
 		return sources.Result{State: prev}, fmt.Errorf("reading %s: %w", f.cfg.Path, err)
 	}
 
+	if err := f.vanished(jobs, fileErrs); err != nil {
+		return sources.Result{State: prev}, err
+	}
 	out := make([]feed.Article, 0, len(jobs))
 	for i := range jobs {
 		if fileErrs[i] != nil {
@@ -200,7 +215,7 @@ dispatch:
 	if len(stamps) > 0 {
 		state.Files = stamps
 	}
-	return sources.Result{Articles: out, Kept: kept, State: state}, errors.Join(errs...)
+	return sources.Result{Articles: out, Kept: kept, State: state}, joinFew(errs)
 }
 
 // warn logs each note that was not logged at the previous collection and
@@ -234,52 +249,12 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 	}
 	// The trailing separator makes WalkDir follow a root that is a
 	// symlink to a folder (Lstat would stop at the link).
-	top := root + string(filepath.Separator)
-	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+	w := &walker{f: f, root: root, top: root + string(filepath.Separator)}
+	err = filepath.WalkDir(w.top, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
-		if err != nil {
-			if p == top {
-				return err
-			}
-			errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if p != top && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		read := readerFor(d.Name())
-		if read == nil {
-			notes = append(notes, fileNote{p, "skipping file of unsupported kind"})
-			return nil
-		}
-		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
-			// A FIFO, socket or device named like an article.
-			errs = append(errs, fmt.Errorf("reading %s: not a regular file (%s)", p, d.Type()))
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		j := fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0}
-		if !j.symlink {
-			if info, err := d.Info(); err == nil {
-				j.stamp = sources.FileStamp{Size: info.Size(), ModTime: info.ModTime().UnixNano()}
-			}
-		}
-		jobs = append(jobs, j)
-		return nil
+		return w.visit(p, d, err)
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -287,7 +262,73 @@ func (f *Folder) walk(ctx context.Context) (jobs []fileJob, notes []fileNote, er
 		}
 		return nil, nil, nil, fmt.Errorf("reading folder %s: %w", root, err)
 	}
-	return jobs, notes, errs, nil
+	return w.jobs, w.notes, w.errs, nil
+}
+
+// walker is one walk of a folder: what it found so far.
+type walker struct {
+	f         *Folder
+	root, top string
+	jobs      []fileJob
+	notes     []fileNote
+	errs      []error
+}
+
+// visit is the WalkDir callback for one entry.
+func (w *walker) visit(p string, d fs.DirEntry, err error) error {
+	if err != nil {
+		if p == w.top || d == nil || d.IsDir() {
+			// A folder that cannot be read (or vanished meanwhile):
+			// publishing the rest would drop its articles.
+			return err
+		}
+		w.errs = append(w.errs, fmt.Errorf("reading %s: %w", p, err))
+		return nil
+	}
+	if p != w.top && strings.HasPrefix(d.Name(), ".") {
+		if d.IsDir() {
+			return fs.SkipDir
+		}
+		return nil
+	}
+	if d.IsDir() {
+		return nil
+	}
+	read := readerFor(d.Name())
+	if read == nil {
+		w.notes = append(w.notes, fileNote{p, "skipping file of unsupported kind"})
+		return nil
+	}
+	if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+		// A FIFO, socket or device named like an article.
+		w.errs = append(w.errs, fmt.Errorf("reading %s: not a regular file (%s)", p, d.Type()))
+		return nil
+	}
+	rel, err := filepath.Rel(w.root, p)
+	if err != nil {
+		return err
+	}
+	job := fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0}
+	if job.symlink && !w.f.cfg.FollowSymlinks {
+		target, note, err := w.f.insideRoot(p)
+		if err != nil {
+			w.errs = append(w.errs, err)
+		}
+		if note != "" {
+			w.notes = append(w.notes, fileNote{p, note})
+		}
+		if target == "" {
+			return nil
+		}
+		job.target = target
+	}
+	if !job.symlink {
+		if info, err := d.Info(); err == nil {
+			job.stamp = sources.FileStamp{Size: info.Size(), ModTime: info.ModTime().UnixNano()}
+		}
+	}
+	w.jobs = append(w.jobs, job)
+	return nil
 }
 
 // readerFor returns the reader for a file name's extension, or nil.
@@ -307,12 +348,16 @@ func readerFor(name string) func([]byte, *Trailers) (feed.Article, error) {
 // with an error when the skip must be reported, and a note to warn about
 // a skip or an ignored value that is not an error.
 func (f *Folder) read(j fileJob) (a feed.Article, ok bool, note string, err error) {
-	data, mtime, err := loadFile(j.path, j.symlink)
+	src := j.path
+	if j.target != "" {
+		src = j.target
+	}
+	data, mtime, err := loadFile(src, j.symlink)
 	if err != nil {
 		return a, false, "", fmt.Errorf("reading %s: %w", j.path, err)
 	}
 	a, err = j.read(data, f.trailers)
-	if errors.Is(err, ErrUntitled) {
+	if errors.Is(err, ErrUntitled) || err == nil && !hasText(a.Title) {
 		return a, false, "skipping file with no title", nil
 	}
 	if err != nil {

@@ -2,7 +2,6 @@ package local
 
 import (
 	"errors"
-	"html"
 	"strings"
 
 	"github.com/heraldfeed/herald/feed"
@@ -46,35 +45,8 @@ func ReadText(data []byte, trailers *Trailers) (feed.Article, error) {
 		}
 		seen = true
 	}
-	a.Content = paragraphs(body)
+	a.Content = feed.TextHTML(body)
 	return a, nil
-}
-
-// paragraphs renders lines as <p> elements, one per run of non-blank
-// lines, joined by <br>.
-func paragraphs(lines []string) string {
-	var b strings.Builder
-	open := false
-	for _, l := range lines {
-		l = strings.TrimSpace(l)
-		switch {
-		case l == "" && open:
-			b.WriteString("</p>\n")
-			open = false
-		case l == "":
-		case open:
-			b.WriteString("<br>\n")
-			b.WriteString(html.EscapeString(l))
-		default:
-			b.WriteString("<p>")
-			b.WriteString(html.EscapeString(l))
-			open = true
-		}
-	}
-	if open {
-		b.WriteString("</p>\n")
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // decodeLines decodes a text file to UTF-8 with LF line ends: a UTF-8 or

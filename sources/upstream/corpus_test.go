@@ -112,7 +112,7 @@ func upRoundTrip(t *testing.T, articles []feed.Article) {
 	type key struct{ Title, Link, ID string }
 	var want []key
 	for _, a := range items {
-		want = append(want, key{a.Title, a.URL, a.ID})
+		want = append(want, key{a.Title, a.URL, a.PublicID()})
 	}
 	fd := &feed.Feed{
 		Name: "republished", Title: "Republished", Description: "Round trip",

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,10 +21,11 @@ import (
 // FuzzFeedParse feeds arbitrary bytes, under an arbitrary Content-Type,
 // through the feed source's parsing (charset detection, gofeed, mapping to
 // articles): it must not panic, and whatever comes out must normalize and
-// render to well-formed feeds.
+// render to well-formed feeds whose every item is valid.
 func FuzzFeedParse(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*"))
-	for _, p := range seeds {
+	fid, _ := filepath.Glob(filepath.Join("testdata", "fidelity", "*"))
+	for _, p := range append(seeds, fid...) {
 		if ext := filepath.Ext(p); ext == ".golden" {
 			continue
 		}
@@ -51,20 +53,87 @@ func FuzzFeedParse(f *testing.F) {
 			if err := format.Render(&buf, fd); err != nil {
 				t.Fatalf("%s: %v", format.Name, err)
 			}
-			if format.Name == feed.JSON.Name {
-				continue
-			}
-			dec := xml.NewDecoder(&buf)
-			dec.Strict = true
-			for {
-				_, err := dec.Token()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatalf("%s not well-formed: %v", format.Name, err)
-				}
+			// Well-formed, and every item valid (issue #10 item 4).
+			if problems := checkOutputValid(format, buf.Bytes()); len(problems) > 0 {
+				t.Fatalf("%s: %v\n%s", format.Name, problems, buf.Bytes())
 			}
 		}
 	})
+}
+
+// FuzzJSONFeed: the field-by-field JSON Feed reader never panics, reads
+// an item for every object in items, and never speaks of Go types.
+func FuzzJSONFeed(f *testing.F) {
+	for _, p := range []string{"testdata/fidelity/jsonfeed-bad-fields.json", "testdata/corpus/jsonfeed10.json", "testdata/corpus/jsonfeed11.json"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"items":[{"id":1,"tags":"x","authors":"a","attachments":{"url":"u"},"date_published":12}]}`))
+	f.Add([]byte(`{"items":{}}`))
+	f.Add([]byte(`[1,2]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		items, notes, err := parseJSONFeed(body)
+		msgs := notes
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+		for _, m := range msgs {
+			if strings.Contains(m, "Go ") || strings.Contains(m, "unmarshal") || strings.Contains(m, "struct") {
+				t.Errorf("message shows Go internals: %q", m)
+			}
+		}
+		for _, it := range items {
+			if it == nil {
+				t.Fatal("nil item")
+			}
+		}
+	})
+}
+
+// FuzzXMLRepairs: the repairs made around gofeed (recovering broken XML,
+// xml:base, base64 text) never panic, leave a document without what they
+// repair unchanged, and recover only what ends in a complete item.
+func FuzzXMLRepairs(f *testing.F) {
+	fid, _ := filepath.Glob(filepath.Join("testdata", "fidelity", "*.*"))
+	for _, p := range fid {
+		if b, err := os.ReadFile(p); err == nil && !strings.HasSuffix(p, ".json") {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`<feed xml:base="a/b"><entry xml:base="../c?q#f"><link href="x"/></entry></feed>`))
+	f.Add([]byte(`<rss><channel><title>t<item><title mode="base64">QUI=</title></item>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if fixed, ok := xmlRecover(body); ok && xmlCountItems(fixed) > xmlCountItems(body)+1 {
+			t.Errorf("recovery invented items: %q", fixed)
+		}
+		if out := xmlAbsoluteBases(body, "https://up.example/feed/x.xml"); !bytes.Contains(body, []byte("xml:base")) && !bytes.Equal(out, body) {
+			t.Error("a document without xml:base changed")
+		}
+		if out := xmlRepairBase64(body); !bytes.Contains(body, []byte("base64")) && !bytes.Equal(out, body) {
+			t.Error("a document without base64 changed")
+		}
+		// Capping text keeps a well-formed document well-formed.
+		capped, _ := xmlCapText(body, 16)
+		if len(capped) > len(body) {
+			t.Errorf("capping grew the document: %q", capped)
+		}
+		if xmlWellFormed(body) && !xmlWellFormed(capped) {
+			t.Errorf("capping broke the document:\n%q\n%q", body, capped)
+		}
+	})
+}
+
+func xmlWellFormed(b []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
 }

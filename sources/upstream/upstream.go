@@ -1,13 +1,14 @@
 package upstream
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	stdhtml "html"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -76,29 +77,68 @@ func (s *Feed) Collect(ctx context.Context, prev sources.State) (sources.Result,
 }
 
 func (s *Feed) parse(ctx context.Context, r *sources.Response, next *sources.State) ([]feed.Article, error) {
-	kind := sources.KindXML
-	if b := bytes.TrimSpace(r.Body); len(b) > 0 && b[0] == '{' {
-		kind = sources.KindJSON
-	}
-	body := sources.ToUTF8(r.Body, r.Header.Get("Content-Type"), kind)
-	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	articles, err := s.articles(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("parsing feed: %w", err)
-	}
-	// Atom's xml:base is applied by gofeed; anything still relative is
-	// resolved against the URL the feed was fetched from.
-	base := r.URL
-	articles := make([]feed.Article, 0, len(parsed.Items))
-	for _, it := range parsed.Items {
-		if it == nil {
-			continue
-		}
-		articles = append(articles, s.article(it, base, r.URL))
+		return nil, err
 	}
 	if s.cfg.FullText {
 		next.FullText = s.fetch.FullText(ctx, articles, next.FullText, s.cfg.URL, s.log)
 	}
 	return articles, nil
+}
+
+// articles parses the body within the process-wide parse budget, which
+// is given back before any full-text page is fetched.
+func (s *Feed) articles(ctx context.Context, r *sources.Response) ([]feed.Article, error) {
+	release, err := parseBudget.acquire(ctx, int64(len(r.Body)))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	items, err := upstreamItems(r.Body, r.Header.Get("Content-Type"), r.URL, s.log)
+	if err != nil {
+		return nil, err
+	}
+	// Atom's xml:base is applied by gofeed; anything still relative is
+	// resolved against the URL the feed was fetched from.
+	base := r.URL
+	articles := make([]feed.Article, 0, len(items))
+	for _, it := range items {
+		articles = append(articles, s.article(it, base, r.URL))
+	}
+	s.distinctIDs(articles)
+	return articles, nil
+}
+
+// distinctIDs keeps items an upstream gave one ID but different links
+// apart: some generators write the same guid on every item, and dedupe by
+// ID would keep one of them. Every item of such an ID takes its link as
+// ID, what identifies an item without an ID of its own; all of them, so
+// the IDs do not depend on the items' order.
+func (s *Feed) distinctIDs(articles []feed.Article) {
+	links := make(map[string]map[string]bool, len(articles)) // ID → its items' links
+	for _, a := range articles {
+		if a.URL == "" {
+			continue
+		}
+		if links[a.ID] == nil {
+			links[a.ID] = map[string]bool{}
+		}
+		links[a.ID][a.URL] = true
+	}
+	warned := map[string]bool{}
+	for i := range articles {
+		a := &articles[i]
+		n := len(links[a.ID])
+		if a.URL == "" || n < 2 {
+			continue
+		}
+		if !warned[a.ID] {
+			warned[a.ID] = true
+			s.log.Warn("upstream repeats an item id for different items, using their links", "article_id", a.ID, "count", n)
+		}
+		a.ID = feed.CanonicalURL(a.URL)
+	}
 }
 
 func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
@@ -128,13 +168,22 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 	} else if it.Description != it.Content {
 		a.Summary = it.Description
 	}
+	a.Content = s.capContent(a.Content, it.Title)
+	a.Summary = s.capContent(a.Summary, it.Title)
 	if len(it.Authors) > 0 && it.Authors[0] != nil {
 		a.Author = feed.Author{Name: strings.TrimSpace(it.Authors[0].Name), Email: strings.TrimSpace(it.Authors[0].Email)}
 	} else if it.Author != nil {
 		a.Author = feed.Author{Name: strings.TrimSpace(it.Author.Name), Email: strings.TrimSpace(it.Author.Email)}
 	}
-	a.Published = s.itemDate(it.Published, it.PublishedParsed)
-	a.Updated = s.itemDate(it.Updated, it.UpdatedParsed)
+	pub, upd := it.Published, it.Updated
+	if strings.TrimSpace(pub) == "" && it.PublishedParsed == nil {
+		pub = dctermsDate(it, "issued", "created", "available", "date")
+	}
+	if strings.TrimSpace(upd) == "" && it.UpdatedParsed == nil {
+		upd = dctermsDate(it, "modified")
+	}
+	a.Published = s.itemDate(pub, it.PublishedParsed, a.Title)
+	a.Updated = s.itemDate(upd, it.UpdatedParsed, a.Title)
 	a.ID = articleID(strings.TrimSpace(it.GUID), a, base)
 	if a.ID == "" {
 		a.ID = hashID(a.Title, a.Content)
@@ -146,12 +195,14 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 // titleText returns an upstream title as plain text. gofeed does not say
 // whether an Atom title was type="html", and RSS titles are often written
 // with markup, so a title that holds real HTML elements ("Dark mode
-// <em>everywhere</em>") is reduced to its text; anything else, including a
+// <em>everywhere</em>") is reduced to its text (inline elements add no
+// space, scripts nothing); a title with character references
+// ("AT&amp;T", "&#8216;") has them decoded; anything else, including a
 // literal "a < b", is kept as written.
 func titleText(s string) string {
 	s = strings.TrimSpace(s)
 	if !strings.Contains(s, "<") || !onlyHTMLTags(s) {
-		return s
+		return titleEntities(s)
 	}
 	return feed.HTMLText(s, -1)
 }
@@ -175,18 +226,55 @@ func onlyHTMLTags(s string) bool {
 	}
 }
 
+// charRefRE matches an HTML character reference.
+var charRefRE = regexp.MustCompile(`&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
+
+// titleEntities decodes the character references of a title that has
+// any: an Atom type="html" title escapes its text once more than XML
+// does, and so do many RSS titles. A bare "&" stays.
+func titleEntities(s string) string {
+	if !charRefRE.MatchString(s) {
+		return s
+	}
+	return stdhtml.UnescapeString(s)
+}
+
 // itemDate prefers gofeed's parsing, except for dates written without a
-// zone, which gofeed reads as UTC and this source reads in its Timezone.
-func (s *Feed) itemDate(raw string, parsed *time.Time) time.Time {
-	if raw != "" {
-		if t, zoned, err := sources.ParseDateZone(raw, s.cfg.Timezone, nil); err == nil && !zoned {
+// zone, which gofeed reads as UTC and this source reads in its Timezone,
+// and dates gofeed cannot read. A date nothing reads is logged with its
+// raw text: the item is then dated when first seen.
+func (s *Feed) itemDate(raw string, parsed *time.Time, title string) time.Time {
+	if raw = strings.TrimSpace(raw); raw != "" {
+		t, zoned, err := sources.ParseDateZone(raw, s.cfg.Timezone, nil)
+		if err == nil && (!zoned || parsed == nil) {
 			return t
+		}
+		if err != nil && parsed == nil {
+			s.log.Warn("unreadable item date, ignored", "date", raw, "title", title)
 		}
 	}
 	if parsed != nil {
 		return *parsed
 	}
 	return time.Time{}
+}
+
+// capContent cuts an item's HTML to maxItemContent bytes, at a tag
+// boundary, which the sanitizer then closes. xmlCapText caps each text
+// run before parsing; this catches content made of many short runs
+// (Atom xhtml) and JSON Feeds.
+func (s *Feed) capContent(html, title string) string {
+	if len(html) <= maxItemContent {
+		return html
+	}
+	cut := html[:maxItemContent]
+	if i := strings.LastIndexByte(cut, '<'); i > maxItemContent/2 {
+		cut = cut[:i]
+	}
+	// A copy, so the whole upstream text is not kept alive by a substring.
+	cut = strings.Clone(strings.ToValidUTF8(cut, ""))
+	s.log.Warn("item content over the cap, cut", "title", title, "bytes", len(html), "kept", len(cut))
+	return cut
 }
 
 // articleID keeps an upstream id when it is plausibly stable (not empty,

@@ -301,7 +301,7 @@ func TestFeedItems(t *testing.T) {
 	}
 	want := []row{
 		{"tag:example.com,2026:1", "https://example.com/1", base, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)},
-		{srv.URL + "/posts/2", srv.URL + "/posts/2?utm_medium=rss#top", base, time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC)},
+		{srv.URL + "/posts/2#top", srv.URL + "/posts/2?utm_medium=rss#top", base, time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC)},
 		// No zone: read in the source's Timezone (UTC+2).
 		{srv.URL + "/blog/posts/3", srv.URL + "/blog/posts/3", base, time.Date(2026, 2, 28, 8, 0, 0, 0, time.UTC)},
 		// Undated: first seen.

@@ -1,0 +1,162 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"unicode/utf8"
+)
+
+// maxItemContent caps the text of any one element of an upstream feed
+// (an item's content, its description), in bytes, before the feed is
+// parsed. Parsing, sanitizing and rewriting HTML take memory and time in
+// proportion to it: one item of 9 MB used to take 200 MiB of heap, and the
+// cap bounds the work done per item. README: Memory.
+const maxItemContent = 512 << 10
+
+// xmlCapText cuts every run of character data (text or one CDATA section)
+// of an XML document longer than limit down to limit bytes, at a
+// character boundary and never inside an entity reference. Markup is
+// copied as it is. A document with no such run is returned unchanged,
+// without copying.
+func xmlCapText(body []byte, limit int) (out []byte, cut int) {
+	if len(body) <= limit {
+		return body, 0
+	}
+	var b bytes.Buffer
+	copied := 0
+	keep := func(from, to int, text []byte) {
+		if len(text) <= limit {
+			return
+		}
+		if b.Len() == 0 && copied == 0 {
+			b.Grow(len(body) / 2)
+		}
+		kept := capBytes(text, limit)
+		b.Write(body[copied:from])
+		b.Write(kept)
+		copied = to
+		cut++
+	}
+	for i := 0; i < len(body); {
+		lt := bytes.IndexByte(body[i:], '<')
+		if lt < 0 {
+			lt = len(body) - i
+		}
+		keep(i, i+lt, body[i:i+lt])
+		i += lt
+		if i >= len(body) {
+			break
+		}
+		rest := body[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end := bytes.Index(rest, []byte("]]>"))
+			if end < 0 {
+				end = len(rest)
+			}
+			keep(i+9, i+end, rest[9:end])
+			i += min(end+3, len(rest))
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest, []byte("-->"))
+			if end < 0 {
+				i = len(body)
+			} else {
+				i += end + 3
+			}
+		default:
+			i += xmlTagEnd(rest)
+		}
+	}
+	if cut == 0 {
+		return body, 0
+	}
+	b.Write(body[copied:])
+	return b.Bytes(), cut
+}
+
+// xmlTagEnd returns the length of the tag (or declaration) tag starts
+// with, quotes respected.
+func xmlTagEnd(tag []byte) int {
+	var quote byte
+	for j := 1; j < len(tag); j++ {
+		switch c := tag[j]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return j + 1
+		case c == '<':
+			return j // not a tag after all: a stray "<"
+		}
+	}
+	return len(tag)
+}
+
+// capBytes returns text cut to at most limit bytes, at a character
+// boundary, and before an entity reference the cut would split.
+func capBytes(text []byte, limit int) []byte {
+	text = text[:limit]
+	for len(text) > 0 && !utf8.Valid(text[max(0, len(text)-utf8.UTFMax):]) {
+		text = text[:len(text)-1]
+	}
+	if amp := bytes.LastIndexByte(text, '&'); amp >= 0 && bytes.IndexByte(text[amp:], ';') < 0 {
+		text = text[:amp]
+	}
+	return text
+}
+
+// parseBudget bounds the upstream bodies being parsed at once, in bytes,
+// across every feed source of the process: parsing takes about 10 times a
+// body's size at its peak, so eight sources of 9 MB collected together
+// used to reach a gigabyte. A source waits for its share; a body larger
+// than the whole budget is parsed alone. It is process-wide because
+// memory is.
+var parseBudget = newByteBudget(32 << 20)
+
+// byteBudget is a weighted semaphore over bytes.
+type byteBudget struct {
+	total int64
+	slots chan struct{} // one token: the right to change free
+	free  int64
+	wait  chan struct{} // closed and replaced whenever bytes are released
+}
+
+func newByteBudget(total int64) *byteBudget {
+	b := &byteBudget{total: total, free: total, slots: make(chan struct{}, 1), wait: make(chan struct{})}
+	b.slots <- struct{}{}
+	return b
+}
+
+// acquire takes n bytes (the whole budget at most) and returns the
+// function that gives them back, or ctx's error.
+func (b *byteBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
+	n = min(max(n, 1), b.total)
+	for {
+		select {
+		case <-b.slots:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if b.free >= n {
+			b.free -= n
+			b.slots <- struct{}{}
+			return func() {
+				<-b.slots
+				b.free += n
+				close(b.wait)
+				b.wait = make(chan struct{})
+				b.slots <- struct{}{}
+			}, nil
+		}
+		wait := b.wait
+		b.slots <- struct{}{}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
