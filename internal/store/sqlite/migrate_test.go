@@ -68,9 +68,11 @@ func TestMigrateV1(t *testing.T) {
 	}
 	// Opening again is a no-op.
 	s.Close()
-	if s, err = Open(context.Background(), dir); err != nil {
+	again, err := Open(context.Background(), dir)
+	if err != nil {
 		t.Fatalf("second Open: %v", err)
 	}
+	again.Close()
 }
 
 // TestOpenErrors: what cannot be used is refused with a message that says
