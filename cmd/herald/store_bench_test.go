@@ -160,14 +160,6 @@ func synthSite(tb testing.TB, dir string) (*collect.Collector, *site.Builder, []
 	return col, bld, srcs, func() { st.Close() }
 }
 
-func inputs(col *collect.Collector) []site.Input {
-	var out []site.Input
-	for _, s := range col.Snapshots() {
-		out = append(out, site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected})
-	}
-	return out
-}
-
 // BenchmarkChangedArticle: 100,000 stored articles across 20 feeds from
 // 20 sources; each op edits one article of one source, collects that
 // source and rebuilds the site: the time from the change to the
@@ -181,7 +173,7 @@ func BenchmarkChangedArticle(b *testing.B) {
 	if err := col.CollectAll(ctx); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := bld.Build(ctx, inputs(col), time.Now(), nil); err != nil {
+	if _, err := bld.Build(ctx, siteInputs(col), time.Now(), nil); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -190,7 +182,7 @@ func BenchmarkChangedArticle(b *testing.B) {
 		if err := col.Collect(ctx, "s00"); err != nil {
 			b.Fatal(err)
 		}
-		files, err := bld.Build(ctx, inputs(col), time.Now(), nil)
+		files, err := bld.Build(ctx, siteInputs(col), time.Now(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -223,7 +215,7 @@ func BenchmarkServeMemory(b *testing.B) {
 	if err := col.CollectAll(ctx); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := bld.Build(ctx, inputs(col), time.Now(), nil); err != nil { // fills the archives
+	if _, err := bld.Build(ctx, siteInputs(col), time.Now(), nil); err != nil { // fills the archives
 		b.Fatal(err)
 	}
 	done()

@@ -160,12 +160,17 @@ func (p *pipeline) page(ctx context.Context, path string) (server.Page, bool, er
 
 // build renders the site from the collector's current articles.
 func (p *pipeline) build(ctx context.Context, now time.Time, publish func([]site.File)) ([]site.File, error) {
-	snaps := p.col.Snapshots()
+	return p.site.Build(ctx, siteInputs(p.col), now, publish)
+}
+
+// siteInputs is what a build reads of the collector's sources.
+func siteInputs(col *collect.Collector) []site.Input {
+	snaps := col.Snapshots()
 	inputs := make([]site.Input, len(snaps))
 	for i, s := range snaps {
 		inputs[i] = site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK}
 	}
-	return p.site.Build(ctx, inputs, now, publish)
+	return inputs
 }
 
 func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *slog.Logger) (sources.Source, error) {
