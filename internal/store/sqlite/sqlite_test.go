@@ -3,6 +3,9 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +66,62 @@ func TestTwoOpeners(t *testing.T) {
 			t.Errorf("src%d: %d articles (%v), want %d", i, len(arts), err, rounds)
 		}
 	}
+}
+
+// TestDiskFull: a save that does not fit on the disk (a small tmpfs) fails
+// with an error, and the previous data stays, intact and readable, by
+// this store and by a new one.
+func TestDiskFull(t *testing.T) {
+	mnt := t.TempDir()
+	if os.Geteuid() != 0 {
+		t.Skip("disk-full test: needs root to mount a small tmpfs (CI runs as root)")
+	}
+	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("disk-full test: cannot mount a tmpfs here: %v: %s", err, b)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if exec.Command("umount", mnt).Run() == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("cannot unmount %s", mnt)
+	})
+	ctx := context.Background()
+	s, err := Open(ctx, mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first := []feed.Article{storetest.Article("a", "small", time.Unix(100, 0).UTC())}
+	if _, err := s.Save(ctx, store.Collection{Key: "k", Source: "src", Articles: first, Now: time.Unix(100, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	var big []feed.Article
+	for i := range 40 {
+		big = append(big, storetest.Article(fmt.Sprint("big", i), strings.Repeat(fmt.Sprint("incompressible? no, but large ", i), 2000), time.Unix(200, 0).UTC()))
+	}
+	_, err = s.Save(ctx, store.Collection{Key: "k", Source: "src", Articles: append(first, big...), Now: time.Unix(200, 0)})
+	if err == nil || !strings.Contains(err.Error(), "full") {
+		t.Fatalf("Save on a full disk = %v, want a disk-full error", err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		arts, err := s.Articles(ctx, "src", 0)
+		if err != nil || len(arts) != 1 || arts[0].Content != "small" {
+			t.Errorf("after the failed save: %d articles, %v; want the first collection's one", len(arts), err)
+		}
+		var res string
+		if err := s.DB().QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
+			t.Errorf("integrity_check = %q, %v", res, err)
+		}
+	}
+	check(s)
+	again, err := Open(ctx, mnt)
+	if err != nil {
+		t.Fatalf("Open after the failed save: %v", err)
+	}
+	defer again.Close()
+	check(again)
 }
