@@ -209,10 +209,14 @@ func archiveChain(t *testing.T, out, ext string) (ids [][]string, paths []string
 }
 
 // TestArchiveChain: generate runs over a growing folder (and a file
-// deleted) with limit 3. After each run, in every format, following
-// prev-archive from the head finds every retained item exactly once, the
-// head holds the newest, and a full archive document never changes.
+// deleted, and files dated before everything else added late) with limit
+// 3, the collector holding only a window of 6 articles (no margin). After
+// each run, in every format, following prev-archive from the head finds
+// every retained item exactly once, the head holds the newest, and a full
+// archive document never changes.
 func TestArchiveChain(t *testing.T) {
+	defer func(m int) { windowMargin = m }(windowMargin)
+	windowMargin = 0
 	cfg := testSite(t, "", nil)
 	b, _ := os.ReadFile(cfg)
 	writeFile(t, cfg, string(b)+"    limit: 3\n")
@@ -227,6 +231,15 @@ func TestArchiveChain(t *testing.T) {
 			os.Chtimes(p, at, at)
 		}
 	}
+	addOld := func(k int) { // dated before every other article
+		for i := range k {
+			n++
+			p := filepath.Join(dir, fmt.Sprintf("old%02d.txt", n))
+			writeFile(t, p, fmt.Sprintf("Old story %d\n\nBody %d.\n", n, n))
+			at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
+			os.Chtimes(p, at, at)
+		}
+	}
 	full := map[string][]byte{} // full archive documents as first seen
 	out := filepath.Join(t.TempDir(), "public")
 	for round, step := range []func(){
@@ -234,6 +247,8 @@ func TestArchiveChain(t *testing.T) {
 		func() { add(4) },
 		func() { os.Remove(filepath.Join(dir, "a01.txt")); add(1) }, // a01 stays: history
 		func() { add(7) },
+		func() { addOld(2) }, // outside the window as soon as they arrive
+		func() { add(4) },
 		func() {}, // nothing new: nothing moves
 	} {
 		step()

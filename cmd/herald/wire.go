@@ -214,6 +214,10 @@ func (a archives) SaveArchive(ctx context.Context, feed string, add map[string]i
 	return a.st.SaveArchive(ctx, feed, add, docs)
 }
 
+func (a archives) PageArticles(ctx context.Context, feed string, page int) ([]feed.Article, error) {
+	return a.st.PageArticles(ctx, feed, page)
+}
+
 func (a archives) Doc(ctx context.Context, path string) (site.File, bool, error) {
 	d, ok, err := a.st.Doc(ctx, path)
 	return site.File{Path: d.Path, MediaType: d.MediaType, Body: d.Body, Modified: d.Modified}, ok, err
@@ -246,9 +250,10 @@ func window(cfg *config.Config, source string) int {
 	return w
 }
 
-// windowMargin is what a window holds beyond twice the feeds' limit:
-// room for articles arriving with dates older than the head.
-const windowMargin = 500
+// windowMargin is what a window holds beyond twice the feeds' limit, so
+// a build sees more than its head and open page need. A variable so tests
+// can shrink it to nothing.
+var windowMargin = 500
 
 // retention is a source's history limits, with config's defaults.
 func retention(sc config.Source) store.Retention {

@@ -245,7 +245,23 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 	if serr != nil || normalized == nil || (!changed && !first) {
 		return nil, serr
 	}
-	return c.store.Articles(ctx, name, e.Window)
+	arts, err := c.store.Articles(ctx, name, e.Window)
+	if err != nil || e.Window <= 0 {
+		return arts, err
+	}
+	// What this collection returned stays visible to the next build even
+	// when it is older than the window (an old article added late), so
+	// that build can put it in an archive page.
+	in := make(map[string]bool, len(arts))
+	for _, a := range arts {
+		in[a.ID] = true
+	}
+	for _, a := range normalized {
+		if !in[a.ID] {
+			arts = append(arts, a)
+		}
+	}
+	return arts, nil
 }
 
 // status is st after a collection started at start ended with err; a

@@ -3,25 +3,29 @@ package site
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
 )
 
 // Archives keeps the feeds' archive bookkeeping between builds (the
-// store). A feed's archive is RFC 5005's: its head document carries the
+// store). Page 0 is the head: the articles the feed itself carried at the
+// last build. A feed's archive is RFC 5005's: its head document carries the
 // newest Limit items not yet archived; an item that leaves the head is
 // put on the open archive page for good (pages are filled in the order
 // items leave, oldest first); a page that holds Limit items is full, is
 // rendered once and never changes again. So every item is in exactly one
 // document, found by following prev-archive from the head.
 type Archives interface {
-	// Archive returns the page of each archived item of feed, by ID, and
-	// the number of full pages.
+	// Archive returns the page of each archived item of feed (0: in the
+	// head), by ID, and the number of full pages.
 	Archive(ctx context.Context, feed string) (pages map[string]int, full int, err error)
 	// SaveArchive records new page assignments and the documents of the
 	// pages that filled (by page), atomically.
 	SaveArchive(ctx context.Context, feed string, add map[string]int, full map[int][]File) error
+	// PageArticles returns the articles on page of feed, newest first.
+	PageArticles(ctx context.Context, feed string, page int) ([]feed.Article, error)
 	// Full returns the documents of feed's full pages.
 	Full(ctx context.Context, feed string) ([]File, error)
 	// Doc returns the full page document at path; ok is false when there
@@ -47,17 +51,32 @@ func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []fe
 		return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
 	}
 	size := spec.Filter.Limit
-	all := feed.Filter{Include: spec.Filter.Include, Exclude: spec.Filter.Exclude}.Apply(merged, now)
+	// The previous head is kept as page 0: its articles may have left the
+	// window the collector holds (many newer ones arrived at once), and
+	// must still go to an archive page when they leave the head.
+	prevHead, err := arch.PageArticles(ctx, spec.Name, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+	}
+	// Only of the feed's current sources: its configuration may have
+	// changed since.
+	prevHead = slices.DeleteFunc(prevHead, func(a feed.Article) bool { return !slices.Contains(spec.Sources, a.Source) })
+	filter := feed.Filter{Include: spec.Filter.Include, Exclude: spec.Filter.Exclude}
+	all := feed.Merge(filter.Apply(merged, now), filter.Apply(prevHead, now))
 	var live []feed.Article
 	for _, a := range all {
-		if _, ok := pages[a.ID]; !ok {
+		if p, ok := pages[a.ID]; !ok || p == 0 {
 			live = append(live, a)
 		}
 	}
 	head := feed.Filter{MaxAge: spec.Filter.MaxAge, Limit: size}.Apply(live, now)
 	inHead := make(map[string]bool, len(head))
+	add := map[string]int{}
 	for _, a := range head {
 		inHead[a.ID] = true
+		if p, ok := pages[a.ID]; !ok || p != 0 {
+			add[a.ID] = 0
+		}
 	}
 	open := full + 1
 	count := 0
@@ -66,7 +85,12 @@ func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []fe
 			count++
 		}
 	}
-	add := map[string]int{}
+	// The open page's articles come from the store, not from merged:
+	// the collector holds only the newest of each source.
+	onOpen, err := arch.PageArticles(ctx, spec.Name, open)
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+	}
 	filled := map[int][]File{}
 	// Items leave oldest first: all is newest first.
 	for i := len(live) - 1; i >= 0; i-- {
@@ -75,15 +99,16 @@ func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []fe
 			continue
 		}
 		pages[a.ID], add[a.ID] = open, open
+		onOpen = append(onOpen, *a)
 		if count++; count < size {
 			continue
 		}
-		fs, _, err := renderDoc(&b.site, spec, onPage(all, pages, open), open, open-1)
+		fs, _, err := renderDoc(&b.site, spec, feed.Merge(onOpen), open, open-1)
 		if err != nil {
 			return nil, nil, err
 		}
 		filled[open] = fs
-		open, count = open+1, 0
+		open, count, onOpen = open+1, 0, nil
 	}
 	if len(add) > 0 {
 		if err := arch.SaveArchive(ctx, spec.Name, add, filled); err != nil {
@@ -95,8 +120,8 @@ func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []fe
 	}
 	var files []File
 	prev := open - 1
-	if items := onPage(all, pages, open); len(items) > 0 {
-		fs, _, err := renderDoc(&b.site, spec, items, open, open-1)
+	if len(onOpen) > 0 {
+		fs, _, err := renderDoc(&b.site, spec, feed.Merge(onOpen), open, open-1)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -107,15 +132,4 @@ func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []fe
 		return nil, nil, err
 	}
 	return append(fs, files...), fd, nil
-}
-
-// onPage returns the items of all on page, newest first.
-func onPage(all []feed.Article, pages map[string]int, page int) []feed.Article {
-	var out []feed.Article
-	for _, a := range all {
-		if pages[a.ID] == page {
-			out = append(out, a)
-		}
-	}
-	return out
 }

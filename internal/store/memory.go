@@ -165,3 +165,23 @@ func (m *Memory) ArticleByPage(_ context.Context, page string) (feed.Article, bo
 	}
 	return feed.Article{}, false, nil
 }
+
+// PageArticles implements Store.
+func (m *Memory) PageArticles(_ context.Context, feedName string, page int) ([]feed.Article, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []feed.Article
+	for id, p := range m.pages[feedName] {
+		if p != page {
+			continue
+		}
+		for _, h := range m.hist {
+			if st, ok := h[id]; ok {
+				out = append(out, st.Article)
+				break
+			}
+		}
+	}
+	Newest(out)
+	return out, nil
+}

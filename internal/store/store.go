@@ -83,6 +83,9 @@ type Store interface {
 	// SaveArchive puts items on archive pages (add: page by article ID)
 	// and stores the documents of the pages that filled, atomically.
 	SaveArchive(ctx context.Context, feed string, add map[string]int, full []Doc) error
+	// PageArticles returns the retained articles on archive page page of
+	// feed, newest first.
+	PageArticles(ctx context.Context, feed string, page int) ([]feed.Article, error)
 	// Docs returns feed's full archive documents, oldest page first.
 	Docs(ctx context.Context, feed string) ([]Doc, error)
 	// Doc returns the full archive document at path; ok is false when
@@ -100,7 +103,8 @@ type Store interface {
 // the one after the Full ones, for good; a page that reaches the feed's
 // page size is full: its documents are rendered once and stored.
 type Archive struct {
-	// Pages is the page of each archived item, by article ID.
+	// Pages is the page of each archived item, by article ID; page 0
+	// holds the articles of the feed's head document.
 	Pages map[string]int
 	// Full is the number of full pages: 1 to Full.
 	Full int

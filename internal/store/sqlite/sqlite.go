@@ -72,6 +72,8 @@ var migrations = []string{
 	`ALTER TABLE articles ADD COLUMN page TEXT NOT NULL DEFAULT '';
 	UPDATE articles SET page = COALESCE(json_extract(data, '$.Page'), '');
 	CREATE INDEX articles_page ON articles (page)`,
+	// 5: articles by ID, for the articles of an archive page.
+	`CREATE INDEX articles_id ON articles (id)`,
 }
 
 // Version is the schema version this Herald writes.
@@ -468,4 +470,32 @@ func (s *Store) Doc(ctx context.Context, path string) (store.Doc, bool, error) {
 	}
 	d.Modified = unix(mod)
 	return d, err == nil, err
+}
+
+// PageArticles implements store.Store. An ID two sources share (a feed
+// publishes it once) yields the first one stored.
+func (s *Store) PageArticles(ctx context.Context, feedName string, page int) ([]feed.Article, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.published, a.updated, a.data FROM archive_items x
+		JOIN articles a ON a.id = x.id WHERE x.feed = ? AND x.page = ? ORDER BY a.seq`, feedName, page)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []feed.Article
+	seen := map[string]bool{}
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("archive of %s: %w", feedName, err)
+		}
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			out = append(out, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	store.Newest(out)
+	return out, nil
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KeptAreCurrent", testKeptAreCurrent},
 		{"Archive", testArchive},
 		{"ArticleByPage", testArticleByPage},
+		{"PageArticles", testPageArticles},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -290,6 +291,24 @@ func testArchive(t *testing.T, s store.Store) {
 	}
 	if _, ok, err := s.Doc(ctx, "archive/world-9.atom"); ok || err != nil {
 		t.Errorf("Doc of a missing path = %v, %v", ok, err)
+	}
+}
+
+func testPageArticles(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	save(t, s, t0, store.Retention{}, Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)), Article("c", "c", t0))
+	if err := s.SaveArchive(ctx, "world", map[string]int{"a": 1, "b": 1, "c": 2, "gone": 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.PageArticles(ctx, "world", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"b", "a"}, ids(got)); diff != "" {
+		t.Errorf("page 1 (-want +got):\n%s", diff)
+	}
+	if got, _ := s.PageArticles(ctx, "other", 1); len(got) != 0 {
+		t.Errorf("another feed's page 1 has %d articles", len(got))
 	}
 }
 
