@@ -1,6 +1,9 @@
 package feed
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Author is the person credited for an article or a feed.
 type Author struct {
@@ -81,10 +84,58 @@ type Feed struct {
 	Hub string
 
 	Items []Article
+
+	// Page places the document in its feed's RFC 5005 archive chain: 0 is
+	// the feed itself (the subscription document), k > 0 the archive
+	// document at ArchivePath(Name, k, ext).
+	Page int
+	// PrevPage is the archive document holding the items just older than
+	// these (rel="prev-archive"; JSON Feed's next_url); 0 for none.
+	PrevPage int
 }
 
-// selfURL returns the URL the feed is served at with extension ext.
-func (fd *Feed) selfURL(ext string) string { return fd.BaseURL + fd.Name + ext }
+// ArchivePath is the site-relative path of archive document page of feed
+// name in the format with extension ext.
+func ArchivePath(name string, page int, ext string) string {
+	return "archive/" + name + "-" + strconv.Itoa(page) + ext
+}
+
+// selfURL returns the URL the document is served at with extension ext.
+func (fd *Feed) selfURL(ext string) string {
+	if fd.Page > 0 {
+		return fd.pageURL(fd.Page, ext)
+	}
+	return fd.currentURL(ext)
+}
+
+// currentURL is the feed's own URL (RFC 5005's current, subscription
+// document).
+func (fd *Feed) currentURL(ext string) string { return fd.BaseURL + fd.Name + ext }
+
+func (fd *Feed) pageURL(page int, ext string) string {
+	return fd.BaseURL + ArchivePath(fd.Name, page, ext)
+}
+
+// historyNS is RFC 5005's namespace, for <fh:archive/>.
+const historyNS = "http://purl.org/syndication/history/1.0"
+
+// historyLink is one RFC 5005 link of fd.
+type historyLink struct{ rel, href string }
+
+// historyLinks returns the RFC 5005 links of fd in the format with
+// extension ext: current for an archive document, prev-archive where
+// there is an older one. No next-archive: a full archive document never
+// changes, and when it fills its newer neighbour does not exist yet.
+func (fd *Feed) historyLinks(ext string) []historyLink {
+	var out []historyLink
+	if fd.Page > 0 {
+		out = append(out, historyLink{"current", fd.currentURL(ext)})
+	}
+	if fd.PrevPage > 0 {
+		out = append(out, historyLink{"prev-archive", fd.pageURL(fd.PrevPage, ext)})
+	}
+	return out
+}
 
 // Home returns HomeURL, falling back to BaseURL.
 func (fd *Feed) Home() string {

@@ -17,7 +17,9 @@ type atomFeed struct {
 	feeds.AtomFeed
 	Lang    string           `xml:"xml:lang,attr,omitempty"`
 	Links   []feeds.AtomLink `xml:"link"`
+	FHNS    string           `xml:"xmlns:fh,attr,omitempty"`
 	Gen     string           `xml:"generator,omitempty"`
+	Archive *struct{}        `xml:"fh:archive"`
 	Entries []*atomEntry     `xml:"entry"`
 }
 
@@ -47,7 +49,7 @@ func renderAtom(w io.Writer, fd *Feed) error {
 		AtomFeed: feeds.AtomFeed{
 			Xmlns:    atomNS,
 			Title:    fd.Title,
-			Id:       fd.selfURL(atomExt),
+			Id:       fd.currentURL(atomExt), // one feed, whichever document of it
 			Updated:  atomDate(updated),
 			Subtitle: fd.Description,
 			// RFC 4287 4.1.1: a feed needs an author unless every entry
@@ -61,6 +63,12 @@ func renderAtom(w io.Writer, fd *Feed) error {
 		},
 		Gen:     generator,
 		Entries: make([]*atomEntry, 0, len(fd.Items)),
+	}
+	for _, l := range fd.historyLinks(atomExt) {
+		af.Links = append(af.Links, feeds.AtomLink{Href: l.href, Rel: l.rel, Type: atomType})
+	}
+	if fd.Page > 0 {
+		af.FHNS, af.Archive = historyNS, &struct{}{}
 	}
 	if fd.Hub != "" {
 		af.Links = append(af.Links, feeds.AtomLink{Href: fd.Hub, Rel: "hub"})

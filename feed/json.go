@@ -53,6 +53,10 @@ func renderJSON(w io.Writer, fd *Feed) error {
 		},
 		Items: make([]*jsonItem, 0, len(fd.Items)),
 	}
+	if fd.PrevPage > 0 {
+		// JSON Feed pages through older items with next_url.
+		jf.NextUrl = fd.pageURL(fd.PrevPage, jsonExt)
+	}
 	if fd.Hub != "" {
 		jf.Hubs = []jsonHub{{Type: "WebSub", URL: fd.Hub}}
 	}

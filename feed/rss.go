@@ -21,13 +21,16 @@ type rssDoc struct {
 	feeds.RssFeedXml
 	AtomNS  string      `xml:"xmlns:atom,attr"`
 	DCNS    string      `xml:"xmlns:dc,attr"`
+	FHNS    string      `xml:"xmlns:fh,attr,omitempty"`
 	Channel *rssChannel `xml:"channel"`
 }
 
 type rssChannel struct {
 	feeds.RssFeed
 	AtomLinks []rssAtomLink `xml:"atom:link"`
-	Items     []*rssItem    `xml:"item"`
+	// Archive marks an RFC 5005 archive document.
+	Archive *struct{}  `xml:"fh:archive"`
+	Items   []*rssItem `xml:"item"`
 }
 
 type rssAtomLink struct {
@@ -64,6 +67,12 @@ func renderRSS(w io.Writer, fd *Feed) error {
 		},
 		AtomLinks: []rssAtomLink{{Href: fd.selfURL(rssExt), Rel: "self", Type: rssType}},
 		Items:     make([]*rssItem, 0, len(fd.Items)),
+	}
+	for _, l := range fd.historyLinks(rssExt) {
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: l.href, Rel: l.rel, Type: rssType})
+	}
+	if fd.Page > 0 {
+		ch.Archive = &struct{}{}
 	}
 	if fd.Hub != "" {
 		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: fd.Hub, Rel: "hub"})
@@ -112,6 +121,9 @@ func renderRSS(w io.Writer, fd *Feed) error {
 		AtomNS:     "http://www.w3.org/2005/Atom",
 		DCNS:       "http://purl.org/dc/elements/1.1/",
 		Channel:    ch,
+	}
+	if fd.Page > 0 {
+		doc.FHNS = historyNS
 	}
 	return writeXML(w, doc, fd.Stylesheet)
 }

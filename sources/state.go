@@ -41,6 +41,9 @@ type State struct {
 	// Skipped lists the files skipped with a warning, by path, with the
 	// reason: an unchanged skip is not warned about again (files sources).
 	Skipped map[string]string `json:"skipped,omitempty"`
+	// Files stamps each article file read, by slash-separated path: a
+	// file whose stamp is unchanged is not read again (files sources).
+	Files map[string]FileStamp `json:"files,omitempty"`
 	// Subs are the feeds a source collects among several (an OPML
 	// list), by URL, each with its own state and last good articles.
 	Subs map[string]Sub `json:"subs,omitempty"`
@@ -52,6 +55,14 @@ type State struct {
 type Sub struct {
 	State    State          `json:"state,omitzero"`
 	Articles []feed.Article `json:"articles,omitempty"`
+}
+
+// FileStamp is what tells an unchanged file: its size and modification
+// time, and the ID of the article read from it.
+type FileStamp struct {
+	Size    int64  `json:"size"`
+	ModTime int64  `json:"mtime"` // Unix nanoseconds
+	ID      string `json:"id"`
 }
 
 // Result is what one collection produced.
@@ -67,6 +78,10 @@ type Result struct {
 	// State is the state to pass to the next collection. It is set on
 	// failure too: a failure moves the backoff.
 	State State
+	// Kept are the IDs of articles unchanged since the previous
+	// collection and so not returned in Articles: the caller keeps the
+	// ones it has (files sources, for files whose stamp did not change).
+	Kept []string
 }
 
 // backoffBase is how long a source pauses after its first failed

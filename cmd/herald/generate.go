@@ -19,8 +19,10 @@ import (
 // site.Builder.KeepFailed), and the error (exit status 1) names the source. The
 // output folder is checked and locked before anything is collected.
 //
+// It uses the store in data_dir like serve, so the feeds carry the
+// history serve built (and the reverse); noStore makes it a pure one-shot.
 // On a terminal, prog shows a status line while sources are collected.
-func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout io.Writer, prog *progress) error {
+func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.Logger, stdout io.Writer, prog *progress) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
@@ -37,7 +39,12 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	p, err := newPipeline(cfg, log, nil, nil)
+	st, err := openStore(ctx, cfg, noStore)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := newPipeline(cfg, log, nil, st, false)
 	if err != nil {
 		return err
 	}
@@ -46,13 +53,16 @@ func generate(ctx context.Context, cfgPath, out string, log *slog.Logger, stdout
 		return outputError{err}
 	}
 	defer unlock()
+	if err := p.col.Restore(ctx); err != nil {
+		return err
+	}
 	stopProgress := prog.track(p.col, 200*time.Millisecond)
 	collectErr := p.col.CollectAll(ctx)
 	stopProgress()
 	if ctx.Err() != nil {
 		return ctx.Err() // interrupted: leave the previous output alone
 	}
-	files, err := p.build(time.Now(), nil)
+	files, err := p.build(ctx, time.Now(), nil)
 	if err != nil {
 		return err
 	}

@@ -80,11 +80,11 @@ feeds:
 	// generate runs from cron; unchanged files are not written again.
 	b.Run("warm", func(b *testing.B) {
 		out := filepath.Join(dir, "warm")
-		if err := generate(context.Background(), cfg, out, log, io.Discard, nil); err != nil {
+		if err := generate(context.Background(), cfg, out, false, log, io.Discard, nil); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if err := generate(context.Background(), cfg, out, log, io.Discard, nil); err != nil {
+			if err := generate(context.Background(), cfg, out, false, log, io.Discard, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -98,7 +98,7 @@ feeds:
 		for b.Loop() {
 			i++
 			out = filepath.Join(dir, fmt.Sprintf("cold%d", i))
-			if err := generate(context.Background(), cfg, out, log, io.Discard, nil); err != nil {
+			if err := generate(context.Background(), cfg, out, false, log, io.Discard, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -21,7 +21,7 @@ type command struct {
 type options struct {
 	cfgPath, logFormat, logLevel string
 	out, addr                    string
-	noFast                       bool
+	noFast, noStore              bool
 }
 
 var commands = []command{
@@ -36,6 +36,7 @@ config, 3 when the output folder cannot be written, 130 when interrupted.`,
 		example: "herald generate --config config.yaml --out public",
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.out, "out", "public", "output `folder`")
+			fs.BoolVar(&o.noStore, "no-store", false, "keep nothing in data_dir: a one-shot run from what the sources return now")
 		},
 	},
 	{
@@ -51,6 +52,7 @@ the config's listen).`,
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.addr, "addr", "", "listen `address` (default: the config's listen)")
 			fs.BoolVar(&o.noFast, "no-fast-path", false, "serve every request with net/http alone (as fast_path: false)")
+			fs.BoolVar(&o.noStore, "no-store", false, "keep nothing in data_dir: history lasts as long as the process")
 		},
 	},
 	{

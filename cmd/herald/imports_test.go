@@ -12,19 +12,22 @@ import (
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/heraldfeed/herald/"
 	allowed := map[string][]string{
-		"feed":               {},
-		"sources":            {"feed"},
-		"sources/local":      {"feed", "sources"},
-		"sources/upstream":   {"feed", "sources"},
-		"sources/webpage":    {"feed", "sources"},
-		"sources/sourcetest": {"feed", "sources"},
-		"internal/scheduler": {},
-		"internal/server":    {},
-		"internal/config":    {"feed", "internal/scheduler"},
-		"internal/collect":   {"feed", "sources"},
-		"internal/site":      {"feed"},
-		"internal/websub":    {},
-		"internal/watch":     {},
+		"feed":                     {},
+		"sources":                  {"feed"},
+		"sources/local":            {"feed", "sources"},
+		"sources/upstream":         {"feed", "sources"},
+		"sources/webpage":          {"feed", "sources"},
+		"sources/sourcetest":       {"feed", "sources"},
+		"internal/scheduler":       {},
+		"internal/server":          {},
+		"internal/config":          {"feed", "internal/scheduler"},
+		"internal/collect":         {"feed", "sources", "internal/store"},
+		"internal/store":           {"feed", "sources"},
+		"internal/store/sqlite":    {"feed", "internal/store"},
+		"internal/store/storetest": {"feed", "sources", "internal/store"},
+		"internal/site":            {"feed"},
+		"internal/websub":          {},
+		"internal/watch":           {},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../../...").Output()
 	if err != nil {

@@ -140,9 +140,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch name {
 	case "generate":
-		return generate(ctx, o.cfgPath, o.out, log, stdout, prog)
+		return generate(ctx, o.cfgPath, o.out, o.noStore, log, stdout, prog)
 	case "serve":
-		return serve(ctx, o.cfgPath, o.addr, o.noFast, log)
+		return serve(ctx, o.cfgPath, o.addr, o.noFast, o.noStore, log)
 	default:
 		return check(o.cfgPath, stdout)
 	}

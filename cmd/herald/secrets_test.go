@@ -82,7 +82,7 @@ func TestNoSecretsInGenerateOutput(t *testing.T) {
 	cfg := secretSite(t)
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
-			code, stdout, stderr := runCmd(t, "generate", "--config", cfg, "--out", t.TempDir(), "--log-format", format)
+			code, stdout, stderr := runCmd(t, "generate", "--config", cfg, "--out", t.TempDir(), "--log-format", format, "--no-store")
 			if code != exitPartial {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitPartial, stderr)
 			}

@@ -22,6 +22,7 @@ import (
 	"github.com/heraldfeed/herald/internal/scheduler"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
+	"github.com/heraldfeed/herald/internal/store"
 	"github.com/heraldfeed/herald/internal/websub"
 )
 
@@ -31,11 +32,18 @@ import (
 // is reported and the old one keeps running. The listen address is read
 // once, at start, and so is the fast path setting (noFast or fast_path:
 // false turn it off).
-func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Logger) error {
+func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log *slog.Logger) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}
+	// One store for the process: a reload finds the records of the
+	// sources whose configuration it did not change.
+	st, err := openStore(ctx, cfg, noStore)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	if addr == "" {
 		addr = cfg.Listen
 	} else if base, ok := differentAddr(addr, cfg.BaseURL); ok {
@@ -45,21 +53,23 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	if err != nil {
 		return err
 	}
-	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics,
-		// One store for the process: a reload finds the records of the
-		// sources whose configuration it did not change.
-		store: collect.NewMemory(),
-	}
+	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics, store: st}
 	fastPath := cfg.FastPath && !noFast
 	sv.srv, err = server.New(server.Options{
 		Logger:   log,
 		Registry: reg,
 		Status:   func() []server.SourceStatus { return statuses(sv.current.Load(), time.Now()) },
 		Feeds: func() []server.FeedStatus {
-			if run := sv.current.Load(); run != nil {
-				return run.p.feeds.status()
+			if p := sv.current.Load(); p != nil {
+				return p.feeds.status()
 			}
 			return nil
+		},
+		Lookup: func(ctx context.Context, path string) (server.Page, bool, error) {
+			if p := sv.current.Load(); p != nil {
+				return p.page(ctx, path)
+			}
+			return server.Page{}, false, nil
 		},
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
@@ -73,8 +83,26 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
+	if hub := cfg.WebSub.Hub; hub != "" {
+		n := websub.New(hub, websub.Options{Logger: log})
+		sv.changes = &feedChanges{n: n}
+		hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+		hubDone := make(chan struct{})
+		go func() { defer close(hubDone); n.Run(hubCtx) }()
+		defer func() { stopHub(); <-hubDone }()
+		log.Info("notifying a WebSub hub of changes", "url", hub)
+	}
+
+	// Restore and publish what the store holds before listening, so the
+	// first request is answered from it.
+	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, sv.changes, nil)
+	if err != nil {
+		return err
+	}
+	sv.current.Store(run.p)
 	ln, adminLn, err := listen(addr, cfg.AdminListen)
 	if err != nil {
+		run.stop()
 		return err
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
@@ -93,24 +121,6 @@ func serve(ctx context.Context, cfgPath, addr string, noFast bool, log *slog.Log
 			}
 		}()
 	}
-
-	if hub := cfg.WebSub.Hub; hub != "" {
-		n := websub.New(hub, websub.Options{Logger: log})
-		sv.changes = &feedChanges{n: n}
-		hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
-		hubDone := make(chan struct{})
-		go func() { defer close(hubDone); n.Run(hubCtx) }()
-		defer func() { stopHub(); <-hubDone }()
-		log.Info("notifying a WebSub hub of changes", "url", hub)
-	}
-
-	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, sv.changes, nil)
-	if err != nil {
-		stopServer()
-		<-srvDone
-		return err
-	}
-	sv.current.Store(run)
 	return sv.loop(ctx, run, hup, srvDone, stopServer)
 }
 
@@ -119,10 +129,10 @@ type serving struct {
 	cfgPath string
 	log     *slog.Logger
 	metrics *collect.Metrics
-	store   *collect.Memory
+	store   store.Store
 	srv     *server.Server
-	current atomic.Pointer[collection] // for /healthz and /status
-	changes *feedChanges               // nil without websub.hub
+	current atomic.Pointer[pipeline] // for /healthz, /status and pages read on demand
+	changes *feedChanges             // nil without websub.hub
 }
 
 // newMetrics returns the registry /metrics serves, with Go's, the
@@ -220,7 +230,7 @@ func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Sign
 				continue
 			}
 			run = next
-			sv.current.Store(run)
+			sv.current.Store(run.p)
 			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
 		}
 	}
@@ -228,12 +238,11 @@ func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Sign
 
 // collection is one configuration's scheduled collecting.
 type collection struct {
-	p     *pipeline
-	sched *scheduler.Scheduler
-	stop  func() // cancels the scheduler and waits for running collections
+	p    *pipeline
+	stop func() // cancels the scheduler and waits for running collections
 }
 
-func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, changes *feedChanges, old *collection) (*collection, error) {
+func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store store.Store, srv *server.Server, changes *feedChanges, old *collection) (*collection, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
@@ -243,8 +252,8 @@ func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Me
 	return startCollection(ctx, cfg, log, m, store, srv, changes, old)
 }
 
-func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store *collect.Memory, srv *server.Server, changes *feedChanges, old *collection) (*collection, error) {
-	p, err := newPipeline(cfg, log, m, store)
+func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, srv *server.Server, changes *feedChanges, old *collection) (*collection, error) {
+	p, err := newPipeline(cfg, log, m, store, true)
 	if err != nil {
 		return nil, err
 	}
@@ -258,15 +267,17 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	}
 	// Only now that no collection of the old configuration runs: take up
 	// the records of the sources it did not change, forget the others.
-	store.Retain(p.keys)
+	if err := store.Retain(ctx, p.keys); err != nil {
+		return nil, err
+	}
 	if err := p.col.Restore(ctx); err != nil {
 		return nil, err
 	}
-	if old != nil {
-		// Feeds may have changed even if no source has: publish now.
-		if _, err := p.build(time.Now(), publishTo); err != nil {
-			log.Error("rendering failed", "error", err)
-		}
+	// Serve what the store holds at once, without waiting for the first
+	// collection; after a reload, feeds may have changed even if no
+	// source has.
+	if _, err := p.build(ctx, time.Now(), publishTo); err != nil {
+		log.Error("rendering failed", "error", err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -277,7 +288,8 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		}
 	}()
 	watching := watchFolders(runCtx, cfg, sched, log)
-	return &collection{p: p, sched: sched, stop: func() { cancel(); <-done; watching() }}, nil
+	p.sched = sched // for /status's next runs
+	return &collection{p: p, stop: func() { cancel(); <-done; watching() }}, nil
 }
 
 // publisher returns the function that hands a build to the server, then
@@ -316,7 +328,7 @@ func collectJobs(cfg *config.Config, p *pipeline, log *slog.Logger, publishTo fu
 				if err := p.col.Collect(ctx, name); err != nil {
 					logCollectError(log, err)
 				}
-				if _, err := p.build(time.Now(), publishTo); err != nil {
+				if _, err := p.build(ctx, time.Now(), publishTo); err != nil {
 					log.Error("rendering failed", "source", name, "error", err)
 				}
 				return nil

@@ -59,22 +59,22 @@ func (b *feedBook) status() []server.FeedStatus {
 
 // statuses is the sources' state for /healthz and /status, errors
 // redacted, with each source's type, next run and articles per day.
-func statuses(run *collection, now time.Time) []server.SourceStatus {
-	if run == nil {
+func statuses(p *pipeline, now time.Time) []server.SourceStatus {
+	if p == nil {
 		return nil
 	}
 	perDay := map[string][]int{}
-	for _, s := range run.p.col.Snapshots() {
+	for _, s := range p.col.Snapshots() {
 		perDay[s.Name] = articlesPerDay(s.Articles, now, perDayWindow)
 	}
 	var out []server.SourceStatus
-	for _, s := range run.p.col.Status() {
+	for _, s := range p.col.Status() {
 		st := server.SourceStatus{
-			Name: s.Name, Type: run.p.types[s.Name], LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
+			Name: s.Name, Type: p.types[s.Name], LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
 			LastError: redact(s.LastError), Items: s.Items, Running: s.Running, PerDay: perDay[s.Name],
 		}
-		if run.sched != nil {
-			st.NextRun = run.sched.Next(s.Name)
+		if p.sched != nil {
+			st.NextRun = p.sched.Next(s.Name)
 		}
 		out = append(out, st)
 	}

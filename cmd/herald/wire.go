@@ -1,18 +1,24 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
+	"github.com/heraldfeed/herald/internal/scheduler"
+	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
+	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/internal/store/sqlite"
 	"github.com/heraldfeed/herald/sources"
 	"github.com/heraldfeed/herald/sources/local"
 	"github.com/heraldfeed/herald/sources/upstream"
@@ -72,12 +78,22 @@ type pipeline struct {
 	keys  []string          // the sources' store keys, in configuration order
 	types map[string]string // source name → type, for /status
 	feeds *feedBook         // what the builds said about each feed
+	// sched runs the sources under serve (nil under generate); /status
+	// asks it for their next runs. Set once, before the pipeline is
+	// shared.
+	sched *scheduler.Scheduler
 }
 
 // newPipeline builds the site, one source per configured source (web
 // sources share one Fetcher, so per-host limits are global) and the
 // collector over them, keeping records in store.
-func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store collect.Store) (*pipeline, error) {
+//
+// lazy (serve) leaves article pages and full archive documents out of
+// builds: the server asks pipeline.page for them.
+func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st store.Store, lazy bool) (*pipeline, error) {
+	if st == nil {
+		st = store.NewMemory()
+	}
 	s, err := newSite(cfg)
 	if err != nil {
 		return nil, err
@@ -107,15 +123,15 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store
 			return nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
 		key := sourceKey(sc, cfg.BaseURL)
-		entries = append(entries, collect.Entry{Source: src, Key: key})
+		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: retention(sc), Window: window(cfg, sc.Name)})
 		p.keys = append(p.keys, key)
 		p.types[sc.Name] = string(sc.Type)
 	}
-	p.col, err = collect.New(collect.Options{Sources: entries, Store: store, Logger: log, Metrics: m})
+	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m})
 	if err != nil {
 		return nil, configError{err}
 	}
-	opts := site.Options{FeedItems: func(name string, n int) {
+	opts := site.Options{Archives: archives{st}, Lazy: lazy, Article: st.ArticleByPage, FeedItems: func(name string, n int) {
 		p.feeds.setItems(name, n)
 		if m != nil {
 			m.FeedItems(name, n)
@@ -130,6 +146,8 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, store
 // base URL its articles' links depend on. A reload that leaves them alone
 // finds the source's state again; any change starts it fresh.
 func sourceKey(sc config.Source, baseURL string) string {
+	// Retention is not the source's output: changing it keeps the state.
+	sc.Keep, sc.KeepFor = 0, 0
 	b, err := json.Marshal(struct {
 		Source  config.Source
 		BaseURL string
@@ -141,16 +159,28 @@ func sourceKey(sc config.Source, baseURL string) string {
 	return sc.Name + "@" + hex.EncodeToString(sum[:12])
 }
 
+// page is the server's Lookup: an article page or archive document a
+// lazy build left out.
+func (p *pipeline) page(ctx context.Context, path string) (server.Page, bool, error) {
+	f, ok, err := p.site.Page(ctx, path)
+	return server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}, ok, err
+}
+
 // build renders the site from the collector's current articles.
-func (p *pipeline) build(now time.Time, publish func([]site.File)) ([]site.File, error) {
-	snaps := p.col.Snapshots()
+func (p *pipeline) build(ctx context.Context, now time.Time, publish func([]site.File)) ([]site.File, error) {
+	files, err := p.site.Build(ctx, siteInputs(p.col), now, publish)
+	p.feeds.record(files)
+	return files, err
+}
+
+// siteInputs is what a build reads of the collector's sources.
+func siteInputs(col *collect.Collector) []site.Input {
+	snaps := col.Snapshots()
 	inputs := make([]site.Input, len(snaps))
 	for i, s := range snaps {
 		inputs[i] = site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK}
 	}
-	files, err := p.site.Build(inputs, now, publish)
-	p.feeds.record(files)
-	return files, err
+	return inputs
 }
 
 func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *slog.Logger) (sources.Source, error) {
@@ -176,6 +206,86 @@ func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *
 		}, fetcher, log)
 	}
 	return nil, fmt.Errorf("unknown type %q", sc.Type)
+}
+
+// archives is the store as site's Archives.
+type archives struct{ st store.Store }
+
+func (a archives) Archive(ctx context.Context, feed string) (map[string]int, int, error) {
+	ar, err := a.st.Archive(ctx, feed)
+	return ar.Pages, ar.Full, err
+}
+
+func (a archives) SaveArchive(ctx context.Context, feed string, add map[string]int, full map[int][]site.File) error {
+	var docs []store.Doc
+	for page, files := range full {
+		for _, f := range files {
+			docs = append(docs, store.Doc{Feed: feed, Page: page, Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified})
+		}
+	}
+	return a.st.SaveArchive(ctx, feed, add, docs)
+}
+
+func (a archives) PageArticles(ctx context.Context, feed string, page int) ([]feed.Article, error) {
+	return a.st.PageArticles(ctx, feed, page)
+}
+
+func (a archives) Doc(ctx context.Context, path string) (site.File, bool, error) {
+	d, ok, err := a.st.Doc(ctx, path)
+	return site.File{Path: d.Path, MediaType: d.MediaType, Body: d.Body, Modified: d.Modified}, ok, err
+}
+
+func (a archives) Full(ctx context.Context, feed string) ([]site.File, error) {
+	docs, err := a.st.Docs(ctx, feed)
+	files := make([]site.File, 0, len(docs))
+	for _, d := range docs {
+		files = append(files, site.File{Path: d.Path, MediaType: d.MediaType, Body: d.Body, Modified: d.Modified})
+	}
+	return files, err
+}
+
+// window is how many of a source's newest articles the collector holds
+// to build its feeds: enough for every feed's head and open archive page
+// (twice its limit) with a margin, or all of them when a feed needs more
+// than the newest (no limit, include/exclude filters).
+func window(cfg *config.Config, source string) int {
+	w := 0
+	for _, f := range cfg.Feeds {
+		if !slices.Contains(f.Sources, source) {
+			continue
+		}
+		if f.Limit <= 0 || len(f.Include) > 0 || len(f.Exclude) > 0 {
+			return 0
+		}
+		w = max(w, 2*f.Limit+windowMargin)
+	}
+	return w
+}
+
+// windowMargin is what a window holds beyond twice the feeds' limit, so
+// a build sees more than its head and open page need. A variable so tests
+// can shrink it to nothing.
+var windowMargin = 500
+
+// retention is a source's history limits, with config's defaults.
+func retention(sc config.Source) store.Retention {
+	r := store.Retention{Keep: sc.Keep, KeepFor: sc.KeepFor}
+	switch sc.Keep {
+	case 0:
+		r.Keep = config.DefaultKeep
+	case -1:
+		r.Keep = 0
+	}
+	return r
+}
+
+// openStore opens the store in cfg's data_dir, or returns a Memory store
+// when noStore asks for a run that remembers nothing.
+func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Store, error) {
+	if noStore {
+		return store.NewMemory(), nil
+	}
+	return sqlite.Open(ctx, cfg.DataDir)
 }
 
 // retries maps the config's "0 disables retrying" onto FetchConfig, where

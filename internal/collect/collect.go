@@ -6,24 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/store"
 	"github.com/heraldfeed/herald/sources"
 )
-
-// Status is one source's collection state.
-type Status struct {
-	Name        string    `json:"name"`
-	LastRun     time.Time `json:"last_run,omitzero"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	LastFailure time.Time `json:"last_failure,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	Items       int       `json:"items"`
-	Running     bool      `json:"-"`
-}
 
 // Entry is a source with the key its Record is stored under. The key must
 // change whenever anything the source's output or state depends on does:
@@ -31,13 +20,20 @@ type Status struct {
 type Entry struct {
 	Source sources.Source
 	Key    string
+	// Retention says which articles the source's history keeps.
+	Retention store.Retention
+	// Window is how many of the source's newest articles the collector
+	// holds for building feeds (0: all of its history). The rest stay in
+	// the store, archived: memory does not grow with history.
+	Window int
 }
 
 // Options configures a Collector.
 type Options struct {
 	Sources []Entry
-	// Store keeps each source's Record; default a new Memory.
-	Store  Store
+	// Store keeps each source's record and article history; default a
+	// new store.Memory.
+	Store  store.Store
 	Logger *slog.Logger
 	// Metrics records collections; nil means unregistered metrics.
 	Metrics *Metrics
@@ -52,7 +48,7 @@ type Options struct {
 type Collector struct {
 	entries map[string]Entry
 	order   []string
-	store   Store
+	store   store.Store
 	log     *slog.Logger
 	timeout time.Duration
 	now     func() time.Time
@@ -62,12 +58,14 @@ type Collector struct {
 	kept map[string]*kept
 }
 
-// kept is a source's Record as the collector works with it.
+// kept is a source's record and retained articles as the collector
+// works with them.
 type kept struct {
-	rec       Record
-	version   uint64 // bumped whenever rec.Articles change
-	collected bool   // a collection has finished, successfully or not
-	ok        bool   // a collection has returned articles (maybe none)
+	rec       store.Record
+	articles  []feed.Article // the store's history; nil until there is one
+	version   uint64         // bumped whenever articles change
+	collected bool           // a collection has finished, or history was restored
+	ok        bool           // a collection has returned articles (maybe none), or history was restored
 }
 
 // Error is a failed collection: the source and what went wrong, named
@@ -93,7 +91,7 @@ func New(opts Options) (*Collector, error) {
 		kept:    map[string]*kept{},
 	}
 	if c.store == nil {
-		c.store = NewMemory()
+		c.store = store.NewMemory()
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -114,14 +112,16 @@ func New(opts Options) (*Collector, error) {
 		}
 		c.entries[name] = e
 		c.order = append(c.order, name)
-		c.kept[name] = &kept{rec: Record{Status: Status{Name: name}}}
+		c.kept[name] = &kept{rec: store.Record{Status: Status{Name: name}}}
 	}
 	return c, nil
 }
 
-// Restore takes up the records the store holds for the sources' keys: a
-// source whose configuration did not change since they were saved keeps
-// its state, articles and status; any other starts fresh.
+// Restore takes up what the store holds: every source's article history
+// (by name), and the record of each source whose configuration did not
+// change since it was saved (state and status; any other starts fresh).
+// A source with history counts as collected, so its feeds are served at
+// once.
 func (c *Collector) Restore(ctx context.Context) error {
 	for _, name := range c.order {
 		rec, ok, err := c.store.Load(ctx, c.entries[name].Key)
@@ -129,11 +129,20 @@ func (c *Collector) Restore(ctx context.Context) error {
 			return fmt.Errorf("restoring %s: %w", name, err)
 		}
 		if !ok {
-			continue
+			rec = store.Record{}
 		}
-		rec.Status.Name, rec.Status.Running = name, false
+		arts, err := c.store.Articles(ctx, name, c.entries[name].Window)
+		if err != nil {
+			return fmt.Errorf("restoring %s: %w", name, err)
+		}
+		k := &kept{rec: rec, collected: !rec.Status.LastRun.IsZero() || len(arts) > 0}
+		if len(arts) > 0 {
+			k.articles, k.version = arts, 1
+		}
+		k.rec.Status.Name, k.rec.Status.Running, k.rec.Status.Items = name, false, len(arts)
 		c.mu.Lock()
-		c.kept[name] = &kept{rec: rec, collected: !rec.Status.LastRun.IsZero(), ok: rec.Articles != nil || !rec.Status.LastSuccess.IsZero()}
+		k.ok = len(arts) > 0 || !rec.Status.LastSuccess.IsZero()
+		c.kept[name] = k
 		c.mu.Unlock()
 	}
 	return nil
@@ -174,12 +183,17 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 	}
 	var normalized []feed.Article
 	if res.Articles != nil {
+		// Only what the source read: its Kept articles are in the store
+		// already, normalized.
 		normalized = feed.Normalize(res.Articles, feed.Options{Now: start})
+		if normalized == nil {
+			normalized = []feed.Article{}
+		}
 	}
+	arts, serr := c.save(context.WithoutCancel(ctx), e, start, res, normalized, err)
 	elapsed := c.now().Sub(start)
-	rec := c.finish(name, start, res.State, normalized, err)
+	rec := c.finish(name, start, res.State, arts, normalized != nil, err, serr)
 	c.metrics.observe(name, result(err), elapsed, rec.Status.Items, start)
-	serr := c.store.Save(context.WithoutCancel(ctx), e.Key, rec)
 
 	log := c.log.With("source", name)
 	switch {
@@ -187,10 +201,10 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 		log.Info("skipped", "reason", err.Error())
 		err = nil
 	case err == nil:
-		log.Info("collected", "count", len(rec.Articles), "duration", elapsed.Round(time.Millisecond).String())
+		log.Info("collected", "count", rec.Status.Items, "duration", elapsed.Round(time.Millisecond).String())
 	}
 	if serr != nil {
-		err = errors.Join(err, fmt.Errorf("saving state: %w", serr))
+		err = errors.Join(err, fmt.Errorf("saving: %w", serr))
 	}
 	if err != nil {
 		return &Error{Source: name, Err: err}
@@ -205,35 +219,83 @@ func (c *Collector) begin(name string, start time.Time) sources.State {
 	k := c.kept[name]
 	k.rec.Status.Running, k.rec.Status.LastRun = true, start
 	prev := k.rec.State
-	if k.rec.Articles == nil {
-		// Validators are worth sending only with the copy they validate.
-		prev.Validators = sources.Validators{}
+	if k.articles == nil {
+		// Validators and file stamps are worth sending only with the copy
+		// they validate.
+		prev.Validators, prev.Files = sources.Validators{}, nil
 	}
 	return prev
 }
 
+// save stores one collection (its state, the status it leads to, its
+// articles) in one transaction and returns the source's history when it
+// changed, else nil: the previous articles stay.
+func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sources.Result, normalized []feed.Article, err error) ([]feed.Article, error) {
+	name := e.Source.Name()
+	c.mu.Lock()
+	rec := c.kept[name].rec
+	first := c.kept[name].articles == nil
+	c.mu.Unlock()
+	rec.State = res.State
+	rec.Status = status(rec.Status, start, err)
+	rec.Status.Running = false
+	changed, serr := c.store.Save(ctx, store.Collection{
+		Key: e.Key, Source: name, Record: rec, Articles: normalized, Kept: res.Kept, Now: start, Retention: e.Retention,
+	})
+	if serr != nil || normalized == nil || (!changed && !first) {
+		return nil, serr
+	}
+	arts, err := c.store.Articles(ctx, name, e.Window)
+	if err != nil || e.Window <= 0 {
+		return arts, err
+	}
+	// What this collection returned stays visible to the next build even
+	// when it is older than the window (an old article added late), so
+	// that build can put it in an archive page.
+	in := make(map[string]bool, len(arts))
+	for _, a := range arts {
+		in[a.ID] = true
+	}
+	for _, a := range normalized {
+		if !in[a.ID] {
+			arts = append(arts, a)
+		}
+	}
+	return arts, nil
+}
+
+// status is st after a collection started at start ended with err; a
+// backoff skip is no failure.
+func status(st Status, start time.Time, err error) Status {
+	switch {
+	case errors.Is(err, sources.ErrBackoff):
+	case err != nil:
+		st.LastFailure, st.LastError = start, err.Error()
+	default:
+		st.LastSuccess, st.LastError = start, ""
+	}
+	return st
+}
+
 // finish keeps what a collection of name returned and returns the
-// source's record as it now stands. Nil articles keep the last good ones;
-// a backoff skip is no failure.
-func (c *Collector) finish(name string, start time.Time, next sources.State, articles []feed.Article, err error) Record {
+// source's record as it now stands. Nil articles keep the last ones. When
+// saving failed, the previous state stays too, so the next collection
+// does not send validators for articles the store does not hold.
+func (c *Collector) finish(name string, start time.Time, next sources.State, articles []feed.Article, returned bool, err, serr error) store.Record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := c.kept[name]
 	k.rec.Status.Running, k.collected = false, true
-	k.ok = k.ok || articles != nil || err == nil
-	k.rec.State = next
-	if articles != nil && !sameArticles(k.rec.Articles, articles) {
-		k.rec.Articles = articles
+	k.ok = k.ok || returned || err == nil
+	if serr == nil {
+		k.rec.State = next
+	}
+	if articles != nil {
+		k.articles = articles
 		k.version++
 	}
-	k.rec.Status.Items = len(k.rec.Articles)
-	switch {
-	case errors.Is(err, sources.ErrBackoff):
-	case err != nil:
-		k.rec.Status.LastFailure, k.rec.Status.LastError = start, err.Error()
-	default:
-		k.rec.Status.LastSuccess, k.rec.Status.LastError = start, ""
-	}
+	k.rec.Status = status(k.rec.Status, start, errors.Join(err, serr))
+	k.rec.Status.Items = len(k.articles)
 	return k.rec
 }
 
@@ -283,25 +345,7 @@ func (c *Collector) Snapshots() []Snapshot {
 	out := make([]Snapshot, 0, len(c.order))
 	for _, name := range c.order {
 		k := c.kept[name]
-		out = append(out, Snapshot{Name: name, Articles: k.rec.Articles, Version: k.version, Collected: k.collected, OK: k.ok})
+		out = append(out, Snapshot{Name: name, Articles: k.articles, Version: k.version, Collected: k.collected, OK: k.ok})
 	}
 	return out
-}
-
-// sameArticles reports whether two normalized lists would render alike,
-// so an unchanged collection does not cost a render.
-func sameArticles(a, b []feed.Article) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := &a[i], &b[i]
-		if x.ID != y.ID || x.URL != y.URL || x.Title != y.Title || x.Summary != y.Summary ||
-			x.Content != y.Content || x.Author != y.Author || x.Page != y.Page ||
-			!x.Published.Equal(y.Published) || !x.Updated.Equal(y.Updated) || !slices.Equal(x.Tags, y.Tags) ||
-			!slices.Equal(x.Enclosures, y.Enclosures) {
-			return false
-		}
-	}
-	return true
 }

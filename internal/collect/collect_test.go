@@ -59,7 +59,7 @@ func (p *publisher) Build(publish func([]site.File)) ([]site.File, error) {
 	for _, s := range p.Snapshots() {
 		inputs = append(inputs, site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK})
 	}
-	return p.site.Build(inputs, day, publish)
+	return p.site.Build(context.Background(), inputs, day, publish)
 }
 
 func entries(srcs []sources.Source) []Entry {
@@ -156,7 +156,10 @@ func TestFailingSourceKeepsLastGood(t *testing.T) {
 	}
 }
 
-func TestPartialResultReplaces(t *testing.T) {
+// TestPartialResultKeepsHistory: a partial result (articles and an error)
+// is merged into the history like any other: the article it lacks stays,
+// as an item an upstream dropped does, until retention removes it.
+func TestPartialResultKeepsHistory(t *testing.T) {
 	src := &fakeSource{name: "files", fn: func() ([]feed.Article, error) {
 		return []feed.Article{art("a", time.Hour), art("b", 2*time.Hour)}, nil
 	}}
@@ -169,7 +172,7 @@ func TestPartialResultReplaces(t *testing.T) {
 		t.Fatal("want the partial error")
 	}
 	files, _ := p.Build(nil)
-	if diff := cmp.Diff([]string{"https://e.org/a"}, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
+	if diff := cmp.Diff([]string{"https://e.org/a", "https://e.org/b"}, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -3,7 +3,6 @@ package collect
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/store"
 	"github.com/heraldfeed/herald/sources"
 	"github.com/heraldfeed/herald/sources/sourcetest"
 	"github.com/heraldfeed/herald/sources/upstream"
@@ -96,9 +96,9 @@ func (s *stateSource) Collect(_ context.Context, prev sources.State) (sources.Re
 // TestRestore: a collector over a store takes up the record of a key it
 // has and starts fresh for one it has not, as a reload does.
 func TestRestore(t *testing.T) {
-	store := NewMemory()
+	st := store.NewMemory()
 	first := &stateSource{name: "s"}
-	c1, err := New(Options{Sources: []Entry{{Source: first, Key: "s@1"}}, Store: store})
+	c1, err := New(Options{Sources: []Entry{{Source: first, Key: "s@1"}}, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +112,11 @@ func TestRestore(t *testing.T) {
 		wantItems int
 	}{
 		{"s@1", `"1"`, 1}, // unchanged configuration: state and articles kept
-		{"s@2", "", 0},    // changed: fresh
+		{"s@2", "", 1},    // changed: fresh state, the history stays
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			src := &stateSource{name: "s"}
-			c, err := New(Options{Sources: []Entry{{Source: src, Key: tc.key}}, Store: store})
+			c, err := New(Options{Sources: []Entry{{Source: src, Key: tc.key}}, Store: st})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,8 +136,8 @@ func TestRestore(t *testing.T) {
 		})
 	}
 
-	store.Retain([]string{"s@2"})
-	if _, ok, _ := store.Load(context.Background(), "s@1"); ok {
+	st.Retain(context.Background(), []string{"s@2"})
+	if _, ok, _ := st.Load(context.Background(), "s@1"); ok {
 		t.Error("Retain kept a key it was not given")
 	}
 }
@@ -178,33 +178,5 @@ func TestBackoffIsNoFailure(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "source=s"); n != 2 {
 		t.Errorf("%d lines with source=s, want 2 (one per collection, the attribute once):\n%s", n, logs.String())
-	}
-}
-
-// TestRecordJSON: a Record (state, last good articles, status) is one
-// value a store can write as one row and read back unchanged.
-func TestRecordJSON(t *testing.T) {
-	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	rec := Record{
-		State: sources.State{
-			Validators: sources.Validators{ETag: `"v1"`},
-			Failures:   1, RetryAt: at,
-			FirstSeen: map[string]time.Time{"https://e.org/a": at},
-		},
-		Articles: []feed.Article{{ID: "https://e.org/a", URL: "https://e.org/a", Title: "A", Content: "<p>a</p>",
-			Tags: []string{"x"}, Published: at, Updated: at, Source: "s",
-			Enclosures: []feed.Enclosure{{URL: "https://e.org/a.mp3", Type: "audio/mpeg", Length: 3}}}},
-		Status: Status{Name: "s", LastRun: at, LastFailure: at, LastError: "boom", Items: 1},
-	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Record
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(rec, back); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s\n%s", diff, b)
 	}
 }

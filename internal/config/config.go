@@ -202,7 +202,20 @@ type Source struct {
 	// FullText asks for each article's page to be fetched for its full
 	// content (feed, page: optional, default false).
 	FullText bool `yaml:"full_text"`
+
+	// Keep is how many articles the source's history keeps besides those
+	// the source still returns: an item dropped upstream or a deleted file
+	// stays in the feeds until it is past the Keep newest. Optional,
+	// default DefaultKeep; -1 keeps all.
+	Keep int `yaml:"keep"`
+	// KeepFor also removes articles the source no longer returns once
+	// they were published longer ago than this. Optional, default 0 (no
+	// age limit).
+	KeepFor time.Duration `yaml:"keep_for"`
 }
+
+// DefaultKeep is the default of Source.Keep.
+const DefaultKeep = 1000
 
 // Feed is one published feed, served as NAME.rss, NAME.atom and NAME.json.
 type Feed struct {

@@ -154,6 +154,12 @@ func (v *validator) sources() map[string]bool {
 			v.typeKeys(p, s, allowed)
 		}
 
+		if s.Keep < -1 {
+			v.fail(p+".keep", "want a count of articles, or -1 to keep all, got %d", s.Keep)
+		}
+		if s.KeepFor < 0 {
+			v.fail(p+".keep_for", "must not be negative, got %s", s.KeepFor)
+		}
 		switch s.Type {
 		case TypeFiles:
 			if s.Path == "" {

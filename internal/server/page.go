@@ -80,6 +80,7 @@ type entry struct {
 type snapshot struct {
 	pages   map[string]*entry
 	pending map[string]bool
+	cache   []string // Cache-Control of its pages
 }
 
 // reserved are paths that are not pages, so a page there could never be

@@ -80,6 +80,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := snap.lookup(r.URL)
+	if e == nil && s.lookup != nil && !snap.pending[pageKey(r.URL.Path)] {
+		e = s.lookupPage(r, snap)
+	}
 	if e == nil {
 		switch key := pageKey(r.URL.Path); {
 		case !snap.pending[key] && key != "favicon.ico":

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,11 @@ type Options struct {
 	NoFastPath bool
 	// Version is reported by /healthz; "" leaves it out.
 	Version string
+	// Lookup, if set, is asked for a path no published page has: pages
+	// the publisher keeps out of snapshots so memory does not grow with
+	// them (article pages, archive documents). Its answers are cached, a
+	// few at a time, until the next Publish.
+	Lookup func(ctx context.Context, path string) (Page, bool, error)
 }
 
 // Timeouts of the http.Server. Feeds are small and readers poll, so a client
@@ -72,6 +78,9 @@ type Server struct {
 	snap      atomic.Pointer[snapshot]
 	// noFastPath is Options.NoFastPath.
 	noFastPath bool
+
+	lookup func(ctx context.Context, path string) (Page, bool, error)
+	looked lookupCache
 
 	// date is the Date header value, refreshed every second while Serve
 	// runs. net/http would otherwise read the clock and format the date
@@ -108,6 +117,7 @@ func New(opts Options) (*Server, error) {
 		feeds:      opts.Feeds,
 		metrics:    m,
 		noFastPath: opts.NoFastPath,
+		lookup:     opts.Lookup,
 		adminToken: opts.AdminToken,
 		version:    opts.Version,
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
@@ -141,7 +151,8 @@ func (s *Server) Publish(snap Snapshot) {
 	now := s.now()
 	cache := cacheControl(snap.MaxAge)
 	next := &snapshot{pages: make(map[string]*entry, len(snap.Pages))}
-	for _, p := range snap.Pages {
+	var todo []int // indexes of the pages to build
+	for i, p := range snap.Pages {
 		if err := validPath(p.Path); err != nil {
 			s.log.Error("skipping page", "error", err)
 			continue
@@ -150,12 +161,34 @@ func (s *Server) Publish(snap Snapshot) {
 			s.log.Error("skipping page", "error", fmt.Errorf("duplicate path %q", p.Path))
 			continue
 		}
-		e, err := build(p, prev[p.Path], cache, now)
-		if err != nil {
-			s.log.Error("skipping page", "error", err)
+		next.pages[p.Path] = nil
+		todo = append(todo, i)
+	}
+	// Compressing is most of the work, and pages are independent: on
+	// all CPUs, the first Publish after a start (every page new) comes
+	// that much sooner.
+	built := make([]*entry, len(snap.Pages))
+	errs := make([]error, len(snap.Pages))
+	workers := min(runtime.GOMAXPROCS(0), len(todo))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(todo); k += workers {
+				i := todo[k]
+				p := snap.Pages[i]
+				built[i], errs[i] = build(p, prev[p.Path], cache, now)
+			}
+		})
+	}
+	wg.Wait()
+	for _, i := range todo {
+		p := snap.Pages[i]
+		if errs[i] != nil {
+			s.log.Error("skipping page", "error", errs[i])
+			delete(next.pages, p.Path)
 			continue
 		}
-		next.pages[p.Path] = e
+		next.pages[p.Path] = built[i]
 	}
 	for _, p := range snap.Pending {
 		if next.pages[p] == nil {
@@ -165,7 +198,9 @@ func (s *Server) Publish(snap Snapshot) {
 			next.pending[p] = true
 		}
 	}
+	next.cache = cache
 	s.snap.Store(next)
+	s.looked.clear()
 	closeUnused(prev, next.pages)
 }
 

@@ -6,9 +6,11 @@ import "github.com/heraldfeed/herald/feed"
 // folder's previous manifest, so the sources named in failed (whose
 // collections all failed) lose nothing of what was published: their
 // article pages stay, and so do the previous files of every feed that
-// merges one of them, its page, index.html and feeds.opml, rather than being replaced by ones
-// without their items. (Until generate restores each source's last good
-// articles from a store, the previous files are all there is of them.)
+// merges one of them, its page, index.html and feeds.opml, rather than
+// being replaced by ones without their items. (A source with history in
+// the store is not failed in this sense: generate restores its articles
+// from there. This is for a source with none, as under --no-store, where
+// the previous files are all there is of it.)
 // Files with no previous version are written as built. It returns the
 // files to write and the keep function for Write.
 func (b *Builder) KeepFailed(files []File, failed []string, prev Manifest) ([]File, func(path, source string) bool) {

@@ -64,6 +64,12 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 
 // renderFeed builds and renders one feed in every format.
 func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time) ([]File, *feed.Feed, error) {
+	return renderDoc(site, spec, spec.Filter.Apply(items, now), 0, 0)
+}
+
+// renderDoc renders items, already selected, as document page of spec's
+// feed (0: the feed itself) whose prev-archive is page prev (0: none).
+func renderDoc(site *Site, spec *FeedSpec, items []feed.Article, page, prev int) ([]File, *feed.Feed, error) {
 	fd := &feed.Feed{
 		Name:        spec.Name,
 		Title:       spec.Title,
@@ -71,10 +77,17 @@ func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time)
 		Language:    orDefault(spec.Language, site.Language),
 		Author:      site.Author,
 		BaseURL:     site.BaseURL,
-		Items:       spec.Filter.Apply(items, now),
-		// Relative: the feeds sit next to it at the site's root.
-		Stylesheet: stylesheetPath,
-		Hub:        site.Hub,
+		Items:       items,
+		Page:        page,
+		PrevPage:    prev,
+	}
+	// The stylesheet is relative: the feed sits at the site's root, its
+	// archive documents a folder down. The feed itself is the WebSub
+	// topic; archive documents never change, so they announce no hub.
+	if page == 0 {
+		fd.Stylesheet, fd.Hub = stylesheetPath, site.Hub
+	} else {
+		fd.Stylesheet = pagePrefix(feed.ArchivePath(spec.Name, page, "")) + stylesheetPath
 	}
 	if fd.Author.IsZero() {
 		fd.Author.Name = site.Title
@@ -89,7 +102,11 @@ func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time)
 			var buf bytes.Buffer
 			buf.Grow(sizeHint(fd))
 			errs[i] = f.Render(&buf, fd)
-			files[i] = File{Path: spec.Name + f.Ext, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()}
+			path := spec.Name + f.Ext
+			if page > 0 {
+				path = feed.ArchivePath(spec.Name, page, f.Ext)
+			}
+			files[i] = File{Path: path, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()}
 		})
 	}
 	wg.Wait()

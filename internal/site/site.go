@@ -1,9 +1,12 @@
 package site
 
 import (
+	"context"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -31,6 +34,16 @@ type Options struct {
 	// FeedItems, if set, is told how many items each rendered feed has
 	// (for metrics).
 	FeedItems func(feed string, items int)
+	// Archives, if set, keeps archive pages: feeds with a limit are
+	// published with RFC 5005 archives. Without it a feed is its newest
+	// Limit items, as before.
+	Archives Archives
+	// Lazy leaves article pages and full archive documents out of
+	// builds: Page renders or reads them when asked, so memory does not
+	// grow with history (serve). Article must be set with it.
+	Lazy bool
+	// Article returns the article whose Page is page (the store).
+	Article func(ctx context.Context, page string) (feed.Article, bool, error)
 }
 
 // Builder renders the site, keeping the last renders so that a feed or
@@ -44,6 +57,9 @@ type Builder struct {
 	mu    sync.Mutex           // one build at a time, so builds are published in order
 	feeds map[string]feedCache // by feed name
 	pages map[string]pageCache // by source name
+	full  map[string][]File    // full archive pages, by feed name; loaded once
+	// last is the last build's feeds, which article pages link to.
+	last atomic.Pointer[[]*feed.Feed]
 }
 
 type feedCache struct {
@@ -59,7 +75,7 @@ type pageCache struct {
 
 // New returns a Builder for site.
 func New(site Site, opts Options) *Builder {
-	return &Builder{site: site, opts: opts}
+	return &Builder{site: site, opts: opts, full: map[string][]File{}}
 }
 
 // Build renders the whole site from inputs at now: every feed in every
@@ -67,14 +83,14 @@ func New(site Site, opts Options) *Builder {
 // not nil it is called with the result before Build returns, under the
 // lock that orders builds, so concurrent collections publish their
 // results in order.
-func (b *Builder) Build(inputs []Input, now time.Time, publish func([]File)) ([]File, error) {
+func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publish func([]File)) ([]File, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	byName := make(map[string]*Input, len(inputs))
 	for i := range inputs {
 		byName[inputs[i].Name] = &inputs[i]
 	}
-	files, feeds, err := b.buildFeeds(byName, now)
+	files, feeds, err := b.buildFeeds(ctx, byName, now)
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +112,14 @@ func (b *Builder) Build(inputs []Input, now time.Time, publish func([]File)) ([]
 	}
 	files = append(files, opml)
 	files = append(files, staticFiles...)
-	pages, err := b.buildPages(inputs, feeds)
-	if err != nil {
-		return nil, err
+	b.last.Store(&feeds)
+	if !b.opts.Lazy {
+		pages, err := b.buildPages(inputs, feeds)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, pages...)
 	}
-	files = append(files, pages...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	if publish != nil {
 		publish(files)
@@ -111,7 +130,7 @@ func (b *Builder) Build(inputs []Input, now time.Time, publish func([]File)) ([]
 // buildFeeds renders the feeds whose sources changed since the previous
 // build and reuses the others. Feeds with max_age depend on the clock and
 // are always rendered.
-func (b *Builder) buildFeeds(inputs map[string]*Input, now time.Time) ([]File, []*feed.Feed, error) {
+func (b *Builder) buildFeeds(ctx context.Context, inputs map[string]*Input, now time.Time) ([]File, []*feed.Feed, error) {
 	var files []File
 	feeds := make([]*feed.Feed, 0, len(b.site.Feeds))
 	cache := make(map[string]feedCache, len(b.site.Feeds))
@@ -129,7 +148,14 @@ func (b *Builder) buildFeeds(inputs map[string]*Input, now time.Time) ([]File, [
 		}
 		c, ok := b.feeds[spec.Name]
 		if !ok || spec.Filter.MaxAge > 0 || !slices.Equal(c.versions, versions) {
-			fs, fd, err := renderFeed(&b.site, spec, feed.Merge(lists...), now)
+			var fs []File
+			var fd *feed.Feed
+			var err error
+			if b.opts.Archives != nil && spec.Filter.Limit > 0 {
+				fs, fd, err = b.buildArchived(ctx, spec, feed.Merge(lists...), now)
+			} else {
+				fs, fd, err = renderFeed(&b.site, spec, feed.Merge(lists...), now)
+			}
 			if err != nil {
 				return nil, nil, err
 			}
@@ -140,6 +166,7 @@ func (b *Builder) buildFeeds(inputs map[string]*Input, now time.Time) ([]File, [
 		}
 		cache[spec.Name] = c
 		files = append(files, c.files...)
+		files = append(files, b.full[spec.Name]...)
 		feeds = append(feeds, c.feed)
 	}
 	b.feeds = cache
@@ -188,4 +215,29 @@ func anyOK(inputs map[string]*Input, names []string) bool {
 		}
 	}
 	return false
+}
+
+// Page returns what a Lazy build left out: the page of an article or a
+// full archive document at path; ok is false when there is none. It is
+// safe to call concurrently with Build.
+func (b *Builder) Page(ctx context.Context, path string) (File, bool, error) {
+	switch {
+	case strings.HasPrefix(path, "archive/") && b.opts.Archives != nil:
+		return b.opts.Archives.Doc(ctx, path)
+	case strings.HasPrefix(path, "articles/") && b.opts.Article != nil:
+		a, ok, err := b.opts.Article(ctx, path)
+		if err != nil || !ok {
+			return File{}, false, err
+		}
+		var feeds []*feed.Feed
+		if p := b.last.Load(); p != nil {
+			feeds = *p
+		}
+		files, err := renderPages(&b.site, feeds, []*feed.Article{&a})
+		if err != nil {
+			return File{}, false, err
+		}
+		return files[0], true, nil
+	}
+	return File{}, false, nil
 }

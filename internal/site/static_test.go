@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"image/png"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func TestFavicon(t *testing.T) {
 func TestBuildBrowserFiles(t *testing.T) {
 	b := New(Site{Title: "T", BaseURL: "http://x.example/", Feeds: []FeedSpec{{Name: "world", Title: "World", Sources: []string{"s"}, Filter: feed.Filter{Limit: 10}}}}, Options{})
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	files, err := b.Build([]Input{{Name: "s", OK: true, Collected: true, Articles: []feed.Article{{ID: "urn:x:1", Title: "An item", URL: "http://x.example/1", Summary: "Said briefly.", Published: now, Updated: now}}}}, now, nil)
+	files, err := b.Build(context.Background(), []Input{{Name: "s", OK: true, Collected: true, Articles: []feed.Article{{ID: "urn:x:1", Title: "An item", URL: "http://x.example/1", Summary: "Said briefly.", Published: now, Updated: now}}}}, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

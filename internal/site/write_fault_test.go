@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -236,7 +237,7 @@ func TestKeepFailed(t *testing.T) {
 	}}
 	dir := t.TempDir()
 	b := New(s, Options{})
-	files, err := b.Build([]Input{
+	files, err := b.Build(context.Background(), []Input{
 		{Name: "up", Articles: []feed.Article{art("u1")}, Version: 1, Collected: true, OK: true},
 		{Name: "down", Articles: []feed.Article{page}, Version: 1, Collected: true, OK: true},
 	}, day, nil)
@@ -250,7 +251,7 @@ func TestKeepFailed(t *testing.T) {
 
 	// The next run: down fails, up has a new article.
 	b = New(s, Options{})
-	files, err = b.Build([]Input{
+	files, err = b.Build(context.Background(), []Input{
 		{Name: "up", Articles: []feed.Article{art("u1"), art("u2")}, Version: 1, Collected: true, OK: true},
 		{Name: "down", Collected: true},
 	}, day, nil)

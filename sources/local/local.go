@@ -110,6 +110,9 @@ type fileJob struct {
 	// target is what a symlink was resolved to and checked against the
 	// folder (insideRoot), read instead of path; "" otherwise.
 	target string
+	// stamp is the file's size and modification time as the walk saw
+	// them; zero for a symlink, which is always read.
+	stamp sources.FileStamp
 }
 
 // fileNote is a warning about one file that is not an error: a file
@@ -132,14 +135,31 @@ type fileNote struct {
 // equals it. A file that declares none is dated by its modification time
 // (UTC, whole seconds) for both. So an unchanged file yields the same
 // article on every run.
+//
+// A file whose size and modification time are those prev.Files stamped
+// is not read: its article's ID is returned in Kept.
 func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
 	start := time.Now()
-	jobs, notes, errs, err := f.walk(ctx)
+	all, notes, errs, err := f.walk(ctx)
 	if err != nil {
 		return sources.Result{State: prev}, err
 	}
 	if f.afterWalk != nil {
 		f.afterWalk()
+	}
+	stamps := make(map[string]sources.FileStamp, len(all))
+	var kept []string
+	jobs := all[:0:0]
+	for _, j := range all {
+		if old, ok := prev.Files[j.rel]; ok && j.stamp.ModTime != 0 && old.Size == j.stamp.Size && old.ModTime == j.stamp.ModTime {
+			stamps[j.rel] = old
+			kept = append(kept, old.ID)
+			if n, ok := prev.Skipped[j.path]; ok { // a note about a value the file still has
+				notes = append(notes, fileNote{j.path, n})
+			}
+			continue
+		}
+		jobs = append(jobs, j)
 	}
 	arts := make([]feed.Article, len(jobs))
 	ok := make([]bool, len(jobs))
@@ -187,10 +207,18 @@ dispatch:
 		}
 		if ok[i] {
 			out = append(out, arts[i])
+			if st := jobs[i].stamp; st.ModTime != 0 {
+				st.ID = arts[i].ID
+				stamps[jobs[i].rel] = st
+			}
 		}
 	}
-	f.log.Debug("read files", "count", len(out), "duration", time.Since(start).String())
-	return sources.Result{Articles: out, State: sources.State{Skipped: f.warn(notes, prev.Skipped)}}, joinFew(errs)
+	f.log.Debug("read files", "count", len(out), "kept", len(kept), "duration", time.Since(start).String())
+	state := sources.State{Skipped: f.warn(notes, prev.Skipped)}
+	if len(stamps) > 0 {
+		state.Files = stamps
+	}
+	return sources.Result{Articles: out, Kept: kept, State: state}, joinFew(errs)
 }
 
 // warn logs each note that was not logged at the previous collection and
@@ -296,6 +324,11 @@ func (w *walker) visit(p string, d fs.DirEntry, err error) error {
 			return nil
 		}
 		job.target = target
+	}
+	if !job.symlink {
+		if info, err := d.Info(); err == nil {
+			job.stamp = sources.FileStamp{Size: info.Size(), ModTime: info.ModTime().UnixNano()}
+		}
 	}
 	w.jobs = append(w.jobs, job)
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
 	"github.com/heraldfeed/herald/sources/sourcetest"
 )
 
@@ -347,5 +348,38 @@ func TestFilesLoadTooLarge(t *testing.T) {
 	fh.Close()
 	if _, _, err := loadFile(p, false); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("loadFile of a file over the limit: error = %v, want one about the limit", err)
+	}
+}
+
+// TestUnchangedFilesNotRead: a file whose size and modification time did
+// not change is not read again, only named in Kept; a changed stamp is
+// read even when the size is the same.
+func TestUnchangedFilesNotRead(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.txt", "b.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("Title "+name+"\n\nBody.\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := newFolder(t, dir, nil)
+	first, err := f.Collect(context.Background(), sources.State{})
+	if err != nil || len(first.Articles) != 2 || len(first.Kept) != 0 {
+		t.Fatalf("first collection: %d articles, %d kept, %v", len(first.Articles), len(first.Kept), err)
+	}
+	again, err := f.Collect(context.Background(), first.State)
+	if err != nil || len(again.Articles) != 0 || len(again.Kept) != 2 {
+		t.Fatalf("unchanged: %d articles read, %d kept (%v); want 0 and 2", len(again.Articles), len(again.Kept), err)
+	}
+	if again.Articles == nil {
+		t.Error("unchanged: nil Articles would mean nothing to publish")
+	}
+	// Same size, new content and mtime: read.
+	p := filepath.Join(dir, "b.txt")
+	os.WriteFile(p, []byte("Title b.TXT\n\nBody.\n"), 0o644)
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(p, later, later)
+	third, err := f.Collect(context.Background(), again.State)
+	if err != nil || len(third.Articles) != 1 || third.Articles[0].Title != "Title b.TXT" || len(third.Kept) != 1 {
+		t.Fatalf("after an edit: %+v, kept %v, %v", third.Articles, third.Kept, err)
 	}
 }

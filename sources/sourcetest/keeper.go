@@ -33,9 +33,38 @@ func (k *Keeper) Collect(ctx context.Context) ([]feed.Article, error) {
 	res, err := k.Src.Collect(ctx, k.state)
 	k.state, k.last = res.State, res
 	if res.Articles != nil {
-		k.good = res.Articles
+		k.good = withKept(k.good, res)
 	}
 	return k.good, err
+}
+
+// withKept is what the caller publishes after res: res.Articles and the
+// articles of good that res.Kept names, in good's order, then new ones.
+func withKept(good []feed.Article, res sources.Result) []feed.Article {
+	keep := make(map[string]bool, len(res.Kept))
+	for _, id := range res.Kept {
+		keep[id] = true
+	}
+	fresh := make(map[string]*feed.Article, len(res.Articles))
+	for i := range res.Articles {
+		fresh[res.Articles[i].ID] = &res.Articles[i]
+	}
+	out := make([]feed.Article, 0, len(res.Articles)+len(res.Kept))
+	for _, a := range good {
+		switch {
+		case fresh[a.ID] != nil:
+			out = append(out, *fresh[a.ID])
+			delete(fresh, a.ID)
+		case keep[a.ID]:
+			out = append(out, a)
+		}
+	}
+	for _, a := range res.Articles {
+		if fresh[a.ID] != nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // State returns the state the last collection returned.

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+)
+
+// Stored is one article of a history as a backend keeps it.
+type Stored struct {
+	Article feed.Article
+	// Hash is ContentHash of Article: an edit changes it, a new
+	// modification time of the same bytes does not.
+	Hash string
+	// FirstSeen is when a collection first returned the article.
+	FirstSeen time.Time
+	// Seq is the article's insertion order within the store, increasing:
+	// assigned by the backend when the article is first stored.
+	Seq int64
+}
+
+// ContentHash is the hash of what an article says, without its dates:
+// two collections of the same content hash alike whatever dates they
+// carry.
+func ContentHash(a feed.Article) string {
+	a.Published, a.Updated = time.Time{}, time.Time{}
+	b, err := json.Marshal(a)
+	if err != nil {
+		panic(err) // strings, ints and times always encode
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// Merge applies the date rules to one collection and returns the rows
+// to write: new articles and edited ones. old holds the source's history
+// by ID. Rules:
+//   - a new article is stored with the dates it carries (the source dated
+//     undated ones: a file's modification time, an item's first-seen time);
+//   - a stored article's Published never moves;
+//   - an article whose content hash changed is an edit: Updated becomes the
+//     date the article carries if that is newer than the stored one, else
+//     now; nothing else about its dates changes;
+//   - an article whose hash did not change is not written at all, whatever
+//     dates it carries.
+func Merge(old map[string]Stored, incoming []feed.Article, now time.Time) []Stored {
+	var out []Stored
+	seen := make(map[string]bool, len(incoming))
+	for _, a := range incoming {
+		if seen[a.ID] {
+			continue // the first of two equal IDs wins, as in feed.Merge
+		}
+		seen[a.ID] = true
+		h := ContentHash(a)
+		prev, ok := old[a.ID]
+		if !ok {
+			out = append(out, Stored{Article: a, Hash: h, FirstSeen: now})
+			continue
+		}
+		if prev.Hash == h {
+			continue
+		}
+		updated := a.Updated
+		if !updated.After(prev.Article.Updated) {
+			updated = now.UTC().Truncate(time.Second)
+		}
+		a.Published, a.Updated = prev.Article.Published, updated
+		out = append(out, Stored{Article: a, Hash: h, FirstSeen: prev.FirstSeen, Seq: prev.Seq})
+	}
+	return out
+}
+
+// Expired returns the IDs retention removes from a history: of the
+// articles not in current, those past the Keep newest (by Published, then
+// insertion order) or published more than KeepFor before now.
+func Expired(all []Stored, current map[string]bool, r Retention, now time.Time) []string {
+	if r.Keep <= 0 && r.KeepFor <= 0 {
+		return nil
+	}
+	sorted := append([]Stored(nil), all...)
+	sort.Slice(sorted, func(i, j int) bool {
+		a, b := &sorted[i], &sorted[j]
+		if !a.Article.Published.Equal(b.Article.Published) {
+			return a.Article.Published.After(b.Article.Published)
+		}
+		return a.Seq > b.Seq
+	})
+	var out []string
+	for i, s := range sorted {
+		if current[s.Article.ID] {
+			continue
+		}
+		tooMany := r.Keep > 0 && i >= r.Keep
+		tooOld := r.KeepFor > 0 && s.Article.Published.Before(now.Add(-r.KeepFor))
+		if tooMany || tooOld {
+			out = append(out, s.Article.ID)
+		}
+	}
+	return out
+}
+
+// Newest sorts articles newest first (Published, then Updated, then ID),
+// the order Articles returns.
+func Newest(list []feed.Article) {
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := &list[i], &list[j]
+		if !a.Published.Equal(b.Published) {
+			return a.Published.After(b.Published)
+		}
+		if !a.Updated.Equal(b.Updated) {
+			return a.Updated.After(b.Updated)
+		}
+		return a.ID < b.ID
+	})
+}

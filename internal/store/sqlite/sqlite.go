@@ -1,0 +1,501 @@
+// Package sqlite is the store backend Herald uses by default: one SQLite
+// database (modernc.org/sqlite, pure Go) in the data folder, in WAL mode.
+//
+// Two processes may use one data folder at once (serve, and a generate
+// run beside it): every write is one IMMEDIATE transaction and a writer
+// waits up to busyTimeout for the other.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/store"
+)
+
+// FileName is the database's name inside the data folder.
+const FileName = "herald.db"
+
+const busyTimeout = 10 * time.Second
+
+// migrations[i] takes a database from schema version i to i+1; the
+// first creates it. Append only: a released step never changes.
+var migrations = []string{
+	// 1: records and article histories.
+	`CREATE TABLE records (
+		key    TEXT PRIMARY KEY,
+		state  TEXT NOT NULL,
+		status TEXT NOT NULL
+	);
+	CREATE TABLE articles (
+		source     TEXT NOT NULL,
+		id         TEXT NOT NULL,
+		seq        INTEGER NOT NULL,
+		first_seen INTEGER NOT NULL,
+		published  INTEGER NOT NULL,
+		updated    INTEGER NOT NULL,
+		hash       TEXT NOT NULL,
+		data       TEXT NOT NULL,
+		PRIMARY KEY (source, id)
+	)`,
+	// 2: insertion order per source, for archives and the next sequence.
+	`CREATE INDEX articles_seq ON articles (source, seq)`,
+	// 3: archives (RFC 5005): which page each archived item is on, and
+	// the documents of full pages.
+	`CREATE TABLE archive_items (
+		feed TEXT NOT NULL,
+		id   TEXT NOT NULL,
+		page INTEGER NOT NULL,
+		PRIMARY KEY (feed, id)
+	);
+	CREATE TABLE archive_docs (
+		path       TEXT PRIMARY KEY,
+		feed       TEXT NOT NULL,
+		page       INTEGER NOT NULL,
+		media_type TEXT NOT NULL,
+		body       BLOB NOT NULL,
+		modified   INTEGER NOT NULL
+	);
+	CREATE INDEX archive_docs_feed ON archive_docs (feed, page)`,
+	// 4: articles by page path, so serve renders article pages on demand.
+	`ALTER TABLE articles ADD COLUMN page TEXT NOT NULL DEFAULT '';
+	UPDATE articles SET page = COALESCE(json_extract(data, '$.Page'), '');
+	CREATE INDEX articles_page ON articles (page)`,
+	// 5: articles by ID, for the articles of an archive page.
+	`CREATE INDEX articles_id ON articles (id)`,
+}
+
+// Version is the schema version this Herald writes.
+var Version = len(migrations)
+
+// Store is a store.Store in one SQLite database.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating and migrating as needed) the database in dir,
+// creating dir too.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	if err := writable(dir); err != nil {
+		return nil, fmt.Errorf("data_dir %s is not writable: %w", dir, err)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// writable checks that a file can be created in dir, so an unwritable
+// folder is reported as such rather than as a database error.
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".herald-write-test-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// migrate brings the schema to Version in one transaction, refusing a
+// database of a newer Herald.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return notDatabase(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return notDatabase(err)
+	}
+	var have int
+	switch err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&have); {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return err
+		}
+	case err != nil:
+		return notDatabase(err)
+	}
+	if have > Version {
+		return fmt.Errorf("schema version %d, this Herald knows up to %d: %w", have, Version, store.ErrNewer)
+	}
+	for v := have; v < Version; v++ {
+		for _, stmt := range strings.Split(migrations[v], ";") {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migrating to schema version %d: %w", v+1, err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, Version); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// notDatabase makes SQLite's "file is not a database" say which file.
+func notDatabase(err error) error {
+	if strings.Contains(err.Error(), "not a database") {
+		return fmt.Errorf("not a Herald database (move it away or point data_dir elsewhere): %w", err)
+	}
+	return err
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// DB is the database handle, for tests and tools (integrity checks).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Load implements store.Store.
+func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error) {
+	var rec store.Record
+	var state, status string
+	err := s.db.QueryRowContext(ctx, `SELECT state, status FROM records WHERE key = ?`, key).Scan(&state, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, err
+	}
+	if err := json.Unmarshal([]byte(state), &rec.State); err != nil {
+		return rec, false, fmt.Errorf("record %s: state: %w", key, err)
+	}
+	if err := json.Unmarshal([]byte(status), &rec.Status); err != nil {
+		return rec, false, fmt.Errorf("record %s: status: %w", key, err)
+	}
+	return rec, true, nil
+}
+
+// Save implements store.Store.
+func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
+	state, err := json.Marshal(c.Record.State)
+	if err != nil {
+		return false, err
+	}
+	status, err := json.Marshal(c.Record.Status)
+	if err != nil {
+		return false, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO records (key, state, status) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET state = excluded.state, status = excluded.status`,
+		c.Key, string(state), string(status)); err != nil {
+		return false, err
+	}
+	changed := false
+	if c.Articles != nil {
+		if changed, err = s.merge(ctx, tx, c); err != nil {
+			return false, err
+		}
+	}
+	return changed, tx.Commit()
+}
+
+// merge writes c's articles into the source's history and prunes it.
+func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool, error) {
+	if len(c.Articles) == 0 {
+		// Nothing new (a files source whose files did not change): only
+		// retention could change history, and only if it holds more than
+		// the kept articles.
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&n); err != nil {
+			return false, err
+		}
+		r := c.Retention
+		if n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n <= r.Keep)) {
+			return false, nil
+		}
+	}
+	old, err := history(ctx, tx, c.Source)
+	if err != nil {
+		return false, err
+	}
+	changes := store.Merge(old, c.Articles, c.Now)
+	var next int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM articles`).Scan(&next); err != nil {
+		return false, err
+	}
+	for _, st := range changes {
+		data, err := json.Marshal(st.Article)
+		if err != nil {
+			return false, err
+		}
+		if st.Seq == 0 {
+			st.Seq, next = next, next+1
+		}
+		old[st.Article.ID] = st
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles
+			(source, id, seq, first_seen, published, updated, hash, data, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (source, id) DO UPDATE SET updated = excluded.updated, hash = excluded.hash,
+				data = excluded.data, page = excluded.page`,
+			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
+			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page); err != nil {
+			return false, err
+		}
+	}
+	current := c.Current()
+	all := make([]store.Stored, 0, len(old))
+	for _, st := range old {
+		all = append(all, st)
+	}
+	gone := store.Expired(all, current, c.Retention, c.Now)
+	for _, id := range gone {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, c.Source, id); err != nil {
+			return false, err
+		}
+	}
+	return len(changes) > 0 || len(gone) > 0, nil
+}
+
+// history reads a source's history without the article bodies: what
+// Merge and Expired need.
+func history(ctx context.Context, tx *sql.Tx, source string) (map[string]store.Stored, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, seq, first_seen, published, updated, hash FROM articles WHERE source = ?`, source)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]store.Stored{}
+	for rows.Next() {
+		var st store.Stored
+		var first, pub, upd int64
+		if err := rows.Scan(&st.Article.ID, &st.Seq, &first, &pub, &upd, &st.Hash); err != nil {
+			return nil, err
+		}
+		st.FirstSeen, st.Article.Published, st.Article.Updated = unix(first), unix(pub), unix(upd)
+		out[st.Article.ID] = st
+	}
+	return out, rows.Err()
+}
+
+func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// Articles implements store.Store.
+func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
+	if n <= 0 {
+		n = -1 // SQLite: no limit
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT published, updated, data FROM articles WHERE source = ?
+		ORDER BY published DESC, updated DESC, id LIMIT ?`, source, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []feed.Article{}
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("article of %s: %w", source, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	store.Newest(out)
+	return out, nil
+}
+
+// Retain implements store.Store.
+func (s *Store) Retain(ctx context.Context, keys []string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT key FROM records`)
+	if err != nil {
+		return err
+	}
+	keep := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		keep[k] = true
+	}
+	var drop []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return err
+		}
+		if !keep[k] {
+			drop = append(drop, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range drop {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE key = ?`, k); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Archive implements store.Store.
+func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error) {
+	a := store.Archive{Pages: map[string]int{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, page FROM archive_items WHERE feed = ?`, feed)
+	if err != nil {
+		return a, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var page int
+		if err := rows.Scan(&id, &page); err != nil {
+			return a, err
+		}
+		a.Pages[id] = page
+	}
+	if err := rows.Err(); err != nil {
+		return a, err
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(page), 0) FROM archive_docs WHERE feed = ?`, feed).Scan(&a.Full)
+	return a, err
+}
+
+// SaveArchive implements store.Store.
+func (s *Store) SaveArchive(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for id, page := range add {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_items (feed, id, page) VALUES (?, ?, ?)
+			ON CONFLICT (feed, id) DO UPDATE SET page = excluded.page`, feed, id, page); err != nil {
+			return err
+		}
+	}
+	for _, d := range full {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_docs (path, feed, page, media_type, body, modified)
+			VALUES (?, ?, ?, ?, ?, ?)`, d.Path, feed, d.Page, d.MediaType, d.Body, d.Modified.Unix()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Docs implements store.Store.
+func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT path, page, media_type, body, modified FROM archive_docs
+		WHERE feed = ? ORDER BY page, path`, feed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Doc
+	for rows.Next() {
+		d := store.Doc{Feed: feed}
+		var mod int64
+		if err := rows.Scan(&d.Path, &d.Page, &d.MediaType, &d.Body, &mod); err != nil {
+			return nil, err
+		}
+		d.Modified = unix(mod)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// scanArticle reads a row of (published, updated, data).
+func scanArticle(row interface{ Scan(...any) error }) (feed.Article, error) {
+	var a feed.Article
+	var pub, upd int64
+	var data string
+	if err := row.Scan(&pub, &upd, &data); err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(data), &a); err != nil {
+		return a, err
+	}
+	a.Published, a.Updated = unix(pub), unix(upd)
+	return a, nil
+}
+
+// ArticleByPage implements store.Store.
+func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, bool, error) {
+	a, err := scanArticle(s.db.QueryRowContext(ctx,
+		`SELECT published, updated, data FROM articles WHERE page = ? ORDER BY seq LIMIT 1`, page))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil
+	}
+	return a, err == nil, err
+}
+
+// Doc implements store.Store.
+func (s *Store) Doc(ctx context.Context, path string) (store.Doc, bool, error) {
+	d := store.Doc{Path: path}
+	var mod int64
+	err := s.db.QueryRowContext(ctx, `SELECT feed, page, media_type, body, modified FROM archive_docs WHERE path = ?`, path).
+		Scan(&d.Feed, &d.Page, &d.MediaType, &d.Body, &mod)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, false, nil
+	}
+	d.Modified = unix(mod)
+	return d, err == nil, err
+}
+
+// PageArticles implements store.Store. An ID two sources share (a feed
+// publishes it once) yields the first one stored.
+func (s *Store) PageArticles(ctx context.Context, feedName string, page int) ([]feed.Article, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.published, a.updated, a.data FROM archive_items x
+		JOIN articles a ON a.id = x.id WHERE x.feed = ? AND x.page = ? ORDER BY a.seq`, feedName, page)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []feed.Article
+	seen := map[string]bool{}
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("archive of %s: %w", feedName, err)
+		}
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			out = append(out, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	store.Newest(out)
+	return out, nil
+}

@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldfeed/herald/feed"
+
+	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestTwoOpeners: two stores on one data_dir (as serve and a generate run
+// beside it, each with its own connections and file locks) write at once
+// without errors or lost writes: a writer waits for the other.
+func TestTwoOpeners(t *testing.T) {
+	dir := t.TempDir()
+	var stores [2]*Store
+	for i := range stores {
+		s, err := Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	const rounds = 30
+	errs := make(chan error, 2)
+	for i, s := range stores {
+		go func() {
+			src := fmt.Sprint("src", i)
+			for n := range rounds {
+				a := storetest.Article(fmt.Sprint(src, "-", n), "x", time.Unix(int64(n), 0).UTC())
+				if _, err := s.Save(context.Background(), store.Collection{Key: src, Source: src, Now: time.Unix(int64(n), 0),
+					Articles: []feed.Article{a}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range stores {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range stores {
+		arts, err := stores[1-i].Articles(context.Background(), fmt.Sprint("src", i), 0)
+		if err != nil || len(arts) != rounds {
+			t.Errorf("src%d: %d articles (%v), want %d", i, len(arts), err, rounds)
+		}
+	}
+}
+
+// TestDiskFull: a save that does not fit on the disk (a small tmpfs) fails
+// with an error, and the previous data stays, intact and readable, by
+// this store and by a new one.
+func TestDiskFull(t *testing.T) {
+	mnt := t.TempDir()
+	if os.Geteuid() != 0 {
+		t.Skip("disk-full test: needs root to mount a small tmpfs (CI runs as root)")
+	}
+	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("disk-full test: cannot mount a tmpfs here: %v: %s", err, b)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if exec.Command("umount", mnt).Run() == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("cannot unmount %s", mnt)
+	})
+	ctx := context.Background()
+	s, err := Open(ctx, mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first := []feed.Article{storetest.Article("a", "small", time.Unix(100, 0).UTC())}
+	if _, err := s.Save(ctx, store.Collection{Key: "k", Source: "src", Articles: first, Now: time.Unix(100, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	var big []feed.Article
+	for i := range 40 {
+		big = append(big, storetest.Article(fmt.Sprint("big", i), strings.Repeat(fmt.Sprint("incompressible? no, but large ", i), 2000), time.Unix(200, 0).UTC()))
+	}
+	_, err = s.Save(ctx, store.Collection{Key: "k", Source: "src", Articles: append(first, big...), Now: time.Unix(200, 0)})
+	if err == nil || !strings.Contains(err.Error(), "full") {
+		t.Fatalf("Save on a full disk = %v, want a disk-full error", err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		arts, err := s.Articles(ctx, "src", 0)
+		if err != nil || len(arts) != 1 || arts[0].Content != "small" {
+			t.Errorf("after the failed save: %d articles, %v; want the first collection's one", len(arts), err)
+		}
+		var res string
+		if err := s.DB().QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
+			t.Errorf("integrity_check = %q, %v", res, err)
+		}
+	}
+	check(s)
+	again, err := Open(ctx, mnt)
+	if err != nil {
+		t.Fatalf("Open after the failed save: %v", err)
+	}
+	defer again.Close()
+	check(again)
+}

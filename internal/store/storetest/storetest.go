@@ -1,0 +1,326 @@
+// Package storetest is the conformance suite every store backend runs:
+// the date rules, history, retention and records, through the
+// store.Store interface only.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/sources"
+)
+
+// Run runs the suite; open returns a new, empty store for each test.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, s store.Store)
+	}{
+		{"Records", testRecords},
+		{"DroppedItemStays", testDroppedItemStays},
+		{"EditUpdatesOnce", testEditUpdatesOnce},
+		{"SameBytesNewDates", testSameBytesNewDates},
+		{"RetentionKeep", testRetentionKeep},
+		{"RetentionKeepFor", testRetentionKeepFor},
+		{"NilArticlesKeepHistory", testNilArticles},
+		{"SourcesApart", testSourcesApart},
+		{"KeptAreCurrent", testKeptAreCurrent},
+		{"Archive", testArchive},
+		{"ArticleByPage", testArticleByPage},
+		{"PageArticles", testPageArticles},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			tc.test(t, s)
+		})
+	}
+}
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// Article returns a normalized-looking article dated published.
+func Article(id, content string, published time.Time) feed.Article {
+	return feed.Article{
+		ID: id, URL: "https://example.com/" + id, Title: "Title " + id, Content: content,
+		Published: published, Updated: published, Source: "src",
+	}
+}
+
+func save(t *testing.T, s store.Store, now time.Time, r store.Retention, list ...feed.Article) bool {
+	t.Helper()
+	if list == nil {
+		list = []feed.Article{}
+	}
+	changed, err := s.Save(context.Background(), store.Collection{
+		Key: "src@k", Source: "src", Articles: list, Now: now, Retention: r,
+		Record: store.Record{Status: store.Status{Name: "src", LastRun: now}},
+	})
+	if err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	return changed
+}
+
+func articles(t *testing.T, s store.Store, source string) []feed.Article {
+	t.Helper()
+	got, err := s.Articles(context.Background(), source, 0)
+	if err != nil {
+		t.Fatalf("Articles: %v", err)
+	}
+	return got
+}
+
+func ids(list []feed.Article) []string {
+	out := []string{}
+	for _, a := range list {
+		out = append(out, a.ID)
+	}
+	return out
+}
+
+func testRecords(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, ok, err := s.Load(ctx, "nope"); ok || err != nil {
+		t.Fatalf("Load of a missing key = ok %v, err %v; want false, nil", ok, err)
+	}
+	want := store.Record{
+		State: sources.State{
+			Validators: sources.Validators{ETag: `"v1"`, LastModified: "Sun, 01 Mar 2026 12:00:00 GMT"},
+			Failures:   2, RetryAt: t0.Add(time.Hour),
+			FirstSeen: map[string]time.Time{"a": t0},
+		},
+		Status: store.Status{Name: "src", LastRun: t0, LastError: "boom", Items: 3},
+	}
+	for _, key := range []string{"a@1", "b@2"} {
+		if _, err := s.Save(ctx, store.Collection{Key: key, Source: "src", Record: want, Now: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, ok, err := s.Load(ctx, "a@1")
+	if err != nil || !ok {
+		t.Fatalf("Load = ok %v, err %v", ok, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("record (-want +got):\n%s", diff)
+	}
+	if err := s.Retain(ctx, []string{"b@2"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Load(ctx, "a@1"); ok {
+		t.Error("Retain kept a key it was not given")
+	}
+	if _, ok, _ := s.Load(ctx, "b@2"); !ok {
+		t.Error("Retain dropped a key it was given")
+	}
+}
+
+func testDroppedItemStays(t *testing.T, s store.Store) {
+	a, b := Article("a", "A", t0), Article("b", "B", t0.Add(time.Hour))
+	save(t, s, t0.Add(2*time.Hour), store.Retention{}, a, b)
+	if changed := save(t, s, t0.Add(3*time.Hour), store.Retention{}, b); changed {
+		t.Error("dropping an item reported a change")
+	}
+	if diff := cmp.Diff([]string{"b", "a"}, ids(articles(t, s, "src"))); diff != "" {
+		t.Errorf("ids after upstream dropped a (-want +got):\n%s", diff)
+	}
+}
+
+func testEditUpdatesOnce(t *testing.T, s store.Store) {
+	save(t, s, t0, store.Retention{}, Article("a", "first", t0))
+	edited := Article("a", "second", t0.Add(48*time.Hour)) // the source re-dated it too
+	edited.Updated = t0.Add(48 * time.Hour)
+	if !save(t, s, t0.Add(72*time.Hour), store.Retention{}, edited) {
+		t.Error("an edit reported no change")
+	}
+	if save(t, s, t0.Add(96*time.Hour), store.Retention{}, edited) {
+		t.Error("the same edit collected again reported a change")
+	}
+	got := articles(t, s, "src")
+	if len(got) != 1 {
+		t.Fatalf("got %d articles, want 1", len(got))
+	}
+	if !got[0].Published.Equal(t0) {
+		t.Errorf("Published = %v, want %v (never moves)", got[0].Published, t0)
+	}
+	if want := t0.Add(48 * time.Hour); !got[0].Updated.Equal(want) {
+		t.Errorf("Updated = %v, want %v", got[0].Updated, want)
+	}
+	if got[0].Content != "second" {
+		t.Errorf("Content = %q, want the edit", got[0].Content)
+	}
+	// An edit that carries no newer date is dated by the collection.
+	undated := Article("a", "third", t0)
+	now := t0.Add(100 * time.Hour)
+	save(t, s, now, store.Retention{}, undated)
+	if got := articles(t, s, "src")[0]; !got.Updated.Equal(now) || !got.Published.Equal(t0) {
+		t.Errorf("undated edit: Published %v Updated %v, want %v %v", got.Published, got.Updated, t0, now)
+	}
+}
+
+func testSameBytesNewDates(t *testing.T, s store.Store) {
+	save(t, s, t0, store.Retention{}, Article("a", "same", t0))
+	touched := Article("a", "same", t0.Add(24*time.Hour)) // a new mtime, same bytes
+	if save(t, s, t0.Add(48*time.Hour), store.Retention{}, touched) {
+		t.Error("same content with new dates reported a change")
+	}
+	got := articles(t, s, "src")[0]
+	if !got.Published.Equal(t0) || !got.Updated.Equal(t0) {
+		t.Errorf("dates moved to %v / %v, want both %v", got.Published, got.Updated, t0)
+	}
+}
+
+func testRetentionKeep(t *testing.T, s store.Store) {
+	var list []feed.Article
+	for i, id := range []string{"a", "b", "c", "d", "e"} {
+		list = append(list, Article(id, id, t0.Add(time.Duration(i)*time.Hour)))
+	}
+	keep := store.Retention{Keep: 3}
+	save(t, s, t0.Add(10*time.Hour), keep, list...)
+	if got := ids(articles(t, s, "src")); len(got) != 5 {
+		t.Fatalf("retention removed current articles: %v", got)
+	}
+	// The source now returns only the newest: the oldest dropped ones go.
+	if !save(t, s, t0.Add(11*time.Hour), keep, list[4]) {
+		t.Error("retention reported no change")
+	}
+	if diff := cmp.Diff([]string{"e", "d", "c"}, ids(articles(t, s, "src"))); diff != "" {
+		t.Errorf("after keep 3 (-want +got):\n%s", diff)
+	}
+	newest, err := s.Articles(context.Background(), "src", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"e", "d"}, ids(newest)); diff != "" {
+		t.Errorf("newest 2 (-want +got):\n%s", diff)
+	}
+}
+
+func testRetentionKeepFor(t *testing.T, s store.Store) {
+	old, recent := Article("old", "o", t0), Article("new", "n", t0.Add(20*24*time.Hour))
+	r := store.Retention{KeepFor: 7 * 24 * time.Hour}
+	save(t, s, t0.Add(21*24*time.Hour), r, old, recent)
+	save(t, s, t0.Add(21*24*time.Hour), r, recent)
+	if diff := cmp.Diff([]string{"new"}, ids(articles(t, s, "src"))); diff != "" {
+		t.Errorf("after keep_for 7 days (-want +got):\n%s", diff)
+	}
+}
+
+func testNilArticles(t *testing.T, s store.Store) {
+	save(t, s, t0, store.Retention{Keep: 1}, Article("a", "a", t0), Article("b", "b", t0))
+	changed, err := s.Save(context.Background(), store.Collection{Key: "src@k", Source: "src", Now: t0, Retention: store.Retention{Keep: 1}})
+	if err != nil || changed {
+		t.Fatalf("Save without articles = %v, %v; want false, nil", changed, err)
+	}
+	if got := ids(articles(t, s, "src")); len(got) != 2 {
+		t.Errorf("a collection without articles changed history: %v", got)
+	}
+}
+
+func testSourcesApart(t *testing.T, s store.Store) {
+	save(t, s, t0, store.Retention{}, Article("a", "a", t0))
+	if _, err := s.Save(context.Background(), store.Collection{Key: "other@k", Source: "other", Now: t0,
+		Articles: []feed.Article{Article("a", "other a", t0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := articles(t, s, "src"); len(got) != 1 || got[0].Content != "a" {
+		t.Errorf("src's history = %+v", got)
+	}
+	if got := articles(t, s, "none"); len(got) != 0 {
+		t.Errorf("unknown source has %d articles", len(got))
+	}
+}
+
+func testKeptAreCurrent(t *testing.T, s store.Store) {
+	keep := store.Retention{Keep: 1}
+	save(t, s, t0, keep, Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)), Article("c", "c", t0.Add(2*time.Hour)))
+	// Nothing read, a and c unchanged (Kept), b gone: only b may go.
+	changed, err := s.Save(context.Background(), store.Collection{Key: "src@k", Source: "src", Now: t0,
+		Articles: []feed.Article{}, Kept: []string{"a", "c"}, Retention: keep})
+	if err != nil || !changed {
+		t.Fatalf("Save = %v, %v; want a change (b expired)", changed, err)
+	}
+	if diff := cmp.Diff([]string{"c", "a"}, ids(articles(t, s, "src"))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	changed, err = s.Save(context.Background(), store.Collection{Key: "src@k", Source: "src", Now: t0,
+		Articles: []feed.Article{}, Kept: []string{"a", "c"}, Retention: keep})
+	if err != nil || changed {
+		t.Errorf("unchanged Save = %v, %v; want no change", changed, err)
+	}
+}
+
+func testArchive(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, err := s.Archive(ctx, "world")
+	if err != nil || len(a.Pages) != 0 || a.Full != 0 {
+		t.Fatalf("empty archive = %+v, %v", a, err)
+	}
+	doc := store.Doc{Feed: "world", Page: 1, Path: "archive/world-1.atom", MediaType: "application/atom+xml", Body: []byte("<feed/>"), Modified: t0}
+	if err := s.SaveArchive(ctx, "world", map[string]int{"a": 1, "b": 1, "c": 2}, []store.Doc{doc}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveArchive(ctx, "other", map[string]int{"a": 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err = s.Archive(ctx, "world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(store.Archive{Pages: map[string]int{"a": 1, "b": 1, "c": 2}, Full: 1}, a); diff != "" {
+		t.Errorf("archive (-want +got):\n%s", diff)
+	}
+	docs, err := s.Docs(ctx, "world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]store.Doc{doc}, docs); diff != "" {
+		t.Errorf("docs (-want +got):\n%s", diff)
+	}
+	got, ok, err := s.Doc(ctx, doc.Path)
+	if err != nil || !ok {
+		t.Fatalf("Doc = %v, %v", ok, err)
+	}
+	if diff := cmp.Diff(doc, got); diff != "" {
+		t.Errorf("Doc (-want +got):\n%s", diff)
+	}
+	if _, ok, err := s.Doc(ctx, "archive/world-9.atom"); ok || err != nil {
+		t.Errorf("Doc of a missing path = %v, %v", ok, err)
+	}
+}
+
+func testPageArticles(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	save(t, s, t0, store.Retention{}, Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)), Article("c", "c", t0))
+	if err := s.SaveArchive(ctx, "world", map[string]int{"a": 1, "b": 1, "c": 2, "gone": 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.PageArticles(ctx, "world", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"b", "a"}, ids(got)); diff != "" {
+		t.Errorf("page 1 (-want +got):\n%s", diff)
+	}
+	if got, _ := s.PageArticles(ctx, "other", 1); len(got) != 0 {
+		t.Errorf("another feed's page 1 has %d articles", len(got))
+	}
+}
+
+func testArticleByPage(t *testing.T, s store.Store) {
+	a := Article("a", "body", t0)
+	a.Page = "articles/a-1.html"
+	save(t, s, t0, store.Retention{}, a, Article("b", "b", t0))
+	got, ok, err := s.ArticleByPage(context.Background(), "articles/a-1.html")
+	if err != nil || !ok || got.ID != "a" || got.Content != "body" || !got.Published.Equal(t0) {
+		t.Errorf("ArticleByPage = %+v, %v, %v", got, ok, err)
+	}
+	if _, ok, err := s.ArticleByPage(context.Background(), "articles/none.html"); ok || err != nil {
+		t.Errorf("ArticleByPage of a missing page = %v, %v", ok, err)
+	}
+}
