@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldfeed/herald/internal/smallfs"
+
 	"github.com/heraldfeed/herald/internal/site"
 )
 
@@ -272,22 +274,7 @@ func TestServeReloadBomb(t *testing.T) {
 // not fit exits 3 with one message, and the folder keeps the previous
 // output exactly.
 func TestGenerateDiskFull(t *testing.T) {
-	mnt := t.TempDir()
-	if os.Geteuid() != 0 {
-		t.Skip("disk-full test: needs root to mount a small tmpfs (CI runs as root)")
-	}
-	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("disk-full test: cannot mount a tmpfs here: %v: %s", err, b)
-	}
-	t.Cleanup(func() {
-		for range 50 {
-			if exec.Command("umount", mnt).Run() == nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Errorf("cannot unmount %s", mnt)
-	})
+	mnt := smallfs.Mount(t, 512<<10)
 	cfg := testSite(t, "", map[string]string{"a.txt": story})
 	out := filepath.Join(mnt, "public")
 	if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out); code != 0 {

@@ -27,6 +27,7 @@ func TestImportRules(t *testing.T) {
 		"internal/store/storetest": {"feed", "sources", "internal/store"},
 		"internal/site":            {"feed"},
 		"internal/websub":          {},
+		"internal/smallfs":         {},
 		"internal/watch":           {},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../../...").Output()

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldfeed/herald/internal/smallfs"
 
 	"github.com/heraldfeed/herald/feed"
 )
@@ -148,7 +149,7 @@ func TestWriteKeep(t *testing.T) {
 // previous output (and its manifest) is left exactly as it was; a later
 // run that fits succeeds.
 func TestWriteDiskFull(t *testing.T) {
-	dir := smallFS(t, 256<<10)
+	dir := smallfs.Mount(t, 256<<10)
 	out := filepath.Join(dir, "public")
 	small := []File{{Path: "x.rss", Body: bytes.Repeat([]byte("a"), 10<<10)}, {Path: "articles/old.html", Body: []byte("old"), Source: "s"}}
 	if err := WriteDir(out, small); err != nil {
@@ -177,29 +178,6 @@ func TestWriteDiskFull(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "articles/old.html")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("a stale page outlived a successful run")
 	}
-}
-
-// smallFS mounts a tmpfs of size bytes on a temporary folder, or skips.
-func smallFS(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if os.Geteuid() != 0 {
-		t.Skip("disk-full test: needs root to mount a small tmpfs (CI runs as root)")
-	}
-	cmd := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("disk-full test: cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		for range 50 {
-			if exec.Command("umount", dir).Run() == nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Errorf("cannot unmount %s", dir)
-	})
-	return dir
 }
 
 // TestLock: a second Lock on one folder fails naming it; after unlock it

@@ -3,11 +3,11 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldfeed/herald/internal/smallfs"
 
 	"github.com/heraldfeed/herald/feed"
 
@@ -72,22 +72,7 @@ func TestTwoOpeners(t *testing.T) {
 // with an error, and the previous data stays, intact and readable, by
 // this store and by a new one.
 func TestDiskFull(t *testing.T) {
-	mnt := t.TempDir()
-	if os.Geteuid() != 0 {
-		t.Skip("disk-full test: needs root to mount a small tmpfs (CI runs as root)")
-	}
-	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("disk-full test: cannot mount a tmpfs here: %v: %s", err, b)
-	}
-	t.Cleanup(func() {
-		for range 50 {
-			if exec.Command("umount", mnt).Run() == nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Errorf("cannot unmount %s", mnt)
-	})
+	mnt := smallfs.Mount(t, 1<<20)
 	ctx := context.Background()
 	s, err := Open(ctx, mnt)
 	if err != nil {
