@@ -23,6 +23,30 @@ type SourceStatus struct {
 	PerDay []int `json:"articles_per_day,omitempty"`
 }
 
+// ReplicaStatus is this process's part in a set of replicas sharing one
+// store: its role, who leads, and whether it reaches the database.
+type ReplicaStatus struct {
+	ID          string    `json:"id"`
+	Role        string    `json:"role"` // RoleLeader or RoleFollower
+	Leader      string    `json:"leader,omitempty"`
+	LeaderSince time.Time `json:"leader_since,omitzero"`
+	// Database is "ok", or "unreachable" while the store does not answer:
+	// the replica then serves what it last had.
+	Database      string `json:"database"`
+	DatabaseError string `json:"database_error,omitempty"`
+	// Generation is the publication this replica serves.
+	Generation int64 `json:"generation"`
+}
+
+// Replica roles.
+const (
+	RoleLeader   = "leader"
+	RoleFollower = "follower"
+)
+
+// degraded reports whether the replica works with less than it should.
+func (r *ReplicaStatus) degraded() bool { return r != nil && r.Database != "ok" }
+
 // health is the /healthz document. It answers 200 whenever the process
 // serves (a liveness check); Published and the source states tell an
 // operator whether collection is working.
@@ -33,6 +57,7 @@ type health struct {
 	Pages     int            `json:"pages"`
 	Sources   []SourceStatus `json:"sources"`
 	Feeds     []FeedStatus   `json:"feeds,omitempty"`
+	Replica   *ReplicaStatus `json:"replica,omitempty"`
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +86,13 @@ func (s *Server) healthDoc() health {
 	if s.feeds != nil {
 		doc.Feeds = s.feeds()
 	}
+	if s.replica != nil {
+		r := s.replica()
+		doc.Replica = &r
+		if r.degraded() {
+			doc.Status = "degraded"
+		}
+	}
 	return doc
 }
 
@@ -69,13 +101,25 @@ func (s *Server) healthDoc() health {
 // that are nobody else's business.
 // The version is no secret: every upstream request's User-Agent carries
 // it.
+// Of a replica, it says which role it has and whether it reaches the
+// database ("degraded" when not): what a load balancer or an operator
+// needs, without the database's address or error.
 type publicHealth struct {
 	Status  string `json:"status"`
 	Version string `json:"version,omitempty"`
+	Role    string `json:"role,omitempty"`
 }
 
 func (s *Server) servePublicHealth(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, r, publicHealth{Status: "ok", Version: s.version})
+	doc := publicHealth{Status: "ok", Version: s.version}
+	if s.replica != nil {
+		rs := s.replica()
+		doc.Role = rs.Role
+		if rs.degraded() {
+			doc.Status = "degraded"
+		}
+	}
+	s.writeJSON(w, r, doc)
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, doc any) {

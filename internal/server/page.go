@@ -41,6 +41,11 @@ type Snapshot struct {
 	// snapshot has them they answer 503 with Retry-After, not 404, so a
 	// feed reader polling at start-up does not drop the subscription.
 	Pending []string
+	// Stamped says the pages' Modified are final Last-Modified values,
+	// decided once for every replica (LastModified, applied by the
+	// leader): they are served as they are, so replicas serving the same
+	// bytes give the same validators.
+	Stamped bool
 }
 
 // entry is a Page with every response header precomputed. Each header value
@@ -137,14 +142,14 @@ func compress(b []byte) ([]byte, error) {
 	return bytes.Clone(buf.Bytes()), nil
 }
 
-// lastModified decides the Last-Modified of a page whose body changed (or is
+// LastModified decides the Last-Modified of a page whose body changed (or is
 // new). prev is the previous Last-Modified (zero for a new page). The rule
 // keeps Last-Modified moving forward whenever the content changes, so a
 // client revalidating with If-Modified-Since never misses a change:
 // the publisher's Modified if later than prev, otherwise now; never in the
 // future; and if even now is not after prev (two changes within a second,
 // or the clock stepped back), prev plus one second.
-func lastModified(modified, prev, now time.Time) time.Time {
+func LastModified(modified, prev, now time.Time) time.Time {
 	now = now.Truncate(time.Second).UTC()
 	modified = modified.Truncate(time.Second).UTC()
 	lm := now
@@ -161,16 +166,23 @@ func lastModified(modified, prev, now time.Time) time.Time {
 // same path in the previous snapshot, or nil. When the body is unchanged the
 // previous body, gzip, ETags and Last-Modified are reused: they are what
 // clients hold, and recompressing would only cost time.
-func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
+func build(p Page, prev *entry, cache []string, now time.Time, stamped bool) (*entry, error) {
 	e := &entry{ctype: []string{p.MediaType}, cache: cache, browser: browserType(p.MediaType), vary: hdrVary}
 	if e.browser != nil {
 		e.vary = hdrVaryAccept
+	}
+	if stamped {
+		p.Modified = p.Modified.Truncate(time.Second).UTC()
 	}
 	if prev != nil && bytes.Equal(prev.body, p.Body) {
 		e.body, e.gz, e.modified = prev.body, prev.gz, prev.modified
 		e.etag, e.etagGz, e.lastMod = prev.etag, prev.etagGz, prev.lastMod
 		e.length, e.lengthGz = prev.length, prev.lengthGz
 		e.files = prev.files
+		if stamped && !p.Modified.Equal(e.modified) {
+			e.modified = p.Modified
+			e.lastMod = []string{e.modified.Format(http.TimeFormat)}
+		}
 		e.buildHeads()
 		return e, nil
 	}
@@ -188,7 +200,10 @@ func build(p Page, prev *entry, cache []string, now time.Time) (*entry, error) {
 	if prev != nil {
 		prevMod = prev.modified
 	}
-	e.modified = lastModified(p.Modified, prevMod, now)
+	e.modified = LastModified(p.Modified, prevMod, now)
+	if stamped {
+		e.modified = p.Modified
+	}
 	tag := etagOf(e.body)
 	e.etag = []string{tag}
 	e.etagGz = []string{gzipETag(tag)}

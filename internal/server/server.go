@@ -29,6 +29,9 @@ type Options struct {
 	Status func() []SourceStatus
 	// Feeds reports the feeds for /healthz and /status; it may be nil.
 	Feeds func() []FeedStatus
+	// Replica reports this process's part in a replica set for /healthz
+	// and /status; nil when it runs alone.
+	Replica func() ReplicaStatus
 	// AdminToken, when set, opens the operator's endpoints (see
 	// AdminHandler) on the public listener to requests carrying
 	// "Authorization: Bearer <AdminToken>".
@@ -65,6 +68,7 @@ type Server struct {
 	now     func() time.Time
 	status  func() []SourceStatus
 	feeds   func() []FeedStatus
+	replica func() ReplicaStatus
 	metrics *metrics
 	promh   http.Handler
 
@@ -115,6 +119,7 @@ func New(opts Options) (*Server, error) {
 		now:        opts.Now,
 		status:     opts.Status,
 		feeds:      opts.Feeds,
+		replica:    opts.Replica,
 		metrics:    m,
 		noFastPath: opts.NoFastPath,
 		lookup:     opts.Lookup,
@@ -176,7 +181,7 @@ func (s *Server) Publish(snap Snapshot) {
 			for k := w; k < len(todo); k += workers {
 				i := todo[k]
 				p := snap.Pages[i]
-				built[i], errs[i] = build(p, prev[p.Path], cache, now)
+				built[i], errs[i] = build(p, prev[p.Path], cache, now, snap.Stamped)
 			}
 		})
 	}

@@ -552,7 +552,7 @@ func TestLastModifiedRule(t *testing.T) {
 		{"clock behind prev", time.Time{}, t0, t0.Add(-time.Minute), t0.Add(sec)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := lastModified(tc.modified, tc.prev, tc.now)
+			got := LastModified(tc.modified, tc.prev, tc.now)
 			if !got.Equal(tc.want) {
 				t.Errorf("lastModified = %v, want %v", got, tc.want)
 			}
@@ -1007,5 +1007,84 @@ func TestPendingPaths(t *testing.T) {
 	s.Publish(Snapshot{Pages: []Page{{Path: "slow.rss", MediaType: "application/rss+xml", Body: []byte("<rss/>")}}})
 	if resp := do(t, s.Handler(), "GET", "/slow.rss", nil); resp.StatusCode != 200 {
 		t.Errorf("after publish: %d", resp.StatusCode)
+	}
+}
+
+// TestPublishStamped: replicas that lived through different histories
+// (one saw an intermediate body, one started late, one fast path off)
+// answer the same stamped snapshot with the same ETag and Last-Modified,
+// even a Last-Modified older than one they served before.
+func TestPublishStamped(t *testing.T) {
+	stamp := modified.Add(-48 * time.Hour).Truncate(time.Second)
+	final := Snapshot{Stamped: true, Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte("final"), Modified: stamp}}}
+	histories := map[string][]Snapshot{
+		"fresh":                       nil,
+		"saw another body":            {{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte("other"), Modified: modified}}}},
+		"saw the same body unstamped": {{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte("final"), Modified: modified}}}},
+	}
+	type validators struct{ etag, lm string }
+	got := map[string]validators{}
+	for name, history := range histories {
+		s := newServer(t, Options{Now: newClock(t0).now})
+		for _, snap := range history {
+			s.Publish(snap)
+		}
+		s.Publish(final)
+		resp := do(t, s.Handler(), "GET", "/world.rss", nil)
+		got[name] = validators{resp.Header.Get("Etag"), resp.Header.Get("Last-Modified")}
+	}
+	want := validators{got["fresh"].etag, stamp.Format(http.TimeFormat)}
+	for name, v := range got {
+		if v != want {
+			t.Errorf("%s: ETag, Last-Modified = %v, want %v", name, v, want)
+		}
+	}
+}
+
+// TestHealthzReplica: a replica's role and leader on both /healthz; a
+// replica that lost its database says "degraded" on both, and the
+// operator's one says why (the public one does not), while its pages are
+// still served.
+func TestHealthzReplica(t *testing.T) {
+	rs := ReplicaStatus{ID: "b:2", Role: RoleFollower, Leader: "a:1", LeaderSince: t0, Database: "ok", Generation: 7}
+	s := newServer(t, Options{Replica: func() ReplicaStatus { return rs }})
+	s.Publish(Snapshot{Pages: testPages("")})
+	decode := func(h http.Handler) map[string]any {
+		t.Helper()
+		var got map[string]any
+		if err := json.Unmarshal(readBody(t, do(t, h, "GET", "/healthz", nil)), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	ts := t0.Format(time.RFC3339)
+	for _, tc := range []struct {
+		name          string
+		db, dbErr     string
+		public, admin map[string]any
+	}{
+		{"reachable", "ok", "", map[string]any{"status": "ok", "role": "follower"}, map[string]any{
+			"id": "b:2", "role": "follower", "leader": "a:1", "leader_since": ts, "database": "ok", "generation": float64(7)}},
+		{"database lost", "unreachable", "dial tcp 10.0.0.5:5432: connection refused",
+			map[string]any{"status": "degraded", "role": "follower"}, map[string]any{
+				"id": "b:2", "role": "follower", "leader": "a:1", "leader_since": ts, "database": "unreachable",
+				"database_error": "dial tcp 10.0.0.5:5432: connection refused", "generation": float64(7)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs.Database, rs.DatabaseError = tc.db, tc.dbErr
+			if diff := cmp.Diff(tc.public, decode(s.Handler())); diff != "" {
+				t.Errorf("public /healthz (-want +got):\n%s", diff)
+			}
+			admin := decode(s.AdminHandler())
+			if diff := cmp.Diff(tc.admin, admin["replica"]); diff != "" {
+				t.Errorf("operator /healthz replica (-want +got):\n%s", diff)
+			}
+			if admin["status"] != tc.public["status"] {
+				t.Errorf("operator /healthz status = %v, want %v", admin["status"], tc.public["status"])
+			}
+			if resp := do(t, s.Handler(), "GET", "/world.rss", nil); resp.StatusCode != 200 {
+				t.Errorf("feed: status %d, want 200", resp.StatusCode)
+			}
+		})
 	}
 }
