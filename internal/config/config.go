@@ -68,6 +68,12 @@ type Config struct {
 	// relative path is resolved against the config file's folder, so
 	// after Load it is absolute.
 	DataDir string `yaml:"data_dir"`
+	// Store selects where Herald keeps what it remembers: "sqlite" (the
+	// default) is one database file in DataDir; a PostgreSQL URL
+	// ("postgres://user:pass@host:5432/db", best given from the
+	// environment as "${DATABASE_URL}") is one database several replicas
+	// share, one of them collecting at a time.
+	Store string `yaml:"store"`
 	// FastPath answers plain GET and HEAD polls of published pages from
 	// precomputed bytes before net/http sees them. false serves every
 	// request with net/http alone: the switch to flip if the fast path is
@@ -437,4 +443,12 @@ func (c *Config) ScheduleFor(s Source) string {
 		return c.Schedule
 	}
 	return DefaultSchedule
+}
+
+// StoreSQLite is the default Store.
+const StoreSQLite = "sqlite"
+
+// Postgres reports whether the Store is a PostgreSQL URL.
+func (c *Config) Postgres() bool {
+	return strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://")
 }

@@ -122,3 +122,42 @@ func TestOperatorKeys(t *testing.T) {
 		t.Errorf("parsed %+v", c)
 	}
 }
+
+// TestStoreKey: "store" selects the backend; a bad value is named without
+// quoting it, since a database URL may carry a password.
+func TestStoreKey(t *testing.T) {
+	t.Setenv("DB_URL", "postgres://herald:hunter2@db.internal:5432/herald")
+	t.Setenv("BAD_DB", "mysql://herald:hunter2@db.internal/herald")
+	for _, tt := range []struct {
+		name, extra  string
+		postgres     bool
+		wantErr      string
+		wantStoreVal string
+	}{
+		{"default", "", false, "", ""},
+		{"sqlite", "store: sqlite\n", false, "", "sqlite"},
+		{"postgres from the environment", "store: ${DB_URL}\n", true, "", "postgres://herald:hunter2@db.internal:5432/herald"},
+		{"postgresql scheme", "store: postgresql://db/herald\n", true, "", "postgresql://db/herald"},
+		{"other database", "store: ${BAD_DB}\n", false, `store: want "sqlite" or a PostgreSQL URL`, ""},
+		{"no host", "store: \"postgres://\"\n", true, "store: not a valid PostgreSQL URL", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("config.yaml", []byte(strings.Replace(webSource, "%s", "https://example.org/", 1)+tt.extra))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want it to contain %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("error shows the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Store != tt.wantStoreVal || c.Postgres() != tt.postgres {
+				t.Errorf("store = %q, Postgres() = %v; want %q, %v", c.Store, c.Postgres(), tt.wantStoreVal, tt.postgres)
+			}
+		})
+	}
+}

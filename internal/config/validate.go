@@ -79,6 +79,14 @@ func (v *validator) site() {
 	if c.DataDir == "" {
 		v.fail("data_dir", "required")
 	}
+	// The value is not quoted: a database URL may carry a password.
+	if c.Store != "" && c.Store != StoreSQLite && !c.Postgres() {
+		v.fail("store", "want %q or a PostgreSQL URL (postgres://user:password@host:5432/database)", StoreSQLite)
+	} else if c.Postgres() {
+		if u, err := url.Parse(c.Store); err != nil || u.Host == "" {
+			v.fail("store", "not a valid PostgreSQL URL (postgres://user:password@host:5432/database)")
+		}
+	}
 	if c.AdminListen != "" {
 		if _, _, err := net.SplitHostPort(c.AdminListen); err != nil {
 			v.fail("admin_listen", "want host:port such as \"127.0.0.1:9090\", got %q", c.AdminListen)
