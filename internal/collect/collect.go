@@ -148,6 +148,26 @@ func (c *Collector) Restore(ctx context.Context) error {
 	return nil
 }
 
+// LoadStatus reads every source's status from the store, without its
+// articles or state: a replica that does not collect reports what the
+// leader's collections did.
+func (c *Collector) LoadStatus(ctx context.Context) error {
+	for _, name := range c.order {
+		rec, ok, err := c.store.Load(ctx, c.entries[name].Key)
+		if err != nil {
+			return fmt.Errorf("status of %s: %w", name, err)
+		}
+		if !ok {
+			continue
+		}
+		c.mu.Lock()
+		rec.Status.Name, rec.Status.Running = name, false
+		c.kept[name].rec.Status = rec.Status
+		c.mu.Unlock()
+	}
+	return nil
+}
+
 // CollectAll collects every source concurrently and returns the errors of
 // those that failed, joined. The others' articles are kept either way.
 func (c *Collector) CollectAll(ctx context.Context) error {

@@ -180,3 +180,33 @@ func TestBackoffIsNoFailure(t *testing.T) {
 		t.Errorf("%d lines with source=s, want 2 (one per collection, the attribute once):\n%s", n, logs.String())
 	}
 }
+
+// TestLoadStatus: a collector that does not collect (a follower replica)
+// reports the status the collecting one stored, and nothing else of it.
+func TestLoadStatus(t *testing.T) {
+	st := store.NewMemory()
+	leader, err := New(Options{Sources: []Entry{{Source: &stateSource{name: "s"}, Key: "s@1"}}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leader.Collect(context.Background(), "s"); err != nil {
+		t.Fatal(err)
+	}
+	follower, err := New(Options{Sources: []Entry{{Source: &stateSource{name: "s"}, Key: "s@1"}}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := follower.Status()[0]; !got.LastSuccess.IsZero() {
+		t.Fatalf("before LoadStatus: %+v", got)
+	}
+	if err := follower.LoadStatus(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, want := follower.Status()[0], leader.Status()[0]
+	if got.Name != "s" || !got.LastSuccess.Equal(want.LastSuccess) || !got.LastRun.Equal(want.LastRun) {
+		t.Errorf("follower status %+v, want the leader's %+v", got, want)
+	}
+	if snap := follower.Snapshots()[0]; snap.Articles != nil {
+		t.Errorf("LoadStatus loaded articles: %d", len(snap.Articles))
+	}
+}

@@ -217,6 +217,25 @@ func anyOK(inputs map[string]*Input, names []string) bool {
 	return false
 }
 
+// Follow makes the pages Page renders link to the feeds of a site this
+// Builder did not build: paths are those of a publication (a replica
+// serves what its leader built). The article pages' <head> lists the
+// published feeds by name and title, as the leader's do.
+func (b *Builder) Follow(paths []string) {
+	have := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		have[p] = true
+	}
+	feeds := []*feed.Feed{}
+	for i := range b.site.Feeds {
+		spec := &b.site.Feeds[i]
+		if have[spec.Name+feed.Formats[0].Ext] {
+			feeds = append(feeds, &feed.Feed{Name: spec.Name, Title: spec.Title, Description: spec.Description})
+		}
+	}
+	b.last.Store(&feeds)
+}
+
 // Page returns what a Lazy build left out: the page of an article or a
 // full archive document at path; ok is false when there is none. It is
 // safe to call concurrently with Build.
