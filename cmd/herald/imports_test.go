@@ -26,6 +26,7 @@ func TestImportRules(t *testing.T) {
 		"internal/store/sqlite":    {"feed", "internal/store"},
 		"internal/store/storetest": {"feed", "sources", "internal/store"},
 		"internal/site":            {"feed"},
+		"internal/replica":         {"internal/store", "internal/server"},
 		"internal/websub":          {},
 		"internal/smallfs":         {},
 		"internal/watch":           {},

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
+	"github.com/heraldfeed/herald/internal/replica"
 	"github.com/heraldfeed/herald/internal/scheduler"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
@@ -71,6 +72,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 			}
 			return server.Page{}, false, nil
 		},
+		Replica:    sv.replicaStatus(st),
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
 		Version:    buildInfo().Version,
@@ -95,7 +97,10 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 
 	// Restore and publish what the store holds before listening, so the
 	// first request is answered from it.
-	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.srv, sv.changes, nil)
+	if shared, ok := st.(store.Shared); ok {
+		return sv.replicated(ctx, cfg, shared, reg, addr, hup)
+	}
+	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.solo(cfg), nil)
 	if err != nil {
 		return err
 	}
@@ -133,6 +138,11 @@ type serving struct {
 	srv     *server.Server
 	current atomic.Pointer[pipeline] // for /healthz, /status and pages read on demand
 	changes *feedChanges             // nil without websub.hub
+
+	// Of a replica (a shared store) only:
+	rep     *replica.Replica
+	cfg     atomic.Pointer[config.Config] // the running configuration
+	reloads chan *config.Config           // to the collecting side while it leads
 }
 
 // newMetrics returns the registry /metrics serves, with Go's, the
@@ -224,7 +234,7 @@ func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Sign
 			run.stop()
 			return fmt.Errorf("server: %w", err)
 		case <-hup:
-			next, err := reload(ctx, sv.cfgPath, sv.log, sv.metrics, sv.store, sv.srv, sv.changes, run)
+			next, err := reload(ctx, sv.cfgPath, sv.log, sv.metrics, sv.store, sv.solo, run)
 			if err != nil {
 				sv.log.Error("reload failed; the running configuration stays", "error", err)
 				continue
@@ -242,22 +252,24 @@ type collection struct {
 	stop func() // cancels the scheduler and waits for running collections
 }
 
-func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store store.Store, srv *server.Server, changes *feedChanges, old *collection) (*collection, error) {
+func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store store.Store, publisher func(*config.Config) func([]site.File), old *collection) (*collection, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
 	// Build everything of the new configuration before stopping the old,
 	// so a config that fails past validation changes nothing.
-	return startCollection(ctx, cfg, log, m, store, srv, changes, old)
+	return startCollection(ctx, cfg, log, m, store, publisher(cfg), old)
 }
 
-func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, srv *server.Server, changes *feedChanges, old *collection) (*collection, error) {
+// startCollection restores cfg's sources from the store, publishes what
+// it holds through publishTo, and starts collecting on schedule; old, if
+// not nil, is stopped once everything of cfg is built.
+func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, publishTo func([]site.File), old *collection) (*collection, error) {
 	p, err := newPipeline(cfg, log, m, store, true)
 	if err != nil {
 		return nil, err
 	}
-	publishTo := publisher(cfg, srv, changes)
 	sched, err := scheduler.New(collectJobs(cfg, p, log, publishTo), scheduler.Options{Logger: warnOnly(log)})
 	if err != nil {
 		return nil, configError{err}
@@ -292,26 +304,31 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	return &collection{p: p, stop: func() { cancel(); <-done; watching() }}, nil
 }
 
-// publisher returns the function that hands a build to the server, then
-// tells changes (the WebSub hub) which feeds changed.
-func publisher(cfg *config.Config, srv *server.Server, changes *feedChanges) func([]site.File) {
-	maxAge := cacheMaxAge(cfg, time.Now())
-	// Every configured feed URL: those not built yet (their sources are
-	// still on their first collection) answer 503, not 404.
-	var feedPaths []string
-	for _, f := range cfg.Feeds {
-		for _, format := range feed.Formats {
-			feedPaths = append(feedPaths, f.Name+format.Ext)
-		}
-	}
+// solo returns the function that hands a build of cfg to the server of
+// a process running alone, then tells the WebSub hub (if any) which feeds
+// changed.
+func (sv *serving) solo(cfg *config.Config) func([]site.File) {
+	maxAge, pending := cacheMaxAge(cfg, time.Now()), feedPaths(cfg)
 	return func(files []site.File) {
 		pages := make([]server.Page, len(files))
 		for i, f := range files {
 			pages[i] = server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
 		}
-		srv.Publish(server.Snapshot{Pages: pages, MaxAge: maxAge, Pending: feedPaths})
-		changes.published(cfg.BaseURL, files)
+		sv.srv.Publish(server.Snapshot{Pages: pages, MaxAge: maxAge, Pending: pending})
+		sv.changes.published(cfg.BaseURL, files)
 	}
+}
+
+// feedPaths is every configured feed URL: those not built yet (their
+// sources are still on their first collection) answer 503, not 404.
+func feedPaths(cfg *config.Config) []string {
+	var paths []string
+	for _, f := range cfg.Feeds {
+		for _, format := range feed.Formats {
+			paths = append(paths, f.Name+format.Ext)
+		}
+	}
+	return paths
 }
 
 // collectJobs is one scheduled job per source: collect it, then publish.

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldfeed/herald/internal/config"
+	"github.com/heraldfeed/herald/internal/replica"
+	"github.com/heraldfeed/herald/internal/server"
+	"github.com/heraldfeed/herald/internal/site"
+	"github.com/heraldfeed/herald/internal/store"
+)
+
+// publishTimeout bounds the leader's writing of one publication.
+const publishTimeout = 30 * time.Second
+
+// replicaStatus is the server's Replica option: nil for a process alone.
+func (sv *serving) replicaStatus(st store.Store) func() server.ReplicaStatus {
+	if _, ok := st.(store.Shared); !ok {
+		return nil
+	}
+	return func() server.ReplicaStatus {
+		if sv.rep == nil {
+			return server.ReplicaStatus{ID: replicaID(), Role: server.RoleFollower, Database: "ok"}
+		}
+		rs := sv.rep.Status()
+		rs.DatabaseError = redactor.Load().Text(rs.DatabaseError)
+		return rs
+	}
+}
+
+// replicaID names this process to the other replicas: its host and
+// process ID, unique among replicas on one host and across hosts.
+func replicaID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
+
+// replicated serves as one of several replicas of a shared store: it
+// serves the current publication at once, then follows every new one,
+// and collects and publishes while it leads (replica.Replica decides).
+// SIGHUP reloads the configuration as it does alone.
+func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared store.Shared, reg *prometheus.Registry, addr string, hup <-chan os.Signal) error {
+	p, err := newPipeline(cfg, sv.log, sv.metrics, shared, true)
+	if err != nil {
+		return err
+	}
+	sv.current.Store(p)
+	sv.cfg.Store(cfg)
+	sv.reloads = make(chan *config.Config, 1)
+	sv.rep, err = replica.New(replica.Options{
+		Store: shared, ID: replicaID(), Logger: sv.log, Registry: reg,
+		Serve: sv.serveReplica, Lead: sv.lead,
+	})
+	if err != nil {
+		return err
+	}
+	// Serve what the leader published before listening, so every
+	// replica answers its first request with the same bytes.
+	if err := sv.rep.Sync(ctx); err != nil {
+		return fmt.Errorf("reading the publication: %w", err)
+	}
+	ln, adminLn, err := listen(addr, cfg.AdminListen)
+	if err != nil {
+		return err
+	}
+	sv.log.Info("serving as a replica", "addr", ln.Addr().String(), "replica", replicaID(), "config", cfg.Path)
+	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServer()
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- sv.srv.Serve(srvCtx, ln) }()
+	if adminLn != nil {
+		adminDone := make(chan error, 1)
+		go func() { adminDone <- sv.srv.ServeAdmin(srvCtx, adminLn) }()
+		defer func() {
+			stopServer()
+			if err := <-adminDone; err != nil {
+				sv.log.Error("admin listener", "error", err)
+			}
+		}()
+	}
+	repCtx, stopReplica := context.WithCancel(context.WithoutCancel(ctx))
+	repDone := make(chan struct{})
+	go func() { defer close(repDone); sv.rep.Run(repCtx) }()
+	// Stopping the replica first ends its collecting and gives up
+	// leadership, so another replica takes over at once.
+	stop := func() { stopReplica(); <-repDone }
+	for {
+		select {
+		case <-ctx.Done():
+			sv.log.Info("shutting down")
+			stop()
+			stopServer()
+			return <-srvDone
+		case err := <-srvDone:
+			stop()
+			return fmt.Errorf("server: %w", err)
+		case <-hup:
+			next, err := loadConfig(sv.cfgPath)
+			if err == nil {
+				p, err = newPipeline(next, sv.log, sv.metrics, shared, true)
+			}
+			if err != nil {
+				sv.log.Error("reload failed; the running configuration stays", "error", err)
+				continue
+			}
+			sv.cfg.Store(next)
+			if !sv.rep.Leading() {
+				sv.current.Store(p)
+			}
+			select { // the collecting side, if it runs, takes the newest
+			case <-sv.reloads:
+			default:
+			}
+			sv.reloads <- next
+			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
+		}
+	}
+}
+
+// serveReplica hands a publication to the server, stamped as the leader
+// decided, and makes on-demand pages and /status follow it.
+func (sv *serving) serveReplica(pages []store.Page) {
+	cfg, p := sv.cfg.Load(), sv.current.Load()
+	out := make([]server.Page, len(pages))
+	files := make([]site.File, len(pages))
+	paths := make([]string, len(pages))
+	for i, pg := range pages {
+		out[i] = server.Page{Path: pg.Path, MediaType: pg.MediaType, Body: pg.Body, Modified: pg.Modified}
+		files[i] = site.File{Path: pg.Path, MediaType: pg.MediaType, Body: pg.Body, Modified: pg.Modified}
+		paths[i] = pg.Path
+	}
+	sv.srv.Publish(server.Snapshot{Pages: out, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true})
+	p.site.Follow(paths)
+	p.feeds.record(files)
+	if sv.rep != nil && !sv.rep.Leading() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.col.LoadStatus(ctx); err != nil {
+			sv.log.Warn("reading the sources' status", "error", err)
+		}
+	}
+}
+
+// lead is the collecting side of a replica, run while it leads: the
+// sources restored from the store (their state included, so nothing is
+// fetched again in full) and collected on schedule, each build published
+// to every replica. It returns once ctx is done, its collections stopped.
+func (sv *serving) lead(ctx context.Context) {
+	var run *collection
+	defer func() {
+		if run != nil {
+			run.stop()
+		}
+	}()
+	select { // a reload while following is in sv.cfg already
+	case <-sv.reloads:
+	default:
+	}
+	cfg := sv.cfg.Load()
+	for {
+		next, err := startCollection(ctx, cfg, sv.log, sv.metrics, sv.store, sv.leaderPublisher(cfg), run)
+		var retry <-chan time.Time
+		switch {
+		case err == nil:
+			run = next
+			sv.current.Store(run.p)
+		case ctx.Err() != nil:
+			return
+		case run == nil:
+			// The first start failed (the database may have blinked):
+			// try again soon rather than lead without collecting.
+			sv.log.Error("starting to collect", "error", err)
+			retry = time.After(5 * time.Second)
+		default:
+			sv.log.Error("reload failed; the running configuration stays", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case cfg = <-sv.reloads:
+		case <-retry:
+		}
+	}
+}
+
+// leaderPublisher returns the function that publishes a build of cfg to
+// every replica, then tells the WebSub hub which feeds changed: once per
+// change, by the leader only.
+func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
+	return func(files []site.File) {
+		pages := make([]store.Page, len(files))
+		for i, f := range files {
+			pages[i] = store.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+		defer cancel()
+		if _, err := sv.rep.Publish(ctx, pages); err != nil {
+			level := slog.LevelError
+			if errors.Is(err, store.ErrNotLeader) {
+				level = slog.LevelWarn
+			}
+			sv.log.Log(ctx, level, "publishing failed; the replicas keep the previous publication", "error", err)
+			return
+		}
+		sv.changes.published(cfg.BaseURL, files)
+	}
+}

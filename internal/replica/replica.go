@@ -1,0 +1,409 @@
+// Package replica runs one of several Herald processes that share a store
+// (store.Shared, PostgreSQL): it campaigns for leadership, runs the
+// collecting side while it leads, and keeps what the process serves equal
+// to the last publication, whoever made it.
+//
+// The leader stamps each build (the Last-Modified of each changed page is
+// decided once, by server.LastModified) and publishes it through the
+// store, which tells every replica; each replica then serves the same
+// bytes with the same validators. A replica that loses the database keeps
+// serving what it has and reports it (Status); it reconnects by itself.
+//
+// It imports internal/store and internal/server (for the Last-Modified
+// rule and the status it reports) only.
+package replica
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldfeed/herald/internal/server"
+	"github.com/heraldfeed/herald/internal/store"
+)
+
+// DefaultInterval is how often a follower tries to take leadership and
+// checks the publication without waiting for a notice. With PostgreSQL's
+// keepalives (which free the lock of a vanished leader's session within
+// about 11 s) it bounds a takeover at 15 s; after a leader process dies
+// its session ends at once, and a takeover takes one Interval.
+const DefaultInterval = 2 * time.Second
+
+// opTimeout bounds each database call of the loop, so a database that
+// stops answering is reported rather than waited on.
+const opTimeout = 5 * time.Second
+
+// Options configures a Replica.
+type Options struct {
+	Store store.Shared
+	// ID names this replica to the others (/healthz, the status page).
+	ID     string
+	Logger *slog.Logger
+	// Registry, if set, gets the herald_leader, herald_database_up and
+	// herald_publication_generation gauges.
+	Registry prometheus.Registerer
+	// Serve hands the whole current publication, stamped, to the server.
+	// Calls are serialized.
+	Serve func(pages []store.Page)
+	// Lead runs the collecting side while this replica leads: it is
+	// called when leadership is taken and must return once ctx is done
+	// (leadership lost, or Run's ctx done), having stopped collecting.
+	Lead func(ctx context.Context)
+	// Interval is how often a follower tries to take over and checks the
+	// publication; default DefaultInterval.
+	Interval time.Duration
+	// Now is the clock, a seam for tests; default time.Now.
+	Now func() time.Time
+}
+
+// Replica is this process's part in a replica set. Its methods are safe
+// for concurrent use.
+type Replica struct {
+	opts Options
+	log  *slog.Logger
+
+	pubMu sync.Mutex            // serializes Publish and Sync: each reads and replaces pages
+	pages map[string]store.Page // the publication served, by path
+
+	mu      sync.Mutex // guards the fields below
+	gen     int64
+	leading bool
+	dbErr   error
+	leader  string
+	since   time.Time
+
+	leaderGauge, dbGauge, genGauge prometheus.Gauge
+}
+
+// New returns a Replica; Run starts it.
+func New(opts Options) (*Replica, error) {
+	if opts.Store == nil || opts.Serve == nil || opts.Lead == nil {
+		return nil, errors.New("replica: Store, Serve and Lead are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &Replica{opts: opts, log: opts.Logger, pages: map[string]store.Page{}}
+	r.leaderGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "herald_leader", Help: "1 while this replica leads (collects and publishes), else 0.",
+	})
+	r.dbGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "herald_database_up", Help: "1 while the shared store answers, else 0 (the replica serves what it has).",
+	})
+	r.genGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "herald_publication_generation", Help: "The publication this replica serves; equal on every replica once they caught up.",
+	})
+	if opts.Registry != nil {
+		for _, c := range []prometheus.Collector{r.leaderGauge, r.dbGauge, r.genGauge} {
+			if err := opts.Registry.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// Status is what /healthz and the status page say of this replica.
+func (r *Replica) Status() server.ReplicaStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := server.ReplicaStatus{ID: r.opts.ID, Role: server.RoleFollower, Leader: r.leader, LeaderSince: r.since,
+		Database: "ok", Generation: r.gen}
+	if r.leading {
+		st.Role = server.RoleLeader
+	}
+	if r.dbErr != nil {
+		st.Database, st.DatabaseError = "unreachable", r.dbErr.Error()
+	}
+	return st
+}
+
+// Leading reports whether this replica leads.
+func (r *Replica) Leading() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.leading
+}
+
+// Publish publishes a build of the leader: each page whose bytes changed
+// since the current publication gets its Last-Modified decided
+// (server.LastModified), the changed pages go to the store, which tells
+// every replica, and then to this process's server. It returns the
+// publication's generation. When the store refuses (the database is
+// lost, or this replica no longer leads) nothing is served: the replicas
+// must not part ways.
+func (r *Replica) Publish(ctx context.Context, pages []store.Page) (int64, error) {
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	now := r.opts.Now()
+	next := make(map[string]store.Page, len(pages))
+	var changed []store.Page
+	for _, p := range pages {
+		prev, ok := r.pages[p.Path]
+		if ok && prev.MediaType == p.MediaType && bytes.Equal(prev.Body, p.Body) {
+			p.Modified = prev.Modified
+		} else {
+			p.Modified = server.LastModified(p.Modified, prev.Modified, now)
+			changed = append(changed, p)
+		}
+		next[p.Path] = p
+	}
+	paths := sortedPaths(next)
+	r.mu.Lock()
+	gen := r.gen
+	r.mu.Unlock()
+	if len(changed) > 0 || len(next) != len(r.pages) || gen == 0 {
+		var err error
+		if gen, err = r.opts.Store.Publish(ctx, changed, paths); err != nil {
+			return 0, err
+		}
+	}
+	r.pages = next
+	r.serve(gen)
+	return gen, nil
+}
+
+// Sync serves the store's current publication if it is newer than the
+// one served, reading only the pages that changed since.
+func (r *Replica) Sync(ctx context.Context) error {
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	r.mu.Lock()
+	have := r.gen
+	r.mu.Unlock()
+	pub, err := r.opts.Store.Published(ctx, have)
+	if err != nil {
+		return err
+	}
+	if pub.Gen < have {
+		// The database was replaced (restored from a backup): start over.
+		if pub, err = r.opts.Store.Published(ctx, 0); err != nil {
+			return err
+		}
+	} else if pub.Gen == have {
+		return nil
+	}
+	next := make(map[string]store.Page, len(pub.Paths))
+	for _, p := range pub.Pages {
+		next[p.Path] = p
+	}
+	for _, path := range pub.Paths {
+		if _, ok := next[path]; !ok {
+			p, ok := r.pages[path]
+			if !ok || have == 0 {
+				// Only a store that broke its contract gets here; asking
+				// for everything again repairs it.
+				r.mu.Lock()
+				r.gen = 0
+				r.mu.Unlock()
+				return errors.New("publication lists a page it did not deliver")
+			}
+			next[path] = p
+		}
+	}
+	r.pages = next
+	r.serve(pub.Gen)
+	return nil
+}
+
+// serve hands r.pages to the server as generation gen; r.pubMu is held.
+func (r *Replica) serve(gen int64) {
+	list := make([]store.Page, 0, len(r.pages))
+	for _, path := range sortedPaths(r.pages) {
+		list = append(list, r.pages[path])
+	}
+	r.opts.Serve(list)
+	r.mu.Lock()
+	r.gen = gen
+	r.mu.Unlock()
+	r.genGauge.Set(float64(gen))
+}
+
+func sortedPaths(pages map[string]store.Page) []string {
+	paths := make([]string, 0, len(pages))
+	for p := range pages {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	return paths
+}
+
+// Run takes part in the replica set until ctx is done: it follows every
+// publication (at each notice, and every Interval), and tries to take
+// leadership every Interval, running Lead while it holds it.
+func (r *Replica) Run(ctx context.Context) {
+	changes := r.opts.Store.Changes(ctx)
+	tick := time.NewTicker(r.opts.Interval)
+	defer tick.Stop()
+	var lead *leadership
+	defer func() {
+		if lead != nil {
+			lead.stop()
+		}
+	}()
+	r.check(ctx, nil)
+	for {
+		if lead != nil && lead.ended() {
+			lead.stop()
+			lead = nil
+			r.setLeading(false)
+			r.log.Warn("leadership lost; following", "replica", r.opts.ID)
+		}
+		if lead == nil {
+			lead = r.campaign(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case gen, ok := <-changes:
+			if !ok {
+				changes = nil // ctx is done: the next round returns
+				continue
+			}
+			if r.Status().Generation < gen {
+				r.check(ctx, nil)
+			}
+		case <-tick.C:
+			r.check(ctx, lead)
+		case <-lead.lostC():
+		}
+	}
+}
+
+// check catches up on the publication and learns who leads, recording
+// whether the database answers. A leader publishes itself and skips the
+// catching up.
+func (r *Replica) check(ctx context.Context, lead *leadership) {
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var err error
+	if lead == nil {
+		err = r.Sync(opCtx)
+	}
+	if err == nil {
+		var id string
+		var since time.Time
+		if id, since, err = r.opts.Store.Leader(opCtx); err == nil {
+			r.mu.Lock()
+			r.leader, r.since = id, since
+			r.mu.Unlock()
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	r.setDBErr(err)
+}
+
+func (r *Replica) setDBErr(err error) {
+	r.mu.Lock()
+	was := r.dbErr
+	r.dbErr = err
+	r.mu.Unlock()
+	switch {
+	case err != nil && was == nil:
+		r.log.Error("shared store unreachable; serving the last publication", "error", err)
+		r.dbGauge.Set(0)
+	case err == nil && was != nil:
+		r.log.Info("shared store reachable again")
+		fallthrough
+	case err == nil:
+		r.dbGauge.Set(1)
+	}
+}
+
+func (r *Replica) setLeading(on bool) {
+	r.mu.Lock()
+	r.leading = on
+	if on {
+		r.leader, r.since = r.opts.ID, r.opts.Now()
+	}
+	r.mu.Unlock()
+	r.leaderGauge.Set(map[bool]float64{true: 1}[on])
+}
+
+// campaign tries once to take leadership; when it does, it catches up on
+// the publication and starts Lead.
+func (r *Replica) campaign(ctx context.Context) *leadership {
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	l, err := r.opts.Store.Lead(opCtx, r.opts.ID)
+	if errors.Is(err, store.ErrLedElsewhere) || ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		r.setDBErr(err)
+		return nil
+	}
+	// The last leader's publication is what this one's builds compare
+	// against: a page that did not change keeps its Last-Modified.
+	if err := r.Sync(opCtx); err != nil {
+		l.Release()
+		r.setDBErr(err)
+		return nil
+	}
+	r.setDBErr(nil)
+	r.setLeading(true)
+	r.log.Info("leading: collecting and publishing", "replica", r.opts.ID)
+	leadCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-l.Lost():
+		case <-leadCtx.Done():
+		}
+		stop()
+	}()
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		r.opts.Lead(leadCtx)
+	}()
+	return &leadership{l: l, cancel: stop, done: done, ran: ran}
+}
+
+// leadership is a held leadership and the Lead call running under it.
+type leadership struct {
+	l      store.Leadership
+	cancel context.CancelFunc
+	done   chan struct{} // closed once leadership is lost or given up
+	ran    chan struct{} // closed once Lead returned
+}
+
+// lostC is closed when leadership is lost; nil (never) without one.
+func (l *leadership) lostC() <-chan struct{} {
+	if l == nil {
+		return nil
+	}
+	return l.done
+}
+
+func (l *leadership) ended() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends Lead, then gives leadership up, so no collection of this
+// replica runs once another may lead.
+func (l *leadership) stop() {
+	l.cancel()
+	<-l.ran
+	l.l.Release()
+}
