@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/internal/site"
+	"github.com/heraldfeed/herald/internal/store"
 )
 
 // generate collects every source once and writes the site to out. A
@@ -44,6 +46,13 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 		return err
 	}
 	defer st.Close()
+	if shared, ok := st.(store.Shared); ok {
+		release, err := leadOnce(ctx, shared)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	p, err := newPipeline(cfg, log, nil, st, false)
 	if err != nil {
 		return err
@@ -77,4 +86,18 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 		log.Warn("kept the previous output of failed sources", "source", strings.Join(failed, ","))
 	}
 	return collectErr
+}
+
+// leadOnce takes the leadership of a shared store for a one-off run, so
+// that it never collects beside the replicas' leader.
+func leadOnce(ctx context.Context, shared store.Shared) (release func(), err error) {
+	l, err := shared.Lead(ctx, replicaID())
+	if errors.Is(err, store.ErrLedElsewhere) {
+		id, _, _ := shared.Leader(ctx)
+		return nil, fmt.Errorf("replica %s leads and collects into this database: generate would collect beside it (stop the replicas, or give generate a store of its own)", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
 }

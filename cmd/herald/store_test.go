@@ -69,6 +69,13 @@ func (u *upstreamFake) hold() {
 	u.inm = nil
 }
 
+// unhold lets requests through again; those held stay held.
+func (u *upstreamFake) unhold() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.held = false
+}
+
 func (u *upstreamFake) requests() []string {
 	u.mu.Lock()
 	defer u.mu.Unlock()

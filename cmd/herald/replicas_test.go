@@ -1,0 +1,220 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
+)
+
+// replicaProc is a real `herald serve` process, one replica of a set.
+type replicaProc struct {
+	cmd  *exec.Cmd
+	base string
+	logs *syncBuffer
+	done chan struct{}
+}
+
+var replicaAddrRE = regexp.MustCompile(`msg="serving as a replica" addr=(\S+)`)
+
+// startReplica starts `herald serve` on cfg (a shared store) on a free
+// port and waits until it listens.
+func startReplica(t *testing.T, cfg string) *replicaProc {
+	t.Helper()
+	p := &replicaProc{cmd: herald("serve", "--config", cfg, "--addr", "127.0.0.1:0"), logs: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stderr = p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("replica %s logs:\n%s", p.base, p.logs.String())
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := replicaAddrRE.FindStringSubmatch(p.logs.String()); m != nil {
+			p.base = "http://" + m[1]
+			return p
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("replica exited:\n%s", p.logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("replica did not start:\n%s", p.logs.String())
+	return nil
+}
+
+func (p *replicaProc) alive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// role is the replica's role as its public /healthz says.
+func (p *replicaProc) role(t *testing.T) string {
+	t.Helper()
+	resp, body := get(t, p.base+"/healthz")
+	var h struct{ Status, Role string }
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &h) != nil {
+		t.Fatalf("%s/healthz: %s %s", p.base, resp.Status, body)
+	}
+	return h.Role
+}
+
+func leaders(t *testing.T, reps []*replicaProc) []*replicaProc {
+	var out []*replicaProc
+	for _, r := range reps {
+		if r.alive() && r.role(t) == "leader" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// replicaConfig is a site on the shared database dbURL: a files source
+// and an upstream feed collected every second, in three feeds.
+func replicaConfig(t *testing.T, dbURL, upURL string) string {
+	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", upURL),
+		map[string]string{"local.txt": "Local story\n\nHello.\n"})
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "store: "+dbURL+"\n"+string(b)+
+		"  - {name: upf, title: Up, sources: [up]}\n  - {name: all, title: All, sources: [articles, up]}\n")
+	return cfg
+}
+
+// TestReplicaFailover: three `herald serve` replicas on one PostgreSQL
+// database. The leader is killed with SIGKILL in the middle of a
+// collection; another leads within the bound (15 s); an article added
+// upstream after the kill reaches every replica, with no item lost or
+// repeated; a replica started afterwards catches up; and the three then
+// serve the same bytes, ETag and Last-Modified for every feed.
+func TestReplicaFailover(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha", "Beta")
+	cfg := replicaConfig(t, dbURL, upURL)
+
+	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
+	for _, r := range reps {
+		waitFor(t, r.base+" serving both upstream items", func() bool {
+			resp, body := get(t, r.base+"/upf.rss")
+			return resp.StatusCode == 200 && strings.Contains(body, "Alpha") && strings.Contains(body, "Beta")
+		})
+	}
+	var leader *replicaProc
+	waitFor(t, "exactly one leader", func() bool {
+		l := leaders(t, reps)
+		if len(l) == 1 {
+			leader = l[0]
+		}
+		return len(l) == 1
+	})
+
+	// The leader's next collection of the upstream hangs: kill it then.
+	up.hold()
+	waitFor(t, "the leader to be collecting", func() bool { return len(up.requests()) > 0 })
+	if err := leader.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	<-leader.done
+	up.set(`"v2"`, "Alpha", "Beta", "Gamma")
+	up.unhold()
+
+	var survivors []*replicaProc
+	for _, r := range reps {
+		if r != leader {
+			survivors = append(survivors, r)
+		}
+	}
+	deadline := killed.Add(15 * time.Second)
+	for len(leaders(t, survivors)) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no replica took over within 15 s of the leader's death")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("takeover %v after SIGKILL", time.Since(killed).Round(time.Millisecond))
+
+	for _, r := range survivors {
+		waitFor(t, r.base+" serving the article added after the kill", func() bool {
+			_, body := get(t, r.base+"/upf.rss")
+			return strings.Contains(body, "Gamma")
+		})
+	}
+	// A replica started now catches up on the publication.
+	reps = append(survivors, startReplica(t, cfg))
+	waitFor(t, "the new replica serving the article added after the kill", func() bool {
+		_, body := get(t, reps[2].base+"/upf.rss")
+		return strings.Contains(body, "Gamma")
+	})
+
+	var ids []string
+	for _, item := range parseFeed(t, reps[0].base+"/upf.rss").Items {
+		ids = append(ids, item.GUID)
+	}
+	slices.Sort(ids)
+	if want := []string{"Alpha", "Beta", "Gamma"}; !slices.Equal(ids, want) {
+		t.Errorf("upf.rss items %q, want each of %q once", ids, want)
+	}
+
+	paths := []string{"index.html", "feeds.opml"}
+	for _, f := range []string{"world", "upf", "all"} {
+		paths = append(paths, f+".rss", f+".atom", f+".json", f+".html")
+	}
+	type answer struct{ status, etag, modified, body string }
+	for _, path := range paths {
+		var first answer
+		for i, r := range reps {
+			resp, body := get(t, r.base+"/"+path)
+			a := answer{resp.Status, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), body}
+			if i == 0 {
+				first = a
+				if resp.StatusCode != 200 || a.etag == "" || a.modified == "" {
+					t.Errorf("%s%s: %s, ETag %q, Last-Modified %q", r.base, path, a.status, a.etag, a.modified)
+				}
+				continue
+			}
+			if a != first {
+				t.Errorf("/%s differs between replicas: %s %s %s and %s %s %s (bodies equal: %v)", path,
+					first.status, first.etag, first.modified, a.status, a.etag, a.modified, a.body == first.body)
+			}
+		}
+	}
+}
+
+func parseFeed(t *testing.T, url string) *gofeed.Feed {
+	t.Helper()
+	_, body := get(t, url)
+	f, err := gofeed.NewParser().ParseString(body)
+	if err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return f
+}

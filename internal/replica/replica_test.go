@@ -1,0 +1,280 @@
+package replica_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldfeed/herald/internal/replica"
+	"github.com/heraldfeed/herald/internal/server"
+	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/internal/store/postgres"
+	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
+)
+
+// node is one replica under test: what it serves and whether it leads.
+type node struct {
+	rep   *replica.Replica
+	st    *postgres.Store
+	mu    sync.Mutex
+	pages []store.Page
+	led   chan struct{} // receives when Lead starts
+	stop  func()
+}
+
+func (n *node) served() []store.Page {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.pages
+}
+
+func startNode(t *testing.T, dbURL, id string, now func() time.Time) *node {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{st: st, led: make(chan struct{}, 10)}
+	n.rep, err = replica.New(replica.Options{
+		Store: st, ID: id, Interval: 200 * time.Millisecond, Now: now,
+		Serve: func(pages []store.Page) {
+			n.mu.Lock()
+			n.pages = pages
+			n.mu.Unlock()
+		},
+		Lead: func(ctx context.Context) {
+			n.led <- struct{}{}
+			<-ctx.Done()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); n.rep.Run(ctx) }()
+	var once sync.Once
+	n.stop = func() { once.Do(func() { cancel(); <-done; st.Close() }) }
+	t.Cleanup(n.stop)
+	return n
+}
+
+func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func page(path, body string, modified time.Time) store.Page {
+	return store.Page{Path: path, MediaType: "application/rss+xml", Body: []byte(body), Modified: modified}
+}
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// TestPublishAndFollow: the leader stamps and publishes; the follower
+// serves the very same pages (bytes and Last-Modified) soon after; an
+// unchanged page keeps its stamp, a changed one with an older date gets
+// the leader's clock, a page left out is removed everywhere.
+func TestPublishAndFollow(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	clock := t0.Add(time.Hour)
+	now := func() time.Time { return clock }
+	a := startNode(t, dbURL, "a", now)
+	<-a.led
+	b := startNode(t, dbURL, "b", now)
+	waitUntil(t, "b to follow", 5*time.Second, func() bool { return b.rep.Status().Leader == "a" })
+	if st := b.rep.Status(); st.Role != server.RoleFollower || st.Database != "ok" {
+		t.Fatalf("b: %+v", st)
+	}
+
+	ctx := context.Background()
+	steps := []struct {
+		name  string
+		build []store.Page
+		want  []store.Page // the stamped publication
+	}{
+		{"first", []store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)},
+			[]store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)}},
+		{"unchanged bytes, later date: stamp kept", []store.Page{page("a.rss", "one", t0.Add(time.Minute)), page("b.rss", "bee", t0)},
+			[]store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)}},
+		{"changed bytes, older date: the leader's clock", []store.Page{page("a.rss", "two", t0.Add(-time.Hour)), page("b.rss", "bee", t0)},
+			[]store.Page{page("a.rss", "two", clock), page("b.rss", "bee", t0)}},
+		{"page removed", []store.Page{page("a.rss", "two", t0)},
+			[]store.Page{page("a.rss", "two", clock)}},
+	}
+	for _, step := range steps {
+		gen, err := a.rep.Publish(ctx, step.build)
+		if err != nil {
+			t.Fatalf("%s: Publish: %v", step.name, err)
+		}
+		if diff := cmp.Diff(step.want, a.served()); diff != "" {
+			t.Errorf("%s: leader serves (-want +got):\n%s", step.name, diff)
+		}
+		start := time.Now()
+		waitUntil(t, step.name+": b to catch up", 5*time.Second, func() bool { return b.rep.Status().Generation == gen })
+		t.Logf("%s: follower caught up in %v", step.name, time.Since(start).Round(time.Millisecond))
+		if diff := cmp.Diff(step.want, b.served()); diff != "" {
+			t.Errorf("%s: follower serves (-want +got):\n%s", step.name, diff)
+		}
+	}
+}
+
+// TestTakeover: when the leader stops, a follower leads within a few
+// intervals, starting from the publication; the old leader's store can
+// no longer publish.
+func TestTakeover(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	a := startNode(t, dbURL, "a", nil)
+	<-a.led
+	if _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	b := startNode(t, dbURL, "b", nil)
+	waitUntil(t, "b to serve a's publication", 5*time.Second, func() bool { return len(b.served()) == 1 })
+
+	a.stop()
+	select {
+	case <-b.led:
+	case <-time.After(5 * time.Second):
+		t.Fatal("b did not lead within 5 s of a stopping")
+	}
+	if st := b.rep.Status(); st.Role != server.RoleLeader || st.Leader != "b" {
+		t.Errorf("b: %+v", st)
+	}
+	// Unchanged bytes keep the stamp a published: b compared against it.
+	if _, err := b.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0.Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.served(); len(got) != 1 || !got[0].Modified.Equal(t0) {
+		t.Errorf("b serves %+v, want a.rss stamped %v", got, t0)
+	}
+}
+
+// TestDatabaseLost: a follower whose database goes away keeps serving
+// what it had and says it is degraded; when the database is back it
+// says so and follows again by itself.
+func TestDatabaseLost(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	a := startNode(t, dbURL, "a", nil)
+	<-a.led
+	if _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	proxy := newProxy(t, dbURL)
+	b := startNode(t, proxy.url, "b", nil)
+	waitUntil(t, "b to serve a's publication", 5*time.Second, func() bool { return len(b.served()) == 1 })
+
+	proxy.cut()
+	waitUntil(t, "b to report the database unreachable", 10*time.Second, func() bool {
+		return b.rep.Status().Database == "unreachable"
+	})
+	if got := b.served(); len(got) != 1 || string(got[0].Body) != "one" {
+		t.Errorf("b, degraded, serves %+v, want what it had", got)
+	}
+	gen, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "two", t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	proxy.restore()
+	waitUntil(t, "b to reconnect and catch up", 15*time.Second, func() bool {
+		st := b.rep.Status()
+		return st.Database == "ok" && st.Generation == gen
+	})
+	if got := b.served(); len(got) != 1 || string(got[0].Body) != "two" {
+		t.Errorf("b after reconnecting serves %+v, want the new publication", got)
+	}
+}
+
+// proxy forwards TCP connections to a database server until cut, which
+// closes them all and refuses new ones until restore.
+type proxy struct {
+	t      *testing.T
+	url    string
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, dbURL string) *proxy {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{t: t, target: u.Host}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	u.Host = p.addr
+	p.url = u.String()
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *proxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *proxy) restore() {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		ln, err := net.Listen("tcp", p.addr) // the port was just freed: take it again
+		if err == nil {
+			p.serve(ln)
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("proxy: cannot listen again: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
