@@ -18,6 +18,7 @@ import (
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
 	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/internal/store/postgres"
 	"github.com/heraldfeed/herald/internal/store/sqlite"
 	"github.com/heraldfeed/herald/sources"
 	"github.com/heraldfeed/herald/sources/local"
@@ -279,11 +280,15 @@ func retention(sc config.Source) store.Retention {
 	return r
 }
 
-// openStore opens the store in cfg's data_dir, or returns a Memory store
-// when noStore asks for a run that remembers nothing.
+// openStore opens the store cfg names: the SQLite database in data_dir,
+// or the PostgreSQL database of store (shared by replicas); or returns a
+// Memory store when noStore asks for a run that remembers nothing.
 func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Store, error) {
-	if noStore {
+	switch {
+	case noStore:
 		return store.NewMemory(), nil
+	case cfg.Postgres():
+		return postgres.Open(ctx, cfg.Store)
 	}
 	return sqlite.Open(ctx, cfg.DataDir)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/internal/store/storetest"
 )
 
 // TestMigrateV1: a database made by schema version 1 (testdata/v1.sql,
@@ -133,4 +134,37 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSchema runs the migration cases every backend shares.
+func TestSchema(t *testing.T) {
+	storetest.RunSchema(t, storetest.Schema{
+		New: func(t *testing.T) string { return t.TempDir() },
+		Open: func(ctx context.Context, dir string) (store.Store, error) {
+			return Open(ctx, dir)
+		},
+		Version: func(t *testing.T, dir string) int {
+			db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var v int
+			if err := db.QueryRow(`SELECT version FROM schema_version`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		},
+		SetVersion: func(t *testing.T, dir string, v int) {
+			db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(`UPDATE schema_version SET version = ?`, v); err != nil {
+				t.Fatal(err)
+			}
+		},
+		Want: Version,
+	})
 }

@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		test func(t *testing.T, s store.Store)
 	}{
 		{"Records", testRecords},
+		{"StateRoundTrip", testStateRoundTrip},
 		{"DroppedItemStays", testDroppedItemStays},
 		{"EditUpdatesOnce", testEditUpdatesOnce},
 		{"SameBytesNewDates", testSameBytesNewDates},
@@ -117,6 +118,42 @@ func testRecords(t *testing.T, s store.Store) {
 	}
 	if _, ok, _ := s.Load(ctx, "b@2"); !ok {
 		t.Error("Retain dropped a key it was given")
+	}
+}
+
+// testStateRoundTrip: every field of a source's state comes back as it
+// was saved, nested feeds' states and articles included.
+func testStateRoundTrip(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	sub := Article("s1", "sub article", t0)
+	sub.Author = feed.Author{Name: "Ann", Email: "ann@example.com"}
+	sub.Tags = []string{"x", "y"}
+	sub.Enclosures = []feed.Enclosure{{URL: "https://example.com/a.mp3", Type: "audio/mpeg", Length: 9}}
+	want := store.Record{
+		State: sources.State{
+			Validators: sources.Validators{ETag: `W/"x"`, LastModified: "Sun, 01 Mar 2026 12:00:00 GMT"},
+			Failures:   1,
+			RetryAt:    t0.Add(time.Minute),
+			FirstSeen:  map[string]time.Time{"a": t0, "b": t0.Add(time.Second)},
+			FullText:   map[string]string{"https://example.com/a": "<p>full text, ünïcode</p>"},
+			Skipped:    map[string]string{"drafts/x.md": "no title"},
+			Files:      map[string]sources.FileStamp{"posts/a.md": {Size: 42, ModTime: t0.UnixNano() + 123, ID: "a"}},
+			Subs: map[string]sources.Sub{"https://example.org/feed.xml": {
+				State:    sources.State{Validators: sources.Validators{ETag: `"sub"`}, Failures: 3},
+				Articles: []feed.Article{sub},
+			}},
+		},
+		Status: store.Status{Name: "src", LastRun: t0, LastSuccess: t0, LastFailure: t0.Add(-time.Hour), LastError: "", Items: 7},
+	}
+	if _, err := s.Save(ctx, store.Collection{Key: "src@k", Source: "src", Record: want, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Load(ctx, "src@k")
+	if err != nil || !ok {
+		t.Fatalf("Load = ok %v, err %v", ok, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("record (-want +got):\n%s", diff)
 	}
 }
 

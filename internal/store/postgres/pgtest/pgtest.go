@@ -1,0 +1,105 @@
+// Package pgtest gives tests a PostgreSQL database of their own, on the
+// server named by HERALD_TEST_DATABASE_URL (whose user may CREATE
+// DATABASE). Without it, tests that need one are skipped, unless
+// HERALD_REQUIRE_POSTGRES=1 (CI) makes that a failure.
+//
+// It imports nothing of ours.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Env names the server; RequireEnv=1 forbids skipping without one.
+const (
+	Env        = "HERALD_TEST_DATABASE_URL"
+	RequireEnv = "HERALD_REQUIRE_POSTGRES"
+)
+
+// Skip is the message of a test skipped for want of a server.
+const Skip = Env + " is not set: PostgreSQL tests skipped. Point them at a server whose user may CREATE DATABASE " +
+	"(" + Env + "=postgres://user@127.0.0.1:5432/postgres go test ./...), or start a throwaway one with " +
+	"`scripts/pg-test-server start DIR` and export the line it prints"
+
+// Server returns the server URL, skipping t (or failing it, under
+// RequireEnv) when there is none.
+func Server(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(Env)
+	if u == "" {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("%s=1 but %s is not set", RequireEnv, Env)
+		}
+		t.Skip(Skip)
+	}
+	return u
+}
+
+// NewDatabase creates a database named uniquely for t, drops it when t
+// ends (its connections terminated), and returns its URL. A server that
+// is named but does not answer fails t: it is never a reason to skip.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	server := Server(t)
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("%s must be a postgres:// URL", Env)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "herald_test_" + hex.EncodeToString(b[:])
+	admin := func(sql string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Fatalf("PostgreSQL test server (%s): %v", Env, err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	admin("CREATE DATABASE " + name)
+	t.Cleanup(func() { admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Conn connects to the database at dbURL for the rest of t, for tests
+// that reach behind a store: terminating its connections, reading or
+// changing its schema.
+func Conn(t testing.TB, dbURL string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// Exec runs sql on a connection of its own to the database at dbURL and
+// returns the rows it touched (or selected).
+func Exec(t testing.TB, dbURL, sql string, args ...any) int64 {
+	t.Helper()
+	conn := Conn(t, dbURL)
+	defer conn.Close(context.Background())
+	tag, err := conn.Exec(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", strings.TrimSpace(sql), err)
+	}
+	return tag.RowsAffected()
+}

@@ -1,0 +1,609 @@
+// Package postgres is the store backend of Herald replicas: one
+// PostgreSQL database (github.com/jackc/pgx/v5) that several `herald
+// serve` processes share. Besides store.Store (the same semantics as the
+// SQLite backend) it implements store.Shared: leadership through an
+// advisory lock, fencing of a deposed leader's writes, publications that
+// every replica serves, and change notices through LISTEN/NOTIFY.
+//
+// Its tables are prefixed herald_, so it may share a database (and its
+// public schema) with other applications.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/store"
+)
+
+// Advisory lock keys ("herald" and a number): the migration lock is taken
+// per transaction, the leader lock per session.
+const (
+	migrateLock int64 = 0x6865_7261_6c64_0001
+	leaderLock  int64 = 0x6865_7261_6c64_0002
+	// sourceLock is the namespace of the per-source transaction locks
+	// (the two-int4 key space, apart from the bigint one above).
+	sourceLock int32 = 0x6872_6c64
+)
+
+// Channel is the LISTEN/NOTIFY channel of publications; the payload is
+// the generation, in decimal.
+const Channel = "herald_publication"
+
+// Application names of the store's connections, as pg_stat_activity shows
+// them (the pool keeps one given in the URL).
+const (
+	AppPool    = "herald"
+	AppLead    = "herald lead"
+	AppChanges = "herald changes"
+)
+
+// migrations[i] takes a database from schema version i to i+1; the
+// first creates it. Append only: a released step never changes. Text
+// keys are COLLATE "C": byte order, as Go sorts strings.
+var migrations = []string{
+	// 1: everything the SQLite schema reached in five steps, plus what
+	// replicas share: leadership and publications.
+	`CREATE TABLE herald_records (
+		key    TEXT COLLATE "C" PRIMARY KEY,
+		state  TEXT NOT NULL,
+		status TEXT NOT NULL
+	);
+	CREATE TABLE herald_articles (
+		source     TEXT COLLATE "C" NOT NULL,
+		id         TEXT COLLATE "C" NOT NULL,
+		seq        BIGINT NOT NULL,
+		first_seen BIGINT NOT NULL,
+		published  BIGINT NOT NULL,
+		updated    BIGINT NOT NULL,
+		hash       TEXT NOT NULL,
+		data       TEXT NOT NULL,
+		page       TEXT COLLATE "C" NOT NULL DEFAULT '',
+		PRIMARY KEY (source, id)
+	);
+	CREATE SEQUENCE herald_article_seq;
+	CREATE INDEX herald_articles_seq ON herald_articles (source, seq);
+	CREATE INDEX herald_articles_page ON herald_articles (page);
+	CREATE INDEX herald_articles_id ON herald_articles (id);
+	CREATE TABLE herald_archive_items (
+		feed TEXT COLLATE "C" NOT NULL,
+		id   TEXT COLLATE "C" NOT NULL,
+		page INTEGER NOT NULL,
+		PRIMARY KEY (feed, id)
+	);
+	CREATE TABLE herald_archive_docs (
+		path       TEXT COLLATE "C" PRIMARY KEY,
+		feed       TEXT COLLATE "C" NOT NULL,
+		page       INTEGER NOT NULL,
+		media_type TEXT NOT NULL,
+		body       BYTEA NOT NULL,
+		modified   BIGINT NOT NULL
+	);
+	CREATE INDEX herald_archive_docs_feed ON herald_archive_docs (feed, page);
+	CREATE TABLE herald_leader (
+		one   BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+		epoch BIGINT NOT NULL,
+		id    TEXT NOT NULL,
+		since TIMESTAMPTZ NOT NULL
+	);
+	INSERT INTO herald_leader (epoch, id, since) VALUES (0, '', 'epoch');
+	CREATE TABLE herald_publication (
+		one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+		gen BIGINT NOT NULL
+	);
+	INSERT INTO herald_publication (gen) VALUES (0);
+	CREATE TABLE herald_pages (
+		path       TEXT COLLATE "C" PRIMARY KEY,
+		media_type TEXT NOT NULL,
+		body       BYTEA NOT NULL,
+		modified   BIGINT NOT NULL,
+		gen        BIGINT NOT NULL
+	)`,
+}
+
+// Version is the schema version this Herald writes.
+var Version = len(migrations)
+
+// Store is a store.Shared in one PostgreSQL database.
+type Store struct {
+	pool  *pgxpool.Pool
+	where string // host:port/dbname: never the password
+
+	mu sync.Mutex
+	// fenced is set once this store took leadership: from then on, its
+	// writes check that it still leads.
+	fenced bool
+	// epoch is that of the leadership this store holds; 0 when none.
+	epoch int64
+	lead  *leadership
+}
+
+var _ store.Shared = (*Store)(nil)
+
+// Open connects to the database at url (postgres://user:password@host:port/dbname?...)
+// and migrates its schema as needed. Several processes may open one
+// database at once: the first migrates it, the others wait for it.
+// pgxpool's URL parameters apply, pool_max_conns among them (default: the
+// larger of 4 and the number of CPUs).
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, parseError(err)
+	}
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = AppPool
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", where, err)
+	}
+	s := &Store{pool: pool, where: where}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// parseError reports a URL pgx cannot parse without the URL: pgconn
+// redacts passwords only as best it can.
+func parseError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("database URL: %w", ue.Err)
+	}
+	return errors.New("database URL: not a PostgreSQL connection URL (postgres://user:password@host:port/dbname)")
+}
+
+// migrate brings the schema to Version in one transaction, refusing a
+// database of a newer Herald. The transaction's advisory lock makes
+// replicas that start at once migrate one after the other: the later
+// ones find the work done.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS herald_schema (version INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var have int
+	switch err := tx.QueryRow(ctx, `SELECT version FROM herald_schema`).Scan(&have); {
+	case errors.Is(err, pgx.ErrNoRows):
+		if _, err := tx.Exec(ctx, `INSERT INTO herald_schema (version) VALUES (0)`); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	if have > Version {
+		return fmt.Errorf("schema version %d, this Herald knows up to %d: %w", have, Version, store.ErrNewer)
+	}
+	if have == Version {
+		return tx.Commit(ctx)
+	}
+	for v := have; v < Version; v++ {
+		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrating to schema version %d: %w", v+1, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE herald_schema SET version = $1`, Version); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Where names the database (host:port/dbname), for messages.
+func (s *Store) Where() string { return s.where }
+
+// Pool is the connection pool, for tests and tools.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close implements store.Store: it gives up leadership, if held, and
+// closes the pool.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	l := s.lead
+	s.mu.Unlock()
+	if l != nil {
+		l.Release()
+	}
+	s.pool.Close()
+	return nil
+}
+
+// write runs fn in a transaction that first checks, on a store that has
+// led, that it still leads (fencing): the leader row it reads stays
+// locked until the commit, so a new leader's epoch cannot commit in
+// between.
+func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	s.mu.Lock()
+	fenced, epoch := s.fenced, s.epoch
+	s.mu.Unlock()
+	if fenced && epoch == 0 {
+		return store.ErrNotLeader
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if fenced {
+		var now int64
+		if err := tx.QueryRow(ctx, `SELECT epoch FROM herald_leader FOR SHARE`).Scan(&now); err != nil {
+			return err
+		}
+		if now != epoch {
+			return store.ErrNotLeader
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Load implements store.Store.
+func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error) {
+	var rec store.Record
+	var state, status string
+	err := s.pool.QueryRow(ctx, `SELECT state, status FROM herald_records WHERE key = $1`, key).Scan(&state, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, err
+	}
+	if err := json.Unmarshal([]byte(state), &rec.State); err != nil {
+		return rec, false, fmt.Errorf("record %s: state: %w", key, err)
+	}
+	if err := json.Unmarshal([]byte(status), &rec.Status); err != nil {
+		return rec, false, fmt.Errorf("record %s: status: %w", key, err)
+	}
+	return rec, true, nil
+}
+
+// Save implements store.Store.
+func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
+	state, err := json.Marshal(c.Record.State)
+	if err != nil {
+		return false, err
+	}
+	status, err := json.Marshal(c.Record.Status)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO herald_records (key, state, status) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO UPDATE SET state = excluded.state, status = excluded.status`,
+			c.Key, string(state), string(status)); err != nil {
+			return err
+		}
+		if c.Articles == nil {
+			return nil
+		}
+		// One writer per source at a time, as SQLite's single writer:
+		// history is read, merged and written back.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, sourceLock, c.Source); err != nil {
+			return err
+		}
+		changed, err = merge(ctx, tx, c)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return changed, nil
+}
+
+// merge writes c's articles into the source's history and prunes it.
+func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
+	if len(c.Articles) == 0 {
+		// Nothing new (a files source whose files did not change): only
+		// retention could change history, and only if it holds more than
+		// the kept articles.
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, c.Source).Scan(&n); err != nil {
+			return false, err
+		}
+		r := c.Retention
+		if n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n <= r.Keep)) {
+			return false, nil
+		}
+	}
+	old, err := history(ctx, tx, c.Source)
+	if err != nil {
+		return false, err
+	}
+	changes := store.Merge(old, c.Articles, c.Now)
+	seqs, err := nextSeqs(ctx, tx, changes)
+	if err != nil {
+		return false, err
+	}
+	b := &pgx.Batch{}
+	for _, st := range changes {
+		data, err := json.Marshal(st.Article)
+		if err != nil {
+			return false, err
+		}
+		if st.Seq == 0 {
+			st.Seq, seqs = seqs[0], seqs[1:]
+		}
+		old[st.Article.ID] = st
+		b.Queue(`INSERT INTO herald_articles
+			(source, id, seq, first_seen, published, updated, hash, data, page) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (source, id) DO UPDATE SET updated = excluded.updated, hash = excluded.hash,
+				data = excluded.data, page = excluded.page`,
+			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
+			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page)
+	}
+	current := c.Current()
+	all := make([]store.Stored, 0, len(old))
+	for _, st := range old {
+		all = append(all, st)
+	}
+	gone := store.Expired(all, current, c.Retention, c.Now)
+	if len(gone) > 0 {
+		b.Queue(`DELETE FROM herald_articles WHERE source = $1 AND id = ANY($2)`, c.Source, gone)
+	}
+	if b.Len() > 0 {
+		// One round trip for every row.
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return false, err
+		}
+	}
+	return len(changes) > 0 || len(gone) > 0, nil
+}
+
+// nextSeqs takes a sequence number for each new article of changes, in
+// increasing order.
+func nextSeqs(ctx context.Context, tx pgx.Tx, changes []store.Stored) ([]int64, error) {
+	n := 0
+	for _, st := range changes {
+		if st.Seq == 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT nextval('herald_article_seq') FROM generate_series(1, $1)`, n)
+	if err != nil {
+		return nil, err
+	}
+	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(seqs)
+	return seqs, nil
+}
+
+// history reads a source's history without the article bodies: what
+// Merge and Expired need.
+func history(ctx context.Context, tx pgx.Tx, source string) (map[string]store.Stored, error) {
+	rows, err := tx.Query(ctx, `SELECT id, seq, first_seen, published, updated, hash FROM herald_articles WHERE source = $1`, source)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]store.Stored{}
+	for rows.Next() {
+		var st store.Stored
+		var first, pub, upd int64
+		if err := rows.Scan(&st.Article.ID, &st.Seq, &first, &pub, &upd, &st.Hash); err != nil {
+			return nil, err
+		}
+		st.FirstSeen, st.Article.Published, st.Article.Updated = unix(first), unix(pub), unix(upd)
+		out[st.Article.ID] = st
+	}
+	return out, rows.Err()
+}
+
+func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// Articles implements store.Store.
+func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
+	var limit any // NULL: LIMIT ALL
+	if n > 0 {
+		limit = n
+	}
+	rows, err := s.pool.Query(ctx, `SELECT published, updated, data FROM herald_articles WHERE source = $1
+		ORDER BY published DESC, updated DESC, id LIMIT $2`, source, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []feed.Article{}
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("article of %s: %w", source, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	store.Newest(out)
+	return out, nil
+}
+
+// Retain implements store.Store.
+func (s *Store) Retain(ctx context.Context, keys []string) error {
+	if keys == nil {
+		keys = []string{} // NULL would keep everything
+	}
+	return s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM herald_records WHERE key <> ALL($1)`, keys)
+		return err
+	})
+}
+
+// Archive implements store.Store.
+func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error) {
+	a := store.Archive{Pages: map[string]int{}}
+	rows, err := s.pool.Query(ctx, `SELECT id, page FROM herald_archive_items WHERE feed = $1`, feed)
+	if err != nil {
+		return a, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var page int
+		if err := rows.Scan(&id, &page); err != nil {
+			return a, err
+		}
+		a.Pages[id] = page
+	}
+	if err := rows.Err(); err != nil {
+		return a, err
+	}
+	err = s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(page), 0) FROM herald_archive_docs WHERE feed = $1`, feed).Scan(&a.Full)
+	return a, err
+}
+
+// SaveArchive implements store.Store.
+func (s *Store) SaveArchive(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for id, page := range add {
+			b.Queue(`INSERT INTO herald_archive_items (feed, id, page) VALUES ($1, $2, $3)
+				ON CONFLICT (feed, id) DO UPDATE SET page = excluded.page`, feed, id, page)
+		}
+		for _, d := range full {
+			b.Queue(`INSERT INTO herald_archive_docs (path, feed, page, media_type, body, modified)
+				VALUES ($1, $2, $3, $4, $5, $6)`, d.Path, feed, d.Page, d.MediaType, d.Body, d.Modified.Unix())
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// Docs implements store.Store.
+func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
+	rows, err := s.pool.Query(ctx, `SELECT path, page, media_type, body, modified FROM herald_archive_docs
+		WHERE feed = $1 ORDER BY page, path`, feed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Doc
+	for rows.Next() {
+		d := store.Doc{Feed: feed}
+		var mod int64
+		if err := rows.Scan(&d.Path, &d.Page, &d.MediaType, &d.Body, &mod); err != nil {
+			return nil, err
+		}
+		d.Modified = unix(mod)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// scanArticle reads a row of (published, updated, data).
+func scanArticle(row pgx.Row) (feed.Article, error) {
+	var a feed.Article
+	var pub, upd int64
+	var data string
+	if err := row.Scan(&pub, &upd, &data); err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(data), &a); err != nil {
+		return a, err
+	}
+	a.Published, a.Updated = unix(pub), unix(upd)
+	return a, nil
+}
+
+// ArticleByPage implements store.Store.
+func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, bool, error) {
+	a, err := scanArticle(s.pool.QueryRow(ctx,
+		`SELECT published, updated, data FROM herald_articles WHERE page = $1 ORDER BY seq LIMIT 1`, page))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, false, nil
+	}
+	return a, err == nil, err
+}
+
+// Doc implements store.Store.
+func (s *Store) Doc(ctx context.Context, path string) (store.Doc, bool, error) {
+	d := store.Doc{Path: path}
+	var mod int64
+	err := s.pool.QueryRow(ctx, `SELECT feed, page, media_type, body, modified FROM herald_archive_docs WHERE path = $1`, path).
+		Scan(&d.Feed, &d.Page, &d.MediaType, &d.Body, &mod)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, false, nil
+	}
+	d.Modified = unix(mod)
+	return d, err == nil, err
+}
+
+// PageArticles implements store.Store. An ID two sources share (a feed
+// publishes it once) yields the first one stored.
+func (s *Store) PageArticles(ctx context.Context, feedName string, page int) ([]feed.Article, error) {
+	rows, err := s.pool.Query(ctx, `SELECT a.published, a.updated, a.data FROM herald_archive_items x
+		JOIN herald_articles a ON a.id = x.id WHERE x.feed = $1 AND x.page = $2 ORDER BY a.seq`, feedName, page)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []feed.Article
+	seen := map[string]bool{}
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("archive of %s: %w", feedName, err)
+		}
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			out = append(out, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	store.Newest(out)
+	return out, nil
+}
+
+// Ping implements store.Shared.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres %s: %w", s.where, err)
+	}
+	return nil
+}
+
+// connect opens a connection of its own, outside the pool, named app.
+func (s *Store) connect(ctx context.Context, app string) (*pgx.Conn, error) {
+	cfg := s.pool.Config().ConnConfig
+	cfg.RuntimeParams["application_name"] = app
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", s.where, err)
+	}
+	return conn, nil
+}
+
+// quoteIdent is for the LISTEN statement, which takes no parameters.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -1,0 +1,120 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
+	"github.com/heraldfeed/herald/internal/store/storetest"
+)
+
+func open(t *testing.T, url string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.NewDatabase(t)) })
+}
+
+func TestSchema(t *testing.T) {
+	storetest.RunSchema(t, storetest.Schema{
+		New: func(t *testing.T) string { return pgtest.NewDatabase(t) },
+		Open: func(ctx context.Context, url string) (store.Store, error) {
+			return Open(ctx, url)
+		},
+		Version: func(t *testing.T, url string) int {
+			var v int
+			if err := pgtest.Conn(t, url).QueryRow(context.Background(), `SELECT version FROM herald_schema`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		},
+		SetVersion: func(t *testing.T, url string, v int) {
+			pgtest.Exec(t, url, `UPDATE herald_schema SET version = $1`, v)
+		},
+		Want: Version,
+	})
+}
+
+func TestShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) storetest.Replicas {
+		url := pgtest.NewDatabase(t)
+		return storetest.Replicas{
+			Open: func(t *testing.T) store.Shared { return open(t, url) },
+			Sever: func(t *testing.T, kind string) {
+				app := map[string]string{"lead": AppLead, "changes": AppChanges}[kind]
+				if n := pgtest.Exec(t, url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+					WHERE datname = current_database() AND application_name = $1`, app); n == 0 {
+					t.Fatalf("no %s connection to sever", kind)
+				}
+			},
+		}
+	})
+}
+
+// TestFencingEpoch: a leader that has not noticed it lost leadership (its
+// lock connection still answers) is fenced by the epoch another leader
+// took.
+func TestFencingEpoch(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := open(t, url)
+	defer s.Close()
+	l, err := s.Lead(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if _, err := s.Save(context.Background(), store.Collection{Key: "k", Source: "src"}); err != nil {
+		t.Fatalf("the leader's Save: %v", err)
+	}
+	pgtest.Exec(t, url, `UPDATE herald_leader SET epoch = epoch + 1, id = 'b'`) // as Lead elsewhere does
+	if _, err := s.Save(context.Background(), store.Collection{Key: "k", Source: "src"}); !errors.Is(err, store.ErrNotLeader) {
+		t.Errorf("Save after another epoch = %v, want ErrNotLeader", err)
+	}
+	select {
+	case <-l.Lost():
+		t.Error("Lost closed: the fence was not what refused the write")
+	default:
+	}
+}
+
+// TestOpenErrors: errors name the database (host, port, name) and never
+// the password of the URL.
+func TestOpenErrors(t *testing.T) {
+	const pw = "s3cr3t-pw"
+	for _, tc := range []struct {
+		name string
+		url  string
+		want []string
+	}{
+		{"unreachable", "postgres://herald:" + pw + "@127.0.0.1:1/heralddb?connect_timeout=5", []string{"127.0.0.1:1/heralddb"}},
+		{"bad port", "postgres://herald:" + pw + "@127.0.0.1:notaport/heralddb", []string{"database URL"}},
+		{"not a URL", "postgres://herald:" + pw + "@[::1/x", []string{"database URL"}},
+		{"key=value", "host=127.0.0.1 port=x password=" + pw, []string{"database URL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(context.Background(), tc.url)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			t.Log(err)
+			if strings.Contains(err.Error(), pw) {
+				t.Errorf("error %q shows the password", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
