@@ -136,6 +136,8 @@ func TestReplicaFailover(t *testing.T) {
 		return len(l) == 1
 	})
 
+	checkReplicaReports(t, reps, leader)
+
 	// The leader's next collection of the upstream hangs: kill it then.
 	up.hold()
 	waitFor(t, "the leader to be collecting", func() bool { return len(up.requests()) > 0 })
@@ -213,6 +215,38 @@ func TestReplicaFailover(t *testing.T) {
 				t.Errorf("/%s differs between replicas: %s %s %s and %s %s %s (bodies equal: %v)", path,
 					first.status, first.etag, first.modified, a.status, a.etag, a.modified, a.body == first.body)
 			}
+		}
+	}
+}
+
+// checkReplicaReports: every replica's operator /healthz names the
+// leader, and its /metrics say whether it leads.
+func checkReplicaReports(t *testing.T, reps []*replicaProc, leader *replicaProc) {
+	t.Helper()
+	type replicaHealth struct {
+		Status  string
+		Replica struct{ ID, Role, Leader, Database string }
+	}
+	said := map[*replicaProc]replicaHealth{}
+	for _, r := range reps {
+		_, body := get(t, r.base+"/healthz", operator...)
+		var h replicaHealth
+		if err := json.Unmarshal([]byte(body), &h); err != nil {
+			t.Fatalf("%s operator /healthz: %v: %s", r.base, err, body)
+		}
+		said[r] = h
+	}
+	for _, r := range reps {
+		if h := said[r]; h.Status != "ok" || h.Replica.Database != "ok" || h.Replica.Leader != said[leader].Replica.ID {
+			t.Errorf("%s operator /healthz: %+v; want the leader %q named", r.base, h, said[leader].Replica.ID)
+		}
+		_, metrics := get(t, r.base+"/metrics", operator...)
+		want := "herald_leader 0"
+		if r == leader {
+			want = "herald_leader 1"
+		}
+		if !strings.Contains(metrics, "\n"+want+"\n") {
+			t.Errorf("%s /metrics lacks %q", r.base, want)
 		}
 	}
 }

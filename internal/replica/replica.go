@@ -141,7 +141,9 @@ func (r *Replica) Leading() bool {
 // since the current publication gets its Last-Modified decided
 // (server.LastModified), the changed pages go to the store, which tells
 // every replica, and then to this process's server. It returns the
-// publication's generation. When the store refuses (the database is
+// publication's generation. The pages are kept (the next build is
+// compared with them): their bodies must not change afterwards. When the
+// store refuses (the database is
 // lost, or this replica no longer leads) nothing is served: the replicas
 // must not part ways.
 func (r *Replica) Publish(ctx context.Context, pages []store.Page) (int64, error) {
