@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -259,4 +262,65 @@ func parseFeed(t *testing.T, url string) *gofeed.Feed {
 		t.Fatalf("%s: %v", url, err)
 	}
 	return f
+}
+
+// TestReplicasPingHubOnce: with websub.hub set, a change is announced to
+// the hub once per feed URL, by the leader, not once per replica.
+func TestReplicasPingHubOnce(t *testing.T) {
+	var mu sync.Mutex
+	var pings []string
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		pings = append(pings, r.FormValue("hub.url"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hub.Close()
+	got := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := slices.Clone(pings)
+		slices.Sort(out)
+		return out
+	}
+	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
+	cfg := replicaConfig(t, pgtest.NewDatabase(t), upURL)
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, string(b)+"websub:\n  hub: "+hub.URL+"/hub\n")
+	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
+	for _, r := range reps {
+		waitFor(t, r.base+" serving the feed", func() bool {
+			_, body := get(t, r.base+"/upf.rss")
+			return strings.Contains(body, "Alpha")
+		})
+	}
+
+	// Start-up: the first publication and the first collections may
+	// change feeds (and ping); let them settle, then count from there.
+	time.Sleep(2500 * time.Millisecond)
+	mu.Lock()
+	pings = nil
+	mu.Unlock()
+
+	up.set(`"v2"`, "Alpha", "Beta")
+	for _, r := range reps {
+		waitFor(t, r.base+" serving the change", func() bool {
+			_, body := get(t, r.base+"/upf.rss")
+			return strings.Contains(body, "Beta")
+		})
+	}
+	var want []string
+	for _, name := range []string{"all", "upf"} {
+		for _, ext := range []string{".atom", ".json", ".rss"} {
+			want = append(want, "http://news.example/"+name+ext)
+		}
+	}
+	waitFor(t, "the pings", func() bool { return len(got()) >= len(want) })
+	time.Sleep(3 * time.Second) // a follower that pinged too would have by now
+	if p := got(); !slices.Equal(p, want) {
+		t.Errorf("pings %v, want each changed feed URL once: %v", p, want)
+	}
 }
