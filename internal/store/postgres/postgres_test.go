@@ -21,10 +21,12 @@ func open(t *testing.T, url string) *Store {
 }
 
 func TestConformance(t *testing.T) {
+	pgtest.Server(t) // skips once, not per case
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.NewDatabase(t)) })
 }
 
 func TestSchema(t *testing.T) {
+	pgtest.Server(t) // skips once, not per case
 	storetest.RunSchema(t, storetest.Schema{
 		New: func(t *testing.T) string { return pgtest.NewDatabase(t) },
 		Open: func(ctx context.Context, url string) (store.Store, error) {
@@ -45,6 +47,7 @@ func TestSchema(t *testing.T) {
 }
 
 func TestShared(t *testing.T) {
+	pgtest.Server(t) // skips once, not per case
 	storetest.RunShared(t, func(t *testing.T) storetest.Replicas {
 		url := pgtest.NewDatabase(t)
 		return storetest.Replicas{
@@ -106,7 +109,6 @@ func TestOpenErrors(t *testing.T) {
 				s.Close()
 				t.Fatal("Open succeeded")
 			}
-			t.Log(err)
 			if strings.Contains(err.Error(), pw) {
 				t.Errorf("error %q shows the password", err)
 			}
