@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldfeed/herald/internal/store"
 	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
@@ -86,6 +87,56 @@ func TestFencingEpoch(t *testing.T) {
 	case <-l.Lost():
 		t.Error("Lost closed: the fence was not what refused the write")
 	default:
+	}
+}
+
+// TestChangesIdle: a listener that waits longer than listenIdle pings its
+// connection and keeps it (no reconnection, which could miss notices),
+// and still delivers.
+func TestChangesIdle(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := open(t, url)
+	defer s.Close()
+	saved := listenIdle
+	listenIdle = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := s.Changes(ctx)
+	defer func() {
+		cancel()
+		for range ch { // the goroutine is done with listenIdle
+		}
+		listenIdle = saved
+	}()
+	conn := pgtest.Conn(t, url)
+	backend := func() (pid int) {
+		t.Helper()
+		if err := conn.QueryRow(context.Background(), `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = $1`, AppChanges).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	before := backend()
+	time.Sleep(20 * listenIdle) // many idle rounds
+	var quiet time.Duration
+	if err := conn.QueryRow(context.Background(), `SELECT clock_timestamp() - state_change FROM pg_stat_activity
+		WHERE pid = $1`, before).Scan(&quiet); err != nil || quiet > 10*listenIdle {
+		t.Errorf("the idle listener was quiet for %v (%v): not pinged", quiet, err)
+	}
+	gen, err := s.Publish(context.Background(), nil, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-ch:
+		if got != gen {
+			t.Errorf("delivered %d, want %d", got, gen)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notice after idle rounds")
+	}
+	if after := backend(); after != before {
+		t.Errorf("listener reconnected while idle (backend %d, then %d)", before, after)
 	}
 }
 
