@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldfeed/herald/internal/store"
 	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
@@ -21,10 +22,12 @@ func open(t *testing.T, url string) *Store {
 }
 
 func TestConformance(t *testing.T) {
+	pgtest.Server(t) // skips once, not per case
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.NewDatabase(t)) })
 }
 
 func TestSchema(t *testing.T) {
+	pgtest.Server(t) // skips once, not per case
 	storetest.RunSchema(t, storetest.Schema{
 		New: func(t *testing.T) string { return pgtest.NewDatabase(t) },
 		Open: func(ctx context.Context, url string) (store.Store, error) {
@@ -45,6 +48,7 @@ func TestSchema(t *testing.T) {
 }
 
 func TestShared(t *testing.T) {
+	pgtest.Server(t) // skips once, not per case
 	storetest.RunShared(t, func(t *testing.T) storetest.Replicas {
 		url := pgtest.NewDatabase(t)
 		return storetest.Replicas{
@@ -86,6 +90,56 @@ func TestFencingEpoch(t *testing.T) {
 	}
 }
 
+// TestChangesIdle: a listener that waits longer than listenIdle pings its
+// connection and keeps it (no reconnection, which could miss notices),
+// and still delivers.
+func TestChangesIdle(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := open(t, url)
+	defer s.Close()
+	saved := listenIdle
+	listenIdle = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := s.Changes(ctx)
+	defer func() {
+		cancel()
+		for range ch { // the goroutine is done with listenIdle
+		}
+		listenIdle = saved
+	}()
+	conn := pgtest.Conn(t, url)
+	backend := func() (pid int) {
+		t.Helper()
+		if err := conn.QueryRow(context.Background(), `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = $1`, AppChanges).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	before := backend()
+	time.Sleep(20 * listenIdle) // many idle rounds
+	var quiet time.Duration
+	if err := conn.QueryRow(context.Background(), `SELECT clock_timestamp() - state_change FROM pg_stat_activity
+		WHERE pid = $1`, before).Scan(&quiet); err != nil || quiet > 10*listenIdle {
+		t.Errorf("the idle listener was quiet for %v (%v): not pinged", quiet, err)
+	}
+	gen, err := s.Publish(context.Background(), nil, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-ch:
+		if got != gen {
+			t.Errorf("delivered %d, want %d", got, gen)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notice after idle rounds")
+	}
+	if after := backend(); after != before {
+		t.Errorf("listener reconnected while idle (backend %d, then %d)", before, after)
+	}
+}
+
 // TestOpenErrors: errors name the database (host, port, name) and never
 // the password of the URL.
 func TestOpenErrors(t *testing.T) {
@@ -106,7 +160,6 @@ func TestOpenErrors(t *testing.T) {
 				s.Close()
 				t.Fatal("Open succeeded")
 			}
-			t.Log(err)
 			if strings.Contains(err.Error(), pw) {
 				t.Errorf("error %q shows the password", err)
 			}

@@ -27,6 +27,12 @@ const (
 // Changes reconnects after at most maxBackoff.
 const maxBackoff = 2 * time.Second
 
+// listenIdle is how long Changes waits for a notice before it pings its
+// connection: a connection dropped silently (a NAT's idle timeout, a
+// database host gone) delivers nothing and no error until TCP gives up,
+// minutes later; the ping finds out, and its traffic keeps NATs open.
+var listenIdle = 10 * time.Second
+
 // leadership is a held leader lock: a goroutine owns the connection that
 // holds it, pings it, and gives it up.
 type leadership struct {
@@ -210,7 +216,8 @@ func (s *Store) Published(ctx context.Context, after int64) (store.Publication, 
 // it returns (when the database answers within a few seconds), so a
 // publication committed after the call is delivered. After a reconnect
 // it delivers the current generation, as a notice may have been missed.
-// A full channel keeps the newest generation only.
+// A full channel keeps the newest generation only. An idle connection
+// is pinged every listenIdle, so one that died silently is replaced.
 func (s *Store) Changes(ctx context.Context) <-chan int64 {
 	ch := make(chan int64, 1)
 	first, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -237,7 +244,19 @@ func (s *Store) Changes(ctx context.Context) <-chan int64 {
 					deliver(ch, gen)
 				}
 			}
-			n, err := conn.WaitForNotification(ctx)
+			wait, cancel := context.WithTimeout(ctx, listenIdle)
+			n, err := conn.WaitForNotification(wait)
+			cancel()
+			if err != nil && ctx.Err() == nil && wait.Err() != nil && !conn.IsClosed() {
+				// Idle, not failed (pgconn keeps a connection whose
+				// read timed out): is it still there?
+				ping, cancel := context.WithTimeout(ctx, pingTimeout)
+				err = conn.Ping(ping)
+				cancel()
+				if err == nil {
+					continue
+				}
+			}
 			if err != nil {
 				closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 				conn.Close(closeCtx)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -49,31 +50,47 @@ func Server(t testing.TB) string {
 // is named but does not answer fails t: it is never a reason to skip.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	server := Server(t)
+	dbURL, drop, err := Create(Server(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return dbURL
+}
+
+// Create creates a uniquely named database on the server at server and
+// returns its URL and the function that drops it, for a database that
+// outlives one test (a benchmark's, set up once for all its runs).
+func Create(server string) (dbURL string, drop func() error, err error) {
 	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s must be a postgres:// URL", Env)
+		return "", nil, fmt.Errorf("%s must be a postgres:// URL", Env)
 	}
 	var b [6]byte
 	rand.Read(b[:])
 	name := "herald_test_" + hex.EncodeToString(b[:])
-	admin := func(sql string) {
-		t.Helper()
+	admin := func(sql string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, server)
 		if err != nil {
-			t.Fatalf("PostgreSQL test server (%s): %v", Env, err)
+			return fmt.Errorf("PostgreSQL test server (%s): %w", Env, err)
 		}
 		defer conn.Close(ctx)
 		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
+			return fmt.Errorf("%s: %w", sql, err)
 		}
+		return nil
 	}
-	admin("CREATE DATABASE " + name)
-	t.Cleanup(func() { admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	if err := admin("CREATE DATABASE " + name); err != nil {
+		return "", nil, err
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), func() error { return admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") }, nil
 }
 
 // Conn connects to the database at dbURL for the rest of t, for tests
