@@ -95,18 +95,22 @@ for i in 0 1 2; do
 done
 [ -n "$leader" ] || fail "no replica leads"
 kill -9 "${pids[$leader]}"
-start=$(date +%s.%N)
+wait "${pids[$leader]}" 2>/dev/null || true # (bash would report the kill)
+start=$(date +%s%3N)
 took=
 for _ in $(seq 150); do
   for i in 0 1 2; do
     [ "$i" = "$leader" ] && continue
     if curl -s "http://127.0.0.1:${ports[$i]}/healthz" | grep -q '"role":"leader"'; then
-      took=$(echo "$(date +%s.%N) - $start" | bc)
+      took=$(( $(date +%s%3N) - start ))
       break 2
     fi
   done
   sleep 0.1
 done
-[ -n "$took" ] || fail "no replica took over within 15 s"
+[ -n "$took" ] && [ "$took" -le 15000 ] || fail "no replica took over within 15 s"
 [ "$(etags world.rss)" = "$before" ] || fail "world.rss changed ETag through the balancer after the leader died"
-echo "replicas: 3 replicas behind nginx serve one ETag per feed; a new leader $took s after SIGKILL; ok"
+# With FEEDCHECK set (.ci/run), the independent validators read the
+# feeds through the balancer too.
+if [ -n "${FEEDCHECK:-}" ]; then "$FEEDCHECK" "$url" world; fi
+echo "replicas: 3 replicas behind nginx serve one ETag per feed; a new leader ${took} ms after SIGKILL; ok"
