@@ -140,6 +140,13 @@ func TestReplicaFailover(t *testing.T) {
 	})
 
 	checkReplicaReports(t, reps, leader)
+	// world.rss (the files source only) does not change in this test: a
+	// new leader must publish it with the same validators, no false change.
+	validators := func(base string) string {
+		resp, _ := get(t, base+"/world.rss")
+		return resp.Header.Get("ETag") + " " + resp.Header.Get("Last-Modified")
+	}
+	worldBefore := validators(leader.base)
 
 	// The leader's next collection of the upstream hangs: kill it then.
 	up.hold()
@@ -179,6 +186,11 @@ func TestReplicaFailover(t *testing.T) {
 			_, body := get(t, r.base+"/upf.rss")
 			return strings.Contains(body, "Gamma")
 		})
+	}
+	for _, r := range survivors {
+		if got := validators(r.base); got != worldBefore {
+			t.Errorf("%s/world.rss after the takeover: %s, want the unchanged %s", r.base, got, worldBefore)
+		}
 	}
 	// A replica started now catches up on the publication.
 	reps = append(survivors, startReplica(t, cfg))
@@ -322,5 +334,59 @@ func TestReplicasPingHubOnce(t *testing.T) {
 	time.Sleep(3 * time.Second) // a follower that pinged too would have by now
 	if p := got(); !slices.Equal(p, want) {
 		t.Errorf("pings %v, want each changed feed URL once: %v", p, want)
+	}
+}
+
+// TestReplicasReload: SIGHUP with a new feed in the configuration, sent
+// to every replica, publishes the feed on all of them (the leader builds
+// it, the followers serve it).
+func TestReplicasReload(t *testing.T) {
+	_, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
+	cfg := replicaConfig(t, pgtest.NewDatabase(t), upURL)
+	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg)}
+	for _, r := range reps {
+		waitFor(t, r.base+" serving the feed", func() bool {
+			resp, _ := get(t, r.base+"/upf.rss")
+			return resp.StatusCode == 200
+		})
+	}
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, string(b)+"  - {name: extra, title: Extra, sources: [up]}\n")
+	for _, r := range reps {
+		r.cmd.Process.Signal(syscall.SIGHUP)
+	}
+	for _, r := range reps {
+		waitFor(t, r.base+" serving the new feed", func() bool {
+			resp, body := get(t, r.base+"/extra.rss")
+			return resp.StatusCode == 200 && strings.Contains(body, "Alpha")
+		})
+	}
+}
+
+// TestGenerateOnSharedStore: generate takes the leadership of a shared
+// store for its run, so it refuses to run beside a leading replica.
+func TestGenerateOnSharedStore(t *testing.T) {
+	_, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
+	cfg := replicaConfig(t, pgtest.NewDatabase(t), upURL)
+	out := t.TempDir()
+
+	r := startReplica(t, cfg)
+	waitFor(t, "the replica to lead", func() bool { return r.role(t) == "leader" })
+	code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", out)
+	if code == 0 || !strings.Contains(stderr, "leads and collects into this database") {
+		t.Errorf("generate beside a leader: exit %d, stderr:\n%s", code, stderr)
+	}
+
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	<-r.done
+	code, _, stderr = runCmd(t, "generate", "--config", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("generate alone: exit %d, stderr:\n%s", code, stderr)
+	}
+	if b, err := os.ReadFile(out + "/upf.rss"); err != nil || !strings.Contains(string(b), "Alpha") {
+		t.Errorf("generate wrote no upf.rss with the upstream item: %v", err)
 	}
 }

@@ -168,6 +168,10 @@ func (sv *serving) lead(ctx context.Context) {
 	default:
 	}
 	cfg := sv.cfg.Load()
+	// A build the database refused is published again soon, not at the
+	// next collection, which may be a schedule away.
+	republish := time.NewTicker(republishEvery)
+	defer republish.Stop()
 	for {
 		next, err := startCollection(ctx, cfg, sv.log, sv.metrics, sv.store, sv.leaderPublisher(cfg), run)
 		var retry <-chan time.Time
@@ -185,14 +189,28 @@ func (sv *serving) lead(ctx context.Context) {
 		default:
 			sv.log.Error("reload failed; the running configuration stays", "error", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case cfg = <-sv.reloads:
-		case <-retry:
+		for waiting := true; waiting; {
+			select {
+			case <-ctx.Done():
+				return
+			case cfg = <-sv.reloads:
+				waiting = false
+			case <-retry:
+				waiting = false
+			case <-republish.C:
+				if run != nil && sv.unpublished.Load() {
+					if _, err := run.p.build(ctx, time.Now(), sv.leaderPublisher(cfg)); err != nil {
+						sv.log.Error("rendering failed", "error", err)
+					}
+				}
+			}
 		}
 	}
 }
+
+// republishEvery is how often a leader whose last publication failed
+// tries again.
+const republishEvery = 5 * time.Second
 
 // leaderPublisher returns the function that publishes a build of cfg to
 // every replica, then tells the WebSub hub which feeds changed: once per
@@ -211,8 +229,10 @@ func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
 				level = slog.LevelWarn
 			}
 			sv.log.Log(ctx, level, "publishing failed; the replicas keep the previous publication", "error", err)
+			sv.unpublished.Store(true)
 			return
 		}
+		sv.unpublished.Store(false)
 		sv.changes.published(cfg.BaseURL, files)
 	}
 }

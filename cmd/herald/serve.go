@@ -143,6 +143,9 @@ type serving struct {
 	rep     *replica.Replica
 	cfg     atomic.Pointer[config.Config] // the running configuration
 	reloads chan *config.Config           // to the collecting side while it leads
+	// unpublished is set while the leader's last build could not be
+	// published; lead tries again.
+	unpublished atomic.Bool
 }
 
 // newMetrics returns the registry /metrics serves, with Go's, the
