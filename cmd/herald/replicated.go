@@ -80,6 +80,7 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- sv.srv.Serve(srvCtx, ln) }()
 	if adminLn != nil {
+		sv.log.Info("serving operator endpoints", "addr", adminLn.Addr().String())
 		adminDone := make(chan error, 1)
 		go func() { adminDone <- sv.srv.ServeAdmin(srvCtx, adminLn) }()
 		defer func() {
@@ -143,6 +144,7 @@ func (sv *serving) serveReplica(pages []store.Page) {
 	sv.srv.Publish(server.Snapshot{Pages: out, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true})
 	p.site.Follow(paths)
 	p.feeds.record(files)
+	p.feeds.countItems(files)
 	if sv.rep != nil && !sv.rep.Leading() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -42,6 +43,28 @@ func (b *feedBook) record(files []site.File) {
 		for _, f := range files {
 			if f.Path == path {
 				b.since[spec.Name] = f.Modified
+			}
+		}
+	}
+}
+
+// countItems sets each feed's item count from its published JSON Feed:
+// what a replica that serves another's builds knows of them.
+func (b *feedBook) countItems(files []site.File) {
+	ext := ""
+	for _, f := range feed.Formats {
+		if f.Name == "json" {
+			ext = f.Ext
+		}
+	}
+	for _, spec := range b.specs {
+		for _, f := range files {
+			if f.Path != spec.Name+ext {
+				continue
+			}
+			var doc struct{ Items []struct{} }
+			if json.Unmarshal(f.Body, &doc) == nil {
+				b.setItems(spec.Name, len(doc.Items))
 			}
 		}
 	}

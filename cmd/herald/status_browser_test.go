@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
 )
 
 // screenshot saves what headless Chromium shows at url to path, so a
@@ -92,4 +94,47 @@ feeds:
 		}
 	}
 	screenshot(t, admin+"/status", "status")
+}
+
+// TestBrowserReplicaStatus: a follower's status page says it follows,
+// which replica leads, and that its database answers.
+func TestBrowserReplicaStatus(t *testing.T) {
+	_, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
+	cfg := replicaConfig(t, pgtest.NewDatabase(t), upURL)
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "admin_listen: 127.0.0.1:0\n"+string(b))
+	leader := startReplica(t, cfg)
+	waitFor(t, "the first replica to lead", func() bool { return leader.role(t) == "leader" })
+	follower := startReplica(t, cfg)
+	var admin string
+	waitFor(t, "the follower's admin listener", func() bool {
+		m := regexp.MustCompile(`msg="serving operator endpoints" addr=(\S+)`).FindStringSubmatch(follower.logs.String())
+		if m != nil {
+			admin = "http://" + m[1]
+		}
+		return m != nil
+	})
+	var leaderID string
+	waitFor(t, "the follower to name the leader", func() bool {
+		_, body := get(t, admin+"/healthz")
+		m := regexp.MustCompile(`"leader":"([^"]+)"`).FindStringSubmatch(body)
+		if m != nil {
+			leaderID = m[1]
+		}
+		return m != nil
+	})
+	dom := dumpDOM(t, admin+"/status")
+	for _, want := range []string{
+		`<td id="replica-role">follower</td>`,
+		`<td id="replica-leader">` + leaderID,
+		`<span class="ok">ok</span>`,
+	} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("status DOM lacks %s\n%s", want, dom)
+		}
+	}
+	screenshot(t, admin+"/status", "status-replica")
 }

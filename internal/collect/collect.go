@@ -266,19 +266,29 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 		return nil, serr
 	}
 	arts, err := c.store.Articles(ctx, name, e.Window)
-	if err != nil || e.Window <= 0 {
-		return arts, err
+	if err != nil {
+		return nil, err
 	}
-	// What this collection returned stays visible to the next build even
-	// when it is older than the window (an old article added late), so
-	// that build can put it in an archive page.
-	in := make(map[string]bool, len(arts))
-	for _, a := range arts {
-		in[a.ID] = true
+	if e.Window > 0 {
+		// What this collection returned stays visible to the next build
+		// even when it is older than the window (an old article added
+		// late), so that build can put it in an archive page.
+		in := make(map[string]bool, len(arts))
+		for _, a := range arts {
+			in[a.ID] = true
+		}
+		for _, a := range normalized {
+			if !in[a.ID] {
+				arts = append(arts, a)
+			}
+		}
 	}
-	for _, a := range normalized {
-		if !in[a.ID] {
-			arts = append(arts, a)
+	if len(arts) != rec.Status.Items {
+		// The stored status says how many articles the source has now,
+		// for the replicas that read it rather than collect.
+		rec.Status.Items = len(arts)
+		if _, err := c.store.Save(ctx, store.Collection{Key: e.Key, Source: name, Record: rec, Now: start}); err != nil {
+			return nil, err
 		}
 	}
 	return arts, nil

@@ -203,7 +203,7 @@ func TestLoadStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, want := follower.Status()[0], leader.Status()[0]
-	if got.Name != "s" || !got.LastSuccess.Equal(want.LastSuccess) || !got.LastRun.Equal(want.LastRun) {
+	if got.Name != "s" || !got.LastSuccess.Equal(want.LastSuccess) || !got.LastRun.Equal(want.LastRun) || got.Items != want.Items || got.Items == 0 {
 		t.Errorf("follower status %+v, want the leader's %+v", got, want)
 	}
 	if snap := follower.Snapshots()[0]; snap.Articles != nil {
