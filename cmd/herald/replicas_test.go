@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -108,7 +109,7 @@ func replicaConfig(t *testing.T, dbURL, upURL string) string {
 		t.Fatal(err)
 	}
 	writeFile(t, cfg, "store: "+dbURL+"\n"+string(b)+
-		"  - {name: upf, title: Up, sources: [up]}\n  - {name: all, title: All, sources: [articles, up]}\n")
+		"  - {name: upf, title: Up, sources: [up]}\n  - {name: all, title: All, sources: [articles, up], limit: 2}\n")
 	return cfg
 }
 
@@ -209,7 +210,14 @@ func TestReplicaFailover(t *testing.T) {
 		t.Errorf("upf.rss items %q (guids %q), want each of %q once", titles, guids, want)
 	}
 
-	paths := []string{"index.html", "feeds.opml"}
+	// Besides what builds publish: an archive document and an article
+	// page, which replicas read from the store on request.
+	_, world := get(t, reps[0].base+"/world.json")
+	page := regexp.MustCompile(`articles/[a-z0-9-]+\.html`).FindString(world)
+	if page == "" {
+		t.Fatalf("world.json links no article page:\n%s", world)
+	}
+	paths := []string{"index.html", "feeds.opml", "archive/all-1.rss", "archive/all-1.atom", "archive/all-1.json", page}
 	for _, f := range []string{"world", "upf", "all"} {
 		paths = append(paths, f+".rss", f+".atom", f+".json", f+".html")
 	}
@@ -388,5 +396,64 @@ func TestGenerateOnSharedStore(t *testing.T) {
 	}
 	if b, err := os.ReadFile(out + "/upf.rss"); err != nil || !strings.Contains(string(b), "Alpha") {
 		t.Errorf("generate wrote no upf.rss with the upstream item: %v", err)
+	}
+}
+
+// TestReplicaDatabaseLost: the leader loses its database (a proxy
+// between them is cut). It keeps serving what it had and says
+// "degraded", another replica takes over and publishes a change; when
+// the database is back, the first replica reconnects by itself and
+// serves the change.
+func TestReplicaDatabaseLost(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
+	proxy := pgtest.NewProxy(t, dbURL)
+	cfgA := replicaConfig(t, proxy.URL, upURL)
+	// B's config is A's but for the store, in the same folder: the same
+	// sources, so the same store keys.
+	b, err := os.ReadFile(cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgB := filepath.Join(filepath.Dir(cfgA), "config-b.yaml")
+	writeFile(t, cfgB, strings.Replace(string(b), "store: "+proxy.URL, "store: "+dbURL, 1))
+
+	a := startReplica(t, cfgA)
+	waitFor(t, "A to lead", func() bool { return a.role(t) == "leader" })
+	bRep := startReplica(t, cfgB)
+	for _, r := range []*replicaProc{a, bRep} {
+		waitFor(t, r.base+" serving the feed", func() bool {
+			_, body := get(t, r.base+"/upf.rss")
+			return strings.Contains(body, "Alpha")
+		})
+	}
+	_, before := get(t, a.base+"/upf.rss")
+
+	proxy.Cut()
+	health := func(r *replicaProc) string {
+		_, body := get(t, r.base+"/healthz")
+		return body
+	}
+	waitFor(t, "A to report degraded and stop leading", func() bool {
+		h := health(a)
+		return strings.Contains(h, `"status":"degraded"`) && strings.Contains(h, `"role":"follower"`)
+	})
+	waitFor(t, "B to lead", func() bool { return bRep.role(t) == "leader" })
+	if resp, body := get(t, a.base+"/upf.rss"); resp.StatusCode != 200 || body != before {
+		t.Errorf("A without its database: upf.rss %s, same bytes %v", resp.Status, body == before)
+	}
+
+	up.set(`"v2"`, "Alpha", "Beta")
+	waitFor(t, "B to publish the change", func() bool {
+		_, body := get(t, bRep.base+"/upf.rss")
+		return strings.Contains(body, "Beta")
+	})
+	proxy.Restore()
+	waitFor(t, "A to reconnect and serve the change", func() bool {
+		_, body := get(t, a.base+"/upf.rss")
+		return strings.Contains(body, "Beta") && strings.Contains(health(a), `"status":"ok"`)
+	})
+	if r := a.role(t); r != "follower" {
+		t.Errorf("A after reconnecting: %s, want follower (B leads)", r)
 	}
 }

@@ -2,9 +2,6 @@ package replica_test
 
 import (
 	"context"
-	"io"
-	"net"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -171,11 +168,11 @@ func TestDatabaseLost(t *testing.T) {
 	if _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
 		t.Fatal(err)
 	}
-	proxy := newProxy(t, dbURL)
-	b := startNode(t, proxy.url, "b", nil)
+	proxy := pgtest.NewProxy(t, dbURL)
+	b := startNode(t, proxy.URL, "b", nil)
 	waitUntil(t, "b to serve a's publication", 5*time.Second, func() bool { return len(b.served()) == 1 })
 
-	proxy.cut()
+	proxy.Cut()
 	waitUntil(t, "b to report the database unreachable", 10*time.Second, func() bool {
 		return b.rep.Status().Database == "unreachable"
 	})
@@ -187,94 +184,12 @@ func TestDatabaseLost(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	proxy.restore()
+	proxy.Restore()
 	waitUntil(t, "b to reconnect and catch up", 15*time.Second, func() bool {
 		st := b.rep.Status()
 		return st.Database == "ok" && st.Generation == gen
 	})
 	if got := b.served(); len(got) != 1 || string(got[0].Body) != "two" {
 		t.Errorf("b after reconnecting serves %+v, want the new publication", got)
-	}
-}
-
-// proxy forwards TCP connections to a database server until cut, which
-// closes them all and refuses new ones until restore.
-type proxy struct {
-	t      *testing.T
-	url    string
-	target string
-	addr   string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, dbURL string) *proxy {
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, target: u.Host}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	u.Host = p.addr
-	p.url = u.String()
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) restore() {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		ln, err := net.Listen("tcp", p.addr) // the port was just freed: take it again
-		if err == nil {
-			p.serve(ln)
-			return
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("proxy: cannot listen again: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
