@@ -55,12 +55,7 @@ func (m *Memory) Save(_ context.Context, c Collection) (bool, error) {
 		}
 		h[s.Article.ID] = s
 	}
-	current := c.Current()
-	all := make([]Stored, 0, len(h))
-	for _, s := range h {
-		all = append(all, s)
-	}
-	gone := Expired(all, current, c.Retention, c.Now)
+	gone := c.Prune(h)
 	for _, id := range gone {
 		delete(h, id)
 	}

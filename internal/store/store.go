@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -119,6 +121,46 @@ type Doc struct {
 	MediaType string
 	Body      []byte
 	Modified  time.Time
+}
+
+// Untouched reports whether c leaves a history of n articles as it is
+// without reading it: it brings no articles, and retention could only
+// remove some if the history held more than the kept ones and more than
+// Keep (or had a KeepFor). Backends skip the history then.
+func (c *Collection) Untouched(n int) bool {
+	r := c.Retention
+	return len(c.Articles) == 0 && (n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n <= r.Keep)))
+}
+
+// Prune returns the IDs retention removes from history (by ID, merged
+// already) after c.
+func (c *Collection) Prune(history map[string]Stored) []string {
+	all := make([]Stored, 0, len(history))
+	for _, st := range history {
+		all = append(all, st)
+	}
+	return Expired(all, c.Current(), c.Retention, c.Now)
+}
+
+// EncodeRecord is rec as a backend stores it: state and status as JSON.
+func EncodeRecord(rec Record) (state, status []byte, err error) {
+	if state, err = json.Marshal(rec.State); err != nil {
+		return nil, nil, err
+	}
+	status, err = json.Marshal(rec.Status)
+	return state, status, err
+}
+
+// DecodeRecord is the Record stored under key as EncodeRecord made it.
+func DecodeRecord(key string, state, status []byte) (Record, error) {
+	var rec Record
+	if err := json.Unmarshal(state, &rec.State); err != nil {
+		return rec, fmt.Errorf("record %s: state: %w", key, err)
+	}
+	if err := json.Unmarshal(status, &rec.Status); err != nil {
+		return rec, fmt.Errorf("record %s: status: %w", key, err)
+	}
+	return rec, nil
 }
 
 // Current is the set of IDs the collection found: its Articles and Kept.

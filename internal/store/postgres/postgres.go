@@ -261,31 +261,21 @@ func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // Load implements store.Store.
 func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error) {
-	var rec store.Record
-	var state, status string
+	var state, status []byte
 	err := s.pool.QueryRow(ctx, `SELECT state, status FROM herald_records WHERE key = $1`, key).Scan(&state, &status)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return rec, false, nil
+		return store.Record{}, false, nil
 	}
 	if err != nil {
-		return rec, false, err
+		return store.Record{}, false, err
 	}
-	if err := json.Unmarshal([]byte(state), &rec.State); err != nil {
-		return rec, false, fmt.Errorf("record %s: state: %w", key, err)
-	}
-	if err := json.Unmarshal([]byte(status), &rec.Status); err != nil {
-		return rec, false, fmt.Errorf("record %s: status: %w", key, err)
-	}
-	return rec, true, nil
+	rec, err := store.DecodeRecord(key, state, status)
+	return rec, err == nil, err
 }
 
 // Save implements store.Store.
 func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
-	state, err := json.Marshal(c.Record.State)
-	if err != nil {
-		return false, err
-	}
-	status, err := json.Marshal(c.Record.Status)
+	state, status, err := store.EncodeRecord(c.Record)
 	if err != nil {
 		return false, err
 	}
@@ -323,8 +313,7 @@ func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, c.Source).Scan(&n); err != nil {
 			return false, err
 		}
-		r := c.Retention
-		if n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n <= r.Keep)) {
+		if c.Untouched(n) {
 			return false, nil
 		}
 	}
@@ -354,12 +343,7 @@ func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
 			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
 			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page)
 	}
-	current := c.Current()
-	all := make([]store.Stored, 0, len(old))
-	for _, st := range old {
-		all = append(all, st)
-	}
-	gone := store.Expired(all, current, c.Retention, c.Now)
+	gone := c.Prune(old)
 	if len(gone) > 0 {
 		b.Queue(`DELETE FROM herald_articles WHERE source = $1 AND id = ANY($2)`, c.Source, gone)
 	}

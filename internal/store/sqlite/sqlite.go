@@ -181,31 +181,21 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Load implements store.Store.
 func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error) {
-	var rec store.Record
-	var state, status string
+	var state, status []byte
 	err := s.db.QueryRowContext(ctx, `SELECT state, status FROM records WHERE key = ?`, key).Scan(&state, &status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return rec, false, nil
+		return store.Record{}, false, nil
 	}
 	if err != nil {
-		return rec, false, err
+		return store.Record{}, false, err
 	}
-	if err := json.Unmarshal([]byte(state), &rec.State); err != nil {
-		return rec, false, fmt.Errorf("record %s: state: %w", key, err)
-	}
-	if err := json.Unmarshal([]byte(status), &rec.Status); err != nil {
-		return rec, false, fmt.Errorf("record %s: status: %w", key, err)
-	}
-	return rec, true, nil
+	rec, err := store.DecodeRecord(key, state, status)
+	return rec, err == nil, err
 }
 
 // Save implements store.Store.
 func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
-	state, err := json.Marshal(c.Record.State)
-	if err != nil {
-		return false, err
-	}
-	status, err := json.Marshal(c.Record.Status)
+	state, status, err := store.EncodeRecord(c.Record)
 	if err != nil {
 		return false, err
 	}
@@ -238,8 +228,7 @@ func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&n); err != nil {
 			return false, err
 		}
-		r := c.Retention
-		if n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n <= r.Keep)) {
+		if c.Untouched(n) {
 			return false, nil
 		}
 	}
@@ -270,12 +259,7 @@ func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool
 			return false, err
 		}
 	}
-	current := c.Current()
-	all := make([]store.Stored, 0, len(old))
-	for _, st := range old {
-		all = append(all, st)
-	}
-	gone := store.Expired(all, current, c.Retention, c.Now)
+	gone := c.Prune(old)
 	for _, id := range gone {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, c.Source, id); err != nil {
 			return false, err
