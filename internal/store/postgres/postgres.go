@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -390,18 +389,14 @@ func history(ctx context.Context, tx pgx.Tx, source string) (map[string]store.St
 	defer rows.Close()
 	out := map[string]store.Stored{}
 	for rows.Next() {
-		var st store.Stored
-		var first, pub, upd int64
-		if err := rows.Scan(&st.Article.ID, &st.Seq, &first, &pub, &upd, &st.Hash); err != nil {
+		st, err := store.ScanStored(rows)
+		if err != nil {
 			return nil, err
 		}
-		st.FirstSeen, st.Article.Published, st.Article.Updated = unix(first), unix(pub), unix(upd)
 		out[st.Article.ID] = st
 	}
 	return out, rows.Err()
 }
-
-func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
 // Articles implements store.Store.
 func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
@@ -417,7 +412,7 @@ func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Arti
 	defer rows.Close()
 	out := []feed.Article{}
 	for rows.Next() {
-		a, err := scanArticle(rows)
+		a, err := store.ScanArticle(rows)
 		if err != nil {
 			return nil, fmt.Errorf("article of %s: %w", source, err)
 		}
@@ -498,30 +493,15 @@ func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
 		if err := rows.Scan(&d.Path, &d.Page, &d.MediaType, &d.Body, &mod); err != nil {
 			return nil, err
 		}
-		d.Modified = unix(mod)
+		d.Modified = store.Unix(mod)
 		out = append(out, d)
 	}
 	return out, rows.Err()
 }
 
-// scanArticle reads a row of (published, updated, data).
-func scanArticle(row pgx.Row) (feed.Article, error) {
-	var a feed.Article
-	var pub, upd int64
-	var data string
-	if err := row.Scan(&pub, &upd, &data); err != nil {
-		return a, err
-	}
-	if err := json.Unmarshal([]byte(data), &a); err != nil {
-		return a, err
-	}
-	a.Published, a.Updated = unix(pub), unix(upd)
-	return a, nil
-}
-
 // ArticleByPage implements store.Store.
 func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, bool, error) {
-	a, err := scanArticle(s.pool.QueryRow(ctx,
+	a, err := store.ScanArticle(s.pool.QueryRow(ctx,
 		`SELECT published, updated, data FROM herald_articles WHERE page = $1 ORDER BY seq LIMIT 1`, page))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, false, nil
@@ -538,7 +518,7 @@ func (s *Store) Doc(ctx context.Context, path string) (store.Doc, bool, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, false, nil
 	}
-	d.Modified = unix(mod)
+	d.Modified = store.Unix(mod)
 	return d, err == nil, err
 }
 
@@ -554,7 +534,7 @@ func (s *Store) PageArticles(ctx context.Context, feedName string, page int) ([]
 	var out []feed.Article
 	seen := map[string]bool{}
 	for rows.Next() {
-		a, err := scanArticle(rows)
+		a, err := store.ScanArticle(rows)
 		if err != nil {
 			return nil, fmt.Errorf("archive of %s: %w", feedName, err)
 		}

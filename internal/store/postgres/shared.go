@@ -202,7 +202,7 @@ func (s *Store) Published(ctx context.Context, after int64) (store.Publication, 
 		}
 		pub.Paths = append(pub.Paths, p.Path)
 		if changed {
-			p.Modified = unix(mod)
+			p.Modified = store.Unix(mod)
 			pub.Pages = append(pub.Pages, p)
 		}
 	}
