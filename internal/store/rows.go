@@ -45,3 +45,33 @@ func ScanArticle(row Row) (feed.Article, error) {
 	a.Published, a.Updated = Unix(pub), Unix(upd)
 	return a, nil
 }
+
+// Rows is a result being read, row by row.
+type Rows interface {
+	Row
+	Next() bool
+	Err() error
+}
+
+// ScanArticles reads every row of rows with ScanArticle and returns the
+// articles newest first (Newest). Of two rows with one ID (two sources
+// share it; a feed publishes it once) the first is kept.
+func ScanArticles(rows Rows) ([]feed.Article, error) {
+	out := []feed.Article{}
+	seen := map[string]bool{}
+	for rows.Next() {
+		a, err := ScanArticle(rows)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			out = append(out, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	Newest(out)
+	return out, nil
+}

@@ -298,18 +298,10 @@ func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Arti
 		return nil, err
 	}
 	defer rows.Close()
-	out := []feed.Article{}
-	for rows.Next() {
-		a, err := store.ScanArticle(rows)
-		if err != nil {
-			return nil, fmt.Errorf("article of %s: %w", source, err)
-		}
-		out = append(out, a)
+	out, err := store.ScanArticles(rows)
+	if err != nil {
+		return nil, fmt.Errorf("articles of %s: %w", source, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	store.Newest(out)
 	return out, nil
 }
 
@@ -449,21 +441,9 @@ func (s *Store) PageArticles(ctx context.Context, feedName string, page int) ([]
 		return nil, err
 	}
 	defer rows.Close()
-	var out []feed.Article
-	seen := map[string]bool{}
-	for rows.Next() {
-		a, err := store.ScanArticle(rows)
-		if err != nil {
-			return nil, fmt.Errorf("archive of %s: %w", feedName, err)
-		}
-		if !seen[a.ID] {
-			seen[a.ID] = true
-			out = append(out, a)
-		}
+	out, err := store.ScanArticles(rows)
+	if err != nil {
+		return nil, fmt.Errorf("archive of %s: %w", feedName, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	store.Newest(out)
 	return out, nil
 }
