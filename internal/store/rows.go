@@ -75,3 +75,15 @@ func ScanArticles(rows Rows) ([]feed.Article, error) {
 	Newest(out)
 	return out, nil
 }
+
+// ScanDoc reads (feed, path, page, media_type, body, modified): an
+// archive document.
+func ScanDoc(row Row) (Doc, error) {
+	var d Doc
+	var mod int64
+	if err := row.Scan(&d.Feed, &d.Path, &d.Page, &d.MediaType, &d.Body, &mod); err != nil {
+		return d, err
+	}
+	d.Modified = Unix(mod)
+	return d, nil
+}

@@ -472,7 +472,7 @@ func (s *Store) SaveArchive(ctx context.Context, feed string, add map[string]int
 
 // Docs implements store.Store.
 func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
-	rows, err := s.pool.Query(ctx, `SELECT path, page, media_type, body, modified FROM herald_archive_docs
+	rows, err := s.pool.Query(ctx, `SELECT feed, path, page, media_type, body, modified FROM herald_archive_docs
 		WHERE feed = $1 ORDER BY page, path`, feed)
 	if err != nil {
 		return nil, err
@@ -480,12 +480,10 @@ func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
 	defer rows.Close()
 	var out []store.Doc
 	for rows.Next() {
-		d := store.Doc{Feed: feed}
-		var mod int64
-		if err := rows.Scan(&d.Path, &d.Page, &d.MediaType, &d.Body, &mod); err != nil {
+		d, err := store.ScanDoc(rows)
+		if err != nil {
 			return nil, err
 		}
-		d.Modified = store.Unix(mod)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -503,14 +501,11 @@ func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, b
 
 // Doc implements store.Store.
 func (s *Store) Doc(ctx context.Context, path string) (store.Doc, bool, error) {
-	d := store.Doc{Path: path}
-	var mod int64
-	err := s.pool.QueryRow(ctx, `SELECT feed, page, media_type, body, modified FROM herald_archive_docs WHERE path = $1`, path).
-		Scan(&d.Feed, &d.Page, &d.MediaType, &d.Body, &mod)
+	d, err := store.ScanDoc(s.pool.QueryRow(ctx,
+		`SELECT feed, path, page, media_type, body, modified FROM herald_archive_docs WHERE path = $1`, path))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, false, nil
 	}
-	d.Modified = store.Unix(mod)
 	return d, err == nil, err
 }
 
