@@ -237,20 +237,29 @@ func (r *Replica) Run(ctx context.Context) {
 	tick := time.NewTicker(r.opts.Interval)
 	defer tick.Stop()
 	var lead *leadership
+	// stopping is closed once the last leadership's Lead has returned: a
+	// collection blocked on a lost database may take a while, and no
+	// other may start before it ends.
+	var stopping chan struct{}
 	defer func() {
 		if lead != nil {
 			lead.stop()
+		}
+		if stopping != nil {
+			<-stopping
 		}
 	}()
 	r.check(ctx, nil)
 	for {
 		if lead != nil && lead.ended() {
-			lead.stop()
-			lead = nil
+			// Its store refuses its writes already; say so at once.
 			r.setLeading(false)
 			r.log.Warn("leadership lost; following", "replica", r.opts.ID)
+			stopping = make(chan struct{})
+			go func(l *leadership, done chan struct{}) { l.stop(); close(done) }(lead, stopping)
+			lead = nil
 		}
-		if lead == nil {
+		if lead == nil && closed(stopping) {
 			lead = r.campaign(ctx)
 		}
 		select {
@@ -352,6 +361,8 @@ func (r *Replica) campaign(ctx context.Context) *leadership {
 		defer close(done)
 		select {
 		case <-l.Lost():
+			// Said at once: the loop may be waiting on the lost database.
+			r.setLeading(false)
 		case <-leadCtx.Done():
 		}
 		stop()
@@ -362,6 +373,19 @@ func (r *Replica) campaign(ctx context.Context) *leadership {
 		r.opts.Lead(leadCtx)
 	}()
 	return &leadership{l: l, cancel: stop, done: done, ran: ran}
+}
+
+// closed reports whether ch is nil or closed.
+func closed(ch chan struct{}) bool {
+	if ch == nil {
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // leadership is a held leadership and the Lead call running under it.

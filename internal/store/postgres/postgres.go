@@ -140,6 +140,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, parseError(err)
 	}
+	cfg.ConnConfig.DialFunc = dial
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = AppPool
 	}
