@@ -285,14 +285,29 @@ func parseFeed(t *testing.T, url string) *gofeed.Feed {
 }
 
 // TestReplicasPingHubOnce: with websub.hub set, a change is announced to
-// the hub once per feed URL, by the leader, not once per replica.
+// the hub once per feed URL, by the leader, not once per replica, and
+// only once every replica serves it: the hub fetches the feed at once,
+// through the load balancer, from any replica.
 func TestReplicasPingHubOnce(t *testing.T) {
 	var mu sync.Mutex
 	var pings []string
+	var reps []*replicaProc
+	stale := map[string]bool{} // replicas that served the old upf.rss when the hub was told
 	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		topic := r.FormValue("hub.url")
 		mu.Lock()
-		pings = append(pings, r.FormValue("hub.url"))
+		pings = append(pings, topic)
+		check := slices.Clone(reps)
 		mu.Unlock()
+		if strings.HasSuffix(topic, "/upf.rss") {
+			for _, rep := range check {
+				if _, body := get(t, rep.base+"/upf.rss"); !strings.Contains(body, "Beta") {
+					mu.Lock()
+					stale[rep.base] = true
+					mu.Unlock()
+				}
+			}
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer hub.Close()
@@ -310,8 +325,11 @@ func TestReplicasPingHubOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, cfg, string(b)+"websub:\n  hub: "+hub.URL+"/hub\n")
-	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
-	for _, r := range reps {
+	started := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
+	mu.Lock()
+	reps = started
+	mu.Unlock()
+	for _, r := range started {
 		waitFor(t, r.base+" serving the feed", func() bool {
 			_, body := get(t, r.base+"/upf.rss")
 			return strings.Contains(body, "Alpha")
@@ -326,7 +344,7 @@ func TestReplicasPingHubOnce(t *testing.T) {
 	mu.Unlock()
 
 	up.set(`"v2"`, "Alpha", "Beta")
-	for _, r := range reps {
+	for _, r := range started {
 		waitFor(t, r.base+" serving the change", func() bool {
 			_, body := get(t, r.base+"/upf.rss")
 			return strings.Contains(body, "Beta")
@@ -342,6 +360,11 @@ func TestReplicasPingHubOnce(t *testing.T) {
 	time.Sleep(3 * time.Second) // a follower that pinged too would have by now
 	if p := got(); !slices.Equal(p, want) {
 		t.Errorf("pings %v, want each changed feed URL once: %v", p, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for base := range stale {
+		t.Errorf("the hub was told before %s served the change", base)
 	}
 }
 

@@ -60,7 +60,7 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 	sv.reloads = make(chan *config.Config, 1)
 	sv.rep, err = replica.New(replica.Options{
 		Store: shared, ID: replicaID(), Logger: sv.log, Registry: reg,
-		Serve: sv.serveReplica, Lead: sv.lead,
+		Prepare: sv.prepareReplica, Lead: sv.lead,
 	})
 	if err != nil {
 		return err
@@ -129,9 +129,10 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 	}
 }
 
-// serveReplica hands a publication to the server, stamped as the leader
-// decided, and makes on-demand pages and /status follow it.
-func (sv *serving) serveReplica(pages []store.Page) {
+// prepareReplica gets a publication ready to serve, stamped as the
+// leader decided; activating it serves it and makes on-demand pages and
+// /status follow it.
+func (sv *serving) prepareReplica(pages []store.Page) (activate, discard func()) {
 	cfg, p := sv.cfg.Load(), sv.current.Load()
 	out := make([]server.Page, len(pages))
 	files := make([]site.File, len(pages))
@@ -141,17 +142,25 @@ func (sv *serving) serveReplica(pages []store.Page) {
 		files[i] = site.File{Path: pg.Path, MediaType: pg.MediaType, Body: pg.Body, Modified: pg.Modified}
 		paths[i] = pg.Path
 	}
-	sv.srv.Publish(server.Snapshot{Pages: out, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true})
-	p.site.Follow(paths)
-	p.feeds.record(files)
-	p.feeds.countItems(files)
-	if sv.rep != nil && !sv.rep.Leading() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := p.col.LoadStatus(ctx); err != nil {
-			sv.log.Warn("reading the sources' status", "error", err)
+	prepared := sv.srv.Prepare(server.Snapshot{Pages: out, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true})
+	activate = func() {
+		sv.srv.Activate(prepared)
+		p.site.Follow(paths)
+		p.feeds.record(files)
+		p.feeds.countItems(files)
+		if sv.rep != nil && !sv.rep.Leading() {
+			// Not under the switch: the status is read from the
+			// database, which may be slow to answer.
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := p.col.LoadStatus(ctx); err != nil {
+					sv.log.Warn("reading the sources' status", "error", err)
+				}
+			}()
 		}
 	}
+	return activate, func() { sv.srv.Discard(prepared) }
 }
 
 // lead is the collecting side of a replica, run while it leads: the
@@ -225,7 +234,8 @@ func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 		defer cancel()
-		if _, err := sv.rep.Publish(ctx, pages); err != nil {
+		_, switchAt, err := sv.rep.Publish(ctx, pages)
+		if err != nil {
 			level := slog.LevelError
 			if errors.Is(err, store.ErrNotLeader) {
 				level = slog.LevelWarn
@@ -235,6 +245,12 @@ func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
 			return
 		}
 		sv.unpublished.Store(false)
-		sv.changes.published(cfg.BaseURL, files)
+		if switchAt.IsZero() {
+			return
+		}
+		// The hub fetches a feed as soon as it is told: not before every
+		// replica serves the new one.
+		topics := sv.changes.changed(cfg.BaseURL, files)
+		time.AfterFunc(time.Until(switchAt), func() { sv.changes.ping(topics) })
 	}
 }

@@ -26,8 +26,21 @@ type feedChanges struct {
 // and queues a ping for each changed one, at base (base_url) + its path.
 // It does not wait for the hub.
 func (c *feedChanges) published(base string, files []site.File) {
+	c.ping(c.changed(base, files))
+}
+
+// ping queues a ping for each topic.
+func (c *feedChanges) ping(topics []string) {
+	if c != nil && len(topics) > 0 {
+		c.n.Publish(topics...)
+	}
+}
+
+// changed compares the feeds among files with the previous publication
+// and returns the URLs, base (base_url) + path, of those that changed.
+func (c *feedChanges) changed(base string, files []site.File) []string {
 	if c == nil {
-		return
+		return nil
 	}
 	exts := make([]string, len(feed.Formats))
 	for i, f := range feed.Formats {
@@ -48,7 +61,5 @@ func (c *feedChanges) published(base string, files []site.File) {
 		}
 	}
 	c.last = next
-	if len(topics) > 0 {
-		c.n.Publish(topics...)
-	}
+	return topics
 }

@@ -22,6 +22,14 @@ import (
 // its session ends at once, and a takeover takes one Interval.
 const DefaultInterval = 2 * time.Second
 
+// DefaultSettle is how long after a publication's commit every replica
+// switches to it, all at the same instant (by their clocks, which NTP
+// keeps within milliseconds of the database's): long enough for every
+// replica to have been told, read the changed pages and compressed them
+// (about 10 ms; 30 ms at most measured), so that a reader moved from one
+// replica to another never gets an older version after a newer one.
+const DefaultSettle = time.Second
+
 // opTimeout bounds each database call of the loop, so a database that
 // stops answering is reported rather than waited on.
 const opTimeout = 5 * time.Second
@@ -35,9 +43,14 @@ type Options struct {
 	// Registry, if set, gets the herald_leader, herald_database_up and
 	// herald_publication_generation gauges.
 	Registry prometheus.Registerer
-	// Serve hands the whole current publication, stamped, to the server.
-	// Calls are serialized.
-	Serve func(pages []store.Page)
+	// Prepare gets the whole of a publication, stamped, ready to serve
+	// (the server compresses it, renders its headers); activate serves
+	// it, discard drops it (a newer one came first). Calls are
+	// serialized; activate runs at the publication's switch instant.
+	Prepare func(pages []store.Page) (activate, discard func())
+	// Settle is how long after a publication's commit it is served, by
+	// every replica at once; default DefaultSettle, negative: at once.
+	Settle time.Duration
 	// Lead runs the collecting side while this replica leads: it is
 	// called when leadership is taken and must return once ctx is done
 	// (leadership lost, or Run's ctx done), having stopped collecting.
@@ -55,11 +68,13 @@ type Replica struct {
 	opts Options
 	log  *slog.Logger
 
-	pubMu sync.Mutex            // serializes Publish and Sync: each reads and replaces pages
-	pages map[string]store.Page // the publication served, by path
+	pubMu   sync.Mutex            // serializes Publish, Sync and switches: they read and replace pages
+	pages   map[string]store.Page // the newest publication known, by path
+	pending *switchover           // the newest publication, prepared, until it is served
 
 	mu      sync.Mutex // guards the fields below
-	gen     int64
+	gen     int64      // the newest publication known (pages)
+	live    int64      // the publication served
 	leading bool
 	dbErr   error
 	leader  string
@@ -70,8 +85,11 @@ type Replica struct {
 
 // New returns a Replica; Run starts it.
 func New(opts Options) (*Replica, error) {
-	if opts.Store == nil || opts.Serve == nil || opts.Lead == nil {
-		return nil, errors.New("replica: Store, Serve and Lead are required")
+	if opts.Store == nil || opts.Prepare == nil || opts.Lead == nil {
+		return nil, errors.New("replica: Store, Prepare and Lead are required")
+	}
+	if opts.Settle == 0 {
+		opts.Settle = DefaultSettle
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -107,7 +125,7 @@ func (r *Replica) Status() server.ReplicaStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := server.ReplicaStatus{ID: r.opts.ID, Role: server.RoleFollower, Leader: r.leader, LeaderSince: r.since,
-		Database: "ok", Generation: r.gen}
+		Database: "ok", Generation: r.live}
 	if r.leading {
 		st.Role = server.RoleLeader
 	}
@@ -124,7 +142,8 @@ func (r *Replica) Leading() bool {
 	return r.leading
 }
 
-// Publish publishes a build of the leader: each page whose bytes changed
+// Publish publishes a build of the leader, served by every replica at
+// switchAt (zero when the build changed nothing): each page whose bytes changed
 // since the current publication gets its Last-Modified decided
 // (server.LastModified), the changed pages go to the store, which tells
 // every replica, and then to this process's server. It returns the
@@ -133,7 +152,7 @@ func (r *Replica) Leading() bool {
 // store refuses (the database is
 // lost, or this replica no longer leads) nothing is served: the replicas
 // must not part ways.
-func (r *Replica) Publish(ctx context.Context, pages []store.Page) (int64, error) {
+func (r *Replica) Publish(ctx context.Context, pages []store.Page) (gen int64, switchAt time.Time, err error) {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
 	now := r.opts.Now()
@@ -149,29 +168,32 @@ func (r *Replica) Publish(ctx context.Context, pages []store.Page) (int64, error
 		}
 		next[p.Path] = p
 	}
-	paths := sortedPaths(next)
-	r.mu.Lock()
-	gen := r.gen
-	r.mu.Unlock()
-	if len(changed) > 0 || len(next) != len(r.pages) || gen == 0 {
-		var err error
-		if gen, err = r.opts.Store.Publish(ctx, changed, paths); err != nil {
-			return 0, err
-		}
+	gen = r.known()
+	if len(changed) == 0 && len(next) == len(r.pages) && gen > 0 {
+		return gen, time.Time{}, nil // the same publication
+	}
+	gen, at, err := r.opts.Store.Publish(ctx, changed, sortedPaths(next))
+	if err != nil {
+		return 0, time.Time{}, err
 	}
 	r.pages = next
-	r.serve(gen)
-	return gen, nil
+	return gen, r.switchTo(gen, at), nil
 }
 
-// Sync serves the store's current publication if it is newer than the
-// one served, reading only the pages that changed since.
+// known is the newest publication this replica knows of.
+func (r *Replica) known() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gen
+}
+
+// Sync takes up the store's current publication if it is newer than the
+// newest this replica knows, reading only the pages that changed since:
+// it is served at its switch instant (at once if that has passed).
 func (r *Replica) Sync(ctx context.Context) error {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
-	r.mu.Lock()
-	have := r.gen
-	r.mu.Unlock()
+	have := r.known()
 	pub, err := r.opts.Store.Published(ctx, have)
 	if err != nil {
 		return err
@@ -203,21 +225,69 @@ func (r *Replica) Sync(ctx context.Context) error {
 		}
 	}
 	r.pages = next
-	r.serve(pub.Gen)
+	r.switchTo(pub.Gen, pub.At)
 	return nil
 }
 
-// serve hands r.pages to the server as generation gen; r.pubMu is held.
-func (r *Replica) serve(gen int64) {
+// switchover is a publication prepared and waiting for its instant.
+type switchover struct {
+	gen               int64
+	activate, discard func()
+	timer             *time.Timer
+}
+
+// switchTo prepares r.pages, publication gen committed at at, and serves
+// it Settle after at: every replica switches at that instant. A
+// publication still waiting is dropped, the newer one replaces it.
+// r.pubMu is held.
+func (r *Replica) switchTo(gen int64, at time.Time) (switchAt time.Time) {
 	list := make([]store.Page, 0, len(r.pages))
 	for _, path := range sortedPaths(r.pages) {
 		list = append(list, r.pages[path])
 	}
-	r.opts.Serve(list)
+	activate, discard := r.opts.Prepare(list)
+	r.cancelSwitch()
+	sw := &switchover{gen: gen, activate: activate, discard: discard}
+	r.pending = sw
 	r.mu.Lock()
 	r.gen = gen
 	r.mu.Unlock()
-	r.genGauge.Set(float64(gen))
+	now := r.opts.Now()
+	switchAt = at.Add(r.opts.Settle)
+	if r.opts.Settle < 0 || !switchAt.After(now) {
+		r.activate(sw)
+		return now
+	}
+	sw.timer = time.AfterFunc(switchAt.Sub(now), func() {
+		r.pubMu.Lock()
+		defer r.pubMu.Unlock()
+		if r.pending == sw {
+			r.activate(sw)
+		}
+	})
+	return switchAt
+}
+
+// activate serves sw; r.pubMu is held.
+func (r *Replica) activate(sw *switchover) {
+	sw.activate()
+	r.pending = nil
+	r.mu.Lock()
+	r.live = sw.gen
+	r.mu.Unlock()
+	r.genGauge.Set(float64(sw.gen))
+}
+
+// cancelSwitch drops the publication waiting for its instant, if any;
+// r.pubMu is held.
+func (r *Replica) cancelSwitch() {
+	if sw := r.pending; sw != nil {
+		if sw.timer != nil {
+			sw.timer.Stop()
+		}
+		sw.discard()
+		r.pending = nil
+	}
 }
 
 func sortedPaths(pages map[string]store.Page) []string {
@@ -248,6 +318,9 @@ func (r *Replica) Run(ctx context.Context) {
 		if stopping != nil {
 			<-stopping
 		}
+		r.pubMu.Lock()
+		r.cancelSwitch()
+		r.pubMu.Unlock()
 	}()
 	r.check(ctx, nil)
 	for {
@@ -270,7 +343,7 @@ func (r *Replica) Run(ctx context.Context) {
 				changes = nil // ctx is done: the next round returns
 				continue
 			}
-			if r.Status().Generation < gen {
+			if r.known() < gen {
 				r.check(ctx, nil)
 			}
 		case <-tick.C:

@@ -17,12 +17,13 @@ import (
 
 // node is one replica under test: what it serves and whether it leads.
 type node struct {
-	rep   *replica.Replica
-	st    *postgres.Store
-	mu    sync.Mutex
-	pages []store.Page
-	led   chan struct{} // receives when Lead starts
-	stop  func()
+	rep      *replica.Replica
+	st       *postgres.Store
+	mu       sync.Mutex
+	pages    []store.Page
+	switched []time.Time // when each publication was served
+	led      chan struct{} // receives when Lead starts
+	stop     func()
 }
 
 func (n *node) served() []store.Page {
@@ -32,6 +33,10 @@ func (n *node) served() []store.Page {
 }
 
 func startNode(t *testing.T, dbURL, id string, now func() time.Time) *node {
+	return startNodeSettle(t, dbURL, id, now, -1)
+}
+
+func startNodeSettle(t *testing.T, dbURL, id string, now func() time.Time, settle time.Duration) *node {
 	t.Helper()
 	st, err := postgres.Open(context.Background(), dbURL)
 	if err != nil {
@@ -39,11 +44,14 @@ func startNode(t *testing.T, dbURL, id string, now func() time.Time) *node {
 	}
 	n := &node{st: st, led: make(chan struct{}, 10)}
 	n.rep, err = replica.New(replica.Options{
-		Store: st, ID: id, Interval: 200 * time.Millisecond, Now: now,
-		Serve: func(pages []store.Page) {
-			n.mu.Lock()
-			n.pages = pages
-			n.mu.Unlock()
+		Store: st, ID: id, Interval: 200 * time.Millisecond, Now: now, Settle: settle,
+		Prepare: func(pages []store.Page) (activate, discard func()) {
+			return func() {
+				n.mu.Lock()
+				n.pages = pages
+				n.switched = append(n.switched, time.Now())
+				n.mu.Unlock()
+			}, func() {}
 		},
 		Lead: func(ctx context.Context) {
 			n.led <- struct{}{}
@@ -111,7 +119,7 @@ func TestPublishAndFollow(t *testing.T) {
 			[]store.Page{page("a.rss", "two", clock)}},
 	}
 	for _, step := range steps {
-		gen, err := a.rep.Publish(ctx, step.build)
+		gen, _, err := a.rep.Publish(ctx, step.build)
 		if err != nil {
 			t.Fatalf("%s: Publish: %v", step.name, err)
 		}
@@ -134,7 +142,7 @@ func TestTakeover(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	a := startNode(t, dbURL, "a", nil)
 	<-a.led
-	if _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
+	if _, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
 		t.Fatal(err)
 	}
 	b := startNode(t, dbURL, "b", nil)
@@ -150,7 +158,7 @@ func TestTakeover(t *testing.T) {
 		t.Errorf("b: %+v", st)
 	}
 	// Unchanged bytes keep the stamp a published: b compared against it.
-	if _, err := b.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0.Add(time.Hour))}); err != nil {
+	if _, _, err := b.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0.Add(time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.served(); len(got) != 1 || !got[0].Modified.Equal(t0) {
@@ -165,7 +173,7 @@ func TestDatabaseLost(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	a := startNode(t, dbURL, "a", nil)
 	<-a.led
-	if _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
+	if _, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
 		t.Fatal(err)
 	}
 	proxy := pgtest.NewProxy(t, dbURL)
@@ -179,7 +187,7 @@ func TestDatabaseLost(t *testing.T) {
 	if got := b.served(); len(got) != 1 || string(got[0].Body) != "one" {
 		t.Errorf("b, degraded, serves %+v, want what it had", got)
 	}
-	gen, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "two", t0)})
+	gen, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "two", t0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,5 +199,52 @@ func TestDatabaseLost(t *testing.T) {
 	})
 	if got := b.served(); len(got) != 1 || string(got[0].Body) != "two" {
 		t.Errorf("b after reconnecting serves %+v, want the new publication", got)
+	}
+}
+
+// TestSwitchTogether: with a settle time, no replica, the leader
+// included, serves a publication before its commit time plus the
+// settle time, and every one serves it then, so a reader moved between
+// them never meets the older version after the newer.
+func TestSwitchTogether(t *testing.T) {
+	const settle = 300 * time.Millisecond
+	dbURL := pgtest.NewDatabase(t)
+	a := startNodeSettle(t, dbURL, "a", nil, settle)
+	<-a.led
+	nodes := []*node{a, startNodeSettle(t, dbURL, "b", nil, settle), startNodeSettle(t, dbURL, "c", nil, settle)}
+	waitUntil(t, "b and c to follow", 5*time.Second, func() bool {
+		return nodes[1].rep.Status().Leader == "a" && nodes[2].rep.Status().Leader == "a"
+	})
+	pub, err := a.st.Published(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.Gen != 0 {
+		t.Fatalf("fresh database has publication %d", pub.Gen)
+	}
+	gen, switchAt, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub, err = a.st.Published(context.Background(), 0); err != nil || pub.Gen != gen {
+		t.Fatalf("Published: %+v, %v", pub, err)
+	}
+	if want := pub.At.Add(settle); !switchAt.Equal(want) {
+		t.Errorf("Publish says the switch is at %v, want commit + settle = %v", switchAt, want)
+	}
+	if got := a.rep.Status().Generation; got == gen {
+		t.Errorf("the leader served publication %d at once, before its switch instant", gen)
+	}
+	for i, n := range nodes {
+		waitUntil(t, "every replica to switch", 5*time.Second, func() bool { return n.rep.Status().Generation == gen })
+		n.mu.Lock()
+		when := n.switched[len(n.switched)-1]
+		n.mu.Unlock()
+		// One clock here (the database is on this machine): a switch
+		// never comes before its instant.
+		if when.Before(switchAt) {
+			t.Errorf("replica %d switched at %v, before the instant %v", i, when, switchAt)
+		}
+		t.Logf("replica %d switched %v after the instant", i, when.Sub(switchAt).Round(time.Microsecond))
 	}
 }

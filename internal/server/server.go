@@ -146,12 +146,29 @@ func New(opts Options) (*Server, error) {
 // the current time. Pages with an invalid or duplicate Path are skipped and
 // logged.
 func (s *Server) Publish(snap Snapshot) {
+	s.Activate(s.Prepare(snap))
+}
+
+// Prepared is a snapshot built (compressed, headers rendered) and not
+// yet served: Activate serves it, Discard drops it. Replicas prepare a
+// publication as soon as they read it and activate it at one instant,
+// all together.
+type Prepared struct {
+	base *snapshot // the snapshot it was built against
+	next *snapshot
+}
+
+// Prepare builds snap against the snapshot served now, as Publish does,
+// without serving it. A Prepared must be activated or discarded before
+// anything else is published.
+func (s *Server) Prepare(snap Snapshot) *Prepared {
 	s.publishMu.Lock()
 	defer s.publishMu.Unlock()
 
+	base := s.snap.Load()
 	var prev map[string]*entry
-	if old := s.snap.Load(); old != nil {
-		prev = old.pages
+	if base != nil {
+		prev = base.pages
 	}
 	now := s.now()
 	cache := cacheControl(snap.MaxAge)
@@ -204,9 +221,34 @@ func (s *Server) Publish(snap Snapshot) {
 		}
 	}
 	next.cache = cache
-	s.snap.Store(next)
+	return &Prepared{base: base, next: next}
+}
+
+// Activate serves p in one atomic swap, so each request sees either the
+// old or the new snapshot entirely.
+func (s *Server) Activate(p *Prepared) {
+	s.publishMu.Lock()
+	defer s.publishMu.Unlock()
+	if s.snap.Load() != p.base {
+		// Its entries may share files another snapshot closed since.
+		panic("server: Prepared activated after another publication")
+	}
+	s.snap.Store(p.next)
 	s.looked.clear()
-	closeUnused(prev, next.pages)
+	if p.base != nil {
+		closeUnused(p.base.pages, p.next.pages)
+	}
+}
+
+// Discard drops p, closing the body files it made.
+func (s *Server) Discard(p *Prepared) {
+	s.publishMu.Lock()
+	defer s.publishMu.Unlock()
+	var live map[string]*entry
+	if cur := s.snap.Load(); cur != nil {
+		live = cur.pages
+	}
+	closeUnused(p.next.pages, live)
 }
 
 // closeUnused closes the body files of the entries in old that no entry of

@@ -29,6 +29,9 @@ type Page struct {
 type Publication struct {
 	// Gen numbers publications; 0 means nothing was published yet.
 	Gen int64
+	// At is when it was committed, by the database's clock: replicas
+	// switch to it together, a moment later.
+	At time.Time
 	// Pages are the pages changed after the generation asked for (all of
 	// them when that was 0), in no particular order.
 	Pages []Page
@@ -61,8 +64,9 @@ type Shared interface {
 	// Publish stores a build: changed are its pages that are new or
 	// changed since the previous publication, paths all of its paths
 	// (the pages not among them are removed). It returns the new
-	// generation and tells every replica (Changes), in one transaction.
-	Publish(ctx context.Context, changed []Page, paths []string) (gen int64, err error)
+	// generation and its commit time (Publication.At), and tells every
+	// replica (Changes), in one transaction.
+	Publish(ctx context.Context, changed []Page, paths []string) (gen int64, at time.Time, err error)
 	// Published returns the current publication with the pages changed
 	// after generation after.
 	Published(ctx context.Context, after int64) (Publication, error)

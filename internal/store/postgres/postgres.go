@@ -99,7 +99,8 @@ var migrations = []string{
 	INSERT INTO herald_leader (epoch, id, since) VALUES (0, '', 'epoch');
 	CREATE TABLE herald_publication (
 		one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
-		gen BIGINT NOT NULL
+		gen BIGINT NOT NULL,
+		at  TIMESTAMPTZ NOT NULL DEFAULT 'epoch'
 	);
 	INSERT INTO herald_publication (gen) VALUES (0);
 	CREATE TABLE herald_pages (

@@ -123,7 +123,7 @@ func TestChangesIdle(t *testing.T) {
 		WHERE pid = $1`, before).Scan(&quiet); err != nil || quiet > 10*listenIdle {
 		t.Errorf("the idle listener was quiet for %v (%v): not pinged", quiet, err)
 	}
-	gen, err := s.Publish(context.Background(), nil, []string{})
+	gen, _, err := s.Publish(context.Background(), nil, []string{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,13 +149,14 @@ func (s *Store) Leader(ctx context.Context) (string, time.Time, error) {
 
 // Publish implements store.Shared. The generation row, updated first,
 // orders publishers; the notice is sent by PostgreSQL at the commit.
-func (s *Store) Publish(ctx context.Context, changed []store.Page, paths []string) (int64, error) {
+func (s *Store) Publish(ctx context.Context, changed []store.Page, paths []string) (int64, time.Time, error) {
 	if paths == nil {
 		paths = []string{} // NULL would remove nothing
 	}
 	var gen int64
+	var at time.Time
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `UPDATE herald_publication SET gen = gen + 1 RETURNING gen`).Scan(&gen); err != nil {
+		if err := tx.QueryRow(ctx, `UPDATE herald_publication SET gen = gen + 1, at = clock_timestamp() RETURNING gen, at`).Scan(&gen, &at); err != nil {
 			return err
 		}
 		b := &pgx.Batch{}
@@ -170,9 +171,9 @@ func (s *Store) Publish(ctx context.Context, changed []store.Page, paths []strin
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
-	return gen, nil
+	return gen, at.UTC(), nil
 }
 
 // Published implements store.Shared, from one snapshot.
@@ -183,9 +184,10 @@ func (s *Store) Published(ctx context.Context, after int64) (store.Publication, 
 		return pub, err
 	}
 	defer tx.Rollback(ctx)
-	if err := tx.QueryRow(ctx, `SELECT gen FROM herald_publication`).Scan(&pub.Gen); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT gen, at FROM herald_publication`).Scan(&pub.Gen, &pub.At); err != nil {
 		return pub, err
 	}
+	pub.At = pub.At.UTC()
 	rows, err := tx.Query(ctx, `SELECT path, gen > $1, media_type, CASE WHEN gen > $1 THEN body END, modified
 		FROM herald_pages ORDER BY path`, after)
 	if err != nil {

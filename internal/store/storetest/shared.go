@@ -139,7 +139,7 @@ func testFencingAfterRelease(t *testing.T, r Replicas) {
 		"Retain":      func() error { return a.Retain(ctx, nil) },
 		"SaveArchive": func() error { return a.SaveArchive(ctx, "f", map[string]int{"late": 1}, nil) },
 		"Publish": func() error {
-			_, err := a.Publish(ctx, nil, nil)
+			_, _, err := a.Publish(ctx, nil, nil)
 			return err
 		},
 	} {
@@ -198,14 +198,18 @@ func testPublications(t *testing.T, r Replicas) {
 		return store.Page{Path: path, MediaType: "application/rss+xml", Body: []byte(body), Modified: mod}
 	}
 	rss, atom, index := page("world.rss", "<rss/>", t0), page("world.atom", "<feed/>", t0), page("index.html", "<html>", t0)
-	gen1, err := leader.Publish(ctx, []store.Page{rss, atom, index}, []string{"world.rss", "world.atom", "index.html"})
+	gen1, at1, err := leader.Publish(ctx, []store.Page{rss, atom, index}, []string{"world.rss", "world.atom", "index.html"})
 	if err != nil || gen1 <= 0 {
 		t.Fatalf("Publish = %d, %v", gen1, err)
 	}
 	rss2 := page("world.rss", "<rss>2</rss>", t0.Add(time.Hour))
-	gen2, err := leader.Publish(ctx, []store.Page{rss2}, []string{"index.html", "world.rss"}) // atom removed
+	gen2, at2, err := leader.Publish(ctx, []store.Page{rss2}, []string{"index.html", "world.rss"}) // atom removed
 	if err != nil || gen2 <= gen1 {
 		t.Fatalf("second Publish = %d, %v; want more than %d", gen2, err, gen1)
+	}
+	// The commit times come from one clock (the database's) and move on.
+	if at2.Before(at1) || time.Since(at1).Abs() > time.Minute {
+		t.Errorf("commit times %v then %v (now %v)", at1, at2, time.Now())
 	}
 	byPath := cmpopts.SortSlices(func(x, y store.Page) bool { return x.Path < y.Path })
 	for _, tc := range []struct {
@@ -222,13 +226,13 @@ func testPublications(t *testing.T, r Replicas) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := store.Publication{Gen: gen2, Pages: tc.want, Paths: []string{"index.html", "world.rss"}}
+			want := store.Publication{Gen: gen2, At: at2, Pages: tc.want, Paths: []string{"index.html", "world.rss"}}
 			if diff := cmp.Diff(want, pub, byPath, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Published(%d) (-want +got):\n%s", tc.after, diff)
 			}
 		})
 	}
-	gen3, err := leader.Publish(ctx, nil, nil)
+	gen3, _, err := leader.Publish(ctx, nil, nil)
 	if err != nil || gen3 <= gen2 {
 		t.Fatalf("empty Publish = %d, %v", gen3, err)
 	}
@@ -261,7 +265,7 @@ func testChanges(t *testing.T, r Replicas) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := replica.Changes(ctx)
 	start := time.Now()
-	gen, err := leader.Publish(context.Background(), nil, []string{})
+	gen, _, err := leader.Publish(context.Background(), nil, []string{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +289,7 @@ func testChangesReconnect(t *testing.T, r Replicas) {
 	// generation).
 	deadline := time.Now().Add(wait)
 	for {
-		gen, err := leader.Publish(context.Background(), nil, []string{})
+		gen, _, err := leader.Publish(context.Background(), nil, []string{})
 		if err != nil {
 			t.Fatal(err)
 		}
