@@ -21,7 +21,7 @@ type node struct {
 	st       *postgres.Store
 	mu       sync.Mutex
 	pages    []store.Page
-	switched []time.Time // when each publication was served
+	switched []time.Time   // when each publication was served
 	led      chan struct{} // receives when Lead starts
 	stop     func()
 }
