@@ -5,8 +5,9 @@
 //
 // The leader stamps each build (the Last-Modified of each changed page is
 // decided once, by server.LastModified) and publishes it through the
-// store, which tells every replica; each replica then serves the same
-// bytes with the same validators. A replica that loses the database keeps
+// store, which tells every replica; each replica prepares it at once and
+// serves it at the same instant, Settle after its commit, with the same
+// validators. A replica that loses the database keeps
 // serving what it has and reports it (Status); it reconnects by itself.
 //
 // It imports internal/store and internal/server (for the Last-Modified
