@@ -480,3 +480,61 @@ func TestReplicaDatabaseLost(t *testing.T) {
 		t.Errorf("A after reconnecting: %s, want follower (B leads)", r)
 	}
 }
+
+// TestReplicasNeverStepBack: a reader polling three replicas in turn, as
+// fast as it can, with the ETag it holds, across a change: once it has
+// the new version, no replica hands it the old one again.
+func TestReplicasNeverStepBack(t *testing.T) {
+	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
+	cfg := replicaConfig(t, pgtest.NewDatabase(t), upURL)
+	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
+	for _, r := range reps {
+		waitFor(t, r.base+" serving the feed", func() bool {
+			_, body := get(t, r.base+"/upf.rss")
+			return strings.Contains(body, "Alpha")
+		})
+	}
+	up.set(`"v2"`, "Alpha", "Beta")
+	var etag string
+	seenNew, polls, stepBacks := false, 0, 0
+	var caughtUp time.Time // when every replica had served the new version
+	newAt := map[string]bool{}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		for _, r := range reps {
+			var hdr []string
+			if etag != "" {
+				hdr = []string{"If-None-Match", etag}
+			}
+			resp, body := get(t, r.base+"/upf.rss", hdr...)
+			polls++
+			switch {
+			case resp.StatusCode == 304:
+				if seenNew {
+					newAt[r.base] = true
+				}
+			case resp.StatusCode != 200:
+				t.Fatalf("%s: %s", r.base, resp.Status)
+			case strings.Contains(body, "Beta"):
+				seenNew, newAt[r.base] = true, true
+				etag = resp.Header.Get("ETag")
+			case seenNew:
+				stepBacks++
+			default:
+				etag = resp.Header.Get("ETag")
+			}
+		}
+		if len(newAt) == len(reps) && caughtUp.IsZero() {
+			caughtUp = time.Now()
+		}
+		if !caughtUp.IsZero() && time.Since(caughtUp) > time.Second {
+			break
+		}
+	}
+	if len(newAt) != len(reps) {
+		t.Fatalf("after 20 s, %d of %d replicas served the change", len(newAt), len(reps))
+	}
+	if stepBacks > 0 {
+		t.Errorf("%d of %d polls handed the old version back after the new one", stepBacks, polls)
+	}
+	t.Logf("%d polls, no step back", polls)
+}

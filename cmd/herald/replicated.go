@@ -132,7 +132,7 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 // prepareReplica gets a publication ready to serve, stamped as the
 // leader decided; activating it serves it and makes on-demand pages and
 // /status follow it.
-func (sv *serving) prepareReplica(pages []store.Page) (activate, discard func()) {
+func (sv *serving) prepareReplica(pages []store.Page, promote func()) (activate, discard func()) {
 	cfg, p := sv.cfg.Load(), sv.current.Load()
 	out := make([]server.Page, len(pages))
 	files := make([]site.File, len(pages))
@@ -143,6 +143,7 @@ func (sv *serving) prepareReplica(pages []store.Page) (activate, discard func())
 		paths[i] = pg.Path
 	}
 	prepared := sv.srv.Prepare(server.Snapshot{Pages: out, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true})
+	sv.srv.Stage(prepared, promote)
 	activate = func() {
 		sv.srv.Activate(prepared)
 		p.site.Follow(paths)

@@ -76,7 +76,7 @@ func BenchmarkPropagation(b *testing.B) {
 					b.Fatal(err)
 				}
 				n.rep, err = replica.New(replica.Options{Store: st, ID: id, Lead: lead, Settle: settle,
-					Prepare: func(pages []store.Page) (func(), func()) {
+					Prepare: func(pages []store.Page, _ func()) (func(), func()) {
 						snap := server.Snapshot{Stamped: true}
 						for _, p := range pages {
 							snap.Pages = append(snap.Pages, server.Page{Path: p.Path, MediaType: p.MediaType, Body: p.Body, Modified: p.Modified})

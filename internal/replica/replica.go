@@ -46,8 +46,11 @@ type Options struct {
 	// Prepare gets the whole of a publication, stamped, ready to serve
 	// (the server compresses it, renders its headers); activate serves
 	// it, discard drops it (a newer one came first). Calls are
-	// serialized; activate runs at the publication's switch instant.
-	Prepare func(pages []store.Page) (activate, discard func())
+	// serialized; activate runs at the publication's switch instant, or
+	// earlier when promote is called (a reader shows the server the new
+	// version: another replica switched a hair sooner). promote does not
+	// block.
+	Prepare func(pages []store.Page, promote func()) (activate, discard func())
 	// Settle is how long after a publication's commit it is served, by
 	// every replica at once; default DefaultSettle, negative: at once.
 	Settle time.Duration
@@ -245,9 +248,18 @@ func (r *Replica) switchTo(gen int64, at time.Time) (switchAt time.Time) {
 	for _, path := range sortedPaths(r.pages) {
 		list = append(list, r.pages[path])
 	}
-	activate, discard := r.opts.Prepare(list)
+	sw := &switchover{gen: gen}
+	promote := func() {
+		if !r.pubMu.TryLock() {
+			return // a publication is being read: it will switch in time
+		}
+		defer r.pubMu.Unlock()
+		if r.pending == sw {
+			r.activate(sw)
+		}
+	}
+	sw.activate, sw.discard = r.opts.Prepare(list, promote)
 	r.cancelSwitch()
-	sw := &switchover{gen: gen, activate: activate, discard: discard}
 	r.pending = sw
 	r.mu.Lock()
 	r.gen = gen

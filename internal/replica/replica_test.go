@@ -45,7 +45,7 @@ func startNodeSettle(t *testing.T, dbURL, id string, now func() time.Time, settl
 	n := &node{st: st, led: make(chan struct{}, 10)}
 	n.rep, err = replica.New(replica.Options{
 		Store: st, ID: id, Interval: 200 * time.Millisecond, Now: now, Settle: settle,
-		Prepare: func(pages []store.Page) (activate, discard func()) {
+		Prepare: func(pages []store.Page, _ func()) (activate, discard func()) {
 			return func() {
 				n.mu.Lock()
 				n.pages = pages

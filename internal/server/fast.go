@@ -329,6 +329,11 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 		var e *entry
 		if ok && snap != nil {
 			e = snap.fastLookup(p.req.path)
+			if st := s.staged.Load(); st != nil && e != nil && s.caughtUp(st, e, st.next.fastLookup(p.req.path), p.req.ifNoneMatch) {
+				if snap = s.snap.Load(); snap != nil {
+					e = snap.fastLookup(p.req.path)
+				}
+			}
 		}
 		date := s.dateLine.Load()
 		if e == nil || date == nil || p.req.html && e.browser != nil {

@@ -751,3 +751,54 @@ func TestServeWriteTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestStagedCatchUp: a staged snapshot (a replica's next publication,
+// waiting for its instant) is promoted by a request whose If-None-Match
+// names its version of the page, which then gets 304 with that version's
+// validators instead of the older body; other requests leave it staged.
+func TestStagedCatchUp(t *testing.T) {
+	bothPaths(t, func(t *testing.T, noFast bool) {
+		s := newServer(t, Options{NoFastPath: noFast})
+		addr, _ := servePaths(t, s)
+		page := func(body string) Snapshot {
+			return Snapshot{Stamped: true, Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte(body), Modified: modified}}}
+		}
+		s.Publish(page("one"))
+		oldTag, newTag := etagOf([]byte("one")), etagOf([]byte("two"))
+		p := s.Prepare(page("two"))
+		var promoted atomic.Int32
+		s.Stage(p, func() { promoted.Add(1); s.Activate(p) })
+		get := func(inm string) exchange {
+			raw := "GET /world.rss HTTP/1.1\r\nHost: x\r\n"
+			if inm != "" {
+				raw += "If-None-Match: " + inm + "\r\n"
+			}
+			return roundTrip(t, addr, raw+"\r\n", "GET")[0]
+		}
+		for _, tc := range []struct {
+			name, inm string
+			status    int
+			etag      string
+		}{
+			{"no validator", "", 200, oldTag},
+			{"the served version", oldTag, 304, oldTag},
+			{"an unknown version", `"nope"`, 200, oldTag},
+		} {
+			if got := get(tc.inm); got.Status != tc.status || got.Header.Get("Etag") != tc.etag {
+				t.Errorf("%s: %d %s, want %d %s", tc.name, got.Status, got.Header.Get("Etag"), tc.status, tc.etag)
+			}
+		}
+		if promoted.Load() != 0 {
+			t.Fatalf("promoted by a request that did not name the staged version")
+		}
+		if got := get(newTag); got.Status != 304 || got.Header.Get("Etag") != newTag {
+			t.Errorf("the staged version: %d %s, want 304 %s", got.Status, got.Header.Get("Etag"), newTag)
+		}
+		if n := promoted.Load(); n != 1 {
+			t.Errorf("promoted %d times, want 1", n)
+		}
+		if got := get(""); got.Status != 200 || got.Body != "two" {
+			t.Errorf("after the promotion: %d %q, want the staged version", got.Status, got.Body)
+		}
+	})
+}

@@ -80,6 +80,7 @@ type Server struct {
 
 	publishMu sync.Mutex // serializes Publish, which reads the previous snapshot
 	snap      atomic.Pointer[snapshot]
+	staged    atomic.Pointer[staged] // a Prepared waiting for its instant (Stage)
 	// noFastPath is Options.NoFastPath.
 	noFastPath bool
 
@@ -158,6 +159,35 @@ type Prepared struct {
 	next *snapshot
 }
 
+// staged is a Prepared waiting for its instant, and how to bring the
+// instant forward.
+type staged struct {
+	next    *snapshot
+	promote func()
+}
+
+// Stage makes p, prepared and not yet activated, known to requests: a
+// conditional request whose If-None-Match names p's version of a page
+// (the reader got it from a replica that switched already) calls promote,
+// which should activate p at once, rather than be handed the older
+// version. promote must not block.
+func (s *Server) Stage(p *Prepared, promote func()) {
+	s.staged.Store(&staged{next: p.next, promote: promote})
+}
+
+// caughtUp reports whether a request that e (served now) does not satisfy
+// holds se, the staged snapshot's version of the page (If-None-Match):
+// if so it promotes the staged snapshot, and the caller looks the page up
+// again.
+func (s *Server) caughtUp(st *staged, e, se *entry, ifNoneMatch []string) bool {
+	if se == nil || se == e || len(ifNoneMatch) == 0 || matchETag(ifNoneMatch, e.etag[0], e.etagGz[0]) ||
+		!matchETag(ifNoneMatch, se.etag[0], se.etagGz[0]) {
+		return false
+	}
+	st.promote()
+	return true
+}
+
 // Prepare builds snap against the snapshot served now, as Publish does,
 // without serving it. A Prepared must be activated or discarded before
 // anything else is published.
@@ -234,6 +264,7 @@ func (s *Server) Activate(p *Prepared) {
 		panic("server: Prepared activated after another publication")
 	}
 	s.snap.Store(p.next)
+	s.unstage(p)
 	s.looked.clear()
 	if p.base != nil {
 		closeUnused(p.base.pages, p.next.pages)
@@ -244,11 +275,19 @@ func (s *Server) Activate(p *Prepared) {
 func (s *Server) Discard(p *Prepared) {
 	s.publishMu.Lock()
 	defer s.publishMu.Unlock()
+	s.unstage(p)
 	var live map[string]*entry
 	if cur := s.snap.Load(); cur != nil {
 		live = cur.pages
 	}
 	closeUnused(p.next.pages, live)
+}
+
+// unstage forgets p if it is the staged snapshot.
+func (s *Server) unstage(p *Prepared) {
+	if st := s.staged.Load(); st != nil && st.next == p.next {
+		s.staged.CompareAndSwap(st, nil)
+	}
 }
 
 // closeUnused closes the body files of the entries in old that no entry of
