@@ -75,21 +75,8 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 		return err
 	}
 	sv.log.Info("serving as a replica", "addr", ln.Addr().String(), "replica", replicaID(), "config", cfg.Path)
-	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopServer()
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- sv.srv.Serve(srvCtx, ln) }()
-	if adminLn != nil {
-		sv.log.Info("serving operator endpoints", "addr", adminLn.Addr().String())
-		adminDone := make(chan error, 1)
-		go func() { adminDone <- sv.srv.ServeAdmin(srvCtx, adminLn) }()
-		defer func() {
-			stopServer()
-			if err := <-adminDone; err != nil {
-				sv.log.Error("admin listener", "error", err)
-			}
-		}()
-	}
+	srvDone, stopServer, finish := sv.startServing(ctx, ln, adminLn)
+	defer finish()
 	repCtx, stopReplica := context.WithCancel(context.WithoutCancel(ctx))
 	repDone := make(chan struct{})
 	go func() { defer close(repDone); sv.rep.Run(repCtx) }()
@@ -107,26 +94,36 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 			stop()
 			return fmt.Errorf("server: %w", err)
 		case <-hup:
-			next, err := loadConfig(sv.cfgPath)
-			if err == nil {
-				p, err = newPipeline(next, sv.log, sv.metrics, shared, true)
-			}
-			if err != nil {
+			if err := sv.reloadReplica(shared); err != nil {
 				sv.log.Error("reload failed; the running configuration stays", "error", err)
 				continue
 			}
-			sv.cfg.Store(next)
-			if !sv.rep.Leading() {
-				sv.current.Store(p)
-			}
-			select { // the collecting side, if it runs, takes the newest
-			case <-sv.reloads:
-			default:
-			}
-			sv.reloads <- next
 			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
 		}
 	}
+}
+
+// reloadReplica reads the configuration again: a follower serves with it
+// at once, the collecting side (lead) restarts with it if it runs.
+func (sv *serving) reloadReplica(shared store.Shared) error {
+	next, err := loadConfig(sv.cfgPath)
+	if err != nil {
+		return err
+	}
+	p, err := newPipeline(next, sv.log, sv.metrics, shared, true)
+	if err != nil {
+		return err
+	}
+	sv.cfg.Store(next)
+	if !sv.rep.Leading() {
+		sv.current.Store(p)
+	}
+	select { // the collecting side, if it runs, takes the newest
+	case <-sv.reloads:
+	default:
+	}
+	sv.reloads <- next
+	return nil
 }
 
 // prepareReplica gets a publication ready to serve, stamped as the

@@ -111,22 +111,31 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 		return err
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
+	srvDone, stopServer, finish := sv.startServing(ctx, ln, adminLn)
+	defer finish()
+	return sv.loop(ctx, run, hup, srvDone, stopServer)
+}
+
+// startServing serves the public listener ln and, if not nil, the
+// operator one adminLn. stop stops both (the public one's Serve then
+// returns on done); finish stops them and waits for the operator one.
+func (sv *serving) startServing(ctx context.Context, ln, adminLn net.Listener) (done <-chan error, stop, finish func()) {
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopServer()
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- sv.srv.Serve(srvCtx, ln) }()
+	finish = stopServer
 	if adminLn != nil {
-		log.Info("serving operator endpoints", "addr", adminLn.Addr().String())
+		sv.log.Info("serving operator endpoints", "addr", adminLn.Addr().String())
 		adminDone := make(chan error, 1)
 		go func() { adminDone <- sv.srv.ServeAdmin(srvCtx, adminLn) }()
-		defer func() {
+		finish = func() {
 			stopServer()
 			if err := <-adminDone; err != nil {
-				log.Error("admin listener", "error", err)
+				sv.log.Error("admin listener", "error", err)
 			}
-		}()
+		}
 	}
-	return sv.loop(ctx, run, hup, srvDone, stopServer)
+	return srvDone, stopServer, finish
 }
 
 // serving is what serve keeps while it runs.
