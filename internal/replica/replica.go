@@ -146,16 +146,15 @@ func (r *Replica) Leading() bool {
 	return r.leading
 }
 
-// Publish publishes a build of the leader, served by every replica at
-// switchAt (zero when the build changed nothing): each page whose bytes changed
-// since the current publication gets its Last-Modified decided
-// (server.LastModified), the changed pages go to the store, which tells
-// every replica, and then to this process's server. It returns the
-// publication's generation. The pages are kept (the next build is
+// Publish publishes a build of the leader. Each page whose bytes changed
+// since the newest publication gets its Last-Modified decided
+// (server.LastModified); the changed pages go to the store, which tells
+// every replica; every replica, this one included, serves them at
+// switchAt. It returns the publication's generation, and a zero switchAt
+// when the build changed nothing. The pages are kept (the next build is
 // compared with them): their bodies must not change afterwards. When the
-// store refuses (the database is
-// lost, or this replica no longer leads) nothing is served: the replicas
-// must not part ways.
+// store refuses (the database is lost, or this replica no longer leads)
+// nothing is served: the replicas must not part ways.
 func (r *Replica) Publish(ctx context.Context, pages []store.Page) (gen int64, switchAt time.Time, err error) {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
