@@ -21,6 +21,10 @@ import (
 // publishTimeout bounds the leader's writing of one publication.
 const publishTimeout = 30 * time.Second
 
+// hubMargin is how long after the replicas' switch to a publication the
+// WebSub hub is told of it.
+const hubMargin = 250 * time.Millisecond
+
 // replicaStatus is the server's Replica option: nil for a process alone.
 func (sv *serving) replicaStatus(st store.Store) func() server.ReplicaStatus {
 	if _, ok := st.(store.Shared); !ok {
@@ -247,8 +251,9 @@ func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
 			return
 		}
 		// The hub fetches a feed as soon as it is told: not before every
-		// replica serves the new one.
+		// replica serves the new one, with a margin for a replica whose
+		// switch comes a little late (a busy machine, a clock behind).
 		topics := sv.changes.changed(cfg.BaseURL, files)
-		time.AfterFunc(time.Until(switchAt), func() { sv.changes.ping(topics) })
+		time.AfterFunc(time.Until(switchAt)+hubMargin, func() { sv.changes.ping(topics) })
 	}
 }
