@@ -101,20 +101,22 @@ func (s *Server) healthDoc() health {
 // that are nobody else's business.
 // The version is no secret: every upstream request's User-Agent carries
 // it.
-// Of a replica, it says which role it has and whether it reaches the
-// database ("degraded" when not): what a load balancer or an operator
-// needs, without the database's address or error.
+// Of a replica, it says which role it has, which replica leads (host and
+// process ID) and whether it reaches the database ("degraded" when not):
+// what a load balancer or an operator needs, without the database's
+// address or error.
 type publicHealth struct {
 	Status  string `json:"status"`
 	Version string `json:"version,omitempty"`
 	Role    string `json:"role,omitempty"`
+	Leader  string `json:"leader,omitempty"`
 }
 
 func (s *Server) servePublicHealth(w http.ResponseWriter, r *http.Request) {
 	doc := publicHealth{Status: "ok", Version: s.version}
 	if s.replica != nil {
 		rs := s.replica()
-		doc.Role = rs.Role
+		doc.Role, doc.Leader = rs.Role, rs.Leader
 		if rs.degraded() {
 			doc.Status = "degraded"
 		}

@@ -1063,10 +1063,10 @@ func TestHealthzReplica(t *testing.T) {
 		db, dbErr     string
 		public, admin map[string]any
 	}{
-		{"reachable", "ok", "", map[string]any{"status": "ok", "role": "follower"}, map[string]any{
+		{"reachable", "ok", "", map[string]any{"status": "ok", "role": "follower", "leader": "a:1"}, map[string]any{
 			"id": "b:2", "role": "follower", "leader": "a:1", "leader_since": ts, "database": "ok", "generation": float64(7)}},
 		{"database lost", "unreachable", "dial tcp 10.0.0.5:5432: connection refused",
-			map[string]any{"status": "degraded", "role": "follower"}, map[string]any{
+			map[string]any{"status": "degraded", "role": "follower", "leader": "a:1"}, map[string]any{
 				"id": "b:2", "role": "follower", "leader": "a:1", "leader_since": ts, "database": "unreachable",
 				"database_error": "dial tcp 10.0.0.5:5432: connection refused", "generation": float64(7)}},
 	} {
