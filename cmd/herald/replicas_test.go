@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -290,41 +288,31 @@ func parseFeed(t *testing.T, url string) *gofeed.Feed {
 // through the load balancer, from any replica.
 func TestReplicasPingHubOnce(t *testing.T) {
 	var mu sync.Mutex
-	var pings []string
 	var reps []*replicaProc
 	stale := map[string]bool{} // replicas that served the old upf.rss when the hub was told
-	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		topic := r.FormValue("hub.url")
+	hub := newFakeHub(t, func(topic string) {
 		mu.Lock()
-		pings = append(pings, topic)
 		check := slices.Clone(reps)
 		mu.Unlock()
-		if strings.HasSuffix(topic, "/upf.rss") {
-			for _, rep := range check {
-				if _, body := get(t, rep.base+"/upf.rss"); !strings.Contains(body, "Beta") {
-					mu.Lock()
-					stale[rep.base] = true
-					mu.Unlock()
-				}
+		if !strings.HasSuffix(topic, "/upf.rss") {
+			return
+		}
+		for _, rep := range check {
+			if _, body := get(t, rep.base+"/upf.rss"); !strings.Contains(body, "Beta") {
+				mu.Lock()
+				stale[rep.base] = true
+				mu.Unlock()
 			}
 		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer hub.Close()
-	got := func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		out := slices.Clone(pings)
-		slices.Sort(out)
-		return out
-	}
+	})
+	got := hub.got
 	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
 	cfg := replicaConfig(t, pgtest.NewDatabase(t), upURL)
 	b, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, cfg, string(b)+"websub:\n  hub: "+hub.URL+"/hub\n")
+	writeFile(t, cfg, string(b)+"websub:\n  hub: "+hub.url+"/hub\n")
 	started := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
 	mu.Lock()
 	reps = started
@@ -339,9 +327,7 @@ func TestReplicasPingHubOnce(t *testing.T) {
 	// Start-up: the first publication and the first collections may
 	// change feeds (and ping); let them settle, then count from there.
 	time.Sleep(2500 * time.Millisecond)
-	mu.Lock()
-	pings = nil
-	mu.Unlock()
+	hub.reset()
 
 	up.set(`"v2"`, "Alpha", "Beta")
 	for _, r := range started {

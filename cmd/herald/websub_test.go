@@ -16,34 +16,16 @@ import (
 // their self URL, and a change to a feed pings a local hub once per feed
 // URL; collections that change nothing do not ping.
 func TestServeWebSub(t *testing.T) {
-	var mu sync.Mutex
-	var pings []string
-	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.FormValue("hub.mode") != "publish" {
-			http.Error(w, "bad", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		pings = append(pings, r.FormValue("hub.url"))
-		mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer hub.Close()
-	got := func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		out := slices.Clone(pings)
-		slices.Sort(out)
-		return out
-	}
+	hub := newFakeHub(t, nil)
+	got := hub.got
 
 	cfg := testSite(t, `    schedule: "@every 1s"`+"\n", map[string]string{"a.txt": story})
 	b, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, append(b, []byte("websub:\n  hub: "+hub.URL+"/hub\n")...), 0o644)
+	os.WriteFile(cfg, append(b, []byte("websub:\n  hub: "+hub.url+"/hub\n")...), 0o644)
 	base, _, _ := startServe(t, cfg)
 	waitFor(t, "the feed", func() bool { resp, _ := get(t, base+"/world.atom"); return resp.StatusCode == 200 })
 	_, atom := get(t, base+"/world.atom")
-	for _, want := range []string{`<link href="` + hub.URL + `/hub" rel="hub">`, `<link href="http://news.example/world.atom" rel="self"`} {
+	for _, want := range []string{`<link href="` + hub.url + `/hub" rel="hub">`, `<link href="http://news.example/world.atom" rel="self"`} {
 		if !strings.Contains(atom, want) {
 			t.Errorf("world.atom lacks %s", want)
 		}
@@ -62,4 +44,50 @@ func TestServeWebSub(t *testing.T) {
 	if p := got(); !slices.Equal(p, want) {
 		t.Errorf("pings %v, want each feed URL once: %v", p, want)
 	}
+}
+
+// fakeHub is a WebSub hub that records the topics it is told of, after
+// calling onPing (if set) with each.
+type fakeHub struct {
+	url    string
+	onPing func(topic string)
+	mu     sync.Mutex
+	pings  []string
+}
+
+func newFakeHub(t *testing.T, onPing func(topic string)) *fakeHub {
+	h := &fakeHub{onPing: onPing}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("hub.mode") != "publish" {
+			http.Error(w, "bad", http.StatusBadRequest)
+			return
+		}
+		topic := r.FormValue("hub.url")
+		if h.onPing != nil {
+			h.onPing(topic)
+		}
+		h.mu.Lock()
+		h.pings = append(h.pings, topic)
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL
+	return h
+}
+
+// got is the topics told so far, sorted.
+func (h *fakeHub) got() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := slices.Clone(h.pings)
+	slices.Sort(out)
+	return out
+}
+
+// reset forgets the topics told so far.
+func (h *fakeHub) reset() {
+	h.mu.Lock()
+	h.pings = nil
+	h.mu.Unlock()
 }
