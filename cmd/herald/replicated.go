@@ -171,6 +171,7 @@ func (sv *serving) prepareReplica(pages []store.Page, promote func()) (activate,
 // to every replica. It returns once ctx is done, its collections stopped.
 func (sv *serving) lead(ctx context.Context) {
 	var run *collection
+	var runCfg *config.Config // run's configuration (a failed reload leaves it)
 	defer func() {
 		if run != nil {
 			run.stop()
@@ -190,7 +191,7 @@ func (sv *serving) lead(ctx context.Context) {
 		var retry <-chan time.Time
 		switch {
 		case err == nil:
-			run = next
+			run, runCfg = next, cfg
 			sv.current.Store(run.p)
 		case ctx.Err() != nil:
 			return
@@ -212,7 +213,7 @@ func (sv *serving) lead(ctx context.Context) {
 				waiting = false
 			case <-republish.C:
 				if run != nil && sv.unpublished.Load() {
-					if _, err := run.p.build(ctx, time.Now(), sv.leaderPublisher(cfg)); err != nil {
+					if _, err := run.p.build(ctx, time.Now(), sv.leaderPublisher(runCfg)); err != nil {
 						sv.log.Error("rendering failed", "error", err)
 					}
 				}
