@@ -26,6 +26,9 @@ type Options struct {
 	Now time.Time
 	// SummaryLength caps summaries, in characters; DefaultSummaryLength if zero.
 	SummaryLength int
+	// Secrets, when set, removes the operator's secrets from every
+	// article (see Secrets); nil publishes articles as they are.
+	Secrets Secrets
 }
 
 // maxFuture is how far ahead of the collection a date may be before it is
@@ -134,6 +137,9 @@ func normalizeOne(a Article, opts Options) Article {
 	}
 
 	a.Published, a.Updated = normalizeDates(a.Published, a.Updated, opts.Now)
+	if opts.Secrets != nil {
+		a = scrubSecrets(a, opts.Secrets)
+	}
 	return a
 }
 

@@ -127,8 +127,9 @@ func (c FetchConfig) withDefaults() FetchConfig {
 
 // Response is a fetched document.
 type Response struct {
-	// URL is the final URL, after redirects; relative links resolve
-	// against it.
+	// URL is the final URL, after redirects, without its user-info and
+	// secret query parameters (Redactor.Base): relative links resolve
+	// against it, and must not carry the credentials it was fetched with.
 	URL string
 	// Status is the HTTP status code.
 	Status int
@@ -394,7 +395,7 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, u *url.URL, 
 	// reused, but never much.
 	defer io.CopyN(io.Discard, hr.Body, 4<<10) //nolint:errcheck // best effort
 
-	resp := &Response{URL: hr.Request.URL.String(), Status: hr.StatusCode, Header: hr.Header}
+	resp := &Response{URL: f.cfg.Redact.Base(hr.Request.URL.String()), Status: hr.StatusCode, Header: hr.Header}
 	switch {
 	case hr.StatusCode == http.StatusNotModified:
 		if v.IsZero() {

@@ -39,9 +39,10 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 		if a.URL == "" {
 			continue
 		}
-		if content, ok := cache[a.URL]; ok {
+		key := f.stateKey(a.URL)
+		if content, ok := cache[key]; ok {
 			setFullText(a, content)
-			keep[a.URL] = content
+			keep[key] = content
 			continue
 		}
 		wg.Add(1)
@@ -60,7 +61,7 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 			}
 			setFullText(a, content)
 			keepMu.Lock()
-			keep[a.URL] = content
+			keep[key] = content
 			keepMu.Unlock()
 		}()
 	}

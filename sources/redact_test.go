@@ -8,7 +8,7 @@ import (
 )
 
 func TestRedactorURL(t *testing.T) {
-	r := NewRedactor("session")
+	r := NewRedactor(Secrets{Params: []string{"session"}})
 	tests := []struct {
 		name, in, want string
 	}{
@@ -68,7 +68,7 @@ func FuzzRedactor(f *testing.F) {
 	f.Add("example.org", "/feed.xml", "page=2")
 	f.Add("127.0.0.1:9", "/a b", "x=1;y=2")
 	f.Add("[::1]:80", "/@x", "")
-	r := NewRedactor()
+	r := NewRedactor(Secrets{})
 	f.Fuzz(func(t *testing.T, host, path, query string) {
 		const pw, tok = "hunter2pw", "S3CRETtok"
 		raw := "http://user:" + pw + "@" + host + path + "?token=" + tok

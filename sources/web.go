@@ -58,6 +58,11 @@ func (f *Fetcher) PollFrom(ctx context.Context, rawURL, origin string, prev Stat
 		}
 		return Result{State: prev.Failed(now(), f.cfg.MaxBackoff)}, err
 	}
+	// The state is stored: it keys articles by IDs that hold no secret,
+	// the IDs they are published with.
+	for i := range articles {
+		articles[i].ID = feed.PublicID(articles[i].ID, f.cfg.Redact)
+	}
 	next.FirstSeen = DateByFirstSeen(articles, prev.FirstSeen, now())
 	next.Validators = resp.Validators()
 	next.Failures, next.RetryAt = 0, time.Time{}
@@ -77,4 +82,14 @@ func ResolveRef(base, ref string) string {
 		return ref
 	}
 	return b.ResolveReference(r).String()
+}
+
+// stateKey is how a URL keys a source's stored state: as it is, unless it
+// holds a secret, then by a name-based UUID of it, so the store holds no
+// credential an upstream wrote into its links.
+func (f *Fetcher) stateKey(u string) string {
+	if f.cfg.Redact.PublicURL(u) == u {
+		return u
+	}
+	return "urn:uuid:" + feed.NameUUID(u)
 }

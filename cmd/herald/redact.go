@@ -16,7 +16,7 @@ import (
 // time; loadConfig replaces it.
 var redactor atomic.Pointer[sources.Redactor]
 
-func init() { redactor.Store(sources.NewRedactor()) }
+func init() { redactor.Store(sources.NewRedactor(sources.Secrets{})) }
 
 // redact hides the URL secrets in s.
 func redact(s string) string { return redactor.Load().Text(s) }

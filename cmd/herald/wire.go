@@ -31,7 +31,10 @@ func loadConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, configError{err}
 	}
-	redactor.Store(sources.NewRedactor(cfg.RedactParams...))
+	sec := cfg.Secrets()
+	redactor.Store(sources.NewRedactor(sources.Secrets{
+		Params: append(slices.Clone(cfg.RedactParams), sec.Params...), Values: sec.Values, URLs: sec.URLs,
+	}))
 	return cfg, nil
 }
 
@@ -128,7 +131,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 		p.keys = append(p.keys, key)
 		p.types[sc.Name] = string(sc.Type)
 	}
-	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m})
+	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m, Secrets: redactor.Load()})
 	if err != nil {
 		return nil, configError{err}
 	}

@@ -41,6 +41,10 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock, a seam for tests; default time.Now.
 	Now func() time.Time
+	// Secrets keeps the operator's secrets out of every article (see
+	// feed.Options) and out of the stored error of a failed collection;
+	// nil keeps them as they are.
+	Secrets feed.Secrets
 }
 
 // Collector runs sources and keeps, per source, its state, its last good
@@ -53,6 +57,7 @@ type Collector struct {
 	timeout time.Duration
 	now     func() time.Time
 	metrics *Metrics
+	secrets feed.Secrets
 
 	mu   sync.Mutex // guards kept
 	kept map[string]*kept
@@ -88,6 +93,7 @@ func New(opts Options) (*Collector, error) {
 		timeout: opts.Timeout,
 		now:     opts.Now,
 		metrics: opts.Metrics,
+		secrets: opts.Secrets,
 		kept:    map[string]*kept{},
 	}
 	if c.store == nil {
@@ -205,7 +211,7 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 	if res.Articles != nil {
 		// Only what the source read: its Kept articles are in the store
 		// already, normalized.
-		normalized = feed.Normalize(res.Articles, feed.Options{Now: start})
+		normalized = feed.Normalize(res.Articles, feed.Options{Now: start, Secrets: c.secrets})
 		if normalized == nil {
 			normalized = []feed.Article{}
 		}
@@ -257,7 +263,7 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 	first := c.kept[name].articles == nil
 	c.mu.Unlock()
 	rec.State = res.State
-	rec.Status = status(rec.Status, start, err)
+	rec.Status = c.status(rec.Status, start, err)
 	rec.Status.Running = false
 	changed, serr := c.store.Save(ctx, store.Collection{
 		Key: e.Key, Source: name, Record: rec, Articles: normalized, Kept: res.Kept, Now: start, Retention: e.Retention,
@@ -296,11 +302,14 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 
 // status is st after a collection started at start ended with err; a
 // backoff skip is no failure.
-func status(st Status, start time.Time, err error) Status {
+func (c *Collector) status(st Status, start time.Time, err error) Status {
 	switch {
 	case errors.Is(err, sources.ErrBackoff):
 	case err != nil:
 		st.LastFailure, st.LastError = start, err.Error()
+		if c.secrets != nil {
+			st.LastError = c.secrets.PublicText(st.LastError)
+		}
 	default:
 		st.LastSuccess, st.LastError = start, ""
 	}
@@ -324,7 +333,7 @@ func (c *Collector) finish(name string, start time.Time, next sources.State, art
 		k.articles = articles
 		k.version++
 	}
-	k.rec.Status = status(k.rec.Status, start, errors.Join(err, serr))
+	k.rec.Status = c.status(k.rec.Status, start, errors.Join(err, serr))
 	k.rec.Status.Items = len(k.articles)
 	return k.rec
 }

@@ -3,9 +3,12 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 // LookupEnv reads the environment for ${NAME} references; a seam for
@@ -17,6 +20,13 @@ type expansion struct {
 	path    string // key path of the value
 	value   string // the value after expansion
 	written string // the value as written in the file
+	vars    []span // where each variable's text landed in value
+}
+
+// span is the text one ${NAME} put in an expanded value: value[start:end].
+type span struct {
+	name       string
+	start, end int
 }
 
 // expandEnv replaces each ${NAME} in a string value with the environment
@@ -24,16 +34,17 @@ type expansion struct {
 // "url: https://example.org/feed?token=${FEED_TOKEN}". "$${" writes a
 // literal "${". An unset variable is an error; a set but empty one expands
 // to "". Keys, numbers and booleans are not expanded.
-func expandEnv(s string) (string, error) {
+func expandEnv(s string) (string, []span, error) {
 	if !strings.Contains(s, "${") {
-		return s, nil
+		return s, nil, nil
 	}
 	var b strings.Builder
+	var vars []span
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
 			b.WriteString(s)
-			return b.String(), nil
+			return b.String(), vars, nil
 		}
 		if i > 0 && s[i-1] == '$' { // "$${" is a literal "${"
 			b.WriteString(s[:i-1])
@@ -44,16 +55,17 @@ func expandEnv(s string) (string, error) {
 		b.WriteString(s[:i])
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			return "", fmt.Errorf("unterminated ${ (write $${ for a literal ${)")
+			return "", nil, fmt.Errorf("unterminated ${ (write $${ for a literal ${)")
 		}
 		name := s[i+2 : i+end]
 		if !validEnvName(name) {
-			return "", fmt.Errorf("invalid environment variable name %q in ${%s}", name, name)
+			return "", nil, fmt.Errorf("invalid environment variable name %q in ${%s}", name, name)
 		}
 		v, ok := LookupEnv(name)
 		if !ok {
-			return "", fmt.Errorf("environment variable %s is not set", name)
+			return "", nil, fmt.Errorf("environment variable %s is not set", name)
 		}
+		vars = append(vars, span{name: name, start: b.Len(), end: b.Len() + len(v)})
 		b.WriteString(v)
 		s = s[i+end+1:]
 	}
@@ -88,22 +100,35 @@ func (k *checker) expandNode(path string, n ast.Node) {
 	if s == nil || !strings.Contains(s.Value, "${") {
 		return
 	}
-	expanded, err := expandEnv(s.Value)
+	expanded, vars, err := expandEnv(s.Value)
 	if err != nil {
 		k.fail(n, path, "%v", err)
 		return
 	}
-	k.cfg.expanded = append(k.cfg.expanded, expansion{path: path, value: expanded, written: s.Value})
+	k.cfg.expanded = append(k.cfg.expanded, expansion{path: path, value: expanded, written: s.Value, vars: vars})
 	s.Value = expanded
 }
 
 // hideExpanded replaces, in a message about path, the value the
 // environment gave it with the value as written: "herald check" and every
 // other config error must never print a secret taken from the environment.
+// Messages quote a value whole (%q), so only the whole quoted value is
+// replaced: replacing bare text would rewrite every word that merely
+// contains a short value's letters, and show which letters those are.
 func (c *Config) hideExpanded(path, msg string) string {
 	for _, e := range c.expanded {
 		if e.path == path && e.value != "" {
-			msg = strings.ReplaceAll(msg, e.value, e.written)
+			msg = strings.ReplaceAll(msg, strconv.Quote(e.value), strconv.Quote(e.written))
+		}
+	}
+	// A message may quote part of a value (a URL's host, a parse error's
+	// fragment): a variable's text long enough to be told from ordinary
+	// words is shown by its name wherever it appears.
+	for _, e := range c.expanded {
+		for _, v := range e.vars {
+			if text := e.value[v.start:v.end]; len(text) >= feed.MinSecretLength {
+				msg = strings.ReplaceAll(msg, text, "${"+v.name+"}")
+			}
 		}
 	}
 	return msg

@@ -47,6 +47,7 @@ func (c *Config) Validate() error {
 	names := v.sources()
 	v.feeds(names)
 	v.limits()
+	v.checkSecrets()
 	return v.c.joinErrors(v.errs)
 }
 

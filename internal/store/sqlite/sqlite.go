@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,12 +94,21 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating and migrating as needed) the database in dir,
 // creating dir too.
 func Open(ctx context.Context, dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Only Herald reads its state: source state and errors name the
+	// hosts and paths of configured URLs.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
 	if err := writable(dir); err != nil {
 		return nil, fmt.Errorf("data_dir %s is not writable: %w", dir, err)
+	}
+	// A new database is created private (SQLite gives its -wal and -shm
+	// files the database's mode); an empty file is an empty database.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("creating %s: %w", path, err)
 	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
