@@ -142,8 +142,7 @@ func (r *Redactor) orDefault() *Redactor {
 // secretParam reports whether a query parameter of that name (decoded)
 // carries a secret.
 func (r *Redactor) secretParam(name string) bool {
-	name = strings.ToLower(name)
-	if r.params[name] {
+	if r.params[strings.ToLower(name)] {
 		return true
 	}
 	return slices.ContainsFunc(paramWords(name), func(w string) bool { return secretWords[w] })
@@ -229,12 +228,21 @@ func (r *Redactor) URL(raw string) string {
 	}
 	out := raw
 	if changed {
-		// url.URL.String escapes "*" in user-info; spell the marker plainly.
-		out = strings.Replace(u.String(), "%2A%2A%2A@", Redacted+"@", 1)
+		// url.URL.String escapes "*" in user-info and paths; spell the
+		// marker plainly.
+		out = strings.ReplaceAll(u.String(), "%2A%2A%2A", Redacted)
 	}
 	// The text rules catch what the parse above reads differently from
 	// a server, such as "??token=" or ";"-separated parameters.
 	return r.Text(out)
+}
+
+// unescapePath decodes every %XX of s, as a browser reading a link does.
+func unescapePath(s string) string {
+	if d, err := url.PathUnescape(s); err == nil {
+		return d
+	}
+	return s
 }
 
 func unescape(s string) string {
@@ -318,7 +326,7 @@ func (r *Redactor) PublicURL(raw string) string {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		if r.MayHold(raw) {
+		if r.MayHold(raw) || r.holdsLong(unescapePath(raw)) {
 			return ""
 		}
 		return raw
@@ -334,7 +342,7 @@ func (r *Redactor) PublicURL(raw string) string {
 	if changed {
 		out = u.String()
 	}
-	if r.holdsLong(out) || r.short[unescape(u.Fragment)] ||
+	if r.holdsLong(out) || r.holdsLong(unescapePath(out)) || r.short[u.Fragment] ||
 		slices.ContainsFunc(strings.Split(u.EscapedPath(), "/"), func(s string) bool { return r.short[unescape(s)] }) {
 		return ""
 	}

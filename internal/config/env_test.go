@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,74 @@ func TestStoreKey(t *testing.T) {
 			}
 			if c.Store != tt.wantStoreVal || c.Postgres() != tt.postgres {
 				t.Errorf("store = %q, Postgres() = %v; want %q, %v", c.Store, c.Postgres(), tt.wantStoreVal, tt.postgres)
+			}
+		})
+	}
+}
+
+// TestEnvSecrets: the text of every ${NAME} in a key that may hold
+// secrets is a secret; a query value's parameter becomes secret; text in
+// published or plain keys is not.
+func TestEnvSecrets(t *testing.T) {
+	withEnv(t, map[string]string{
+		"USER": "feeduser", "PASS": "S3CRETPASS", "PT": "PATHSECRET77", "SHORT": "zq7x",
+		"HOST": "news.example", "PORT": "8080", "ADMIN": "0123456789abcdef0123",
+	})
+	yaml := strings.Replace(webSource, "%s", `"http://${USER}:${PASS}@up.example/f/${PT}/rss?feed_token=${SHORT}&page=1"`, 1) +
+		"listen: \":${PORT}\"\nadmin_token: ${ADMIN}\n"
+	yaml = strings.Replace(yaml, "base_url: https://example.org/", "base_url: https://${HOST}/", 1)
+	c, err := Parse("config.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Secrets()
+	want := []string{"feeduser", "S3CRETPASS", "PATHSECRET77", "zq7x", "0123456789abcdef0123"}
+	if !equalSets(s.Values, want) {
+		t.Errorf("Values = %q, want %q", s.Values, want)
+	}
+	if !equalSets(s.Params, []string{"feed_token"}) {
+		t.Errorf("Params = %q, want [feed_token]", s.Params)
+	}
+	if len(s.URLs) != 1 || !strings.Contains(s.URLs[0], "PATHSECRET77") {
+		t.Errorf("URLs = %q", s.URLs)
+	}
+}
+
+func equalSets(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestShortEnvSecrets: a short secret is accepted only where it is found
+// as a whole URL part; anywhere else it is refused at load, by name.
+func TestShortEnvSecrets(t *testing.T) {
+	withEnv(t, map[string]string{"S": "ab3", "T": "t"})
+	for _, tt := range []struct {
+		name, url, extra, wantErr string
+	}{
+		{"user-info", `"http://${S}:${S}@e.example/f"`, "", ""},
+		{"query value", `"http://e.example/f?feed_token=${S}"`, "", ""},
+		{"path", `"http://e.example/f/${S}/rss"`, "", "sources[0].url: ${S} is 3 characters: a secret from the environment must have at least 8"},
+		{"host", `"http://${S}.example/f"`, "", "sources[0].url: ${S} is 3 characters"},
+		// admin_token has its own, longer minimum; the message is not
+		// rewritten around the secret's letters.
+		{"admin token", `"http://e.example/f"`, "admin_token: ${T}\n",
+			"admin_token: too short: use at least 16 characters (for example from `openssl rand -hex 24`)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("config.yaml", []byte(strings.Replace(webSource, "%s", tt.url, 1)+tt.extra))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("error %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want it to contain %q", err, tt.wantErr)
 			}
 		})
 	}
