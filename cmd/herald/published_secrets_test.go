@@ -105,14 +105,15 @@ sources:
   - {name: private, type: feed, url: "http://${FEEDUSER}:${FEEDPASS}@%[1]s/evil.rss?token=${FEEDTOKEN}"}
   - {name: fulltext, type: feed, full_text: true, url: "http://${FEEDUSER}:${FEEDPASS}@%[1]s/evil.rss?token=${FEEDTOKEN}&ft=1"}
   - {name: pathtoken, type: feed, url: "http://%[1]s/feeds/${PATHTOKEN}/rss?feed_token=${SHORTTOK}"}
+  - {name: failing, type: feed, url: "http://${FEEDUSER}:${FEEDPASS}@%[1]s/feeds/${PATHTOKEN}/gone?feed_token=${SHORTTOK}"}
 feeds:
-  - {name: world, title: World, limit: 3, sources: [private, fulltext, pathtoken]}
+  - {name: world, title: World, limit: 3, sources: [private, fulltext, pathtoken, failing]}
 `, host))
 
 	out := filepath.Join(dir, "public")
 	code, stdout, stderr := runCmd(t, "generate", "--config", cfg, "--out", out)
-	if code != 0 {
-		t.Fatalf("generate exit %d\n%s%s", code, stdout, stderr)
+	if code != exitPartial || !strings.Contains(stderr, "failing") {
+		t.Fatalf("generate exit %d, want %d with the failing source named\n%s%s", code, exitPartial, stdout, stderr)
 	}
 
 	published := map[string][]byte{}
@@ -162,7 +163,7 @@ feeds:
 	}
 	defer db.Close()
 	rows := dumpDatabase(t, db)
-	if !strings.Contains(rows, "Relative page") {
+	if !strings.Contains(rows, "Relative page") || !strings.Contains(rows, "404") {
 		t.Fatalf("the database dump holds no article:\n%.2000s", rows)
 	}
 	assertNoPublishedSecret(t, "database", rows)
