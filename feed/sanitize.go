@@ -2,6 +2,7 @@ package feed
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,20 +26,34 @@ var policy = func() *bluemonday.Policy {
 	return p
 }()
 
-// urlAttrs are the attributes, after sanitizing, whose values are URLs to
-// make absolute.
-var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "poster": true}
+// urlAttrs are the attributes whose values are one URL: after sanitizing,
+// each is checked again (urlOK) and made absolute. bluemonday checks the
+// schemes of a few of them only (a href, img src, cite): not <source
+// src>, not srcset, not poster. Attributes the policy does not allow are
+// listed too, so allowing one later cannot open a hole.
+var urlAttrs = map[string]bool{
+	"href": true, "src": true, "cite": true, "poster": true, "longdesc": true,
+	"data": true, "action": true, "formaction": true, "background": true,
+	"codebase": true, "classid": true, "archive": true, "usemap": true,
+	"icon": true, "manifest": true, "dynsrc": true, "lowsrc": true,
+	"xlink:href": true, "profile": true, "itemtype": true,
+}
 
-// sanitizeHTML returns s sanitized by policy with every link and image
-// source resolved against base (when base is nil, relative links stay
-// relative).
+// linkAttrs are the URL attributes a reader follows rather than loads, for
+// which mailto: is legitimate.
+var linkAttrs = map[string]bool{"href": true, "cite": true}
+
+// sanitizeHTML returns s sanitized by policy, with every URL attribute
+// (srcset's candidates included) holding a relative, http, https or, for
+// links, mailto URL, resolved against base (when base is nil, relative
+// links stay relative).
 func sanitizeHTML(s string, base *url.URL) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
 	clean := policy.Sanitize(s)
-	if base == nil || !strings.ContainsAny(clean, "=") {
-		return strings.TrimSpace(clean)
+	if !strings.Contains(clean, "=") {
+		return strings.TrimSpace(clean) // no attributes at all
 	}
 	var b strings.Builder
 	b.Grow(len(clean) + len(clean)/8)
@@ -53,26 +68,100 @@ func sanitizeHTML(s string, base *url.URL) string {
 			continue
 		}
 		tok := z.Token()
+		attrs := tok.Attr[:0]
 		changed := false
-		for i, at := range tok.Attr {
+		for _, at := range tok.Attr {
+			val, keep := at.Val, true
 			switch {
 			case urlAttrs[at.Key]:
-				if abs := resolveRef(base, at.Val); abs != at.Val {
-					tok.Attr[i].Val, changed = abs, true
+				val, keep = urlOK(at.Val, linkAttrs[at.Key])
+				if keep && base != nil {
+					val = resolveRef(base, val)
 				}
 			case at.Key == "srcset":
-				if abs := resolveSrcset(base, at.Val); abs != at.Val {
-					tok.Attr[i].Val, changed = abs, true
-				}
+				val = cleanSrcset(base, at.Val)
+				keep = val != ""
+			}
+			if !keep || val != at.Val {
+				changed = true
+			}
+			if keep {
+				at.Val = val
+				attrs = append(attrs, at)
 			}
 		}
 		if changed {
+			tok.Attr = attrs
 			b.WriteString(tok.String())
 		} else {
 			b.Write(z.Raw())
 		}
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// urlOK returns the URL in an attribute value v as a browser reads it
+// (HTML entities are already decoded by the tokenizer; leading and
+// trailing spaces and control characters, and tabs and newlines anywhere,
+// dropped) and whether it is relative or of an allowed scheme: http,
+// https, and mailto where link is true. Anything else (javascript:,
+// vbscript:, data:, file:, any scheme a browser or reader may act on) is
+// refused; so is a value that spells javascript:, vbscript: or data:
+// once percent-decoded, in case a reader decodes before it looks.
+func urlOK(v string, link bool) (string, bool) {
+	u := strings.TrimFunc(v, func(r rune) bool { return r <= ' ' })
+	if strings.ContainsAny(u, "\t\n\r") {
+		u = strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' {
+				return -1
+			}
+			return r
+		}, u)
+	}
+	switch scheme(u) {
+	case "":
+	case "http", "https":
+	case "mailto":
+		if !link {
+			return "", false
+		}
+	default:
+		return "", false
+	}
+	if strings.Contains(u, "%") {
+		if d, err := url.PathUnescape(u); err == nil {
+			d = strings.TrimFunc(d, func(r rune) bool { return r <= ' ' })
+			d = strings.Map(func(r rune) rune {
+				if r < ' ' {
+					return -1
+				}
+				return r
+			}, d)
+			switch scheme(d) {
+			case "javascript", "vbscript", "data":
+				return "", false
+			}
+		}
+	}
+	return u, true
+}
+
+// scheme returns u's scheme, lower-cased, as the URL standard reads it (a
+// letter, then letters, digits, "+", "-" or ".", then ":"), or "" for a
+// relative URL.
+func scheme(u string) string {
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return strings.ToLower(u[:i])
+		default:
+			return ""
+		}
+	}
+	return ""
 }
 
 func resolveRef(base *url.URL, ref string) string {
@@ -83,19 +172,65 @@ func resolveRef(base *url.URL, ref string) string {
 	return base.ResolveReference(u).String()
 }
 
-// resolveSrcset resolves each candidate URL of an srcset attribute
-// ("a.png 1x, b.png 2x").
-func resolveSrcset(base *url.URL, v string) string {
-	parts := strings.Split(v, ",")
-	for i, p := range parts {
-		f := strings.Fields(p)
-		if len(f) == 0 {
-			continue
+// srcsetDescriptor is one valid srcset descriptor: a width ("480w"), a
+// density ("2x", "1.5x") or the obsolete height ("300h").
+var srcsetDescriptor = regexp.MustCompile(`^[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?[wxh]$`)
+
+// cleanSrcset returns an srcset value ("a.png 1x, b.png 2x") with only
+// its candidates whose URL urlOK accepts and whose descriptors are valid,
+// resolved against base (when not nil); "" when none is left. Candidates
+// are split as the HTML standard does, on white space then commas, so a
+// URL holding a comma ("data:image/png;base64,…") is one URL, as a
+// browser sees it.
+func cleanSrcset(base *url.URL, v string) string {
+	var out []string
+	for i := 0; i < len(v); {
+		for i < len(v) && (isHTMLSpace(v[i]) || v[i] == ',') {
+			i++
 		}
-		f[0] = resolveRef(base, f[0])
-		parts[i] = strings.Join(f, " ")
+		start := i
+		for i < len(v) && !isHTMLSpace(v[i]) {
+			i++
+		}
+		if start == i {
+			break
+		}
+		ref, desc := v[start:i], ""
+		if strings.HasSuffix(ref, ",") {
+			ref = strings.TrimRight(ref, ",")
+		} else {
+			start, depth := i, 0
+			for ; i < len(v); i++ {
+				if c := v[i]; c == '(' {
+					depth++
+				} else if c == ')' && depth > 0 {
+					depth--
+				} else if c == ',' && depth == 0 {
+					break
+				}
+			}
+			desc = v[start:i]
+		}
+		ds := strings.Fields(desc)
+		valid := len(ds) <= 2
+		for _, d := range ds {
+			valid = valid && srcsetDescriptor.MatchString(d)
+		}
+		u, ok := urlOK(ref, false)
+		if !ok || !valid || u == "" {
+			continue // a browser skips an invalid candidate too
+		}
+		if base != nil {
+			u = resolveRef(base, u)
+		}
+		out = append(out, strings.Join(append([]string{u}, ds...), " "))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(out, ", ")
+}
+
+// isHTMLSpace reports ASCII white space as HTML defines it.
+func isHTMLSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 // blockish elements separate words in text extracted from HTML.

@@ -70,7 +70,7 @@ func TestParseLimits(t *testing.T) {
 		{name: "feed limit", yaml: header + srcs + feeds + "    limit: 100000000\n", want: "config.yaml:11:12: feeds[0].limit: at most 10000, got 100000000"},
 		{name: "files source without path", yaml: header + "sources:\n  - name: local\n    type: files\n" + feeds,
 			want: "config.yaml:4:5: sources[0].path: required for a files source"},
-		{name: "alias bomb", yaml: bomb(7), want: "aliases expand to more than 500000 values"},
+		{name: "alias bomb", yaml: bomb(7), want: "config.yaml:9:15: feeds[5]: aliases expand to more than 100000 values"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,4 +128,51 @@ func TestParseSelfAlias(t *testing.T) {
 			t.Errorf("%q: err = %v, want an undefined alias", doc, err)
 		}
 	}
+}
+
+// TestParseAliasBombs: every shape of alias bomb is refused before it is
+// expanded, at the alias that crosses the bound, with its key path; a
+// file whose aliases stay inside the bound is not refused for them.
+func TestParseAliasBombs(t *testing.T) {
+	bombs := aliasBombs()
+	tests := []struct {
+		name string
+		yaml string
+		want string // the only message
+	}{
+		{name: "merge keys", yaml: bombs["merge"], want: "config.yaml:9:15: feeds[5]: aliases expand to more than 100000 values"},
+		{name: "merge keys with a wrong value", yaml: bombs["merge-bad"], want: "config.yaml:8:55: feeds[4]: aliases expand to more than 100000 values"},
+		{name: "merge keys in a mapping field", yaml: bombs["merge-map"], want: "config.yaml:16:20: x5: aliases expand to more than 100000 values"},
+		{name: "billion laughs", yaml: bombs["laughs"], want: "config.yaml:15:45: x4[7]: aliases expand to more than 100000 values"},
+		{name: "anchors under an unknown key", yaml: bombs["unknown"], want: "config.yaml:16:47: custom.a4[7]: aliases expand to more than 100000 values"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("config.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatal("alias bomb accepted")
+			}
+			if lines := errorLines(err); len(lines) != 1 || !strings.HasPrefix(lines[0], tt.want) {
+				t.Errorf("errors = %q, want one starting %q", lines, tt.want)
+			}
+		})
+	}
+	t.Run("inside the bound", func(t *testing.T) {
+		_, err := Parse("config.yaml", []byte(nearBound()))
+		if err != nil && strings.Contains(err.Error(), "aliases expand") {
+			t.Errorf("refused for its aliases: %v", err)
+		}
+	})
+	t.Run("defaults merged into many sources", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(header + "x-defaults: &d {type: files, path: ./articles}\nsources:\n")
+		for i := range 2000 {
+			fmt.Fprintf(&b, "  - {<<: *d, name: s%d}\n", i)
+		}
+		b.WriteString("feeds:\n  - {name: all, title: All, sources: [s0]}\n")
+		_, err := Parse("config.yaml", []byte(b.String()))
+		if err != nil && strings.Contains(err.Error(), "aliases expand") {
+			t.Errorf("refused for its aliases: %v", err)
+		}
+	})
 }

@@ -3,8 +3,8 @@ package site
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 )
 
 // lockName is the lock file Lock holds in an output folder.
@@ -23,7 +23,17 @@ func Lock(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("output folder %s: %w", dir, err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o644)
+	// Opened through a root, and refused if a link, so a planted
+	// .herald-lock cannot make Herald create or lock a file elsewhere.
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("output folder %s: %w", dir, err)
+	}
+	defer root.Close()
+	if fi, err := root.Lstat(lockName); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("output folder %s: %s is a symbolic link; Herald does not write through links in its output folder", dir, lockName)
+	}
+	f, err := root.OpenFile(lockName, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("output folder %s: %w", dir, err)
 	}

@@ -52,8 +52,22 @@ type Manifest struct {
 // ReadManifest returns what the last run recorded in dir's manifest; an
 // absent or unreadable manifest is an empty, incomplete one.
 func ReadManifest(dir string) Manifest {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return Manifest{Files: map[string]Entry{}}
+	}
+	defer root.Close()
+	return readManifest(root)
+}
+
+// readManifest is ReadManifest in an open folder. A manifest that is not
+// a regular file (a link) counts as absent: Herald's own is never a link.
+func readManifest(root *os.Root) Manifest {
 	m := Manifest{Files: map[string]Entry{}}
-	f, err := os.Open(filepath.Join(dir, manifestName))
+	if fi, err := root.Lstat(manifestName); err != nil || !fi.Mode().IsRegular() {
+		return m
+	}
+	f, err := root.Open(manifestName)
 	if err != nil {
 		return m
 	}
@@ -97,12 +111,12 @@ func ReadManifest(dir string) Manifest {
 
 // trusted reports whether the file at path is known, without reading it,
 // to hold the bytes whose hash is hash.
-func (m Manifest) trusted(path, abs, hash string) bool {
+func (m Manifest) trusted(root *os.Root, path, hash string) bool {
 	e, ok := m.Files[path]
 	if !m.Complete || !ok || e.Hash == "" || e.Hash != hash {
 		return false
 	}
-	fi, err := os.Lstat(abs)
+	fi, err := root.Lstat(filepath.FromSlash(path))
 	return err == nil && fi.Mode().IsRegular() && fi.Size() == e.Size && fi.ModTime().UnixNano() == e.MTime
 }
 
@@ -131,21 +145,27 @@ func (m Manifest) encode() []byte {
 var tmpPattern = regexp.MustCompile(`^\..+\.[0-9]+\.[0-9]+\.tmp$`)
 
 // removeStaleTemps removes the temporary files a killed run left in the
-// folders Herald writes to (dir and the folders of paths). Hidden as they
-// are, a static server may still serve them.
-func removeStaleTemps(dir string, paths []string) {
-	dirs := map[string]bool{dir: true}
+// folders Herald writes to (root and the folders of paths). Hidden as they
+// are, a static server may still serve them. Callers have refused links
+// on the way (refuseLinks), and root refuses paths that leave it.
+func removeStaleTemps(root *os.Root, paths []string) {
+	dirs := map[string]bool{".": true}
 	for _, p := range paths {
-		dirs[filepath.Dir(filepath.Join(dir, filepath.FromSlash(p)))] = true
+		dirs[filepath.Dir(filepath.FromSlash(p))] = true
 	}
 	for d := range dirs {
-		entries, err := os.ReadDir(d)
+		f, err := root.Open(d)
+		if err != nil {
+			continue
+		}
+		entries, err := f.ReadDir(-1)
+		f.Close()
 		if err != nil {
 			continue
 		}
 		for _, e := range entries {
 			if e.Type().IsRegular() && tmpPattern.MatchString(e.Name()) {
-				os.Remove(filepath.Join(d, e.Name()))
+				root.Remove(filepath.Join(d, e.Name()))
 			}
 		}
 	}

@@ -31,6 +31,14 @@ func WriteDir(dir string, files []File) error { return Write(dir, files, nil) }
 // that produced them): those stay as they are, and stay Herald's. No other
 // file in dir is touched, and no path may leave dir.
 //
+// Nothing inside dir is followed if it is a symbolic link: a link where
+// Write needs a folder or a file (articles/ pointing elsewhere, a feed
+// linked to a file outside) stops the run before anything is written,
+// naming the path; a stale file that is a link is removed as a link, its
+// target untouched. Every operation goes through an os.Root, which
+// refuses paths that leave dir even if a link appears meanwhile. dir
+// itself may be a link: that is the operator's choice.
+//
 // Write does not lock dir; callers that may run concurrently take Lock.
 func Write(dir string, files []File, keep func(path, source string) bool) error {
 	_, err := WriteCounted(dir, files, keep)
@@ -59,8 +67,17 @@ func (w *writer) write(keep func(path, source string) bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", dir, err)
 	}
-	w.previous = ReadManifest(dir)
-	removeStaleTemps(dir, w.paths())
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", dir, err)
+	}
+	defer root.Close()
+	w.root = root
+	w.previous = readManifest(root)
+	if err := w.refuseLinks(); err != nil {
+		return err
+	}
+	removeStaleTemps(root, w.paths())
 	if err := w.plan(); err != nil {
 		return err
 	}
@@ -100,6 +117,7 @@ func checkPaths(files []File) error {
 // in its fields; a failing step's caller undoes what the run created.
 type writer struct {
 	dir      string
+	root     *os.Root // dir; every path below is relative to it
 	files    []File
 	previous Manifest
 
@@ -111,7 +129,54 @@ type writer struct {
 	counts  Counts
 }
 
-func (w *writer) abs(path string) string { return filepath.Join(w.dir, filepath.FromSlash(path)) }
+// rel is a file's path as the root takes it.
+func rel(path string) string { return filepath.FromSlash(path) }
+
+// refuseLinks stops the run, before anything is written or removed, if a
+// symbolic link stands where it would write or remove: any folder on the
+// way to a file of this run or of the previous one, and the file itself
+// for this run's files (a stale file that is a link is removed as a link,
+// which touches nothing outside). Links are refused rather than followed
+// or replaced: one inside the output folder is someone's deliberate
+// setup, and a run that rewrote it would hide that.
+func (w *writer) refuseLinks() error {
+	checked := map[string]bool{}
+	check := func(path string, self bool) error {
+		parts := strings.Split(path, "/")
+		if !self {
+			parts = parts[:len(parts)-1]
+		}
+		for i := range parts {
+			p := strings.Join(parts[:i+1], "/")
+			if checked[p] {
+				continue
+			}
+			checked[p] = true
+			fi, err := w.root.Lstat(rel(p))
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // created by this run, so not a link
+			}
+			if err != nil {
+				return fmt.Errorf("writing %s: %w", p, err)
+			}
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				return fmt.Errorf("writing %s: %s is a symbolic link; Herald does not write or remove through links in its output folder", path, p)
+			}
+		}
+		return nil
+	}
+	for _, f := range w.files {
+		if err := check(f.Path, true); err != nil {
+			return err
+		}
+	}
+	for p := range w.previous.Files {
+		if err := check(p, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // paths lists every path the previous run and this one write: the folders
 // whose stale temporaries are looked for.
@@ -137,14 +202,13 @@ func (w *writer) plan() error {
 		w.current[f.Path] = true
 		sum := sha256.Sum256(f.Body)
 		w.hashes[i] = hex.EncodeToString(sum[:16])
-		abs := w.abs(f.Path)
-		if w.previous.trusted(f.Path, abs, w.hashes[i]) {
+		if w.previous.trusted(w.root, f.Path, w.hashes[i]) {
 			continue
 		}
-		if fi, err := os.Lstat(abs); err == nil && fi.IsDir() {
+		if fi, err := w.root.Lstat(rel(f.Path)); err == nil && fi.IsDir() {
 			return fmt.Errorf("writing %s: a folder is in the way", f.Path)
 		}
-		if old, err := os.ReadFile(abs); err == nil && bytes.Equal(old, f.Body) {
+		if old, err := w.root.ReadFile(rel(f.Path)); err == nil && bytes.Equal(old, f.Body) {
 			continue
 		}
 		w.changed[i] = true
@@ -161,10 +225,10 @@ func (w *writer) makeDirs() error {
 		if !w.changed[i] {
 			continue
 		}
-		d := filepath.Dir(w.abs(f.Path))
-		if err := mkdirAllTracked(d, &w.created); err != nil {
+		d := filepath.Dir(rel(f.Path))
+		if err := mkdirAllTracked(w.root, d, &w.created); err != nil {
 			w.removeCreatedDirs()
-			return fmt.Errorf("writing %s: %w", d, err)
+			return fmt.Errorf("writing %s: %w", filepath.Join(w.dir, d), err)
 		}
 	}
 	return nil
@@ -186,7 +250,7 @@ func (w *writer) writeTemps() error {
 				if !w.changed[i] {
 					continue
 				}
-				tmp, err := writeTemp(w.abs(w.files[i].Path), w.files[i].Body)
+				tmp, err := writeTemp(w.root, rel(w.files[i].Path), w.files[i].Body)
 				w.temps[i] = tmp
 				if err != nil {
 					failed.Store(true)
@@ -217,7 +281,7 @@ func (w *writer) journal() error {
 	for _, f := range w.files {
 		next.Files[f.Path] = Entry{Source: f.Source}
 	}
-	return writeAtomic(filepath.Join(w.dir, manifestName), next.encode())
+	return writeAtomic(w.root, manifestName, next.encode())
 }
 
 // renames is phase two, which needs no space.
@@ -226,7 +290,7 @@ func (w *writer) renames() error {
 		if w.temps[i] == "" {
 			continue
 		}
-		if err := os.Rename(w.temps[i], w.abs(f.Path)); err != nil {
+		if err := w.root.Rename(w.temps[i], rel(f.Path)); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Path, err)
 		}
 		w.temps[i] = ""
@@ -250,7 +314,9 @@ func (w *writer) finish(keep func(path, source string) bool) error {
 			final.Files[p] = e
 			continue
 		}
-		if err := os.Remove(w.abs(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Remove does not follow a final link: a stale page that is a
+		// link goes, its target stays.
+		if err := w.root.Remove(rel(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("removing stale %s: %w", p, err))
 			final.Files[p] = Entry{Source: e.Source} // still ours, to remove next time
 		} else if err == nil {
@@ -259,12 +325,12 @@ func (w *writer) finish(keep func(path, source string) bool) error {
 	}
 	for i, f := range w.files {
 		e := Entry{Hash: w.hashes[i], Source: f.Source}
-		if fi, err := os.Lstat(w.abs(f.Path)); err == nil {
+		if fi, err := w.root.Lstat(rel(f.Path)); err == nil {
 			e.Size, e.MTime = fi.Size(), fi.ModTime().UnixNano()
 		}
 		final.Files[f.Path] = e
 	}
-	if err := writeIfChanged(filepath.Join(w.dir, manifestName), final.encode()); err != nil {
+	if err := writeIfChanged(w.root, manifestName, final.encode()); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -279,7 +345,7 @@ func (w *writer) rollBack() {
 func (w *writer) removeTemps() {
 	for _, t := range w.temps {
 		if t != "" {
-			os.Remove(t)
+			w.root.Remove(t)
 		}
 	}
 }
@@ -288,25 +354,27 @@ func (w *writer) removeTemps() {
 // and only if empty: a folder is only ours when this run created it.
 func (w *writer) removeCreatedDirs() {
 	for _, d := range slices.Backward(w.created) {
-		os.Remove(d)
+		w.root.Remove(d)
 	}
 }
 
-// mkdirAllTracked is os.MkdirAll that appends the folders it creates to
-// created, outermost first.
-func mkdirAllTracked(d string, created *[]string) error {
-	if fi, err := os.Stat(d); err == nil {
+// mkdirAllTracked is MkdirAll within root that appends the folders it
+// creates to created, outermost first. It does not follow links: one
+// where a folder is needed is an error (refuseLinks reports it first).
+func mkdirAllTracked(root *os.Root, d string, created *[]string) error {
+	if d == "." {
+		return nil
+	}
+	if fi, err := root.Lstat(d); err == nil {
 		if !fi.IsDir() {
 			return fmt.Errorf("not a folder")
 		}
 		return nil
 	}
-	if parent := filepath.Dir(d); parent != d {
-		if err := mkdirAllTracked(parent, created); err != nil {
-			return err
-		}
+	if err := mkdirAllTracked(root, filepath.Dir(d), created); err != nil {
+		return err
 	}
-	if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := root.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	} else if err == nil {
 		*created = append(*created, d)
@@ -314,34 +382,37 @@ func mkdirAllTracked(d string, created *[]string) error {
 	return nil
 }
 
-// writeIfChanged replaces path with data unless it already holds exactly
-// data.
-func writeIfChanged(path string, data []byte) error {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+// writeIfChanged replaces path (in root) with data unless it already
+// holds exactly data.
+func writeIfChanged(root *os.Root, path string, data []byte) error {
+	if old, err := root.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	return writeAtomic(path, data)
+	return writeAtomic(root, path, data)
 }
 
-// writeAtomic replaces path with data through a temporary file in the
-// same folder (so the rename cannot cross file systems) and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := writeTemp(path, data)
+// writeAtomic replaces path (in root) with data through a temporary file
+// in the same folder (so the rename cannot cross file systems) and a
+// rename, which replaces a link rather than writing through it.
+func writeAtomic(root *os.Root, path string, data []byte) error {
+	tmp, err := writeTemp(root, path, data)
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = root.Rename(tmp, path)
 	}
 	if err != nil {
 		if tmp != "" {
-			os.Remove(tmp)
+			root.Remove(tmp)
 		}
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
 
-// writeTemp writes data to a new temporary file next to path and returns
-// its name ("" if it was not created). On error the file is removed.
-func writeTemp(path string, data []byte) (string, error) {
+// writeTemp writes data to a new temporary file next to path (in root)
+// and returns its name ("" if it was not created). On error the file is
+// removed. O_EXCL makes the open fail on any existing name, a link
+// included.
+func writeTemp(root *os.Root, path string, data []byte) (string, error) {
 	// Hidden, so static servers and globs do not pick it up meanwhile;
 	// named so the next run can recognise and remove it (tmpPattern).
 	base := filepath.Base(path)
@@ -349,7 +420,7 @@ func writeTemp(path string, data []byte) (string, error) {
 		base = base[:200]
 	}
 	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%d.%d.tmp", strings.TrimPrefix(base, "."), os.Getpid(), tmpSeq.Add(1)))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return "", err
 	}
@@ -358,7 +429,7 @@ func writeTemp(path string, data []byte) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(tmp)
+		root.Remove(tmp)
 		return "", err
 	}
 	return tmp, nil
