@@ -71,15 +71,21 @@ var nonPublic = func() []netip.Prefix {
 	return out
 }()
 
-// nat64 and sixToFour embed an IPv4 address, which decides for them.
+// nat64, sixToFour and v4Compat embed an IPv4 address, which decides for
+// them.
 var (
 	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 	sixToFour = netip.MustParsePrefix("2002::/16")
+	// v4Compat is the deprecated IPv4-compatible form (::127.0.0.1). It
+	// holds :: and ::1 too, whose embedded IPv4 (0.0.0.0, 0.0.0.1) is
+	// not public either.
+	v4Compat = netip.MustParsePrefix("::/96")
 )
 
 // PublicAddr reports whether a is a globally reachable unicast address.
-// IPv4-mapped, NAT64 and 6to4 IPv6 addresses are judged by the IPv4
-// address they carry, so ::ffff:127.0.0.1 is loopback.
+// IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 addresses are judged
+// by the IPv4 address they carry, so ::ffff:127.0.0.1 and ::127.0.0.1 are
+// loopback.
 func PublicAddr(a netip.Addr) bool {
 	a = a.Unmap().WithZone("")
 	if !a.IsValid() {
@@ -88,7 +94,7 @@ func PublicAddr(a netip.Addr) bool {
 	if a.Is6() {
 		b := a.As16()
 		switch {
-		case nat64.Contains(a):
+		case v4Compat.Contains(a), nat64.Contains(a):
 			return PublicAddr(netip.AddrFrom4([4]byte(b[12:16])))
 		case sixToFour.Contains(a):
 			return PublicAddr(netip.AddrFrom4([4]byte(b[2:6])))

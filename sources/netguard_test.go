@@ -56,6 +56,10 @@ func TestPublicAddr(t *testing.T) {
 		{"2002:a9fe:a9fe::1", false},   // 6to4 of 169.254.169.254
 		{"2002:5db8:d822::1", true},    // 6to4 of 93.184.216.34
 		{"2001:0:4136:e378::1", false}, // Teredo
+		{"::127.0.0.1", false},         // IPv4-compatible loopback
+		{"::a9fe:a9fe", false},         // IPv4-compatible 169.254.169.254
+		{"::10.0.0.5", false},          // IPv4-compatible private
+		{"::5db8:d822", true},          // IPv4-compatible 93.184.216.34
 	}
 	for _, tt := range tests {
 		if got := PublicAddr(netip.MustParseAddr(tt.addr)); got != tt.public {
@@ -80,6 +84,7 @@ func TestParseHostIP(t *testing.T) {
 		{"2852039166", "169.254.169.254"},
 		{"127.0.0.1.", "127.0.0.1"},
 		{"[::1]", "::1"},
+		{"[::127.0.0.1]", "::7f00:1"},
 		{"::ffff:127.0.0.1", "::ffff:127.0.0.1"},
 		{"example.org", ""},
 		{"256.0.0.1", ""},
@@ -189,6 +194,8 @@ func TestContentURLsReachOnlyPublicAddresses(t *testing.T) {
 		"http://[::1]/",
 		"http://[::ffff:127.0.0.1]/",
 		"http://[::ffff:a9fe:a9fe]/",
+		"http://[::127.0.0.1]/",
+		"http://[::169.254.169.254]/latest/meta-data/",
 		"http://[fe80::1%25eth0]/",
 		"http://[fd00::1]/",
 		"http://2130706433/",
