@@ -25,8 +25,8 @@ const fullTextWorkers = 4
 // Summary when Summary is empty. cache is the content extracted at the
 // previous collection, by URL (State.FullText): those pages are not
 // fetched again. origin is the source's configured URL: pages are
-// fetched with GetFrom, under its trust. It returns the cache for the next collection, holding
-// only the current articles' pages. An article whose page cannot be
+// content, fetched with GetFrom. It returns the cache for the next
+// collection, holding only the current articles' pages. An article whose page cannot be
 // fetched or extracted keeps its upstream content; that is logged, not
 // returned, since the source itself is fine.
 func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache map[string]string, origin string, log *slog.Logger) map[string]string {
