@@ -175,6 +175,10 @@ type Fetcher struct {
 
 	mu    sync.Mutex
 	hosts map[string]chan struct{}
+
+	// parsing bounds the article pages being parsed for full text at
+	// once, in bytes of page, across every source: MaxBody.
+	parsing *byteBudget
 }
 
 // NewFetcher returns a Fetcher. It fails only on an invalid AllowHosts
@@ -202,6 +206,7 @@ func NewFetcher(cfg FetchConfig, log *slog.Logger) (*Fetcher, error) {
 		Sleep:      sleepCtx,
 		RetryDelay: time.Second,
 		hosts:      make(map[string]chan struct{}),
+		parsing:    newByteBudget(cfg.MaxBody),
 	}, nil
 }
 
