@@ -75,7 +75,8 @@ type FetchConfig struct {
 	// (item links followed for full text, redirects) may still reach:
 	// names ("intranet.example", "*.corp.example") and IP addresses or
 	// CIDR prefixes ("10.1.0.0/16"). URLs the operator configured are
-	// always fetched as written.
+	// always fetched as written; their content is not, on their own host
+	// too, unless that host is an IP address (see guard).
 	AllowHosts []string
 	// Redact hides secrets in the URLs that errors and logs quote;
 	// nil uses the default parameter list.
