@@ -75,7 +75,8 @@ type FetchConfig struct {
 	// (item links followed for full text, redirects) may still reach:
 	// names ("intranet.example", "*.corp.example") and IP addresses or
 	// CIDR prefixes ("10.1.0.0/16"). URLs the operator configured are
-	// always fetched as written.
+	// always fetched as written; their content is not, on their own host
+	// too, unless that host is an IP address (see guard).
 	AllowHosts []string
 	// Redact hides secrets in the URLs that errors and logs quote;
 	// nil uses the default parameter list.
@@ -161,11 +162,11 @@ type Fetcher struct {
 	log   *slog.Logger
 	allow hostAllowList
 
-	// clients holds one client per trusted origin (the host:port of a
-	// URL the operator configured), each with its own transport and
-	// address guard; see guard.
+	// clients holds the clients of each origin (the host:port of a URL
+	// the operator configured), each with its own transports and address
+	// guard; see guard and originClients.
 	clientsMu sync.Mutex
-	clients   map[string]*http.Client
+	clients   map[string]*originClients
 
 	// Sleep waits d or until ctx is done; tests replace it to observe
 	// retry delays without waiting.
@@ -176,6 +177,10 @@ type Fetcher struct {
 
 	mu    sync.Mutex
 	hosts map[string]chan struct{}
+
+	// parsing bounds the article pages being parsed for full text at
+	// once, in bytes of page, across every source: MaxBody.
+	parsing *byteBudget
 }
 
 // NewFetcher returns a Fetcher. It fails only on an invalid AllowHosts
@@ -199,26 +204,51 @@ func NewFetcher(cfg FetchConfig, log *slog.Logger) (*Fetcher, error) {
 		cfg:        cfg,
 		log:        log,
 		allow:      allow,
-		clients:    make(map[string]*http.Client),
+		clients:    make(map[string]*originClients),
 		Sleep:      sleepCtx,
 		RetryDelay: time.Second,
 		hosts:      make(map[string]chan struct{}),
+		parsing:    newByteBudget(cfg.MaxBody),
 	}, nil
 }
 
-// client returns the client for requests made under the trust of origin,
-// the host:port of a configured URL ("" trusts no address).
-func (f *Fetcher) client(origin string) *http.Client {
+// originClients are the clients of one configured URL's origin (its
+// host:port). They share one guarded transport for content; only the
+// first request of Get, the configured URL itself, goes through a
+// transport of its own that dials as written. Separate transports mean
+// separate connection pools: a connection dialed as written for the
+// configured URL, to whatever its name resolved to, is never reused for a
+// content link or a redirect to the same host:port.
+type originClients struct {
+	get  *http.Client // Get: the configured URL, then its redirects as content
+	from *http.Client // GetFrom, PollFrom: content throughout
+}
+
+// client returns the clients of origin, the host:port of a configured URL
+// ("" for content that no configured URL led to).
+func (f *Fetcher) client(origin string) *originClients {
 	origin = strings.ToLower(origin)
 	f.clientsMu.Lock()
 	defer f.clientsMu.Unlock()
 	if c, ok := f.clients[origin]; ok {
 		return c
 	}
-	g := &guard{trusted: origin, allow: f.allow, resolver: f.cfg.Resolver, dial: f.cfg.Dial}
-	transport := &http.Transport{
-		Proxy:                 g.proxy,
-		DialContext:           g.dialContext,
+	g := newGuard(origin, f.allow, f.cfg.Resolver, f.cfg.Dial)
+	content := f.transport(g.proxy, g.dialContext)
+	operator := &operatorFirst{origin: origin, content: content,
+		operator: f.transport(http.ProxyFromEnvironment, f.cfg.Dial)}
+	c := &originClients{
+		get:  &http.Client{Transport: operator, CheckRedirect: f.checkRedirect},
+		from: &http.Client{Transport: content, CheckRedirect: f.checkRedirect},
+	}
+	f.clients[origin] = c
+	return c
+}
+
+func (f *Fetcher) transport(proxy func(*http.Request) (*url.URL, error), dial DialFunc) *http.Transport {
+	return &http.Transport{
+		Proxy:                 proxy,
+		DialContext:           dial,
 		TLSHandshakeTimeout:   f.cfg.ConnectTimeout,
 		ResponseHeaderTimeout: f.cfg.Timeout,
 		// We ask for gzip ourselves and decompress through a size cap.
@@ -228,9 +258,22 @@ func (f *Fetcher) client(origin string) *http.Client {
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   true,
 	}
-	c := &http.Client{Transport: transport, CheckRedirect: f.checkRedirect}
-	f.clients[origin] = c
-	return c
+}
+
+// operatorFirst sends the first request of a Get, to the configured
+// host:port, through the operator's transport, and every redirect
+// (http.Client sets Request.Response on those) through the guarded one:
+// a redirect is content, even to the same host.
+type operatorFirst struct {
+	origin            string
+	operator, content http.RoundTripper
+}
+
+func (t *operatorFirst) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Response == nil && hostPort(req.URL.String()) == t.origin {
+		return t.operator.RoundTrip(req)
+	}
+	return t.content.RoundTrip(req)
 }
 
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
@@ -265,31 +308,38 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // jitter (429 and 503 honour Retry-After); other 4xx are not. A body over
 // MaxBody fails with ErrTooLarge.
 //
-// rawURL is one the operator configured: its host is fetched as written,
-// whatever address it has. Redirects to other hosts, like every URL found
-// in content (see GetFrom), must lead to public addresses.
+// rawURL is one the operator configured: it is fetched as written,
+// whatever address its host has. Its redirects, even to the same host, are
+// content, as every URL found in content is (see GetFrom).
 func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Response, error) {
-	return f.get(ctx, rawURL, rawURL, v)
+	return f.get(ctx, rawURL, rawURL, v, true)
 }
 
 // GetFrom fetches rawURL, a URL found in the content of origin (the URL a
-// source was configured with), unconditionally. Only origin's own host and
-// public addresses (or FetchConfig.AllowHosts) are reached: a link in a
-// feed cannot make Herald fetch 169.254.169.254 or an intranet page.
+// source was configured with), unconditionally. Only public addresses are
+// reached, on origin's host too, unless FetchConfig.AllowHosts allows the
+// host or origin's host is an IP address (see guard): a link in a feed
+// cannot make Herald fetch 169.254.169.254 or an intranet page.
 func (f *Fetcher) GetFrom(ctx context.Context, rawURL, origin string) (*Response, error) {
-	return f.get(ctx, rawURL, origin, Validators{})
+	return f.get(ctx, rawURL, origin, Validators{}, false)
 }
 
 // URL returns u with its secrets redacted, for messages.
 func (f *Fetcher) URL(u string) string { return f.cfg.Redact.URL(u) }
 
-func (f *Fetcher) get(ctx context.Context, rawURL, origin string, v Validators) (*Response, error) {
+// get fetches rawURL with origin's clients: as the configured URL when
+// configured is true, else as content.
+func (f *Fetcher) get(ctx context.Context, rawURL, origin string, v Validators, configured bool) (*Response, error) {
 	u := feed.ParseHTTPURL(rawURL)
 	if u == nil {
 		// The URL may not parse: redact it as text.
 		return nil, errors.New(f.cfg.Redact.Text(fmt.Sprintf("url %q: want an absolute http or https URL", rawURL)))
 	}
-	client := f.client(hostPort(origin))
+	clients := f.client(hostPort(origin))
+	client := clients.from
+	if configured {
+		client = clients.get
+	}
 	for attempt := 0; ; attempt++ {
 		resp, retryAfter, err := f.attempt(ctx, client, u, v)
 		if err == nil {

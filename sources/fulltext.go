@@ -17,23 +17,47 @@ import (
 	"github.com/heraldfeed/herald/feed"
 )
 
-// fullTextWorkers bounds how many article pages a source fetches at once.
-const fullTextWorkers = 4
+// Full text is bounded like everything else Herald reads: each page by
+// FetchConfig.MaxBody (readBody), the pages of one source in one
+// collection by fullTextBudget·MaxBody, and what is kept of a page by
+// maxFullTextContent. 150 items linking to 9 MB pages used to take 13 GB
+// of memory and make a 450 MB feed. README: What Herald will and will not
+// fetch.
+const (
+	// fullTextWorkers bounds how many article pages a source fetches at
+	// once.
+	fullTextWorkers = 4
+	// fullTextBudget is how many MaxBody of article pages a source reads
+	// per collection (40 MiB by default), the pages under way counted as
+	// MaxBody each until read; so a source reads under one MaxBody more.
+	// Pages left out keep their upstream content and are fetched at a
+	// later collection, whose budget the cached pages do not use.
+	fullTextBudget = 4
+	// maxFullTextContent caps the extracted content kept for an article,
+	// in bytes: the same bound as an upstream item's content (upstream's
+	// maxItemContent). A larger extraction is not an article's text but a
+	// page's bulk; the article keeps its upstream content.
+	maxFullTextContent = 512 << 10
+)
+
+// errContentTooLarge means a page's extracted content was over
+// maxFullTextContent.
+var errContentTooLarge = errors.New("extracted content too large")
 
 // FullText sets each article's Content to the main content of its page,
 // extracted with a readability algorithm, moving the upstream content to
 // Summary when Summary is empty. cache is the content extracted at the
 // previous collection, by URL (State.FullText): those pages are not
 // fetched again. origin is the source's configured URL: pages are
-// fetched with GetFrom, under its trust. It returns the cache for the next collection, holding
-// only the current articles' pages. An article whose page cannot be
-// fetched or extracted keeps its upstream content; that is logged, not
-// returned, since the source itself is fine.
+// content, fetched with GetFrom. It returns the cache for the next
+// collection, holding only the current articles' pages. An article whose
+// page cannot be fetched or extracted, or that comes after the source's
+// budget is spent (pages are taken in the feed's order), keeps its
+// upstream content; that is logged, not returned, since the source itself
+// is fine.
 func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache map[string]string, origin string, log *slog.Logger) map[string]string {
-	sem := make(chan struct{}, fullTextWorkers)
-	var wg sync.WaitGroup
 	keep := make(map[string]string, len(articles))
-	var keepMu sync.Mutex
+	var todo []*feed.Article
 	for i := range articles {
 		a := &articles[i]
 		if a.URL == "" {
@@ -45,27 +69,70 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 			keep[key] = content
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
+		todo = append(todo, a)
+	}
+
+	budget := fullTextBudget * f.cfg.MaxBody
+	var (
+		mu sync.Mutex
+		// used counts the bytes of the pages read, reserved MaxBody for
+		// each page being read: a page starts only while their sum is
+		// under the budget, so what a source reads stays under
+		// budget+MaxBody however many workers read at once.
+		used, reserved      int64
+		overBudget, tooLong int
+		next                int
+		wg                  sync.WaitGroup
+	)
+	for range min(fullTextWorkers, len(todo)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				mu.Lock()
+				if next == len(todo) {
+					mu.Unlock()
+					return
+				}
+				a := todo[next]
+				next++
+				if used+reserved >= budget {
+					overBudget++
+					mu.Unlock()
+					continue
+				}
+				reserved += f.cfg.MaxBody
+				mu.Unlock()
+
+				content, err := f.extract(ctx, a.URL, origin, func(n int64) {
+					mu.Lock()
+					used += n
+					reserved -= f.cfg.MaxBody
+					mu.Unlock()
+				})
+				mu.Lock()
+				if errors.Is(err, errContentTooLarge) {
+					tooLong++
+				} else if err == nil {
+					setFullText(a, content)
+					keep[f.stateKey(a.URL)] = content
+				}
+				mu.Unlock()
+				if err != nil && !errors.Is(err, errContentTooLarge) {
+					log.Warn("full text unavailable, keeping upstream content", "url", f.URL(a.URL), "error", err)
+				}
 			}
-			defer func() { <-sem }()
-			content, err := f.extract(ctx, a.URL, origin)
-			if err != nil {
-				log.Warn("full text unavailable, keeping upstream content", "url", f.URL(a.URL), "error", err)
-				return
-			}
-			setFullText(a, content)
-			keepMu.Lock()
-			keep[key] = content
-			keepMu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
+	// Once per collection, not per article: a feed of huge pages would
+	// otherwise log a line per item at every collection.
+	if overBudget > 0 {
+		log.Warn("full text budget spent, keeping upstream content of the other articles until a later collection",
+			"articles", overBudget, "budget_bytes", budget)
+	}
+	if tooLong > 0 {
+		log.Warn("extracted full text too large, keeping upstream content",
+			"articles", tooLong, "limit_bytes", maxFullTextContent)
+	}
 	return keep
 }
 
@@ -76,15 +143,28 @@ func setFullText(a *feed.Article, content string) {
 	a.Content = content
 }
 
-func (f *Fetcher) extract(ctx context.Context, pageURL, origin string) (string, error) {
+// extract fetches and extracts one page. It calls read exactly once,
+// with the bytes of page read (0 when the fetch failed), as soon as the
+// page is read: they count against the source's budget whether
+// extraction works or not.
+func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, read func(n int64)) (string, error) {
 	resp, err := f.GetFrom(ctx, pageURL, origin)
 	if err != nil {
+		read(0)
 		return "", err
 	}
+	read(int64(len(resp.Body)))
 	u, err := url.Parse(resp.URL)
 	if err != nil {
 		return "", errors.New(f.cfg.Redact.Text(fmt.Sprintf("parsing url: %v", err)))
 	}
+	// Readability holds a page's DOM, many times its size: the pages
+	// parsed at once across the process share one MaxBody of budget.
+	release, err := f.parsing.acquire(ctx, int64(len(resp.Body)))
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	body := ToUTF8(resp.Body, resp.Header.Get("Content-Type"), KindHTML)
 	art, err := readability.FromReader(bytes.NewReader(body), u)
 	if err != nil {
@@ -94,11 +174,57 @@ func (f *Fetcher) extract(ctx context.Context, pageURL, origin string) (string, 
 	if err := art.RenderHTML(&buf); err != nil {
 		return "", fmt.Errorf("rendering content: %w", err)
 	}
+	if buf.Len() > 2*maxFullTextContent {
+		// Too large whatever unwrap peels off: spare parsing it again.
+		return "", fmt.Errorf("%w: %d bytes", errContentTooLarge, buf.Len())
+	}
 	content := strings.TrimSpace(unwrap(buf.String()))
 	if content == "" {
 		return "", errors.New("extracting content: nothing readable")
 	}
+	if len(content) > maxFullTextContent {
+		return "", fmt.Errorf("%w: %d bytes", errContentTooLarge, len(content))
+	}
 	return content, nil
+}
+
+// byteBudget is a weighted semaphore over bytes.
+type byteBudget struct {
+	mu    sync.Mutex
+	total int64
+	free  int64
+	freed chan struct{} // closed and replaced whenever bytes are released
+}
+
+func newByteBudget(total int64) *byteBudget {
+	return &byteBudget{total: total, free: total, freed: make(chan struct{})}
+}
+
+// acquire takes n bytes (the whole budget at most) and returns the
+// function that gives them back, or ctx's error.
+func (b *byteBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
+	n = min(max(n, 1), b.total)
+	for {
+		b.mu.Lock()
+		if b.free >= n {
+			b.free -= n
+			b.mu.Unlock()
+			return func() {
+				b.mu.Lock()
+				b.free += n
+				close(b.freed)
+				b.freed = make(chan struct{})
+				b.mu.Unlock()
+			}, nil
+		}
+		freed := b.freed
+		b.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // unwrap drops the containers readability wraps its result in (`<div

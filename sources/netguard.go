@@ -71,15 +71,21 @@ var nonPublic = func() []netip.Prefix {
 	return out
 }()
 
-// nat64 and sixToFour embed an IPv4 address, which decides for them.
+// nat64, sixToFour and v4Compat embed an IPv4 address, which decides for
+// them.
 var (
 	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 	sixToFour = netip.MustParsePrefix("2002::/16")
+	// v4Compat is the deprecated IPv4-compatible form (::127.0.0.1). It
+	// holds :: and ::1 too, whose embedded IPv4 (0.0.0.0, 0.0.0.1) is
+	// not public either.
+	v4Compat = netip.MustParsePrefix("::/96")
 )
 
 // PublicAddr reports whether a is a globally reachable unicast address.
-// IPv4-mapped, NAT64 and 6to4 IPv6 addresses are judged by the IPv4
-// address they carry, so ::ffff:127.0.0.1 is loopback.
+// IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 addresses are judged
+// by the IPv4 address they carry, so ::ffff:127.0.0.1 and ::127.0.0.1 are
+// loopback.
 func PublicAddr(a netip.Addr) bool {
 	a = a.Unmap().WithZone("")
 	if !a.IsValid() {
@@ -88,7 +94,7 @@ func PublicAddr(a netip.Addr) bool {
 	if a.Is6() {
 		b := a.As16()
 		switch {
-		case nat64.Contains(a):
+		case v4Compat.Contains(a), nat64.Contains(a):
 			return PublicAddr(netip.AddrFrom4([4]byte(b[12:16])))
 		case sixToFour.Contains(a):
 			return PublicAddr(netip.AddrFrom4([4]byte(b[2:6])))
@@ -165,34 +171,54 @@ func parseInetNumber(s string) (uint64, bool) {
 	return n, err == nil
 }
 
-// guard is the address policy of one trusted origin: connections to the
-// origin's own host:port (a URL the operator wrote in the config) are made
-// as written; connections anywhere else, which only content or a redirect
-// can lead to, must go to public addresses unless the config allows the
-// host. Each trusted origin gets its own transport and so its own pool of
-// connections, so a connection made under one origin's trust is never
-// reused for another's content.
+// guard is the address policy for URLs found in content (item links
+// followed for full text, redirects, feeds an OPML document lists) of one
+// configured URL, the origin. They must lead to public addresses, on the
+// origin's own host too: a hostile upstream controls its name's DNS and
+// could point it at 169.254.169.254. Two exceptions: hosts the config
+// allows (fetch.allow_hosts), and the origin's host when the operator
+// wrote it as an IP address (on the origin's port, 80 or 443, so an
+// intranet feed at http://10.0.0.5/ may redirect to https and link to its
+// own pages). The configured URL itself is not fetched through a guard:
+// see Fetcher.client. Each origin gets its own transport and so its own
+// pool of connections, so a connection made under one origin's exception
+// is never reused for another's content.
 type guard struct {
-	trusted  string // host:port of the origin, lower-case; "" trusts nothing
-	allow    hostAllowList
-	resolver Resolver
-	dial     DialFunc
-	proxies  sync.Map // host:port of the proxies the environment named → true
+	originIP   netip.Addr // the origin's host when it is an IP address
+	originPort string
+	allow      hostAllowList
+	resolver   Resolver
+	dial       DialFunc
+	proxies    sync.Map // host:port of the proxies the environment named → true
 }
 
-// dialContext is the transport's DialContext. For an address it does not
-// trust, it resolves the name itself, checks every address, and dials the
-// checked address: a name that resolves to a public address for a check
-// and to a private one for the connection (DNS rebinding) gets no chance.
+func newGuard(origin string, allow hostAllowList, r Resolver, dial DialFunc) *guard {
+	g := &guard{allow: allow, resolver: r, dial: dial}
+	if host, port, err := net.SplitHostPort(origin); err == nil {
+		// Only an address as Go's dialer reads it: a legacy spelling
+		// such as 2130706433 is a name to the dialer, not an address the
+		// operator wrote.
+		if ip, err := netip.ParseAddr(host); err == nil {
+			g.originIP, g.originPort = ip, port
+		}
+	}
+	return g
+}
+
+// dialContext is the transport's DialContext. Unless the address is the
+// origin's own or allowed, it resolves the name itself, checks every
+// address, and dials the checked address: a name that resolves to a
+// public address for a check and to a private one for the connection (DNS
+// rebinding) gets no chance.
 func (g *guard) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if g.trustedAddr(addr) {
+	if _, ok := g.proxies.Load(strings.ToLower(addr)); ok {
 		return g.dial(ctx, network, addr)
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	if g.allow.name(host) {
+	if g.originAddr(host, port) || g.allow.name(host) {
 		return g.dial(ctx, network, addr)
 	}
 	ips, err := g.lookup(ctx, host)
@@ -214,59 +240,54 @@ func (g *guard) dialContext(ctx context.Context, network, addr string) (net.Conn
 // non-public address is refused whole: a public address beside it would
 // not make fetching it safe.
 func (g *guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
-	var ips []netip.Addr
 	if ip, ok := parseHostIP(host); ok {
-		ips = []netip.Addr{ip}
-	} else {
-		var err error
-		ips, err = g.resolver.LookupNetIP(ctx, "ip", host)
-		if err != nil {
-			return nil, err
+		if !PublicAddr(ip) && !g.allow.addr(ip) {
+			return nil, fmt.Errorf("%w: %s (list the address in fetch.allow_hosts to allow it)", ErrForbiddenAddress, ip.Unmap())
 		}
-		if len(ips) == 0 {
-			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
-		}
+		return []netip.Addr{ip}, nil
+	}
+	ips, err := g.resolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, err
+	}
+	if len(ips) == 0 {
+		return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 	}
 	for _, ip := range ips {
 		if !PublicAddr(ip) && !g.allow.addr(ip) {
-			return nil, fmt.Errorf("%w: %s is %s", ErrForbiddenAddress, host, ip.Unmap())
+			return nil, fmt.Errorf("%w: %s is %s (list the host in fetch.allow_hosts to allow it)", ErrForbiddenAddress, host, ip.Unmap())
 		}
 	}
 	return ips, nil
 }
 
-// trustedAddr reports whether addr is the trusted origin: its host on its
-// own port, or on 80 or 443 so that an http → https redirect of an
-// intranet feed keeps working. Other ports of that host are not trusted.
-func (g *guard) trustedAddr(addr string) bool {
-	if _, ok := g.proxies.Load(strings.ToLower(addr)); ok {
-		return true
-	}
-	if g.trusted == "" {
+// originAddr reports whether host:port is the origin's IP address, on its
+// own port, 80 or 443. A name never is: what it resolves to is the name
+// owner's choice, not the operator's.
+func (g *guard) originAddr(host, port string) bool {
+	if !g.originIP.IsValid() {
 		return false
 	}
-	if strings.EqualFold(addr, g.trusted) {
-		return true
-	}
-	host, port, err := net.SplitHostPort(addr)
-	thost, _, terr := net.SplitHostPort(g.trusted)
-	return err == nil && terr == nil && strings.EqualFold(host, thost) && (port == "80" || port == "443")
+	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil && ip == g.originIP && (port == g.originPort || port == "80" || port == "443")
 }
 
 // proxy is the transport's Proxy: the one the environment names
 // (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), which the operator chose and so is
 // dialed as written. Through a proxy Herald cannot see the address the
-// proxy connects to, so an untrusted target's name is checked here, before
-// the request; that check cannot stop DNS rebinding behind the proxy.
+// proxy connects to, so the target's name is checked here, before each
+// request, by the same rule as a direct connection; that check cannot stop
+// DNS rebinding behind the proxy.
 func (g *guard) proxy(req *http.Request) (*url.URL, error) {
 	pu, err := http.ProxyFromEnvironment(req)
 	if pu == nil || err != nil {
 		return pu, err
 	}
 	g.proxies.Store(strings.ToLower(hostPort(pu.String())), true)
-	target := hostPort(req.URL.String())
-	if !g.trustedAddr(target) && !g.allow.name(req.URL.Hostname()) {
-		if _, err := g.lookup(req.Context(), req.URL.Hostname()); err != nil {
+	_, port, _ := net.SplitHostPort(hostPort(req.URL.String()))
+	host := req.URL.Hostname()
+	if !g.originAddr(host, port) && !g.allow.name(host) {
+		if _, err := g.lookup(req.Context(), host); err != nil {
 			return nil, err
 		}
 	}

@@ -56,6 +56,10 @@ func TestPublicAddr(t *testing.T) {
 		{"2002:a9fe:a9fe::1", false},   // 6to4 of 169.254.169.254
 		{"2002:5db8:d822::1", true},    // 6to4 of 93.184.216.34
 		{"2001:0:4136:e378::1", false}, // Teredo
+		{"::127.0.0.1", false},         // IPv4-compatible loopback
+		{"::a9fe:a9fe", false},         // IPv4-compatible 169.254.169.254
+		{"::10.0.0.5", false},          // IPv4-compatible private
+		{"::5db8:d822", true},          // IPv4-compatible 93.184.216.34
 	}
 	for _, tt := range tests {
 		if got := PublicAddr(netip.MustParseAddr(tt.addr)); got != tt.public {
@@ -80,6 +84,7 @@ func TestParseHostIP(t *testing.T) {
 		{"2852039166", "169.254.169.254"},
 		{"127.0.0.1.", "127.0.0.1"},
 		{"[::1]", "::1"},
+		{"[::127.0.0.1]", "::7f00:1"},
 		{"::ffff:127.0.0.1", "::ffff:127.0.0.1"},
 		{"example.org", ""},
 		{"256.0.0.1", ""},
@@ -189,6 +194,8 @@ func TestContentURLsReachOnlyPublicAddresses(t *testing.T) {
 		"http://[::1]/",
 		"http://[::ffff:127.0.0.1]/",
 		"http://[::ffff:a9fe:a9fe]/",
+		"http://[::127.0.0.1]/",
+		"http://[::169.254.169.254]/latest/meta-data/",
 		"http://[fe80::1%25eth0]/",
 		"http://[fd00::1]/",
 		"http://2130706433/",
@@ -239,9 +246,10 @@ func TestContentURLsReachOnlyPublicAddresses(t *testing.T) {
 	})
 }
 
-// TestOperatorURLsAreFetchedAsWritten: the trust the operator gave a
-// configured URL covers its own host and port, for the feed itself and for
-// the links its content makes on that host, and nothing else.
+// TestOperatorURLsAreFetchedAsWritten: a configured URL whose host is an
+// IP address the operator wrote is fetched as written, and so are the
+// links its content makes to that address (its port, 80, 443), and
+// nothing else.
 func TestOperatorURLsAreFetchedAsWritten(t *testing.T) {
 	n := newFakeNet(t, okHandler())
 	f := guardedFetcher(t, n)
@@ -258,8 +266,123 @@ func TestOperatorURLsAreFetchedAsWritten(t *testing.T) {
 	if _, err := f.GetFrom(ctx, "http://10.0.0.8/", "http://10.0.0.7/feed.xml"); !errors.Is(err, ErrForbiddenAddress) {
 		t.Fatalf("another private host: %v, want ErrForbiddenAddress", err)
 	}
-	if got, want := n.dials(), []string{"10.0.0.7:80"}; !equalStrings(got, want) {
-		t.Errorf("dialed %v, want %v (one kept-alive connection to the configured host)", got, want)
+	if _, err := f.GetFrom(ctx, "https://10.0.0.7/articles/2", "http://10.0.0.7/feed.xml"); err == nil || errors.Is(err, ErrForbiddenAddress) {
+		// The test server speaks plain HTTP, so TLS fails: after the dial.
+		t.Fatalf("same address on 443: %v, want a TLS failure after dialing", err)
+	}
+	// The configured URL and the content have a connection each: content
+	// never reuses the configured URL's.
+	if got, want := n.dials(), []string{"10.0.0.7:80", "10.0.0.7:80", "10.0.0.7:443"}; !equalStrings(got, want) {
+		t.Errorf("dialed %v, want %v", got, want)
+	}
+}
+
+// TestConfiguredNameGrantsContentNothing is the finding: a hostile
+// upstream configured by name controls what the name resolves to, so
+// content links and redirects to that name are judged by the addresses it
+// resolves to at dial time, like any other name's, while the configured
+// URL itself is still fetched as written.
+func TestConfiguredNameGrantsContentNothing(t *testing.T) {
+	const meta = "/latest/meta-data/iam/security-credentials/herald-role"
+	tests := []struct {
+		name    string
+		answers [][]string // what evil.test resolves to, lookup after lookup
+		origin  string
+		links   []string // fetched with GetFrom in order
+		allow   []string
+		want    []string // "ok" or the error text expected, per link
+	}{
+		{
+			name:    "private and public address",
+			answers: [][]string{{"93.184.216.34", "169.254.169.254"}},
+			origin:  "http://evil.test:8000/feed.xml",
+			links:   []string{"http://evil.test" + meta, "http://evil.test:8000" + meta, "https://evil.test" + meta},
+			want: []string{
+				"address is not public: evil.test is 169.254.169.254 (list the host in fetch.allow_hosts to allow it)",
+				"address is not public: evil.test is 169.254.169.254",
+				"address is not public: evil.test is 169.254.169.254",
+			},
+		},
+		{
+			name:    "rebinding between lookups",
+			answers: [][]string{{"93.184.216.34"}, {"169.254.169.254"}},
+			origin:  "http://evil.test:8000/feed.xml",
+			links:   []string{"http://evil.test/a", "http://evil.test" + meta},
+			want:    []string{"ok", "address is not public: evil.test is 169.254.169.254"},
+		},
+		{
+			name:    "intranet name",
+			answers: [][]string{{"10.0.0.5"}},
+			origin:  "http://evil.test/feed.xml",
+			links:   []string{"http://evil.test/article"},
+			want:    []string{"address is not public: evil.test is 10.0.0.5 (list the host in fetch.allow_hosts to allow it)"},
+		},
+		{
+			name:    "intranet name in allow_hosts",
+			answers: [][]string{{"10.0.0.5"}},
+			origin:  "http://evil.test/feed.xml",
+			links:   []string{"http://evil.test/article"},
+			allow:   []string{"evil.test"},
+			want:    []string{"ok"},
+		},
+		{
+			name:    "intranet address in allow_hosts",
+			answers: [][]string{{"10.0.0.5"}},
+			origin:  "http://evil.test/feed.xml",
+			links:   []string{"http://evil.test/article"},
+			allow:   []string{"10.0.0.0/24"},
+			want:    []string{"ok"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Connection", "close") // every request dials anew
+				fmt.Fprint(w, "body of "+r.URL.Path)
+			}))
+			n.names["evil.test"] = tt.answers
+			f := guardedFetcher(t, n, tt.allow...)
+			ctx := context.Background()
+			if r, err := f.Get(ctx, tt.origin, Validators{}); err != nil || string(r.Body) != "body of /feed.xml" {
+				t.Fatalf("configured URL: %v, %v", r, err)
+			}
+			for i, link := range tt.links {
+				r, err := f.GetFrom(ctx, link, tt.origin)
+				switch {
+				case tt.want[i] == "ok" && err != nil:
+					t.Errorf("GetFrom(%s) = %v, want it fetched", link, err)
+				case tt.want[i] != "ok" && !errors.Is(err, ErrForbiddenAddress):
+					t.Errorf("GetFrom(%s) = %v, want ErrForbiddenAddress", link, err)
+				case tt.want[i] != "ok" && !strings.Contains(err.Error(), tt.want[i]):
+					t.Errorf("GetFrom(%s) = %q, want it to say %q", link, err, tt.want[i])
+				case r != nil && strings.Contains(string(r.Body), "meta-data"):
+					t.Errorf("GetFrom(%s) fetched the metadata path", link)
+				}
+			}
+		})
+	}
+}
+
+// TestContentNeverReusesTheConfiguredConnection: the configured URL's
+// connection, kept alive, was dialed as written to whatever the name
+// resolved to; a content link to the same host:port must dial (and so be
+// checked) anew rather than reuse it.
+func TestContentNeverReusesTheConfiguredConnection(t *testing.T) {
+	n := newFakeNet(t, okHandler())
+	n.names["evil.test"] = [][]string{{"127.0.0.1"}}
+	f := guardedFetcher(t, n)
+	ctx := context.Background()
+	const origin = "http://evil.test/feed.xml"
+	for range 2 { // the second Get reuses the first one's connection
+		if _, err := f.Get(ctx, origin, Validators{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.GetFrom(ctx, "http://evil.test/admin", origin); !errors.Is(err, ErrForbiddenAddress) {
+		t.Fatalf("GetFrom = %v, want ErrForbiddenAddress", err)
+	}
+	if got, want := n.dials(), []string{"evil.test:80"}; !equalStrings(got, want) {
+		t.Errorf("dialed %v, want %v", got, want)
 	}
 }
 
@@ -301,6 +424,40 @@ func TestRedirectToPrivateAddressRefused(t *testing.T) {
 			t.Errorf("dialed %v, want %v", got, want)
 		}
 	})
+
+	// A redirect of the configured URL is content, on the configured
+	// name too: the name's owner chose both the redirect and the address.
+	for _, tt := range []struct {
+		name, answer, redirect string
+		allow                  []string
+		want                   string // "" when followed
+	}{
+		{"metadata by the configured name", "169.254.169.254", "http://evil.test/latest/meta-data/", nil, "evil.test is 169.254.169.254"},
+		{"same host and port", "10.0.0.5", "/new", nil, "evil.test is 10.0.0.5 (list the host in fetch.allow_hosts"},
+		{"same host and port, allowed", "10.0.0.5", "/new", []string{"evil.test"}, ""},
+		{"public name", "93.184.216.34", "/new", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/old" {
+					http.Redirect(w, r, tt.redirect, http.StatusFound)
+					return
+				}
+				fmt.Fprint(w, "moved here")
+			}))
+			n.names["evil.test"] = [][]string{{tt.answer}}
+			r, err := guardedFetcher(t, n, tt.allow...).Get(context.Background(), "http://evil.test/old", Validators{})
+			if tt.want == "" {
+				if err != nil || string(r.Body) != "moved here" {
+					t.Fatalf("Get = %v, %v; want the redirect followed", r, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrForbiddenAddress) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Get = %v, want ErrForbiddenAddress saying %q", err, tt.want)
+			}
+		})
+	}
 
 	t.Run("same host redirect is followed", func(t *testing.T) {
 		n := newFakeNet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

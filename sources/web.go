@@ -23,19 +23,23 @@ type Parser func(ctx context.Context, r *Response, next *State) ([]feed.Article,
 // (through *url.Error when the request failed), and names no source: the
 // caller does.
 func (f *Fetcher) Poll(ctx context.Context, rawURL string, prev State, now func() time.Time, log *slog.Logger, parse Parser) (Result, error) {
-	return f.PollFrom(ctx, rawURL, rawURL, prev, now, log, parse)
+	return f.poll(ctx, rawURL, rawURL, true, prev, now, log, parse)
 }
 
 // PollFrom is Poll for a URL found in the content of origin (a feed
-// listed in an OPML document): it is fetched under origin's trust, as
-// GetFrom fetches, so it cannot reach private addresses.
+// listed in an OPML document): it is fetched as GetFrom fetches, so it
+// cannot reach private addresses unless FetchConfig.AllowHosts allows them.
 func (f *Fetcher) PollFrom(ctx context.Context, rawURL, origin string, prev State, now func() time.Time, log *slog.Logger, parse Parser) (Result, error) {
+	return f.poll(ctx, rawURL, origin, false, prev, now, log, parse)
+}
+
+func (f *Fetcher) poll(ctx context.Context, rawURL, origin string, configured bool, prev State, now func() time.Time, log *slog.Logger, parse Parser) (Result, error) {
 	start := now()
 	shown := f.URL(rawURL) // what messages may quote
 	if err := prev.BackingOff(start); err != nil {
 		return Result{State: prev}, err
 	}
-	resp, err := f.get(ctx, rawURL, origin, prev.Validators)
+	resp, err := f.get(ctx, rawURL, origin, prev.Validators, configured)
 	if err == nil && resp.NotModified {
 		next := prev
 		next.Failures, next.RetryAt = 0, time.Time{}

@@ -131,9 +131,10 @@ type Fetch struct {
 	// content (item links followed for full_text, redirects) may reach:
 	// host names ("wiki.corp.example", "*.corp.example"), IP addresses
 	// and CIDR prefixes ("10.20.0.0/16"). Optional. Without an entry,
-	// such URLs are fetched only when they lead to a public address or to
-	// the host of the URL configured for their source. URLs written in
-	// the config are always fetched as written.
+	// such URLs are fetched only when they lead to public addresses, on
+	// the host of their source's configured URL too unless that host is
+	// written as an IP address. URLs written in the config are always
+	// fetched as written.
 	AllowHosts []string `yaml:"allow_hosts"`
 }
 

@@ -38,9 +38,10 @@ type OPMLConfig struct {
 // keeps its own state (validators, backoff, first-seen dates) and its last
 // good articles in State.Subs, so a feed that fails or has not changed
 // keeps its items and fails alone. Listed URLs are content, not
-// configuration: they are fetched with the trust of the document's URL
-// (PollFrom), and from a file with no trust at all, so they cannot reach
-// private addresses unless fetch.allow_hosts lists them.
+// configuration: they are fetched as content of the document's URL
+// (PollFrom), so they cannot reach private addresses unless
+// fetch.allow_hosts lists them (or, for a document whose URL has an IP
+// address for host, they are on that address).
 type OPML struct {
 	cfg   OPMLConfig
 	fetch *sources.Fetcher
