@@ -12,7 +12,7 @@ import (
 )
 
 // The secrets a source URL carries in these tests; none may be printed.
-var secrets = []string{"hunter2", "SECRET123", "SESSIONVAL", "ENVSECRET"}
+var secrets = []string{"hunter2", "SECRET123", "SESSIONVAL", "ENVSECRET", "PATHSECRETXY", "LITERALTOK"}
 
 func assertNoSecrets(t *testing.T, where, text string) {
 	t.Helper()
@@ -30,6 +30,7 @@ func assertNoSecrets(t *testing.T, where, text string) {
 func secretSite(t *testing.T) string {
 	t.Helper()
 	t.Setenv("FEED_KEY", "ENVSECRET")
+	t.Setenv("PATH_KEY", "PATHSECRETXY")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) })
 	mux.HandleFunc("/garbage", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<html>not a feed") })
@@ -72,8 +73,9 @@ sources:
   - {name: loop, type: feed, url: "http://%[1]s%[4]s/loop%[3]s"}
   - {name: env, type: feed, url: "http://%[4]s/500?api_key=${FEED_KEY}"}
   - {name: fulltext, type: feed, full_text: true, url: "http://%[1]s%[4]s/ok.xml%[3]s"}
+  - {name: pathenv, type: feed, url: "http://%[4]s/feeds/${PATH_KEY}/rss?feed_token=LITERALTOK"}
 feeds:
-  - {name: world, title: World, sources: [connect, status, parse, loop, env, fulltext]}
+  - {name: world, title: World, sources: [connect, status, parse, loop, env, fulltext, pathenv]}
 `, cred, closed, q, host))
 	return cfg
 }
@@ -88,7 +90,8 @@ func TestNoSecretsInGenerateOutput(t *testing.T) {
 			}
 			assertNoSecrets(t, "generate output", stdout+stderr)
 			// The failures are reported, with their URLs redacted.
-			for _, want := range []string{"connect", "status", "parse", "loop", "env", "***@", "token=***", "session=***", "api_key=***"} {
+			for _, want := range []string{"connect", "status", "parse", "loop", "env", "***@", "token=***", "session=***", "api_key=***",
+				"pathenv", "/feeds/***/rss?feed_token=***"} {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr)
 				}
@@ -141,7 +144,7 @@ func TestNoSecretsInServe(t *testing.T) {
 			strings.Count(l, "collection failed") >= 5
 	})
 	_, health := get(t, admin+"/healthz")
-	for _, name := range []string{"connect", "status", "parse", "loop", "env"} {
+	for _, name := range []string{"connect", "status", "parse", "loop", "env", "pathenv"} {
 		// The entry names the source; its error need not repeat it.
 		_, entry, _ := strings.Cut(health, `"name":"`+name+`"`)
 		entry, _, _ = strings.Cut(entry, "}")
@@ -153,6 +156,11 @@ func TestNoSecretsInServe(t *testing.T) {
 		t.Errorf("operator /healthz shows no redacted URL:\n%s", health)
 	}
 	assertNoSecrets(t, "operator /healthz", health)
+	if _, status := get(t, admin+"/status"); !strings.Contains(status, "pathenv") || !strings.Contains(status, "***") {
+		t.Errorf("/status lacks the failing source or a redacted URL:\n%.2000s", status)
+	} else {
+		assertNoSecrets(t, "/status", status)
+	}
 
 	resp, public := get(t, base+"/healthz")
 	if resp.StatusCode != 200 || strings.Contains(public, "connect") {
