@@ -53,6 +53,11 @@ func ReadHTMLContext(ctx context.Context, data []byte, trailers *Trailers) (feed
 	if gerr := g.err(); gerr != nil {
 		return feed.Article{}, fmt.Errorf("html: %w", gerr)
 	}
+	if err != nil && strings.Contains(err.Error(), "open stack of elements exceeds") {
+		// x/net/html's nesting limit (its error is not exported): a
+		// bound like ours, skipped with a warning.
+		return feed.Article{}, fmt.Errorf("%w: %w", err, ErrBound)
+	}
 	return a, err
 }
 
