@@ -56,6 +56,11 @@ func FuzzReadMarkdown(f *testing.F) {
 	f.Add([]byte("---\ntitle: [x\n---\n"))
 	f.Add([]byte("---\n---\n**bold** line\n<div>raw</div>\n"))
 	f.Add([]byte("\xef\xbb\xbf# R\xe9sum\xe9\r\n\r\n\x93q\x94\r\n"))
+	// Shapes that were quadratic, and past the nesting bound.
+	f.Add([]byte("# T\n\n" + strings.Repeat("[a](", 50)))
+	f.Add([]byte("# T\n\n" + strings.Repeat(">", 120) + " x"))
+	f.Add([]byte("# T\n\n" + strings.Repeat("- ", 120) + "x"))
+	f.Add([]byte("# T\n\n" + strings.Repeat("[", 60) + "a" + strings.Repeat("]", 60)))
 	tr := testTrailers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ReadMarkdown(data, tr)
@@ -69,6 +74,8 @@ func FuzzReadHTML(f *testing.F) {
 	f.Add([]byte("<title>Caf\xe9</title>Line<br>Share this:<br>x"))
 	f.Add([]byte(`<h1>H</h1><main><time datetime="bad">t</time><link rel="canonical" href="https://x/"></main>`))
 	f.Add([]byte("\xfe\xff\x00<\x00t"))
+	f.Add([]byte("<title>T</title>" + strings.Repeat("<a><p>", 40) + strings.Repeat("<b><i></b></i>", 40)))
+	f.Add([]byte("<title>T</title>" + strings.Repeat("<table><tr><td>", 200)))
 	tr := testTrailers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ReadHTML(data, tr)

@@ -2,6 +2,8 @@ package local
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -37,7 +39,30 @@ import (
 // http-equiv declaration; a page declaring none, UTF-8 or Windows-1252 (or
 // its alias ISO-8859-1) is read as UTF-8 when valid, else Windows-1252.
 func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(sources.ToUTF8(data, "", sources.KindHTML)))
+	return ReadHTMLContext(context.Background(), data, trailers)
+}
+
+// ReadHTMLContext is ReadHTML stopping when ctx is done (returning its
+// error) or after maxParseTime (returning an ErrBound). The parser reads
+// its input as it goes, through the guard, so the parse itself stops.
+// (golang.org/x/net/html refuses more than 512 open elements itself.)
+func ReadHTMLContext(ctx context.Context, data []byte, trailers *Trailers) (feed.Article, error) {
+	g := newGuard(ctx)
+	defer g.release()
+	a, err := readHTML(data, trailers, g)
+	if gerr := g.err(); gerr != nil {
+		return feed.Article{}, fmt.Errorf("html: %w", gerr)
+	}
+	if err != nil && strings.Contains(err.Error(), "open stack of elements exceeds") {
+		// x/net/html's nesting limit (its error is not exported): a
+		// bound like ours, skipped with a warning.
+		return feed.Article{}, fmt.Errorf("%w: %w", err, ErrBound)
+	}
+	return a, err
+}
+
+func readHTML(data []byte, trailers *Trailers, g *guard) (feed.Article, error) {
+	doc, err := goquery.NewDocumentFromReader(guardReader{bytes.NewReader(sources.ToUTF8(data, "", sources.KindHTML)), g})
 	if err != nil {
 		return feed.Article{}, err
 	}

@@ -104,7 +104,9 @@ func (f *Folder) Name() string { return f.cfg.Name }
 type fileJob struct {
 	path string // absolute
 	rel  string // slash-separated, relative to the folder
-	read func([]byte, *Trailers) (feed.Article, error)
+	read func(context.Context, []byte, *Trailers) (feed.Article, error)
+	// markup is set for Markdown and HTML, read under maxMarkupSize.
+	markup bool
 	// symlink is set when the walk could not see what the file is.
 	symlink bool
 	// target is what a symlink was resolved to and checked against the
@@ -176,7 +178,7 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				arts[i], ok[i], fileNotes[i], fileErrs[i] = f.read(jobs[i])
+				arts[i], ok[i], fileNotes[i], fileErrs[i] = f.read(ctx, jobs[i])
 			}
 		})
 	}
@@ -297,7 +299,7 @@ func (w *walker) visit(p string, d fs.DirEntry, err error) error {
 	if d.IsDir() {
 		return nil
 	}
-	read := w.f.readerFor(d.Name())
+	read, markup := w.f.readerFor(d.Name())
 	if read == nil {
 		w.notes = append(w.notes, fileNote{p, "skipping file of unsupported kind"})
 		return nil
@@ -311,7 +313,7 @@ func (w *walker) visit(p string, d fs.DirEntry, err error) error {
 	if err != nil {
 		return err
 	}
-	job := fileJob{path: p, rel: filepath.ToSlash(rel), read: read, symlink: d.Type()&fs.ModeSymlink != 0}
+	job := fileJob{path: p, rel: filepath.ToSlash(rel), read: read, markup: markup, symlink: d.Type()&fs.ModeSymlink != 0}
 	if job.symlink && !w.f.cfg.FollowSymlinks {
 		target, note, err := w.f.insideRoot(p)
 		if err != nil {
@@ -334,34 +336,52 @@ func (w *walker) visit(p string, d fs.DirEntry, err error) error {
 	return nil
 }
 
-// readerFor returns the reader for a file name's extension, or nil.
-func (f *Folder) readerFor(name string) func([]byte, *Trailers) (feed.Article, error) {
+// readerFor returns the reader for a file name's extension, or nil, and
+// whether the file is markup (Markdown, HTML): bounded in size and parse
+// time (see maxMarkupSize).
+func (f *Folder) readerFor(name string) (read func(context.Context, []byte, *Trailers) (feed.Article, error), markup bool) {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".txt":
-		return ReadText
+		// Linear time: the file's size bounds it.
+		return func(_ context.Context, data []byte, t *Trailers) (feed.Article, error) {
+			return ReadText(data, t)
+		}, false
 	case ".md", ".markdown":
-		return func(data []byte, t *Trailers) (feed.Article, error) {
-			return ReadMarkdownLayouts(data, t, f.cfg.DateFormats)
-		}
+		return func(ctx context.Context, data []byte, t *Trailers) (feed.Article, error) {
+			return ReadMarkdownContext(ctx, data, t, f.cfg.DateFormats)
+		}, true
 	case ".html", ".htm":
-		return ReadHTML
+		return ReadHTMLContext, true
 	}
-	return nil
+	return nil, false
 }
 
 // read reads and parses one file. It returns ok=false for a skipped file,
 // with an error when the skip must be reported, and a note to warn about
 // a skip or an ignored value that is not an error.
-func (f *Folder) read(j fileJob) (a feed.Article, ok bool, note string, err error) {
+//
+// A file over a bound (ErrBound: size, parse time, nesting) is skipped
+// with a note naming the bound, logged once; the other files publish.
+func (f *Folder) read(ctx context.Context, j fileJob) (a feed.Article, ok bool, note string, err error) {
 	src := j.path
 	if j.target != "" {
 		src = j.target
 	}
-	data, mtime, err := loadFile(src, j.symlink)
+	limit := int64(maxFileSize)
+	if j.markup {
+		limit = maxMarkupSize
+	}
+	data, mtime, err := loadFile(src, j.symlink, limit)
+	if errors.Is(err, ErrBound) {
+		return a, false, "skipping file: " + err.Error(), nil
+	}
 	if err != nil {
 		return a, false, "", fmt.Errorf("reading %s: %w", j.path, err)
 	}
-	a, err = j.read(data, f.trailers)
+	a, err = j.read(ctx, data, f.trailers)
+	if errors.Is(err, ErrBound) {
+		return feed.Article{}, false, "skipping file: " + err.Error(), nil
+	}
 	if de := (*DateError)(nil); errors.As(err, &de) {
 		// One bad date does not cost the article, nor fail the source.
 		note, err = de.Error(), nil
@@ -403,11 +423,11 @@ func (f *Folder) read(j fileJob) (a feed.Article, ok bool, note string, err erro
 	return a, true, note, nil
 }
 
-// loadFile reads a regular file of at most maxFileSize bytes and returns
+// loadFile reads a regular file of at most limit bytes and returns
 // it with its modification time in UTC, truncated to the second. Anything
 // else (a FIFO, a device, a folder behind a symlink) is an error rather
 // than a read that could block or mislead.
-func loadFile(p string, symlink bool) ([]byte, time.Time, error) {
+func loadFile(p string, symlink bool, limit int64) ([]byte, time.Time, error) {
 	if symlink {
 		// Stat before opening: opening a FIFO for reading blocks until a
 		// writer comes along. (The walk already knows the type of
@@ -430,8 +450,12 @@ func loadFile(p string, symlink bool) ([]byte, time.Time, error) {
 	if !info.Mode().IsRegular() {
 		return nil, time.Time{}, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
 	}
-	if info.Size() > maxFileSize {
-		return nil, time.Time{}, fmt.Errorf("file is %d bytes, over the %d limit", info.Size(), maxFileSize)
+	if info.Size() > limit {
+		if limit < maxFileSize {
+			// A bound of its kind of file: a warning, not an error.
+			return nil, time.Time{}, fmt.Errorf("file is %d bytes, over the %d limit for Markdown and HTML: %w", info.Size(), limit, ErrBound)
+		}
+		return nil, time.Time{}, fmt.Errorf("file is %d bytes, over the %d limit", info.Size(), limit)
 	}
 	// Read the size fstat gave and no more: no read to see EOF, and a file
 	// growing meanwhile cannot exceed the limit. A file being written is

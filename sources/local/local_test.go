@@ -346,7 +346,7 @@ func TestFilesLoadTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	fh.Close()
-	if _, _, err := loadFile(p, false); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, _, err := loadFile(p, false, maxFileSize); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("loadFile of a file over the limit: error = %v, want one about the limit", err)
 	}
 }

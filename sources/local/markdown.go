@@ -3,6 +3,7 @@ package local
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -15,7 +16,6 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	goldhtml "github.com/yuin/goldmark/renderer/html"
-	"github.com/yuin/goldmark/text"
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
@@ -30,6 +30,7 @@ import (
 var markdownParser = goldmark.New(
 	goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.TaskList),
 	goldmark.WithRendererOptions(goldhtml.WithUnsafe()),
+	goldmark.WithParserOptions(guardParsers, guardInlineParsers),
 )
 
 var bufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
@@ -72,6 +73,34 @@ func (e *DateError) Unwrap() error { return e.Err }
 // ReadMarkdownLayouts is ReadMarkdown trying the Go time layouts first
 // for front matter dates (a files source's date_format).
 func ReadMarkdownLayouts(data []byte, trailers *Trailers, layouts []string) (feed.Article, error) {
+	return ReadMarkdownContext(context.Background(), data, trailers, layouts)
+}
+
+// ReadMarkdownContext is ReadMarkdownLayouts stopping when ctx is done
+// (returning its error) or after maxParseTime or past maxMarkdownDepth
+// (returning an ErrBound): the parse itself stops, within milliseconds.
+func ReadMarkdownContext(ctx context.Context, data []byte, trailers *Trailers, layouts []string) (a feed.Article, err error) {
+	g := newGuard(ctx)
+	defer g.release()
+	defer func() {
+		if r := recover(); r != nil {
+			ab, ok := r.(abort)
+			if !ok {
+				panic(r)
+			}
+			a, err = feed.Article{}, fmt.Errorf("markdown: %w", ab.err)
+		}
+	}()
+	a, err = readMarkdown(data, trailers, layouts, g)
+	if gerr := g.err(); gerr != nil && err == nil {
+		// Stopped after the last check: the result is dropped all
+		// the same, so a bound does not depend on where it struck.
+		return feed.Article{}, fmt.Errorf("markdown: %w", gerr)
+	}
+	return a, err
+}
+
+func readMarkdown(data []byte, trailers *Trailers, layouts []string, g *guard) (feed.Article, error) {
 	var a feed.Article
 	fm, body, err := splitFrontMatter(decodeLines(data))
 	if err != nil {
@@ -85,7 +114,7 @@ func ReadMarkdownLayouts(data []byte, trailers *Trailers, layouts []string) (fee
 	}
 
 	src := []byte(body)
-	doc := markdownParser.Parser().Parse(text.NewReader(src))
+	doc := parseMarkdown(src, g)
 	if a.Title != "" {
 		// A heading that opens the body and repeats the title goes.
 		if h, ok := doc.FirstChild().(*ast.Heading); ok && strings.EqualFold(feed.CollapseSpace(mdText(h, src, -1)), a.Title) {
@@ -95,12 +124,13 @@ func ReadMarkdownLayouts(data []byte, trailers *Trailers, layouts []string) (fee
 		a.Title = takeHeading(doc, src)
 	}
 	if a.Title == "" {
-		a.Title, src, doc = firstLineTitle(body)
+		a.Title, src, doc = firstLineTitle(body, g)
 	}
 	if a.Title == "" {
 		return feed.Article{}, ErrUntitled
 	}
 	cutTrailerMD(doc, src, trailers)
+	g.check()
 	content, err := renderMarkdown(src, doc)
 	if err != nil {
 		return feed.Article{}, err
@@ -115,22 +145,22 @@ func ReadMarkdownLayouts(data []byte, trailers *Trailers, layouts []string) (fee
 // firstLineTitle makes the first non-empty line of body the title,
 // parsed alone so that Markdown markup ("**Note**") does not show, and
 // returns the rest parsed as the body.
-func firstLineTitle(body string) (title string, src []byte, doc ast.Node) {
+func firstLineTitle(body string, g *guard) (title string, src []byte, doc ast.Node) {
 	lines := strings.Split(body, "\n")
 	for i, l := range lines {
 		if strings.TrimSpace(l) == "" {
 			continue
 		}
 		line := []byte(l)
-		title = feed.CollapseSpace(mdText(markdownParser.Parser().Parse(text.NewReader(line)), line, -1))
+		title = feed.CollapseSpace(mdText(parseMarkdown(line, g), line, -1))
 		if title == "" {
 			title = feed.CollapseSpace(l)
 		}
 		src = []byte(strings.Join(lines[i+1:], "\n"))
-		return title, src, markdownParser.Parser().Parse(text.NewReader(src))
+		return title, src, parseMarkdown(src, g)
 	}
 	src = []byte(body)
-	return "", src, markdownParser.Parser().Parse(text.NewReader(src))
+	return "", src, parseMarkdown(src, g)
 }
 
 // renderMarkdown renders doc, parsed from src, as trimmed HTML.

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func TestUpstreamItemsNeverSilentlyEmpty(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			items, err := upstreamItems([]byte(tt.body), "", "https://up.example/feed", slog.New(slog.NewTextHandler(&logs, nil)))
+			items, err := upstreamItems(context.Background(), []byte(tt.body), "", "https://up.example/feed", slog.New(slog.NewTextHandler(&logs, nil)))
 			switch {
 			case tt.err == "" && err != nil:
 				t.Fatalf("error %v", err)

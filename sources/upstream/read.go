@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +23,11 @@ import (
 // up to its last complete item. Problems that cost nothing or only part
 // of the document are logged; a document with items of which none can be
 // read is an error, never an empty feed.
-func upstreamItems(raw []byte, contentType, feedURL string, log *slog.Logger) ([]*gofeed.Item, error) {
+//
+// ctx is checked between the steps and inside the long loops of the
+// repairs, so a cancelled collection (shutdown) does not wait on a
+// hostile document.
+func upstreamItems(ctx context.Context, raw []byte, contentType, feedURL string, log *slog.Logger) ([]*gofeed.Item, error) {
 	kind := sources.KindXML
 	if b := bytes.TrimSpace(raw); len(b) > 0 && b[0] == '{' {
 		kind = sources.KindJSON
@@ -45,14 +50,24 @@ func upstreamItems(raw []byte, contentType, feedURL string, log *slog.Logger) ([
 	}
 	body = xmlRepairBase64(body)
 	body = xmlAbsoluteBases(body, feedURL)
-	items, err := gofeedItems(body)
+	// A document nested too deeply for gofeed goes to the repair, which
+	// closes what sloppy feeds leave open (unclosed <p> in an item) and
+	// gives up on real depth.
+	var items []*gofeed.Item
+	err := xmlCheckDepth(ctx, body, maxXMLDepth)
+	if err == nil {
+		items, err = gofeedItems(body)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	want := xmlCountItems(body)
 	if err == nil && len(items) >= want {
 		return items, nil
 	}
 	// Truncated, an element left open, or items gofeed skipped: take
 	// every complete item there is, if that is more.
-	if fixed, ok := xmlRecover(body); ok {
+	if fixed, ok := xmlRecover(ctx, body); ok {
 		if more, rerr := gofeedItems(fixed); rerr == nil && len(more) > len(items) {
 			log.Warn("feed is not well-formed XML, recovered its complete items",
 				"count", len(more), "items_seen", want, "error", errString(err))
@@ -60,6 +75,8 @@ func upstreamItems(raw []byte, contentType, feedURL string, log *slog.Logger) ([
 		}
 	}
 	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
 	case err != nil:
 		return nil, fmt.Errorf("parsing feed: %w", err)
 	case len(items) == 0 && want > 0:

@@ -95,7 +95,7 @@ func (s *Feed) articles(ctx context.Context, r *sources.Response) ([]feed.Articl
 		return nil, err
 	}
 	defer release()
-	items, err := upstreamItems(r.Body, r.Header.Get("Content-Type"), r.URL, s.log)
+	items, err := upstreamItems(ctx, r.Body, r.Header.Get("Content-Type"), r.URL, s.log)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -28,46 +29,102 @@ func xmlTokenizer(body []byte) *xml.Decoder {
 // parent closes, a stray end tag is dropped, and a document that breaks
 // off (truncated, or a syntax error) is cut after its last complete item
 // or entry, with the elements then open closed. ok is false when there is
-// nothing to repair or no complete item to keep.
-func xmlRecover(body []byte) (fixed []byte, ok bool) {
-	r := &recoverer{body: body, goodLen: -1}
+// nothing to repair, no complete item to keep, elements nest deeper than
+// maxXMLDepth in the repaired document, or ctx is done (checked every few
+// thousand tokens).
+//
+// It runs in time linear in len(body): every step is paid for by a token
+// read or by the push it undoes (see recoverer.work). A broken feed is
+// attacker-shaped input, and the first version scanned the whole stack
+// for every stray end tag: 350 KB of them took 10 s.
+func xmlRecover(ctx context.Context, body []byte) (fixed []byte, ok bool) {
+	fixed, ok, _ = recoverXML(ctx, body, maxXMLDepth)
+	return fixed, ok
+}
+
+// recoverXML is xmlRecover, also returning the steps it took (tokens
+// read, elements pushed and popped, names compared, closing tags written)
+// for the fuzz test that holds it to linear time. A depth limit of 0 is
+// none.
+func recoverXML(ctx context.Context, body []byte, limit int) (fixed []byte, ok bool, work int) {
+	r := &recoverer{body: body, goodLen: -1, open: map[string]int{}}
 	d := xmlTokenizer(body)
-	for {
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return nil, false, r.work
+		}
 		start := d.InputOffset()
 		tok, err := d.RawToken()
+		r.work++
 		if err != nil {
 			if errors.Is(err, io.EOF) && len(r.stack) == 0 && !r.repaired {
-				return nil, false // well-formed as far as structure goes
+				return nil, false, r.work // well-formed as far as structure goes
 			}
 			break
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			r.startElement(t, start)
+			if limit > 0 && len(r.stack) > limit {
+				return nil, false, r.work
+			}
 		case xml.EndElement:
 			r.endElement(t, start, d.InputOffset())
 		}
 	}
 	if r.goodLen < 0 {
-		return nil, false
+		return nil, false, r.work
 	}
 	r.out.Truncate(r.goodLen)
 	for k := len(r.goodOpen) - 1; k >= 0; k-- {
-		r.out.WriteString("</" + r.goodOpen[k] + ">")
+		r.writeEnd(r.goodOpen[k])
 	}
-	return r.out.Bytes(), true
+	return r.out.Bytes(), true, r.work
 }
 
 // recoverer is xmlRecover's state: the repaired document so far and the
 // elements open in it.
 type recoverer struct {
-	body     []byte
-	out      bytes.Buffer
-	stack    []string // names of the open elements
-	copied   int64    // body[:copied] is in out
-	goodLen  int      // out.Len() after the last complete item, or -1
-	goodOpen []string // stack after the last complete item
-	repaired bool
+	body       []byte
+	out        bytes.Buffer
+	stack      []string       // names of the open elements
+	open       map[string]int // how many of each name stack holds: a stray end tag is found without a scan
+	containers []int          // indexes in stack of the feed containers, innermost last
+	copied     int64          // body[:copied] is in out
+	goodLen    int            // out.Len() after the last complete item, or -1
+	goodOpen   []string       // stack after the last complete item
+	low        int            // the shortest stack since goodOpen was taken: goodOpen[:low] is still stack[:low]
+	repaired   bool
+	work       int
+}
+
+func (r *recoverer) writeEnd(name string) {
+	r.out.WriteString("</")
+	r.out.WriteString(name)
+	r.out.WriteByte('>')
+	r.work++
+}
+
+func (r *recoverer) push(name string) {
+	if feedContainers[strings.ToLower(localName(name))] {
+		r.containers = append(r.containers, len(r.stack))
+	}
+	r.stack = append(r.stack, name)
+	r.open[name]++
+	r.work++
+}
+
+// truncate pops the stack down to n elements.
+func (r *recoverer) truncate(n int) {
+	for k := len(r.stack) - 1; k >= n; k-- {
+		r.open[r.stack[k]]--
+		r.work++
+	}
+	for len(r.containers) > 0 && r.containers[len(r.containers)-1] >= n {
+		r.containers = r.containers[:len(r.containers)-1]
+	}
+	r.stack = r.stack[:n]
+	r.low = min(r.low, n)
 }
 
 // closeAbove copies the body up to at and closes the elements open above
@@ -76,9 +133,9 @@ func (r *recoverer) closeAbove(j int, at int64) {
 	r.out.Write(r.body[r.copied:at])
 	r.copied = at
 	for k := len(r.stack) - 1; k > j; k-- {
-		r.out.WriteString("</" + r.stack[k] + ">")
+		r.writeEnd(r.stack[k])
 	}
-	r.stack = r.stack[:j+1]
+	r.truncate(j + 1)
 	r.repaired = true
 }
 
@@ -87,40 +144,46 @@ func (r *recoverer) startElement(t xml.StartElement, start int64) {
 		// An item is a child of its feed: whatever is still open above
 		// the feed's element (a <title> never closed) closes here, or
 		// every item would be read as part of it.
-		j := len(r.stack) - 1
-		for j >= 0 && !feedContainers[strings.ToLower(localName(r.stack[j]))] {
-			j--
-		}
-		if j >= 0 && j < len(r.stack)-1 {
-			r.closeAbove(j, start)
+		if c := len(r.containers); c > 0 {
+			if j := r.containers[c-1]; j < len(r.stack)-1 {
+				r.closeAbove(j, start)
+			}
 		}
 	}
-	r.stack = append(r.stack, xmlName(t.Name))
+	r.push(xmlName(t.Name))
 }
 
 func (r *recoverer) endElement(t xml.EndElement, start, end int64) {
 	name := xmlName(t.Name)
-	j := len(r.stack) - 1
-	for j >= 0 && r.stack[j] != name {
-		j--
-	}
-	if j < 0 {
+	if r.open[name] == 0 {
 		// A stray end tag: dropped.
 		r.out.Write(r.body[r.copied:start])
 		r.copied = end
 		r.repaired = true
 		return
 	}
+	// The scan stops at an open element of this name; what it passes
+	// over is closed below, so each element is passed over once.
+	j := len(r.stack) - 1
+	for r.stack[j] != name {
+		j--
+		r.work++
+	}
 	if j < len(r.stack)-1 {
 		// Elements left open inside this one close with it.
 		r.closeAbove(j, start)
 	}
-	r.stack = r.stack[:j]
+	r.truncate(j)
 	if t.Name.Local == "item" || t.Name.Local == "entry" {
 		r.out.Write(r.body[r.copied:end])
 		r.copied = end
 		r.goodLen = r.out.Len()
-		r.goodOpen = append(r.goodOpen[:0], r.stack...)
+		// Only what changed since the last item is copied: the stack
+		// went down to low and back up, by as many pushes.
+		keep := min(r.low, len(r.goodOpen))
+		r.goodOpen = append(r.goodOpen[:keep], r.stack[keep:]...)
+		r.work += len(r.stack) - keep
+		r.low = len(r.stack)
 	}
 }
 
@@ -175,6 +238,9 @@ func xmlRepairBase64(body []byte) []byte {
 	})
 }
 
+// maxBaseLen caps an xml:base, in bytes; a longer one is ignored.
+const maxBaseLen = 2048
+
 // xmlBaseAttrRE finds an xml:base attribute in a start tag.
 var xmlBaseAttrRE = regexp.MustCompile(`(\sxml:base\s*=\s*)(["'])([^"']*)(["'])`)
 
@@ -205,16 +271,25 @@ func xmlAbsoluteBases(body []byte, feedURL string) []byte {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(bases) > maxXMLDepth {
+				// Nested this deep the document is refused anyway, and
+				// each level's base can be longer than its parent's.
+				return body
+			}
 			base := bases[len(bases)-1]
 			for _, a := range t.Attr {
 				if a.Name.Space != "xml" || a.Name.Local != "base" {
 					continue
 				}
 				ref, err := url.Parse(strings.TrimSpace(a.Value))
-				if err != nil {
+				if err != nil || len(a.Value) > maxBaseLen {
 					break
 				}
-				base = base.ResolveReference(ref)
+				if next := base.ResolveReference(ref); len(next.Path) <= maxBaseLen {
+					base = next
+				} else {
+					break // bases that grow with every level cost time squared
+				}
 				dir := *base
 				dir.RawQuery, dir.Fragment, dir.RawFragment = "", "", ""
 				if i := strings.LastIndexByte(dir.Path, '/'); i >= 0 {
@@ -233,6 +308,10 @@ func xmlAbsoluteBases(body []byte, feedURL string) []byte {
 				out.Write(body[copied : start+int64(loc[6])])
 				out.Write(esc.Bytes())
 				copied = start + int64(loc[7])
+				// The first xml:base of a tag is the one rewritten (the
+				// pattern finds the first), so a repeated one is ignored:
+				// a second rewrite copied from behind copied and panicked.
+				break
 			}
 			bases = append(bases, base)
 		case xml.EndElement:
