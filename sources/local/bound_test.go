@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,9 +190,20 @@ func TestCollectSkipsOverBound(t *testing.T) {
 			t.Errorf("%s: warnings %q, want one saying %q", w.file, lines, w.bound)
 		}
 	}
+	// Skipped files are stamped without an ID: unchanged, they are not
+	// parsed again (which would cost the time bound at every collection).
+	for _, name := range []string{"slow.md", "deep.md", "big.md", "deep.html"} {
+		if st, ok := res.State.Files[name]; !ok || st.ID != "" {
+			t.Errorf("state stamp of %s: %+v, %v; want one without an ID", name, st, ok)
+		}
+	}
 	logs.Reset()
-	if _, err := f.Collect(context.Background(), res.State); err != nil || strings.Contains(logs.String(), "level=WARN") {
+	res2, err := f.Collect(context.Background(), res.State)
+	if err != nil || strings.Contains(logs.String(), "level=WARN") {
 		t.Errorf("second collection: %v, warned again:\n%s", err, logs.String())
+	}
+	if len(res2.Articles) != 0 || len(res2.Kept) != 3 || slices.Contains(res2.Kept, "") {
+		t.Errorf("second collection read %d files, kept %q; want none read, the 3 articles kept", len(res2.Articles), res2.Kept)
 	}
 }
 

@@ -155,7 +155,9 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 	for _, j := range all {
 		if old, ok := prev.Files[j.rel]; ok && j.stamp.ModTime != 0 && old.Size == j.stamp.Size && old.ModTime == j.stamp.ModTime {
 			stamps[j.rel] = old
-			kept = append(kept, old.ID)
+			if old.ID != "" { // "" stamps a file skipped with a note: not read again either
+				kept = append(kept, old.ID)
+			}
 			if n, ok := prev.Skipped[j.path]; ok { // a note about a value the file still has
 				notes = append(notes, fileNote{j.path, n})
 			}
@@ -206,6 +208,12 @@ dispatch:
 		}
 		if fileNotes[i] != "" {
 			notes = append(notes, fileNote{jobs[i].path, fileNotes[i]})
+			// A file skipped with a note (over a parse bound, nothing
+			// to publish) is stamped without an ID: while it stays the
+			// same it costs no parse, only its note.
+			if st := jobs[i].stamp; !ok[i] && fileErrs[i] == nil && st.ModTime != 0 {
+				stamps[jobs[i].rel] = st
+			}
 		}
 		if ok[i] {
 			out = append(out, arts[i])
