@@ -19,7 +19,8 @@ func TestReadHTML(t *testing.T) {
 			Tags:      []string{"botany", "seeds"},
 			Published: testDate("2024-05-01T08:00:00Z"),
 			Updated:   testDate("2024-05-02T09:30:00Z"),
-			Content:   "<div class=\"entry-content\">\n<p>Pods split when <em>dry</em>.</p>\n\n<p>Rain closes them again.</p>\n\n\n\n</div>",
+			// The article's blocks without the wrappers around them.
+			Content: "<p>Pods split when <em>dry</em>.</p>\n\n<p>Rain closes them again.</p>",
 		}},
 		{file: "title-tag.html", want: feed.Article{Title: "Plain Title", Content: "<p>Body only.</p>"}},
 		// The site name after the heading text goes; the heading too.
@@ -40,7 +41,7 @@ func TestReadHTML(t *testing.T) {
 		}},
 		{file: "itemprop.html", want: feed.Article{
 			Title: "Itemprop", Published: testDate("2019-01-01T00:00:00Z"), Updated: testDate("2019-01-02T00:00:00Z"),
-			Content: `<div itemscope=""><p>Body.</p></div>`,
+			Content: `<p>Body.</p>`,
 		}},
 		{file: "charset-1252.html", want: feed.Article{Title: "Café", Content: "<p>“Hi”</p>"}},
 		{file: "charset-latin1-http-equiv.html", want: feed.Article{Title: "Naïve", Content: "<p>© 2024</p>"}},

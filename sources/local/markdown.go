@@ -566,3 +566,13 @@ func cutLineMD(p ast.Node, src []byte, t *Trailers, seen *bool, start *ast.Node)
 	}
 	return first != nil && end()
 }
+
+// addTags appends the non-empty, trimmed lines of s to tags.
+func addTags(tags []string, s string) []string {
+	for _, t := range strings.Split(s, "\n") {
+		if t = feed.CollapseSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
