@@ -7,5 +7,7 @@
 // Atom and JSON feeds) and webpage (HTML pages read with CSS selectors).
 //
 // Sources import package feed and nothing under internal/; subpackages
-// import feed and sources, never each other.
+// import feed and sources, never each other, except extract: the one
+// article-extraction pipeline, which imports feed only and which sources
+// (full text) and every collector use.
 package sources

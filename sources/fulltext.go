@@ -7,14 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"sync"
-
-	readability "codeberg.org/readeck/go-readability/v2"
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
+	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 // Full text is bounded like everything else Herald reads: each page by
@@ -38,6 +35,9 @@ const (
 	// maxItemContent). A larger extraction is not an article's text but a
 	// page's bulk; the article keeps its upstream content.
 	maxFullTextContent = 512 << 10
+	// maxExtractTime caps the parse of one page: a real 2 MB page takes
+	// well under a second (README: Article extraction).
+	maxExtractTime = 5 * time.Second
 )
 
 // errContentTooLarge means a page's extracted content was over
@@ -45,7 +45,8 @@ const (
 var errContentTooLarge = errors.New("extracted content too large")
 
 // FullText sets each article's Content to the main content of its page,
-// extracted with a readability algorithm, moving the upstream content to
+// extracted by the pipeline every source shares (package extract) with
+// the source's trailers, moving the upstream content to
 // Summary when Summary is empty. cache is the content extracted at the
 // previous collection, by URL (State.FullText): those pages are not
 // fetched again. origin is the source's configured URL: pages are
@@ -55,7 +56,7 @@ var errContentTooLarge = errors.New("extracted content too large")
 // budget is spent (pages are taken in the feed's order), keeps its
 // upstream content; that is logged, not returned, since the source itself
 // is fine.
-func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache map[string]string, origin string, log *slog.Logger) map[string]string {
+func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache map[string]string, origin string, trailers *extract.Trailers, log *slog.Logger) map[string]string {
 	keep := make(map[string]string, len(articles))
 	var todo []*feed.Article
 	for i := range articles {
@@ -102,7 +103,7 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 				reserved += f.cfg.MaxBody
 				mu.Unlock()
 
-				content, err := f.extract(ctx, a.URL, origin, func(n int64) {
+				content, err := f.extract(ctx, a.URL, origin, trailers, func(n int64) {
 					mu.Lock()
 					used += n
 					reserved -= f.cfg.MaxBody
@@ -147,7 +148,7 @@ func setFullText(a *feed.Article, content string) {
 // with the bytes of page read (0 when the fetch failed), as soon as the
 // page is read: they count against the source's budget whether
 // extraction works or not.
-func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, read func(n int64)) (string, error) {
+func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, trailers *extract.Trailers, read func(n int64)) (string, error) {
 	resp, err := f.GetFrom(ctx, pageURL, origin)
 	if err != nil {
 		read(0)
@@ -158,7 +159,7 @@ func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, read func
 	if err != nil {
 		return "", errors.New(f.cfg.Redact.Text(fmt.Sprintf("parsing url: %v", err)))
 	}
-	// Readability holds a page's DOM, many times its size: the pages
+	// Extraction holds a page's DOM, many times its size: the pages
 	// parsed at once across the process share one MaxBody of budget.
 	release, err := f.parsing.acquire(ctx, int64(len(resp.Body)))
 	if err != nil {
@@ -166,22 +167,17 @@ func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, read func
 	}
 	defer release()
 	body := ToUTF8(resp.Body, resp.Header.Get("Content-Type"), KindHTML)
-	art, err := readability.FromReader(bytes.NewReader(body), u)
+	ctx, cancel := context.WithTimeout(ctx, maxExtractTime)
+	defer cancel()
+	art, err := extract.Extract(ctx, bytes.NewReader(body), extract.Options{URL: u, Trailers: trailers})
+	if errors.Is(err, extract.ErrTooLarge) {
+		// Not an article but a page's bulk, like a too large extraction.
+		return "", fmt.Errorf("%w: %w", errContentTooLarge, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("extracting content: %w", err)
 	}
-	var buf bytes.Buffer
-	if err := art.RenderHTML(&buf); err != nil {
-		return "", fmt.Errorf("rendering content: %w", err)
-	}
-	if buf.Len() > 2*maxFullTextContent {
-		// Too large whatever unwrap peels off: spare parsing it again.
-		return "", fmt.Errorf("%w: %d bytes", errContentTooLarge, buf.Len())
-	}
-	content := strings.TrimSpace(unwrap(buf.String()))
-	if content == "" {
-		return "", errors.New("extracting content: nothing readable")
-	}
+	content := art.Content
 	if len(content) > maxFullTextContent {
 		return "", fmt.Errorf("%w: %d bytes", errContentTooLarge, len(content))
 	}
@@ -225,56 +221,4 @@ func (b *byteBudget) acquire(ctx context.Context, n int64) (release func(), err 
 			return nil, ctx.Err()
 		}
 	}
-}
-
-// unwrap drops the containers readability wraps its result in (`<div
-// id="readability-page-1" class="page">`, then often the page's own
-// `<article>` or a bare `<div>`): a feed item's content is the article's
-// blocks, and those wrappers only carry the page's ids and classes. It
-// peels while the content is one such element and nothing else.
-func unwrap(content string) string {
-	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-	nodes, err := html.ParseFragment(strings.NewReader(content), body)
-	if err != nil {
-		return content
-	}
-	peeled := false
-peel:
-	for {
-		var only *html.Node
-		n := 0
-		for _, c := range nodes {
-			if c.Type == html.TextNode && strings.TrimSpace(c.Data) == "" {
-				continue
-			}
-			only = c
-			n++
-		}
-		if n != 1 || only.Type != html.ElementNode {
-			break peel
-		}
-		switch only.DataAtom {
-		case atom.Div, atom.Article, atom.Main, atom.Section:
-		default:
-			break peel
-		}
-		nodes = nodes[:0:0]
-		for c := only.FirstChild; c != nil; c = c.NextSibling {
-			nodes = append(nodes, c)
-		}
-		peeled = true
-	}
-	if !peeled {
-		return content
-	}
-	var b strings.Builder
-	for _, n := range nodes {
-		if n.Parent != nil {
-			n.Parent.RemoveChild(n)
-		}
-		if err := html.Render(&b, n); err != nil {
-			return content
-		}
-	}
-	return b.String()
 }

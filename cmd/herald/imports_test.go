@@ -13,10 +13,11 @@ func TestImportRules(t *testing.T) {
 	const mod = "github.com/heraldfeed/herald/"
 	allowed := map[string][]string{
 		"feed":                           {},
-		"sources":                        {"feed"},
-		"sources/local":                  {"feed", "sources"},
-		"sources/upstream":               {"feed", "sources"},
-		"sources/webpage":                {"feed", "sources"},
+		"sources":                        {"feed", "sources/extract"},
+		"sources/extract":                {"feed"},
+		"sources/local":                  {"feed", "sources", "sources/extract"},
+		"sources/upstream":               {"feed", "sources", "sources/extract"},
+		"sources/webpage":                {"feed", "sources", "sources/extract"},
 		"sources/sourcetest":             {"feed", "sources"},
 		"internal/scheduler":             {},
 		"internal/server":                {},

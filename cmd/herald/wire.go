@@ -198,15 +198,16 @@ func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *
 	}
 	switch sc.Type {
 	case config.TypeFiles:
-		return local.New(local.Config{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers, FollowSymlinks: sc.FollowSymlinks}, log)
+		return local.New(local.Config{Name: sc.Name, Path: sc.Path, BaseURL: baseURL, Trailers: sc.Trailers, Raw: !sc.CleanContent(), FollowSymlinks: sc.FollowSymlinks}, log)
 	case config.TypeFeed:
-		return upstream.New(upstream.Config{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText}, fetcher, log)
+		return upstream.New(upstream.Config{Name: sc.Name, URL: sc.URL, Timezone: tz, FullText: sc.FullText, Trailers: sc.Trailers, Raw: !sc.CleanContent()}, fetcher, log)
 	case config.TypeOPML:
-		return upstream.NewOPML(upstream.OPMLConfig{Name: sc.Name, Path: sc.Path, URL: sc.URL, Timezone: tz}, fetcher, log)
+		return upstream.NewOPML(upstream.OPMLConfig{Name: sc.Name, Path: sc.Path, URL: sc.URL, Timezone: tz, Trailers: sc.Trailers, Raw: !sc.CleanContent()}, fetcher, log)
 	case config.TypePage:
 		return webpage.New(webpage.Config{
 			Name: sc.Name, URL: sc.URL, Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date,
 			Summary: sc.Summary, DateFormats: sc.DateFormat, Timezone: tz, FullText: sc.FullText,
+			Trailers: sc.Trailers, Raw: !sc.CleanContent(),
 		}, fetcher, log)
 	}
 	return nil, fmt.Errorf("unknown type %q", sc.Type)

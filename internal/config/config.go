@@ -172,9 +172,15 @@ type Source struct {
 	// it is absolute.
 	Path string `yaml:"path"`
 	// Trailers are extra Go regexps matching boilerplate lines that end
-	// an article ("About the author"), removed with what follows
-	// (files: optional).
+	// an article ("About the author"), removed with what follows (every
+	// type: optional).
 	Trailers []string `yaml:"trailers"`
+	// Clean removes boilerplate from the source's content: trailers,
+	// share, related and comment widgets, feed flare, "The post …
+	// appeared first on …", 1×1 tracking images (every type: optional,
+	// default true; use CleanContent). false publishes content as the
+	// source gives it; a saved page's article is still extracted.
+	Clean *bool `yaml:"clean"`
 	// FollowSymlinks lets symbolic links in the folder lead outside it
 	// (files: optional, default false: such links are skipped with a
 	// warning, since folders filled from git or by other users could
@@ -436,6 +442,10 @@ func (c *Config) Source(name string) (Source, bool) {
 	}
 	return Source{}, false
 }
+
+// CleanContent reports whether s's content is cleaned of boilerplate:
+// Clean, true when not set.
+func (s Source) CleanContent() bool { return s.Clean == nil || *s.Clean }
 
 // ScheduleFor returns the schedule s is collected on: its own, or the
 // global one.

@@ -22,7 +22,7 @@ var plainKeys = map[string]bool{
 	"redact_params": true, "fast_path": true, "websub.hub": true,
 	"fetch.user_agent": true, "fetch.timeout": true, "fetch.connect_timeout": true,
 	"fetch.max_body": true, "fetch.retries": true, "fetch.per_host": true, "fetch.allow_hosts": true,
-	"sources.name": true, "sources.type": true, "sources.path": true, "sources.trailers": true,
+	"sources.name": true, "sources.type": true, "sources.path": true, "sources.trailers": true, "sources.clean": true,
 	"sources.follow_symlinks": true, "sources.schedule": true, "sources.timezone": true,
 	"sources.item": true, "sources.title": true, "sources.link": true, "sources.date": true,
 	"sources.date_format": true, "sources.summary": true, "sources.full_text": true,

@@ -22,11 +22,11 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // typeKeys lists, per source type, the keys that only make sense for some
 // types and are allowed for it. Keys not in any list (name, type,
-// schedule) are common to all types. timezone is for web sources only: the
+// schedule, trailers, clean) are common to all types. timezone is for web sources only: the
 // files source reads a date without a zone as UTC, and saying otherwise in
 // the config would be silently ignored.
 var typeKeys = map[SourceType][]string{
-	TypeFiles: {"path", "trailers", "follow_symlinks", "date_format"},
+	TypeFiles: {"path", "follow_symlinks", "date_format"},
 	TypeFeed:  {"url", "timezone", "full_text"},
 	TypePage:  {"url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text"},
 	// No full_text: the item links of listed feeds would be fetched with
@@ -36,7 +36,7 @@ var typeKeys = map[SourceType][]string{
 
 // typeOnlyKeys are the keys allowed for some source types but not all, in
 // schema order.
-var typeOnlyKeys = []string{"path", "trailers", "url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text", "follow_symlinks"}
+var typeOnlyKeys = []string{"path", "url", "timezone", "item", "title", "link", "date", "date_format", "summary", "full_text", "follow_symlinks"}
 
 // Validate checks c and returns every problem found, joined; each is an
 // *Error placed in the file when c came from Load or Parse.
@@ -163,6 +163,7 @@ func (v *validator) sources() map[string]bool {
 			v.typeKeys(p, s, allowed)
 		}
 
+		v.regexps(p+".trailers", s.Trailers)
 		if s.Keep < -1 {
 			v.fail(p+".keep", "want a count of articles, or -1 to keep all, got %d", s.Keep)
 		}
@@ -174,7 +175,6 @@ func (v *validator) sources() map[string]bool {
 			if s.Path == "" {
 				v.fail(p+".path", "required for a files source")
 			}
-			v.regexps(p+".trailers", s.Trailers)
 			v.layouts(p, s.DateFormat)
 		case TypeOPML:
 			switch {
@@ -250,8 +250,6 @@ func sourceFieldZero(s Source, key string) bool {
 	switch key {
 	case "path":
 		return s.Path == ""
-	case "trailers":
-		return len(s.Trailers) == 0
 	case "url":
 		return s.URL == ""
 	case "item":

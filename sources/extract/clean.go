@@ -10,6 +10,15 @@ import (
 	"github.com/heraldfeed/herald/feed"
 )
 
+// CleanArticles cleans the content and summary of each article (Clean).
+func CleanArticles(articles []feed.Article, trailers *Trailers) {
+	for i := range articles {
+		a := &articles[i]
+		a.Content = Clean(a.Content, trailers)
+		a.Summary = Clean(a.Summary, trailers)
+	}
+}
+
 // droppedElems are elements that are never article content.
 var droppedElems = map[atom.Atom]bool{
 	atom.Script: true, atom.Style: true, atom.Nav: true, atom.Header: true,
@@ -20,9 +29,9 @@ var droppedElems = map[atom.Atom]bool{
 }
 
 // widgetRE matches one class name or id of a share, related-posts,
-// comments or author-bio widget: the keyword alone or as a -/_ separated
+// comments, author-bio, newsletter, ad, cookie-banner or paywall widget: the keyword alone or as a -/_ separated
 // part ("sharedaddy", "jp-relatedposts", "comments-area", "entry-related").
-var widgetRE = regexp.MustCompile(`(?i)^(?:.*[-_])?(?:share|shares|sharing|sharedaddy|social|social-links|jp-relatedposts|related|relatedposts|related-posts|comment|comments|commentlist|respond|author-bio|authorbio|about-author|author-box|newsletter|addtoany|post-navigation)(?:[-_].*)?$`)
+var widgetRE = regexp.MustCompile(`(?i)^(?:.*[-_])?(?:share|shares|sharing|sharedaddy|social|social-links|jp-relatedposts|related|relatedposts|related-posts|comment|comments|commentlist|respond|author-bio|authorbio|about-author|author-box|newsletter|addtoany|post-navigation|feedflare|more-link|sd-like|sharethis|a2a_kit|adsbygoogle|cookie-banner|cookie-notice|cookie-consent|outbrain|taboola|most-read|mostread|most-popular)(?:[-_].*)?$`)
 
 // stripUnwanted removes from the tree under root the elements that are never
 // content, widgets, comments and hidden elements. A widget-looking element
@@ -180,10 +189,11 @@ var mediaElems = map[atom.Atom]bool{
 
 // cutTrailerHTML removes, from the tree under root, the first trailer
 // block that has body content before it, and everything after it in
-// document order; ancestors left empty by the cut go too.
-func cutTrailerHTML(root *html.Node, t *Trailers) {
+// document order; ancestors left empty by the cut go too. It reports
+// whether it cut.
+func cutTrailerHTML(root *html.Node, t *Trailers) bool {
 	if t == nil {
-		return
+		return false
 	}
 	seen := false
 	var cut *html.Node
@@ -217,7 +227,7 @@ func cutTrailerHTML(root *html.Node, t *Trailers) {
 		return false
 	}
 	if !walk(root) {
-		return
+		return false
 	}
 	for m := cut; m != root; m = m.Parent {
 		for m.NextSibling != nil {
@@ -231,6 +241,7 @@ func cutTrailerHTML(root *html.Node, t *Trailers) {
 		q.RemoveChild(p)
 		p = q
 	}
+	return true
 }
 
 // lineLike reports whether text node n stands on a line of its own:
@@ -298,4 +309,69 @@ func renderChildren(n *html.Node) string {
 		_ = html.Render(&b, c)
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// Clean removes the boilerplate from an item's content, an HTML fragment
+// as a feed or page gives it: widgets known by class or id (share,
+// related, comments, feed flare), 1×1 tracking images, "Continue reading"
+// links, and the first trailer block after some body with all that
+// follows. Text without markup is returned as it is.
+func Clean(content string, trailers *Trailers) string {
+	if !strings.Contains(content, "<") {
+		return content
+	}
+	root := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := html.ParseFragment(strings.NewReader(content), root)
+	if err != nil {
+		return content
+	}
+	for _, n := range nodes {
+		root.AppendChild(n)
+	}
+	changed := false
+	strip(root, func(n *html.Node) bool {
+		drop := widget(n) || trackingImage(n) || moreLink(n)
+		changed = changed || drop
+		return drop
+	})
+	if !cutTrailerHTML(root, trailers) && !changed {
+		// Rendering again would still change bytes (spaces, <img/>).
+		return content
+	}
+	return renderChildren(root)
+}
+
+// trackingImage reports whether n is an image that only counts readers:
+// 1×1 (or 0×0) by its attributes, or from a known feed-statistics path.
+func trackingImage(n *html.Node) bool {
+	if n.Type != html.ElementNode || n.DataAtom != atom.Img {
+		return false
+	}
+	var w, h, src string
+	for _, at := range n.Attr {
+		switch at.Key {
+		case "width":
+			w = strings.TrimSpace(strings.TrimSuffix(at.Val, "px"))
+		case "height":
+			h = strings.TrimSpace(strings.TrimSuffix(at.Val, "px"))
+		case "src":
+			src = at.Val
+		}
+	}
+	if (w == "0" || w == "1") && (h == "0" || h == "1") {
+		return true
+	}
+	return trackerSrcRE.MatchString(src)
+}
+
+// trackerSrcRE matches the image URLs of feed statistics services.
+var trackerSrcRE = regexp.MustCompile(`(?i)^(?:https?:)?//(?:feeds\.feedburner\.com/~r/|feeds\.feedburner\.com/~ff/|pixel\.wp\.com/|stats\.wordpress\.com/|[^/]*feedsportal\.com/|pixel\.)`)
+
+// moreLinkRE matches the text of a link to the rest of the article.
+var moreLinkRE = regexp.MustCompile(`(?i)^\s*(?:continue reading|read more|keep reading|read the rest)\b`)
+
+// moreLink reports whether n is a "Continue reading …" link: the feed
+// item's reader is already reading, and the item links the page.
+func moreLink(n *html.Node) bool {
+	return n.Type == html.ElementNode && n.DataAtom == atom.A && moreLinkRE.MatchString(nodeText(n, 256))
 }

@@ -17,10 +17,11 @@ import (
 )
 
 // MaxElements caps the elements of a page that is extracted. Both
-// extractors walk the tree many times and hold copies of it; real article
-// pages have a few thousand elements (the largest of 300 benchmark pages,
-// 2.3 MB, has 21,000).
-const MaxElements = 100_000
+// extractors walk the tree many times and hold copies of it, trafilatura
+// in more than linear time (a 9 MB page of 80,000 paragraphs took minutes
+// and 2 GB); real article pages have a few thousand elements (the largest
+// of the 303 benchmark pages, 1 MB, has 9,900).
+const MaxElements = 25_000
 
 // ErrNothing means the page has no article text that could be found.
 var ErrNothing = errors.New("no article text found")
@@ -71,7 +72,7 @@ type Result struct {
 // A page where neither finds an article falls back to its first
 // <article>, <main> or <body>, cleaned.
 func Extract(ctx context.Context, r io.Reader, opts Options) (Result, error) {
-	doc, err := html.Parse(r)
+	doc, err := html.Parse(ctxReader{ctx, r})
 	if err != nil {
 		return Result{}, fmt.Errorf("parsing page: %w", err)
 	}
@@ -255,6 +256,21 @@ func tokens(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
 	})
+}
+
+// ctxReader reads r until ctx is done: golang.org/x/net/html reads its
+// input as it parses, 4 KiB at a time here, so a parse past its time or
+// cancelled stops within a chunk.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p[:min(len(p), 4096)])
 }
 
 // countElements counts the elements under n, stopping past limit.

@@ -35,6 +35,9 @@ var DefaultTrailers = []string{
 	`share (this( (post|article|story|page))? )?(on|to|via|with) (facebook|twitter|x|linkedin|reddit|pinterest|whatsapp|telegram|tumblr|pocket|mastodon|threads|bluesky|email|e-mail)\b.*`,
 	`(subscribe|sign up) (to|for) (our|the|my) newsletter`,
 	`loading(\.\.\.|…)?`,
+	// What blog engines append to feed items.
+	`the post .+ (appeared first|first appeared) on .+`,
+	`(read|view) the (full|rest of the|original) (post|article|story)\b.*`,
 }
 
 // Trailers recognizes trailer blocks: the first block that matches, when at

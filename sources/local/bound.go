@@ -1,11 +1,9 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync/atomic"
 	"time"
 
@@ -160,20 +158,3 @@ const guardPriority = -1
 
 var guardParsers = parser.WithBlockParsers(util.Prioritized(guardBlockParser{}, guardPriority))
 var guardInlineParsers = parser.WithInlineParsers(util.Prioritized(guardInlineParser{}, guardPriority))
-
-// guardReader is the bytes of an HTML file read through g:
-// golang.org/x/net/html reads its input as it parses, 4 KiB at a time
-// here, so a parse stops within a chunk of the guard's stop.
-type guardReader struct {
-	r *bytes.Reader
-	g *guard
-}
-
-func (r guardReader) Read(p []byte) (int, error) {
-	if err := r.g.err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p[:min(len(p), 4096)])
-}
-
-var _ io.Reader = guardReader{}

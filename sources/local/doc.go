@@ -2,5 +2,5 @@
 // of .txt, Markdown and HTML files, with end-of-article boilerplate
 // (trailers) cut.
 //
-// It imports feed and sources only.
+// It imports feed, sources and sources/extract only.
 package local

@@ -33,7 +33,7 @@ func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
 func ReadHTMLContext(ctx context.Context, data []byte, trailers *Trailers) (feed.Article, error) {
 	g := newGuard(ctx)
 	defer g.release()
-	a, err := readHTML(g.ctx, data, trailers, g)
+	a, err := readHTML(g.ctx, data, trailers)
 	if gerr := g.err(); gerr != nil {
 		return feed.Article{}, fmt.Errorf("html: %w", gerr)
 	}
@@ -45,8 +45,8 @@ func ReadHTMLContext(ctx context.Context, data []byte, trailers *Trailers) (feed
 	return a, err
 }
 
-func readHTML(ctx context.Context, data []byte, trailers *Trailers, g *guard) (feed.Article, error) {
-	r, err := extract.Extract(ctx, guardReader{bytes.NewReader(sources.ToUTF8(data, "", sources.KindHTML)), g}, extract.Options{
+func readHTML(ctx context.Context, data []byte, trailers *Trailers) (feed.Article, error) {
+	r, err := extract.Extract(ctx, bytes.NewReader(sources.ToUTF8(data, "", sources.KindHTML)), extract.Options{
 		Trailers: trailers,
 		// Metadata is advisory, unlike front matter: a date that does
 		// not parse is ignored.

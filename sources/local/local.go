@@ -37,6 +37,9 @@ type Config struct {
 	// Trailers are extra trailer patterns (config key `trailers`), added to
 	// DefaultTrailers; see DefaultTrailers for their syntax.
 	Trailers []string
+	// Raw keeps the trailers (config `clean: false`): no end-of-article
+	// chrome is cut. A saved page's article is still extracted.
+	Raw bool
 	// FollowSymlinks lets symbolic links lead outside Path; by default
 	// they are skipped with a warning (see insideRoot).
 	FollowSymlinks bool
@@ -89,6 +92,9 @@ func New(cfg Config, log *slog.Logger) (*Folder, error) {
 	tr, err := NewTrailers(cfg.Trailers)
 	if err != nil {
 		return nil, fmt.Errorf("files source %q: %w", cfg.Name, err)
+	}
+	if cfg.Raw {
+		tr = nil
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 // Limits on an OPML list: it is a list of subscriptions, not a crawl.
@@ -32,6 +33,9 @@ type OPMLConfig struct {
 	URL  string // an OPML document on the web
 	// Timezone is the zone of upstream dates written without one.
 	Timezone *time.Location
+	// Trailers and Raw are as in Config, for every listed feed.
+	Trailers []string
+	Raw      bool
 }
 
 // OPML collects every feed listed in an OPML document. Each listed feed
@@ -43,10 +47,11 @@ type OPMLConfig struct {
 // fetch.allow_hosts lists them (or, for a document whose URL has an IP
 // address for host, they are on that address).
 type OPML struct {
-	cfg   OPMLConfig
-	fetch *sources.Fetcher
-	log   *slog.Logger
-	Now   func() time.Time
+	cfg      OPMLConfig
+	fetch    *sources.Fetcher
+	log      *slog.Logger
+	trailers *extract.Trailers
+	Now      func() time.Time
 }
 
 var _ sources.Source = (*OPML)(nil)
@@ -69,7 +74,11 @@ func NewOPML(cfg OPMLConfig, f *sources.Fetcher, log *slog.Logger) (*OPML, error
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &OPML{cfg: cfg, fetch: f, log: log, Now: time.Now}, nil
+	tr, err := sourceTrailers(cfg.Trailers, cfg.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("opml source %s: %w", cfg.Name, err)
+	}
+	return &OPML{cfg: cfg, fetch: f, log: log, trailers: tr, Now: time.Now}, nil
 }
 
 // Name returns the configured name.
@@ -116,7 +125,7 @@ func (s *OPML) Collect(ctx context.Context, prev sources.State) (sources.Result,
 // collectOne polls one listed feed. Its last good articles stay when it
 // is unchanged, backing off or failing.
 func (s *OPML) collectOne(ctx context.Context, u string, prev sources.Sub) (sources.Sub, error) {
-	f := &Feed{cfg: Config{Name: s.cfg.Name, URL: u, Timezone: s.cfg.Timezone}, fetch: s.fetch, log: s.log.With("url", s.fetch.URL(u)), Now: s.Now}
+	f := &Feed{cfg: Config{Name: s.cfg.Name, URL: u, Timezone: s.cfg.Timezone, Raw: s.cfg.Raw}, fetch: s.fetch, log: s.log.With("url", s.fetch.URL(u)), trailers: s.trailers, Now: s.Now}
 	res, err := s.fetch.PollFrom(ctx, u, s.cfg.URL, prev.State, s.Now, f.log, f.parse)
 	next := sources.Sub{State: res.State, Articles: prev.Articles}
 	if err == nil && !res.Unchanged {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 // Config configures a source of type feed: an upstream RSS, Atom or
@@ -30,16 +31,23 @@ type Config struct {
 	// when nil.
 	Timezone *time.Location
 	// FullText replaces each item's content with the main content of its
-	// linked page, extracted with a readability algorithm.
+	// linked page (package extract).
 	FullText bool
+	// Trailers are extra trailer patterns (config key `trailers`), added
+	// to extract.DefaultTrailers.
+	Trailers []string
+	// Raw leaves items' content as upstream gives it (config `clean:
+	// false`); by default boilerplate is removed (extract.Clean).
+	Raw bool
 }
 
 // Feed collects the items of an upstream RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or
 // JSON Feed 1.0/1.1 document.
 type Feed struct {
-	cfg   Config
-	fetch *sources.Fetcher
-	log   *slog.Logger
+	cfg      Config
+	fetch    *sources.Fetcher
+	log      *slog.Logger
+	trailers *extract.Trailers // nil when cfg.Raw
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -64,7 +72,20 @@ func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Feed, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Feed{cfg: cfg, fetch: f, log: log, Now: time.Now}, nil
+	tr, err := sourceTrailers(cfg.Trailers, cfg.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("feed source %s: %w", cfg.Name, err)
+	}
+	return &Feed{cfg: cfg, fetch: f, log: log, trailers: tr, Now: time.Now}, nil
+}
+
+// sourceTrailers compiles a source's trailers, or returns nil for a raw
+// source.
+func sourceTrailers(extra []string, raw bool) (*extract.Trailers, error) {
+	if raw {
+		return nil, nil
+	}
+	return extract.NewTrailers(extra)
 }
 
 // Name returns the configured name.
@@ -81,8 +102,11 @@ func (s *Feed) parse(ctx context.Context, r *sources.Response, next *sources.Sta
 	if err != nil {
 		return nil, err
 	}
+	if !s.cfg.Raw {
+		extract.CleanArticles(articles, s.trailers)
+	}
 	if s.cfg.FullText {
-		next.FullText = s.fetch.FullText(ctx, articles, next.FullText, s.cfg.URL, s.log)
+		next.FullText = s.fetch.FullText(ctx, articles, next.FullText, s.cfg.URL, s.trailers, s.log)
 	}
 	return articles, nil
 }

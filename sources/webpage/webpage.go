@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 // Config configures a source of type page: an HTML page whose items
@@ -41,15 +42,22 @@ type Config struct {
 	// Timezone is the zone of dates written without one; UTC when nil.
 	Timezone *time.Location
 	// FullText replaces each item's content with the main content of its
-	// linked page.
+	// linked page (package extract).
 	FullText bool
+	// Trailers are extra trailer patterns (config key `trailers`), added
+	// to extract.DefaultTrailers.
+	Trailers []string
+	// Raw leaves items' content as the page gives it (config `clean:
+	// false`); by default boilerplate is removed (extract.Clean).
+	Raw bool
 }
 
 // Page collects items from an HTML page with CSS selectors.
 type Page struct {
-	cfg   Config
-	fetch *sources.Fetcher
-	log   *slog.Logger
+	cfg      Config
+	fetch    *sources.Fetcher
+	log      *slog.Logger
+	trailers *extract.Trailers // nil when cfg.Raw
 
 	item, title, link, date, summary cascadia.Selector
 
@@ -83,6 +91,13 @@ func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Page, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Page{cfg: cfg, fetch: f, log: log, Now: time.Now}
+	if !cfg.Raw {
+		tr, err := extract.NewTrailers(cfg.Trailers)
+		if err != nil {
+			return nil, fmt.Errorf("page source %s: %w", cfg.Name, err)
+		}
+		p.trailers = tr
+	}
 	for _, s := range []struct {
 		field, sel string
 		dst        *cascadia.Selector
@@ -125,8 +140,11 @@ func (p *Page) parse(ctx context.Context, r *sources.Response, next *sources.Sta
 	if skipped > 0 {
 		p.log.Info("skipped items without title or link", "count", skipped)
 	}
+	if !p.cfg.Raw {
+		extract.CleanArticles(articles, p.trailers)
+	}
 	if p.cfg.FullText {
-		next.FullText = p.fetch.FullText(ctx, articles, next.FullText, p.cfg.URL, p.log)
+		next.FullText = p.fetch.FullText(ctx, articles, next.FullText, p.cfg.URL, p.trailers, p.log)
 	}
 	return articles, nil
 }
