@@ -215,6 +215,12 @@ func vote(root *html.Node, other string) {
 			case c.Type == html.TextNode:
 				run = append(run, c)
 			case c.Type != html.ElementNode:
+			case c.DataAtom == atom.Figcaption && len(tokens(nodeText(c, 1024))) <= maxCaptionWords:
+				// A figure's caption is kept with its figure, though
+				// trafilatura leaves captions out; a long one is
+				// judged: on news pages those are agency photo
+				// descriptions repeated for every image of a gallery.
+				flush()
 			case blockElems[c.DataAtom]:
 				flush()
 				walk(c)
@@ -245,6 +251,10 @@ func pruneBlank(root *html.Node) {
 		c = next
 	}
 }
+
+// maxCaptionWords is the longest figure caption, in words, kept without
+// the vote.
+const maxCaptionWords = 20
 
 // gram is the word 4-gram of toks starting at i (shorter at the end).
 func gram(toks []string, i int) string {
