@@ -119,6 +119,11 @@ func mainContent(ctx context.Context, doc *html.Node, p page, u *url.URL, traile
 	if err != nil || art.Node == nil || ctx.Err() != nil {
 		art.Node = nil
 	}
+	if art.Node != nil && len(nodeText(art.Node, maxVoteText)) > maxVoteText {
+		// Too long to ask a second opinion: trafilatura's time and
+		// memory grow with the square of the text.
+		return art.Node
+	}
 	tr, err := trafilatura.ExtractDocument(doc, trafilatura.Options{
 		OriginalURL: u, ExcludeComments: true, IncludeImages: true,
 		// Dates come from metadata, read by Herald's own rule.
@@ -149,6 +154,12 @@ func mainContent(ctx context.Context, doc *html.Node, p page, u *url.URL, traile
 	}
 	return n
 }
+
+// maxVoteText is the most text, in bytes, that readability may find for
+// trafilatura to be asked as well: 500 KB of text took trafilatura 0.4 s
+// and 120 MB. The longest of 181 benchmark articles has 53 KB, the median
+// 3 KB.
+const maxVoteText = 128 << 10
 
 // voteMin is how much of readability's text the second opinion must
 // hold, in words, to be asked at all: below it the two disagree on what
