@@ -315,9 +315,16 @@ func renderChildren(n *html.Node) string {
 // as a feed or page gives it: widgets known by class or id (share,
 // related, comments, feed flare), 1×1 tracking images, "Continue reading"
 // links, and the first trailer block after some body with all that
-// follows. Text without markup is returned as it is.
+// follows. In text without markup (a feed's description) only a share
+// or "The post … appeared first on …" tail is cut, as textTailRE.
 func Clean(content string, trailers *Trailers) string {
 	if !strings.Contains(content, "<") {
+		if trailers == nil {
+			return content
+		}
+		if loc := textTailRE.FindStringSubmatchIndex(content); loc != nil {
+			return strings.TrimRight(content[:loc[2]], " \t\n")
+		}
 		return content
 	}
 	root := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
@@ -340,6 +347,12 @@ func Clean(content string, trailers *Trailers) string {
 	}
 	return renderChildren(root)
 }
+
+// textTailRE matches the share and related widgets of a blog post as they
+// end its text once flattened ("… year. Share this: Twitter Facebook
+// Related"), and "The post … appeared first on …", after a sentence; the
+// first group is what is cut.
+var textTailRE = regexp.MustCompile(`(?i)(?:[.!?…"”)]\s+)((?:(?:share|like) this|sharing is caring)\s*:?(?:\s+(?:twitter|facebook|x|linkedin|reddit|pinterest|whatsapp|telegram|tumblr|pocket|mastodon|threads|bluesky|email|e-mail|print|more|like|reblog|loading(?:\.\.\.|…)?|related|click to \w+(?: on \w+)?(?: \(opens in new window\))?))*|the post .{1,300} (?:appeared first|first appeared) on .{1,200})\s*$`)
 
 // trackingImage reports whether n is an image that only counts readers:
 // 1×1 (or 0×0) by its attributes, or from a known feed-statistics path.

@@ -36,7 +36,7 @@ func TestClean(t *testing.T) {
 		{"tracking-pixel.html", []string{"Prices rose", "chart.png"}, []string{"t.gif", "b.gif"}},
 		// Nothing to cut: the same bytes, not a re-rendering.
 		{"untouched.html", []string{"Share this with your friends", `alt="graph">`}, nil},
-		{"plain-text.html", []string{"Just text & no markup. Share this:"}, nil},
+		{"plain-text.html", []string{"Just text & no markup: share this with a friend.\n"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -100,5 +100,29 @@ func TestCleanArticles(t *testing.T) {
 	want := []feed.Article{{Content: "<p>Body text here.</p>", Summary: "<p>Summary.</p>"}}
 	if diff := cmp.Diff(want, arts); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	trailers, err := NewTrailers(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want string }{
+		{"We planted the first beds. Share this: Twitter Facebook Related", "We planted the first beds."},
+		{"We planted the first beds. Like this: Like Loading...", "We planted the first beds."},
+		{"Release 4.2 is out. The post Release 4.2 appeared first on Example Blog.", "Release 4.2 is out."},
+		// Prose that only mentions the words stays.
+		{"Share this with a friend who cooks.", "Share this with a friend who cooks."},
+		{"We want you to share this: the garden is open.", "We want you to share this: the garden is open."},
+		{"Read about related species. Related", "Read about related species. Related"},
+	}
+	for _, tc := range tests {
+		if got := Clean(tc.in, trailers); got != tc.want {
+			t.Errorf("Clean(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if got := Clean(tc.in, nil); got != tc.in {
+			t.Errorf("Clean(%q, nil) = %q, want it unchanged", tc.in, got)
+		}
 	}
 }
