@@ -59,16 +59,7 @@ func TestFeedCleansItems(t *testing.T) {
 			if len(got) != 1 {
 				t.Fatalf("%d articles, want 1", len(got))
 			}
-			for _, k := range tc.keep {
-				if !strings.Contains(got[0].Content, k) {
-					t.Errorf("content lost %q: %q", k, got[0].Content)
-				}
-			}
-			for _, c := range tc.cut {
-				if strings.Contains(got[0].Content, c) {
-					t.Errorf("content keeps %q: %q", c, got[0].Content)
-				}
-			}
+			sourcetest.KeepsAndCuts(t, got[0].Content, tc.keep, tc.cut)
 			if !cfg.Raw && strings.Contains(got[0].Summary, "Share this") {
 				t.Errorf("summary keeps the share line: %q", got[0].Summary)
 			}
