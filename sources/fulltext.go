@@ -46,18 +46,21 @@ var errContentTooLarge = errors.New("extracted content too large")
 
 // FullText sets each article's Content to the main content of its page,
 // extracted by the pipeline every source shares (package extract) with
-// the source's trailers, moving the upstream content to
-// Summary when Summary is empty. cache is the content extracted at the
-// previous collection, by URL (State.FullText): those pages are not
-// fetched again. origin is the source's configured URL: pages are
-// content, fetched with GetFrom. It returns the cache for the next
+// the source's trailers, moving the upstream content to Summary when
+// Summary is empty; and its title, author and dates, where the source
+// gave none, to what the page declares. cache and metas are the content
+// and metadata extracted at the previous collection, by URL
+// (State.FullText, State.FullTextMeta): those pages are not fetched
+// again. origin is the source's configured URL: pages are content,
+// fetched with GetFrom. It returns the cache and metadata for the next
 // collection, holding only the current articles' pages. An article whose
 // page cannot be fetched or extracted, or that comes after the source's
 // budget is spent (pages are taken in the feed's order), keeps its
 // upstream content; that is logged, not returned, since the source itself
 // is fine.
-func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache map[string]string, origin string, trailers *extract.Trailers, log *slog.Logger) map[string]string {
+func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache map[string]string, metas map[string]PageMeta, origin string, trailers *extract.Trailers, log *slog.Logger) (map[string]string, map[string]PageMeta) {
 	keep := make(map[string]string, len(articles))
+	keepMeta := make(map[string]PageMeta, len(metas))
 	var todo []*feed.Article
 	for i := range articles {
 		a := &articles[i]
@@ -66,8 +69,11 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 		}
 		key := f.stateKey(a.URL)
 		if content, ok := cache[key]; ok {
-			setFullText(a, content)
+			setFullText(a, content, metas[key])
 			keep[key] = content
+			if m, ok := metas[key]; ok {
+				keepMeta[key] = m
+			}
 			continue
 		}
 		todo = append(todo, a)
@@ -103,7 +109,7 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 				reserved += f.cfg.MaxBody
 				mu.Unlock()
 
-				content, err := f.extract(ctx, a.URL, origin, trailers, func(n int64) {
+				content, meta, err := f.extract(ctx, a.URL, origin, trailers, func(n int64) {
 					mu.Lock()
 					used += n
 					reserved -= f.cfg.MaxBody
@@ -113,8 +119,11 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 				if errors.Is(err, errContentTooLarge) {
 					tooLong++
 				} else if err == nil {
-					setFullText(a, content)
+					setFullText(a, content, meta)
 					keep[f.stateKey(a.URL)] = content
+					if meta != (PageMeta{}) {
+						keepMeta[f.stateKey(a.URL)] = meta
+					}
 				}
 				mu.Unlock()
 				if err != nil && !errors.Is(err, errContentTooLarge) {
@@ -134,54 +143,77 @@ func (f *Fetcher) FullText(ctx context.Context, articles []feed.Article, cache m
 		log.Warn("extracted full text too large, keeping upstream content",
 			"articles", tooLong, "limit_bytes", maxFullTextContent)
 	}
-	return keep
+	if len(keepMeta) == 0 {
+		keepMeta = nil
+	}
+	return keep, keepMeta
 }
 
-func setFullText(a *feed.Article, content string) {
+// setFullText sets a's content to a page's, and fills from the page's
+// metadata what the source did not give.
+func setFullText(a *feed.Article, content string, m PageMeta) {
 	if a.Summary == "" {
 		a.Summary = a.Content
 	}
 	a.Content = content
+	if a.Title == "" {
+		a.Title = m.Title
+	}
+	if a.Author.IsZero() {
+		a.Author.Name = m.Author
+	}
+	if a.Published.IsZero() {
+		a.Published = m.Published
+	}
+	if a.Updated.IsZero() {
+		a.Updated = m.Updated
+	}
 }
 
 // extract fetches and extracts one page. It calls read exactly once,
 // with the bytes of page read (0 when the fetch failed), as soon as the
 // page is read: they count against the source's budget whether
 // extraction works or not.
-func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, trailers *extract.Trailers, read func(n int64)) (string, error) {
+func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, trailers *extract.Trailers, read func(n int64)) (string, PageMeta, error) {
 	resp, err := f.GetFrom(ctx, pageURL, origin)
 	if err != nil {
 		read(0)
-		return "", err
+		return "", PageMeta{}, err
 	}
 	read(int64(len(resp.Body)))
 	u, err := url.Parse(resp.URL)
 	if err != nil {
-		return "", errors.New(f.cfg.Redact.Text(fmt.Sprintf("parsing url: %v", err)))
+		return "", PageMeta{}, errors.New(f.cfg.Redact.Text(fmt.Sprintf("parsing url: %v", err)))
 	}
 	// Extraction holds a page's DOM, many times its size: the pages
 	// parsed at once across the process share one MaxBody of budget.
 	release, err := f.parsing.acquire(ctx, int64(len(resp.Body)))
 	if err != nil {
-		return "", err
+		return "", PageMeta{}, err
 	}
 	defer release()
 	body := ToUTF8(resp.Body, resp.Header.Get("Content-Type"), KindHTML)
 	ctx, cancel := context.WithTimeout(ctx, maxExtractTime)
 	defer cancel()
-	art, err := extract.Extract(ctx, bytes.NewReader(body), extract.Options{URL: u, Trailers: trailers})
+	art, err := extract.Extract(ctx, bytes.NewReader(body), extract.Options{
+		URL: u, Trailers: trailers,
+		// A page's dates are advisory: one that does not parse is
+		// ignored, never guessed at.
+		ParseDate: func(s string) (time.Time, error) { return ParseDate(s, time.UTC) },
+	})
 	if errors.Is(err, extract.ErrTooLarge) {
 		// Not an article but a page's bulk, like a too large extraction.
-		return "", fmt.Errorf("%w: %w", errContentTooLarge, err)
+		return "", PageMeta{}, fmt.Errorf("%w: %w", errContentTooLarge, err)
 	}
 	if err != nil {
-		return "", fmt.Errorf("extracting content: %w", err)
+		return "", PageMeta{}, fmt.Errorf("extracting content: %w", err)
 	}
 	content := art.Content
 	if len(content) > maxFullTextContent {
-		return "", fmt.Errorf("%w: %d bytes", errContentTooLarge, len(content))
+		return "", PageMeta{}, fmt.Errorf("%w: %d bytes", errContentTooLarge, len(content))
 	}
-	return content, nil
+	meta := PageMeta{Title: art.Title, Author: art.Author, Published: art.Published, Updated: art.Modified}
+	return content, meta, nil
 }
 
 // byteBudget is a weighted semaphore over bytes.

@@ -97,7 +97,7 @@ func TestFullTextMemoryBounded(t *testing.T) {
 	runtime.GC()
 	start := time.Now()
 	stop := peakHeap(limit, cancel)
-	cache := f.FullText(ctx, arts, nil, srv.URL+"/feed", nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	cache, _ := f.FullText(ctx, arts, nil, nil, srv.URL+"/feed", nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	peak := stop()
 	t.Logf("%d items × %d MiB pages: peak heap %d MiB in %s; %d pages extracted", items, pageSize>>20, peak>>20, time.Since(start).Round(time.Millisecond), len(cache))
 	if ctx.Err() != nil || peak > limit {
@@ -160,7 +160,7 @@ func TestFullTextBudget(t *testing.T) {
 				arts = append(arts, feed.Article{Title: fmt.Sprint(i), URL: fmt.Sprintf("%s/p/%d", srv.URL, i), Content: "upstream"})
 			}
 			var logs strings.Builder
-			cache := f.FullText(context.Background(), arts, nil, srv.URL+"/feed", nil, slog.New(slog.NewTextHandler(&logs, nil)))
+			cache, _ := f.FullText(context.Background(), arts, nil, nil, srv.URL+"/feed", nil, slog.New(slog.NewTextHandler(&logs, nil)))
 			if n := len(served); n < tt.wantMin || n > tt.wantMax {
 				t.Errorf("read %d pages, want %d to %d", n, tt.wantMin, tt.wantMax)
 			}

@@ -563,7 +563,7 @@ func TestFullTextDoesNotFollowLinksToPrivateAddresses(t *testing.T) {
 	for _, it := range parsed.Items {
 		arts = append(arts, feed.Article{Title: it.Title, URL: it.Link, Content: it.Description})
 	}
-	cache := f.FullText(context.Background(), arts, nil, origin, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	cache, _ := f.FullText(context.Background(), arts, nil, nil, origin, nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	if len(cache) != 0 {
 		t.Errorf("full-text cache %v, want nothing extracted", cache)
 	}

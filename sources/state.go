@@ -38,6 +38,9 @@ type State struct {
 	// FullText is the content extracted from each article page, by URL,
 	// so a page is fetched once (sources with full_text).
 	FullText map[string]string `json:"full_text,omitempty"`
+	// FullTextMeta is what each of those pages says of itself, by URL:
+	// it fills what the source does not give (full_text).
+	FullTextMeta map[string]PageMeta `json:"full_text_meta,omitempty"`
 	// Skipped lists the files skipped with a warning, by path, with the
 	// reason: an unchanged skip is not warned about again (files sources).
 	Skipped map[string]string `json:"skipped,omitempty"`
@@ -135,4 +138,13 @@ func DateByFirstSeen(articles []feed.Article, prev map[string]time.Time, now tim
 		}
 	}
 	return seen
+}
+
+// PageMeta is the metadata an article page declares, kept with its full
+// text; empty fields were not declared, or not in a form Herald trusts.
+type PageMeta struct {
+	Title     string    `json:"title,omitempty"`
+	Author    string    `json:"author,omitempty"`
+	Published time.Time `json:"published,omitzero"`
+	Updated   time.Time `json:"updated,omitzero"`
 }

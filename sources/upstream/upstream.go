@@ -106,7 +106,7 @@ func (s *Feed) parse(ctx context.Context, r *sources.Response, next *sources.Sta
 		extract.CleanArticles(articles, s.trailers)
 	}
 	if s.cfg.FullText {
-		next.FullText = s.fetch.FullText(ctx, articles, next.FullText, s.cfg.URL, s.trailers, s.log)
+		next.FullText, next.FullTextMeta = s.fetch.FullText(ctx, articles, next.FullText, next.FullTextMeta, s.cfg.URL, s.trailers, s.log)
 	}
 	return articles, nil
 }

@@ -144,7 +144,7 @@ func (p *Page) parse(ctx context.Context, r *sources.Response, next *sources.Sta
 		extract.CleanArticles(articles, p.trailers)
 	}
 	if p.cfg.FullText {
-		next.FullText = p.fetch.FullText(ctx, articles, next.FullText, p.cfg.URL, p.trailers, p.log)
+		next.FullText, next.FullTextMeta = p.fetch.FullText(ctx, articles, next.FullText, next.FullTextMeta, p.cfg.URL, p.trailers, p.log)
 	}
 	return articles, nil
 }
