@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -226,11 +227,12 @@ func vote(root *html.Node, other string) {
 			case c.Type == html.TextNode:
 				run = append(run, c)
 			case c.Type != html.ElementNode:
-			case c.DataAtom == atom.Figcaption && len(tokens(nodeText(c, 1024))) <= maxCaptionWords:
+			case c.DataAtom == atom.Figcaption && len(tokens(nodeText(c, 1024))) <= maxCaptionWords && !creditRE.MatchString(nodeText(c, 1024)):
 				// A figure's caption is kept with its figure, though
-				// trafilatura leaves captions out; a long one is
-				// judged: on news pages those are agency photo
-				// descriptions repeated for every image of a gallery.
+				// trafilatura leaves captions out; a long one, or a
+				// credit, is judged: on news pages those are agency
+				// photo descriptions repeated for every image of a
+				// gallery.
 				flush()
 			case blockElems[c.DataAtom]:
 				flush()
@@ -266,6 +268,9 @@ func pruneBlank(root *html.Node) {
 // maxCaptionWords is the longest figure caption, in words, kept without
 // the vote.
 const maxCaptionWords = 20
+
+// creditRE matches a caption that only credits the picture.
+var creditRE = regexp.MustCompile(`(?i)^\W*(?:(?:photo|image|picture|illustration|credit|source|foto)s?\b|\(?(?:getty|reuters|ap|afp|associated press|shutterstock|alamy|epa)\b)`)
 
 // gram is the word 4-gram of toks starting at i (shorter at the end).
 func gram(toks []string, i int) string {
