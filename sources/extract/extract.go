@@ -91,6 +91,7 @@ func Extract(ctx context.Context, r io.Reader, opts Options) (Result, error) {
 	// Widgets are known by their class names and ids, which readability
 	// drops: they go before it reads the page.
 	strip(doc, widget)
+	dropOtherArticles(doc, res.Title)
 	content := mainContent(ctx, doc, p, opts.URL, opts.Trailers)
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -282,6 +283,64 @@ func tokens(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
 	})
+}
+
+// dropOtherArticles removes, when the page's first <h1> is its title and
+// is in an <article>, the other <article> elements that neither hold that one nor
+// sit inside it: teasers of other stories, the next posts of an archive
+// or an endless page. Comments marked up as <article> inside the main
+// one stay for the other rules.
+func dropOtherArticles(doc *html.Node, title string) {
+	h1 := find(doc, func(n *html.Node) bool { return n.DataAtom == atom.H1 })
+	if h1 == nil || title == "" {
+		return
+	}
+	// A site's h1 may head a featured story, not the page's.
+	h := strings.Join(tokens(nodeText(h1, 1024)), " ")
+	if h == "" || !strings.Contains(" "+strings.Join(tokens(title), " ")+" ", " "+h+" ") {
+		return
+	}
+	// The outermost: a story's header is often an <article> of its own
+	// inside the story's.
+	var main *html.Node
+	for n := h1; n != nil; n = n.Parent {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Article {
+			main = n
+		}
+	}
+	if main == nil {
+		return
+	}
+	related := func(n *html.Node) bool {
+		for m := n; m != nil; m = m.Parent {
+			if m == main {
+				return true
+			}
+		}
+		for m := main; m != nil; m = m.Parent {
+			if m == n {
+				return true
+			}
+		}
+		return false
+	}
+	strip(doc, func(n *html.Node) bool {
+		return n.Type == html.ElementNode && n.DataAtom == atom.Article && !related(n)
+	})
+}
+
+// find returns the first element under n, in document order, for which
+// match is true, or nil.
+func find(n *html.Node, match func(*html.Node) bool) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && match(c) {
+			return c
+		}
+		if f := find(c, match); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 // ctxReader reads r until ctx is done: golang.org/x/net/html reads its

@@ -253,3 +253,50 @@ func TestExtractBounds(t *testing.T) {
 type failingReader struct{ err error }
 
 func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
+
+// An archive or endless page: the story whose <h1> is the page's title,
+// then the next stories, each an <article> of its own.
+func TestExtractDropsOtherArticles(t *testing.T) {
+	story := func(head, name string) string {
+		var b strings.Builder
+		b.WriteString("<article class=\"post\">" + head)
+		for i := range 4 {
+			b.WriteString("<p>" + name + " paragraph " + string(rune('a'+i)) + " tells of the river, the mill, the weir and the people of the valley who look after them all year round, in every kind of weather.</p>")
+		}
+		b.WriteString("<p class=\"share\">Whatsapp Facebook Pinterest</p></article>")
+		return b.String()
+	}
+	page := func(h1 string) string {
+		return `<html><head><title>Only Ourselves — Valley Thoughts</title></head><body><main>` +
+			story("<h1>"+h1+"</h1>", "First") + story("<h2>Gratitude</h2>", "Second") + story("<h2>Faith</h2>", "Third") +
+			`</main></body></html>`
+	}
+	tests := []struct {
+		name      string
+		h1        string
+		keep, cut []string
+	}{
+		{"h1 is the title", "Only Ourselves…", []string{"First paragraph a", "First paragraph d"}, []string{"Second paragraph", "Third paragraph"}},
+		// An h1 that is not the page's title may head a featured story:
+		// nothing is dropped for it.
+		{"h1 is not the title", "Featured elsewhere", []string{"First paragraph a", "Second paragraph a"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Extract(context.Background(), strings.NewReader(page(tc.h1)), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range tc.keep {
+				if !strings.Contains(r.Content, k) {
+					t.Errorf("content lost %q", k)
+				}
+			}
+			for _, c := range tc.cut {
+				if strings.Contains(r.Content, c) {
+					t.Errorf("content keeps %q", c)
+				}
+			}
+		})
+	}
+}
