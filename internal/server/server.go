@@ -49,6 +49,15 @@ type Options struct {
 	// them (article pages, archive documents). Its answers are cached, a
 	// few at a time, until the next Publish.
 	Lookup func(ctx context.Context, path string) (Page, bool, error)
+	// PagePolicy is the Content-Security-Policy of published text/html
+	// pages, without frame-ancestors, which the server adds (security.go).
+	// Default: DefaultPagePolicy. herald passes internal/site's, which
+	// allows its pages' inline style.
+	PagePolicy string
+	// AdminHosts are the host names the operator listener answers to
+	// besides localhost and IP addresses (admin.go); the config's
+	// admin_hosts and admin_listen's host.
+	AdminHosts []string
 }
 
 // Timeouts of the http.Server. Feeds are small and readers poll, so a client
@@ -84,8 +93,11 @@ type Server struct {
 	// noFastPath is Options.NoFastPath.
 	noFastPath bool
 
-	lookup func(ctx context.Context, path string) (Page, bool, error)
-	looked lookupCache
+	lookup     func(ctx context.Context, path string) (Page, bool, error)
+	looked     lookupCache
+	adminHosts []string
+	// pagePolicy is Options.PagePolicy with frame-ancestors.
+	pagePolicy []string
 
 	// date is the Date header value, refreshed every second while Serve
 	// runs. net/http would otherwise read the clock and format the date
@@ -129,6 +141,8 @@ func New(opts Options) (*Server, error) {
 		lookup:     opts.Lookup,
 		adminToken: opts.AdminToken,
 		version:    opts.Version,
+		adminHosts: opts.AdminHosts,
+		pagePolicy: framed(cmp.Or(opts.PagePolicy, DefaultPagePolicy)),
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		}),
@@ -232,7 +246,7 @@ func (s *Server) Prepare(snap Snapshot) *Prepared {
 			for k := w; k < len(todo); k += workers {
 				i := todo[k]
 				p := snap.Pages[i]
-				built[i], errs[i] = build(p, prev[p.Path], cache, now, snap.Stamped)
+				built[i], errs[i] = build(p, prev[p.Path], cache, s.pagePolicy, now, snap.Stamped)
 			}
 		})
 	}
