@@ -119,13 +119,14 @@ func (l *limitListener) room() error {
 			continue
 		}
 		l.waiting.Store(true)
-		// A connection may have ended or gone idle since the check.
+		// A connection may have ended or gone idle since the checks
+		// above, before wake could see waiting.
 		l.mu.Lock()
 		n = len(l.conns)
 		l.mu.Unlock()
-		if n < l.max {
+		if n < l.max || l.evictIdle() {
 			l.waiting.Store(false)
-			return nil
+			continue
 		}
 		select {
 		case <-l.freed:
