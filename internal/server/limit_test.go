@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -81,6 +82,40 @@ func TestLimitListenerEvictsIdleFirst(t *testing.T) {
 				gone := err == io.EOF
 				if want := i == tc.evicted; gone != want {
 					t.Errorf("connection %d closed: %v (%v), want %v", i, gone, err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestConnState: net/http's idle and active states reach the
+// limitListener, for its own connections and those the fast path handed
+// over (wrapped in a replayConn).
+func TestConnState(t *testing.T) {
+	l := newLimitListener(nil, 1, slog.New(slog.DiscardHandler))
+	for _, wrap := range []struct {
+		name string
+		f    func(*trackedConn) net.Conn
+	}{
+		{"net/http's own", func(c *trackedConn) net.Conn { return c }},
+		{"handed over", func(c *trackedConn) net.Conn { return &replayConn{Conn: c} }},
+	} {
+		t.Run(wrap.name, func(t *testing.T) {
+			tc := &trackedConn{l: l}
+			c := wrap.f(tc)
+			for _, step := range []struct {
+				st   http.ConnState
+				idle bool
+			}{
+				{http.StateNew, false},
+				{http.StateActive, false},
+				{http.StateIdle, true},
+				{http.StateActive, false},
+				{http.StateIdle, true},
+			} {
+				connState(c, step.st)
+				if idle := tc.idle.Load() > 0; idle != step.idle {
+					t.Errorf("after %v: idle %v, want %v", step.st, idle, step.idle)
 				}
 			}
 		})
