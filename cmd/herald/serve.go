@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -76,6 +77,8 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
 		Version:    buildInfo().Version,
+		PagePolicy: site.PagePolicy,
+		AdminHosts: adminHosts(cfg),
 	})
 	if err != nil {
 		return err
@@ -171,6 +174,17 @@ func newMetrics() (*prometheus.Registry, *collect.Metrics, error) {
 	reg.MustRegister(info)
 	m, err := collect.NewMetrics(reg)
 	return reg, m, err
+}
+
+// adminHosts are the host names the operator listener answers to:
+// admin_hosts and admin_listen's own host (localhost and IP addresses
+// always pass, see internal/server's admin.go).
+func adminHosts(cfg *config.Config) []string {
+	hosts := cfg.AdminHosts
+	if h, _, err := net.SplitHostPort(cfg.AdminListen); err == nil && h != "" {
+		hosts = append(slices.Clip(hosts), h)
+	}
+	return hosts
 }
 
 // listen opens the public listener and, when adminAddr is set, the

@@ -54,6 +54,12 @@ type Config struct {
 	// Unset, the operator endpoints are served nowhere unless AdminToken
 	// is set.
 	AdminListen string `yaml:"admin_listen"`
+	// AdminHosts are the host names (without port) the operator listener
+	// answers to besides admin_listen's own host, localhost and IP
+	// addresses: the names a Prometheus or a browser reaches it by. A
+	// request naming any other host gets 421, so a web page that
+	// rebinds its own name to the listener's address cannot read it.
+	AdminHosts []string `yaml:"admin_hosts"`
 	// AdminToken, when set, also serves the operator endpoints on Listen
 	// to requests carrying "Authorization: Bearer <token>". At least 16
 	// characters; take it from the environment ("${HERALD_ADMIN_TOKEN}").

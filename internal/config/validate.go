@@ -95,6 +95,11 @@ func (v *validator) site() {
 			v.fail("admin_listen", "must differ from listen (%s): the operator endpoints need their own address", c.Listen)
 		}
 	}
+	for i, h := range c.AdminHosts {
+		if h == "" || strings.ContainsAny(h, ":/ *") {
+			v.fail(fmt.Sprintf("admin_hosts[%d]", i), "want a host name without port, such as \"herald.internal\", got %q", h)
+		}
+	}
 	if c.WebSub.Hub != "" {
 		if msg := checkHTTPURL(c.WebSub.Hub); msg != "" {
 			v.fail("websub.hub", "%s", msg)

@@ -73,6 +73,7 @@ type entry struct {
 	length   []string
 	lengthGz []string
 	cache    []string // shared by every entry of a snapshot
+	csp      []string // Content-Security-Policy (security.go)
 
 	// The same headers as wire bytes, for the fast path (fast.go): a
 	// status line and every header but Date, which the fast path writes
@@ -166,8 +167,9 @@ func LastModified(modified, prev, now time.Time) time.Time {
 // same path in the previous snapshot, or nil. When the body is unchanged the
 // previous body, gzip, ETags and Last-Modified are reused: they are what
 // clients hold, and recompressing would only cost time.
-func build(p Page, prev *entry, cache []string, now time.Time, stamped bool) (*entry, error) {
-	e := &entry{ctype: []string{p.MediaType}, cache: cache, browser: browserType(p.MediaType), vary: hdrVary}
+func build(p Page, prev *entry, cache, htmlPolicy []string, now time.Time, stamped bool) (*entry, error) {
+	e := &entry{ctype: []string{p.MediaType}, cache: cache, browser: browserType(p.MediaType), vary: hdrVary,
+		csp: pagePolicy(p.MediaType, htmlPolicy)}
 	if e.browser != nil {
 		e.vary = hdrVaryAccept
 	}
@@ -229,11 +231,12 @@ func (e *entry) buildHeads() {
 		if gz == 1 {
 			b.WriteString("Content-Encoding: gzip\r\n")
 		}
-		b.WriteString("Content-Length: " + length + "\r\nContent-Type: " + e.ctype[0] + "\r\n")
-		b.WriteString("Etag: " + etag + "\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\n")
+		b.WriteString("Content-Length: " + length + "\r\nContent-Security-Policy: " + e.csp[0] + "\r\nContent-Type: " + e.ctype[0] + "\r\n")
+		b.WriteString("Etag: " + etag + "\r\nLast-Modified: " + e.lastMod[0] + "\r\nReferrer-Policy: " + hdrNoReferrer[0] +
+			"\r\nVary: " + e.vary[0] + "\r\nX-Content-Type-Options: nosniff\r\n")
 		e.heads[gz][0] = []byte(b.String())
 		e.heads[gz][1] = []byte("HTTP/1.1 304 Not Modified\r\nCache-Control: " + e.cache[0] + "\r\nEtag: " + etag +
-			"\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\n")
+			"\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\nX-Content-Type-Options: nosniff\r\n")
 	}
 }
 

@@ -35,7 +35,7 @@ var textReplies = map[int]textReply{}
 
 func init() {
 	for _, code := range []int{
-		http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusMisdirectedRequest,
 		http.StatusServiceUnavailable, http.StatusInternalServerError,
 	} {
 		body := []byte(strconv.Itoa(code) + " " + strings.ToLower(http.StatusText(code)) + "\n")
@@ -52,6 +52,8 @@ func init() {
 // operator's endpoints (AdminHandler) are served on the admin listener, and
 // here only to requests carrying Options.AdminToken.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// On every response, as the fast path's heads have it (security.go).
+	w.Header()["X-Content-Type-Options"] = hdrNosniff
 	switch r.URL.Path {
 	case "/healthz":
 		if s.allowMethod(w, r) {
@@ -182,6 +184,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, e *entry) {
 		return
 	}
 	h["Content-Type"] = e.ctype
+	h["Content-Security-Policy"] = e.csp
+	h["Referrer-Policy"] = hdrNoReferrer
 	if e.browser != nil && prefersHTML(r.Header["Accept"]) {
 		h["Content-Type"] = e.browser
 	}
@@ -216,7 +220,7 @@ func (s *Server) text(w http.ResponseWriter, r *http.Request, code int) {
 	t := textReplies[code]
 	h := w.Header()
 	h["Content-Type"] = hdrText
-	h["X-Content-Type-Options"] = hdrNosniff
+	h["Content-Security-Policy"] = hdrTextPolicy
 	h["Content-Length"] = t.length
 	w.WriteHeader(code)
 	s.metrics.inc(code)
@@ -230,6 +234,11 @@ func (s *Server) text(w http.ResponseWriter, r *http.Request, code int) {
 // same as a page) and /metrics.
 func (s *Server) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Content-Type-Options"] = hdrNosniff
+		if !s.adminHost(r.Host) {
+			s.text(w, r, http.StatusMisdirectedRequest)
+			return
+		}
 		switch r.URL.Path {
 		case "/healthz":
 			if s.allowMethod(w, r) {
