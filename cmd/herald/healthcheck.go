@@ -22,8 +22,8 @@ func healthcheck(ctx context.Context, addr string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(host, port) + "/healthz"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	endpoint := "http://" + net.JoinHostPort(host, port) + "/healthz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func healthcheck(ctx context.Context, addr string, stdout io.Writer) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: %s answered %s", url, resp.Status)
+		return fmt.Errorf("healthcheck: %s answered %s", endpoint, resp.Status)
 	}
 	fmt.Fprintf(stdout, "%s", body)
 	return nil
