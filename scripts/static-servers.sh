@@ -41,6 +41,11 @@ index.html text/html; charset=utf-8
 world.html text/html; charset=utf-8
 $page text/html; charset=utf-8
 EOF
+  curl -s -D "$work/h" -o /dev/null "$base/world.rss"
+  grep -qi "^content-security-policy: default-src 'none'; style-src 'self'" "$work/h" || fail "$2: world.rss has no feed policy"
+  grep -qi '^x-content-type-options: nosniff' "$work/h" || fail "$2: world.rss has no nosniff"
+  curl -s -D "$work/h" -o /dev/null "$base/index.html"
+  grep -qi "^content-security-policy: frame-ancestors 'none'" "$work/h" || fail "$2: index.html may be framed"
   for path in .herald-files .herald-lock; do
     code=$(curl -s -o /dev/null -w '%{http_code}' "$base/$path")
     [ "$code" = 404 ] || fail "$2: /$path answers $code, want 404"
@@ -48,7 +53,7 @@ EOF
   curl -s "$base/world.rss" -o "$work/world.rss"
   grep -q '<item>' "$work/world.rss" || fail "$2: world.rss has no item"
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/")" = 200 ] || fail "$2: / does not answer 200"
-  echo "$2: feed types with charset=utf-8, pages, hidden files denied"
+  echo "$2: feed types with charset=utf-8, Herald's security headers, pages, hidden files denied"
 }
 
 echo "== nginx with packaging/static/nginx.conf"
