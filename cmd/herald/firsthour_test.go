@@ -1,10 +1,14 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -139,5 +143,62 @@ func TestHealthcheck(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "healthcheck", "--addr", "nonsense"); code != exitUsage {
 		t.Errorf("bad address: exit %d", code)
+	}
+}
+
+// TestServeBeforeTheFolder: serve started before its articles folder
+// exists says why its feed is not there yet, notices the folder once it
+// is created (not at the next scheduled collection, an hour away) and
+// publishes it; it says at start where its feeds are.
+func TestServeBeforeTheFolder(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, `title: Later
+base_url: http://news.example/
+schedule: "@every 1h"
+sources:
+  - {name: notes, type: files, path: ./notes}
+feeds:
+  - {name: world, title: World, sources: [notes]}
+`)
+	base, _, logs := startServe(t, cfg)
+	if !strings.Contains(logs.String(), "msg=feed feed=world url=http://news.example/world.rss") {
+		t.Errorf("the feed's URL is not said at start:\n%s", logs.String())
+	}
+	waitFor(t, "the failed first collection", func() bool { return strings.Contains(logs.String(), "collection failed") })
+	resp, body := get(t, base+"/world.rss")
+	if resp.StatusCode != 503 || !strings.Contains(body, "no articles yet") || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("before the folder: %d %q", resp.StatusCode, body)
+	}
+	writeFile(t, filepath.Join(dir, "notes", "first.txt"), "The first note\n\nIt exists now.\n")
+	waitFor(t, "the feed once the folder exists", func() bool {
+		resp, body := get(t, base+"/world.rss")
+		return resp.StatusCode == 200 && strings.Contains(body, "The first note")
+	})
+}
+
+// TestServePortTakenFirst: a port in use fails before anything is
+// collected: no upstream is asked.
+func TestServePortTakenFirst(t *testing.T) {
+	var requests atomic.Int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, `<rss version="2.0"><channel><title>t</title><item><title>i</title><guid>1</guid></item></channel></rss>`)
+	}))
+	defer up.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, cfg, "title: T\nbase_url: http://x.example/\nsources:\n  - {name: up, type: feed, url: \""+up.URL+"/feed.xml\"}\nfeeds:\n  - {name: world, title: W, sources: [up]}\n")
+	code, _, stderr := runCmd(t, "serve", "--config", cfg, "--addr", ln.Addr().String())
+	if code != exitListen || !strings.Contains(stderr, "address already in use") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the upstream was asked %d times before serve found its port taken", n)
 	}
 }

@@ -103,20 +103,34 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 	if shared, ok := st.(store.Shared); ok {
 		return sv.replicated(ctx, cfg, shared, reg, addr, hup)
 	}
+	// Bound before anything is collected, so a port in use fails at once,
+	// with no upstream asked; connections wait in the kernel's queue until
+	// what the store holds is published, and are answered from it.
+	ln, adminLn, err := listen(addr, cfg.AdminListen)
+	if err != nil {
+		return err
+	}
 	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.solo(cfg), nil)
 	if err != nil {
+		ln.Close()
+		if adminLn != nil {
+			adminLn.Close()
+		}
 		return err
 	}
 	sv.current.Store(run.p)
-	ln, adminLn, err := listen(addr, cfg.AdminListen)
-	if err != nil {
-		run.stop()
-		return err
-	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
+	logFeeds(log, cfg)
 	srvDone, stopServer, finish := sv.startServing(ctx, ln, adminLn)
 	defer finish()
 	return sv.loop(ctx, run, hup, srvDone, stopServer)
+}
+
+// logFeeds says at start where each feed is, as readers subscribe to it.
+func logFeeds(log *slog.Logger, cfg *config.Config) {
+	for _, f := range cfg.Feeds {
+		log.Info("feed", "feed", f.Name, "url", cfg.BaseURL+f.Name+".rss", "atom", cfg.BaseURL+f.Name+".atom", "json", cfg.BaseURL+f.Name+".json")
+	}
 }
 
 // startServing serves the public listener ln and, if not nil, the

@@ -33,13 +33,30 @@ type textReply struct {
 
 var textReplies = map[int]textReply{}
 
+// The 503s say why, in words for whoever polls (no source's error: that
+// is the operator's, on /healthz and /status).
+var (
+	replyStarting = newTextReply(http.StatusServiceUnavailable,
+		"nothing is published yet: Herald started and its first collection is still running; try again shortly")
+	replyPending = newTextReply(http.StatusServiceUnavailable,
+		"this feed has no articles yet: none of its sources has been collected successfully (a folder that does not exist yet, an upstream that fails); the operator's /healthz says why")
+)
+
+func newTextReply(code int, reason string) textReply {
+	body := strconv.Itoa(code) + " " + strings.ToLower(http.StatusText(code))
+	if reason != "" {
+		body += ": " + reason
+	}
+	b := []byte(body + "\n")
+	return textReply{body: b, length: []string{strconv.Itoa(len(b))}}
+}
+
 func init() {
 	for _, code := range []int{
 		http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusMisdirectedRequest,
 		http.StatusServiceUnavailable, http.StatusInternalServerError,
 	} {
-		body := []byte(strconv.Itoa(code) + " " + strings.ToLower(http.StatusText(code)) + "\n")
-		textReplies[code] = textReply{body: body, length: []string{strconv.Itoa(len(body))}}
+		textReplies[code] = newTextReply(code, "")
 	}
 }
 
@@ -77,7 +94,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.allowMethod(w, r) {
 			// Nothing published yet: the first collection is still running.
 			w.Header()["Retry-After"] = hdrRetryAfter
-			s.text(w, r, http.StatusServiceUnavailable)
+			s.reply(w, r, http.StatusServiceUnavailable, replyStarting)
 		}
 		return
 	}
@@ -97,7 +114,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case !s.allowMethod(w, r):
 		case snap.pending[key]:
 			w.Header()["Retry-After"] = hdrRetryAfter
-			s.text(w, r, http.StatusServiceUnavailable)
+			s.reply(w, r, http.StatusServiceUnavailable, replyPending)
 		default:
 			// Browsers ask for /favicon.ico on every visit to the index:
 			// an empty answer they may keep for a day, not a 404 in
@@ -217,7 +234,11 @@ func (e *entry) notModified(ifNoneMatch, ifModifiedSince []string) bool {
 
 // text writes the precomputed plain-text reply for code.
 func (s *Server) text(w http.ResponseWriter, r *http.Request, code int) {
-	t := textReplies[code]
+	s.reply(w, r, code, textReplies[code])
+}
+
+// reply is text with a body of its own.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, code int, t textReply) {
 	h := w.Header()
 	h["Content-Type"] = hdrText
 	h["Content-Security-Policy"] = hdrTextPolicy
