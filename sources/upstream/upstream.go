@@ -110,11 +110,19 @@ func (s *Feed) articles(ctx context.Context, r *sources.Response) ([]feed.Articl
 	return articles, nil
 }
 
-// distinctIDs keeps items an upstream gave one ID but different links
-// apart: some generators write the same guid on every item, and dedupe by
-// ID would keep one of them. Every item of such an ID takes its link as
-// ID, what identifies an item without an ID of its own; all of them, so
-// the IDs do not depend on the items' order.
+// distinctIDs keeps items an upstream gave one ID apart when they differ.
+//
+// Some generators write the same guid on every item: every item of such
+// an ID takes its link as ID, what identifies an item without an ID of
+// its own; all of them, so the IDs do not depend on the items' order.
+//
+// Items without a guid but with one link (a day page of short posts, a
+// show's page in every episode) would then share the link as ID and be
+// deduped into one: where a link-derived ID repeats for items that
+// differ, each takes a hash of its link and text, and of its dates too
+// when only those differ. Items equal in all of that stay one. A link
+// that does not repeat keeps the link as ID, as before, so a store's
+// IDs do not change for the common case.
 func (s *Feed) distinctIDs(articles []feed.Article) {
 	links := make(map[string]map[string]bool, len(articles)) // ID → its items' links
 	for _, a := range articles {
@@ -139,6 +147,56 @@ func (s *Feed) distinctIDs(articles []feed.Article) {
 		}
 		a.ID = feed.CanonicalURL(a.URL)
 	}
+	s.distinctLinks(articles)
+}
+
+// distinctLinks is distinctIDs' second step: link-derived IDs that
+// repeat for different items become hashes of the link and the text,
+// then of the dates where the text is the same too.
+func (s *Feed) distinctLinks(articles []feed.Article) {
+	// An ID equal to the item's canonical link was derived from it (or is
+	// a permalink guid, which is the same thing).
+	byLink := map[string][]int{}
+	for i, a := range articles {
+		if a.URL != "" && a.ID == feed.CanonicalURL(a.URL) {
+			byLink[a.ID] = append(byLink[a.ID], i)
+		}
+	}
+	for link, idx := range byLink {
+		if len(idx) < 2 {
+			continue
+		}
+		texts := map[string][]int{} // text hash → items
+		for _, i := range idx {
+			h := hashID(link, articles[i].Title, articles[i].Content)
+			texts[h] = append(texts[h], i)
+		}
+		dated := false
+		for h, same := range texts {
+			dates := map[string]bool{}
+			for _, i := range same {
+				dates[itemDates(articles[i])] = true
+			}
+			for _, i := range same {
+				switch {
+				case len(dates) > 1:
+					articles[i].ID = hashID(link, articles[i].Title, articles[i].Content, itemDates(articles[i]))
+					dated = true
+				case len(texts) > 1:
+					articles[i].ID = h
+				}
+			}
+		}
+		if len(texts) > 1 || dated {
+			s.log.Warn("upstream repeats a link for different items without ids, deriving their ids from link and text",
+				"url", link, "count", len(idx))
+		}
+	}
+}
+
+// itemDates is an item's dates as one string, for hashID.
+func itemDates(a feed.Article) string {
+	return a.Published.UTC().Format(time.RFC3339Nano) + " " + a.Updated.UTC().Format(time.RFC3339Nano)
 }
 
 func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
@@ -294,10 +352,11 @@ func articleID(guid string, a feed.Article, base string) string {
 	return ""
 }
 
-// hashID derives an id for an item with neither link nor guid from its
-// text, so it stays the same while the item does.
-func hashID(title, content string) string {
-	h := sha256.Sum256([]byte(title + "\x00" + content))
+// hashID derives an id from parts of an item (its title and content when
+// it has neither link nor guid; its link too when that repeats), so it
+// stays the same while the item does.
+func hashID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return "urn:sha256:" + hex.EncodeToString(h[:16])
 }
 
