@@ -170,6 +170,18 @@ var fidelityCases = []struct {
 	{9, "titles-atom03-base64.xml", "application/atom+xml", []fidItem{
 		{ID: "tag:old.example.com,2026:creme", Link: "https://old.example.com/creme", Title: "Crème & “brûlée”", Published: fidDate("2026-03-01T10:00:00Z"), Text: "Encoded body."},
 	}, nil},
+	{4, "media-titles.xml", "application/rss+xml", []fidItem{
+		// No title: media:title (the item's, then in media:group, then in
+		// media:content); with no text, link or enclosure either, the
+		// first category.
+		{ID: "clip-1", Link: "https://clips.example.com/1", Title: "Sunrise & the harbour", Published: fidDate("2026-03-01T10:00:00Z"), Text: "Filmed at six."},
+		{ID: "clip-2", Link: "https://clips.example.com/2", Title: "Grouped title", Published: fidDate("2026-03-01T09:00:00Z")},
+		{ID: "clip-3", Link: "https://clips.example.com/3", Title: "Content title", Published: fidDate("2026-03-01T08:00:00Z")},
+		{ID: "clip-4", Link: "https://clips.example.com/4", Title: "Own title", Published: fidDate("2026-03-01T07:00:00Z")},
+		{ID: "clip-5", Title: "Weather", Published: fidDate("2026-03-01T06:00:00Z"), Tags: []string{"Weather", "Harbour"}},
+		{ID: "clip-6", Title: "Text comes before a category.", Published: fidDate("2026-03-01T05:00:00Z"), Text: "Text comes before a category.",
+			Tags: []string{"Weather"}},
+	}, nil},
 	{10, "xmlbase.atom", "application/atom+xml", []fidItem{
 		{ID: "https://base.example.com/blog/entry1", Link: "https://base.example.com/blog/entry1", Title: "Relative base", Published: fidDate("2006-11-05T10:00:00Z"),
 			Text: "See other.", Hrefs: []string{"https://base.example.com/blog/other"}},

@@ -146,10 +146,8 @@ func (t *rssTranslator) Translate(doc any) (*gofeed.Feed, error) {
 // "dcterms" and reads none of them).
 func dctermsDate(it *gofeed.Item, names ...string) string {
 	for _, n := range names {
-		for _, e := range it.Extensions["dcterms"][n] {
-			if v := strings.TrimSpace(e.Value); v != "" {
-				return v
-			}
+		if v := extText(it.Extensions["dcterms"][n]); v != "" {
+			return v
 		}
 	}
 	return ""

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -228,6 +229,9 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 	}
 	a.Content = s.capContent(a.Content, it.Title)
 	a.Summary = s.capContent(a.Summary, it.Title)
+	if a.Title == "" {
+		a.Title = fallbackTitle(it, a)
+	}
 	if len(it.Authors) > 0 && it.Authors[0] != nil {
 		a.Author = feed.Author{Name: strings.TrimSpace(it.Authors[0].Name), Email: strings.TrimSpace(it.Authors[0].Email)}
 	} else if it.Author != nil {
@@ -263,6 +267,46 @@ func titleText(s string) string {
 		return titleEntities(s)
 	}
 	return feed.HTMLText(s, -1)
+}
+
+// fallbackTitle names an item that has no title: its Media RSS title
+// (the item's own, then one in a media:group or media:content), else,
+// for an item with no text, link or enclosure that feed.Normalize could
+// name it by, its first category. "" leaves the choice to Normalize.
+func fallbackTitle(it *gofeed.Item, a feed.Article) string {
+	media := it.Extensions["media"]
+	if t := extText(media["title"]); t != "" {
+		return titleText(t)
+	}
+	for _, g := range media["group"] {
+		if t := extText(g.Children["title"]); t != "" {
+			return titleText(t)
+		}
+		for _, c := range g.Children["content"] {
+			if t := extText(c.Children["title"]); t != "" {
+				return titleText(t)
+			}
+		}
+	}
+	for _, c := range media["content"] {
+		if t := extText(c.Children["title"]); t != "" {
+			return titleText(t)
+		}
+	}
+	if len(a.Tags) > 0 && a.URL == "" && len(a.Enclosures) == 0 && feed.HTMLText(a.Content, 1) == "" {
+		return a.Tags[0]
+	}
+	return ""
+}
+
+// extText is the first non-blank value among an extension's elements.
+func extText(es []ext.Extension) string {
+	for _, e := range es {
+		if v := strings.TrimSpace(e.Value); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // onlyHTMLTags reports whether s has at least one tag and every tag in it
