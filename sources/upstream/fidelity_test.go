@@ -182,6 +182,17 @@ var fidelityCases = []struct {
 		{ID: "clip-6", Title: "Text comes before a category.", Published: fidDate("2026-03-01T05:00:00Z"), Text: "Text comes before a category.",
 			Tags: []string{"Weather"}},
 	}, nil},
+	{7, "xhtml-wrapped.atom", "application/xhtml+xml", []fidItem{
+		// An Atom feed inside an XHTML page: its feed element is read;
+		// the RSS quoted in a script, a comment and text is not.
+		{ID: "https://wrapped.example.com/2", Link: "https://wrapped.example.com/2", Title: "Second entry", Published: fidDate("2026-03-01T10:00:00Z"),
+			Text: "Two.", Author: "Ana"},
+		{ID: "https://wrapped.example.com/1", Link: "https://wrapped.example.com/1", Title: "First entry", Published: fidDate("2026-02-28T10:00:00Z"), Text: "One."},
+	}, []string{"feed wrapped in an HTML document"}},
+	{7, "xhtml-wrapped.rdf", "text/html", []fidItem{
+		// rdf: is declared on <html>: the RDF element takes it along.
+		{ID: "https://rdf.example.org/a", Link: "https://rdf.example.org/a", Title: "Only item", Published: fidDate("2026-03-01T10:00:00Z"), Text: "Alone."},
+	}, []string{"feed wrapped in an HTML document"}},
 	{10, "xmlbase.atom", "application/atom+xml", []fidItem{
 		{ID: "https://base.example.com/blog/entry1", Link: "https://base.example.com/blog/entry1", Title: "Relative base", Published: fidDate("2006-11-05T10:00:00Z"),
 			Text: "See other.", Hrefs: []string{"https://base.example.com/blog/other"}},
