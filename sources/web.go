@@ -37,8 +37,7 @@ func (f *Fetcher) poll(ctx context.Context, rawURL, origin string, configured bo
 	start := now()
 	shown := f.URL(rawURL) // what messages may quote
 	if prev.Failures > 0 && prev.Fetch != f.fingerprint() {
-		log.Info("fetch configuration changed since the last failure, trying without waiting for the back-off",
-			"url", shown, "failures", prev.Failures)
+		log.Info("fetch configuration changed since the last failure, trying without waiting for the back-off", "failures", prev.Failures)
 		prev.Failures, prev.RetryAt = 0, time.Time{}
 	}
 	if err := prev.BackingOff(start); err != nil {
