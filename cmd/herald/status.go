@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
@@ -99,9 +100,23 @@ func statuses(p *pipeline, now time.Time) []server.SourceStatus {
 		if p.sched != nil {
 			st.NextRun = p.sched.Next(s.Name)
 		}
+		backoff(&st, p.col.Backoffs(s.Name))
 		out = append(out, st)
 	}
 	return out
+}
+
+// backoff adds a source's back-offs to its status, errors redacted. A
+// source backing off skips its scheduled runs until its retry time, so
+// that is its next run (the first scheduled one from then, precisely).
+func backoff(st *server.SourceStatus, b collect.Backoffs) {
+	st.Failures, st.RetryAt = b.Source.Failures, b.RetryAt
+	if b.RetryAt.After(st.NextRun) {
+		st.NextRun = b.RetryAt
+	}
+	for _, e := range b.Entries {
+		st.Entries = append(st.Entries, server.EntryStatus{URL: redact(e.URL), Failures: e.Failures, RetryAt: e.RetryAt, LastError: redact(e.Error)})
+	}
 }
 
 // articlesPerDay counts articles by their publication day (UTC) over the
