@@ -149,7 +149,6 @@ func (sv *serving) prepareReplica(pages []store.Page, promote func()) (activate,
 	activate = func() {
 		sv.srv.Activate(prepared)
 		p.site.Follow(paths)
-		p.feeds.record(files)
 		p.feeds.countItems(files)
 		if sv.rep != nil && !sv.rep.Leading() {
 			// Not under the switch: the status is read from the

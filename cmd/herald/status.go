@@ -15,38 +15,22 @@ import (
 // perDayWindow is how many days the status page's chart covers.
 const perDayWindow = 14
 
-// feedBook records what the builds said about each feed, for /healthz and
-// /status: items from the builder, the last change from the rendered files.
+// feedBook records what the builds said about each feed's items, for
+// /healthz and /status (the server adds when each last changed).
 type feedBook struct {
 	mu    sync.Mutex
 	specs []config.Feed
 	items map[string]int
-	since map[string]time.Time
 }
 
 func newFeedBook(feeds []config.Feed) *feedBook {
-	return &feedBook{specs: feeds, items: map[string]int{}, since: map[string]time.Time{}}
+	return &feedBook{specs: feeds, items: map[string]int{}}
 }
 
 func (b *feedBook) setItems(name string, n int) {
 	b.mu.Lock()
 	b.items[name] = n
 	b.mu.Unlock()
-}
-
-// record notes each feed's Modified (the newest date of what it shows)
-// from a build's files.
-func (b *feedBook) record(files []site.File) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, spec := range b.specs {
-		path := spec.Name + feed.Formats[0].Ext
-		for _, f := range files {
-			if f.Path == path {
-				b.since[spec.Name] = f.Modified
-			}
-		}
-	}
 }
 
 // countItems sets each feed's item count from its published JSON Feed:
@@ -76,7 +60,7 @@ func (b *feedBook) status() []server.FeedStatus {
 	defer b.mu.Unlock()
 	out := make([]server.FeedStatus, 0, len(b.specs))
 	for _, spec := range b.specs {
-		out = append(out, server.FeedStatus{Name: spec.Name, Title: spec.Title, Items: b.items[spec.Name], Changed: b.since[spec.Name]})
+		out = append(out, server.FeedStatus{Name: spec.Name, Title: spec.Title, Items: b.items[spec.Name], Path: spec.Name + feed.Formats[0].Ext})
 	}
 	return out
 }

@@ -205,7 +205,6 @@ func (p *pipeline) page(ctx context.Context, path string) (server.Page, bool, er
 // build renders the site from the collector's current articles.
 func (p *pipeline) build(ctx context.Context, now time.Time, publish func([]site.File)) ([]site.File, error) {
 	files, err := p.site.Build(ctx, siteInputs(p.col), now, publish)
-	p.feeds.record(files)
 	return files, err
 }
 

@@ -108,6 +108,13 @@ func (s *Server) healthDoc() health {
 	}
 	if s.feeds != nil {
 		doc.Feeds = s.feeds()
+		if snap := s.snap.Load(); snap != nil {
+			for i, f := range doc.Feeds {
+				if e := snap.pages[f.Path]; e != nil {
+					doc.Feeds[i].Changed = e.changed
+				}
+			}
+		}
 	}
 	if s.replica != nil {
 		r := s.replica()

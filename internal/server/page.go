@@ -56,6 +56,9 @@ type entry struct {
 	body     []byte
 	gz       []byte // nil when gzip would not be smaller than body
 	modified time.Time
+	// changed is when this process saw the body change (its first entry:
+	// its Last-Modified), for the status page's "Last change".
+	changed time.Time
 	// files[gz] hold body and gz for sendfile (sendfile_linux.go), or nil
 	// for bodies written from memory. An entry built from an unchanged
 	// body shares its predecessor's; Publish closes the ones no longer
@@ -177,7 +180,7 @@ func build(p Page, prev *entry, cache, htmlPolicy []string, now time.Time, stamp
 		p.Modified = p.Modified.Truncate(time.Second).UTC()
 	}
 	if prev != nil && bytes.Equal(prev.body, p.Body) {
-		e.body, e.gz, e.modified = prev.body, prev.gz, prev.modified
+		e.body, e.gz, e.modified, e.changed = prev.body, prev.gz, prev.modified, prev.changed
 		e.etag, e.etagGz, e.lastMod = prev.etag, prev.etagGz, prev.lastMod
 		e.length, e.lengthGz = prev.length, prev.lengthGz
 		e.files = prev.files
@@ -205,6 +208,10 @@ func build(p Page, prev *entry, cache, htmlPolicy []string, now time.Time, stamp
 	e.modified = LastModified(p.Modified, prevMod, now)
 	if stamped {
 		e.modified = p.Modified
+	}
+	e.changed = e.modified
+	if prev != nil {
+		e.changed = now.Truncate(time.Second).UTC()
 	}
 	tag := etagOf(e.body)
 	e.etag = []string{tag}

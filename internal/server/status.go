@@ -16,8 +16,12 @@ type FeedStatus struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
 	Items int    `json:"items"`
-	// Changed is when the feed's content last changed (its newest item's
-	// date, as its Last-Modified); zero before it is first published.
+	// Path is the feed's published page ("world.rss"): Changed is read
+	// from what the server serves there.
+	Path string `json:"-"`
+	// Changed is when the feed's bytes last changed, as this process saw
+	// it (for a feed unchanged since the process started: its
+	// Last-Modified); zero before it is first published.
 	Changed time.Time `json:"changed,omitzero"`
 }
 

@@ -87,3 +87,38 @@ func TestHealthBackoff(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedLastChange: a feed's "Last change" is when its bytes changed,
+// not the date of its newest item (which an item dated last week would
+// make a week old at the moment it appears).
+func TestFeedLastChange(t *testing.T) {
+	now := t0
+	feeds := []FeedStatus{{Name: "world", Title: "World", Path: "world.rss"}}
+	s := newServer(t, Options{Feeds: func() []FeedStatus { return feeds }, Now: func() time.Time { return now }})
+	weekAgo := t0.Add(-7 * 24 * time.Hour)
+	publish := func(body string, modified time.Time) {
+		s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: "application/rss+xml", Body: []byte(body), Modified: modified}}})
+	}
+	changed := func() time.Time {
+		t.Helper()
+		for _, f := range s.healthDoc().Feeds {
+			return f.Changed
+		}
+		t.Fatal("no feed in /healthz")
+		return time.Time{}
+	}
+	publish("v1", weekAgo)
+	if got := changed(); !got.Equal(weekAgo) { // first seen: its Last-Modified
+		t.Errorf("first publication: changed %v, want %v", got, weekAgo)
+	}
+	now = t0.Add(time.Hour)
+	publish("v1", weekAgo) // unchanged bytes
+	if got := changed(); !got.Equal(weekAgo) {
+		t.Errorf("unchanged: changed %v, want %v", got, weekAgo)
+	}
+	now = t0.Add(2 * time.Hour)
+	publish("v2", weekAgo.Add(time.Hour)) // a new item dated last week
+	if got := changed(); !got.Equal(now) {
+		t.Errorf("changed bytes: changed %v, want the moment of the change %v", got, now)
+	}
+}
