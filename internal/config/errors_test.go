@@ -314,4 +314,3 @@ func TestErrorString(t *testing.T) {
 		})
 	}
 }
-
