@@ -214,6 +214,15 @@ func TestParseErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "bad selectors, all at once, each with its place",
+			yaml: header + "sources:\n  - name: town\n    type: page\n    url: http://x/\n    item: \"article[\"\n    title: h2\n    link: \"a::\"\n    date: \"time >\"\n",
+			want: []string{
+				`config.yaml:7:11: sources[0].item: invalid CSS selector "article[": expected identifier, found EOF instead`,
+				`config.yaml:9:11: sources[0].link: invalid CSS selector "a::": expected identifier, found EOF instead`,
+				`config.yaml:10:11: sources[0].date: invalid CSS selector "time >": expected selector, found EOF instead`,
+			},
+		},
+		{
 			name: "unknown source type",
 			yaml: header + "sources:\n  - name: local\n    type: folder\n    path: a\n",
 			want: []string{`config.yaml:5:11: sources[0].type: unknown source type "folder": want files, feed, page or opml`},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/andybalholm/cascadia"
 	"golang.org/x/text/language"
 
 	"github.com/heraldfeed/herald/feed"
@@ -203,6 +204,16 @@ func (v *validator) sources() map[string]bool {
 			for _, r := range []struct{ key, val string }{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}} {
 				if r.val == "" {
 					v.fail(p+"."+r.key, "required for a page source (a CSS selector)")
+				}
+			}
+			// Every selector, each with its place: the source compiles
+			// them again, but reports only the first, with no line.
+			for _, r := range []struct{ key, val string }{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}, {"date", s.Date}, {"summary", s.Summary}} {
+				if strings.TrimSpace(r.val) == "" {
+					continue
+				}
+				if _, err := cascadia.Compile(r.val); err != nil {
+					v.fail(p+"."+r.key, "invalid CSS selector %q: %v", r.val, err)
 				}
 			}
 			v.layouts(p, s.DateFormat)
