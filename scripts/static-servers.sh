@@ -20,7 +20,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 go build -o "$work/herald" ./cmd/herald
 mkdir -p "$work/site"
 cp config.yaml "$work/site/" && cp -r articles "$work/site/"
+# A limit of 1 item, so archive documents exist too.
+sed -i 's/^    limit: 50 .*$/    limit: 1/' "$work/site/config.yaml"
 "$work/herald" generate --config "$work/site/config.yaml" --out "$work/public" >/dev/null 2>&1
+[ -f "$work/public/archive/world-1.rss" ] || fail "no archive document"
 chmod -R a+rX "$work/public"
 [ -f "$work/public/.herald-files" ] || fail "generate wrote no manifest to deny"
 page=$(cd "$work/public" && ls articles/*.html | head -1)
@@ -44,6 +47,16 @@ EOF
   curl -s -D "$work/h" -o /dev/null "$base/world.rss"
   grep -qi "^content-security-policy: default-src 'none'; style-src 'self'" "$work/h" || fail "$2: world.rss has no feed policy"
   grep -qi '^x-content-type-options: nosniff' "$work/h" || fail "$2: world.rss has no nosniff"
+  # A browser navigating to the feed's address gets its page; a reader
+  # with a browser-like Accept but no navigation, the feed.
+  local nav="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+  curl -s -D "$work/h" -o "$work/view" -H "Accept: $nav" -H 'Sec-Fetch-Dest: document' "$base/world.rss"
+  grep -q '<h1>' "$work/view" || fail "$2: a browser navigating to world.rss does not get the feed's page"
+  grep -qi '^content-type: text/html; charset=utf-8' "$work/h" || fail "$2: the feed's page at world.rss is not text/html"
+  curl -s -o "$work/view" -H "Accept: $nav" "$base/world.rss"
+  grep -q '<item>' "$work/view" || fail "$2: a request without Sec-Fetch-Dest does not get the feed"
+  curl -s -D "$work/h" -o "$work/view" -H "Accept: $nav" -H 'Sec-Fetch-Dest: document' "$base/archive/world-1.rss"
+  grep -q '<item>' "$work/view" || fail "$2: an archive document is not served as the feed"
   curl -s -D "$work/h" -o /dev/null "$base/index.html"
   grep -qi "^content-security-policy: frame-ancestors 'none'" "$work/h" || fail "$2: index.html may be framed"
   for path in .herald-files .herald-lock; do

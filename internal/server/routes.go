@@ -126,6 +126,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.allowMethod(w, r) {
+		if v := snap.feedView(pageKey(r.URL.Path), e, r); v != nil {
+			e = v
+		}
 		s.servePage(w, r, e)
 	}
 }

@@ -148,8 +148,8 @@ func TestContentTypeAndHeaders(t *testing.T) {
 		accept, vary        string // Accept sent; Vary wanted
 		csp                 string
 	}{
-		{"/world.rss", "world.rss", rssType, "", "Accept, Accept-Encoding", docPolicy},
-		{"/world.atom", "world.atom", atomType, "", "Accept, Accept-Encoding", docPolicy},
+		{"/world.rss", "world.rss", rssType, "", "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
+		{"/world.atom", "world.atom", atomType, "", "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
 		{"/world.json", "world.json", jsonType, "", "Accept-Encoding", docPolicy},
 		{"/", "index.html", htmlType, "", "Accept-Encoding", pagePolicyHdr},
 		{"/index.html", "index.html", htmlType, browser, "Accept-Encoding", pagePolicyHdr},
@@ -157,9 +157,9 @@ func TestContentTypeAndHeaders(t *testing.T) {
 		// A browser gets RSS and Atom as application/xml, so it applies
 		// their stylesheet; a reader, even one accepting HTML, the feed's
 		// own type. Same bytes either way.
-		{"/world.rss", "world.rss", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding", docPolicy},
-		{"/world.atom", "world.atom", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding", docPolicy},
-		{"/world.rss", "world.rss", rssType, reader, "Accept, Accept-Encoding", docPolicy},
+		{"/world.rss", "world.rss", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
+		{"/world.atom", "world.atom", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
+		{"/world.rss", "world.rss", rssType, reader, "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
 		{"/world.json", "world.json", jsonType, browser, "Accept-Encoding", docPolicy},
 	} {
 		t.Run(tc.target+" "+tc.accept, func(t *testing.T) {
@@ -258,7 +258,7 @@ func TestConditional(t *testing.T) {
 						"Etag":          {tag},
 						"Last-Modified": {lm},
 						"Cache-Control": {"public, max-age=900"},
-						"Vary":          {"Accept, Accept-Encoding"},
+						"Vary":          {"Accept, Accept-Encoding, Sec-Fetch-Dest"},
 						// On every response (security.go).
 						"X-Content-Type-Options": {"nosniff"},
 					}
@@ -331,7 +331,7 @@ func TestGzip(t *testing.T) {
 			if got, want := resp.Header.Get("Content-Length"), fmt.Sprint(len(got)); got != want {
 				t.Errorf("Content-Length = %s, body is %s bytes", got, want)
 			}
-			if resp.Header.Get("Vary") != "Accept, Accept-Encoding" {
+			if resp.Header.Get("Vary") != "Accept, Accept-Encoding, Sec-Fetch-Dest" {
 				t.Errorf("Vary = %q", resp.Header.Get("Vary"))
 			}
 			if !tc.gzip {
