@@ -53,7 +53,12 @@ func TestBrowserFeeds(t *testing.T) {
 		{"archive/world-1.atom", "<feed ", "<title>World</title>"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			dom := dumpDOM(t, base+"/"+tc.path)
+			// Styled under the feed's policy (style-src 'self'), with no
+			// violation reported.
+			dom, console := loadLogged(t, base+"/"+tc.path)
+			if cspViolation(console) {
+				t.Errorf("Chromium reports a policy violation:\n%s", console)
+			}
 			if !strings.HasPrefix(strings.TrimSpace(dom), tc.root) {
 				t.Errorf("the DOM is not the feed document (a viewer or a text view?):\n%.600s", dom)
 			}
