@@ -76,6 +76,18 @@ func TestInit(t *testing.T) {
 	}
 }
 
+// starterSite writes herald init's site in a new folder and returns the
+// folder and its config.
+func starterSite(t *testing.T) (dir, cfg string) {
+	t.Helper()
+	dir = t.TempDir()
+	cfg = filepath.Join(dir, "config.yaml")
+	if code, _, stderr := runCmd(t, "init", "--config", cfg); code != exitOK {
+		t.Fatal(stderr)
+	}
+	return dir, cfg
+}
+
 // TestMissingConfig: the message says what to do.
 func TestMissingConfig(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "config.yaml")
@@ -90,11 +102,7 @@ func TestMissingConfig(t *testing.T) {
 // TestDataDirOverride: --data-dir, else HERALD_DATA_DIR, replaces the
 // config's data_dir; a store that cannot be opened is exit status 5.
 func TestDataDirOverride(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	if code, _, stderr := runCmd(t, "init", "--config", cfg); code != exitOK {
-		t.Fatal(stderr)
-	}
+	dir, cfg := starterSite(t)
 	flagDir, envDir := filepath.Join(dir, "flag-state"), filepath.Join(dir, "env-state")
 	t.Setenv("HERALD_DATA_DIR", envDir)
 	if code, _, stderr := runCmd(t, "generate", "--config", cfg, "--out", filepath.Join(dir, "a"), "--data-dir", flagDir); code != exitOK {
@@ -122,11 +130,7 @@ func TestDataDirOverride(t *testing.T) {
 
 // TestHealthcheck: 0 against a serving herald, 1 where nothing answers.
 func TestHealthcheck(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	if code, _, stderr := runCmd(t, "init", "--config", cfg); code != exitOK {
-		t.Fatal(stderr)
-	}
+	_, cfg := starterSite(t)
 	base, _, _ := startServe(t, cfg)
 	addr := strings.TrimPrefix(base, "http://")
 	if code, stdout, stderr := runCmd(t, "healthcheck", "--addr", addr); code != exitOK || !strings.Contains(stdout, `"status"`) {
