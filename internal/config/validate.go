@@ -195,11 +195,6 @@ func (v *validator) sources() map[string]bool {
 			}
 		}
 		if s.Type == TypePage {
-			for _, r := range []struct{ key, val string }{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}} {
-				if r.val == "" {
-					v.fail(p+"."+r.key, "required for a page source (a CSS selector)")
-				}
-			}
 			v.layouts(p, s.DateFormat)
 		}
 		v.schedule(p+".schedule", s.Schedule, false)
