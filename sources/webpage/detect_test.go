@@ -1,0 +1,341 @@
+package webpage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/sourcetest"
+)
+
+// detectFixture runs detection on testdata/detect/NAME as if fetched from
+// pageURL, with the given selectors.
+func detectFixture(t testing.TB, name, pageURL string, given Config) (extraction, error) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", "detect", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	given.Name, given.URL = "page", pageURL
+	p, err := New(given, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.extract(body, pageURL, "text/html; charset=utf-8")
+}
+
+func rows(ex extraction) []string {
+	var out []string
+	for _, a := range ex.articles {
+		out = append(out, a.Title+" | "+a.URL)
+	}
+	return out
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		name, file, url string
+		given           Config
+		strategy        string
+		want            []string
+		wantDates       int // items with a date
+	}{
+		{
+			name: "news home with sections and a most-read aside", file: "news.html", url: "https://planet.example/",
+			strategy: StrategyHTML, wantDates: 5,
+			want: []string{
+				"Summit ends without a deal on river water | https://planet.example/world/2026/03/01/summit-ends-without-deal",
+				"Vote on the budget is delayed again | https://planet.example/politics/2026/03/01/vote-on-budget-delayed",
+				"Mayor announces a run for governor | https://planet.example/politics/2026/02/28/mayor-announces-run",
+				"Port strike ends after nine days | https://planet.example/business/2026/03/01/port-strike-ends",
+				"Local bakery chain opens its tenth shop | https://planet.example/business/2026/02/28/bakery-chain-expands",
+			},
+		},
+		{
+			name: "blog home with full posts", file: "blog.html", url: "https://shed.example/",
+			strategy: StrategyHTML, wantDates: 3,
+			want: []string{
+				"Spring inspection of the hives | https://shed.example/2026/02/spring-inspection/",
+				"A bench from old oak | https://shed.example/2026/02/a-bench-from-old-oak/",
+				"The seed order | https://shed.example/2026/01/seed-order/",
+			},
+		},
+		{
+			name: "link blog: the item is the permalink", file: "linkblog.html", url: "https://links.example/",
+			strategy: StrategyHTML, wantDates: 3,
+			want: []string{
+				"Why caches lie | https://links.example/2026/03/01/why-caches-lie",
+				"The last printer in the office | https://links.example/2026/02/28/the-last-printer",
+				"City buys back its water company | https://links.example/2026/02/27/water-company",
+			},
+		},
+		{
+			name: "release list in a table", file: "releases.html", url: "https://herald.example/releases/",
+			strategy: StrategyHTML, wantDates: 4,
+			want: []string{
+				"Herald 1.4.0 | https://herald.example/releases/v1.4.0",
+				"Herald 1.3.2 | https://herald.example/releases/v1.3.2",
+				"Herald 1.3.1 | https://herald.example/releases/v1.3.1",
+				"Herald 1.3.0 | https://herald.example/releases/v1.3.0",
+			},
+		},
+		{
+			name: "list only in JSON-LD", file: "jsonld.html", url: "https://food.example/recipes/",
+			strategy: StrategyJSONLD, wantDates: 1,
+			want: []string{
+				"Lentil soup with lemon | https://food.example/recipes/lentil-soup",
+				"Flatbread in a pan | https://food.example/recipes/flatbread",
+				"Roast carrots & cumin | https://food.example/recipes/roast-carrots",
+			},
+		},
+		{
+			name: "list only in __NEXT_DATA__", file: "nextdata.html", url: "https://dispatch.example/",
+			strategy: StrategyState, wantDates: 4,
+			want: []string{
+				"The new phones are slower than last year's | https://dispatch.example/2026/03/phones-slower",
+				"A keyboard you can fix yourself | https://dispatch.example/2026/02/fixable-keyboard",
+				"What the chip shortage taught carmakers | https://dispatch.example/2026/02/chip-shortage-lessons",
+				"Ten years of the same laptop | https://dispatch.example/2026/02/ten-years-same-laptop",
+			},
+		},
+		{
+			name: "WordPress block theme", file: "wordpress.html", url: "https://parish.example/",
+			strategy: StrategyHTML, wantDates: 3,
+			want: []string{
+				"Spring fair date set | https://parish.example/2026/02/28/spring-fair-date-set/",
+				"A new roof for the hall | https://parish.example/2026/02/10/new-roof-for-the-hall/",
+				"The choir needs more voices | https://parish.example/2026/01/20/choir-needs-voices/",
+			},
+		},
+		{
+			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
+			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
+			want: []string{
+				"Vote on the budget is delayed again | https://planet.example/politics/2026/03/01/vote-on-budget-delayed",
+				"Mayor announces a run for governor | https://planet.example/politics/2026/02/28/mayor-announces-run",
+				"Port strike ends after nine days | https://planet.example/business/2026/03/01/port-strike-ends",
+				"Local bakery chain opens its tenth shop | https://planet.example/business/2026/02/28/bakery-chain-expands",
+			},
+		},
+		{
+			name: "given title wins", file: "blog.html", url: "https://shed.example/",
+			given: Config{Title: ".entry-meta a"}, strategy: StrategyHTML, wantDates: 3,
+			want: []string{
+				"Sam | https://shed.example/2026/02/spring-inspection/",
+				"Sam | https://shed.example/2026/02/a-bench-from-old-oak/",
+				"Sam | https://shed.example/2026/01/seed-order/",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex, err := detectFixture(t, tt.file, tt.url, tt.given)
+			if err != nil {
+				t.Fatalf("extract: %v (detection: %s)", err, ex.det)
+			}
+			if ex.det.Strategy != tt.strategy {
+				t.Errorf("strategy %q, want %q (%s)", ex.det.Strategy, tt.strategy, ex.det)
+			}
+			if diff := cmp.Diff(tt.want, rows(ex)); diff != "" {
+				t.Errorf("items (-want +got):\n%s\ndetection: %s", diff, ex.det)
+			}
+			dated := 0
+			for _, a := range ex.articles {
+				if !a.Published.IsZero() {
+					dated++
+				}
+			}
+			if dated != tt.wantDates {
+				t.Errorf("%d items dated, want %d (%s)", dated, tt.wantDates, ex.det)
+			}
+		})
+	}
+}
+
+func TestDetectNothing(t *testing.T) {
+	// A marketing page: feature cards, plans, customer logos, a footer.
+	// Detection says none, and names what it tried.
+	ex, err := detectFixture(t, "marketing.html", "https://syncly.example/", Config{})
+	if !errors.Is(err, sources.ErrNoItems) {
+		t.Fatalf("error %v, want sources.ErrNoItems; items %q (%s)", err, rows(ex), ex.det)
+	}
+	if len(ex.articles) != 0 {
+		t.Errorf("false items: %q", rows(ex))
+	}
+	for _, s := range []string{StrategyJSONLD, StrategyHTML, StrategyState} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say it tried %s", err, s)
+		}
+	}
+}
+
+func TestDetectRefuses(t *testing.T) {
+	tests := []struct {
+		name, body, ctype string
+		want              error
+	}{
+		{"rss", `<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>`, "application/xml", ErrIsFeed},
+		{"atom served as html", `<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>`, "text/html", ErrIsFeed},
+		{"json feed", `{"version":"https://jsonfeed.org/version/1.1","items":[]}`, "application/json", ErrIsFeed},
+		{"image", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png", ErrNotHTML},
+		{"pdf without a type", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "", ErrNotHTML},
+		{"json api", `[{"id":1}]`, "application/json", ErrNotHTML},
+	}
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	p, err := New(Config{Name: "p", URL: "https://example.com/"}, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.extract([]byte(tt.body), "https://example.com/", tt.ctype)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDetectWordPressAPI(t *testing.T) {
+	// A theme that renders its posts in the browser: the HTML has no
+	// list, the REST API it links to has.
+	mux := http.NewServeMux()
+	var srvURL string
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<html><head><link rel="https://api.w.org/" href="%s/wp-json/"></head><body><div id="root"></div><nav><a href="/a">A</a></nav></body></html>`, srvURL)
+	})
+	mux.HandleFunc("/wp-json/wp/v2/posts", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("per_page") != "20" {
+			http.Error(w, "per_page", 400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `[{"link":"%[1]s/2026/03/01/hello/","title":{"rendered":"Hello &amp; welcome"},"date_gmt":"2026-03-01T09:00:00","excerpt":{"rendered":"<p>First post.</p>"}},
+{"link":"%[1]s/2026/02/01/second/","title":{"rendered":"Second"},"date_gmt":"2026-02-01T09:00:00"},
+{"link":"","title":{"rendered":"No link"}}]`, srvURL)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	srvURL = srv.URL
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	p := upPage(t, f, Config{URL: srv.URL + "/"})
+	det, arts, err := p.Inspect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if det.Strategy != StrategyWordPress || !strings.Contains(det.Path, "/wp-json/wp/v2/posts") {
+		t.Errorf("detection %s, want %s with the posts URL", det, StrategyWordPress)
+	}
+	var got []string
+	for _, a := range arts {
+		got = append(got, a.Title+" | "+a.URL+" | "+a.Published.Format("2006-01-02"))
+	}
+	want := []string{"Hello & welcome | " + srv.URL + "/2026/03/01/hello/ | 2026-03-01", "Second | " + srv.URL + "/2026/02/01/second/ | 2026-02-01"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestDetectLayoutLost(t *testing.T) {
+	// Detection found items, then the page holds none: the source fails
+	// with ErrNoItems and the last good items stay.
+	body, err := os.ReadFile(filepath.Join("testdata", "detect", "blog.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := sourcetest.NewServer(t, string(body))
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	p := upPage(t, f, Config{URL: srv.URL + "/"})
+	k := sourcetest.For(p)
+	good, err := k.Collect(context.Background())
+	if err != nil || len(good) != 3 {
+		t.Fatalf("first collection: %d items, %v", len(good), err)
+	}
+	srv.Set(200, `<html><body><p>Under maintenance</p></body></html>`)
+	p.Now = func() time.Time { return upNow.Add(48 * time.Hour) }
+	got, err := k.Collect(context.Background())
+	if !errors.Is(err, sources.ErrNoItems) || !strings.Contains(err.Error(), "no article list found") {
+		t.Fatalf("error %v, want no article list found", err)
+	}
+	if diff := cmp.Diff(good, got); diff != "" {
+		t.Errorf("last good items not kept (-want +got):\n%s", diff)
+	}
+}
+
+func TestFeedLinks(t *testing.T) {
+	body := `<html><head><base href="https://cdn.example/site/">
+<link rel="alternate" type="application/rss+xml" href="rss.xml">
+<link rel="Alternate" type="application/atom+xml" href="/atom.xml">
+<link rel="alternate" type="application/json" href="https://example.com/feed.json">
+<link rel="alternate" type="text/html" hreflang="fr" href="/fr/">
+<link rel="stylesheet" type="text/css" href="/s.css">
+<link rel="alternate" type="application/rss+xml" href="rss.xml">
+</head></html>`
+	want := []string{"https://cdn.example/site/rss.xml", "https://cdn.example/atom.xml", "https://example.com/feed.json"}
+	if diff := cmp.Diff(want, FeedLinks([]byte(body), "https://example.com/")); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestDetectDeterministic(t *testing.T) {
+	first, err := detectFixture(t, "news.html", "https://planet.example/", Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		again, err := detectFixture(t, "news.html", "https://planet.example/", Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.det.String() != again.det.String() {
+			t.Fatalf("detection changed: %s then %s", first.det, again.det)
+		}
+	}
+}
+
+func FuzzDetect(f *testing.F) {
+	for _, name := range []string{"news.html", "blog.html", "linkblog.html", "releases.html", "jsonld.html", "nextdata.html", "wordpress.html", "marketing.html"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "detect", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Add(`<script>window.__NUXT__ = {"a":[{"title":"x y","url":"/1/2/3"},{"title":"x","url":"/a/b/c"},{"title":"z","url":"/d/e/f"}]}</script>`)
+	fetcher, _ := sourcetest.Fetcher(f, sources.FetchConfig{})
+	p, err := New(Config{Name: "fuzz", URL: "https://example.com/dir/page"}, fetcher, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		ex, err := p.extract([]byte(body), "https://example.com/dir/page", "text/html")
+		if err != nil {
+			if len(ex.articles) != 0 {
+				t.Fatalf("error %v with %d articles", err, len(ex.articles))
+			}
+			return
+		}
+		if len(ex.articles) == 0 {
+			t.Fatal("no error and no articles")
+		}
+		for _, a := range ex.articles {
+			if a.Title == "" || a.URL == "" || a.ID == "" {
+				t.Errorf("article without title, URL or ID: %+v", a)
+			}
+		}
+		if _, err := compile(ex.det.Selectors); err != nil {
+			t.Errorf("detected selectors do not compile: %v", err)
+		}
+	})
+}

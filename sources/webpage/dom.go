@@ -1,0 +1,873 @@
+package webpage
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources"
+)
+
+// This file finds a page's article list in its HTML: groups of links that
+// share a structure, scored as headlines, and the selectors that pick
+// them out. Everything is deterministic: no map is iterated unsorted.
+
+// anchor is one link of the page that could be an article's.
+type anchor struct {
+	n        *html.Node
+	url      *url.URL
+	words    int  // words of its text (0 when the text is generic: "Read more")
+	heading  bool // inside, or around, a heading, or classed as a title
+	article  bool // its URL looks like an article's, not a section's
+	chrome   bool // inside navigation, footer, aside, ads, "most read"…
+	landmark *html.Node
+	key      string
+	order    int
+}
+
+// group is the anchors that share a landmark and a local structure: one
+// candidate list.
+type group struct {
+	key     string
+	anchors []*anchor
+	uniq    int
+	words   float64 // median words
+	heading float64 // fraction in a heading
+	article float64 // fraction with an article-like URL
+	chrome  bool
+	score   float64
+}
+
+// minScore is the group score a page's list must reach: a blog's ten
+// headline links score about 10, a marketing page's three "Learn more"
+// cards or a tag cloud well under 1.
+const minScore = 1.5
+
+// domDetect finds the article list in the page's HTML and returns the
+// selectors of its items, or ok false.
+func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok bool) {
+	pu := feed.ParseHTTPURL(pageURL)
+	bu := feed.ParseHTTPURL(base)
+	if pu == nil || bu == nil {
+		return Selectors{}, false
+	}
+	var anchors []*anchor
+	body := doc.Find("body").Nodes
+	if len(body) == 0 {
+		return Selectors{}, false
+	}
+	walk(body[0], body[0], false, false, func(a *html.Node, landmark *html.Node, chrome bool) {
+		href := strings.TrimSpace(attr(a, "href"))
+		u := resolveHTTP(bu, href)
+		if u == nil || samePage(u, pu) || (u.Path == "/" || u.Path == "") && u.RawQuery == "" {
+			return
+		}
+		text := linkText(a)
+		an := &anchor{n: a, url: u, landmark: landmark, chrome: chrome, order: len(anchors)}
+		if !generic(text) {
+			an.words = len(strings.Fields(text))
+		}
+		an.heading = inHeading(a)
+		an.article = articleLike(u, pu)
+		an.key = fmt.Sprintf("%p|%s<%s<%s", landmark, sig(a), sig(a.Parent), sig(a.Parent.Parent))
+		anchors = append(anchors, an)
+	})
+	groups := map[string]*group{}
+	var keys []string
+	for _, a := range anchors {
+		g := groups[a.key]
+		if g == nil {
+			g = &group{key: a.key, chrome: a.chrome}
+			groups[a.key] = g
+			keys = append(keys, a.key) // first-seen order: deterministic
+		}
+		g.anchors = append(g.anchors, a)
+	}
+	var best *group
+	for _, k := range keys {
+		g := groups[k]
+		g.rate()
+		if best == nil || g.score > best.score {
+			best = g
+		}
+	}
+	if best == nil || best.uniq < 3 || best.score < minScore {
+		return Selectors{}, false
+	}
+	// Lists of other shapes in the same part of the page (a lead story
+	// above the teasers, one section's teasers beside another's) join
+	// when they are headlines of articles too.
+	chosen := []*group{best}
+	for _, k := range keys {
+		g := groups[k]
+		if g == best || g.chrome || g.anchors[0].landmark != best.anchors[0].landmark {
+			continue
+		}
+		if g.heading >= 0.5 && g.article >= 0.5 && g.words >= 3 {
+			chosen = append(chosen, g)
+		}
+	}
+	items := itemSelector(chosen)
+	if items == "" {
+		return Selectors{}, false
+	}
+	return Selectors{Item: items}, true
+}
+
+// rate computes the group's statistics and score.
+func (g *group) rate() {
+	seen := map[string]bool{}
+	var words []int
+	var head, art int
+	for _, a := range g.anchors {
+		u := a.url.String()
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		words = append(words, a.words)
+		if a.heading {
+			head++
+		}
+		if a.article {
+			art++
+		}
+	}
+	g.uniq = len(seen)
+	slices.Sort(words)
+	g.words = float64(words[len(words)/2])
+	n := float64(g.uniq)
+	g.heading, g.article = float64(head)/n, float64(art)/n
+	g.score = math.Sqrt(n) * (0.25 + min(g.words, 8)/8) * (1 + g.heading) * (0.3 + g.article)
+	if g.chrome {
+		g.score *= 0.05
+	}
+	if g.uniq >= 3 && g.score >= minScore/3 {
+		// Dated links are a list of things published: a release table, an
+		// archive. Only looked for where it can change the outcome.
+		dated := 0
+		for _, a := range g.anchors[:min(len(g.anchors), 50)] {
+			p := a.n
+			for i := 0; i < 3 && p.Parent != nil && p.Parent.Data != "body"; i++ {
+				p = p.Parent
+			}
+			if dateElem(p) != nil {
+				dated++
+			}
+		}
+		g.score *= 1 + float64(dated)/float64(min(len(g.anchors), 50))
+	}
+}
+
+// walk visits the elements under n, calling fn for each link with the
+// landmark it is in (the nearest navigation, aside, footer… or main, or
+// the body) and whether that landmark is page chrome.
+func walk(n, landmark *html.Node, chrome, inArticle bool, fn func(a, landmark *html.Node, chrome bool)) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		switch c.Data {
+		case "script", "style", "noscript", "template", "svg", "head", "iframe", "select", "button", "textarea":
+			continue
+		}
+		lm, ch, art := landmark, chrome, inArticle
+		if c.Data == "article" {
+			art = true
+		}
+		if isChrome(c, inArticle) {
+			lm, ch = c, true
+		} else if c.Data == "main" || attr(c, "role") == "main" {
+			lm = c
+		}
+		if c.Data == "a" && attr(c, "href") != "" {
+			fn(c, lm, ch)
+		}
+		walk(c, lm, ch, art, fn)
+	}
+}
+
+var chromeRoles = map[string]bool{"navigation": true, "banner": true, "contentinfo": true, "complementary": true,
+	"menu": true, "menubar": true, "search": true, "dialog": true, "toolbar": true}
+
+// chromeWords are the class and id words of page chrome. "most" counts
+// when followed by read, popular, viewed…
+var chromeWords = map[string]bool{
+	"nav": true, "navbar": true, "navigation": true, "menu": true, "footer": true, "sidebar": true,
+	"breadcrumb": true, "breadcrumbs": true, "pagination": true, "pager": true, "paging": true,
+	"social": true, "share": true, "sharing": true, "ad": true, "ads": true, "advert": true,
+	"advertisement": true, "sponsor": true, "sponsored": true, "promo": true, "related": true,
+	"popular": true, "trending": true, "mostread": true, "widget": true, "widgets": true,
+	"tagcloud": true, "newsletter": true, "subscribe": true, "cookie": true, "cookies": true,
+	"skip": true, "toolbar": true, "topbar": true, "masthead": true, "login": true, "signin": true,
+	"comments": true, "comment": true, "tags": true, "taglist": true, "categories": true,
+	"header": true, "banner": true, "outbrain": true, "taboola": true,
+}
+
+var mostWords = map[string]bool{"read": true, "popular": true, "viewed": true, "shared": true, "commented": true, "emailed": true}
+
+// isChrome reports whether e is navigation, a footer, an aside, an ad or
+// the like, by its tag, role, class or id. A header or footer inside an
+// article is the article's own.
+func isChrome(e *html.Node, inArticle bool) bool {
+	switch e.Data {
+	case "nav", "aside":
+		return true
+	case "header", "footer":
+		return !inArticle
+	}
+	if chromeRoles[attr(e, "role")] {
+		return true
+	}
+	if inArticle {
+		return false
+	}
+	for _, s := range []string{attr(e, "class"), attr(e, "id")} {
+		words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+		})
+		for i, w := range words {
+			if chromeWords[w] || w == "most" && i+1 < len(words) && mostWords[words[i+1]] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key && a.Namespace == "" {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// resolveHTTP resolves href against base, keeping only http(s) URLs.
+func resolveHTTP(base *url.URL, href string) *url.URL {
+	if href == "" || strings.HasPrefix(href, "#") {
+		return nil
+	}
+	r, err := url.Parse(href)
+	if err != nil {
+		return nil
+	}
+	u := base.ResolveReference(r)
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil
+	}
+	return u
+}
+
+// samePage reports whether u is the page itself (a fragment of it).
+func samePage(u, page *url.URL) bool {
+	return strings.EqualFold(u.Host, page.Host) && strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(page.Path, "/") && u.RawQuery == page.RawQuery
+}
+
+// linkText is the visible text of a link, or its image's alt text, or
+// its aria-label or title.
+func linkText(a *html.Node) string {
+	if t := feed.CollapseSpace(nodeText(a)); t != "" {
+		return t
+	}
+	for _, k := range []string{"aria-label", "title"} {
+		if v := feed.CollapseSpace(attr(a, k)); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func nodeText(n *html.Node) string {
+	var b strings.Builder
+	var f func(*html.Node)
+	f = func(n *html.Node) {
+		switch {
+		case n.Type == html.TextNode:
+			b.WriteString(n.Data)
+		case n.Type == html.ElementNode && (n.Data == "script" || n.Data == "style"):
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			f(c)
+		}
+	}
+	f(n)
+	return b.String()
+}
+
+var genericTexts = map[string]bool{
+	"read more": true, "more": true, "continue reading": true, "read the rest": true, "learn more": true,
+	"see more": true, "view all": true, "see all": true, "view more": true, "next": true, "previous": true,
+	"prev": true, "older posts": true, "newer posts": true, "older": true, "newer": true, "load more": true,
+	"comments": true, "reply": true, "share": true, "tweet": true, "permalink": true, "details": true,
+	"click here": true, "here": true, "link": true, "get started": true, "sign up": true, "log in": true,
+	"download": true, "subscribe": true, "home": true, "#": true, "»": true, "«": true, "→": true, "←": true,
+	"¶": true, "∞": true, "...": true, "…": true,
+}
+
+// generic reports whether a link's text is not a headline: empty, a
+// "Read more", a page number, a comment count.
+func generic(text string) bool {
+	t := strings.ToLower(strings.Trim(text, " .:»›→>"))
+	if t == "" || genericTexts[t] || genericTexts[strings.ToLower(text)] {
+		return true
+	}
+	if _, err := strconv.Atoi(t); err == nil {
+		return true
+	}
+	if f := strings.Fields(t); len(f) == 2 && (f[1] == "comments" || f[1] == "comment" || f[1] == "replies") {
+		return true
+	}
+	return strings.HasPrefix(t, "read more") || strings.HasPrefix(t, "continue reading")
+}
+
+func isHeading(n *html.Node) bool {
+	if n.Type != html.ElementNode {
+		return false
+	}
+	switch n.Data {
+	case "h1", "h2", "h3", "h4", "h5", "h6":
+		return true
+	}
+	return attr(n, "role") == "heading"
+}
+
+// inHeading reports whether a is in a heading (within three levels),
+// holds one, or is classed as a title.
+func inHeading(a *html.Node) bool {
+	p := a
+	for i := 0; i < 4 && p != nil; i, p = i+1, p.Parent {
+		if isHeading(p) || titleClass(p) {
+			return true
+		}
+	}
+	return findElem(a, isHeading) != nil
+}
+
+func titleClass(n *html.Node) bool {
+	c := strings.ToLower(attr(n, "class"))
+	return strings.Contains(c, "title") || strings.Contains(c, "headline") || strings.Contains(c, "heading")
+}
+
+// findElem returns the first element under n (n excluded) that match
+// accepts, in document order.
+func findElem(n *html.Node, match func(*html.Node) bool) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		if match(c) {
+			return c
+		}
+		if f := findElem(c, match); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// sectionWords are path segments of section, tag, author and utility
+// pages: a link to one is not an article.
+var sectionWords = map[string]bool{
+	"tag": true, "tags": true, "category": true, "categories": true, "topic": true, "topics": true,
+	"section": true, "sections": true, "author": true, "authors": true, "page": true, "search": true,
+	"login": true, "signin": true, "signup": true, "register": true, "subscribe": true, "account": true,
+	"about": true, "contact": true, "privacy": true, "terms": true, "feed": true, "rss": true, "cart": true,
+	"user": true, "users": true, "profile": true, "share": true, "sharer": true, "intent": true,
+}
+
+// socialHosts are hosts whose links are sharing and following, not
+// articles.
+var socialHosts = []string{"twitter.com", "x.com", "facebook.com", "linkedin.com", "instagram.com",
+	"pinterest.com", "reddit.com/submit", "mastodon.social", "bsky.app", "t.me", "wa.me", "whatsapp.com", "threads.net"}
+
+// articleLike reports whether u looks like an article's URL rather than a
+// section, tag, author, pagination or utility page's.
+func articleLike(u, page *url.URL) bool {
+	host := strings.TrimPrefix(strings.ToLower(u.Host), "www.")
+	for _, s := range socialHosts {
+		if host == s || strings.HasPrefix(s, host+"/") && strings.HasPrefix(u.Path, strings.TrimPrefix(s, host)) {
+			return false
+		}
+	}
+	if download(u.Path) {
+		return false
+	}
+	q := u.Query()
+	if q.Has("page") || q.Has("paged") {
+		return false
+	}
+	segs := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' })
+	for i, s := range segs {
+		if sectionWords[strings.ToLower(s)] {
+			// /tag/go is a tag page; /releases/tag/v1.2.0 names one release.
+			if i+1 >= len(segs) || !strings.ContainsAny(segs[i+1], "0123456789") {
+				return false
+			}
+		}
+	}
+	for _, k := range []string{"p", "v", "id", "story", "article"} {
+		if q.Get(k) != "" {
+			return true
+		}
+	}
+	if len(segs) == 0 {
+		return false
+	}
+	last := segs[len(segs)-1]
+	switch {
+	case strings.Count(last, "-") >= 2, strings.Count(last, "_") >= 2:
+		return true
+	case len(segs) >= 3:
+		return true
+	case hasDigits(last, 3):
+		return true
+	case strings.HasSuffix(last, ".html") || strings.HasSuffix(last, ".htm") || strings.HasSuffix(last, ".php"):
+		return len(last) > 10
+	case len(segs) >= 2 && len(last) >= 12:
+		return true
+	}
+	return !strings.EqualFold(host, strings.TrimPrefix(strings.ToLower(page.Host), "www.")) && len(segs) >= 2
+}
+
+// download reports whether a path names a file to download or an image,
+// not a page.
+func download(p string) bool {
+	p = strings.ToLower(p)
+	for _, ext := range []string{".zip", ".gz", ".tgz", ".xz", ".bz2", ".7z", ".rar", ".tar", ".exe", ".msi", ".dmg",
+		".pkg", ".deb", ".rpm", ".apk", ".jar", ".iso", ".img", ".asc", ".sig", ".sha256", ".jpg", ".jpeg", ".png",
+		".gif", ".webp", ".svg", ".mp3", ".mp4", ".css", ".js", ".woff2"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDigits(s string, n int) bool {
+	c := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			c++
+		}
+	}
+	return c >= n
+}
+
+// unstable are classes that differ between items of one list.
+var unstable = map[string]bool{"odd": true, "even": true, "first": true, "last": true, "active": true,
+	"selected": true, "current": true, "alt": true, "clearfix": true, "cf": true, "hidden": true, "visible": true}
+
+// stableClass is an element's first class that is a plain identifier
+// without digits (post-123 and md:flex are not), so it is shared by the
+// items of a list and needs no escaping in a selector.
+func stableClass(n *html.Node) string {
+	for _, c := range strings.Fields(attr(n, "class")) {
+		if unstable[strings.ToLower(c)] || !plainIdent(c) {
+			continue
+		}
+		return c
+	}
+	return ""
+}
+
+func plainIdent(s string) bool {
+	if s == "" || s[0] == '-' || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// sig is an element's part of a selector: its tag and stable class, and
+// its column in a table row (a table's columns are its structure).
+func sig(n *html.Node) string {
+	if n == nil || n.Type != html.ElementNode {
+		return ""
+	}
+	s := n.Data
+	if c := stableClass(n); c != "" {
+		s += "." + c
+	}
+	if n.Data == "td" || n.Data == "th" {
+		s += ":nth-child(" + strconv.Itoa(elemIndex(n)) + ")"
+	}
+	return s
+}
+
+func elemIndex(n *html.Node) int {
+	i := 1
+	for s := n.PrevSibling; s != nil; s = s.PrevSibling {
+		if s.Type == html.ElementNode {
+			i++
+		}
+	}
+	return i
+}
+
+// itemSelector finds the item element of each chosen link (the largest
+// element around it holding no other chosen link, at the level most of
+// its group agree on) and returns a selector matching those items.
+func itemSelector(groups []*group) string {
+	count := map[*html.Node]int{}
+	for _, g := range groups {
+		for _, a := range g.anchors {
+			for p := a.n; p != nil; p = p.Parent {
+				count[p]++
+			}
+		}
+	}
+	var sels []string
+	for _, g := range groups {
+		levels := map[int]int{}
+		for _, a := range g.anchors {
+			k := 0
+			for p := a.n; p.Parent != nil && count[p.Parent] == 1 && p.Parent != a.landmark && p.Parent.Data != "body"; p = p.Parent {
+				k++
+			}
+			levels[k]++
+		}
+		k, best := 0, -1
+		for lv := 0; lv < 64; lv++ {
+			if levels[lv] > best {
+				k, best = lv, levels[lv]
+			}
+		}
+		var items []*html.Node
+		for _, a := range g.anchors {
+			n := a.n
+			for i := 0; i < k && n.Parent != nil && n.Parent.Data != "body"; i++ {
+				n = n.Parent
+			}
+			if !slices.Contains(items, n) {
+				items = append(items, n)
+			}
+		}
+		s := scope(items) + " " + sig(items[0])
+		if s = strings.TrimSpace(s); !slices.Contains(sels, s) {
+			sels = append(sels, s)
+		}
+	}
+	return strings.Join(sels, ", ")
+}
+
+// scope is the selector of the nearest element holding every item: its
+// id when it has a plain one, else up to three levels of tags and
+// classes ending at it.
+func scope(items []*html.Node) string {
+	lca := items[0].Parent
+	for _, it := range items[1:] {
+		for lca != nil && !contains(lca, it) {
+			lca = lca.Parent
+		}
+	}
+	var parts []string
+	for n, i := lca, 0; n != nil && n.Type == html.ElementNode && i < 3; n, i = n.Parent, i+1 {
+		if id := attr(n, "id"); plainIdent(id) {
+			parts = append(parts, "#"+id)
+			break
+		}
+		if n.Data == "body" || n.Data == "html" {
+			if len(parts) == 0 {
+				parts = append(parts, n.Data)
+			}
+			break
+		}
+		parts = append(parts, sig(n))
+		if n.Data == "main" {
+			break
+		}
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, " > ")
+}
+
+func contains(n, d *html.Node) bool {
+	for p := d; p != nil; p = p.Parent {
+		if p == n {
+			return true
+		}
+	}
+	return false
+}
+
+// --- inside each item ---
+
+// detectInItems returns the selectors, relative to each item, of its
+// title, link, date and summary, as most of the items agree.
+func detectInItems(items []*html.Node, base, pageURL string) Selectors {
+	bu, pu := feed.ParseHTTPURL(base), feed.ParseHTTPURL(pageURL)
+	if bu == nil || pu == nil || len(items) == 0 {
+		return Selectors{}
+	}
+	type pick struct{ title, link, date, summary *html.Node }
+	picks := make([]pick, len(items))
+	for i, it := range items {
+		a := headlineAnchor(it, bu, pu)
+		if a == nil {
+			continue
+		}
+		pk := pick{title: a, link: a}
+		if h := headingAround(a, it); h != nil {
+			pk.title = h
+		} else if h := findElem(a, isHeading); h != nil {
+			pk.title = h
+		} else if generic(linkText(a)) {
+			if h := findElem(it, isHeading); h != nil {
+				pk.title = h
+			}
+		}
+		if u := resolveHTTP(bu, attr(a, "href")); u != nil && !sameSite(u, pu) {
+			if pl := permalink(it, a, bu, pu); pl != nil {
+				pk.link = pl
+			}
+		}
+		pk.date = dateElem(it)
+		pk.summary = summaryElem(it, pk.title)
+		picks[i] = pk
+	}
+	choose := func(get func(pick) *html.Node, quorum float64) string {
+		var paths []string
+		counts := map[string]int{}
+		n := 0
+		for i, pk := range picks {
+			e := get(pk)
+			if e == nil {
+				continue
+			}
+			n++
+			p := relPath(items[i], e)
+			if counts[p] == 0 {
+				paths = append(paths, p)
+			}
+			counts[p]++
+		}
+		if n == 0 || float64(n) < quorum*float64(len(items)) {
+			return ""
+		}
+		mode := paths[0]
+		for _, p := range paths {
+			if counts[p] > counts[mode] {
+				mode = p
+			}
+		}
+		// Several shapes (a lead story's h2, the teasers' h3) are joined
+		// when the union still picks each item's own element.
+		union := strings.Join(paths, ", ")
+		if len(paths) > 1 {
+			sel, err := cascadia.Compile(union)
+			if err != nil {
+				return mode
+			}
+			for i, pk := range picks {
+				if e := get(pk); e != nil && firstMatch(items[i], sel) != e {
+					return mode
+				}
+			}
+		}
+		return union
+	}
+	return Selectors{
+		Title:   choose(func(p pick) *html.Node { return p.title }, 0.01),
+		Link:    choose(func(p pick) *html.Node { return p.link }, 0.01),
+		Date:    choose(func(p pick) *html.Node { return p.date }, 0.4),
+		Summary: choose(func(p pick) *html.Node { return p.summary }, 0.4),
+	}
+}
+
+// firstMatch is what Page.find picks: the first match inside item, else
+// item itself.
+func firstMatch(item *html.Node, sel cascadia.Selector) *html.Node {
+	if f := cascadia.Query(item, sel); f != nil {
+		return f
+	}
+	if sel.Match(item) {
+		return item
+	}
+	return nil
+}
+
+// headlineAnchor picks the item's link most like a headline's.
+func headlineAnchor(item *html.Node, bu, pu *url.URL) *html.Node {
+	var best *html.Node
+	bestScore := math.Inf(-1)
+	consider := func(a *html.Node) {
+		u := resolveHTTP(bu, strings.TrimSpace(attr(a, "href")))
+		if u == nil || samePage(u, pu) {
+			return
+		}
+		text := linkText(a)
+		s := 0.0
+		if generic(text) {
+			s -= 5
+		} else {
+			s += min(float64(len(strings.Fields(text))), 10) / 3
+		}
+		if inHeading(a) {
+			s += 3
+		}
+		if articleLike(u, pu) {
+			s += 1
+		}
+		if s > bestScore {
+			best, bestScore = a, s
+		}
+	}
+	if item.Data == "a" && attr(item, "href") != "" {
+		consider(item)
+	}
+	var f func(n *html.Node)
+	f = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c.Data == "a" && attr(c, "href") != "" {
+				consider(c)
+			}
+			f(c)
+		}
+	}
+	f(item)
+	return best
+}
+
+// headingAround returns the heading a is in, below item.
+func headingAround(a, item *html.Node) *html.Node {
+	for p := a.Parent; p != nil && p != item; p = p.Parent {
+		if isHeading(p) {
+			return p
+		}
+	}
+	return nil
+}
+
+func sameSite(u, page *url.URL) bool {
+	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.") == strings.TrimPrefix(strings.ToLower(page.Hostname()), "www.")
+}
+
+// permalink finds, in an item whose headline links elsewhere (a link
+// blog), the item's own link on the site: marked rel=bookmark or as a
+// permalink, or around its date.
+func permalink(item, headline *html.Node, bu, pu *url.URL) *html.Node {
+	var found, fallback *html.Node
+	var f func(n *html.Node)
+	f = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && found == nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c.Data == "a" && c != headline {
+				u := resolveHTTP(bu, strings.TrimSpace(attr(c, "href")))
+				if u != nil && sameSite(u, pu) && articleLike(u, pu) && !samePage(u, pu) {
+					rel := " " + strings.ToLower(attr(c, "rel")) + " "
+					cls := strings.ToLower(attr(c, "class"))
+					t := strings.ToLower(linkText(c))
+					switch {
+					case strings.Contains(rel, " bookmark "), strings.Contains(cls, "permalink"),
+						findElem(c, func(n *html.Node) bool { return n.Data == "time" }) != nil,
+						t == "#" || t == "¶" || t == "∞" || t == "permalink" || t == "link":
+						found = c
+						return
+					}
+					if fallback == nil {
+						fallback = c
+					}
+				}
+			}
+			f(c)
+		}
+	}
+	f(item)
+	if found != nil {
+		return found
+	}
+	return fallback
+}
+
+var dateClassWords = []string{"date", "time", "published", "posted", "timestamp", "pubdate", "byline", "meta"}
+
+// dateElem finds the item's date: a <time>, else an element classed as a
+// date whose text reads as one, else a short leaf (a table cell) that
+// reads as a date.
+func dateElem(item *html.Node) *html.Node {
+	if t := findElem(item, func(n *html.Node) bool { return n.Data == "time" }); t != nil {
+		return t
+	}
+	isDate := func(n *html.Node) bool {
+		t := feed.CollapseSpace(nodeText(n))
+		if t == "" || len(t) > 40 || !hasDigits(t, 1) {
+			return false
+		}
+		_, err := sources.ParseDate(t, nil)
+		return err == nil
+	}
+	if e := findElem(item, func(n *html.Node) bool {
+		c := strings.ToLower(attr(n, "class"))
+		for _, w := range dateClassWords {
+			if strings.Contains(c, w) && isDate(n) {
+				return true
+			}
+		}
+		return false
+	}); e != nil {
+		return e
+	}
+	return findElem(item, func(n *html.Node) bool {
+		return n.Data != "a" && findElem(n, func(*html.Node) bool { return true }) == nil && isDate(n)
+	})
+}
+
+var summaryClassWords = []string{"summary", "excerpt", "teaser", "dek", "standfirst", "description", "intro",
+	"entry-content", "post-content", "article-body", "content", "body", "lede", "abstract", "snippet"}
+
+// summaryElem finds the item's summary: an element classed as one, else
+// its first paragraph of some length, never the title's.
+func summaryElem(item, title *html.Node) *html.Node {
+	ok := func(n *html.Node) bool {
+		return !contains(n, title) && !contains(title, n) && len(strings.Fields(nodeText(n))) >= 5
+	}
+	if e := findElem(item, func(n *html.Node) bool {
+		c := strings.ToLower(attr(n, "class"))
+		if c == "" || n.Data == "a" {
+			return false
+		}
+		for _, w := range summaryClassWords {
+			if strings.Contains(c, w) && ok(n) {
+				return true
+			}
+		}
+		return false
+	}); e != nil {
+		return e
+	}
+	return findElem(item, func(n *html.Node) bool { return n.Data == "p" && ok(n) })
+}
+
+// relPath is the selector of e relative to item: the tags and classes
+// from item's child down to e, or e's own when e is item.
+func relPath(item, e *html.Node) string {
+	if e == item {
+		return sig(e)
+	}
+	var parts []string
+	for n := e; n != nil && n != item; n = n.Parent {
+		parts = append(parts, sig(n))
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, " > ")
+}
