@@ -14,7 +14,10 @@ const configReference = "https://github.com/heraldfeed/herald#configuration (or 
 // --help` print, and the flags it takes besides the common ones.
 type command struct {
 	name, synopsis, about, example string
-	flags                          func(fs *flag.FlagSet, o *options)
+	// arg names the command's one argument (add URL, preview NAME); ""
+	// for none.
+	arg   string
+	flags func(fs *flag.FlagSet, o *options)
 }
 
 // options are every command's flag values.
@@ -22,6 +25,9 @@ type options struct {
 	cfgPath, logFormat, logLevel string
 	out, addr                    string
 	noFast, noStore              bool
+	arg, name                    string // add, preview
+	write, addFeed               bool   // add
+	limit                        int    // preview
 }
 
 var commands = []command{
@@ -64,6 +70,8 @@ source whose folder is missing or unreadable, a feed without sources.
 Exit status 0 when valid, 2 otherwise.`,
 		example: "herald check --config config.yaml",
 	},
+	addCommand,
+	previewCommand,
 	{
 		name:     "version",
 		synopsis: "print the version and the commit",
