@@ -119,6 +119,55 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "link aggregator table", file: "aggregator.html", url: "https://links.example/news",
+			strategy: StrategyHTML,
+			want: []string{
+				"Rust in the kernel, one year on | https://example.com/posts/rust-in-the-kernel",
+				"Why we left the cloud (2025) | https://blog.example.org/2026/02/why-we-left-the-cloud",
+				"Ask: What are you reading this month? | https://links.example/item?id=403",
+				"A faster hash table for small keys [pdf] | https://papers.example.edu/abs/2602.01234",
+			},
+		},
+		{
+			name: "static site list of dated links", file: "hugo.html", url: "https://ada.example/posts/",
+			strategy: StrategyHTML, wantDates: 5,
+			want: []string{
+				"Reading list | https://ada.example/posts/reading-list/",
+				"Tmux | https://ada.example/posts/tmux/",
+				"A year of cycling to work | https://ada.example/posts/a-year-of-cycling/",
+				"2025 in review | https://ada.example/posts/2025-in-review/",
+				"Sourdough, again | https://ada.example/posts/sourdough/",
+			},
+		},
+		{
+			name: "release notes full of links", file: "ghreleases.html", url: "https://code.example/acme/tool/releases",
+			strategy: StrategyHTML, wantDates: 3,
+			want: []string{
+				"v2.1.0 | https://code.example/acme/tool/releases/tag/v2.1.0",
+				"v2.0.0 | https://code.example/acme/tool/releases/tag/v2.0.0",
+				"v1.9.3 | https://code.example/acme/tool/releases/tag/v1.9.3",
+			},
+		},
+		{
+			name: "video channel rendered from embedded state", file: "video.html", url: "https://video.example/@workshop/videos",
+			strategy: StrategyState,
+			want: []string{
+				"Sharpening a chisel by hand | https://video.example/watch?v=vid1",
+				"Building a workbench from pallets | https://video.example/watch?v=vid2",
+				"Five joints every beginner should know | https://video.example/watch?v=vid3",
+			},
+		},
+		{
+			name: "cards: links around headlines, hashed classes", file: "cards.html", url: "https://metro.example/",
+			strategy: StrategyHTML,
+			want: []string{
+				"Flood defences fail on the river for a second winter | https://metro.example/news/local-68123456",
+				"Rail fares to rise in March, operators confirm | https://metro.example/news/national-68123401",
+				"City sign striker on a four-year deal | https://metro.example/sport/football/68123399",
+				"Library to open on Sundays from April | https://metro.example/news/local-68123377",
+			},
+		},
+		{
 			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
 			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
 			want: []string{
@@ -149,6 +198,17 @@ func TestDetect(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, rows(ex)); diff != "" {
 				t.Errorf("items (-want +got):\n%s\ndetection: %s", diff, ex.det)
+			}
+			if sel := ex.det.Selectors; sel.Item != "" {
+				// The selectors shown can be frozen into the configuration
+				// and publish the same items.
+				frozen, err := detectFixture(t, tt.file, tt.url, Config{Item: sel.Item, Title: sel.Title, Link: sel.Link, Date: sel.Date, Summary: sel.Summary})
+				if err != nil {
+					t.Fatalf("frozen selectors: %v", err)
+				}
+				if diff := cmp.Diff(rows(ex), rows(frozen)); diff != "" {
+					t.Errorf("frozen selectors %s read other items (-detected +frozen):\n%s", ex.det, diff)
+				}
 			}
 			dated := 0
 			for _, a := range ex.articles {
@@ -305,8 +365,12 @@ func TestDetectDeterministic(t *testing.T) {
 }
 
 func FuzzDetect(f *testing.F) {
-	for _, name := range []string{"news.html", "blog.html", "linkblog.html", "releases.html", "jsonld.html", "nextdata.html", "wordpress.html", "marketing.html"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "detect", name))
+	names, err := filepath.Glob(filepath.Join("testdata", "detect", "*.html"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}

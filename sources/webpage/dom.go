@@ -28,6 +28,7 @@ type anchor struct {
 	heading  bool // inside, or around, a heading, or classed as a title
 	article  bool // its URL looks like an article's, not a section's
 	chrome   bool // inside navigation, footer, aside, ads, "most read"…
+	inline   bool // a link inside running text, not a headline
 	landmark *html.Node
 	key      string
 	order    int
@@ -64,6 +65,8 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 	if len(body) == 0 {
 		return Selectors{}, false
 	}
+	lengths := map[*html.Node]int{}
+	textLengths(body[0], lengths)
 	walk(body[0], body[0], false, false, func(a *html.Node, landmark *html.Node, chrome bool) {
 		href := strings.TrimSpace(attr(a, "href"))
 		u := resolveHTTP(bu, href)
@@ -76,6 +79,9 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 			an.words = len(strings.Fields(text))
 		}
 		an.heading = inHeading(a)
+		if b := block(a); b != nil && lengths[b] > 40 && float64(lengths[a]) < 0.35*float64(lengths[b]) {
+			an.inline = true
+		}
 		an.article = articleLike(u, pu)
 		an.key = fmt.Sprintf("%p|%s<%s<%s", landmark, sig(a), sig(a.Parent), sig(a.Parent.Parent))
 		anchors = append(anchors, an)
@@ -126,7 +132,7 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 func (g *group) rate() {
 	seen := map[string]bool{}
 	var words []int
-	var head, art int
+	var head, art, inline int
 	for _, a := range g.anchors {
 		u := a.url.String()
 		if seen[u] {
@@ -140,13 +146,16 @@ func (g *group) rate() {
 		if a.article {
 			art++
 		}
+		if a.inline {
+			inline++
+		}
 	}
 	g.uniq = len(seen)
 	slices.Sort(words)
 	g.words = float64(words[len(words)/2])
 	n := float64(g.uniq)
 	g.heading, g.article = float64(head)/n, float64(art)/n
-	g.score = math.Sqrt(n) * (0.25 + min(g.words, 8)/8) * (1 + g.heading) * (0.3 + g.article)
+	g.score = math.Sqrt(n) * (0.25 + min(g.words, 8)/8) * (1 + g.heading) * (0.3 + g.article) * (1 - 0.8*float64(inline)/n)
 	if g.chrome {
 		g.score *= 0.05
 	}
@@ -204,7 +213,7 @@ var chromeWords = map[string]bool{
 	"nav": true, "navbar": true, "navigation": true, "menu": true, "footer": true, "sidebar": true,
 	"breadcrumb": true, "breadcrumbs": true, "pagination": true, "pager": true, "paging": true,
 	"social": true, "share": true, "sharing": true, "ad": true, "ads": true, "advert": true,
-	"advertisement": true, "sponsor": true, "sponsored": true, "promo": true, "related": true,
+	"advertisement": true, "sponsor": true, "sponsored": true, "related": true,
 	"popular": true, "trending": true, "mostread": true, "widget": true, "widgets": true,
 	"tagcloud": true, "newsletter": true, "subscribe": true, "cookie": true, "cookies": true,
 	"skip": true, "toolbar": true, "topbar": true, "masthead": true, "login": true, "signin": true,
@@ -230,7 +239,7 @@ func isChrome(e *html.Node, inArticle bool) bool {
 	if inArticle {
 		return false
 	}
-	for _, s := range []string{attr(e, "class"), attr(e, "id")} {
+	for _, s := range []string{attr(e, "class"), attr(e, "id"), attr(e, "aria-label"), attr(e, "data-component"), attr(e, "data-testid"), attr(e, "data-module")} {
 		words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 		})
@@ -241,6 +250,37 @@ func isChrome(e *html.Node, inArticle bool) bool {
 		}
 	}
 	return false
+}
+
+// textLengths records the length of the text under every element of n,
+// in one pass, so a link's share of its block costs no walk.
+func textLengths(n *html.Node, m map[*html.Node]int) int {
+	total := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode:
+			total += len(strings.TrimSpace(c.Data))
+		case c.Type == html.ElementNode && c.Data != "script" && c.Data != "style":
+			total += textLengths(c, m)
+		}
+	}
+	m[n] = total
+	return total
+}
+
+var blockTags = map[string]bool{"p": true, "li": true, "td": true, "th": true, "dd": true, "dt": true, "div": true,
+	"section": true, "article": true, "blockquote": true, "figcaption": true, "main": true, "body": true,
+	"ul": true, "ol": true, "table": true, "header": true, "footer": true, "aside": true, "nav": true,
+	"h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true}
+
+// block is the nearest block element around a.
+func block(a *html.Node) *html.Node {
+	for p := a.Parent; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && blockTags[p.Data] {
+			return p
+		}
+	}
+	return nil
 }
 
 func attr(n *html.Node, key string) string {
@@ -325,6 +365,9 @@ func generic(text string) bool {
 	if _, err := strconv.Atoi(t); err == nil {
 		return true
 	}
+	if f := strings.Fields(t); len(f) == 1 && (t[0] == '#' || t[0] == '@') {
+		return true // an issue reference, a user
+	}
 	if f := strings.Fields(t); len(f) == 2 && (f[1] == "comments" || f[1] == "comment" || f[1] == "replies") {
 		return true
 	}
@@ -386,6 +429,13 @@ var sectionWords = map[string]bool{
 	"user": true, "users": true, "profile": true, "share": true, "sharer": true, "intent": true,
 }
 
+// collections are first path segments under which each page is one
+// article, post, release or video.
+var collections = map[string]bool{"p": true, "post": true, "posts": true, "blog": true, "article": true,
+	"articles": true, "news": true, "story": true, "stories": true, "entry": true, "entries": true, "notes": true,
+	"releases": true, "release": true, "videos": true, "video": true, "watch": true, "episodes": true,
+	"episode": true, "items": true, "item": true, "linked": true, "til": true, "changelog": true}
+
 // socialHosts are hosts whose links are sharing and following, not
 // articles.
 var socialHosts = []string{"twitter.com", "x.com", "facebook.com", "linkedin.com", "instagram.com",
@@ -425,6 +475,9 @@ func articleLike(u, page *url.URL) bool {
 		return false
 	}
 	last := segs[len(segs)-1]
+	if len(segs) >= 2 && collections[strings.ToLower(segs[0])] {
+		return true
+	}
 	switch {
 	case strings.Count(last, "-") >= 2, strings.Count(last, "_") >= 2:
 		return true
@@ -434,7 +487,7 @@ func articleLike(u, page *url.URL) bool {
 		return true
 	case strings.HasSuffix(last, ".html") || strings.HasSuffix(last, ".htm") || strings.HasSuffix(last, ".php"):
 		return len(last) > 10
-	case len(segs) >= 2 && len(last) >= 12:
+	case len(segs) >= 2 && (len(last) >= 12 || strings.ContainsAny(last, "-_")):
 		return true
 	}
 	return !strings.EqualFold(host, strings.TrimPrefix(strings.ToLower(page.Host), "www.")) && len(segs) >= 2
@@ -780,7 +833,8 @@ func permalink(item, headline *html.Node, bu, pu *url.URL) *html.Node {
 					switch {
 					case strings.Contains(rel, " bookmark "), strings.Contains(cls, "permalink"),
 						findElem(c, func(n *html.Node) bool { return n.Data == "time" }) != nil,
-						t == "#" || t == "¶" || t == "∞" || t == "permalink" || t == "link":
+						t == "#" || t == "¶" || t == "∞" || t == "★" || t == "☆" || t == "permalink" || t == "link",
+						strings.Contains(strings.ToLower(attr(c, "title")), "perma"):
 						found = c
 						return
 					}
@@ -805,7 +859,7 @@ var dateClassWords = []string{"date", "time", "published", "posted", "timestamp"
 // date whose text reads as one, else a short leaf (a table cell) that
 // reads as a date.
 func dateElem(item *html.Node) *html.Node {
-	if t := findElem(item, func(n *html.Node) bool { return n.Data == "time" }); t != nil {
+	if t := findElem(item, func(n *html.Node) bool { return n.Data == "time" || n.Data != "a" && attr(n, "datetime") != "" }); t != nil {
 		return t
 	}
 	isDate := func(n *html.Node) bool {

@@ -224,7 +224,7 @@ var (
 // images or authors).
 func stateArticle(e any, bu *url.URL, depth int) (feed.Article, bool) {
 	m, ok := e.(map[string]any)
-	if !ok || depth > 5 {
+	if !ok || depth > 8 {
 		return feed.Article{}, false
 	}
 	var a feed.Article
