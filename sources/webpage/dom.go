@@ -1,7 +1,6 @@
 package webpage
 
 import (
-	"fmt"
 	"math"
 	"net/url"
 	"slices"
@@ -24,11 +23,12 @@ import (
 type anchor struct {
 	n        *html.Node
 	url      *url.URL
-	words    int  // words of its text (0 when the text is generic: "Read more")
-	heading  bool // inside, or around, a heading, or classed as a title
-	article  bool // its URL looks like an article's, not a section's
-	chrome   bool // inside navigation, footer, aside, ads, "most read"…
-	inline   bool // a link inside running text, not a headline
+	href     string // url, as a string
+	words    int    // words of its text (0 when the text is generic: "Read more")
+	heading  bool   // inside, or around, a heading, or classed as a title
+	article  bool   // its URL looks like an article's, not a section's
+	chrome   bool   // inside navigation, footer, aside, ads, "most read"…
+	inline   bool   // a link inside running text, not a headline
 	landmark *html.Node
 	key      string
 	order    int
@@ -65,25 +65,69 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 	if len(body) == 0 {
 		return Selectors{}, false
 	}
+	landmarks := map[*html.Node]string{}
+	// Text lengths of links and their blocks, each measured once.
 	lengths := map[*html.Node]int{}
-	textLengths(body[0], lengths)
+	length := func(n *html.Node) int {
+		v, ok := lengths[n]
+		if !ok {
+			v = textLength(n)
+			lengths[n] = v
+		}
+		return v
+	}
+	// A page repeats its links (an image and a headline, tags, menus):
+	// each href is resolved and judged once.
+	type link struct {
+		u       *url.URL
+		s       string
+		article bool
+	}
+	links := map[string]*link{}
+	sigs := map[*html.Node]string{}
+	sigOf := func(n *html.Node) string {
+		v, ok := sigs[n]
+		if !ok {
+			v = sig(n)
+			sigs[n] = v
+		}
+		return v
+	}
 	walk(body[0], body[0], false, false, func(a *html.Node, landmark *html.Node, chrome bool) {
-		href := strings.TrimSpace(attr(a, "href"))
-		u := resolveHTTP(bu, href)
-		if u == nil || samePage(u, pu) || (u.Path == "/" || u.Path == "") && u.RawQuery == "" {
+		if chrome {
+			// Navigation, asides, footers are never the list; a big
+			// page holds thousands of their links.
 			return
 		}
-		text := linkText(a)
-		an := &anchor{n: a, url: u, landmark: landmark, chrome: chrome, order: len(anchors)}
-		if !generic(text) {
+		href := strings.TrimSpace(attr(a, "href"))
+		l, seen := links[href]
+		if !seen {
+			if u := resolveHTTP(bu, href); u != nil && !samePage(u, pu) && (u.Path != "/" && u.Path != "" || u.RawQuery != "") {
+				l = &link{u: u, s: u.String(), article: articleLike(u, pu)}
+			}
+			links[href] = l
+		}
+		if l == nil {
+			return
+		}
+		an := &anchor{n: a, url: l.u, href: l.s, article: l.article, landmark: landmark, chrome: chrome, order: len(anchors)}
+		// Only short texts can be generic ("Read more", "12 comments"):
+		// longer ones are counted without building them.
+		if length(a) > 40 {
+			an.words = countWords(a)
+		} else if text := linkText(a); !generic(text) {
 			an.words = len(strings.Fields(text))
 		}
 		an.heading = inHeading(a)
-		if b := block(a); b != nil && lengths[b] > 40 && float64(lengths[a]) < 0.35*float64(lengths[b]) {
+		if b := block(a); b != nil && length(b) > 40 && float64(length(a)) < 0.35*float64(length(b)) {
 			an.inline = true
 		}
-		an.article = articleLike(u, pu)
-		an.key = fmt.Sprintf("%p|%s<%s<%s", landmark, sig(a), sig(a.Parent), sig(a.Parent.Parent))
+		id, ok := landmarks[landmark]
+		if !ok {
+			id = strconv.Itoa(len(landmarks))
+			landmarks[landmark] = id
+		}
+		an.key = id + "|" + sigOf(a) + "<" + sigOf(a.Parent) + "<" + sigOf(a.Parent.Parent)
 		anchors = append(anchors, an)
 	})
 	groups := map[string]*group{}
@@ -134,7 +178,7 @@ func (g *group) rate() {
 	var words []int
 	var head, art, inline int
 	for _, a := range g.anchors {
-		u := a.url.String()
+		u := a.href
 		if seen[u] {
 			continue
 		}
@@ -244,27 +288,33 @@ func isChrome(e *html.Node, inArticle bool) bool {
 			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 		})
 		for i, w := range words {
+			if i > 0 && modifiers[words[i-1]] {
+				continue // has-sidebar, no-ads: the page's state, not its chrome
+			}
 			if chromeWords[w] || w == "most" && i+1 < len(words) && mostWords[words[i+1]] {
-				return true
+				// A wrapper of the whole page named for its chrome holds
+				// the main content.
+				return findElem(e, func(n *html.Node) bool { return n.Data == "main" || attr(n, "role") == "main" }) == nil
 			}
 		}
 	}
 	return false
 }
 
-// textLengths records the length of the text under every element of n,
-// in one pass, so a link's share of its block costs no walk.
-func textLengths(n *html.Node, m map[*html.Node]int) int {
+var modifiers = map[string]bool{"has": true, "with": true, "no": true, "without": true, "show": true, "hide": true, "is": true}
+
+// textLength is the length of the text under n, white space trimmed
+// from each text node.
+func textLength(n *html.Node) int {
 	total := 0
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		switch {
 		case c.Type == html.TextNode:
 			total += len(strings.TrimSpace(c.Data))
 		case c.Type == html.ElementNode && c.Data != "script" && c.Data != "style":
-			total += textLengths(c, m)
+			total += textLength(c)
 		}
 	}
-	m[n] = total
 	return total
 }
 
@@ -325,6 +375,32 @@ func linkText(a *html.Node) string {
 		}
 	}
 	return ""
+}
+
+// countWords counts the words of the text under n without building it.
+func countWords(n *html.Node) int {
+	words := 0
+	var f func(*html.Node)
+	f = func(n *html.Node) {
+		switch {
+		case n.Type == html.TextNode:
+			in := false
+			for _, r := range n.Data {
+				space := r == ' ' || r == '\n' || r == '\t' || r == '\r' || r == '\u00a0'
+				if !space && !in {
+					words++
+				}
+				in = !space
+			}
+		case n.Type == html.ElementNode && (n.Data == "script" || n.Data == "style"):
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			f(c)
+		}
+	}
+	f(n)
+	return words
 }
 
 func nodeText(n *html.Node) string {
@@ -453,7 +529,10 @@ func articleLike(u, page *url.URL) bool {
 	if download(u.Path) {
 		return false
 	}
-	q := u.Query()
+	var q url.Values
+	if u.RawQuery != "" {
+		q = u.Query()
+	}
 	if q.Has("page") || q.Has("paged") {
 		return false
 	}
@@ -660,12 +739,24 @@ func contains(n, d *html.Node) bool {
 
 // --- inside each item ---
 
+// maxSample is how many items detectInItems looks into.
+const maxSample = 40
+
 // detectInItems returns the selectors, relative to each item, of its
 // title, link, date and summary, as most of the items agree.
 func detectInItems(items []*html.Node, base, pageURL string) Selectors {
 	bu, pu := feed.ParseHTTPURL(base), feed.ParseHTTPURL(pageURL)
 	if bu == nil || pu == nil || len(items) == 0 {
 		return Selectors{}
+	}
+	if len(items) > maxSample {
+		// What most items agree on shows in a sample spread over the
+		// list; the selectors are then checked on all by extraction.
+		sample := make([]*html.Node, maxSample)
+		for i := range sample {
+			sample[i] = items[i*len(items)/maxSample]
+		}
+		items = sample
 	}
 	type pick struct{ title, link, date, summary *html.Node }
 	picks := make([]pick, len(items))
