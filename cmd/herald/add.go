@@ -108,16 +108,14 @@ func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) err
 		}
 	}
 	if src == "" {
-		p, err := webpage.New(webpage.Config{Name: name, URL: u.String()}, fetcher, log)
+		// What detection found is printed below, not logged.
+		p, err := webpage.New(webpage.Config{Name: name, URL: u.String()}, fetcher, slog.New(slog.DiscardHandler))
 		if err != nil {
 			return usageError{fmt.Sprintf("add: %v", err)}
 		}
 		det, a, err := p.Inspect(ctx)
-		if errors.Is(err, webpage.ErrIsFeed) {
-			return fmt.Errorf("add: %s: %w", u, err)
-		}
 		if err != nil {
-			return fmt.Errorf("add: %s: %w", u, err)
+			return fmt.Errorf("add: %w", err) // it names the URL
 		}
 		src, arts = pageSource(name, u.String(), det), a
 		notes += "no working feed advertised: a page source, its article list detected (" + det.Strategy + ")"

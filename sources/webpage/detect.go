@@ -48,19 +48,27 @@ type Detection struct {
 	Tried []string
 }
 
-// String describes d in one line, as the log shows it.
+// String describes d in one line: its strategy, then Found.
 func (d Detection) String() string {
-	var b strings.Builder
-	b.WriteString(d.Strategy)
+	if f := d.Found(); f != "" {
+		return d.Strategy + " " + f
+	}
+	return d.Strategy
+}
+
+// Found is where the list was found: the JSON path, or the selectors
+// as key="value" pairs.
+func (d Detection) Found() string {
+	var parts []string
 	if d.Path != "" {
-		fmt.Fprintf(&b, " %s", d.Path)
+		parts = append(parts, d.Path)
 	}
 	for _, kv := range d.Selectors.fields() {
 		if kv[1] != "" {
-			fmt.Fprintf(&b, " %s=%q", kv[0], kv[1])
+			parts = append(parts, fmt.Sprintf("%s=%q", kv[0], kv[1]))
 		}
 	}
-	return b.String()
+	return strings.Join(parts, " ")
 }
 
 func (s Selectors) fields() [][2]string {

@@ -191,7 +191,7 @@ func (p *Page) parse(ctx context.Context, r *sources.Response, next *sources.Sta
 		if len(next.FirstSeen) == 0 {
 			lv = slog.LevelInfo
 		}
-		p.log.Log(ctx, lv, "detected article list", "strategy", ex.det.Strategy, "found", ex.det.String(), "count", len(ex.articles))
+		p.log.Log(ctx, lv, "detected article list", "strategy", ex.det.Strategy, "found", ex.det.Found(), "count", len(ex.articles))
 	}
 	if ex.skipped > 0 {
 		p.log.Info("skipped items without title or link", "count", ex.skipped)
