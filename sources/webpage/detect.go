@@ -220,6 +220,11 @@ func detect(doc *goquery.Document, base, pageURL string, given Selectors) (Detec
 	var tried []string
 	tried = append(tried, StrategyJSONLD)
 	if path, arts := jsonLD(doc, base); len(arts) > 0 {
+		// A declared list that is a few of the page's list (its top
+		// stories) gives way to the whole.
+		if sel, ok := htmlList(doc, base, pageURL); ok && covers(doc, base, sel, arts) {
+			return Detection{Strategy: StrategyHTML, Selectors: sel, Tried: append(tried, StrategyHTML)}, nil
+		}
 		return Detection{Strategy: StrategyJSONLD, Path: path, Tried: tried}, arts
 	}
 	tried = append(tried, StrategyMicrodata)
@@ -233,18 +238,50 @@ func detect(doc *goquery.Document, base, pageURL string, given Selectors) (Detec
 	}
 	tried = append(tried, StrategyHTML, StrategyState)
 	statePath, stateArts := embeddedJSON(doc, base)
-	if found, ok := domDetect(doc, base, pageURL); ok {
-		if items := matchItems(doc, found.Item); len(items) > 0 {
-			sel := found.merge(detectInItems(items, base, pageURL))
-			if sel.Title != "" && sel.Link != "" && !hiddenList(doc, base, stateArts) {
-				return Detection{Strategy: StrategyHTML, Selectors: sel, Tried: tried}, nil
-			}
-		}
+	if sel, ok := htmlList(doc, base, pageURL); ok && !hiddenList(doc, base, stateArts) {
+		return Detection{Strategy: StrategyHTML, Selectors: sel, Tried: tried}, nil
 	}
 	if len(stateArts) > 0 {
 		return Detection{Strategy: StrategyState, Path: statePath, Tried: tried}, stateArts
 	}
 	return Detection{Tried: tried}, nil
+}
+
+// htmlList is the html strategy: the selectors of the list and of what
+// is inside its items.
+func htmlList(doc *goquery.Document, base, pageURL string) (Selectors, bool) {
+	found, ok := domDetect(doc, base, pageURL)
+	if !ok {
+		return Selectors{}, false
+	}
+	items := matchItems(doc, found.Item)
+	if len(items) == 0 {
+		return Selectors{}, false
+	}
+	sel := found.merge(detectInItems(items, base, pageURL))
+	return sel, sel.Title != "" && sel.Link != ""
+}
+
+// covers reports whether the HTML list sel holds most of arts' links
+// and half as many again.
+func covers(doc *goquery.Document, base string, sel Selectors, arts []feed.Article) bool {
+	c, err := compile(sel)
+	if err != nil {
+		return false
+	}
+	links := map[string]bool{}
+	doc.FindMatcher(c.item).Each(func(_ int, item *goquery.Selection) {
+		if href, ok := find(item, c.link).Attr("href"); ok {
+			links[feed.CanonicalURL(sources.ResolveRef(base, strings.TrimSpace(href)))] = true
+		}
+	})
+	in := 0
+	for _, a := range arts {
+		if links[feed.CanonicalURL(a.URL)] {
+			in++
+		}
+	}
+	return len(links)*2 >= len(arts)*3 && in*5 >= len(arts)*4
 }
 
 // hiddenList reports whether most of arts' links are not links of the

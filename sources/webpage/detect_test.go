@@ -168,6 +168,37 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "link blog: headlines starting paragraphs, permalinks marked #", file: "blogmarks.html", url: "https://bea.example/",
+			strategy: StrategyHTML,
+			want: []string{
+				"SQLite 3.52.0 | https://bea.example/2026/Mar/1/sqlite/",
+				"On naming things | https://bea.example/2026/Feb/28/naming/",
+				"A talk about terminal emulators | https://bea.example/2026/Feb/27/terminals/",
+				"Notes on writing parsers by hand | https://bea.example/2026/Feb/26/notes-on-parsers/",
+			},
+		},
+		{
+			name: "blog of divs with headers in its posts", file: "divblog.html", url: "https://notes.example/",
+			strategy: StrategyHTML, wantDates: 3,
+			want: []string{
+				"Walking the coast path in winter | https://notes.example/notes/walking-the-coast-path",
+				"Fixing the old radio | https://notes.example/notes/fixing-the-old-radio",
+				"Bread | https://notes.example/notes/bread",
+			},
+		},
+		{
+			name: "JSON-LD of the top stories, the HTML of all", file: "jsonld-partial.html", url: "https://town.example/",
+			strategy: StrategyHTML,
+			want: []string{
+				"Council approves the new cycle lanes | https://town.example/local/2026/03/01/cycle-lanes-approved",
+				"School roof repairs finished early | https://town.example/local/2026/03/01/school-roof-repairs",
+				"Market hall to reopen in the spring | https://town.example/local/2026/02/28/market-hall-reopens",
+				"Bus timetable changes from Monday | https://town.example/local/2026/02/28/bus-timetable-changes",
+				"Heron returns to the town pond | https://town.example/local/2026/02/27/heron-returns",
+				"Library extends its opening hours | https://town.example/local/2026/02/27/library-hours",
+			},
+		},
+		{
 			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
 			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
 			want: []string{

@@ -93,7 +93,7 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 		}
 		return v
 	}
-	walk(body[0], body[0], false, false, func(a *html.Node, landmark *html.Node, chrome bool) {
+	walk(body[0], where{landmark: body[0]}, func(a *html.Node, landmark *html.Node, chrome bool) {
 		if chrome {
 			// Navigation, asides, footers are never the list; a big
 			// page holds thousands of their links.
@@ -119,7 +119,7 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 			an.words = len(strings.Fields(text))
 		}
 		an.heading = inHeading(a)
-		if b := block(a); b != nil && length(b) > 40 && float64(length(a)) < 0.35*float64(length(b)) {
+		if b := block(a); b != nil && length(b) > 40 && float64(length(a)) < 0.35*float64(length(b)) && textBefore(a, b) {
 			an.inline = true
 		}
 		id, ok := landmarks[landmark]
@@ -220,10 +220,19 @@ func (g *group) rate() {
 	}
 }
 
+// where is what walk knows of an element's ancestors.
+type where struct {
+	landmark  *html.Node // the nearest chrome element, or main, or the body
+	chrome    bool       // inside page chrome
+	inArticle bool       // inside an <article>
+	inContent bool       // inside an article, main, section or list item
+	depth     int        // below the body
+}
+
 // walk visits the elements under n, calling fn for each link with the
 // landmark it is in (the nearest navigation, aside, footer… or main, or
 // the body) and whether that landmark is page chrome.
-func walk(n, landmark *html.Node, chrome, inArticle bool, fn func(a, landmark *html.Node, chrome bool)) {
+func walk(n *html.Node, w where, fn func(a, landmark *html.Node, chrome bool)) {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type != html.ElementNode {
 			continue
@@ -232,19 +241,23 @@ func walk(n, landmark *html.Node, chrome, inArticle bool, fn func(a, landmark *h
 		case "script", "style", "noscript", "template", "svg", "head", "iframe", "select", "button", "textarea":
 			continue
 		}
-		lm, ch, art := landmark, chrome, inArticle
-		if c.Data == "article" {
-			art = true
-		}
-		if isChrome(c, inArticle) {
-			lm, ch = c, true
+		cw := w
+		cw.depth++
+		if isChrome(c, w) {
+			cw.landmark, cw.chrome = c, true
 		} else if c.Data == "main" || attr(c, "role") == "main" {
-			lm = c
+			cw.landmark = c
+		}
+		switch c.Data {
+		case "article":
+			cw.inArticle, cw.inContent = true, true
+		case "main", "section", "li":
+			cw.inContent = true
 		}
 		if c.Data == "a" && attr(c, "href") != "" {
-			fn(c, lm, ch)
+			fn(c, cw.landmark, cw.chrome)
 		}
-		walk(c, lm, ch, art, fn)
+		walk(c, cw, fn)
 	}
 }
 
@@ -262,25 +275,27 @@ var chromeWords = map[string]bool{
 	"tagcloud": true, "newsletter": true, "subscribe": true, "cookie": true, "cookies": true,
 	"skip": true, "toolbar": true, "topbar": true, "masthead": true, "login": true, "signin": true,
 	"comments": true, "comment": true, "tags": true, "taglist": true, "categories": true,
-	"header": true, "banner": true, "outbrain": true, "taboola": true,
+	"banner": true, "outbrain": true, "taboola": true,
 }
 
 var mostWords = map[string]bool{"read": true, "popular": true, "viewed": true, "shared": true, "commented": true, "emailed": true}
 
-// isChrome reports whether e is navigation, a footer, an aside, an ad or
-// the like, by its tag, role, class or id. A header or footer inside an
-// article is the article's own.
-func isChrome(e *html.Node, inArticle bool) bool {
+// isChrome reports whether e, in w, is navigation, a footer, an aside, an
+// ad or the like, by its tag, role, class or id. A header or footer is
+// the page's only outside its content and not in one of several items
+// alike (a post's header holds its title); inside an article, classes do
+// not make chrome.
+func isChrome(e *html.Node, w where) bool {
 	switch e.Data {
 	case "nav", "aside":
 		return true
 	case "header", "footer":
-		return !inArticle
+		return !w.inContent && !repeated(e.Parent)
 	}
 	if chromeRoles[attr(e, "role")] {
 		return true
 	}
-	if inArticle {
+	if w.inArticle {
 		return false
 	}
 	for _, s := range []string{attr(e, "class"), attr(e, "id"), attr(e, "aria-label"), attr(e, "data-component"), attr(e, "data-testid"), attr(e, "data-module")} {
@@ -295,6 +310,26 @@ func isChrome(e *html.Node, inArticle bool) bool {
 				// A wrapper of the whole page named for its chrome holds
 				// the main content.
 				return findElem(e, func(n *html.Node) bool { return n.Data == "main" || attr(n, "role") == "main" }) == nil
+			}
+		}
+	}
+	return false
+}
+
+// repeated reports whether n has a sibling of the same tag and class: it
+// is one item of a list.
+func repeated(n *html.Node) bool {
+	if n == nil || n.Type != html.ElementNode || n.Data == "body" {
+		return false
+	}
+	s := sig(n)
+	for _, sib := range []func(*html.Node) *html.Node{
+		func(x *html.Node) *html.Node { return x.PrevSibling },
+		func(x *html.Node) *html.Node { return x.NextSibling },
+	} {
+		for x := sib(n); x != nil; x = sib(x) {
+			if x.Type == html.ElementNode && x.Data == n.Data && sig(x) == s {
+				return true
 			}
 		}
 	}
@@ -322,6 +357,20 @@ var blockTags = map[string]bool{"p": true, "li": true, "td": true, "th": true, "
 	"section": true, "article": true, "blockquote": true, "figcaption": true, "main": true, "body": true,
 	"ul": true, "ol": true, "table": true, "header": true, "footer": true, "aside": true, "nav": true,
 	"h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true}
+
+// textBefore reports whether text comes before a in block b: a link in
+// the middle of a sentence, not one that starts a paragraph (a link
+// blog's "<p><a>Title</a>. Comment…").
+func textBefore(a, b *html.Node) bool {
+	for n := a; n != b && n != nil; n = n.Parent {
+		for s := n.PrevSibling; s != nil; s = s.PrevSibling {
+			if s.Type == html.TextNode && strings.TrimSpace(s.Data) != "" || s.Type == html.ElementNode && textLength(s) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // block is the nearest block element around a.
 func block(a *html.Node) *html.Node {
@@ -467,6 +516,12 @@ func inHeading(a *html.Node) bool {
 	p := a
 	for i := 0; i < 4 && p != nil; i, p = i+1, p.Parent {
 		if isHeading(p) || titleClass(p) {
+			return true
+		}
+	}
+	if p := a.Parent; p != nil && (p.Data == "strong" || p.Data == "b") {
+		// A bold link opening its paragraph is that paragraph's title.
+		if b := block(a); b != nil && !textBefore(a, b) {
 			return true
 		}
 	}
