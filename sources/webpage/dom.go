@@ -93,7 +93,7 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 		}
 		return v
 	}
-	walk(body[0], where{landmark: body[0]}, func(a *html.Node, landmark *html.Node, chrome bool) {
+	walk(body[0], where{landmark: body[0], reps: map[*html.Node]bool{}}, func(a *html.Node, landmark *html.Node, chrome bool) {
 		if chrome {
 			// Navigation, asides, footers are never the list; a big
 			// page holds thousands of their links.
@@ -227,6 +227,18 @@ type where struct {
 	inArticle bool       // inside an <article>
 	inContent bool       // inside an article, main, section or list item
 	depth     int        // below the body
+	// reps remembers which elements repeated found repeated: a page of
+	// many items asks it of each item's parent once.
+	reps map[*html.Node]bool
+}
+
+func (w where) repeated(n *html.Node) bool {
+	v, ok := w.reps[n]
+	if !ok {
+		v = repeated(n)
+		w.reps[n] = v
+	}
+	return v
 }
 
 // walk visits the elements under n, calling fn for each link with the
@@ -290,7 +302,7 @@ func isChrome(e *html.Node, w where) bool {
 	case "nav", "aside":
 		return true
 	case "header", "footer":
-		return !w.inContent && !repeated(e.Parent)
+		return !w.inContent && !w.repeated(e.Parent)
 	}
 	if chromeRoles[attr(e, "role")] {
 		return true
@@ -327,7 +339,7 @@ func repeated(n *html.Node) bool {
 		func(x *html.Node) *html.Node { return x.PrevSibling },
 		func(x *html.Node) *html.Node { return x.NextSibling },
 	} {
-		for x := sib(n); x != nil; x = sib(x) {
+		for x, i := sib(n), 0; x != nil && i < 50; x, i = sib(x), i+1 { // items alike are near
 			if x.Type == html.ElementNode && x.Data == n.Data && sig(x) == s {
 				return true
 			}
@@ -364,12 +376,78 @@ var blockTags = map[string]bool{"p": true, "li": true, "td": true, "th": true, "
 func textBefore(a, b *html.Node) bool {
 	for n := a; n != b && n != nil; n = n.Parent {
 		for s := n.PrevSibling; s != nil; s = s.PrevSibling {
-			if s.Type == html.TextNode && strings.TrimSpace(s.Data) != "" || s.Type == html.ElementNode && textLength(s) > 0 {
+			if s.Type == html.TextNode && strings.TrimSpace(s.Data) != "" || s.Type == html.ElementNode && hasText(s) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// hasText reports whether there is text under n, stopping at the first.
+func hasText(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode && strings.TrimSpace(c.Data) != "":
+			return true
+		case c.Type == html.ElementNode && c.Data != "script" && c.Data != "style" && hasText(c):
+			return true
+		}
+	}
+	return false
+}
+
+// shortText is the text under n, collapsed, when it is at most max
+// bytes; reading stops past max, so asking of a large element costs
+// little.
+func shortText(n *html.Node, max int) (string, bool) {
+	var b strings.Builder
+	var f func(*html.Node) bool
+	f = func(n *html.Node) bool {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				b.WriteString(c.Data)
+				if b.Len() > 4*max {
+					return false
+				}
+			case c.Type == html.ElementNode && c.Data != "script" && c.Data != "style":
+				if !f(c) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !f(n) {
+		return "", false
+	}
+	t := feed.CollapseSpace(b.String())
+	return t, len(t) <= max
+}
+
+// hasWords reports whether the text under n has at least n words,
+// stopping once it has.
+func hasWords(n *html.Node, want int) bool {
+	words := 0
+	var f func(*html.Node) bool
+	f = func(n *html.Node) bool {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				words += len(strings.Fields(c.Data))
+				if words >= want {
+					return true
+				}
+			case c.Type == html.ElementNode && c.Data != "script" && c.Data != "style":
+				if f(c) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return f(n)
 }
 
 // block is the nearest block element around a.
@@ -1009,8 +1087,8 @@ func dateElem(item *html.Node) *html.Node {
 		return t
 	}
 	isDate := func(n *html.Node) bool {
-		t := feed.CollapseSpace(nodeText(n))
-		if t == "" || len(t) > 40 || !hasDigits(t, 1) {
+		t, ok := shortText(n, 40)
+		if !ok || t == "" || !hasDigits(t, 1) {
 			return false
 		}
 		_, err := sources.ParseDate(t, nil)
@@ -1039,7 +1117,7 @@ var summaryClassWords = []string{"summary", "excerpt", "teaser", "dek", "standfi
 // its first paragraph of some length, never the title's.
 func summaryElem(item, title *html.Node) *html.Node {
 	ok := func(n *html.Node) bool {
-		return !contains(n, title) && !contains(title, n) && len(strings.Fields(nodeText(n))) >= 5
+		return !contains(n, title) && !contains(title, n) && hasWords(n, 5)
 	}
 	if e := findElem(item, func(n *html.Node) bool {
 		c := strings.ToLower(attr(n, "class"))
