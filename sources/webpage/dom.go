@@ -99,6 +99,10 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 			// page holds thousands of their links.
 			return
 		}
+		alen := textLength(a)
+		if alen == 0 && attr(a, "aria-label") == "" && attr(a, "title") == "" {
+			return // an image link: its headline has a link of its own
+		}
 		href := strings.TrimSpace(attr(a, "href"))
 		l, seen := links[href]
 		if !seen {
@@ -113,14 +117,16 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 		an := &anchor{n: a, url: l.u, href: l.s, article: l.article, landmark: landmark, chrome: chrome, order: len(anchors)}
 		// Only short texts can be generic ("Read more", "12 comments"):
 		// longer ones are counted without building them.
-		if length(a) > 40 {
+		if alen > 40 {
 			an.words = countWords(a)
 		} else if text := linkText(a); !generic(text) {
 			an.words = len(strings.Fields(text))
 		}
 		an.heading = inHeading(a)
-		if b := block(a); b != nil && length(b) > 40 && float64(length(a)) < 0.35*float64(length(b)) && textBefore(a, b) {
-			an.inline = true
+		if !an.heading {
+			if b := block(a); b != nil && length(b) > 40 && float64(alen) < 0.35*float64(length(b)) && textBefore(a, b) {
+				an.inline = true
+			}
 		}
 		id, ok := landmarks[landmark]
 		if !ok {
@@ -813,12 +819,14 @@ func itemSelector(groups []*group) string {
 			}
 		}
 		var items []*html.Node
+		seen := map[*html.Node]bool{}
 		for _, a := range g.anchors {
 			n := a.n
 			for i := 0; i < k && n.Parent != nil && n.Parent.Data != "body"; i++ {
 				n = n.Parent
 			}
-			if !slices.Contains(items, n) {
+			if !seen[n] {
+				seen[n] = true
 				items = append(items, n)
 			}
 		}
