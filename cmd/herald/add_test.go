@@ -189,10 +189,13 @@ sources:
   - name: gone
     type: page
     url: `+srv.URL+`/marketing/
+  - name: upstream
+    type: feed
+    url: `+srv.URL+`/feed.xml
 feeds:
   - name: all
     title: All
-    sources: [articles, blog, blog-dates, gone]
+    sources: [articles, blog, blog-dates, gone, upstream]
 `)
 	tests := []struct {
 		name   string
@@ -204,6 +207,7 @@ feeds:
 		{name: "page, detected", source: "blog", stdout: []string{"blog (page " + srv.URL + "/blog/): 3 items; nothing published",
 			"1. The first post is here\n   2026-03-01 00:00 UTC  " + srv.URL + "/2026/03/01/first-post-here\n   Words of the first post, enough of them.",
 			"info: detected article list strategy=html"}},
+		{name: "feed", source: "upstream", stdout: []string{"upstream (feed " + srv.URL + "/feed.xml): 1 items", "1. From the feed\n   2026-03-01 10:00 UTC  " + srv.URL + "/2026/03/01/first-post-here"}},
 		{name: "files", source: "articles", stdout: []string{"articles (files ", "1. A local note", "2026-01-05"}},
 		{name: "warnings shown", source: "blog-dates", stdout: []string{"3 items", "warn: unreadable date"}},
 		{name: "failing source", source: "gone", code: exitPartial, stdout: []string{"0 items"}, stderr: "no article list found"},
