@@ -82,12 +82,12 @@ func TestAdd(t *testing.T) {
 		},
 		{
 			name: "page source, detected", args: []string{srv.URL + "/blog/", "--name", "blog"},
-			stdout: []string{"type: page", "# detected: html", `# item: "main article.post"`, "1. The first post is here", "2026-03-01 00:00 UTC", "3. A third post, older still"},
+			stdout: []string{"type: page", "# detected: html", `# item: "main > article.post"`, "1. The first post is here", "2026-03-01 00:00 UTC", "3. A third post, older still"},
 		},
 		{
 			name: "write with a feed keeps the comments", args: []string{srv.URL + "/blog/", "--name", "blog", "--write", "--feed"},
 			stdout: []string{"added source blog to", "with the feed blog"},
-			after: strings.Replace(strings.Replace(addConfig, "    path: ./articles\n", "    path: ./articles\n  - name: blog\n    type: page\n    url: \""+srv.URL+"/blog/\"\n    # detected: html (read again at each collection); to freeze it, uncomment:\n    # item: \"main article.post\"\n    # title: \"h2\"\n    # link: \"h2 > a\"\n    # date: \"time\"\n    # summary: \"p\"\n", 1),
+			after: strings.Replace(strings.Replace(addConfig, "    path: ./articles\n", "    path: ./articles\n  - name: blog\n    type: page\n    url: \""+srv.URL+"/blog/\"\n    # detected: html (read again at each collection); to freeze it, uncomment:\n    # item: \"main > article.post\"\n    # title: \"h2\"\n    # link: \"h2 > a\"\n    # date: \"time\"\n    # summary: \"p\"\n", 1),
 				"    sources: [articles]   # one for now\n", "    sources: [articles]   # one for now\n  - name: blog\n    title: \"A blog\"\n    sources: [blog]\n", 1),
 		},
 		{name: "name exists", args: []string{srv.URL + "/blog/", "--name", "articles", "--write"}, code: exitUsage, stderr: `already has a source named "articles"`},

@@ -199,6 +199,19 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "news of divs: labels beside headlines, small stories without headings", file: "news2.html", url: "https://courier.example/",
+			strategy: StrategyHTML,
+			want: []string{
+				"Dam inspection finds cracks in the spillway wall | https://courier.example/news/2026/03/01/dam-inspection-finds-cracks",
+				"Valley Rovers promoted after a draw at home | https://courier.example/sport/2026/03/01/valley-rovers-promoted",
+				"Keep the night bus, it is the only way home for many | https://courier.example/opinion/2026/02/28/keep-the-night-bus",
+				"New clinic opens on the high street | https://courier.example/news/2026/02/28/new-clinic-opens",
+				"Council tax to rise by three percent next year | https://courier.example/news/2026/02/27/council-tax-to-rise-by-three-percent",
+				"Road closed for a week for bridge repairs | https://courier.example/news/2026/02/27/road-closed-for-bridge-repairs",
+				"Margaret Hill, teacher at the village school for forty years | https://courier.example/obituaries/2026/02/26/margaret-hill",
+			},
+		},
+		{
 			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
 			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
 			want: []string{

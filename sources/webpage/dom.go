@@ -43,6 +43,7 @@ type group struct {
 	words   float64 // median words
 	heading float64 // fraction in a heading
 	article float64 // fraction with an article-like URL
+	inline  float64 // fraction inside running text
 	chrome  bool
 	score   float64
 }
@@ -167,7 +168,10 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 		if g == best || g.chrome || g.anchors[0].landmark != best.anchors[0].landmark {
 			continue
 		}
-		if g.heading >= 0.5 && g.article >= 0.5 && g.words >= 3 {
+		// Headlines of articles, or long link texts to articles (a
+		// section's small stories, listed without headings).
+		if g.heading >= 0.5 && g.article >= 0.5 && g.words >= 3 ||
+			g.article >= 0.8 && g.words >= 5 && g.inline < 0.5 {
 			chosen = append(chosen, g)
 		}
 	}
@@ -204,7 +208,7 @@ func (g *group) rate() {
 	slices.Sort(words)
 	g.words = float64(words[len(words)/2])
 	n := float64(g.uniq)
-	g.heading, g.article = float64(head)/n, float64(art)/n
+	g.heading, g.article, g.inline = float64(head)/n, float64(art)/n, float64(inline)/n
 	g.score = math.Sqrt(n) * (0.25 + min(g.words, 8)/8) * (1 + g.heading) * (0.3 + g.article) * (1 - 0.8*float64(inline)/n)
 	if g.chrome {
 		g.score *= 0.05
@@ -830,7 +834,12 @@ func itemSelector(groups []*group) string {
 				items = append(items, n)
 			}
 		}
-		s := scope(items) + " " + sig(items[0])
+		sc, lca := scope(items)
+		join := " "
+		if !slices.ContainsFunc(items, func(it *html.Node) bool { return it.Parent != lca }) {
+			join = " > " // all children of one list: say so, the tighter
+		}
+		s := sc + join + sig(items[0])
 		if s = strings.TrimSpace(s); !slices.Contains(sels, s) {
 			sels = append(sels, s)
 		}
@@ -838,10 +847,10 @@ func itemSelector(groups []*group) string {
 	return strings.Join(sels, ", ")
 }
 
-// scope is the selector of the nearest element holding every item: its
-// id when it has a plain one, else up to three levels of tags and
-// classes ending at it.
-func scope(items []*html.Node) string {
+// scope is the selector of the nearest element holding every item, and
+// that element: its id when it has a plain one, else up to three levels
+// of tags and classes ending at it.
+func scope(items []*html.Node) (string, *html.Node) {
 	lca := items[0].Parent
 	for _, it := range items[1:] {
 		for lca != nil && !contains(lca, it) {
@@ -866,7 +875,7 @@ func scope(items []*html.Node) string {
 		}
 	}
 	slices.Reverse(parts)
-	return strings.Join(parts, " > ")
+	return strings.Join(parts, " > "), lca
 }
 
 func contains(n, d *html.Node) bool {
@@ -883,6 +892,39 @@ func contains(n, d *html.Node) bool {
 // maxSample is how many items detectInItems looks into.
 const maxSample = 40
 
+// sample returns up to max of items, spread over the list and over each
+// shape of item (a lead story is one among a thousand teasers), in
+// document order.
+func sample(items []*html.Node, size int) []*html.Node {
+	if len(items) <= size {
+		return items
+	}
+	byShape := map[string][]int{}
+	var shapes []string
+	for i, it := range items {
+		k := sig(it)
+		if byShape[k] == nil {
+			shapes = append(shapes, k)
+		}
+		byShape[k] = append(byShape[k], i)
+	}
+	per := max(size/len(shapes), 3)
+	var picked []int
+	for _, k := range shapes {
+		idx := byShape[k]
+		n := min(per, len(idx))
+		for j := range n {
+			picked = append(picked, idx[j*len(idx)/n])
+		}
+	}
+	slices.Sort(picked)
+	out := make([]*html.Node, len(picked))
+	for i, j := range picked {
+		out[i] = items[j]
+	}
+	return out
+}
+
 // detectInItems returns the selectors, relative to each item, of its
 // title, link, date and summary, as most of the items agree.
 func detectInItems(items []*html.Node, base, pageURL string) Selectors {
@@ -890,15 +932,7 @@ func detectInItems(items []*html.Node, base, pageURL string) Selectors {
 	if bu == nil || pu == nil || len(items) == 0 {
 		return Selectors{}
 	}
-	if len(items) > maxSample {
-		// What most items agree on shows in a sample spread over the
-		// list; the selectors are then checked on all by extraction.
-		sample := make([]*html.Node, maxSample)
-		for i := range sample {
-			sample[i] = items[i*len(items)/maxSample]
-		}
-		items = sample
-	}
+	items = sample(items, maxSample)
 	type pick struct{ title, link, date, summary *html.Node }
 	picks := make([]pick, len(items))
 	for i, it := range items {
@@ -907,7 +941,7 @@ func detectInItems(items []*html.Node, base, pageURL string) Selectors {
 			continue
 		}
 		pk := pick{title: a, link: a}
-		if h := headingAround(a, it); h != nil {
+		if h := headingAround(a, it); h != nil && !otherLinks(h, a) {
 			pk.title = h
 		} else if h := findElem(a, isHeading); h != nil {
 			pk.title = h
@@ -926,45 +960,62 @@ func detectInItems(items []*html.Node, base, pageURL string) Selectors {
 		picks[i] = pk
 	}
 	choose := func(get func(pick) *html.Node, quorum float64) string {
-		var paths []string
-		counts := map[string]int{}
-		n := 0
-		for i, pk := range picks {
-			e := get(pk)
-			if e == nil {
-				continue
+		// paths collects each item's path, plain or scoped to the item's
+		// shape (article.lead h2 > a), in first-seen order with counts.
+		paths := func(scoped bool) ([]string, map[string]int, int) {
+			var out []string
+			counts := map[string]int{}
+			n := 0
+			for i, pk := range picks {
+				e := get(pk)
+				if e == nil {
+					continue
+				}
+				n++
+				p := exactPath(items[i], e)
+				if scoped && e != items[i] {
+					p = sig(items[i]) + " " + p
+				}
+				if counts[p] == 0 {
+					out = append(out, p)
+				}
+				counts[p]++
 			}
-			n++
-			p := relPath(items[i], e)
-			if counts[p] == 0 {
-				paths = append(paths, p)
-			}
-			counts[p]++
+			return out, counts, n
 		}
+		// picksAll reports whether sel picks each item's own element.
+		picksAll := func(union string) bool {
+			sel, err := cascadia.Compile(union)
+			if err != nil {
+				return false
+			}
+			for i, pk := range picks {
+				if e := get(pk); e != nil && firstMatch(items[i], sel) != e {
+					return false
+				}
+			}
+			return true
+		}
+		plain, counts, n := paths(false)
 		if n == 0 || float64(n) < quorum*float64(len(items)) {
 			return ""
 		}
-		mode := paths[0]
-		for _, p := range paths {
+		// Several shapes (a lead story's h2, the teasers' h3) are joined
+		// when the union still picks each item's own element; else each
+		// path is scoped to its item's shape; else most items decide.
+		if union := strings.Join(plain, ", "); len(plain) == 1 || picksAll(union) {
+			return union
+		}
+		if scoped, _, _ := paths(true); picksAll(strings.Join(scoped, ", ")) {
+			return strings.Join(scoped, ", ")
+		}
+		mode := plain[0]
+		for _, p := range plain {
 			if counts[p] > counts[mode] {
 				mode = p
 			}
 		}
-		// Several shapes (a lead story's h2, the teasers' h3) are joined
-		// when the union still picks each item's own element.
-		union := strings.Join(paths, ", ")
-		if len(paths) > 1 {
-			sel, err := cascadia.Compile(union)
-			if err != nil {
-				return mode
-			}
-			for i, pk := range picks {
-				if e := get(pk); e != nil && firstMatch(items[i], sel) != e {
-					return mode
-				}
-			}
-		}
-		return union
+		return mode
 	}
 	return Selectors{
 		Title:   choose(func(p pick) *html.Node { return p.title }, 0.01),
@@ -1031,6 +1082,12 @@ func headlineAnchor(item *html.Node, bu, pu *url.URL) *html.Node {
 	return best
 }
 
+// otherLinks reports whether n holds a link besides a (a section label
+// beside the headline in one heading).
+func otherLinks(n, a *html.Node) bool {
+	return findElem(n, func(x *html.Node) bool { return x.Data == "a" && x != a && !contains(x, a) }) != nil
+}
+
 // headingAround returns the heading a is in, below item.
 func headingAround(a, item *html.Node) *html.Node {
 	for p := a.Parent; p != nil && p != item; p = p.Parent {
@@ -1091,9 +1148,6 @@ var dateClassWords = []string{"date", "time", "published", "posted", "timestamp"
 // date whose text reads as one, else a short leaf (a table cell) that
 // reads as a date.
 func dateElem(item *html.Node) *html.Node {
-	if t := findElem(item, func(n *html.Node) bool { return n.Data == "time" || n.Data != "a" && attr(n, "datetime") != "" }); t != nil {
-		return t
-	}
 	isDate := func(n *html.Node) bool {
 		t, ok := shortText(n, 40)
 		if !ok || t == "" || !hasDigits(t, 1) {
@@ -1101,6 +1155,20 @@ func dateElem(item *html.Node) *html.Node {
 		}
 		_, err := sources.ParseDate(t, nil)
 		return err == nil
+	}
+	// A <time> counts when it reads as a date ("3 hours ago" does not),
+	// as the extraction will read it: its datetime, else its text.
+	if t := findElem(item, func(n *html.Node) bool {
+		if n.Data != "time" && (n.Data == "a" || attr(n, "datetime") == "") {
+			return false
+		}
+		if dt := strings.TrimSpace(attr(n, "datetime")); dt != "" {
+			_, err := sources.ParseDate(dt, nil)
+			return err == nil
+		}
+		return isDate(n)
+	}); t != nil {
+		return t
 	}
 	if e := findElem(item, func(n *html.Node) bool {
 		c := strings.ToLower(attr(n, "class"))
@@ -1124,8 +1192,17 @@ var summaryClassWords = []string{"summary", "excerpt", "teaser", "dek", "standfi
 // summaryElem finds the item's summary: an element classed as one, else
 // its first paragraph of some length, never the title's.
 func summaryElem(item, title *html.Node) *html.Node {
+	titleWords := countWords(title)
 	ok := func(n *html.Node) bool {
-		return !contains(n, title) && !contains(title, n) && hasWords(n, 5)
+		if contains(title, n) || metaClass(n) {
+			return false
+		}
+		if contains(n, title) {
+			// A link blog's paragraph opens with its title: it is the
+			// summary when it says more.
+			return n.Data == "p" && hasWords(n, titleWords+5)
+		}
+		return hasWords(n, 5)
 	}
 	if e := findElem(item, func(n *html.Node) bool {
 		c := strings.ToLower(attr(n, "class"))
@@ -1142,6 +1219,35 @@ func summaryElem(item, title *html.Node) *html.Node {
 		return e
 	}
 	return findElem(item, func(n *html.Node) bool { return n.Data == "p" && ok(n) })
+}
+
+// exactPath is relPath, made to pick e itself when an earlier element
+// matches it too (a section link before the headline's in one heading):
+// its position among the elements of its tag is added.
+func exactPath(item, e *html.Node) string {
+	p := relPath(item, e)
+	if sel, err := cascadia.Compile(p); err == nil && firstMatch(item, sel) == e {
+		return p
+	}
+	k := 1
+	for s := e.PrevSibling; s != nil; s = s.PrevSibling {
+		if s.Type == html.ElementNode && s.Data == e.Data {
+			k++
+		}
+	}
+	return p + ":nth-of-type(" + strconv.Itoa(k) + ")"
+}
+
+// metaClass reports whether n is classed as an item's metadata: its
+// date, byline, tags.
+func metaClass(n *html.Node) bool {
+	c := strings.ToLower(attr(n, "class"))
+	for _, w := range []string{"date", "meta", "tags", "byline", "author", "share", "comments"} {
+		if strings.Contains(c, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // relPath is the selector of e relative to item: the tags and classes
