@@ -212,6 +212,24 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "JSON-LD graph of blog posts", file: "jsonld-graph.html", url: "https://lab.example/",
+			strategy: StrategyJSONLD, wantDates: 3,
+			want: []string{
+				"Calibrating the new spectrometer | https://lab.example/notes/calibrating-the-spectrometer",
+				"Why our samples drifted | https://lab.example/notes/sample-drift",
+				"A cheaper cold trap | https://lab.example/notes/cheap-cold-trap",
+			},
+		},
+		{
+			name: "microdata", file: "microdata.html", url: "https://garden.example/",
+			strategy: StrategyMicrodata,
+			want: []string{
+				"Frost on the beans | https://garden.example/d/frost-on-the-beans",
+				"Seed potatoes are chitting | https://garden.example/d/seed-potatoes",
+				"New compost bays | https://garden.example/d/new-compost-bays",
+			},
+		},
+		{
 			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
 			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
 			want: []string{

@@ -503,7 +503,7 @@ func samePage(u, page *url.URL) bool {
 // linkText is the visible text of a link, or its image's alt text, or
 // its aria-label or title.
 func linkText(a *html.Node) string {
-	if t := feed.CollapseSpace(nodeText(a)); t != "" {
+	if t := feed.CollapseSpace(goquery.NewDocumentFromNode(a).Text()); t != "" {
 		return t
 	}
 	for _, k := range []string{"aria-label", "title"} {
@@ -540,23 +540,6 @@ func countWords(n *html.Node) int {
 	return words
 }
 
-func nodeText(n *html.Node) string {
-	var b strings.Builder
-	var f func(*html.Node)
-	f = func(n *html.Node) {
-		switch {
-		case n.Type == html.TextNode:
-			b.WriteString(n.Data)
-		case n.Type == html.ElementNode && (n.Data == "script" || n.Data == "style"):
-			return
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			f(c)
-		}
-	}
-	f(n)
-	return b.String()
-}
 
 var genericTexts = map[string]bool{
 	"read more": true, "more": true, "continue reading": true, "read the rest": true, "learn more": true,

@@ -362,7 +362,10 @@ func jsonDate(s string) time.Time {
 	return t
 }
 
-// dedupe drops articles whose link came earlier.
+// dedupe drops articles whose link came earlier on the page, so a list
+// that repeats a story (a lead also among the teasers) shows it once, at
+// its first place; feed.Normalize's dedupe, later, works on IDs across
+// sources and in date order.
 func dedupe(arts []feed.Article) []feed.Article {
 	seen := map[string]bool{}
 	out := arts[:0:0]
