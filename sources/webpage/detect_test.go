@@ -129,6 +129,15 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "link aggregator list: the story's link, not its discussion", file: "aggregator2.html", url: "https://crust.example/",
+			strategy: StrategyHTML,
+			want: []string{
+				"Journaling file systems, explained with pictures | https://fs.example.org/posts/journaling-file-systems-explained",
+				"The cost of small functions | https://www.example.net/2026/02/28/the-cost-of-small-functions.html",
+				"A tour of the new regex engine | https://blog.example.com/a-tour-of-the-new-regex-engine",
+			},
+		},
+		{
 			name: "static site list of dated links", file: "hugo.html", url: "https://ada.example/posts/",
 			strategy: StrategyHTML, wantDates: 5,
 			want: []string{

@@ -545,7 +545,7 @@ var genericTexts = map[string]bool{
 	"read more": true, "more": true, "continue reading": true, "read the rest": true, "learn more": true,
 	"see more": true, "view all": true, "see all": true, "view more": true, "next": true, "previous": true,
 	"prev": true, "older posts": true, "newer posts": true, "older": true, "newer": true, "load more": true,
-	"comments": true, "reply": true, "share": true, "tweet": true, "permalink": true, "details": true,
+	"comments": true, "no comments": true, "discuss": true, "discussion": true, "reply": true, "share": true, "tweet": true, "permalink": true, "details": true,
 	"click here": true, "here": true, "link": true, "get started": true, "sign up": true, "log in": true,
 	"download": true, "subscribe": true, "home": true, "#": true, "»": true, "«": true, "→": true, "←": true,
 	"¶": true, "∞": true, "...": true, "…": true,
@@ -629,6 +629,7 @@ var sectionWords = map[string]bool{
 	"login": true, "signin": true, "signup": true, "register": true, "subscribe": true, "account": true,
 	"about": true, "contact": true, "privacy": true, "terms": true, "feed": true, "rss": true, "cart": true,
 	"user": true, "users": true, "profile": true, "share": true, "sharer": true, "intent": true,
+	"domain": true, "domains": true, "from": true, "site": true, "source": true,
 }
 
 // collections are first path segments under which each page is one
@@ -1110,7 +1111,10 @@ func permalink(item, headline *html.Node, bu, pu *url.URL) *html.Node {
 						found = c
 						return
 					}
-					if fallback == nil {
+					// Unmarked, a link is the permalink only when it looks
+					// like a post's (a date or a slug in its path) and is
+					// not "12 comments": a discussion is not the post.
+					if fallback == nil && !generic(linkText(c)) && (hasDigits(u.Path, 4) || strings.Count(u.Path, "-") >= 2) {
 						fallback = c
 					}
 				}
