@@ -540,7 +540,6 @@ func countWords(n *html.Node) int {
 	return words
 }
 
-
 var genericTexts = map[string]bool{
 	"read more": true, "more": true, "continue reading": true, "read the rest": true, "learn more": true,
 	"see more": true, "view all": true, "see all": true, "view more": true, "next": true, "previous": true,
