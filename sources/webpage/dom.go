@@ -3,6 +3,7 @@ package webpage
 import (
 	"math"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -217,16 +218,17 @@ func (g *group) rate() {
 		// Dated links are a list of things published: a release table, an
 		// archive. Only looked for where it can change the outcome.
 		dated := 0
-		for _, a := range g.anchors[:min(len(g.anchors), 50)] {
+		n := min(len(g.anchors), 20)
+		for _, a := range g.anchors[:n] {
 			p := a.n
 			for i := 0; i < 3 && p.Parent != nil && p.Parent.Data != "body"; i++ {
 				p = p.Parent
 			}
-			if dateElem(p) != nil {
+			if dateElem(p, 2) != nil {
 				dated++
 			}
 		}
-		g.score *= 1 + float64(dated)/float64(min(len(g.anchors), 50))
+		g.score *= 1 + float64(dated)/float64(n)
 	}
 }
 
@@ -938,7 +940,7 @@ func detectInItems(items []*html.Node, base, pageURL string) Selectors {
 				pk.link = pl
 			}
 		}
-		pk.date = dateElem(it)
+		pk.date = dateElem(it, maxDateTries)
 		pk.summary = summaryElem(it, pk.title)
 		picks[i] = pk
 	}
@@ -1132,15 +1134,23 @@ var dateClassWords = []string{"date", "time", "published", "posted", "timestamp"
 
 // dateElem finds the item's date: a <time>, else an element classed as a
 // date whose text reads as one, else a short leaf (a table cell) that
-// reads as a date.
-func dateElem(item *html.Node) *html.Node {
-	isDate := func(n *html.Node) bool {
-		t, ok := shortText(n, 40)
-		if !ok || t == "" || !hasDigits(t, 1) {
+// reads as a date, reading at most maxTries texts as dates.
+func dateElem(item *html.Node, maxTries int) *html.Node {
+	// Reading a date that is none costs much (every layout is tried), and
+	// a broken page can make an item of the whole page: a few tries per
+	// item, on texts that look like dates.
+	tries := 0
+	parses := func(t string) bool {
+		if tries >= maxTries {
 			return false
 		}
+		tries++
 		_, err := sources.ParseDate(t, nil)
 		return err == nil
+	}
+	isDate := func(n *html.Node) bool {
+		t, ok := shortText(n, 40)
+		return ok && dateLike(t) && parses(t)
 	}
 	// A <time> counts when it reads as a date ("3 hours ago" does not),
 	// as the extraction will read it: its datetime, else its text.
@@ -1149,8 +1159,7 @@ func dateElem(item *html.Node) *html.Node {
 			return false
 		}
 		if dt := strings.TrimSpace(attr(n, "datetime")); dt != "" {
-			_, err := sources.ParseDate(dt, nil)
-			return err == nil
+			return parses(dt)
 		}
 		return isDate(n)
 	}); t != nil {
@@ -1170,6 +1179,38 @@ func dateElem(item *html.Node) *html.Node {
 	return findElem(item, func(n *html.Node) bool {
 		return n.Data != "a" && findElem(n, func(*html.Node) bool { return true }) == nil && isDate(n)
 	})
+}
+
+// maxDateTries bounds the texts dateElem reads as dates in one item when
+// its date is looked for; a list's score looks at fewer.
+const maxDateTries = 8
+
+var monthRE = regexp.MustCompile(`(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b`)
+
+// dateLike reports whether t may be a date: a year, a month's name, or
+// day and month in digits.
+func dateLike(t string) bool {
+	if t == "" || !hasDigits(t, 1) {
+		return false
+	}
+	run, sep := 0, false
+	for _, r := range t {
+		switch {
+		case r >= '0' && r <= '9':
+			run++
+			if run >= 4 {
+				return true
+			}
+		case r == '/' || r == '-' || r == '.':
+			if run > 0 {
+				sep = true
+			}
+			run = 0
+		default:
+			run = 0
+		}
+	}
+	return sep || monthRE.MatchString(t)
 }
 
 var summaryClassWords = []string{"summary", "excerpt", "teaser", "dek", "standfirst", "description", "intro",
