@@ -926,8 +926,12 @@ func detectInItems(items []*html.Node, base, pageURL string) Selectors {
 			continue
 		}
 		pk := pick{title: a, link: a}
-		if h := headingAround(a, it); h != nil && !otherLinks(h, a) {
-			pk.title = h
+		if h := headingAround(a, it); h != nil {
+			// The heading when it says what its link says (the simpler
+			// selector); the link when the heading adds a label, a count.
+			if feed.CollapseSpace(goquery.NewDocumentFromNode(h).Text()) == linkText(a) {
+				pk.title = h
+			}
 		} else if h := findElem(a, isHeading); h != nil {
 			pk.title = h
 		} else if generic(linkText(a)) {
@@ -1067,11 +1071,6 @@ func headlineAnchor(item *html.Node, bu, pu *url.URL) *html.Node {
 	return best
 }
 
-// otherLinks reports whether n holds a link besides a (a section label
-// beside the headline in one heading).
-func otherLinks(n, a *html.Node) bool {
-	return findElem(n, func(x *html.Node) bool { return x.Data == "a" && x != a && !contains(x, a) }) != nil
-}
 
 // headingAround returns the heading a is in, below item.
 func headingAround(a, item *html.Node) *html.Node {
