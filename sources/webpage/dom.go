@@ -1071,7 +1071,6 @@ func headlineAnchor(item *html.Node, bu, pu *url.URL) *html.Node {
 	return best
 }
 
-
 // headingAround returns the heading a is in, below item.
 func headingAround(a, item *html.Node) *html.Node {
 	for p := a.Parent; p != nil && p != item; p = p.Parent {
