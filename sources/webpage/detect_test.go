@@ -167,6 +167,15 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "video channel, newer state shape", file: "video2.html", url: "https://video.example/@bench/videos",
+			strategy: StrategyState,
+			want: []string{
+				"Restoring a hand plane | https://video.example/watch?v=new1",
+				"Cutting dovetails for the first time | https://video.example/watch?v=new2",
+				"How sharp is sharp enough? | https://video.example/watch?v=new3",
+			},
+		},
+		{
 			name: "cards: links around headlines, hashed classes", file: "cards.html", url: "https://metro.example/",
 			strategy: StrategyHTML,
 			want: []string{

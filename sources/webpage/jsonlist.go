@@ -224,7 +224,7 @@ var (
 // images or authors).
 func stateArticle(e any, bu *url.URL, depth int) (feed.Article, bool) {
 	m, ok := e.(map[string]any)
-	if !ok || depth > 8 {
+	if !ok || depth > 10 {
 		return feed.Article{}, false
 	}
 	var a feed.Article
@@ -287,13 +287,14 @@ func stateArticle(e any, bu *url.URL, depth int) (feed.Article, bool) {
 }
 
 // textOf is a JSON value's text: a string, or an object's rendered,
-// simpleText or runs of text (WordPress, YouTube).
+// simpleText, text, content or runs of text (WordPress, YouTube's two
+// shapes).
 func textOf(v any) string {
 	switch t := v.(type) {
 	case string:
 		return feed.HTMLText(t, -1)
 	case map[string]any:
-		for _, k := range []string{"rendered", "simpleText", "text"} {
+		for _, k := range []string{"rendered", "simpleText", "text", "content"} {
 			if s, ok := t[k].(string); ok {
 				return feed.HTMLText(s, -1)
 			}
