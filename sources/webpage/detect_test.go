@@ -248,6 +248,15 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "page laid out in an element named for its sidebar", file: "sidebarlayout.html", url: "https://notes.example/",
+			strategy: StrategyHTML, wantDates: 3,
+			want: []string{
+				"Walking the coast path in winter | https://notes.example/notes/walking-the-coast-path",
+				"Fixing the old radio | https://notes.example/notes/fixing-the-old-radio",
+				"Bread | https://notes.example/notes/bread",
+			},
+		},
+		{
 			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
 			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
 			want: []string{

@@ -57,6 +57,17 @@ const minScore = 1.5
 // domDetect finds the article list in the page's HTML and returns the
 // selectors of its items, or ok false.
 func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok bool) {
+	if sel, ok := domDetectBy(doc, base, pageURL, true); ok {
+		return sel, true
+	}
+	// A page laid out in an element whose class names chrome
+	// (layout--sidebar) has its list there: look again, by tags and
+	// roles alone.
+	return domDetectBy(doc, base, pageURL, false)
+}
+
+// domDetectBy is domDetect, with classes and ids marking chrome or not.
+func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel Selectors, ok bool) {
 	pu := feed.ParseHTTPURL(pageURL)
 	bu := feed.ParseHTTPURL(base)
 	if pu == nil || bu == nil {
@@ -95,7 +106,7 @@ func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok b
 		}
 		return v
 	}
-	walk(body[0], where{landmark: body[0], reps: map[*html.Node]bool{}}, func(a *html.Node, landmark *html.Node, chrome bool) {
+	walk(body[0], where{landmark: body[0], reps: map[*html.Node]bool{}, byClass: byClass}, func(a *html.Node, landmark *html.Node, chrome bool) {
 		if chrome {
 			// Navigation, asides, footers are never the list; a big
 			// page holds thousands of their links.
@@ -239,6 +250,7 @@ type where struct {
 	inArticle bool       // inside an <article>
 	inContent bool       // inside an article, main, section or list item
 	depth     int        // below the body
+	byClass   bool       // classes, ids and labels may mark chrome
 	// reps remembers which elements repeated found repeated: a page of
 	// many items asks it of each item's parent once.
 	reps map[*html.Node]bool
@@ -319,7 +331,7 @@ func isChrome(e *html.Node, w where) bool {
 	if chromeRoles[attr(e, "role")] {
 		return true
 	}
-	if w.inArticle {
+	if w.inArticle || !w.byClass {
 		return false
 	}
 	for _, s := range []string{attr(e, "class"), attr(e, "id"), attr(e, "aria-label"), attr(e, "data-component"), attr(e, "data-testid"), attr(e, "data-module")} {
