@@ -28,6 +28,7 @@ type anchor struct {
 	words    int    // words of its text (0 when the text is generic: "Read more")
 	heading  bool   // inside, or around, a heading, or classed as a title
 	article  bool   // its URL looks like an article's, not a section's
+	under    bool   // its URL is under the page's own path (/releases/v1 on /releases)
 	chrome   bool   // inside navigation, footer, aside, ads, "most read"…
 	inline   bool   // a link inside running text, not a headline
 	landmark *html.Node
@@ -95,6 +96,7 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 		u       *url.URL
 		s       string
 		article bool
+		under   bool
 	}
 	links := map[string]*link{}
 	sigs := map[*html.Node]string{}
@@ -120,14 +122,14 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 		l, seen := links[href]
 		if !seen {
 			if u := resolveHTTP(bu, href); u != nil && !samePage(u, pu) && (u.Path != "/" && u.Path != "" || u.RawQuery != "") {
-				l = &link{u: u, s: u.String(), article: articleLike(u, pu)}
+				l = &link{u: u, s: u.String(), article: articleLike(u, pu), under: under(u, pu)}
 			}
 			links[href] = l
 		}
 		if l == nil {
 			return
 		}
-		an := &anchor{n: a, url: l.u, href: l.s, article: l.article, landmark: landmark, chrome: chrome, order: len(anchors)}
+		an := &anchor{n: a, url: l.u, href: l.s, article: l.article, under: l.under, landmark: landmark, chrome: chrome, order: len(anchors)}
 		// Only short texts can be generic ("Read more", "12 comments"):
 		// longer ones are counted without building them.
 		if alen > 40 {
@@ -198,7 +200,7 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 func (g *group) rate() {
 	seen := map[string]bool{}
 	var words []int
-	var head, art, inline int
+	var head, art, inline, below int
 	for _, a := range g.anchors {
 		u := a.href
 		if seen[u] {
@@ -215,6 +217,9 @@ func (g *group) rate() {
 		if a.inline {
 			inline++
 		}
+		if a.under {
+			below++
+		}
 	}
 	g.uniq = len(seen)
 	slices.Sort(words)
@@ -224,6 +229,11 @@ func (g *group) rate() {
 	g.score = math.Sqrt(n) * (0.25 + min(g.words, 8)/8) * (1 + g.heading) * (0.3 + g.article) * (1 - 0.8*float64(inline)/n)
 	if g.chrome {
 		g.score *= 0.05
+	}
+	if below*5 >= g.uniq*4 {
+		// The pages under this one's path are its items: /releases/v1.2
+		// on /releases, /blog/a-post on /blog/.
+		g.score *= 1.5
 	}
 	if g.uniq >= 3 && g.score >= minScore/3 {
 		// Dated links are a list of things published: a release table, an
@@ -712,6 +722,22 @@ func articleLike(u, page *url.URL) bool {
 	return !strings.EqualFold(host, strings.TrimPrefix(strings.ToLower(page.Host), "www.")) && len(segs) >= 2
 }
 
+// under reports whether u is a page below page's own path, on its host.
+// The site's root has every page under it, so it tells nothing.
+func under(u, page *url.URL) bool {
+	base := strings.TrimSuffix(page.Path, "/")
+	if base == "" || !sameSite(u, page) {
+		return false
+	}
+	if i := strings.LastIndex(base, "/"); i >= 0 && strings.Contains(base[i:], ".") {
+		base = base[:i] // /blog/index.html lists /blog/…
+		if base == "" {
+			return false
+		}
+	}
+	return strings.HasPrefix(u.Path, base+"/") && len(u.Path) > len(base)+1
+}
+
 // download reports whether a path names a file to download or an image,
 // not a page.
 func download(p string) bool {
@@ -1058,6 +1084,9 @@ func headlineAnchor(item *html.Node, bu, pu *url.URL) *html.Node {
 			s += 3
 		}
 		if articleLike(u, pu) {
+			s += 1
+		}
+		if under(u, pu) {
 			s += 1
 		}
 		if s > bestScore {
