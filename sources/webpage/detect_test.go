@@ -158,6 +158,16 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "release history of cards", file: "releasecards.html", url: "https://pkgs.example/project/tool/#history",
+			strategy: StrategyHTML, wantDates: 4,
+			want: []string{
+				"3.2.0 | https://pkgs.example/project/tool/3.2.0/",
+				"3.1.1 | https://pkgs.example/project/tool/3.1.1/",
+				"3.1.0 | https://pkgs.example/project/tool/3.1.0/",
+				"3.0.0 | https://pkgs.example/project/tool/3.0.0/",
+			},
+		},
+		{
 			name: "video channel rendered from embedded state", file: "video.html", url: "https://video.example/@workshop/videos",
 			strategy: StrategyState,
 			want: []string{

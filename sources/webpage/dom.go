@@ -976,6 +976,8 @@ func detectInItems(items []*html.Node, base, pageURL string) Selectors {
 			if h := findElem(it, isHeading); h != nil {
 				pk.title = h
 			}
+		} else if b := firstBlock(a); b != nil {
+			pk.title = b // a card: its first line, not its date and byline too
 		}
 		if u := resolveHTTP(bu, attr(a, "href")); u != nil && !sameSite(u, pu) {
 			if pl := permalink(it, a, bu, pu); pl != nil {
@@ -1110,6 +1112,25 @@ func headlineAnchor(item *html.Node, bu, pu *url.URL) *html.Node {
 	}
 	f(item)
 	return best
+}
+
+// firstBlock returns the first of a link's block children with text when
+// it has two or more (a card: title, then date or summary), else nil.
+func firstBlock(a *html.Node) *html.Node {
+	var first *html.Node
+	n := 0
+	for c := a.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && blockTags[c.Data] && hasText(c) {
+			if first == nil {
+				first = c
+			}
+			n++
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	return first
 }
 
 // headingAround returns the heading a is in, below item.
