@@ -11,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
@@ -327,11 +328,14 @@ func (p *Page) article(sel *compiled, item *goquery.Selection, base, pageURL str
 // find returns the first match of sel inside item, item itself included
 // (so an item selector can point straight at the link or title).
 func find(item *goquery.Selection, sel cascadia.Selector) *goquery.Selection {
-	if sel == nil {
+	if sel == nil || item.Length() == 0 {
 		return item.Slice(0, 0)
 	}
-	if m := item.FindMatcher(sel); m.Length() > 0 {
-		return m.First()
+	// cascadia.Query stops at the first match, in document order, where
+	// FindMatcher would collect them all: one item of a page of
+	// thousands.
+	if m := firstMatch(item.Nodes[0], sel); m != nil {
+		return &goquery.Selection{Nodes: []*html.Node{m}}
 	}
-	return item.FilterMatcher(sel).First()
+	return item.Slice(0, 0)
 }
