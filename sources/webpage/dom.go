@@ -23,8 +23,7 @@ import (
 // anchor is one link of the page that could be an article's.
 type anchor struct {
 	n        *html.Node
-	url      *url.URL
-	href     string // url, as a string
+	href     string // resolved, absolute
 	words    int    // words of its text (0 when the text is generic: "Read more")
 	heading  bool   // inside, or around, a heading, or classed as a title
 	article  bool   // its URL looks like an article's, not a section's
@@ -33,7 +32,6 @@ type anchor struct {
 	inline   bool   // a link inside running text, not a headline
 	landmark *html.Node
 	key      string
-	order    int
 }
 
 // group is the anchors that share a landmark and a local structure: one
@@ -129,7 +127,7 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 		if l == nil {
 			return
 		}
-		an := &anchor{n: a, url: l.u, href: l.s, article: l.article, under: l.under, landmark: landmark, chrome: chrome, order: len(anchors)}
+		an := &anchor{n: a, href: l.s, article: l.article, under: l.under, landmark: landmark, chrome: chrome}
 		// Only short texts can be generic ("Read more", "12 comments"):
 		// longer ones are counted without building them.
 		if alen > 40 {
