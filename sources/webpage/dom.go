@@ -28,7 +28,6 @@ type anchor struct {
 	heading  bool   // inside, or around, a heading, or classed as a title
 	article  bool   // its URL looks like an article's, not a section's
 	under    bool   // its URL is under the page's own path (/releases/v1 on /releases)
-	chrome   bool   // inside navigation, footer, aside, ads, "most read"…
 	inline   bool   // a link inside running text, not a headline
 	landmark *html.Node
 	key      string
@@ -44,7 +43,6 @@ type group struct {
 	heading float64 // fraction in a heading
 	article float64 // fraction with an article-like URL
 	inline  float64 // fraction inside running text
-	chrome  bool
 	score   float64
 }
 
@@ -106,12 +104,7 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 		}
 		return v
 	}
-	walk(body[0], where{landmark: body[0], reps: map[*html.Node]bool{}, byClass: byClass}, func(a *html.Node, landmark *html.Node, chrome bool) {
-		if chrome {
-			// Navigation, asides, footers are never the list; a big
-			// page holds thousands of their links.
-			return
-		}
+	walk(body[0], where{landmark: body[0], reps: map[*html.Node]bool{}, byClass: byClass}, func(a *html.Node, landmark *html.Node) {
 		alen := textLength(a)
 		if alen == 0 && attr(a, "aria-label") == "" && attr(a, "title") == "" {
 			return // an image link: its headline has a link of its own
@@ -127,7 +120,7 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 		if l == nil {
 			return
 		}
-		an := &anchor{n: a, href: l.s, article: l.article, under: l.under, landmark: landmark, chrome: chrome}
+		an := &anchor{n: a, href: l.s, article: l.article, under: l.under, landmark: landmark}
 		// Only short texts can be generic ("Read more", "12 comments"):
 		// longer ones are counted without building them.
 		if alen > 40 {
@@ -154,7 +147,7 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 	for _, a := range anchors {
 		g := groups[a.key]
 		if g == nil {
-			g = &group{key: a.key, chrome: a.chrome}
+			g = &group{key: a.key}
 			groups[a.key] = g
 			keys = append(keys, a.key) // first-seen order: deterministic
 		}
@@ -177,7 +170,7 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 	chosen := []*group{best}
 	for _, k := range keys {
 		g := groups[k]
-		if g == best || g.chrome || g.anchors[0].landmark != best.anchors[0].landmark {
+		if g == best || g.anchors[0].landmark != best.anchors[0].landmark {
 			continue
 		}
 		// Headlines of articles, or long link texts to articles (a
@@ -225,9 +218,6 @@ func (g *group) rate() {
 	n := float64(g.uniq)
 	g.heading, g.article, g.inline = float64(head)/n, float64(art)/n, float64(inline)/n
 	g.score = math.Sqrt(n) * (0.25 + min(g.words, 8)/8) * (1 + g.heading) * (0.3 + g.article) * (1 - 0.8*float64(inline)/n)
-	if g.chrome {
-		g.score *= 0.05
-	}
 	if below*5 >= g.uniq*4 {
 		// The pages under this one's path are its items: /releases/v1.2
 		// on /releases, /blog/a-post on /blog/.
@@ -253,11 +243,9 @@ func (g *group) rate() {
 
 // where is what walk knows of an element's ancestors.
 type where struct {
-	landmark  *html.Node // the nearest chrome element, or main, or the body
-	chrome    bool       // inside page chrome
+	landmark  *html.Node // the nearest main, or the body
 	inArticle bool       // inside an <article>
 	inContent bool       // inside an article, main, section or list item
-	depth     int        // below the body
 	byClass   bool       // classes, ids and labels may mark chrome
 	// reps remembers which elements repeated found repeated: a page of
 	// many items asks it of each item's parent once.
@@ -274,9 +262,10 @@ func (w where) repeated(n *html.Node) bool {
 }
 
 // walk visits the elements under n, calling fn for each link with the
-// landmark it is in (the nearest navigation, aside, footer… or main, or
-// the body) and whether that landmark is page chrome.
-func walk(n *html.Node, w where, fn func(a, landmark *html.Node, chrome bool)) {
+// landmark it is in (the nearest main, or the body). Page chrome
+// (navigation, asides, footers, ads…) is not entered: it is never the
+// list, and a big page holds thousands of its links.
+func walk(n *html.Node, w where, fn func(a, landmark *html.Node)) {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type != html.ElementNode {
 			continue
@@ -285,21 +274,23 @@ func walk(n *html.Node, w where, fn func(a, landmark *html.Node, chrome bool)) {
 		case "script", "style", "noscript", "template", "svg", "head", "iframe", "select", "button", "textarea":
 			continue
 		}
-		cw := w
-		cw.depth++
 		if isChrome(c, w) {
-			cw.landmark, cw.chrome = c, true
-		} else if c.Data == "main" || attr(c, "role") == "main" {
-			cw.landmark = c
+			continue
 		}
+		cw := w
 		switch c.Data {
 		case "article":
 			cw.inArticle, cw.inContent = true, true
-		case "main", "section", "li":
+		case "main":
+			cw.landmark, cw.inContent = c, true
+		case "section", "li":
 			cw.inContent = true
 		}
+		if attr(c, "role") == "main" {
+			cw.landmark = c
+		}
 		if c.Data == "a" && attr(c, "href") != "" {
-			fn(c, cw.landmark, cw.chrome)
+			fn(c, cw.landmark)
 		}
 		walk(c, cw, fn)
 	}
