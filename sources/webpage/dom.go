@@ -818,7 +818,11 @@ func itemSelector(groups []*group) string {
 			}
 		}
 	}
-	var sels []string
+	// Items by shape, in first-seen order: one selector per shape, over
+	// every group's items of that shape.
+	byShape := map[string][]*html.Node{}
+	var shapes []string
+	seen := map[*html.Node]bool{}
 	for _, g := range groups {
 		levels := map[int]int{}
 		for _, a := range g.anchors {
@@ -834,25 +838,31 @@ func itemSelector(groups []*group) string {
 				k, best = lv, levels[lv]
 			}
 		}
-		var items []*html.Node
-		seen := map[*html.Node]bool{}
 		for _, a := range g.anchors {
 			n := a.n
 			for i := 0; i < k && n.Parent != nil && n.Parent.Data != "body"; i++ {
 				n = n.Parent
 			}
-			if !seen[n] {
-				seen[n] = true
-				items = append(items, n)
+			if seen[n] {
+				continue
 			}
+			seen[n] = true
+			sh := sig(n)
+			if byShape[sh] == nil {
+				shapes = append(shapes, sh)
+			}
+			byShape[sh] = append(byShape[sh], n)
 		}
+	}
+	var sels []string
+	for _, sh := range shapes {
+		items := byShape[sh]
 		sc, lca := scope(items)
 		join := " "
 		if !slices.ContainsFunc(items, func(it *html.Node) bool { return it.Parent != lca }) {
 			join = " > " // all children of one list: say so, the tighter
 		}
-		s := sc + join + sig(items[0])
-		if s = strings.TrimSpace(s); !slices.Contains(sels, s) {
+		if s := strings.TrimSpace(sc + join + sh); !slices.Contains(sels, s) {
 			sels = append(sels, s)
 		}
 	}
