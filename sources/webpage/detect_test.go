@@ -267,6 +267,16 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "asides known by their headings", file: "news3.html", url: "https://harbour.example/",
+			strategy: StrategyHTML,
+			want: []string{
+				"Ferry timetable changes for spring | https://harbour.example/2026/03/01/ferry-timetable-changes-for-spring",
+				"Harbour wall repair begins next week | https://harbour.example/2026/03/01/harbour-wall-repair-begins",
+				"Fishing quota talks stall again | https://harbour.example/2026/02/28/fishing-quota-talks-stall",
+				"Lifeboat crew honoured for winter rescue | https://harbour.example/2026/02/28/lifeboat-crew-honoured",
+			},
+		},
+		{
 			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
 			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
 			want: []string{

@@ -348,6 +348,32 @@ func isChrome(e *html.Node, w where) bool {
 			}
 		}
 	}
+	return chromeHeading(e)
+}
+
+// chromeHeadingRE matches the headings of blocks beside a page's list:
+// "Most read", "Trending", "Related", "You may also like".
+var chromeHeadingRE = regexp.MustCompile(`(?i)^(most (read|popular|viewed|shared|commented|emailed)|trending( now)?|popular( now| posts| stories)?|related( (posts|articles|stories|content))?|recommended( for you)?|you (may|might) (also )?like|read next|sponsored( content)?|advertisement|from our partners)\b`)
+
+// chromeHeading reports whether one of e's first children is a heading
+// naming such a block.
+func chromeHeading(e *html.Node) bool {
+	switch e.Data {
+	case "section", "div", "ul", "ol":
+	default:
+		return false
+	}
+	i := 0
+	for c := e.FirstChild; c != nil && i < 3; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		i++
+		if isHeading(c) {
+			t, ok := shortText(c, 40)
+			return ok && chromeHeadingRE.MatchString(t)
+		}
+	}
 	return false
 }
 
