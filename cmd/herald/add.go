@@ -45,6 +45,9 @@ for a bad command line, URL, name or config.`,
 
 // add is herald add URL.
 func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) error {
+	if o.addFeed && !o.write {
+		return usageError{"add: --feed adds a feed to the configuration file: it needs --write"}
+	}
 	u := feed.ParseHTTPURL(o.arg)
 	if u == nil {
 		return usageError{fmt.Sprintf("add: %q: want an absolute http or https URL", o.arg)}

@@ -98,6 +98,7 @@ func TestAdd(t *testing.T) {
 		{name: "refused scheme", args: []string{"file:///etc/passwd", "--write"}, code: exitUsage, stderr: "want an absolute http or https URL"},
 		{name: "bad name", args: []string{srv.URL + "/blog/", "--name", "Blog!"}, code: exitUsage, stderr: "want lower-case letters"},
 		{name: "no url", args: nil, code: exitUsage, stderr: "add: missing URL"},
+		{name: "feed without write", args: []string{srv.URL + "/blog/", "--feed"}, code: exitUsage, stderr: "it needs --write"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
