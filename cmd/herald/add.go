@@ -227,6 +227,11 @@ func pageSource(name, link string, det webpage.Detection) string {
 // entry takes the indentation of the sequence's first item. A key
 // missing is added at the end; a key in flow style ([a, b]) is refused.
 func insertBlock(data []byte, key, entry string) ([]byte, error) {
+	nl := "\n"
+	if bytes.Contains(data, []byte("\r\n")) {
+		nl = "\r\n" // the file's line endings
+		entry = strings.ReplaceAll(entry, "\n", nl)
+	}
 	lines := strings.SplitAfter(string(data), "\n")
 	keyRE := regexp.MustCompile(`^` + key + `:\s*(#.*)?$`)
 	start := -1
@@ -242,9 +247,9 @@ func insertBlock(data []byte, key, entry string) ([]byte, error) {
 	if start < 0 {
 		out := string(data)
 		if out != "" && !strings.HasSuffix(out, "\n") {
-			out += "\n"
+			out += nl
 		}
-		return []byte(out + key + ":\n" + entry), nil
+		return []byte(out + key + ":" + nl + entry), nil
 	}
 	end := start + 1 // after the block's last line of content
 	indent := ""
@@ -268,6 +273,9 @@ func insertBlock(data []byte, key, entry string) ([]byte, error) {
 	}
 	if end > 0 && !strings.HasSuffix(lines[end-1], "\n") {
 		lines[end-1] += "\n"
+	}
+	if l := lines[end-1]; nl == "\r\n" && !strings.HasSuffix(l, "\r\n") {
+		lines[end-1] = strings.TrimSuffix(l, "\n") + nl
 	}
 	out := slices.Concat(lines[:end], []string{entry}, lines[end:])
 	return []byte(strings.Join(out, "")), nil

@@ -147,6 +147,7 @@ func TestInsertBlock(t *testing.T) {
 		{"dash at column 0", "sources:\n- name: a\n  type: files\n", "sources:\n- name: a\n  type: files\n- name: x\n  type: feed\n"},
 		{"no final newline", "sources:\n  - name: a", "sources:\n  - name: a\n  - name: x\n    type: feed\n"},
 		{"key missing", "title: t\n", "title: t\nsources:\n  - name: x\n    type: feed\n"},
+		{"CRLF kept", "sources:\r\n  - name: a\r\nfeeds:\r\n", "sources:\r\n  - name: a\r\n  - name: x\r\n    type: feed\r\nfeeds:\r\n"},
 		{"four spaces", "sources:  # mine\n    - name: a\nfeeds:\n", "sources:  # mine\n    - name: a\n    - name: x\n      type: feed\nfeeds:\n"},
 	}
 	for _, tt := range tests {
