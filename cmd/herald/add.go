@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -46,32 +47,30 @@ for a bad command line, URL, name or config.`,
 // add is herald add URL.
 func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) error {
 	if o.addFeed && !o.write {
-		return usageError{"add: --feed adds a feed to the configuration file: it needs --write"}
+		return usageError{msg: "add: --feed adds a feed to the configuration file: it needs --write"}
 	}
 	u := feed.ParseHTTPURL(o.arg)
 	if u == nil {
-		return usageError{fmt.Sprintf("add: %q: want an absolute http or https URL", o.arg)}
+		return usageError{msg: fmt.Sprintf("add: %q: want an absolute http or https URL", o.arg)}
 	}
-	cfg, err := loadConfig(o.cfgPath)
-	if err != nil {
-		var pe *os.PathError
-		if o.write || !errors.As(err, &pe) {
+	cfg := &config.Config{} // no file: default fetch settings, no names taken
+	if _, err := os.Stat(o.cfgPath); o.write || !errors.Is(err, fs.ErrNotExist) {
+		if cfg, err = loadConfig(o.cfgPath); err != nil {
 			return err
 		}
-		cfg = &config.Config{} // no file: default fetch settings, no names taken
 	}
 	name := o.name
 	if name == "" {
 		name = nameFromHost(u.Hostname())
 	}
 	if !validName.MatchString(name) {
-		return usageError{fmt.Sprintf("add: name %q: want lower-case letters, digits, - and _ (choose one with --name)", name)}
+		return usageError{msg: fmt.Sprintf("add: name %q: want lower-case letters, digits, - and _ (choose one with --name)", name)}
 	}
 	if slices.ContainsFunc(cfg.Sources, func(s config.Source) bool { return s.Name == name }) {
-		return usageError{fmt.Sprintf("add: %s already has a source named %q: choose another with --name", cfg.Path, name)}
+		return usageError{msg: fmt.Sprintf("add: %s already has a source named %q: choose another with --name", cfg.Path, name), brief: true}
 	}
 	if o.addFeed && slices.ContainsFunc(cfg.Feeds, func(f config.Feed) bool { return f.Name == name }) {
-		return usageError{fmt.Sprintf("add: %s already has a feed named %q: choose another with --name", cfg.Path, name)}
+		return usageError{msg: fmt.Sprintf("add: %s already has a feed named %q: choose another with --name", cfg.Path, name), brief: true}
 	}
 	fetcher, err := newFetcher(cfg, log)
 	if err != nil {
@@ -114,7 +113,7 @@ func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) err
 		// What detection found is printed below, not logged.
 		p, err := webpage.New(webpage.Config{Name: name, URL: u.String()}, fetcher, slog.New(slog.DiscardHandler))
 		if err != nil {
-			return usageError{fmt.Sprintf("add: %v", err)}
+			return usageError{msg: fmt.Sprintf("add: %v", err)}
 		}
 		det, a, err := p.Inspect(ctx)
 		if err != nil {
@@ -143,7 +142,7 @@ func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) err
 		out, err = insertBlock(out, "feeds", fmt.Sprintf("  - name: %s\n    title: %s\n    sources: [%s]\n", name, strconv.Quote(title), name))
 	}
 	if err != nil {
-		return usageError{fmt.Sprintf("add: %s: %v; add the source by hand", cfg.Path, err)}
+		return usageError{msg: fmt.Sprintf("add: %s: %v; add the source by hand", cfg.Path, err), brief: true}
 	}
 	if _, err := config.Parse(cfg.Path, out); err != nil {
 		// What we would write does not load: leave the file alone.

@@ -100,6 +100,12 @@ func TestAdd(t *testing.T) {
 		{name: "no url", args: nil, code: exitUsage, stderr: "add: missing URL"},
 		{name: "feed without write", args: []string{srv.URL + "/blog/", "--feed"}, code: exitUsage, stderr: "it needs --write"},
 	}
+	t.Run("no configuration file, no --write", func(t *testing.T) {
+		code, stdout, stderr := runCmd(t, "add", srv.URL+"/blog/", "--config", filepath.Join(t.TempDir(), "config.yaml"))
+		if code != 0 || !strings.Contains(stdout, "- name: 127-0-0-1\n    type: page") {
+			t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -43,7 +43,7 @@ func preview(ctx context.Context, o options, stdout io.Writer) error {
 		for _, s := range cfg.Sources {
 			names = append(names, s.Name)
 		}
-		return usageError{fmt.Sprintf("preview: no source %q in %s (its sources: %s)", o.arg, cfg.Path, strings.Join(names, ", "))}
+		return usageError{msg: fmt.Sprintf("preview: no source %q in %s (its sources: %s)", o.arg, cfg.Path, strings.Join(names, ", ")), brief: true}
 	}
 	sc := cfg.Sources[i]
 	rec := &records{}

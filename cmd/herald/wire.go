@@ -5,10 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -26,10 +31,37 @@ import (
 	"github.com/heraldfeed/herald/sources/webpage"
 )
 
+// dataDir overrides the config's data_dir when set: --data-dir, else
+// HERALD_DATA_DIR, so packaging (an image, a unit) can give Herald its
+// state folder without editing a read-only config. Process-wide like the
+// redactor: one process runs one configuration at a time.
+var dataDir atomic.Pointer[string]
+
+// setDataDir sets the override from --data-dir, or HERALD_DATA_DIR when
+// the flag is empty; relative paths are the working directory's.
+func setDataDir(flagValue string) {
+	d := flagValue
+	if d == "" {
+		d = os.Getenv("HERALD_DATA_DIR")
+	}
+	if d != "" {
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+	}
+	dataDir.Store(&d)
+}
+
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usageError{msg: fmt.Sprintf("config file %s not found: write a starter one with `herald init --config %s`, or name yours with --config FILE", path, path), brief: true}
+	}
 	if err != nil {
 		return nil, configError{err}
+	}
+	if d := dataDir.Load(); d != nil && *d != "" {
+		cfg.DataDir = *d
 	}
 	sec := cfg.Secrets()
 	redactor.Store(sources.NewRedactor(sources.Secrets{
@@ -182,7 +214,6 @@ func (p *pipeline) page(ctx context.Context, path string) (server.Page, bool, er
 // build renders the site from the collector's current articles.
 func (p *pipeline) build(ctx context.Context, now time.Time, publish func([]site.File)) ([]site.File, error) {
 	files, err := p.site.Build(ctx, siteInputs(p.col), now, publish)
-	p.feeds.record(files)
 	return files, err
 }
 
@@ -300,9 +331,17 @@ func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Sto
 	case noStore:
 		return store.NewMemory(), nil
 	case cfg.Postgres():
-		return postgres.Open(ctx, cfg.Store)
+		st, err := postgres.Open(ctx, cfg.Store)
+		if err != nil {
+			return nil, storeError{err}
+		}
+		return st, nil
 	}
-	return sqlite.Open(ctx, cfg.DataDir)
+	st, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, storeError{err}
+	}
+	return st, nil
 }
 
 // retries maps the config's "0 disables retrying" onto FetchConfig, where
