@@ -168,9 +168,13 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 	// above the teasers, one section's teasers beside another's) join
 	// when they are headlines of articles too.
 	chosen := []*group{best}
+	primary := map[*html.Node]bool{}
+	for _, it := range groupItems(chosen)[0] {
+		primary[it] = true
+	}
 	for _, k := range keys {
 		g := groups[k]
-		if g == best || g.anchors[0].landmark != best.anchors[0].landmark {
+		if g == best || g.anchors[0].landmark != best.anchors[0].landmark || inside(g, primary) {
 			continue
 		}
 		// Headlines of articles, or long link texts to articles (a
@@ -185,6 +189,21 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 		return Selectors{}, false
 	}
 	return Selectors{Item: items}, true
+}
+
+// inside reports whether most of g's links are inside the items: links
+// in a post's body, not a list of their own.
+func inside(g *group, items map[*html.Node]bool) bool {
+	n := 0
+	for _, a := range g.anchors {
+		for p := a.n.Parent; p != nil; p = p.Parent {
+			if items[p] {
+				n++
+				break
+			}
+		}
+	}
+	return n*2 > len(g.anchors)
 }
 
 // rate computes the group's statistics and score.
@@ -836,39 +855,13 @@ func elemIndex(n *html.Node) int {
 // element around it holding no other chosen link, at the level most of
 // its group agree on) and returns a selector matching those items.
 func itemSelector(groups []*group) string {
-	count := map[*html.Node]int{}
-	for _, g := range groups {
-		for _, a := range g.anchors {
-			for p := a.n; p != nil; p = p.Parent {
-				count[p]++
-			}
-		}
-	}
 	// Items by shape, in first-seen order: one selector per shape, over
 	// every group's items of that shape.
 	byShape := map[string][]*html.Node{}
 	var shapes []string
 	seen := map[*html.Node]bool{}
-	for _, g := range groups {
-		levels := map[int]int{}
-		for _, a := range g.anchors {
-			k := 0
-			for p := a.n; p.Parent != nil && count[p.Parent] == 1 && p.Parent != a.landmark && p.Parent.Data != "body"; p = p.Parent {
-				k++
-			}
-			levels[k]++
-		}
-		k, best := 0, -1
-		for lv := 0; lv < 64; lv++ {
-			if levels[lv] > best {
-				k, best = lv, levels[lv]
-			}
-		}
-		for _, a := range g.anchors {
-			n := a.n
-			for i := 0; i < k && n.Parent != nil && n.Parent.Data != "body"; i++ {
-				n = n.Parent
-			}
+	for _, items := range groupItems(groups) {
+		for _, n := range items {
 			if seen[n] {
 				continue
 			}
@@ -893,6 +886,49 @@ func itemSelector(groups []*group) string {
 		}
 	}
 	return strings.Join(sels, ", ")
+}
+
+// groupItems returns each group's items: for each link, the largest
+// element around it holding no other link of the groups, at the level
+// most of its group agree on.
+func groupItems(groups []*group) [][]*html.Node {
+	count := map[*html.Node]int{}
+	for _, g := range groups {
+		for _, a := range g.anchors {
+			for p := a.n; p != nil; p = p.Parent {
+				count[p]++
+			}
+		}
+	}
+	out := make([][]*html.Node, len(groups))
+	for gi, g := range groups {
+		levels := map[int]int{}
+		for _, a := range g.anchors {
+			k := 0
+			for p := a.n; p.Parent != nil && count[p.Parent] == 1 && p.Parent != a.landmark && p.Parent.Data != "body"; p = p.Parent {
+				k++
+			}
+			levels[k]++
+		}
+		k, best := 0, -1
+		for lv := 0; lv < 64; lv++ {
+			if levels[lv] > best {
+				k, best = lv, levels[lv]
+			}
+		}
+		seen := map[*html.Node]bool{}
+		for _, a := range g.anchors {
+			n := a.n
+			for i := 0; i < k && n.Parent != nil && n.Parent.Data != "body"; i++ {
+				n = n.Parent
+			}
+			if !seen[n] {
+				seen[n] = true
+				out[gi] = append(out[gi], n)
+			}
+		}
+	}
+	return out
 }
 
 // scope is the selector of the nearest element holding every item, and
