@@ -277,6 +277,16 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "an archive listed in a <nav>", file: "navarchive.html", url: "https://wonders.example/archive/",
+			strategy: StrategyHTML,
+			want: []string{
+				"The moss under the bridge | https://wonders.example/2026/02/the-moss-under-the-bridge/",
+				"Counting starlings at dusk | https://wonders.example/2026/01/counting-starlings/",
+				"A winter rockpool | https://wonders.example/2025/12/a-winter-rockpool/",
+				"Lichens on the churchyard wall | https://wonders.example/2025/11/lichens-on-the-churchyard-wall/",
+			},
+		},
+		{
 			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
 			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
 			want: []string{

@@ -54,17 +54,23 @@ const minScore = 1.5
 // domDetect finds the article list in the page's HTML and returns the
 // selectors of its items, or ok false.
 func domDetect(doc *goquery.Document, base, pageURL string) (sel Selectors, ok bool) {
-	if sel, ok := domDetectBy(doc, base, pageURL, true); ok {
-		return sel, true
-	}
 	// A page laid out in an element whose class names chrome
-	// (layout--sidebar) has its list there: look again, by tags and
-	// roles alone.
-	return domDetectBy(doc, base, pageURL, false)
+	// (layout--sidebar) has its list there: look again by tags and roles
+	// alone; and a list in a <nav> or <aside> (an archive page's) is
+	// found when nothing else is.
+	for _, c := range []chromeBy{{class: true, tag: true}, {tag: true}, {}} {
+		if sel, ok := domDetectBy(doc, base, pageURL, c); ok {
+			return sel, true
+		}
+	}
+	return Selectors{}, false
 }
 
-// domDetectBy is domDetect, with classes and ids marking chrome or not.
-func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel Selectors, ok bool) {
+// chromeBy says what marks page chrome: tags and roles, classes and ids.
+type chromeBy struct{ tag, class bool }
+
+// domDetectBy is domDetect, with chrome marked as by says.
+func domDetectBy(doc *goquery.Document, base, pageURL string, by chromeBy) (sel Selectors, ok bool) {
 	pu := feed.ParseHTTPURL(pageURL)
 	bu := feed.ParseHTTPURL(base)
 	if pu == nil || bu == nil {
@@ -104,7 +110,7 @@ func domDetectBy(doc *goquery.Document, base, pageURL string, byClass bool) (sel
 		}
 		return v
 	}
-	walk(body[0], where{landmark: body[0], reps: map[*html.Node]bool{}, byClass: byClass}, func(a *html.Node, landmark *html.Node) {
+	walk(body[0], where{landmark: body[0], reps: map[*html.Node]bool{}, by: by}, func(a *html.Node, landmark *html.Node) {
 		alen := textLength(a)
 		if alen == 0 && attr(a, "aria-label") == "" && attr(a, "title") == "" {
 			return // an image link: its headline has a link of its own
@@ -265,7 +271,7 @@ type where struct {
 	landmark  *html.Node // the nearest main, or the body
 	inArticle bool       // inside an <article>
 	inContent bool       // inside an article, main, section or list item
-	byClass   bool       // classes, ids and labels may mark chrome
+	by        chromeBy   // what marks chrome
 	// reps remembers which elements repeated found repeated: a page of
 	// many items asks it of each item's parent once.
 	reps map[*html.Node]bool
@@ -340,6 +346,9 @@ var mostWords = map[string]bool{"read": true, "popular": true, "viewed": true, "
 // alike (a post's header holds its title); inside an article, classes do
 // not make chrome.
 func isChrome(e *html.Node, w where) bool {
+	if !w.by.tag {
+		return false
+	}
 	switch e.Data {
 	case "nav", "aside":
 		return true
@@ -349,7 +358,7 @@ func isChrome(e *html.Node, w where) bool {
 	if chromeRoles[attr(e, "role")] {
 		return true
 	}
-	if w.inArticle || !w.byClass {
+	if w.inArticle || !w.by.class {
 		return false
 	}
 	for _, s := range []string{attr(e, "class"), attr(e, "id"), attr(e, "aria-label"), attr(e, "data-component"), attr(e, "data-testid"), attr(e, "data-module")} {
