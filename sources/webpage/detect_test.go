@@ -287,6 +287,15 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "rows that are links: a label, the title, a date", file: "rows.html", url: "https://tool.example/changelog/",
+			strategy: StrategyHTML, wantDates: 3,
+			want: []string{
+				"Sync is twice as fast on large folders | https://tool.example/changelog/faster-sync",
+				"Dark mode follows the system setting | https://tool.example/changelog/dark-mode",
+				"Uploads retry after a dropped connection | https://tool.example/changelog/fix-upload-retries",
+			},
+		},
+		{
 			name: "given item, the rest detected", file: "news.html", url: "https://planet.example/",
 			given: Config{Item: "section article.story"}, strategy: StrategyHTML, wantDates: 4,
 			want: []string{

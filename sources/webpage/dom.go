@@ -1046,8 +1046,8 @@ func detectInItems(items []*html.Node, base, pageURL string) Selectors {
 			if h := findElem(it, isHeading); h != nil {
 				pk.title = h
 			}
-		} else if b := firstBlock(a); b != nil {
-			pk.title = b // a card: its first line, not its date and byline too
+		} else if b := titleChild(a); b != nil {
+			pk.title = b // a card: its title, not its date and kicker too
 		}
 		if u := resolveHTTP(bu, attr(a, "href")); u != nil && !sameSite(u, pu) {
 			if pl := permalink(it, a, bu, pu); pl != nil {
@@ -1184,23 +1184,33 @@ func headlineAnchor(item *html.Node, bu, pu *url.URL) *html.Node {
 	return best
 }
 
-// firstBlock returns the first of a link's block children with text when
-// it has two or more (a card: title, then date or summary), else nil.
-func firstBlock(a *html.Node) *html.Node {
-	var first *html.Node
-	n := 0
+// titleChild returns, of a link holding two or more elements with text
+// (a card: title and date, kicker and headline), the one that is its
+// title: not a date, the most words; else nil.
+func titleChild(a *html.Node) *html.Node {
+	var best *html.Node
+	bestWords, n := 0, 0
 	for c := a.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && blockTags[c.Data] && hasText(c) {
-			if first == nil {
-				first = c
+		if c.Type != html.ElementNode || !hasText(c) {
+			continue
+		}
+		n++
+		if c.Data == "time" || findElem(c, func(x *html.Node) bool { return x.Data == "time" || attr(x, "datetime") != "" }) != nil {
+			continue
+		}
+		if t, ok := shortText(c, 40); ok && dateLike(t) {
+			if _, err := sources.ParseDate(t, nil); err == nil {
+				continue
 			}
-			n++
+		}
+		if w := countWords(c); w > bestWords {
+			best, bestWords = c, w
 		}
 	}
 	if n < 2 {
 		return nil
 	}
-	return first
+	return best
 }
 
 // headingAround returns the heading a is in, below item.
