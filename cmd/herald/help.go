@@ -14,7 +14,10 @@ const configReference = "https://github.com/heraldfeed/herald#configuration (or 
 // --help` print, and the flags it takes besides the common ones.
 type command struct {
 	name, synopsis, about, example string
-	flags                          func(fs *flag.FlagSet, o *options)
+	// arg names the command's one argument (add URL, preview NAME); ""
+	// for none.
+	arg   string
+	flags func(fs *flag.FlagSet, o *options)
 	// bare commands take no --config and no logging flags.
 	bare bool
 }
@@ -24,6 +27,9 @@ type options struct {
 	cfgPath, logFormat, logLevel string
 	out, addr, dataDir           string
 	noFast, noStore              bool
+	arg, name                    string // add, preview
+	write, addFeed               bool   // add
+	limit                        int    // preview
 }
 
 // dataDirFlag is --data-dir of the commands that use the store.
@@ -97,6 +103,8 @@ health check (the image has no shell or wget).`,
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`address` herald serve listens on")
 		},
 	},
+	addCommand,
+	previewCommand,
 	{
 		name:     "version",
 		synopsis: "print the version and the commit",

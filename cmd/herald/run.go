@@ -144,8 +144,18 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return usageError{msg: fmt.Sprintf("%s: %v (see herald help %s)", name, err, name)}
 	}
+	if c.arg != "" && fs.NArg() > 0 {
+		// Flags may follow the argument: herald add URL --write.
+		o.arg = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return usageError{msg: fmt.Sprintf("%s: %v (see herald help %s)", name, err, name)}
+		}
+	}
 	if fs.NArg() > 0 {
 		return usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if c.arg != "" && o.arg == "" {
+		return usageError{msg: fmt.Sprintf("%s: missing %s (see herald help %s)", name, c.arg, name)}
 	}
 	switch name {
 	case "version":
@@ -171,6 +181,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return generate(ctx, o.cfgPath, o.out, o.noStore, log, stdout, prog)
 	case "serve":
 		return serve(ctx, o.cfgPath, o.addr, o.noFast, o.noStore, log)
+	case "add":
+		return add(ctx, o, stdout, log)
+	case "preview":
+		return preview(ctx, o, stdout)
 	default:
 		return check(o.cfgPath, stdout)
 	}

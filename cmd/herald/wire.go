@@ -134,22 +134,9 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	if err != nil {
 		return nil, err
 	}
-	ua := cfg.Fetch.UserAgent
-	if ua == "" {
-		ua = "Herald/" + buildInfo().Version + " (+https://github.com/heraldfeed/herald)"
-	}
-	fetcher, err := sources.NewFetcher(sources.FetchConfig{
-		UserAgent:      ua,
-		Timeout:        cfg.Fetch.Timeout,
-		ConnectTimeout: cfg.Fetch.ConnectTimeout,
-		MaxBody:        int64(cfg.Fetch.MaxBody),
-		Retries:        retries(cfg.Fetch.Retries),
-		PerHost:        cfg.Fetch.PerHost,
-		AllowHosts:     cfg.Fetch.AllowHosts,
-		Redact:         redactor.Load(),
-	}, log)
+	fetcher, err := newFetcher(cfg, log)
 	if err != nil {
-		return nil, configError{fmt.Errorf("fetch: %w", err)}
+		return nil, err
 	}
 	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds)}
 	var entries []collect.Entry
@@ -175,6 +162,28 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	}}
 	p.site = site.New(s, opts)
 	return p, nil
+}
+
+// newFetcher is the one Fetcher of a configuration's web sources.
+func newFetcher(cfg *config.Config, log *slog.Logger) (*sources.Fetcher, error) {
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = "Herald/" + buildInfo().Version + " (+https://github.com/heraldfeed/herald)"
+	}
+	fetcher, err := sources.NewFetcher(sources.FetchConfig{
+		UserAgent:      ua,
+		Timeout:        cfg.Fetch.Timeout,
+		ConnectTimeout: cfg.Fetch.ConnectTimeout,
+		MaxBody:        int64(cfg.Fetch.MaxBody),
+		Retries:        retries(cfg.Fetch.Retries),
+		PerHost:        cfg.Fetch.PerHost,
+		AllowHosts:     cfg.Fetch.AllowHosts,
+		Redact:         redactor.Load(),
+	}, log)
+	if err != nil {
+		return nil, configError{fmt.Errorf("fetch: %w", err)}
+	}
+	return fetcher, nil
 }
 
 // sourceKey is the key a source's record is stored under: its name and a

@@ -200,12 +200,15 @@ type Source struct {
 	// optional; empty means UTC). A files source reads such dates as UTC.
 	Timezone string `yaml:"timezone"`
 
-	// Item is the CSS selector of one article on the page (page: required).
+	// Item is the CSS selector of one article on the page (page:
+	// optional; left out, the page's article list is detected, see
+	// webpage.Detect).
 	Item string `yaml:"item"`
-	// Title is the selector of the title within an item (page: required).
+	// Title is the selector of the title within an item (page: optional;
+	// detected when left out).
 	Title string `yaml:"title"`
 	// Link is the selector of the element whose href links to the
-	// article, within an item (page: required).
+	// article, within an item (page: optional; detected when left out).
 	Link string `yaml:"link"`
 	// Date is the selector of the date within an item (page: optional).
 	Date string `yaml:"date"`

@@ -56,8 +56,6 @@ func TestParseErrors(t *testing.T) {
 			name: "swapped letters suggest the key, not one as far by letters",
 			yaml: header + "sources:\n  - name: town\n    type: page\n    url: http://x/\n    itme: article\n",
 			want: []string{
-				`config.yaml:4:5: sources[0].title: required for a page source (a CSS selector)`,
-				`config.yaml:4:5: sources[0].link: required for a page source (a CSS selector)`,
 				`config.yaml:7:5: sources[0].itme: unknown key (did you mean "item"?)`,
 			},
 		},
@@ -122,9 +120,6 @@ func TestParseErrors(t *testing.T) {
 				`config.yaml:3:5: sources[0].path: required for a files source`,
 				`config.yaml:5:5: sources[1].url: required for a feed source`,
 				`config.yaml:7:5: sources[2].name: required`,
-				`config.yaml:7:5: sources[2].item: required for a page source (a CSS selector)`,
-				`config.yaml:7:5: sources[2].title: required for a page source (a CSS selector)`,
-				`config.yaml:7:5: sources[2].link: required for a page source (a CSS selector)`,
 				`config.yaml:9:5: sources[3].type: required: files, feed, page or opml`,
 				`config.yaml:11:5: feeds[0].title: required`,
 				`config.yaml:11:5: feeds[0].sources: required: list the sources this feed merges`,

@@ -201,11 +201,6 @@ func (v *validator) sources() map[string]bool {
 			}
 		}
 		if s.Type == TypePage {
-			for _, r := range []struct{ key, val string }{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}} {
-				if r.val == "" {
-					v.fail(p+"."+r.key, "required for a page source (a CSS selector)")
-				}
-			}
 			// Every selector, each with its place: the source compiles
 			// them again, but reports only the first, with no line.
 			for _, r := range []struct{ key, val string }{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}, {"date", s.Date}, {"summary", s.Summary}} {
