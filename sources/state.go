@@ -32,6 +32,14 @@ type State struct {
 	// source may try again after them (feed and page sources).
 	Failures int       `json:"failures,omitempty"`
 	RetryAt  time.Time `json:"retry_at,omitzero"`
+	// Error is the last failure's message while Failures is not 0, its
+	// secrets redacted, for the operator's status.
+	Error string `json:"error,omitempty"`
+	// Fetch is the fingerprint of the fetch configuration the failures
+	// happened under (see fetchFingerprint): under another one (a host
+	// now in fetch.allow_hosts, a longer timeout) the source may
+	// succeed, so it tries at once rather than wait out the back-off.
+	Fetch string `json:"fetch,omitempty"`
 	// FirstSeen is when each article ID was first collected; undated
 	// items are dated by it. IDs no longer collected are dropped.
 	FirstSeen map[string]time.Time `json:"first_seen,omitempty"`
@@ -90,6 +98,13 @@ type Result struct {
 // backoffBase is how long a source pauses after its first failed
 // collection; each further failure doubles it up to the maximum.
 const backoffBase = time.Minute
+
+// Succeeded returns s after a successful collection (or a 304): no
+// failures, no back-off.
+func (s State) Succeeded() State {
+	s.Failures, s.RetryAt, s.Error, s.Fetch = 0, time.Time{}, "", ""
+	return s
+}
 
 // BackingOff returns an error wrapping ErrBackoff when s says the source
 // must not be collected at now, and nil when it may.

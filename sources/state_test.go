@@ -20,12 +20,12 @@ func TestStateJSON(t *testing.T) {
 		{"zero", State{}, `{}`},
 		{"full", State{
 			Validators: Validators{ETag: `"v1"`, LastModified: "Sun, 01 Mar 2026 10:00:00 GMT"},
-			Failures:   2, RetryAt: at,
+			Failures:   2, RetryAt: at, Error: "https://x.example/feed: 503 Service Unavailable", Fetch: "0123abcd",
 			FirstSeen: map[string]time.Time{"id": at},
 			FullText:  map[string]string{"https://x.example/1": "<p>x</p>"},
 			Skipped:   map[string]string{"/a/b.png": "skipping file of unsupported kind"},
 		}, `{"validators":{"etag":"\"v1\"","last_modified":"Sun, 01 Mar 2026 10:00:00 GMT"},"failures":2,` +
-			`"retry_at":"2026-03-01T12:00:00Z","first_seen":{"id":"2026-03-01T12:00:00Z"},` +
+			`"retry_at":"2026-03-01T12:00:00Z","error":"https://x.example/feed: 503 Service Unavailable","fetch":"0123abcd","first_seen":{"id":"2026-03-01T12:00:00Z"},` +
 			`"full_text":{"https://x.example/1":"\u003cp\u003ex\u003c/p\u003e"},"skipped":{"/a/b.png":"skipping file of unsupported kind"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

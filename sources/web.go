@@ -36,14 +36,16 @@ func (f *Fetcher) PollFrom(ctx context.Context, rawURL, origin string, prev Stat
 func (f *Fetcher) poll(ctx context.Context, rawURL, origin string, configured bool, prev State, now func() time.Time, log *slog.Logger, parse Parser) (Result, error) {
 	start := now()
 	shown := f.URL(rawURL) // what messages may quote
+	if prev.Failures > 0 && prev.Fetch != f.fingerprint() {
+		log.Info("fetch configuration changed since the last failure, trying without waiting for the back-off", "failures", prev.Failures)
+		prev.Failures, prev.RetryAt = 0, time.Time{}
+	}
 	if err := prev.BackingOff(start); err != nil {
 		return Result{State: prev}, err
 	}
 	resp, err := f.get(ctx, rawURL, origin, prev.Validators, configured)
 	if err == nil && resp.NotModified {
-		next := prev
-		next.Failures, next.RetryAt = 0, time.Time{}
-		return Result{Unchanged: true, State: next}, nil
+		return Result{Unchanged: true, State: prev.Succeeded()}, nil
 	}
 	next := prev
 	var articles []feed.Article
@@ -60,7 +62,9 @@ func (f *Fetcher) poll(ctx context.Context, rawURL, origin string, configured bo
 			// Shutting down is not the upstream's fault.
 			return Result{State: prev}, err
 		}
-		return Result{State: prev.Failed(now(), f.cfg.MaxBackoff)}, err
+		failed := prev.Failed(now(), f.cfg.MaxBackoff)
+		failed.Error, failed.Fetch = f.cfg.Redact.Text(err.Error()), f.fingerprint()
+		return Result{State: failed}, err
 	}
 	// The state is stored: it keys articles by IDs that hold no secret,
 	// the IDs they are published with.
@@ -69,7 +73,7 @@ func (f *Fetcher) poll(ctx context.Context, rawURL, origin string, configured bo
 	}
 	next.FirstSeen = DateByFirstSeen(articles, prev.FirstSeen, now())
 	next.Validators = resp.Validators()
-	next.Failures, next.RetryAt = 0, time.Time{}
+	next = next.Succeeded()
 	log.Debug("fetched", "url", shown, "count", len(articles), "duration", now().Sub(start).String())
 	return Result{Articles: articles, State: next}, nil
 }

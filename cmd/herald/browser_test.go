@@ -20,6 +20,18 @@ import (
 // scripts (if any had survived sanitizing) would have run.
 func dumpDOM(t *testing.T, url string) string {
 	t.Helper()
+	out, _, err := chromium(t, "--dump-dom", url)
+	if err != nil {
+		t.Fatalf("chromium %s: %v", url, err)
+	}
+	return string(out)
+}
+
+// chromium runs headless Chromium (CHROMIUM, else /usr/bin/chromium) with
+// args after the flags every run takes, with a minute to finish, and
+// returns its stdout and stderr.
+func chromium(t *testing.T, args ...string) (stdout []byte, stderr string, err error) {
+	t.Helper()
 	bin := os.Getenv("CHROMIUM")
 	if bin == "" {
 		bin = "/usr/bin/chromium"
@@ -27,14 +39,14 @@ func dumpDOM(t *testing.T, url string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// The flags keep Chromium off the network it cannot reach here.
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=2000", "--dump-dom", url)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("chromium %s: %v", url, err)
-	}
-	return string(out)
+		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=2000"}
+	cmd := exec.CommandContext(ctx, bin, append(flags, args...)...)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	stdout, err = cmd.Output()
+	return stdout, errb.String(), err
 }
 
 func TestBrowserPages(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/internal/smallfs"
+	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
 
 	"github.com/heraldfeed/herald/internal/site"
 )
@@ -27,7 +28,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // herald returns a command that runs this test binary as herald.

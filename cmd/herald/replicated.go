@@ -79,6 +79,7 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 		return err
 	}
 	sv.log.Info("serving as a replica", "addr", ln.Addr().String(), "replica", replicaID(), "config", cfg.Path)
+	logFeeds(sv.log, cfg)
 	srvDone, stopServer, finish := sv.startServing(ctx, ln, adminLn)
 	defer finish()
 	repCtx, stopReplica := context.WithCancel(context.WithoutCancel(ctx))
@@ -148,7 +149,6 @@ func (sv *serving) prepareReplica(pages []store.Page, promote func()) (activate,
 	activate = func() {
 		sv.srv.Activate(prepared)
 		p.site.Follow(paths)
-		p.feeds.record(files)
 		p.feeds.countItems(files)
 		if sv.rep != nil && !sv.rep.Leading() {
 			// Not under the switch: the status is read from the

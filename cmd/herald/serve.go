@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -76,6 +77,8 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
 		Version:    buildInfo().Version,
+		PagePolicy: site.PagePolicy,
+		AdminHosts: adminHosts(cfg),
 	})
 	if err != nil {
 		return err
@@ -100,20 +103,34 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 	if shared, ok := st.(store.Shared); ok {
 		return sv.replicated(ctx, cfg, shared, reg, addr, hup)
 	}
+	// Bound before anything is collected, so a port in use fails at once,
+	// with no upstream asked; connections wait in the kernel's queue until
+	// what the store holds is published, and are answered from it.
+	ln, adminLn, err := listen(addr, cfg.AdminListen)
+	if err != nil {
+		return err
+	}
 	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.solo(cfg), nil)
 	if err != nil {
+		ln.Close()
+		if adminLn != nil {
+			adminLn.Close()
+		}
 		return err
 	}
 	sv.current.Store(run.p)
-	ln, adminLn, err := listen(addr, cfg.AdminListen)
-	if err != nil {
-		run.stop()
-		return err
-	}
 	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
+	logFeeds(log, cfg)
 	srvDone, stopServer, finish := sv.startServing(ctx, ln, adminLn)
 	defer finish()
 	return sv.loop(ctx, run, hup, srvDone, stopServer)
+}
+
+// logFeeds says at start where each feed is, as readers subscribe to it.
+func logFeeds(log *slog.Logger, cfg *config.Config) {
+	for _, f := range cfg.Feeds {
+		log.Info("feed", "feed", f.Name, "url", cfg.BaseURL+f.Name+".rss", "atom", cfg.BaseURL+f.Name+".atom", "json", cfg.BaseURL+f.Name+".json")
+	}
 }
 
 // startServing serves the public listener ln and, if not nil, the
@@ -171,6 +188,17 @@ func newMetrics() (*prometheus.Registry, *collect.Metrics, error) {
 	reg.MustRegister(info)
 	m, err := collect.NewMetrics(reg)
 	return reg, m, err
+}
+
+// adminHosts are the host names the operator listener answers to:
+// admin_hosts and admin_listen's own host (localhost and IP addresses
+// always pass, see internal/server's admin.go).
+func adminHosts(cfg *config.Config) []string {
+	hosts := cfg.AdminHosts
+	if h, _, err := net.SplitHostPort(cfg.AdminListen); err == nil && h != "" {
+		hosts = append(slices.Clip(hosts), h)
+	}
+	return hosts
 }
 
 // listen opens the public listener and, when adminAddr is set, the

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
@@ -14,38 +15,22 @@ import (
 // perDayWindow is how many days the status page's chart covers.
 const perDayWindow = 14
 
-// feedBook records what the builds said about each feed, for /healthz and
-// /status: items from the builder, the last change from the rendered files.
+// feedBook records what the builds said about each feed's items, for
+// /healthz and /status (the server adds when each last changed).
 type feedBook struct {
 	mu    sync.Mutex
 	specs []config.Feed
 	items map[string]int
-	since map[string]time.Time
 }
 
 func newFeedBook(feeds []config.Feed) *feedBook {
-	return &feedBook{specs: feeds, items: map[string]int{}, since: map[string]time.Time{}}
+	return &feedBook{specs: feeds, items: map[string]int{}}
 }
 
 func (b *feedBook) setItems(name string, n int) {
 	b.mu.Lock()
 	b.items[name] = n
 	b.mu.Unlock()
-}
-
-// record notes each feed's Modified (the newest date of what it shows)
-// from a build's files.
-func (b *feedBook) record(files []site.File) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, spec := range b.specs {
-		path := spec.Name + feed.Formats[0].Ext
-		for _, f := range files {
-			if f.Path == path {
-				b.since[spec.Name] = f.Modified
-			}
-		}
-	}
 }
 
 // countItems sets each feed's item count from its published JSON Feed:
@@ -75,7 +60,7 @@ func (b *feedBook) status() []server.FeedStatus {
 	defer b.mu.Unlock()
 	out := make([]server.FeedStatus, 0, len(b.specs))
 	for _, spec := range b.specs {
-		out = append(out, server.FeedStatus{Name: spec.Name, Title: spec.Title, Items: b.items[spec.Name], Changed: b.since[spec.Name]})
+		out = append(out, server.FeedStatus{Name: spec.Name, Title: spec.Title, Items: b.items[spec.Name], Path: spec.Name + feed.Formats[0].Ext})
 	}
 	return out
 }
@@ -99,9 +84,23 @@ func statuses(p *pipeline, now time.Time) []server.SourceStatus {
 		if p.sched != nil {
 			st.NextRun = p.sched.Next(s.Name)
 		}
+		backoff(&st, p.col.Backoffs(s.Name))
 		out = append(out, st)
 	}
 	return out
+}
+
+// backoff adds a source's back-offs to its status, errors redacted. A
+// source backing off skips its scheduled runs until its retry time, so
+// that is its next run (the first scheduled one from then, precisely).
+func backoff(st *server.SourceStatus, b collect.Backoffs) {
+	st.Failures, st.RetryAt = b.Source.Failures, b.RetryAt
+	if b.RetryAt.After(st.NextRun) {
+		st.NextRun = b.RetryAt
+	}
+	for _, e := range b.Entries {
+		st.Entries = append(st.Entries, server.EntryStatus{URL: redact(e.URL), Failures: e.Failures, RetryAt: e.RetryAt, LastError: redact(e.Error)})
+	}
 }
 
 // articlesPerDay counts articles by their publication day (UTC) over the

@@ -3,15 +3,12 @@
 package main
 
 import (
-	"context"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
 )
@@ -24,18 +21,9 @@ func screenshot(t *testing.T, url, name string) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	bin := os.Getenv("CHROMIUM")
-	if bin == "" {
-		bin = "/usr/bin/chromium"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	path := filepath.Join(dir, name+".png")
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--hide-scrollbars", "--window-size=1100,900", "--screenshot="+path, url)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("chromium screenshot %s: %v\n%s", url, err, out)
+	if _, stderr, err := chromium(t, "--hide-scrollbars", "--window-size=1100,900", "--screenshot="+path, url); err != nil {
+		t.Fatalf("chromium screenshot %s: %v\n%s", url, err, stderr)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		t.Fatalf("no screenshot of %s: %v", url, err)

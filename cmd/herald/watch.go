@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/heraldfeed/herald/internal/config"
@@ -28,18 +31,61 @@ func watchFolders(ctx context.Context, cfg *config.Config, sched *scheduler.Sche
 		}
 		name := sc.Name
 		l := log.With("source", name)
-		w, err := watch.Watch(ctx, sc.Path, watchDebounce, func() { trigger(ctx, sched, name) }, l)
-		if err != nil {
+		changed := func() { trigger(ctx, sched, name) }
+		w, err := watch.Watch(ctx, sc.Path, watchDebounce, changed, l)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Created later (a first deploy, a mount that comes up after
+			// Herald): noticed within a second, collected, then watched.
+			l.Warn("the folder does not exist yet; it is collected as soon as it does", "path", sc.Path)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if w := awaitFolder(ctx, sc.Path, changed, l); w != nil {
+					w()
+				}
+			}()
+			waits = append(waits, func() { <-done })
+		case err != nil:
 			l.Warn("cannot watch the folder; collecting on schedule only", "path", sc.Path, "schedule", cfg.ScheduleFor(sc), "error", err)
-			continue
+		default:
+			l.Info("watching the folder for changes", "path", sc.Path)
+			waits = append(waits, w)
 		}
-		l.Info("watching the folder for changes", "path", sc.Path)
-		waits = append(waits, w)
 	}
 	return func() {
 		for _, w := range waits {
 			w()
 		}
+	}
+}
+
+// folderPoll is how often a folder that does not exist yet is looked for.
+const folderPoll = time.Second
+
+// awaitFolder waits until path exists, then collects (changed) and
+// watches it; it returns the watch's wait, or nil when ctx ended first or
+// the folder cannot be watched (then the schedule collects it).
+func awaitFolder(ctx context.Context, path string, changed func(), log *slog.Logger) (wait func()) {
+	t := time.NewTicker(folderPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		log.Info("the folder exists now: collecting it", "path", path)
+		changed()
+		w, err := watch.Watch(ctx, path, watchDebounce, changed, log)
+		if err != nil {
+			log.Warn("cannot watch the folder; collecting on schedule only", "path", path, "error", err)
+			return nil
+		}
+		return w
 	}
 }
 

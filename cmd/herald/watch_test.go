@@ -42,12 +42,12 @@ func TestServeWatchesFolders(t *testing.T) {
 	within(t, 2*time.Second, "the edited file in the feed", func() bool { return feedHas("Breaking late news, corrected") })
 }
 
-// TestServeWatchFallback: a folder that cannot be watched (it does not
-// exist yet) is said to be collected on schedule.
+// TestServeWatchFallback: a folder that does not exist yet is said to be
+// collected as soon as it does (TestServeBeforeTheFolder sees it happen).
 func TestServeWatchFallback(t *testing.T) {
 	cfg := testSite(t, "  - name: later\n    type: files\n    path: ./not-yet\n", map[string]string{"a.txt": story})
 	_, _, logs := startServe(t, cfg)
-	waitFor(t, "the fallback warning", func() bool {
-		return strings.Contains(logs.String(), "cannot watch the folder; collecting on schedule only") && strings.Contains(logs.String(), "source=later")
+	waitFor(t, "the warning", func() bool {
+		return strings.Contains(logs.String(), "the folder does not exist yet; it is collected as soon as it does") && strings.Contains(logs.String(), "source=later")
 	})
 }

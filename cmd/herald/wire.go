@@ -5,10 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -26,10 +31,37 @@ import (
 	"github.com/heraldfeed/herald/sources/webpage"
 )
 
+// dataDir overrides the config's data_dir when set: --data-dir, else
+// HERALD_DATA_DIR, so packaging (an image, a unit) can give Herald its
+// state folder without editing a read-only config. Process-wide like the
+// redactor: one process runs one configuration at a time.
+var dataDir atomic.Pointer[string]
+
+// setDataDir sets the override from --data-dir, or HERALD_DATA_DIR when
+// the flag is empty; relative paths are the working directory's.
+func setDataDir(flagValue string) {
+	d := flagValue
+	if d == "" {
+		d = os.Getenv("HERALD_DATA_DIR")
+	}
+	if d != "" {
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+	}
+	dataDir.Store(&d)
+}
+
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usageError{msg: fmt.Sprintf("config file %s not found: write a starter one with `herald init --config %s`, or name yours with --config FILE", path, path), brief: true}
+	}
 	if err != nil {
 		return nil, configError{err}
+	}
+	if d := dataDir.Load(); d != nil && *d != "" {
+		cfg.DataDir = *d
 	}
 	sec := cfg.Secrets()
 	redactor.Store(sources.NewRedactor(sources.Secrets{
@@ -102,22 +134,9 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	if err != nil {
 		return nil, err
 	}
-	ua := cfg.Fetch.UserAgent
-	if ua == "" {
-		ua = "Herald/" + buildInfo().Version + " (+https://github.com/heraldfeed/herald)"
-	}
-	fetcher, err := sources.NewFetcher(sources.FetchConfig{
-		UserAgent:      ua,
-		Timeout:        cfg.Fetch.Timeout,
-		ConnectTimeout: cfg.Fetch.ConnectTimeout,
-		MaxBody:        int64(cfg.Fetch.MaxBody),
-		Retries:        retries(cfg.Fetch.Retries),
-		PerHost:        cfg.Fetch.PerHost,
-		AllowHosts:     cfg.Fetch.AllowHosts,
-		Redact:         redactor.Load(),
-	}, log)
+	fetcher, err := newFetcher(cfg, log)
 	if err != nil {
-		return nil, configError{fmt.Errorf("fetch: %w", err)}
+		return nil, err
 	}
 	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds)}
 	var entries []collect.Entry
@@ -143,6 +162,28 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	}}
 	p.site = site.New(s, opts)
 	return p, nil
+}
+
+// newFetcher is the one Fetcher of a configuration's web sources.
+func newFetcher(cfg *config.Config, log *slog.Logger) (*sources.Fetcher, error) {
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = "Herald/" + buildInfo().Version + " (+https://github.com/heraldfeed/herald)"
+	}
+	fetcher, err := sources.NewFetcher(sources.FetchConfig{
+		UserAgent:      ua,
+		Timeout:        cfg.Fetch.Timeout,
+		ConnectTimeout: cfg.Fetch.ConnectTimeout,
+		MaxBody:        int64(cfg.Fetch.MaxBody),
+		Retries:        retries(cfg.Fetch.Retries),
+		PerHost:        cfg.Fetch.PerHost,
+		AllowHosts:     cfg.Fetch.AllowHosts,
+		Redact:         redactor.Load(),
+	}, log)
+	if err != nil {
+		return nil, configError{fmt.Errorf("fetch: %w", err)}
+	}
+	return fetcher, nil
 }
 
 // sourceKey is the key a source's record is stored under: its name and a
@@ -173,7 +214,6 @@ func (p *pipeline) page(ctx context.Context, path string) (server.Page, bool, er
 // build renders the site from the collector's current articles.
 func (p *pipeline) build(ctx context.Context, now time.Time, publish func([]site.File)) ([]site.File, error) {
 	files, err := p.site.Build(ctx, siteInputs(p.col), now, publish)
-	p.feeds.record(files)
 	return files, err
 }
 
@@ -292,9 +332,17 @@ func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Sto
 	case noStore:
 		return store.NewMemory(), nil
 	case cfg.Postgres():
-		return postgres.Open(ctx, cfg.Store)
+		st, err := postgres.Open(ctx, cfg.Store)
+		if err != nil {
+			return nil, storeError{err}
+		}
+		return st, nil
 	}
-	return sqlite.Open(ctx, cfg.DataDir)
+	st, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, storeError{err}
+	}
+	return st, nil
 }
 
 // retries maps the config's "0 disables retrying" onto FetchConfig, where

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -54,6 +56,12 @@ type Config struct {
 	// Unset, the operator endpoints are served nowhere unless AdminToken
 	// is set.
 	AdminListen string `yaml:"admin_listen"`
+	// AdminHosts are the host names (without port) the operator listener
+	// answers to besides admin_listen's own host, localhost and IP
+	// addresses: the names a Prometheus or a browser reaches it by. A
+	// request naming any other host gets 421, so a web page that
+	// rebinds its own name to the listener's address cannot read it.
+	AdminHosts []string `yaml:"admin_hosts"`
 	// AdminToken, when set, also serves the operator endpoints on Listen
 	// to requests carrying "Authorization: Bearer <token>". At least 16
 	// characters; take it from the environment ("${HERALD_ADMIN_TOKEN}").
@@ -198,12 +206,15 @@ type Source struct {
 	// optional; empty means UTC). A files source reads such dates as UTC.
 	Timezone string `yaml:"timezone"`
 
-	// Item is the CSS selector of one article on the page (page: required).
+	// Item is the CSS selector of one article on the page (page:
+	// optional; left out, the page's article list is detected, see
+	// webpage.Detect).
 	Item string `yaml:"item"`
-	// Title is the selector of the title within an item (page: required).
+	// Title is the selector of the title within an item (page: optional;
+	// detected when left out).
 	Title string `yaml:"title"`
 	// Link is the selector of the element whose href links to the
-	// article, within an item (page: required).
+	// article, within an item (page: optional; detected when left out).
 	Link string `yaml:"link"`
 	// Date is the selector of the date within an item (page: optional).
 	Date string `yaml:"date"`
@@ -254,6 +265,67 @@ type Feed struct {
 	// MaxAge drops articles published longer ago than this. Optional;
 	// zero means no limit.
 	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// alsoValidate returns the checker's errors and, when what is left once
+// its problems are taken out still decodes, Validate's errors about
+// everything else, ordered by their place in the file: one run of
+// `herald check` shows every problem. Validate's errors about a key the
+// checker already reported (or one inside it) are left out: they would
+// only say the same again ("required" for a value of the wrong type).
+func (c *Config) alsoValidate(body ast.Node, chk *checker) []error {
+	errs := chk.errs
+	if chk.stopped || len(chk.anchors) > 0 {
+		// A document too large to walk; or one with anchors, where a bad
+		// node may also be another key's value through an alias, and
+		// taking it out would make up problems there.
+		return errs
+	}
+	prune(body, chk.bad)
+	var v Config
+	if err := yaml.NodeToValue(body, &v, yaml.AllowDuplicateMapKey()); err != nil {
+		return errs
+	}
+	v.name, v.Path, v.Dir, v.file, v.keys, v.expanded = c.name, c.Path, c.Dir, c.file, chk.keys, c.expanded
+	v.applyDefaults()
+	reported := func(path string) bool {
+		if chk.suggested[path] {
+			return true
+		}
+		for _, e := range chk.errs {
+			var ce *Error
+			if errors.As(e, &ce) && ce.Path != "" && (path == ce.Path ||
+				strings.HasPrefix(path, ce.Path+".") || strings.HasPrefix(path, ce.Path+"[")) {
+				return true
+			}
+		}
+		return false
+	}
+	if err := v.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			var ce *Error
+			if errors.As(e, &ce) && reported(ce.Path) || strings.Contains(e.Error(), "more problems") {
+				continue
+			}
+			errs = append(errs, e)
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		var a, b *Error
+		if !errors.As(errs[i], &a) || !errors.As(errs[j], &b) {
+			return false
+		}
+		return a.Line != 0 && (b.Line == 0 || a.Line < b.Line || a.Line == b.Line && a.Column < b.Column)
+	})
+	return errs
+}
+
+// unjoin returns the errors err joins, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // Load reads the file at path and returns its configuration, strictly
@@ -313,7 +385,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	chk := checker{cfg: c, keys: map[string]token.Position{}, paths: map[lineCol]string{}, anchors: map[string]ast.Node{}}
 	chk.check("", body, configType)
 	if len(chk.errs) > 0 {
-		return nil, c.joinErrors(chk.errs)
+		return nil, c.joinErrors(c.alsoValidate(body, &chk))
 	}
 	c.keys = chk.keys
 	if body != nil {

@@ -100,6 +100,8 @@ func TestOperatorKeys(t *testing.T) {
 		name, extra, want string
 	}{
 		{"admin_listen not an address", "admin_listen: 9090\n", `admin_listen: want host:port such as "127.0.0.1:9090", got "9090"`},
+		{"admin_hosts with a port", "admin_hosts: [\"herald.internal:9090\"]\n", `admin_hosts[0]: want a host name without port`},
+		{"admin_hosts empty name", "admin_hosts: [\"\"]\n", `admin_hosts[0]: want a host name without port`},
 		{"admin_listen same as listen", "listen: 127.0.0.1:8080\nadmin_listen: 127.0.0.1:8080\n", `admin_listen: must differ from listen`},
 		{"empty redact param", "redact_params: [\"\"]\n", `redact_params[0]: want a query parameter name`},
 		{"bad prefix", "fetch:\n  allow_hosts: [10.0.0.0/40]\n", `fetch.allow_hosts[0]: want a host name, an IP address or a CIDR prefix`},
@@ -115,11 +117,11 @@ func TestOperatorKeys(t *testing.T) {
 		})
 	}
 	c, err := Parse("config.yaml", []byte(strings.Replace(webSource, "%s", "https://example.org/", 1)+
-		"admin_listen: 127.0.0.1:9090\nredact_params: [session]\nfetch:\n  allow_hosts: [wiki.corp, \"*.corp.example\", 10.0.0.0/8, \"::1\"]\n"))
+		"admin_listen: 127.0.0.1:9090\nadmin_hosts: [herald.internal]\nredact_params: [session]\nfetch:\n  allow_hosts: [wiki.corp, \"*.corp.example\", 10.0.0.0/8, \"::1\"]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.AdminListen != "127.0.0.1:9090" || len(c.RedactParams) != 1 || len(c.Fetch.AllowHosts) != 4 {
+	if c.AdminListen != "127.0.0.1:9090" || len(c.AdminHosts) != 1 || c.AdminHosts[0] != "herald.internal" || len(c.RedactParams) != 1 || len(c.Fetch.AllowHosts) != 4 {
 		t.Errorf("parsed %+v", c)
 	}
 }

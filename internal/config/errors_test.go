@@ -51,9 +51,13 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`config.yaml:10:5: sources[1].schedul: unknown key (did you mean "schedule"?)`},
 		},
 		{
+			// Reported with the rest of what is wrong, at once; but not
+			// "item: required", the typo's consequence.
 			name: "swapped letters suggest the key, not one as far by letters",
 			yaml: header + "sources:\n  - name: town\n    type: page\n    url: http://x/\n    itme: article\n",
-			want: []string{`config.yaml:7:5: sources[0].itme: unknown key (did you mean "item"?)`},
+			want: []string{
+				`config.yaml:7:5: sources[0].itme: unknown key (did you mean "item"?)`,
+			},
 		},
 		{
 			name: "every unknown key in file order",
@@ -61,6 +65,8 @@ func TestParseErrors(t *testing.T) {
 			want: []string{
 				`config.yaml:4:3: fetch.timeuot: unknown key (did you mean "timeout"?)`,
 				`config.yaml:5:3: fetch.proxy: unknown key`,
+				`config.yaml:7:5: feeds[0].title: required`,
+				`config.yaml:7:5: feeds[0].sources: required: list the sources this feed merges`,
 				`config.yaml:8:5: feeds[0].limt: unknown key (did you mean "limit"?)`,
 			},
 		},
@@ -70,10 +76,13 @@ func TestParseErrors(t *testing.T) {
 			want: []string{
 				`config.yaml:1:8: title: expected a string, got a list`,
 				`config.yaml:2:11: base_url: expected a string, got a mapping`,
+				`config.yaml:4:5: feeds[0].title: required`,
 				`config.yaml:5:14: feeds[0].sources: expected a list, got "local"`,
 				`config.yaml:6:12: feeds[0].limit: expected an integer, got "abc"`,
+				`config.yaml:7:5: feeds[1].title: required`,
 				`config.yaml:8:14: feeds[1].include: expected a list, got a mapping`,
 				`config.yaml:9:15: feeds[1].sources[0]: expected a string, got a list`,
+				`config.yaml:11:5: sources[0].type: required: files, feed, page or opml`,
 				`config.yaml:12:16: sources[0].full_text: expected true or false, got "true"`,
 			},
 		},
@@ -92,6 +101,8 @@ func TestParseErrors(t *testing.T) {
 				`config.yaml:4:12: fetch.timeout: expected a duration such as "30s" or "15m", got the number 30`,
 				`config.yaml:5:20: fetch.connect_timeout: invalid duration "10 seconds": use a number and a unit (ns, us, ms, s, m, h) such as "30s" or "720h"`,
 				`config.yaml:6:13: fetch.max_body: invalid size "10 furlongs": unknown unit "furlongs" (use KiB, MiB, GiB, KB, MB or GB)`,
+				`config.yaml:8:5: feeds[0].title: required`,
+				`config.yaml:8:5: feeds[0].sources: required: list the sources this feed merges`,
 				`config.yaml:9:14: feeds[0].max_age: invalid duration "30d": use a number and a unit (ns, us, ms, s, m, h) such as "30s" or "720h"`,
 			},
 		},
@@ -109,9 +120,6 @@ func TestParseErrors(t *testing.T) {
 				`config.yaml:3:5: sources[0].path: required for a files source`,
 				`config.yaml:5:5: sources[1].url: required for a feed source`,
 				`config.yaml:7:5: sources[2].name: required`,
-				`config.yaml:7:5: sources[2].item: required for a page source (a CSS selector)`,
-				`config.yaml:7:5: sources[2].title: required for a page source (a CSS selector)`,
-				`config.yaml:7:5: sources[2].link: required for a page source (a CSS selector)`,
 				`config.yaml:9:5: sources[3].type: required: files, feed, page or opml`,
 				`config.yaml:11:5: feeds[0].title: required`,
 				`config.yaml:11:5: feeds[0].sources: required: list the sources this feed merges`,
@@ -198,6 +206,15 @@ func TestParseErrors(t *testing.T) {
 				`config.yaml:8:5: sources[0].full_text: not valid for a files source`,
 				`config.yaml:12:5: sources[1].path: not valid for a feed source`,
 				`config.yaml:13:5: sources[1].date_format: not valid for a feed source`,
+			},
+		},
+		{
+			name: "bad selectors, all at once, each with its place",
+			yaml: header + "sources:\n  - name: town\n    type: page\n    url: http://x/\n    item: \"article[\"\n    title: h2\n    link: \"a::\"\n    date: \"time >\"\n",
+			want: []string{
+				`config.yaml:7:11: sources[0].item: invalid CSS selector "article[": expected identifier, found EOF instead`,
+				`config.yaml:9:11: sources[0].link: invalid CSS selector "a::": expected identifier, found EOF instead`,
+				`config.yaml:10:11: sources[0].date: invalid CSS selector "time >": expected selector, found EOF instead`,
 			},
 		},
 		{
@@ -300,12 +317,4 @@ func TestErrorString(t *testing.T) {
 			}
 		})
 	}
-}
-
-// unjoin returns the errors joined in err, or err alone.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

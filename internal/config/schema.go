@@ -35,9 +35,22 @@ type checker struct {
 	anchors map[string]ast.Node // anchor name → anchored value, see alias.go
 	nodes   int                 // nodes visited, aliases expanded
 	stopped bool                // past maxNodes
+	// bad are the nodes an error was reported about (values of the wrong
+	// type, keys not in the schema): left out of the lenient decode that
+	// lets Validate report the rest at once (see prune).
+	bad map[ast.Node]bool
+	// suggested are the key paths a "did you mean" named: a problem
+	// Validate then finds there is the typo's, already reported.
+	suggested map[string]bool
 }
 
 func (k *checker) fail(n ast.Node, path, format string, args ...any) {
+	if k.bad == nil {
+		k.bad = map[ast.Node]bool{}
+	}
+	if n != nil {
+		k.bad[n] = true
+	}
 	e := k.cfg.errorAt(nil, path, format, args...)
 	if pos, ok := nodePos(n); ok {
 		e.Line, e.Column = pos.Line, pos.Column
@@ -172,6 +185,10 @@ func (k *checker) checkStruct(path string, n ast.Node, t reflect.Type) {
 			msg := "unknown key"
 			if s := suggest(name, t); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
+				if k.suggested == nil {
+					k.suggested = map[string]bool{}
+				}
+				k.suggested[strings.TrimSuffix(p, name)+s] = true
 			}
 			k.fail(mv.Key, p, "%s", msg)
 			continue
@@ -269,4 +286,52 @@ func describe(n ast.Node) string {
 		return n.GetToken().Value
 	}
 	return "a " + n.Type().YAMLName()
+}
+
+// prune removes from the document under n what the checker reported: a
+// mapping entry whose key is unknown is dropped, a value of the wrong type
+// becomes null. What remains decodes, so Validate can report every other
+// problem together with the checker's, instead of after they are fixed.
+func prune(n ast.Node, bad map[ast.Node]bool) {
+	null := func(at ast.Node) ast.Node {
+		tk := token.New("null", "null", &token.Position{})
+		if t := at.GetToken(); t != nil && t.Position != nil {
+			tk.Position = t.Position
+		}
+		return ast.Null(tk)
+	}
+	switch v := n.(type) {
+	case *ast.TagNode:
+		prune(v.Value, bad)
+	case *ast.AnchorNode:
+		if bad[v.Value] || bad[unwrap(v.Value)] {
+			v.Value = null(v.Value)
+			return
+		}
+		prune(v.Value, bad)
+	case *ast.MappingNode:
+		kept := v.Values[:0]
+		for _, mv := range v.Values {
+			if mv.Key != nil && bad[mv.Key] {
+				continue
+			}
+			prune(mv, bad)
+			kept = append(kept, mv)
+		}
+		v.Values = kept
+	case *ast.MappingValueNode:
+		if bad[v.Value] || bad[unwrap(v.Value)] {
+			v.Value = null(v.Value)
+			return
+		}
+		prune(v.Value, bad)
+	case *ast.SequenceNode:
+		for i, e := range v.Values {
+			if bad[e] || bad[unwrap(e)] {
+				v.Values[i] = null(e)
+				continue
+			}
+			prune(e, bad)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/andybalholm/cascadia"
 	"golang.org/x/text/language"
 
 	"github.com/heraldfeed/herald/feed"
@@ -93,6 +94,11 @@ func (v *validator) site() {
 			v.fail("admin_listen", "want host:port such as \"127.0.0.1:9090\", got %q", c.AdminListen)
 		} else if c.AdminListen == c.Listen {
 			v.fail("admin_listen", "must differ from listen (%s): the operator endpoints need their own address", c.Listen)
+		}
+	}
+	for i, h := range c.AdminHosts {
+		if h == "" || strings.ContainsAny(h, ":/ *") {
+			v.fail(fmt.Sprintf("admin_hosts[%d]", i), "want a host name without port, such as \"herald.internal\", got %q", h)
 		}
 	}
 	if c.WebSub.Hub != "" {
@@ -195,9 +201,14 @@ func (v *validator) sources() map[string]bool {
 			}
 		}
 		if s.Type == TypePage {
-			for _, r := range []struct{ key, val string }{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}} {
-				if r.val == "" {
-					v.fail(p+"."+r.key, "required for a page source (a CSS selector)")
+			// Every selector, each with its place: the source compiles
+			// them again, but reports only the first, with no line.
+			for _, r := range []struct{ key, val string }{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}, {"date", s.Date}, {"summary", s.Summary}} {
+				if strings.TrimSpace(r.val) == "" {
+					continue
+				}
+				if _, err := cascadia.Compile(r.val); err != nil {
+					v.fail(p+"."+r.key, "invalid CSS selector %q: %v", r.val, err)
 				}
 			}
 			v.layouts(p, s.DateFormat)

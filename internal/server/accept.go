@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,8 +19,44 @@ import (
 // hdrXML is the Content-Type feeds are shown to browsers with.
 var hdrXML = []string{"application/xml; charset=utf-8"}
 
-// hdrVaryAccept is the Vary of responses that depend on Accept.
-var hdrVaryAccept = []string{"Accept, Accept-Encoding"}
+// hdrVaryAccept is the Vary of responses that depend on Accept (and, for
+// a feed with a page of its own, on Sec-Fetch-Dest: see feedView).
+var hdrVaryAccept = []string{"Accept, Accept-Encoding, Sec-Fetch-Dest"}
+
+// A person who opens a feed's address in a browser is best served by the
+// feed's own page (NAME.html: what a feed is, the addresses to copy, the
+// newest articles with their links, readable dates and summaries), shown
+// at the feed's address, which stays in the address bar for them to copy.
+// That is given only to a browser navigating to the address
+// (Sec-Fetch-Dest: document, which browsers send and feed readers do not)
+// that prefers HTML: a reader that sends a browser-like Accept still gets
+// the feed. Archive documents have no page: they are shown through their
+// stylesheet.
+
+// feedView returns the page a browser navigating to the feed at key is
+// shown instead of the feed, or nil.
+func (sn *snapshot) feedView(key string, e *entry, r *http.Request) *entry {
+	if e.browser == nil || strings.Contains(key, "/") || !navigates(r) {
+		return nil
+	}
+	dot := strings.LastIndexByte(key, '.')
+	if dot < 0 {
+		return nil
+	}
+	page := sn.pages[key[:dot]+".html"]
+	if page == nil {
+		return nil
+	}
+	v := *page
+	v.vary = e.vary // the feed's address: its responses vary as the feed's do
+	return &v
+}
+
+// navigates reports whether r is a browser's navigation to a document
+// that prefers HTML.
+func navigates(r *http.Request) bool {
+	return r.Header.Get("Sec-Fetch-Dest") == "document" && prefersHTML(r.Header["Accept"])
+}
 
 // browserType returns the Content-Type a browser is given for a page of
 // media type ctype, or nil when it gets ctype like everyone else.

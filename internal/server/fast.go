@@ -289,6 +289,7 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 	// connection's start, so a client that connects and sends nothing is
 	// cut off after the header timeout, not the idle one.
 	reqStart, first := time.Now(), true
+	tc, _ := c.(*trackedConn) // nil in tests that call serveFast directly
 	for {
 		if !first && len(buf) > 0 {
 			reqStart = time.Now() // pipelined: the request has begun
@@ -297,6 +298,9 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 			c.SetReadDeadline(reqStart.Add(s.timeouts.readHeader))
 		} else {
 			c.SetReadDeadline(time.Now().Add(s.timeouts.idle))
+			if tc != nil {
+				tc.setIdle(true) // closed first at the connection cap
+			}
 		}
 		// A shutdown that woke this connection before the deadline above
 		// replaced its own would otherwise wait for the whole timeout.
@@ -316,6 +320,9 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 				// bytes cannot hold the connection.
 				reqStart = time.Now()
 				c.SetReadDeadline(reqStart.Add(s.timeouts.readHeader))
+				if tc != nil {
+					tc.setIdle(false)
+				}
 			}
 			buf = buf[:len(buf)+m]
 			if err != nil {

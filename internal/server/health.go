@@ -18,9 +18,31 @@ type SourceStatus struct {
 	Items       int       `json:"items"`
 	Running     bool      `json:"running"`
 	NextRun     time.Time `json:"next_run,omitzero"`
+	// Failures counts the source's failed collections in a row; it backs
+	// off until RetryAt, skipping its runs. RetryAt is also set when
+	// every feed an OPML source lists backs off: the first of their
+	// retry times.
+	Failures int       `json:"failures,omitempty"`
+	RetryAt  time.Time `json:"retry_at,omitzero"`
+	// Entries are the failing feeds an OPML source lists, each backing
+	// off on its own.
+	Entries []EntryStatus `json:"entries,omitempty"`
 	// PerDay counts the source's articles by date over the last days,
 	// oldest first, today last.
 	PerDay []int `json:"articles_per_day,omitempty"`
+}
+
+// EntryStatus is one failing feed of a source that lists several.
+type EntryStatus struct {
+	URL       string    `json:"url"`
+	Failures  int       `json:"failures"`
+	RetryAt   time.Time `json:"retry_at,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// failing reports whether the source, or a feed it lists, is failing.
+func (st *SourceStatus) failing() bool {
+	return st.LastError != "" || st.Failures > 0 || len(st.Entries) > 0
 }
 
 // ReplicaStatus is this process's part in a set of replicas sharing one
@@ -77,14 +99,22 @@ func (s *Server) healthDoc() health {
 		}
 	}
 	for _, st := range doc.Sources {
-		if st.LastError != "" {
+		if st.failing() {
 			// Still 200: the process serves. "degraded" tells a monitor
-			// that some source's last collection failed.
+			// that some source's last collection failed, or a feed it
+			// lists is failing.
 			doc.Status = "degraded"
 		}
 	}
 	if s.feeds != nil {
 		doc.Feeds = s.feeds()
+		if snap := s.snap.Load(); snap != nil {
+			for i, f := range doc.Feeds {
+				if e := snap.pages[f.Path]; e != nil {
+					doc.Feeds[i].Changed = e.changed
+				}
+			}
+		}
 	}
 	if s.replica != nil {
 		r := s.replica()

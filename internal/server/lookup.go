@@ -70,7 +70,7 @@ func (s *Server) lookupPage(r *http.Request, snap *snapshot) *entry {
 	if !ok {
 		return nil
 	}
-	e, err := build(page, nil, snap.cache, s.now(), false)
+	e, err := build(page, nil, snap.cache, s.pagePolicy, s.now(), false)
 	if err != nil {
 		s.log.Error("reading page", "path", key, "error", err)
 		return nil

@@ -56,6 +56,9 @@ type entry struct {
 	body     []byte
 	gz       []byte // nil when gzip would not be smaller than body
 	modified time.Time
+	// changed is when this process saw the body change (its first entry:
+	// its Last-Modified), for the status page's "Last change".
+	changed time.Time
 	// files[gz] hold body and gz for sendfile (sendfile_linux.go), or nil
 	// for bodies written from memory. An entry built from an unchanged
 	// body shares its predecessor's; Publish closes the ones no longer
@@ -73,6 +76,7 @@ type entry struct {
 	length   []string
 	lengthGz []string
 	cache    []string // shared by every entry of a snapshot
+	csp      []string // Content-Security-Policy (security.go)
 
 	// The same headers as wire bytes, for the fast path (fast.go): a
 	// status line and every header but Date, which the fast path writes
@@ -166,8 +170,9 @@ func LastModified(modified, prev, now time.Time) time.Time {
 // same path in the previous snapshot, or nil. When the body is unchanged the
 // previous body, gzip, ETags and Last-Modified are reused: they are what
 // clients hold, and recompressing would only cost time.
-func build(p Page, prev *entry, cache []string, now time.Time, stamped bool) (*entry, error) {
-	e := &entry{ctype: []string{p.MediaType}, cache: cache, browser: browserType(p.MediaType), vary: hdrVary}
+func build(p Page, prev *entry, cache, htmlPolicy []string, now time.Time, stamped bool) (*entry, error) {
+	e := &entry{ctype: []string{p.MediaType}, cache: cache, browser: browserType(p.MediaType), vary: hdrVary,
+		csp: pagePolicy(p.MediaType, htmlPolicy)}
 	if e.browser != nil {
 		e.vary = hdrVaryAccept
 	}
@@ -175,7 +180,7 @@ func build(p Page, prev *entry, cache []string, now time.Time, stamped bool) (*e
 		p.Modified = p.Modified.Truncate(time.Second).UTC()
 	}
 	if prev != nil && bytes.Equal(prev.body, p.Body) {
-		e.body, e.gz, e.modified = prev.body, prev.gz, prev.modified
+		e.body, e.gz, e.modified, e.changed = prev.body, prev.gz, prev.modified, prev.changed
 		e.etag, e.etagGz, e.lastMod = prev.etag, prev.etagGz, prev.lastMod
 		e.length, e.lengthGz = prev.length, prev.lengthGz
 		e.files = prev.files
@@ -204,6 +209,10 @@ func build(p Page, prev *entry, cache []string, now time.Time, stamped bool) (*e
 	if stamped {
 		e.modified = p.Modified
 	}
+	e.changed = e.modified
+	if prev != nil {
+		e.changed = now.Truncate(time.Second).UTC()
+	}
 	tag := etagOf(e.body)
 	e.etag = []string{tag}
 	e.etagGz = []string{gzipETag(tag)}
@@ -229,11 +238,12 @@ func (e *entry) buildHeads() {
 		if gz == 1 {
 			b.WriteString("Content-Encoding: gzip\r\n")
 		}
-		b.WriteString("Content-Length: " + length + "\r\nContent-Type: " + e.ctype[0] + "\r\n")
-		b.WriteString("Etag: " + etag + "\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\n")
+		b.WriteString("Content-Length: " + length + "\r\nContent-Security-Policy: " + e.csp[0] + "\r\nContent-Type: " + e.ctype[0] + "\r\n")
+		b.WriteString("Etag: " + etag + "\r\nLast-Modified: " + e.lastMod[0] + "\r\nReferrer-Policy: " + hdrNoReferrer[0] +
+			"\r\nVary: " + e.vary[0] + "\r\nX-Content-Type-Options: nosniff\r\n")
 		e.heads[gz][0] = []byte(b.String())
 		e.heads[gz][1] = []byte("HTTP/1.1 304 Not Modified\r\nCache-Control: " + e.cache[0] + "\r\nEtag: " + etag +
-			"\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\n")
+			"\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\nX-Content-Type-Options: nosniff\r\n")
 	}
 }
 

@@ -33,13 +33,30 @@ type textReply struct {
 
 var textReplies = map[int]textReply{}
 
+// The 503s say why, in words for whoever polls (no source's error: that
+// is the operator's, on /healthz and /status).
+var (
+	replyStarting = newTextReply(http.StatusServiceUnavailable,
+		"nothing is published yet: Herald started and its first collection is still running; try again shortly")
+	replyPending = newTextReply(http.StatusServiceUnavailable,
+		"this feed has no articles yet: none of its sources has been collected successfully (a folder that does not exist yet, an upstream that fails); the operator's /healthz says why")
+)
+
+func newTextReply(code int, reason string) textReply {
+	body := strconv.Itoa(code) + " " + strings.ToLower(http.StatusText(code))
+	if reason != "" {
+		body += ": " + reason
+	}
+	b := []byte(body + "\n")
+	return textReply{body: b, length: []string{strconv.Itoa(len(b))}}
+}
+
 func init() {
 	for _, code := range []int{
-		http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusMisdirectedRequest,
 		http.StatusServiceUnavailable, http.StatusInternalServerError,
 	} {
-		body := []byte(strconv.Itoa(code) + " " + strings.ToLower(http.StatusText(code)) + "\n")
-		textReplies[code] = textReply{body: body, length: []string{strconv.Itoa(len(body))}}
+		textReplies[code] = newTextReply(code, "")
 	}
 }
 
@@ -52,6 +69,8 @@ func init() {
 // operator's endpoints (AdminHandler) are served on the admin listener, and
 // here only to requests carrying Options.AdminToken.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// On every response, as the fast path's heads have it (security.go).
+	w.Header()["X-Content-Type-Options"] = hdrNosniff
 	switch r.URL.Path {
 	case "/healthz":
 		if s.allowMethod(w, r) {
@@ -75,7 +94,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.allowMethod(w, r) {
 			// Nothing published yet: the first collection is still running.
 			w.Header()["Retry-After"] = hdrRetryAfter
-			s.text(w, r, http.StatusServiceUnavailable)
+			s.reply(w, r, http.StatusServiceUnavailable, replyStarting)
 		}
 		return
 	}
@@ -95,7 +114,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case !s.allowMethod(w, r):
 		case snap.pending[key]:
 			w.Header()["Retry-After"] = hdrRetryAfter
-			s.text(w, r, http.StatusServiceUnavailable)
+			s.reply(w, r, http.StatusServiceUnavailable, replyPending)
 		default:
 			// Browsers ask for /favicon.ico on every visit to the index:
 			// an empty answer they may keep for a day, not a 404 in
@@ -107,6 +126,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.allowMethod(w, r) {
+		if v := snap.feedView(pageKey(r.URL.Path), e, r); v != nil {
+			e = v
+		}
 		s.servePage(w, r, e)
 	}
 }
@@ -182,6 +204,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, e *entry) {
 		return
 	}
 	h["Content-Type"] = e.ctype
+	h["Content-Security-Policy"] = e.csp
+	h["Referrer-Policy"] = hdrNoReferrer
 	if e.browser != nil && prefersHTML(r.Header["Accept"]) {
 		h["Content-Type"] = e.browser
 	}
@@ -213,10 +237,14 @@ func (e *entry) notModified(ifNoneMatch, ifModifiedSince []string) bool {
 
 // text writes the precomputed plain-text reply for code.
 func (s *Server) text(w http.ResponseWriter, r *http.Request, code int) {
-	t := textReplies[code]
+	s.reply(w, r, code, textReplies[code])
+}
+
+// reply is text with a body of its own.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, code int, t textReply) {
 	h := w.Header()
 	h["Content-Type"] = hdrText
-	h["X-Content-Type-Options"] = hdrNosniff
+	h["Content-Security-Policy"] = hdrTextPolicy
 	h["Content-Length"] = t.length
 	w.WriteHeader(code)
 	s.metrics.inc(code)
@@ -230,6 +258,11 @@ func (s *Server) text(w http.ResponseWriter, r *http.Request, code int) {
 // same as a page) and /metrics.
 func (s *Server) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Content-Type-Options"] = hdrNosniff
+		if !s.adminHost(r.Host) {
+			s.text(w, r, http.StatusMisdirectedRequest)
+			return
+		}
 		switch r.URL.Path {
 		case "/healthz":
 			if s.allowMethod(w, r) {

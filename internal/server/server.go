@@ -49,6 +49,15 @@ type Options struct {
 	// them (article pages, archive documents). Its answers are cached, a
 	// few at a time, until the next Publish.
 	Lookup func(ctx context.Context, path string) (Page, bool, error)
+	// PagePolicy is the Content-Security-Policy of published text/html
+	// pages, without frame-ancestors, which the server adds (security.go).
+	// Default: DefaultPagePolicy. herald passes internal/site's, which
+	// allows its pages' inline style.
+	PagePolicy string
+	// AdminHosts are the host names the operator listener answers to
+	// besides localhost and IP addresses (admin.go); the config's
+	// admin_hosts and admin_listen's host.
+	AdminHosts []string
 }
 
 // Timeouts of the http.Server. Feeds are small and readers poll, so a client
@@ -84,8 +93,11 @@ type Server struct {
 	// noFastPath is Options.NoFastPath.
 	noFastPath bool
 
-	lookup func(ctx context.Context, path string) (Page, bool, error)
-	looked lookupCache
+	lookup     func(ctx context.Context, path string) (Page, bool, error)
+	looked     lookupCache
+	adminHosts []string
+	// pagePolicy is Options.PagePolicy with frame-ancestors.
+	pagePolicy []string
 
 	// date is the Date header value, refreshed every second while Serve
 	// runs. net/http would otherwise read the clock and format the date
@@ -97,6 +109,9 @@ type Server struct {
 	// timeouts apply to both the fast path and the http.Server; a field
 	// rather than constants so tests can shorten them.
 	timeouts struct{ readHeader, read, write, idle time.Duration }
+	// maxConns caps the public listener's open connections (limit.go);
+	// set by New from RLIMIT_NOFILE, a field so tests can lower it.
+	maxConns int
 }
 
 // New returns a Server with nothing published: until the first Publish,
@@ -126,6 +141,8 @@ func New(opts Options) (*Server, error) {
 		lookup:     opts.Lookup,
 		adminToken: opts.AdminToken,
 		version:    opts.Version,
+		adminHosts: opts.AdminHosts,
+		pagePolicy: framed(cmp.Or(opts.PagePolicy, DefaultPagePolicy)),
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		}),
@@ -133,6 +150,7 @@ func New(opts Options) (*Server, error) {
 	s.handler = s
 	s.timeouts.readHeader, s.timeouts.read = readHeaderTimeout, readTimeout
 	s.timeouts.write, s.timeouts.idle = writeTimeout, idleTimeout
+	s.maxConns = defaultConnCap()
 	return s, nil
 }
 
@@ -228,7 +246,7 @@ func (s *Server) Prepare(snap Snapshot) *Prepared {
 			for k := w; k < len(todo); k += workers {
 				i := todo[k]
 				p := snap.Pages[i]
-				built[i], errs[i] = build(p, prev[p.Path], cache, now, snap.Stamped)
+				built[i], errs[i] = build(p, prev[p.Path], cache, s.pagePolicy, now, snap.Stamped)
 			}
 		})
 	}
@@ -322,6 +340,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := s.httpServer(s.handler)
 	stopDate := s.keepDate()
 	defer stopDate()
+	ln = newLimitListener(ln, s.maxConns, s.log)
 	if s.noFastPath {
 		return serveNetHTTP(ctx, ln, srv)
 	}
@@ -370,6 +389,7 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 		WriteTimeout:      s.timeouts.write,
 		IdleTimeout:       s.timeouts.idle,
 		MaxHeaderBytes:    32 << 10,
+		ConnState:         connState,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 	}
 }
@@ -415,6 +435,9 @@ func finishServe(srv *http.Server, serveErr, shutdownErr error) error {
 // until ctx is done, then shuts down like Serve. It takes no fast path:
 // its requests are few.
 func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
+	// The operator's few clients get a few connections of their own,
+	// so a flood of the public listener does not lock them out.
+	ln = newLimitListener(ln, max(4, min(64, s.maxConns/8)), s.log)
 	if err := serveNetHTTP(ctx, ln, s.httpServer(s.AdminHandler())); err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}
@@ -422,25 +445,17 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
 }
 
 // accept takes connections from ln for the fast path until ln is closed
-// (nil) or fails (the error). Temporary errors, such as running out of file
-// descriptors, are retried after a pause, as net/http does.
+// (nil) or fails (the error). ln is a limitListener, which retries
+// temporary errors such as running out of file descriptors.
 func (s *Server) accept(ln net.Listener, fast *fastConns, handoff *handoffListener) error {
-	pause := 5 * time.Millisecond
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) && fast.isClosing() {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(pause)
-				pause = min(2*pause, time.Second)
-				continue
-			}
 			return err
 		}
-		pause = 5 * time.Millisecond
 		if !fast.add(c) {
 			c.Close()
 			continue

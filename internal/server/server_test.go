@@ -90,6 +90,9 @@ func published(t testing.TB) *Server {
 func do(t testing.TB, h http.Handler, method, target string, hdr map[string]string) *http.Response {
 	t.Helper()
 	r := httptest.NewRequest(method, target, nil)
+	// As a local client sends it: the operator handler refuses other
+	// hosts (admin.go), httptest's example.com among them.
+	r.Host = "127.0.0.1:9090"
 	for k, v := range hdr {
 		r.Header.Set(k, v)
 	}
@@ -131,6 +134,10 @@ func pageBody(t testing.TB, path string) []byte {
 	return nil
 }
 
+// pagePolicyHdr is the header policy of HTML pages under the default
+// Options.PagePolicy.
+const pagePolicyHdr = DefaultPagePolicy + "; frame-ancestors 'none'"
+
 func TestContentTypeAndHeaders(t *testing.T) {
 	s := published(t)
 	lm := modified.Truncate(time.Second).Format(http.TimeFormat)
@@ -139,20 +146,21 @@ func TestContentTypeAndHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		target, path, ctype string
 		accept, vary        string // Accept sent; Vary wanted
+		csp                 string
 	}{
-		{"/world.rss", "world.rss", rssType, "", "Accept, Accept-Encoding"},
-		{"/world.atom", "world.atom", atomType, "", "Accept, Accept-Encoding"},
-		{"/world.json", "world.json", jsonType, "", "Accept-Encoding"},
-		{"/", "index.html", htmlType, "", "Accept-Encoding"},
-		{"/index.html", "index.html", htmlType, browser, "Accept-Encoding"},
-		{"/articles/x-1a2b3c4d.html", "articles/x-1a2b3c4d.html", htmlType, "", "Accept-Encoding"},
+		{"/world.rss", "world.rss", rssType, "", "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
+		{"/world.atom", "world.atom", atomType, "", "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
+		{"/world.json", "world.json", jsonType, "", "Accept-Encoding", docPolicy},
+		{"/", "index.html", htmlType, "", "Accept-Encoding", pagePolicyHdr},
+		{"/index.html", "index.html", htmlType, browser, "Accept-Encoding", pagePolicyHdr},
+		{"/articles/x-1a2b3c4d.html", "articles/x-1a2b3c4d.html", htmlType, "", "Accept-Encoding", pagePolicyHdr},
 		// A browser gets RSS and Atom as application/xml, so it applies
 		// their stylesheet; a reader, even one accepting HTML, the feed's
 		// own type. Same bytes either way.
-		{"/world.rss", "world.rss", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding"},
-		{"/world.atom", "world.atom", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding"},
-		{"/world.rss", "world.rss", rssType, reader, "Accept, Accept-Encoding"},
-		{"/world.json", "world.json", jsonType, browser, "Accept-Encoding"},
+		{"/world.rss", "world.rss", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
+		{"/world.atom", "world.atom", "application/xml; charset=utf-8", browser, "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
+		{"/world.rss", "world.rss", rssType, reader, "Accept, Accept-Encoding, Sec-Fetch-Dest", docPolicy},
+		{"/world.json", "world.json", jsonType, browser, "Accept-Encoding", docPolicy},
 	} {
 		t.Run(tc.target+" "+tc.accept, func(t *testing.T) {
 			var hdr map[string]string
@@ -175,6 +183,10 @@ func TestContentTypeAndHeaders(t *testing.T) {
 				"Last-Modified":  {lm},
 				"Cache-Control":  {"public, max-age=900"},
 				"Vary":           {tc.vary},
+				// security.go
+				"Content-Security-Policy": {tc.csp},
+				"Referrer-Policy":         {"no-referrer"},
+				"X-Content-Type-Options":  {"nosniff"},
 			}
 			if diff := cmp.Diff(wantHdr, resp.Header); diff != "" {
 				t.Errorf("headers (-want +got):\n%s", diff)
@@ -246,7 +258,9 @@ func TestConditional(t *testing.T) {
 						"Etag":          {tag},
 						"Last-Modified": {lm},
 						"Cache-Control": {"public, max-age=900"},
-						"Vary":          {"Accept, Accept-Encoding"},
+						"Vary":          {"Accept, Accept-Encoding, Sec-Fetch-Dest"},
+						// On every response (security.go).
+						"X-Content-Type-Options": {"nosniff"},
 					}
 					if diff := cmp.Diff(wantHdr, resp.Header); diff != "" {
 						t.Errorf("%s 304 headers (-want +got):\n%s", method, diff)
@@ -317,7 +331,7 @@ func TestGzip(t *testing.T) {
 			if got, want := resp.Header.Get("Content-Length"), fmt.Sprint(len(got)); got != want {
 				t.Errorf("Content-Length = %s, body is %s bytes", got, want)
 			}
-			if resp.Header.Get("Vary") != "Accept, Accept-Encoding" {
+			if resp.Header.Get("Vary") != "Accept, Accept-Encoding, Sec-Fetch-Dest" {
 				t.Errorf("Vary = %q", resp.Header.Get("Vary"))
 			}
 			if !tc.gzip {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -15,8 +16,12 @@ type FeedStatus struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
 	Items int    `json:"items"`
-	// Changed is when the feed's content last changed (its newest item's
-	// date, as its Last-Modified); zero before it is first published.
+	// Path is the feed's published page ("world.rss"): Changed is read
+	// from what the server serves there.
+	Path string `json:"-"`
+	// Changed is when the feed's bytes last changed, as this process saw
+	// it (for a feed unchanged since the process started: its
+	// Last-Modified); zero before it is first published.
 	Changed time.Time `json:"changed,omitzero"`
 }
 
@@ -58,6 +63,18 @@ var statusTemplate = template.Must(template.New("status.html").Funcs(template.Fu
 	},
 }).ParseFS(statusFS, "templates/status.html"))
 
+// statusPolicy is the status page's Content-Security-Policy: its own
+// inline style and nothing else.
+var statusPolicy = func() []string {
+	b, err := statusFS.ReadFile("templates/status.html")
+	if err != nil {
+		panic(err)
+	}
+	_, css, _ := strings.Cut(string(b), "<style>")
+	css, _, _ = strings.Cut(css, "</style>")
+	return framed("default-src 'none'; style-src " + styleHash(css) + "; base-uri 'none'; form-action 'none'")
+}()
+
 type bar struct {
 	X, W, Y, H float64
 	N, Ago     int
@@ -86,7 +103,8 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Content-Type"] = []string{"text/html; charset=utf-8"}
 	h["Cache-Control"] = hdrNoStore
-	h["X-Content-Type-Options"] = hdrNosniff
+	h["Content-Security-Policy"] = statusPolicy
+	h["Referrer-Policy"] = hdrNoReferrer
 	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(http.StatusOK)
 	s.metrics.inc(http.StatusOK)

@@ -2,7 +2,9 @@ package site
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -55,7 +57,28 @@ const htmlType = "text/html; charset=utf-8"
 //go:embed templates/*.html
 var templateFS embed.FS
 
+// PagePolicy is the Content-Security-Policy of the HTML pages Herald
+// writes, in each page's <meta http-equiv> and, from `herald serve`, as
+// a header too: its inline style (allowed by hash), images and media
+// from anywhere on the web (article content shows them), and no script,
+// plugin, <base> or form. frame-ancestors, which a <meta> policy cannot
+// carry, is left to the header.
+var PagePolicy = func() string {
+	b, err := templateFS.ReadFile("templates/style.html")
+	if err != nil {
+		panic(err)
+	}
+	// The style is literal text, no template action: the file's bytes are
+	// what every page carries.
+	_, css, _ := strings.Cut(string(b), "<style>")
+	css, _, _ = strings.Cut(css, "</style>")
+	sum := sha256.Sum256([]byte(css))
+	return "default-src 'none'; img-src 'self' http: https:; media-src 'self' http: https:; style-src 'sha256-" +
+		base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'"
+}()
+
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"csp":  func() string { return PagePolicy },
 	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	// Content was sanitized by feed.Normalize; it is trusted from here on.

@@ -75,8 +75,10 @@ func Merge(old map[string]Stored, incoming []feed.Article, now time.Time) []Stor
 }
 
 // Expired returns the IDs retention removes from a history: of the
-// articles not in current, those past the Keep newest (by Published, then
-// insertion order) or published more than KeepFor before now.
+// articles not in current (the source no longer returns them), those past
+// the Keep newest of them (by Published, then insertion order) or
+// published more than KeepFor before now. An article the source still
+// returns is never removed, and never counts against Keep.
 func Expired(all []Stored, current map[string]bool, r Retention, now time.Time) []string {
 	if r.Keep <= 0 && r.KeepFor <= 0 {
 		return nil
@@ -90,11 +92,13 @@ func Expired(all []Stored, current map[string]bool, r Retention, now time.Time) 
 		return a.Seq > b.Seq
 	})
 	var out []string
-	for i, s := range sorted {
+	gone := 0 // articles seen that the source no longer returns
+	for _, s := range sorted {
 		if current[s.Article.ID] {
 			continue
 		}
-		tooMany := r.Keep > 0 && i >= r.Keep
+		gone++
+		tooMany := r.Keep > 0 && gone > r.Keep
 		tooOld := r.KeepFor > 0 && s.Article.Published.Before(now.Add(-r.KeepFor))
 		if tooMany || tooOld {
 			out = append(out, s.Article.ID)

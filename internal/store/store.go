@@ -126,10 +126,10 @@ type Doc struct {
 // Untouched reports whether c leaves a history of n articles as it is
 // without reading it: it brings no articles, and retention could only
 // remove some if the history held more than the kept ones and more than
-// Keep (or had a KeepFor). Backends skip the history then.
+// Keep besides them (or had a KeepFor). Backends skip the history then.
 func (c *Collection) Untouched(n int) bool {
 	r := c.Retention
-	return len(c.Articles) == 0 && (n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n <= r.Keep)))
+	return len(c.Articles) == 0 && (n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n-len(c.Kept) <= r.Keep)))
 }
 
 // Prune returns the IDs retention removes from history (by ID, merged

@@ -87,13 +87,13 @@ func TestHostileMarkupFinishes(t *testing.T) {
 // TestMarkupBounds: which bound refuses which file, and that the
 // refusal names it.
 func TestMarkupBounds(t *testing.T) {
-	shortParseTime(t, 100*time.Millisecond)
+	shortParseTime(t, time.Second)
 	for _, tt := range []struct {
 		name string
 		data string
 		want string // in the error; "" for none
 	}{
-		{"slow links", "# T\n\n" + strings.Repeat("[a](", 250000), "parsing took over 100ms"},
+		{"slow links", "# T\n\n" + strings.Repeat("[a](", 250000), "parsing took over 1s"},
 		{"deep quotes", "# T\n\n" + strings.Repeat(">", 101) + " x", "nested deeper than 100"},
 		{"quotes at the limit", "# T\n\n" + strings.Repeat(">", 100) + " x", ""},
 		{"deep lists", "# T\n\n" + strings.Repeat("- ", 200) + "x", "nested deeper than 100"},
@@ -150,7 +150,7 @@ func TestMarkupCancelled(t *testing.T) {
 // warning each, naming the file and the bound, not repeated at the next
 // collection; the other files publish and the collection has no error.
 func TestCollectSkipsOverBound(t *testing.T) {
-	shortParseTime(t, 100*time.Millisecond)
+	shortParseTime(t, time.Second) // the others parse well within it, even under -race on a loaded machine
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
 		"good.md":   "# Good\n\nBody *x*.\n",
@@ -175,7 +175,7 @@ func TestCollectSkipsOverBound(t *testing.T) {
 		t.Errorf("published %s, want Good,Page,Plain", got)
 	}
 	for _, w := range []struct{ file, bound string }{
-		{"slow.md", "parsing took over 100ms"},
+		{"slow.md", "parsing took over 1s"},
 		{"deep.md", "nested deeper than 100"},
 		{"big.md", fmt.Sprintf("over the %d limit for Markdown and HTML", maxMarkupSize)},
 		{"deep.html", "open stack of elements exceeds 512 nodes"},

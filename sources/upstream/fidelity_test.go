@@ -6,14 +6,17 @@ import (
 	"crypto/sha1"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,6 +77,27 @@ var fidelityCases = []struct {
 		{ID: "oncall-ep-1", Link: "https://oncall.example.com/", Title: "Episode 1: Hello", Published: fidDate("2026-03-01T06:00:00Z"),
 			Text: "Who we are.", Enclosures: []string{"https://cdn.oncall.example.com/ep1.mp3"}},
 	}, nil},
+	{1, "shared-links-noguid.xml", "application/rss+xml", []fidItem{
+		// No guids: a link shared by different items gives each an ID
+		// from link and text (sha256 of "link\x00title\x00content"), and
+		// from the dates as well ("\x00published updated") when the text
+		// is the same; an item repeated whole is one, and a link of its
+		// own stays the ID.
+		{ID: "urn:sha256:b3f7ee96ec9441884d818ce97ad57242", Link: "https://notes.example.com/2026/03/02", Title: "Evening",
+			Published: fidDate("2026-03-02T20:00:00Z"), Text: "Tea last."},
+		{ID: "urn:sha256:2535343d61f52f7c853e1d373014be5f", Link: "https://notes.example.com/2026/03/02", Title: "Noon",
+			Published: fidDate("2026-03-02T12:00:00Z"), Text: "Lunch outside."},
+		{ID: "urn:sha256:07071bbe20e4747d11385b322c058836", Link: "https://notes.example.com/2026/03/02", Title: "Morning",
+			Published: fidDate("2026-03-02T08:00:00Z"), Text: "Coffee first."},
+		{ID: "urn:sha256:5c6701499019bb52077b6f2dac780019", Link: "https://notes.example.com/status", Title: "Site rebuilt",
+			Published: fidDate("2026-03-01T09:00:00Z"), Text: "All green."},
+		{ID: "urn:sha256:d6ca9980a4478afd007868ab71cef92b", Link: "https://notes.example.com/status", Title: "Site rebuilt",
+			Published: fidDate("2026-03-01T07:00:00Z"), Text: "All green."},
+		{ID: "https://notes.example.com/2026/02/28/own", Link: "https://notes.example.com/2026/02/28/own", Title: "A post of its own",
+			Published: fidDate("2026-02-28T10:00:00Z"), Text: "One link, one item."},
+		{ID: "https://notes.example.com/2026/02/27/twice", Link: "https://notes.example.com/2026/02/27/twice", Title: "Served twice",
+			Published: fidDate("2026-02-27T10:00:00Z"), Text: "Same link, same text, same date."},
+	}, []string{"upstream repeats a link for different items", "count=4", "count=2"}},
 	{1, "repeated-guid.xml", "application/rss+xml", []fidItem{
 		// One guid on every item: the links tell them apart; the item
 		// repeated whole is one item.
@@ -146,6 +170,29 @@ var fidelityCases = []struct {
 	{9, "titles-atom03-base64.xml", "application/atom+xml", []fidItem{
 		{ID: "tag:old.example.com,2026:creme", Link: "https://old.example.com/creme", Title: "Crème & “brûlée”", Published: fidDate("2026-03-01T10:00:00Z"), Text: "Encoded body."},
 	}, nil},
+	{4, "media-titles.xml", "application/rss+xml", []fidItem{
+		// No title: media:title (the item's, then in media:group, then in
+		// media:content); with no text, link or enclosure either, the
+		// first category.
+		{ID: "clip-1", Link: "https://clips.example.com/1", Title: "Sunrise & the harbour", Published: fidDate("2026-03-01T10:00:00Z"), Text: "Filmed at six."},
+		{ID: "clip-2", Link: "https://clips.example.com/2", Title: "Grouped title", Published: fidDate("2026-03-01T09:00:00Z")},
+		{ID: "clip-3", Link: "https://clips.example.com/3", Title: "Content title", Published: fidDate("2026-03-01T08:00:00Z")},
+		{ID: "clip-4", Link: "https://clips.example.com/4", Title: "Own title", Published: fidDate("2026-03-01T07:00:00Z")},
+		{ID: "clip-5", Title: "Weather", Published: fidDate("2026-03-01T06:00:00Z"), Tags: []string{"Weather", "Harbour"}},
+		{ID: "clip-6", Title: "Text comes before a category.", Published: fidDate("2026-03-01T05:00:00Z"), Text: "Text comes before a category.",
+			Tags: []string{"Weather"}},
+	}, nil},
+	{7, "xhtml-wrapped.atom", "application/xhtml+xml", []fidItem{
+		// An Atom feed inside an XHTML page: its feed element is read;
+		// the RSS quoted in a script, a comment and text is not.
+		{ID: "https://wrapped.example.com/2", Link: "https://wrapped.example.com/2", Title: "Second entry", Published: fidDate("2026-03-01T10:00:00Z"),
+			Text: "Two.", Author: "Ana"},
+		{ID: "https://wrapped.example.com/1", Link: "https://wrapped.example.com/1", Title: "First entry", Published: fidDate("2026-02-28T10:00:00Z"), Text: "One."},
+	}, []string{"feed wrapped in an HTML document"}},
+	{7, "xhtml-wrapped.rdf", "text/html", []fidItem{
+		// rdf: is declared on <html>: the RDF element takes it along.
+		{ID: "https://rdf.example.org/a", Link: "https://rdf.example.org/a", Title: "Only item", Published: fidDate("2026-03-01T10:00:00Z"), Text: "Alone."},
+	}, []string{"feed wrapped in an HTML document"}},
 	{10, "xmlbase.atom", "application/atom+xml", []fidItem{
 		{ID: "https://base.example.com/blog/entry1", Link: "https://base.example.com/blog/entry1", Title: "Relative base", Published: fidDate("2006-11-05T10:00:00Z"),
 			Text: "See other.", Hrefs: []string{"https://base.example.com/blog/other"}},
@@ -445,5 +492,59 @@ func TestFidelityLargeItem(t *testing.T) {
 	}
 	if !strings.Contains(logs, "over the per-item cap") {
 		t.Errorf("the cut is not logged:\n%s", logs)
+	}
+}
+
+// TestFidelityStableIDs collects a feed whose items share links twice,
+// the second time with the first's state and with the items in reverse
+// order: every item keeps its ID, so a store sees nothing new.
+func TestFidelityStableIDs(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "fidelity", "shared-links-noguid.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(body)
+	first, end := strings.Index(doc, "<item>"), strings.LastIndex(doc, "</item>")+len("</item>")
+	items := strings.SplitAfter(doc[first:end], "</item>")
+	slices.Reverse(items)
+	reversed := doc[:first] + strings.Join(items, "") + doc[end:]
+
+	var serve atomic.Value // the handler's goroutine reads it
+	serve.Store(doc)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, serve.Load().(string))
+	}))
+	defer srv.Close()
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{})
+	src, err := New(Config{Name: fidSource, URL: srv.URL + "/feed"}, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.Now = func() time.Time { return fidNow }
+	ids := func(state sources.State) ([]string, sources.State) {
+		t.Helper()
+		res, err := src.Collect(context.Background(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range feed.Normalize(res.Articles, feed.Options{Now: fidNow}) {
+			out = append(out, a.ID)
+		}
+		slices.Sort(out)
+		return out, res.State
+	}
+	once, state := ids(sources.State{})
+	if len(once) != 7 {
+		t.Fatalf("first collection: %d items, want 7: %q", len(once), once)
+	}
+	serve.Store(reversed)
+	twice, _ := ids(state)
+	if diff := cmp.Diff(once, twice); diff != "" {
+		t.Errorf("IDs changed between collections (-first +second):\n%s", diff)
+	}
+	if !slices.Contains(twice, "https://notes.example.com/2026/02/28/own") {
+		t.Errorf("a link of its own is no longer the ID: %q", twice)
 	}
 }

@@ -92,7 +92,7 @@ func FuzzJSONFeed(f *testing.F) {
 }
 
 // FuzzXMLRepairs: the repairs made around gofeed (recovering broken XML,
-// xml:base, base64 text) never panic, leave a document without what they
+// a feed wrapped in HTML, xml:base, base64 text) never panic, leave a document without what they
 // repair unchanged, and recover only what ends in a complete item.
 func FuzzXMLRepairs(f *testing.F) {
 	fid, _ := filepath.Glob(filepath.Join("testdata", "fidelity", "*.*"))
@@ -103,6 +103,7 @@ func FuzzXMLRepairs(f *testing.F) {
 	}
 	f.Add([]byte(`<feed xml:base="a/b"><entry xml:base="../c?q#f"><link href="x"/></entry></feed>`))
 	f.Add([]byte(`<rss><channel><title>t<item><title mode="base64">QUI=</title></item>`))
+	f.Add([]byte(`<html xmlns:a="x"><body><feed><entry/></feed></body></html>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if fixed, ok := xmlRecover(context.Background(), body); ok && xmlCountItems(fixed) > xmlCountItems(body)+1 {
 			t.Errorf("recovery invented items: %q", fixed)
@@ -112,6 +113,11 @@ func FuzzXMLRepairs(f *testing.F) {
 		}
 		if out := xmlRepairBase64(body); !bytes.Contains(body, []byte("base64")) && !bytes.Equal(out, body) {
 			t.Error("a document without base64 changed")
+		}
+		// Unwrapping takes a part of the document and the declarations
+		// around it: no item more, and at most twice as long.
+		if out, ok := xmlUnwrapFeed(body); ok && (len(out) > 2*len(body) || xmlCountItems(out) > xmlCountItems(body) || out[0] != '<') {
+			t.Errorf("unwrapping %q gave %q", body, out)
 		}
 		// Capping text keeps a well-formed document well-formed.
 		capped, _ := xmlCapText(body, 16)

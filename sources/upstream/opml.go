@@ -86,8 +86,9 @@ func (s *OPML) Name() string { return s.cfg.Name }
 
 // Collect reads the list, then polls every listed feed with its own
 // state. It returns every feed's current or last good articles; an error
-// joins the failing feeds' errors (a partial result), or is the list's
-// own error with no articles.
+// joins the failing feeds' errors (a partial result), wraps
+// sources.ErrBackoff when every listed feed is backing off (a skip: none
+// was fetched), or is the list's own error with no articles.
 func (s *OPML) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
 	urls, err := s.list(ctx)
 	if err != nil {
@@ -115,24 +116,37 @@ func (s *OPML) Collect(ctx context.Context, prev sources.State) (sources.Result,
 	}
 	next := sources.State{Subs: make(map[string]sources.Sub, len(urls))}
 	articles := []feed.Article{}
+	waiting := 0
+	var first time.Time
 	for i, u := range urls {
 		next.Subs[u] = subs[i]
 		articles = append(articles, subs[i].Articles...)
+		if errors.Is(errs[i], sources.ErrBackoff) {
+			waiting++
+			if r := subs[i].State.RetryAt; first.IsZero() || r.Before(first) {
+				first = r
+			}
+			errs[i] = nil // this feed chose not to try yet: no new failure
+		}
+	}
+	if waiting > 0 && waiting == len(urls) {
+		// Nothing was fetched: a skip, not a success with nothing new,
+		// so the source's last error stays on its status.
+		return sources.Result{Articles: articles, State: next}, fmt.Errorf("%w: all %d listed feeds, the first again at %s",
+			sources.ErrBackoff, waiting, first.UTC().Format(time.RFC3339))
 	}
 	return sources.Result{Articles: articles, State: next}, errors.Join(errs...)
 }
 
 // collectOne polls one listed feed. Its last good articles stay when it
-// is unchanged, backing off or failing.
+// is unchanged, backing off (an error wrapping sources.ErrBackoff) or
+// failing.
 func (s *OPML) collectOne(ctx context.Context, u string, prev sources.Sub) (sources.Sub, error) {
 	f := &Feed{cfg: Config{Name: s.cfg.Name, URL: u, Timezone: s.cfg.Timezone, Raw: s.cfg.Raw}, fetch: s.fetch, log: s.log.With("url", s.fetch.URL(u)), trailers: s.trailers, Now: s.Now}
 	res, err := s.fetch.PollFrom(ctx, u, s.cfg.URL, prev.State, s.Now, f.log, f.parse)
 	next := sources.Sub{State: res.State, Articles: prev.Articles}
 	if err == nil && !res.Unchanged {
 		next.Articles = res.Articles
-	}
-	if errors.Is(err, sources.ErrBackoff) {
-		err = nil // this feed chose not to try yet: no failure
 	}
 	return next, err
 }

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -158,5 +159,47 @@ func TestOPMLSourceURL(t *testing.T) {
 	got, err := sourcetest.For(src).Collect(context.Background())
 	if err != nil || !slices.Equal(upTitles(got), []string{"Listed here"}) {
 		t.Errorf("got %v, %v", upTitles(got), err)
+	}
+}
+
+// TestOPMLSourceBackoff: a refused feed backs off with its error kept in
+// its state; while every listed feed backs off the collection is a skip
+// (ErrBackoff), not a success with nothing; allowing the host (a new
+// fetch configuration, as a reload makes) fetches it at once.
+func TestOPMLSourceBackoff(t *testing.T) {
+	a := sourcetest.NewServer(t, upRSS(upItem("a1", "From A", "https://a.example/1", "")))
+	list := filepath.Join(t.TempDir(), "planet.opml")
+	if err := os.WriteFile(list, []byte(`<opml><body><outline xmlUrl="`+a.URL+`/feed"/></body></opml>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refusing, _ := sourcetest.Fetcher(t, sources.FetchConfig{Retries: -1})
+	src, err := NewOPML(OPMLConfig{Name: "planet", Path: list}, refusing, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := sourcetest.For(src)
+	if _, err := k.Collect(context.Background()); err == nil || errors.Is(err, sources.ErrBackoff) {
+		t.Fatalf("first collection: %v, want the refusal", err)
+	}
+	sub := k.State().Subs[a.URL+"/feed"].State
+	if sub.Failures != 1 || sub.RetryAt.IsZero() || !strings.Contains(sub.Error, "not public") {
+		t.Errorf("entry state %+v: want 1 failure, a retry time and the refusal", sub)
+	}
+
+	if _, err := k.Collect(context.Background()); !errors.Is(err, sources.ErrBackoff) || !strings.Contains(err.Error(), "all 1 listed feeds") {
+		t.Errorf("second collection: %v, want a skip: every listed feed backs off", err)
+	}
+
+	allowing, _ := sourcetest.Fetcher(t, sources.FetchConfig{Retries: -1, AllowHosts: []string{"127.0.0.1"}})
+	src, err = NewOPML(OPMLConfig{Name: "planet", Path: list}, allowing, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := src.Collect(context.Background(), k.State())
+	if err != nil || !slices.Equal(upTitles(res.Articles), []string{"From A"}) || a.Reqs.Load() != 1 {
+		t.Errorf("after allowing: %v, %v, %d requests; want From A at once", upTitles(res.Articles), err, a.Reqs.Load())
+	}
+	if sub := res.State.Subs[a.URL+"/feed"].State; sub.Failures != 0 || sub.Error != "" {
+		t.Errorf("entry state after success: %+v", sub)
 	}
 }

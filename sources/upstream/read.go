@@ -18,9 +18,10 @@ import (
 
 // upstreamItems decodes an upstream document (any charset, UTF-16 and
 // UTF-32 included) and returns its items: a JSON Feed read field by field,
-// RSS and Atom read by gofeed after the repairs gofeed needs (xml:base,
-// base64 text), and broken XML (truncated, an unclosed element) recovered
-// up to its last complete item. Problems that cost nothing or only part
+// RSS and Atom read by gofeed after the repairs gofeed needs (a feed
+// wrapped in an HTML document, xml:base, base64 text), and broken XML
+// (truncated, an unclosed element) recovered up to its last complete
+// item. Problems that cost nothing or only part
 // of the document are logged; a document with items of which none can be
 // read is an error, never an empty feed.
 //
@@ -44,6 +45,10 @@ func upstreamItems(ctx context.Context, raw []byte, contentType, feedURL string,
 		return items, nil
 	}
 
+	if inner, ok := xmlUnwrapFeed(body); ok {
+		log.Info("feed wrapped in an HTML document, reading its feed element")
+		body = inner
+	}
 	body, cut := xmlCapText(body, maxItemContent)
 	if cut > 0 {
 		log.Warn("feed text over the per-item cap, cut", "count", cut, "cap_bytes", maxItemContent)
@@ -146,10 +151,8 @@ func (t *rssTranslator) Translate(doc any) (*gofeed.Feed, error) {
 // "dcterms" and reads none of them).
 func dctermsDate(it *gofeed.Item, names ...string) string {
 	for _, n := range names {
-		for _, e := range it.Extensions["dcterms"][n] {
-			if v := strings.TrimSpace(e.Value); v != "" {
-				return v
-			}
+		if v := extText(it.Extensions["dcterms"][n]); v != "" {
+			return v
 		}
 	}
 	return ""

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -134,11 +135,19 @@ func (s *Feed) articles(ctx context.Context, r *sources.Response) ([]feed.Articl
 	return articles, nil
 }
 
-// distinctIDs keeps items an upstream gave one ID but different links
-// apart: some generators write the same guid on every item, and dedupe by
-// ID would keep one of them. Every item of such an ID takes its link as
-// ID, what identifies an item without an ID of its own; all of them, so
-// the IDs do not depend on the items' order.
+// distinctIDs keeps items an upstream gave one ID apart when they differ.
+//
+// Some generators write the same guid on every item: every item of such
+// an ID takes its link as ID, what identifies an item without an ID of
+// its own; all of them, so the IDs do not depend on the items' order.
+//
+// Items without a guid but with one link (a day page of short posts, a
+// show's page in every episode) would then share the link as ID and be
+// deduped into one: where a link-derived ID repeats for items that
+// differ, each takes a hash of its link and text, and of its dates too
+// when only those differ. Items equal in all of that stay one. A link
+// that does not repeat keeps the link as ID, as before, so a store's
+// IDs do not change for the common case.
 func (s *Feed) distinctIDs(articles []feed.Article) {
 	links := make(map[string]map[string]bool, len(articles)) // ID → its items' links
 	for _, a := range articles {
@@ -163,6 +172,56 @@ func (s *Feed) distinctIDs(articles []feed.Article) {
 		}
 		a.ID = feed.CanonicalURL(a.URL)
 	}
+	s.distinctLinks(articles)
+}
+
+// distinctLinks is distinctIDs' second step: link-derived IDs that
+// repeat for different items become hashes of the link and the text,
+// then of the dates where the text is the same too.
+func (s *Feed) distinctLinks(articles []feed.Article) {
+	// An ID equal to the item's canonical link was derived from it (or is
+	// a permalink guid, which is the same thing).
+	byLink := map[string][]int{}
+	for i, a := range articles {
+		if a.URL != "" && a.ID == feed.CanonicalURL(a.URL) {
+			byLink[a.ID] = append(byLink[a.ID], i)
+		}
+	}
+	for link, idx := range byLink {
+		if len(idx) < 2 {
+			continue
+		}
+		texts := map[string][]int{} // text hash → items
+		for _, i := range idx {
+			h := hashID(link, articles[i].Title, articles[i].Content)
+			texts[h] = append(texts[h], i)
+		}
+		dated := false
+		for h, same := range texts {
+			dates := map[string]bool{}
+			for _, i := range same {
+				dates[itemDates(articles[i])] = true
+			}
+			for _, i := range same {
+				switch {
+				case len(dates) > 1:
+					articles[i].ID = hashID(link, articles[i].Title, articles[i].Content, itemDates(articles[i]))
+					dated = true
+				case len(texts) > 1:
+					articles[i].ID = h
+				}
+			}
+		}
+		if len(texts) > 1 || dated {
+			s.log.Warn("upstream repeats a link for different items without ids, deriving their ids from link and text",
+				"url", link, "count", len(idx))
+		}
+	}
+}
+
+// itemDates is an item's dates as one string, for hashID.
+func itemDates(a feed.Article) string {
+	return a.Published.UTC().Format(time.RFC3339Nano) + " " + a.Updated.UTC().Format(time.RFC3339Nano)
 }
 
 func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
@@ -194,6 +253,9 @@ func (s *Feed) article(it *gofeed.Item, base, feedURL string) feed.Article {
 	}
 	a.Content = s.capContent(a.Content, it.Title)
 	a.Summary = s.capContent(a.Summary, it.Title)
+	if a.Title == "" {
+		a.Title = fallbackTitle(it, a)
+	}
 	if len(it.Authors) > 0 && it.Authors[0] != nil {
 		a.Author = feed.Author{Name: strings.TrimSpace(it.Authors[0].Name), Email: strings.TrimSpace(it.Authors[0].Email)}
 	} else if it.Author != nil {
@@ -229,6 +291,46 @@ func titleText(s string) string {
 		return titleEntities(s)
 	}
 	return feed.HTMLText(s, -1)
+}
+
+// fallbackTitle names an item that has no title: its Media RSS title
+// (the item's own, then one in a media:group or media:content), else,
+// for an item with no text, link or enclosure that feed.Normalize could
+// name it by, its first category. "" leaves the choice to Normalize.
+func fallbackTitle(it *gofeed.Item, a feed.Article) string {
+	media := it.Extensions["media"]
+	if t := extText(media["title"]); t != "" {
+		return titleText(t)
+	}
+	for _, g := range media["group"] {
+		if t := extText(g.Children["title"]); t != "" {
+			return titleText(t)
+		}
+		for _, c := range g.Children["content"] {
+			if t := extText(c.Children["title"]); t != "" {
+				return titleText(t)
+			}
+		}
+	}
+	for _, c := range media["content"] {
+		if t := extText(c.Children["title"]); t != "" {
+			return titleText(t)
+		}
+	}
+	if len(a.Tags) > 0 && a.URL == "" && len(a.Enclosures) == 0 && feed.HTMLText(a.Content, 1) == "" {
+		return a.Tags[0]
+	}
+	return ""
+}
+
+// extText is the first non-blank value among an extension's elements.
+func extText(es []ext.Extension) string {
+	for _, e := range es {
+		if v := strings.TrimSpace(e.Value); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // onlyHTMLTags reports whether s has at least one tag and every tag in it
@@ -318,10 +420,11 @@ func articleID(guid string, a feed.Article, base string) string {
 	return ""
 }
 
-// hashID derives an id for an item with neither link nor guid from its
-// text, so it stays the same while the item does.
-func hashID(title, content string) string {
-	h := sha256.Sum256([]byte(title + "\x00" + content))
+// hashID derives an id from parts of an item (its title and content when
+// it has neither link nor guid; its link too when that repeats), so it
+// stays the same while the item does.
+func hashID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return "urn:sha256:" + hex.EncodeToString(h[:16])
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
@@ -22,13 +23,14 @@ import (
 type Config struct {
 	Name string
 	URL  string
-	// Item selects each item's element; required.
+	// Item selects each item's element. Item, Title, Link, Date and
+	// Summary are each optional: one left out is detected (see detect).
 	Item string
 	// Title selects, inside an item (or the item itself), the element
-	// whose text is the title; required, as the config key title is.
+	// whose text is the title.
 	Title string
 	// Link selects, inside an item (or the item itself), the element whose
-	// href is the link; required, as the config key link is.
+	// href is the link.
 	Link string
 	// Date selects the element holding the date: its datetime attribute,
 	// else its text. Optional; undated items get the time first seen.
@@ -52,17 +54,51 @@ type Config struct {
 	Raw bool
 }
 
-// Page collects items from an HTML page with CSS selectors.
+// Page collects items from an HTML page with CSS selectors, detecting
+// those the configuration leaves out (see detect).
 type Page struct {
 	cfg      Config
 	fetch    *sources.Fetcher
 	log      *slog.Logger
 	trailers *extract.Trailers // nil when cfg.Raw
 
-	item, title, link, date, summary cascadia.Selector
+	given Selectors
+	// sel are the compiled given selectors when they are complete, so no
+	// detection runs.
+	sel *compiled
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+}
+
+// compiled are the selectors an extraction reads items with.
+type compiled struct {
+	src                              Selectors
+	item, title, link, date, summary cascadia.Selector
+}
+
+func compile(s Selectors) (*compiled, error) {
+	c := &compiled{src: s}
+	for _, f := range []struct {
+		field, sel string
+		dst        *cascadia.Selector
+	}{
+		{"item", s.Item, &c.item},
+		{"title", s.Title, &c.title},
+		{"link", s.Link, &c.link},
+		{"date", s.Date, &c.date},
+		{"summary", s.Summary, &c.summary},
+	} {
+		if strings.TrimSpace(f.sel) == "" {
+			continue
+		}
+		sel, err := cascadia.Compile(f.sel)
+		if err != nil {
+			return nil, fmt.Errorf("%s selector %q: %w", f.field, f.sel, err)
+		}
+		*f.dst = sel
+	}
+	return c, nil
 }
 
 var _ sources.Source = (*Page)(nil)
@@ -79,18 +115,22 @@ func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Page, error) {
 	if f == nil {
 		return nil, fmt.Errorf("page source %s: fetcher is required", cfg.Name)
 	}
-	for _, req := range []struct{ field, sel string }{{"item", cfg.Item}, {"title", cfg.Title}, {"link", cfg.Link}} {
-		if strings.TrimSpace(req.sel) == "" {
-			return nil, fmt.Errorf("page source %s: %s selector is required", cfg.Name, req.field)
-		}
-	}
 	if cfg.Timezone == nil {
 		cfg.Timezone = time.UTC
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Page{cfg: cfg, fetch: f, log: log, Now: time.Now}
+	given := Selectors{Item: strings.TrimSpace(cfg.Item), Title: strings.TrimSpace(cfg.Title), Link: strings.TrimSpace(cfg.Link),
+		Date: strings.TrimSpace(cfg.Date), Summary: strings.TrimSpace(cfg.Summary)}
+	c, err := compile(given)
+	if err != nil {
+		return nil, fmt.Errorf("page source %s: %w", cfg.Name, err)
+	}
+	p := &Page{cfg: cfg, fetch: f, log: log, given: given, Now: time.Now}
+	if given.complete() {
+		p.sel = c
+	}
 	if !cfg.Raw {
 		tr, err := extract.NewTrailers(cfg.Trailers)
 		if err != nil {
@@ -98,88 +138,178 @@ func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Page, error) {
 		}
 		p.trailers = tr
 	}
-	for _, s := range []struct {
-		field, sel string
-		dst        *cascadia.Selector
-	}{
-		{"item", cfg.Item, &p.item},
-		{"title", cfg.Title, &p.title},
-		{"link", cfg.Link, &p.link},
-		{"date", cfg.Date, &p.date},
-		{"summary", cfg.Summary, &p.summary},
-	} {
-		if strings.TrimSpace(s.sel) == "" {
-			continue
-		}
-		sel, err := cascadia.Compile(s.sel)
-		if err != nil {
-			return nil, fmt.Errorf("page source %s: %s selector %q: %w", cfg.Name, s.field, s.sel, err)
-		}
-		*s.dst = sel
-	}
 	return p, nil
 }
 
 // Name returns the configured name.
 func (p *Page) Name() string { return p.cfg.Name }
 
-// Collect fetches the page and extracts its items. A page whose item
-// selector matches nothing usable fails with sources.ErrNoItems rather than
-// succeeding empty: that is how a changed layout shows. Failures return
-// no articles, as Feed.Collect does.
+// Collect fetches the page and extracts its items. A page where nothing
+// usable is found fails with sources.ErrNoItems rather than succeeding
+// empty: that is how a changed layout shows, and the last good items
+// stay. Failures return no articles, as Feed.Collect does. Detection runs
+// again at every collection, so it follows the page's changes; the first
+// collection logs what it found at info level, later ones at debug.
 func (p *Page) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
-	return p.fetch.Poll(ctx, p.cfg.URL, prev, p.Now, p.log, p.parse)
+	return p.fetch.Poll(ctx, p.cfg.URL, prev, p.Now, p.log, func(ctx context.Context, r *sources.Response, next *sources.State) ([]feed.Article, error) {
+		arts, _, err := p.parse(ctx, r, next)
+		return arts, err
+	})
 }
 
-func (p *Page) parse(ctx context.Context, r *sources.Response, next *sources.State) ([]feed.Article, error) {
+// Inspect fetches the page once and returns what Collect would return
+// and how its list was found, for herald add. It keeps no state.
+func (p *Page) Inspect(ctx context.Context) (Detection, []feed.Article, error) {
+	var det Detection
+	res, err := p.fetch.Poll(ctx, p.cfg.URL, sources.State{}, p.Now, p.log, func(ctx context.Context, r *sources.Response, next *sources.State) ([]feed.Article, error) {
+		arts, d, err := p.parse(ctx, r, next)
+		det = d
+		return arts, err
+	})
+	return det, res.Articles, err
+}
+
+// noListError is the failure of detection: nothing found, and what was
+// tried.
+type noListError struct{ tried []string }
+
+func (e noListError) Error() string {
+	return "no article list found on the page (tried " + strings.Join(e.tried, ", ") + ")"
+}
+
+// Is makes the error a sources.ErrNoItems, as a layout change is.
+func (e noListError) Is(target error) bool { return target == sources.ErrNoItems }
+
+func (p *Page) parse(ctx context.Context, r *sources.Response, next *sources.State) ([]feed.Article, Detection, error) {
 	body := sources.ToUTF8(r.Body, r.Header.Get("Content-Type"), sources.KindHTML)
-	articles, skipped, err := p.extract(body, r.URL)
-	if err != nil {
-		return nil, err
+	ex, err := p.extract(body, r.URL, r.Header.Get("Content-Type"))
+	if err != nil && errors.Is(err, sources.ErrNoItems) && ex.wordpress != "" {
+		// The page's HTML holds no list (a theme that renders in the
+		// browser): ask its WordPress API. Its URL is content, fetched
+		// under the rules of content.
+		ex.det.Tried = append(ex.det.Tried, StrategyWordPress)
+		resp, ferr := p.fetch.GetFrom(ctx, ex.wordpress, p.cfg.URL)
+		if ferr == nil {
+			if arts, perr := parseWordPress(resp.Body, resp.URL); perr == nil && len(arts) > 0 {
+				ex.articles, err = p.stamp(arts, r.URL), nil
+				ex.det.Strategy, ex.det.Path = StrategyWordPress, p.fetch.URL(ex.wordpress)
+			}
+		}
+		if err != nil {
+			err = noListError{ex.det.Tried}
+		}
 	}
-	if skipped > 0 {
-		p.log.Info("skipped items without title or link", "count", skipped)
+	if err != nil {
+		return nil, ex.det, err
+	}
+	if ex.det.Strategy != StrategySelectors {
+		lv := slog.LevelDebug
+		if len(next.FirstSeen) == 0 {
+			lv = slog.LevelInfo
+		}
+		p.log.Log(ctx, lv, "detected article list", "strategy", ex.det.Strategy, "found", ex.det.Found(), "count", len(ex.articles))
+	}
+	if ex.skipped > 0 {
+		p.log.Info("skipped items without title or link", "count", ex.skipped)
 	}
 	if !p.cfg.Raw {
-		extract.CleanArticles(articles, p.trailers)
+		extract.CleanArticles(ex.articles, p.trailers)
 	}
 	if p.cfg.FullText {
-		next.FullText, next.FullTextMeta = p.fetch.FullText(ctx, articles, next.FullText, next.FullTextMeta, p.cfg.URL, p.trailers, p.log)
+		next.FullText, next.FullTextMeta = p.fetch.FullText(ctx, ex.articles, next.FullText, next.FullTextMeta, p.cfg.URL, p.trailers, p.log)
 	}
-	return articles, nil
+	return ex.articles, ex.det, nil
 }
 
-// extract reads the items of an HTML document fetched from pageURL. It
-// does no I/O, so the fuzzer drives it directly.
-func (p *Page) extract(body []byte, pageURL string) (articles []feed.Article, skipped int, err error) {
+// extraction is what extract found.
+type extraction struct {
+	articles []feed.Article
+	skipped  int
+	det      Detection
+	// wordpress is the posts URL of the WordPress API the page links to,
+	// asked when nothing else was found.
+	wordpress string
+}
+
+// extract reads the items of an HTML document fetched from pageURL,
+// detecting the selectors not given. It does no I/O, so the fuzzer drives
+// it directly.
+func (p *Page) extract(body []byte, pageURL, contentType string) (extraction, error) {
+	var ex extraction
+	if p.sel == nil {
+		if err := checkHTML(body, contentType); err != nil {
+			return ex, err
+		}
+	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
-		return nil, 0, fmt.Errorf("parsing html: %w", err)
+		return ex, fmt.Errorf("parsing html: %w", err)
 	}
-	base := pageURL
-	if href, ok := doc.Find("base[href]").First().Attr("href"); ok && strings.TrimSpace(href) != "" {
-		base = sources.ResolveRef(pageURL, strings.TrimSpace(href))
+	base := baseOf(doc, pageURL)
+	sel := p.sel
+	if sel == nil {
+		det, arts := detect(doc, base, pageURL, p.given)
+		ex.det = det
+		if len(arts) > 0 {
+			ex.articles = p.stamp(arts, pageURL)
+			return ex, nil
+		}
+		if det.Selectors.Item == "" || det.Selectors.Title == "" || det.Selectors.Link == "" {
+			if !p.given.any() {
+				ex.wordpress = wordPressPosts(doc, base)
+			}
+			return ex, noListError{det.Tried}
+		}
+		if sel, err = compile(det.Selectors); err != nil {
+			// Detected selectors are built to compile; one that does not
+			// is a bug, reported as the source's failure.
+			return ex, fmt.Errorf("detected %w", err)
+		}
+	} else {
+		ex.det = Detection{Strategy: StrategySelectors, Selectors: p.given}
 	}
-	items := doc.FindMatcher(p.item)
+	items := doc.FindMatcher(sel.item)
+	seen := map[string]bool{}
 	items.Each(func(_ int, item *goquery.Selection) {
-		a, ok := p.article(item, base, pageURL)
+		a, ok := p.article(sel, item, base, pageURL)
 		if !ok {
-			skipped++
+			ex.skipped++
 			return
 		}
-		articles = append(articles, a)
+		if p.sel == nil {
+			// Detected lists repeat a story (a lead also among the
+			// teasers) once.
+			if seen[a.ID] {
+				return
+			}
+			seen[a.ID] = true
+		}
+		ex.articles = append(ex.articles, a)
 	})
-	if len(articles) == 0 {
-		return nil, skipped, fmt.Errorf("%w (item %q: %d matches, none with a title and a link)",
+	if len(ex.articles) == 0 {
+		if p.sel == nil {
+			return ex, noListError{ex.det.Tried}
+		}
+		return ex, fmt.Errorf("%w (item %q: %d matches, none with a title and a link)",
 			sources.ErrNoItems, p.cfg.Item, items.Length())
 	}
-	return articles, skipped, nil
+	return ex, nil
 }
 
-func (p *Page) article(item *goquery.Selection, base, pageURL string) (feed.Article, bool) {
-	href, _ := p.find(item, p.link).Attr("href")
+// stamp gives articles read from JSON their ID, base and source.
+func (p *Page) stamp(arts []feed.Article, pageURL string) []feed.Article {
+	for i := range arts {
+		arts[i].ID = feed.CanonicalURL(arts[i].URL)
+		arts[i].Base = pageURL
+		arts[i].Source = p.cfg.Name
+	}
+	return arts
+}
+
+func (p *Page) article(sel *compiled, item *goquery.Selection, base, pageURL string) (feed.Article, bool) {
+	href, _ := find(item, sel.link).Attr("href")
 	href = strings.TrimSpace(href)
-	title := feed.CollapseSpace(p.find(item, p.title).Text())
+	title := feed.CollapseSpace(find(item, sel.title).Text())
 	if href == "" || title == "" || strings.HasPrefix(strings.ToLower(href), "javascript:") {
 		return feed.Article{}, false
 	}
@@ -190,13 +320,13 @@ func (p *Page) article(item *goquery.Selection, base, pageURL string) (feed.Arti
 		Source: p.cfg.Name,
 	}
 	a.ID = feed.CanonicalURL(a.URL)
-	if p.summary != nil {
-		if html, err := p.find(item, p.summary).Html(); err == nil {
+	if sel.summary != nil {
+		if html, err := find(item, sel.summary).Html(); err == nil {
 			a.Content = strings.TrimSpace(html)
 		}
 	}
-	if p.date != nil {
-		ds := p.find(item, p.date)
+	if sel.date != nil {
+		ds := find(item, sel.date)
 		raw, ok := ds.Attr("datetime")
 		if !ok || strings.TrimSpace(raw) == "" {
 			raw = ds.Text()
@@ -215,12 +345,15 @@ func (p *Page) article(item *goquery.Selection, base, pageURL string) (feed.Arti
 
 // find returns the first match of sel inside item, item itself included
 // (so an item selector can point straight at the link or title).
-func (p *Page) find(item *goquery.Selection, sel cascadia.Selector) *goquery.Selection {
-	if sel == nil {
+func find(item *goquery.Selection, sel cascadia.Selector) *goquery.Selection {
+	if sel == nil || item.Length() == 0 {
 		return item.Slice(0, 0)
 	}
-	if m := item.FindMatcher(sel); m.Length() > 0 {
-		return m.First()
+	// cascadia.Query stops at the first match, in document order, where
+	// FindMatcher would collect them all: one item of a page of
+	// thousands.
+	if m := firstMatch(item.Nodes[0], sel); m != nil {
+		return &goquery.Selection{Nodes: []*html.Node{m}}
 	}
-	return item.FilterMatcher(sel).First()
+	return item.Slice(0, 0)
 }

@@ -135,9 +135,7 @@ func TestNewPageValidates(t *testing.T) {
 		name string
 		cfg  Config
 	}{
-		{"no item", Config{Name: "p", URL: "https://example.com/", Title: "a", Link: "a"}},
-		{"no title", Config{Name: "p", URL: "https://example.com/", Item: "li", Link: "a"}},
-		{"no link", Config{Name: "p", URL: "https://example.com/", Item: "li", Title: "a"}},
+		{"no name", Config{URL: "https://example.com/"}},
 		{"bad item selector", Config{Name: "p", URL: "https://example.com/", Item: "li[class="}},
 		{"bad title selector", Config{Name: "p", URL: "https://example.com/", Item: "li", Title: ":nope(1)"}},
 		{"bad date selector", Config{Name: "p", URL: "https://example.com/", Item: "li", Date: ">>"}},
@@ -164,7 +162,8 @@ func FuzzPageExtract(f *testing.F) {
 		if err != nil {
 			return // selectors that do not compile are rejected up front
 		}
-		articles, _, err := p.extract(sources.ToUTF8([]byte(html), "", sources.KindHTML), "https://example.com/dir/page")
+		ex, err := p.extract(sources.ToUTF8([]byte(html), "", sources.KindHTML), "https://example.com/dir/page", "text/html")
+		articles := ex.articles
 		if err != nil {
 			if !errors.Is(err, sources.ErrNoItems) && len(articles) != 0 {
 				t.Fatalf("error %v with %d articles", err, len(articles))

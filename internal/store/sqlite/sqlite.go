@@ -110,6 +110,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("creating %s: %w", path, err)
 	}
+	if err := foreign(ctx, path); err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -117,11 +120,30 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateRetrying(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// migrateRetrying is migrate, tried again while the database is locked:
+// a connection's first statements (switching a new database to WAL) can
+// meet another process's first open with SQLITE_BUSY at once, before the
+// busy timeout applies. Several processes may open one data_dir together.
+func (s *Store) migrateRetrying(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		err := s.migrate(ctx)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
 }
 
 // writable checks that a file can be created in dir, so an unwritable
@@ -172,6 +194,77 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
+// foreign refuses a database of another program at path before anything
+// writes to it (opening it for Herald switches it to WAL): one with
+// tables but no schema_version is never adopted, since migrating would
+// add Herald's tables to it. It reads through a read-only connection.
+func foreign(ctx context.Context, path string) error {
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return nil // new, or about to be reported by the open itself
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout("+fmt.Sprint(busyTimeout.Milliseconds())+")")
+	if err != nil {
+		return nil // the open proper reports it
+	}
+	defer db.Close()
+	var tables, versioned int
+	if err := db.QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN name = 'schema_version' THEN 1 END)
+		FROM sqlite_master WHERE type = 'table'`).Scan(&tables, &versioned); err != nil {
+		if strings.Contains(err.Error(), "not a database") {
+			return notDatabase(err)
+		}
+		return nil // busy, or another passing fault: the open proper decides
+	}
+	if tables > 0 && versioned == 0 {
+		return errForeign
+	}
+	return nil
+}
+
+// damaged names the database file in an error that says it is damaged
+// (or not a database at all), so whoever reads the log knows which file:
+// serve meets it in a collection's save, not only at start.
+func (s *Store) damaged(err error) error {
+	if err != nil && (strings.Contains(err.Error(), "malformed") || strings.Contains(err.Error(), "SQLITE_CORRUPT") ||
+		strings.Contains(err.Error(), "SQLITE_NOTADB") || strings.Contains(err.Error(), "not a database")) {
+		return fmt.Errorf("database %s is damaged (restore it from a backup, or move it away to start afresh): %w", s.path, err)
+	}
+	return err
+}
+
+// Load implements store.Store.
+func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error) {
+	rec, ok, err := s.loadRecord(ctx, key)
+	return rec, ok, s.damaged(err)
+}
+
+// Save implements store.Store.
+func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
+	changed, err := s.saveCollection(ctx, c)
+	return changed, s.damaged(err)
+}
+
+// Articles implements store.Store.
+func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
+	list, err := s.articlesOf(ctx, source, n)
+	return list, s.damaged(err)
+}
+
+// Archive implements store.Store.
+func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error) {
+	a, err := s.archiveOf(ctx, feed)
+	return a, s.damaged(err)
+}
+
+// SaveArchive implements store.Store.
+func (s *Store) SaveArchive(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
+	err := s.saveArchiveDocs(ctx, feed, add, full)
+	return s.damaged(err)
+}
+
+// errForeign is a SQLite database of another program in data_dir.
+var errForeign = errors.New("not a Herald database: it has tables but no schema_version (move it away or point data_dir elsewhere)")
+
 // notDatabase makes SQLite's "file is not a database" say which file.
 func notDatabase(err error) error {
 	if strings.Contains(err.Error(), "not a database") {
@@ -189,8 +282,7 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Close implements store.Store.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Load implements store.Store.
-func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error) {
+func (s *Store) loadRecord(ctx context.Context, key string) (store.Record, bool, error) {
 	var state, status []byte
 	err := s.db.QueryRowContext(ctx, `SELECT state, status FROM records WHERE key = ?`, key).Scan(&state, &status)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -203,8 +295,7 @@ func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error
 	return rec, err == nil, err
 }
 
-// Save implements store.Store.
-func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
+func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, error) {
 	state, status, err := store.EncodeRecord(c.Record)
 	if err != nil {
 		return false, err
@@ -297,8 +388,7 @@ func history(ctx context.Context, tx *sql.Tx, source string) (map[string]store.S
 	return out, rows.Err()
 }
 
-// Articles implements store.Store.
-func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
+func (s *Store) articlesOf(ctx context.Context, source string, n int) ([]feed.Article, error) {
 	if n <= 0 {
 		n = -1 // SQLite: no limit
 	}
@@ -353,8 +443,7 @@ func (s *Store) Retain(ctx context.Context, keys []string) error {
 	return tx.Commit()
 }
 
-// Archive implements store.Store.
-func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error) {
+func (s *Store) archiveOf(ctx context.Context, feed string) (store.Archive, error) {
 	a := store.Archive{Pages: map[string]int{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, page FROM archive_items WHERE feed = ?`, feed)
 	if err != nil {
@@ -376,8 +465,7 @@ func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error)
 	return a, err
 }
 
-// SaveArchive implements store.Store.
-func (s *Store) SaveArchive(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
+func (s *Store) saveArchiveDocs(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

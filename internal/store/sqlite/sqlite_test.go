@@ -1,8 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,4 +113,78 @@ func TestDiskFull(t *testing.T) {
 	}
 	defer again.Close()
 	check(again)
+}
+
+// TestForeignDatabase: a SQLite database of another program in data_dir
+// is refused, naming its path, and left as it was.
+func TestForeignDatabase(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, _ := os.ReadFile(path)
+	s, err := Open(context.Background(), dir)
+	if err == nil {
+		s.Close()
+		t.Fatal("a foreign database was opened")
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not a Herald database") {
+		t.Errorf("error %q does not name the file and say why", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the foreign database was changed")
+	}
+}
+
+// TestDamagedDatabase: a damaged database met after opening (as serve
+// meets it, in a collection) is reported with its path.
+func TestDamagedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []feed.Article
+	for i := range 300 {
+		list = append(list, storetest.Article(fmt.Sprintf("a%03d", i), strings.Repeat("words ", 200), time.Unix(int64(i)*3600, 0)))
+	}
+	if _, err := s.Save(ctx, store.Collection{Key: "src@k", Source: "src", Articles: list, Now: time.Unix(0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	path := filepath.Join(dir, FileName)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	// Garbage over the pages after the first few (the schema stays
+	// readable, so the damage shows when the articles are read).
+	f.WriteAt(bytes.Repeat([]byte{0xA5}, int(fi.Size())/2), fi.Size()/4)
+	f.Close()
+	s, err = Open(ctx, dir)
+	if err != nil {
+		if !strings.Contains(err.Error(), path) {
+			t.Fatalf("open error %q does not name the file", err)
+		}
+		return
+	}
+	defer s.Close()
+	_, err = s.Articles(ctx, "src", 0)
+	if err == nil {
+		_, err = s.Save(ctx, store.Collection{Key: "src@k", Source: "src", Articles: list[:1], Now: time.Unix(0, 0)})
+	}
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("reading a damaged database: %v; want an error naming %s", err, path)
+	}
 }

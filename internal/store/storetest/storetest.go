@@ -5,6 +5,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EditUpdatesOnce", testEditUpdatesOnce},
 		{"SameBytesNewDates", testSameBytesNewDates},
 		{"RetentionKeep", testRetentionKeep},
+		{"RetentionKeepBesides", testRetentionKeepBesides},
 		{"RetentionKeepFor", testRetentionKeepFor},
 		{"NilArticlesKeepHistory", testNilArticles},
 		{"SourcesApart", testSourcesApart},
@@ -55,12 +58,18 @@ func Article(id, content string, published time.Time) feed.Article {
 
 func save(t *testing.T, s store.Store, now time.Time, r store.Retention, list ...feed.Article) bool {
 	t.Helper()
+	return saveSource(t, s, "src", now, r, list...)
+}
+
+// saveSource is save for the source named source.
+func saveSource(t *testing.T, s store.Store, source string, now time.Time, r store.Retention, list ...feed.Article) bool {
+	t.Helper()
 	if list == nil {
 		list = []feed.Article{}
 	}
 	changed, err := s.Save(context.Background(), store.Collection{
-		Key: "src@k", Source: "src", Articles: list, Now: now, Retention: r,
-		Record: store.Record{Status: store.Status{Name: "src", LastRun: now}},
+		Key: source + "@k", Source: source, Articles: list, Now: now, Retention: r,
+		Record: store.Record{Status: store.Status{Name: source, LastRun: now}},
 	})
 	if err != nil {
 		t.Fatalf("Save: %v", err)
@@ -222,11 +231,12 @@ func testRetentionKeep(t *testing.T, s store.Store) {
 	if got := ids(articles(t, s, "src")); len(got) != 5 {
 		t.Fatalf("retention removed current articles: %v", got)
 	}
-	// The source now returns only the newest: the oldest dropped ones go.
+	// The source now returns only the newest: of the four it dropped, the
+	// three newest stay besides it, the oldest goes.
 	if !save(t, s, t0.Add(11*time.Hour), keep, list[4]) {
 		t.Error("retention reported no change")
 	}
-	if diff := cmp.Diff([]string{"e", "d", "c"}, ids(articles(t, s, "src"))); diff != "" {
+	if diff := cmp.Diff([]string{"e", "d", "c", "b"}, ids(articles(t, s, "src"))); diff != "" {
 		t.Errorf("after keep 3 (-want +got):\n%s", diff)
 	}
 	newest, err := s.Articles(context.Background(), "src", 2)
@@ -235,6 +245,41 @@ func testRetentionKeep(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff([]string{"e", "d"}, ids(newest)); diff != "" {
 		t.Errorf("newest 2 (-want +got):\n%s", diff)
+	}
+}
+
+// testRetentionKeepBesides: keep counts only the articles the source no
+// longer returns. An upstream going from items 1–10 to 11–12 with keep 5
+// leaves 7: the 2 it returns and the 5 newest of those it dropped. And an
+// old article a source still returns is never removed, however many it
+// returns: deleting one old file of many keeps the others.
+func testRetentionKeepBesides(t *testing.T, s store.Store) {
+	keep := store.Retention{Keep: 5}
+	var first, second []feed.Article
+	for i := 1; i <= 12; i++ {
+		a := Article(fmt.Sprintf("i%02d", i), fmt.Sprint(i), t0.Add(time.Duration(i)*time.Hour))
+		if i <= 10 {
+			first = append(first, a)
+		} else {
+			second = append(second, a)
+		}
+	}
+	save(t, s, t0.Add(20*time.Hour), keep, first...)
+	save(t, s, t0.Add(21*time.Hour), keep, second...)
+	want := []string{"i12", "i11", "i10", "i09", "i08", "i07", "i06"}
+	if diff := cmp.Diff(want, ids(articles(t, s, "src"))); diff != "" {
+		t.Errorf("keep 5 after 1–10 then 11–12 (-want +got):\n%s", diff)
+	}
+	// 20 current articles, keep 3: the source stops returning its oldest.
+	other := store.Retention{Keep: 3}
+	var many []feed.Article
+	for i := range 20 {
+		many = append(many, Article(fmt.Sprintf("m%02d", i), fmt.Sprint(i), t0.Add(time.Duration(i)*time.Minute)))
+	}
+	saveSource(t, s, "files", t0.Add(time.Hour), other, many...)
+	saveSource(t, s, "files", t0.Add(2*time.Hour), other, many[1:]...)
+	if got := ids(articles(t, s, "files")); len(got) != 20 || !slices.Contains(got, "m00") {
+		t.Errorf("deleting the oldest of 20 with keep 3 left %d articles (%v): the deleted one goes only past 3 others", len(got), got)
 	}
 }
 
@@ -275,18 +320,20 @@ func testSourcesApart(t *testing.T, s store.Store) {
 
 func testKeptAreCurrent(t *testing.T, s store.Store) {
 	keep := store.Retention{Keep: 1}
-	save(t, s, t0, keep, Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)), Article("c", "c", t0.Add(2*time.Hour)))
-	// Nothing read, a and c unchanged (Kept), b gone: only b may go.
+	save(t, s, t0, keep, Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)),
+		Article("c", "c", t0.Add(2*time.Hour)), Article("d", "d", t0.Add(3*time.Hour)))
+	// Nothing read, a and d unchanged (Kept), b and c gone: of those the
+	// newest stays (keep 1), b goes; a, older, is current and stays.
 	changed, err := s.Save(context.Background(), store.Collection{Key: "src@k", Source: "src", Now: t0,
-		Articles: []feed.Article{}, Kept: []string{"a", "c"}, Retention: keep})
+		Articles: []feed.Article{}, Kept: []string{"a", "d"}, Retention: keep})
 	if err != nil || !changed {
 		t.Fatalf("Save = %v, %v; want a change (b expired)", changed, err)
 	}
-	if diff := cmp.Diff([]string{"c", "a"}, ids(articles(t, s, "src"))); diff != "" {
+	if diff := cmp.Diff([]string{"d", "c", "a"}, ids(articles(t, s, "src"))); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	changed, err = s.Save(context.Background(), store.Collection{Key: "src@k", Source: "src", Now: t0,
-		Articles: []feed.Article{}, Kept: []string{"a", "c"}, Retention: keep})
+		Articles: []feed.Article{}, Kept: []string{"a", "d"}, Retention: keep})
 	if err != nil || changed {
 		t.Errorf("unchanged Save = %v, %v; want no change", changed, err)
 	}

@@ -13,7 +13,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,9 +44,38 @@ func Server(t testing.TB) string {
 		if os.Getenv(RequireEnv) == "1" {
 			t.Fatalf("%s=1 but %s is not set", RequireEnv, Env)
 		}
+		skipped.Add(1)
 		t.Skip(Skip)
 	}
 	return u
+}
+
+// skipped counts the tests of this binary skipped for want of a server.
+var skipped atomic.Int64
+
+// Main runs a package's tests (call it from TestMain) and then, when some
+// were skipped for want of a server, says so in one line. go test shows
+// a passing package's output only with -v, so the line goes to the
+// terminal when there is one, and once per go test run however many
+// packages skipped: the go command is every test binary's parent, so a
+// marker named by its PID tells the first binary from the others.
+func Main(m *testing.M) {
+	code := m.Run()
+	if skipped.Load() > 0 {
+		line := "note: " + Skip + "\n"
+		removeStaleMarkers()
+		marker := filepath.Join(os.TempDir(), fmt.Sprintf("herald-pgtest-note-%d", os.Getppid()))
+		if f, err := os.OpenFile(marker, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+			f.Close()
+			if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+				tty.WriteString(line)
+				tty.Close()
+			} else {
+				os.Stderr.WriteString(line)
+			}
+		}
+	}
+	os.Exit(code)
 }
 
 // NewDatabase creates a database named uniquely for t, drops it when t
@@ -119,4 +152,18 @@ func Exec(t testing.TB, dbURL, sql string, args ...any) int64 {
 		t.Fatalf("%s: %v", strings.TrimSpace(sql), err)
 	}
 	return tag.RowsAffected()
+}
+
+// removeStaleMarkers removes the markers of go test runs that ended.
+func removeStaleMarkers() {
+	old, _ := filepath.Glob(filepath.Join(os.TempDir(), "herald-pgtest-note-*"))
+	for _, m := range old {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(m), "herald-pgtest-note-"))
+		if err != nil {
+			continue
+		}
+		if p, err := os.FindProcess(pid); err != nil || p.Signal(syscall.Signal(0)) != nil {
+			os.Remove(m)
+		}
+	}
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/config"
+	"github.com/heraldfeed/herald/sources"
+)
+
+var previewCommand = command{
+	name:     "preview",
+	arg:      "NAME",
+	synopsis: "collect one source once and show what it would publish",
+	about: `Collects the source NAME of the configuration once and prints each item it
+would publish (title, date, link, the first words) and what the source
+logged (how a page's article list was detected, warnings). Nothing is
+published or stored: no data_dir, no output files. Exit status 0 when the
+source was collected, 1 when it failed, 2 for a bad command line, config or
+source name.`,
+	example: "herald preview town-news --config config.yaml",
+	flags: func(fs *flag.FlagSet, o *options) {
+		fs.IntVar(&o.limit, "limit", 20, "show at most `n` items")
+	},
+}
+
+// preview is herald preview NAME.
+func preview(ctx context.Context, o options, stdout io.Writer) error {
+	cfg, err := loadConfig(o.cfgPath)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(cfg.Sources, func(s config.Source) bool { return s.Name == o.arg })
+	if i < 0 {
+		var names []string
+		for _, s := range cfg.Sources {
+			names = append(names, s.Name)
+		}
+		return usageError{msg: fmt.Sprintf("preview: no source %q in %s (its sources: %s)", o.arg, cfg.Path, strings.Join(names, ", ")), brief: true}
+	}
+	sc := cfg.Sources[i]
+	rec := &records{}
+	log := slog.New(rec)
+	fetcher, err := newFetcher(cfg, log)
+	if err != nil {
+		return err
+	}
+	src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))
+	if err != nil {
+		return configError{fmt.Errorf("source %s: %w", sc.Name, err)}
+	}
+	res, cerr := src.Collect(ctx, sources.State{})
+	where := sc.URL
+	if where == "" {
+		where = sc.Path
+	}
+	fmt.Fprintf(stdout, "%s (%s %s): %d items; nothing published\n", sc.Name, sc.Type, redact(where), len(res.Articles))
+	printItems(stdout, res.Articles, o.limit)
+	rec.print(stdout)
+	if cerr != nil {
+		return fmt.Errorf("preview %s: %w", sc.Name, cerr)
+	}
+	return nil
+}
+
+// printItems prints up to limit articles as a preview: in the source's
+// order, with their date, link and first words.
+func printItems(w io.Writer, arts []feed.Article, limit int) {
+	for i, a := range arts {
+		if i == limit {
+			fmt.Fprintf(w, "… and %d more\n", len(arts)-limit)
+			break
+		}
+		fmt.Fprintf(w, "\n%d. %s\n", i+1, redact(a.Title))
+		date := "(no date: dated when first seen)"
+		if !a.Published.IsZero() {
+			date = a.Published.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		fmt.Fprintf(w, "   %s  %s\n", date, redact(a.URL))
+		if words := firstWords(feed.HTMLText(a.Content, 400), 25); words != "" {
+			fmt.Fprintf(w, "   %s\n", redact(words))
+		}
+	}
+}
+
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	if len(f) > n {
+		return strings.Join(f[:n], " ") + " …"
+	}
+	return strings.Join(f, " ")
+}
+
+// records keeps the log records of a preview at info level and above, to
+// print after the items.
+type records struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *records) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+
+func (r *records) Handle(_ context.Context, rec slog.Record) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", strings.ToLower(rec.Level.String()), rec.Message)
+	rec.Attrs(func(a slog.Attr) bool {
+		if a.Key != "source" {
+			fmt.Fprintf(&b, " %s=%s", a.Key, a.Value)
+		}
+		return true
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, redact(b.String()))
+	return nil
+}
+
+// WithAttrs drops the attributes (the source's name, known already).
+func (r *records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *records) WithGroup(string) slog.Handler      { return r }
+
+func (r *records) print(w io.Writer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.lines) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nlog:")
+	for _, l := range r.lines {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+}
