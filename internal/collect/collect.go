@@ -66,11 +66,15 @@ type Collector struct {
 // kept is a source's record and retained articles as the collector
 // works with them.
 type kept struct {
-	rec       store.Record
-	articles  []feed.Article // the store's history; nil until there is one
-	version   uint64         // bumped whenever articles change
-	collected bool           // a collection has finished, or history was restored
-	ok        bool           // a collection has returned articles (maybe none), or history was restored
+	rec      store.Record
+	articles []feed.Article // the store's history; nil until there is one
+	version  uint64         // bumped whenever articles change
+	// stamp is the store's Stamp of the history articles were read at:
+	// a different one means another process (a generate, a second
+	// serve) committed to the source's history since.
+	stamp     string
+	collected bool // a collection has finished, or history was restored
+	ok        bool // a collection has returned articles (maybe none), or history was restored
 }
 
 // Error is a failed collection: the source and what went wrong, named
@@ -141,7 +145,11 @@ func (c *Collector) Restore(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("restoring %s: %w", name, err)
 		}
-		k := &kept{rec: rec, collected: !rec.Status.LastRun.IsZero() || len(arts) > 0}
+		stamp, err := c.store.Stamp(ctx, name)
+		if err != nil {
+			return fmt.Errorf("restoring %s: %w", name, err)
+		}
+		k := &kept{rec: rec, stamp: stamp, collected: !rec.Status.LastRun.IsZero() || len(arts) > 0}
 		if len(arts) > 0 {
 			k.articles, k.version = arts, 1
 		}
@@ -268,8 +276,22 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 	changed, serr := c.store.Save(ctx, store.Collection{
 		Key: e.Key, Source: name, Record: rec, Articles: normalized, Kept: res.Kept, Now: start, Retention: e.Retention,
 	})
-	if serr != nil || normalized == nil || (!changed && !first) {
+	if serr != nil {
 		return nil, serr
+	}
+	// Another process on the same store (a generate beside serve) may
+	// have committed to this history since it was read, whether or not
+	// this collection changed anything: then it is read again.
+	stamp, serr := c.store.Stamp(ctx, name)
+	if serr != nil {
+		return nil, serr
+	}
+	c.mu.Lock()
+	seen := c.kept[name].stamp
+	c.kept[name].stamp = stamp
+	c.mu.Unlock()
+	if stamp == seen && (normalized == nil || (!changed && !first)) {
+		return nil, nil
 	}
 	arts, err := c.store.Articles(ctx, name, e.Window)
 	if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/heraldfeed/herald/feed"
@@ -61,6 +62,26 @@ func (m *Memory) Save(_ context.Context, c Collection) (bool, error) {
 	}
 	return len(changes) > 0 || len(gone) > 0, nil
 }
+
+// Stamp implements Store: the history's size, newest sequence number and
+// the sum of its update times, as the SQL backends compute it.
+func (m *Memory) Stamp(_ context.Context, source string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n, top, sum int64
+	for _, s := range m.hist[source] {
+		n++
+		top = max(top, s.Seq)
+		sum += s.Article.Updated.Unix()
+	}
+	return StampOf(n, top, sum), nil
+}
+
+// StampOf spells a history's stamp (Store.Stamp) from its size, its
+// newest sequence number and the sum of its update times (Unix seconds):
+// an article added changes the first two, one removed the first, one
+// edited the last (an edit moves Updated forward).
+func StampOf(n, top, sum int64) string { return fmt.Sprintf("%d/%d/%d", n, top, sum) }
 
 // Articles implements Store.
 func (m *Memory) Articles(_ context.Context, source string, n int) ([]feed.Article, error) {

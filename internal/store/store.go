@@ -77,6 +77,10 @@ type Store interface {
 	// Articles returns the source's newest n retained articles (all
 	// when n <= 0), newest first (Newest's order).
 	Articles(ctx context.Context, source string, n int) ([]feed.Article, error)
+	// Stamp returns a value that changes whenever the source's history
+	// changes, whichever process changed it: another process's
+	// collection committed to the same store is seen by comparing it.
+	Stamp(ctx context.Context, source string) (string, error)
 	// Retain drops the records of every key but keys (histories stay).
 	Retain(ctx context.Context, keys []string) error
 

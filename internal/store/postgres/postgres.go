@@ -400,6 +400,14 @@ func history(ctx context.Context, tx pgx.Tx, source string) (map[string]store.St
 	return out, rows.Err()
 }
 
+// Stamp implements store.Store.
+func (s *Store) Stamp(ctx context.Context, source string) (string, error) {
+	var n, top, sum int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*), COALESCE(max(seq), 0), COALESCE(sum(updated), 0)::bigint
+		FROM herald_articles WHERE source = $1`, source).Scan(&n, &top, &sum)
+	return store.StampOf(n, top, sum), err
+}
+
 // Articles implements store.Store.
 func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
 	var limit any // NULL: LIMIT ALL

@@ -250,6 +250,14 @@ func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Arti
 	return list, s.damaged(err)
 }
 
+// Stamp implements store.Store.
+func (s *Store) Stamp(ctx context.Context, source string) (string, error) {
+	var n, top, sum int64
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(seq), 0), COALESCE(sum(updated), 0)
+		FROM articles WHERE source = ?`, source).Scan(&n, &top, &sum)
+	return store.StampOf(n, top, sum), s.damaged(err)
+}
+
 // Archive implements store.Store.
 func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error) {
 	a, err := s.archiveOf(ctx, feed)

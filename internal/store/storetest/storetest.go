@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SameBytesNewDates", testSameBytesNewDates},
 		{"RetentionKeep", testRetentionKeep},
 		{"RetentionKeepBesides", testRetentionKeepBesides},
+		{"Stamp", testStamp},
 		{"RetentionKeepFor", testRetentionKeepFor},
 		{"NilArticlesKeepHistory", testNilArticles},
 		{"SourcesApart", testSourcesApart},
@@ -245,6 +246,50 @@ func testRetentionKeep(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff([]string{"e", "d"}, ids(newest)); diff != "" {
 		t.Errorf("newest 2 (-want +got):\n%s", diff)
+	}
+}
+
+// testStamp: a history's stamp changes with every change to it (an
+// article added, edited, removed by retention), and only then.
+func testStamp(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	stamp := func() string {
+		t.Helper()
+		st, err := s.Stamp(ctx, "src")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	empty := stamp()
+	a, b := Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour))
+	save(t, s, t0.Add(2*time.Hour), store.Retention{}, a)
+	one := stamp()
+	if one == empty {
+		t.Error("adding an article left the stamp as it was")
+	}
+	save(t, s, t0.Add(3*time.Hour), store.Retention{}, a)
+	if stamp() != one {
+		t.Error("a collection that changed nothing changed the stamp")
+	}
+	edited := a
+	edited.Content = "a, edited"
+	save(t, s, t0.Add(4*time.Hour), store.Retention{}, edited)
+	two := stamp()
+	if two == one {
+		t.Error("an edit left the stamp as it was")
+	}
+	save(t, s, t0.Add(5*time.Hour), store.Retention{Keep: 1}, b)
+	three := stamp()
+	if three == two {
+		t.Error("adding b left the stamp as it was")
+	}
+	save(t, s, t0.Add(6*time.Hour), store.Retention{Keep: 1}, Article("c", "c", t0.Add(2*time.Hour)))
+	if stamp() == three {
+		t.Error("a collection that added c and let retention remove a left the stamp as it was")
+	}
+	if other, err := s.Stamp(ctx, "other"); err != nil || other != empty {
+		t.Errorf("another source's stamp = %q, %v; want that of an empty history %q", other, err, empty)
 	}
 }
 
