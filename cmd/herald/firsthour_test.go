@@ -66,13 +66,46 @@ func TestInit(t *testing.T) {
 	if after, _ := os.ReadFile(cfg); string(after) != string(before)+"# mine\n" {
 		t.Error("second init changed the config")
 	}
-	// Only the example article exists: the config is not written either.
+	// An example article that was edited is not overwritten, and the
+	// config is not written either.
+	welcome := filepath.Join(dir, "site", "articles", "welcome.md")
+	mine, _ := os.ReadFile(welcome)
+	mine = append(mine, "Edited.\n"...)
+	os.WriteFile(welcome, mine, 0o644)
 	cfg2 := filepath.Join(dir, "site", "other.yaml")
 	if code, _, _ := runCmd(t, "init", "--config", cfg2); code != exitUsage {
-		t.Errorf("init over an existing articles/welcome.md: exit %d", code)
+		t.Errorf("init over an edited articles/welcome.md: exit %d", code)
 	}
 	if _, err := os.Stat(cfg2); err == nil {
 		t.Error("init wrote a config although it refused")
+	}
+	if b, _ := os.ReadFile(welcome); string(b) != string(mine) {
+		t.Error("init overwrote the edited article")
+	}
+}
+
+// TestInitInterrupted: an init that stopped half-way (the article
+// written, not the config) is finished by the next one, which keeps what
+// the first wrote; files appear whole or not at all (no temporary left).
+func TestInitInterrupted(t *testing.T) {
+	dir, cfg := starterSite(t)
+	welcome := filepath.Join(dir, "articles", "welcome.md")
+	before, _ := os.ReadFile(welcome)
+	os.Remove(cfg)
+	code, stdout, stderr := runCmd(t, "init", "--config", cfg)
+	if code != exitOK || !strings.Contains(stdout, "wrote "+cfg) || strings.Contains(stdout, "wrote "+welcome) {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if after, _ := os.ReadFile(welcome); string(after) != string(before) {
+		t.Error("the article was rewritten")
+	}
+	if code, stdout, _ := runCmd(t, "init", "--config", cfg); code != exitOK || !strings.Contains(stdout, "nothing to write") {
+		t.Errorf("init over its own untouched starter: exit %d\n%s", code, stdout)
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "articles")} {
+		if left, _ := filepath.Glob(filepath.Join(d, ".herald-init-*")); len(left) > 0 {
+			t.Errorf("temporary files left: %v", left)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -18,7 +19,8 @@ var starter embed.FS
 
 // initSite writes the starter configuration at cfgPath and its articles
 // folder beside it. It overwrites nothing: an existing file is an error
-// naming it, and nothing is written then.
+// naming it, and nothing is written then (a file init itself wrote, with
+// its bytes unchanged, is kept: a second init finishes an interrupted one).
 func initSite(cfgPath string, stdout io.Writer) error {
 	dir := filepath.Dir(cfgPath)
 	targets := map[string]string{"starter/config.yaml": cfgPath}
@@ -32,35 +34,60 @@ func initSite(cfgPath string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, to := range targets {
-		if _, err := os.Lstat(to); err == nil {
+	// An existing file is refused unless it holds exactly what init
+	// writes there: an init interrupted half-way is finished by the next.
+	for from, to := range targets {
+		b, err := starter.ReadFile(from)
+		if err != nil {
+			return err
+		}
+		if have, err := os.ReadFile(to); err == nil && bytes.Equal(have, b) {
+			delete(targets, from)
+		} else if _, err := os.Lstat(to); err == nil {
 			return usageError{msg: fmt.Sprintf("init: %s exists: herald init writes only where there is nothing (choose another place with --config DIR/config.yaml)", to), brief: true}
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("init: %w", err)
 		}
+	}
+	if len(targets) == 0 {
+		fmt.Fprintf(stdout, "%s and its articles already hold the starter: nothing to write\n", cfgPath)
 	}
 	for from, to := range targets {
 		b, err := starter.ReadFile(from)
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-			return fmt.Errorf("init: %w", err)
-		}
-		// O_EXCL: a file that appeared since the check is not overwritten.
-		f, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err != nil {
-			return fmt.Errorf("init: %w", err)
-		}
-		_, err = f.Write(b)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := createAtomic(to, b); err != nil {
 			return fmt.Errorf("init: %w", err)
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", to)
 	}
 	fmt.Fprintf(stdout, "\nNext:\n  herald serve --config %s      then open http://127.0.0.1:8080/\n  herald generate --config %s --out public\n", cfgPath, cfgPath)
 	return nil
+}
+
+// createAtomic creates path holding data, whole or not at all: the bytes
+// go to a temporary file beside it, which is then linked in place. The
+// link fails if path appeared meanwhile, so nothing is overwritten.
+func createAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".herald-init-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Link(tmp.Name(), path)
 }
