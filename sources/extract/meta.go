@@ -252,16 +252,17 @@ func (p page) metadata(r *Result, parse func(string) (time.Time, error)) {
 	}
 	doc.Find("meta").Each(func(_ int, s *goquery.Selection) {
 		if strings.EqualFold(s.AttrOr("property", ""), "article:tag") {
-			r.Tags = addTags(r.Tags, s.AttrOr("content", ""))
+			r.Tags = AppendTags(r.Tags, s.AttrOr("content", ""))
 		}
 	})
 	if len(r.Tags) == 0 {
-		r.Tags = addTags(nil, strings.ReplaceAll(p.meta("keywords"), ",", "\n"))
+		r.Tags = AppendTags(nil, strings.ReplaceAll(p.meta("keywords"), ",", "\n"))
 	}
 }
 
-// addTags appends the non-empty, trimmed lines of s to tags.
-func addTags(tags []string, s string) []string {
+// AppendTags appends the non-empty lines of s to tags, white space
+// collapsed: how front matter and meta keywords become tags.
+func AppendTags(tags []string, s string) []string {
 	for _, t := range strings.Split(s, "\n") {
 		if t = feed.CollapseSpace(t); t != "" {
 			tags = append(tags, t)

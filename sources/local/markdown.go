@@ -19,6 +19,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 // markdownParser renders Markdown bodies: CommonMark plus the GFM tables,
@@ -333,7 +334,7 @@ func yamlAuthor(v any) (feed.Author, error) {
 func yamlTags(v any) ([]string, error) {
 	switch v := v.(type) {
 	case string:
-		return addTags(nil, strings.ReplaceAll(v, ",", "\n")), nil
+		return extract.AppendTags(nil, strings.ReplaceAll(v, ",", "\n")), nil
 	case []any:
 		var tags []string
 		for i, e := range v {
@@ -341,7 +342,7 @@ func yamlTags(v any) ([]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}
-			tags = addTags(tags, strings.ReplaceAll(s, "\n", " "))
+			tags = extract.AppendTags(tags, strings.ReplaceAll(s, "\n", " "))
 		}
 		return tags, nil
 	}
@@ -565,14 +566,4 @@ func cutLineMD(p ast.Node, src []byte, t *Trailers, seen *bool, start *ast.Node)
 		}
 	}
 	return first != nil && end()
-}
-
-// addTags appends the non-empty, trimmed lines of s to tags.
-func addTags(tags []string, s string) []string {
-	for _, t := range strings.Split(s, "\n") {
-		if t = feed.CollapseSpace(t); t != "" {
-			tags = append(tags, t)
-		}
-	}
-	return tags
 }
