@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/heraldfeed/herald/feed"
 )
 
 func TestVersionAndHelp(t *testing.T) {
@@ -179,8 +177,8 @@ func TestCheckFilesDateFormat(t *testing.T) {
 
 func TestArticlesPerDay(t *testing.T) {
 	now := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) feed.Article { return feed.Article{Published: now.Add(d)} }
-	got := articlesPerDay([]feed.Article{
+	at := func(d time.Duration) time.Time { return now.Add(d) }
+	got := articlesPerDay([]time.Time{
 		at(0), at(-14 * time.Hour), // today (since midnight UTC)
 		at(-16 * time.Hour),     // yesterday
 		at(-3 * 24 * time.Hour), // 3 days ago

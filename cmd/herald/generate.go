@@ -53,7 +53,7 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 		}
 		defer release()
 	}
-	p, err := newPipeline(cfg, log, nil, st, false)
+	p, err := newPipeline(cfg, log, nil, st)
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,14 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 	}
 	files, err := p.build(ctx, time.Now(), nil)
 	if err != nil {
+		return err
+	}
+	// Everything the feeds and pages can link to: every full archive
+	// document, the page of every retained article.
+	if err := p.site.Rest(ctx, p.names, func(f site.File) error {
+		files = append(files, f)
+		return nil
+	}); err != nil {
 		return err
 	}
 	failed := p.col.Failed()

@@ -29,7 +29,7 @@ func TestImportRules(t *testing.T) {
 		"internal/store/postgres/pgtest": {},
 		"internal/store/storetest":       {"feed", "sources", "internal/store"},
 		"internal/replica":               {"internal/store", "internal/server"},
-		"internal/site":                  {"feed"},
+		"internal/site":                  {"feed", "internal/store"},
 		"internal/websub":                {},
 		"internal/smallfs":               {},
 		"internal/watch":                 {},

@@ -55,7 +55,7 @@ func replicaID() string {
 // and collects and publishes while it leads (replica.Replica decides).
 // SIGHUP reloads the configuration as it does alone.
 func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared store.Shared, reg *prometheus.Registry, addr string, hup <-chan os.Signal) error {
-	p, err := newPipeline(cfg, sv.log, sv.metrics, shared, true)
+	p, err := newPipeline(cfg, sv.log, sv.metrics, shared)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (sv *serving) reloadReplica(shared store.Shared) error {
 	if err != nil {
 		return err
 	}
-	p, err := newPipeline(next, sv.log, sv.metrics, shared, true)
+	p, err := newPipeline(next, sv.log, sv.metrics, shared)
 	if err != nil {
 		return err
 	}

@@ -306,7 +306,7 @@ func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Me
 // it holds through publishTo, and starts collecting on schedule; old, if
 // not nil, is stopped once everything of cfg is built.
 func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, publishTo func([]site.File), old *collection) (*collection, error) {
-	p, err := newPipeline(cfg, log, m, store, true)
+	p, err := newPipeline(cfg, log, m, store)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func statuses(p *pipeline, now time.Time) []server.SourceStatus {
 	}
 	perDay := map[string][]int{}
 	for _, s := range p.col.Snapshots() {
-		perDay[s.Name] = articlesPerDay(s.Articles, now, perDayWindow)
+		perDay[s.Name] = articlesPerDay(p.site.Dates(s.Name), now, perDayWindow)
 	}
 	var out []server.SourceStatus
 	for _, s := range p.col.Status() {
@@ -105,11 +105,11 @@ func backoff(st *server.SourceStatus, b collect.Backoffs) {
 
 // articlesPerDay counts articles by their publication day (UTC) over the
 // days days ending with now's, oldest first.
-func articlesPerDay(articles []feed.Article, now time.Time, days int) []int {
+func articlesPerDay(published []time.Time, now time.Time, days int) []int {
 	out := make([]int, days)
 	today := now.UTC().Truncate(24 * time.Hour)
-	for _, a := range articles {
-		d := int(today.Sub(a.Published.UTC().Truncate(24*time.Hour)) / (24 * time.Hour))
+	for _, p := range published {
+		d := int(today.Sub(p.UTC().Truncate(24*time.Hour)) / (24 * time.Hour))
 		if d >= 0 && d < days {
 			out[days-1-d]++
 		}

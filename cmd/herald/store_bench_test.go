@@ -144,7 +144,7 @@ func synthSite(tb testing.TB, dir string) (*collect.Collector, *site.Builder, []
 	for i := range nsrc {
 		src := &synthSource{name: fmt.Sprintf("s%02d", i), n: per, edits: map[int]int{}}
 		srcs = append(srcs, src)
-		entries = append(entries, collect.Entry{Source: src, Key: src.name + "@bench", Window: 2*50 + windowMargin})
+		entries = append(entries, collect.Entry{Source: src, Key: src.name + "@bench", Fresh: 50})
 		s.Feeds = append(s.Feeds, site.FeedSpec{Name: "f" + src.name, Title: "Feed " + src.name,
 			Sources: []string{src.name}, Filter: feed.Filter{Limit: 50}})
 	}
@@ -155,8 +155,7 @@ func synthSite(tb testing.TB, dir string) (*collect.Collector, *site.Builder, []
 	if err := col.Restore(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	// As serve builds: article pages and full archive documents on demand.
-	bld := site.New(s, site.Options{Archives: archives{st}, Lazy: true, Article: st.ArticleByPage})
+	bld := site.New(s, site.Options{Log: st})
 	return col, bld, srcs, func() { st.Close() }
 }
 

@@ -217,13 +217,11 @@ func archiveChain(t *testing.T, out, ext string) (ids [][]string, paths []string
 
 // TestArchiveChain: generate runs over a growing folder (and a file
 // deleted, and files dated before everything else added late) with limit
-// 3, the collector holding only a window of 6 articles (no margin). After
+// 3. After
 // each run, in every format, following prev-archive from the head finds
 // every retained item exactly once, the head holds the newest, and a full
 // archive document never changes.
 func TestArchiveChain(t *testing.T) {
-	defer func(m int) { windowMargin = m }(windowMargin)
-	windowMargin = 0
 	cfg := testSite(t, "", nil)
 	b, _ := os.ReadFile(cfg)
 	writeFile(t, cfg, string(b)+"    limit: 3\n")

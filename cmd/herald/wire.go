@@ -111,7 +111,9 @@ func newSite(cfg *config.Config) (site.Site, error) {
 type pipeline struct {
 	col   *collect.Collector
 	site  *site.Builder
+	store store.Store
 	keys  []string          // the sources' store keys, in configuration order
+	names []string          // the sources' names, in configuration order
 	types map[string]string // source name → type, for /status
 	feeds *feedBook         // what the builds said about each feed
 	// sched runs the sources under serve (nil under generate); /status
@@ -122,11 +124,9 @@ type pipeline struct {
 
 // newPipeline builds the site, one source per configured source (web
 // sources share one Fetcher, so per-host limits are global) and the
-// collector over them, keeping records in store.
-//
-// lazy (serve) leaves article pages and full archive documents out of
-// builds: the server asks pipeline.page for them.
-func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st store.Store, lazy bool) (*pipeline, error) {
+// collector over them, committing to store's log, which the site is
+// derived from.
+func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st store.Store) (*pipeline, error) {
 	if st == nil {
 		st = store.NewMemory()
 	}
@@ -138,7 +138,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds)}
+	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds), store: st}
 	var entries []collect.Entry
 	for _, sc := range cfg.Sources {
 		src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))
@@ -146,15 +146,15 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 			return nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
 		key := sourceKey(sc, cfg.BaseURL)
-		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: retention(sc), Window: window(cfg, sc.Name)})
-		p.keys = append(p.keys, key)
+		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: retention(sc), Fresh: fresh(cfg, sc.Name)})
+		p.keys, p.names = append(p.keys, key), append(p.names, sc.Name)
 		p.types[sc.Name] = string(sc.Type)
 	}
 	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m, Secrets: redactor.Load()})
 	if err != nil {
 		return nil, configError{err}
 	}
-	opts := site.Options{Archives: archives{st}, Lazy: lazy, Article: st.ArticleByPage, FeedItems: func(name string, n int) {
+	opts := site.Options{Log: st, FeedItems: func(name string, n int) {
 		p.feeds.setItems(name, n)
 		if m != nil {
 			m.FeedItems(name, n)
@@ -204,11 +204,11 @@ func sourceKey(sc config.Source, baseURL string) string {
 	return sc.Name + "@" + hex.EncodeToString(sum[:12])
 }
 
-// page is the server's Lookup: an article page or archive document a
-// lazy build left out.
+// page is the server's Lookup: an article page or full archive document,
+// which builds leave out.
 func (p *pipeline) page(ctx context.Context, path string) (server.Page, bool, error) {
 	f, ok, err := p.site.Page(ctx, path)
-	return server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}, ok, err
+	return server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified, Immutable: f.Immutable}, ok, err
 }
 
 // build renders the site from the collector's current articles.
@@ -222,7 +222,7 @@ func siteInputs(col *collect.Collector) []site.Input {
 	snaps := col.Snapshots()
 	inputs := make([]site.Input, len(snaps))
 	for i, s := range snaps {
-		inputs[i] = site.Input{Name: s.Name, Articles: s.Articles, Version: s.Version, Collected: s.Collected, OK: s.OK}
+		inputs[i] = site.Input{Name: s.Name, Collected: s.Collected, OK: s.OK}
 	}
 	return inputs
 }
@@ -253,64 +253,18 @@ func newSource(sc config.Source, baseURL string, fetcher *sources.Fetcher, log *
 	return nil, fmt.Errorf("unknown type %q", sc.Type)
 }
 
-// archives is the store as site's Archives.
-type archives struct{ st store.Store }
-
-func (a archives) Archive(ctx context.Context, feed string) (map[string]int, int, error) {
-	ar, err := a.st.Archive(ctx, feed)
-	return ar.Pages, ar.Full, err
-}
-
-func (a archives) SaveArchive(ctx context.Context, feed string, add map[string]int, full map[int][]site.File) error {
-	var docs []store.Doc
-	for page, files := range full {
-		for _, f := range files {
-			docs = append(docs, store.Doc{Feed: feed, Page: page, Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified})
-		}
-	}
-	return a.st.SaveArchive(ctx, feed, add, docs)
-}
-
-func (a archives) PageArticles(ctx context.Context, feed string, page int) ([]feed.Article, error) {
-	return a.st.PageArticles(ctx, feed, page)
-}
-
-func (a archives) Doc(ctx context.Context, path string) (site.File, bool, error) {
-	d, ok, err := a.st.Doc(ctx, path)
-	return site.File{Path: d.Path, MediaType: d.MediaType, Body: d.Body, Modified: d.Modified}, ok, err
-}
-
-func (a archives) Full(ctx context.Context, feed string) ([]site.File, error) {
-	docs, err := a.st.Docs(ctx, feed)
-	files := make([]site.File, 0, len(docs))
-	for _, d := range docs {
-		files = append(files, site.File{Path: d.Path, MediaType: d.MediaType, Body: d.Body, Modified: d.Modified})
-	}
-	return files, err
-}
-
-// window is how many of a source's newest articles the collector holds
-// to build its feeds: enough for every feed's head and open archive page
-// (twice its limit) with a margin, or all of them when a feed needs more
-// than the newest (no limit, include/exclude filters).
-func window(cfg *config.Config, source string) int {
-	w := 0
+// fresh is how many of a source's newest places an edit leaves where
+// they are (store.Collection.Fresh): the smallest limit of the feeds
+// with archives that carry it, whose head documents publish those.
+func fresh(cfg *config.Config, source string) int {
+	n := 0
 	for _, f := range cfg.Feeds {
-		if !slices.Contains(f.Sources, source) {
-			continue
+		if f.Limit > 0 && slices.Contains(f.Sources, source) && (n == 0 || f.Limit < n) {
+			n = f.Limit
 		}
-		if f.Limit <= 0 || len(f.Include) > 0 || len(f.Exclude) > 0 {
-			return 0
-		}
-		w = max(w, 2*f.Limit+windowMargin)
 	}
-	return w
+	return n
 }
-
-// windowMargin is what a window holds beyond twice the feeds' limit, so
-// a build sees more than its head and open page need. A variable so tests
-// can shrink it to nothing.
-var windowMargin = 500
 
 // retention is a source's history limits, with config's defaults.
 func retention(sc config.Source) store.Retention {

@@ -22,10 +22,9 @@ type Entry struct {
 	Key    string
 	// Retention says which articles the source's history keeps.
 	Retention store.Retention
-	// Window is how many of the source's newest articles the collector
-	// holds for building feeds (0: all of its history). The rest stay in
-	// the store, archived: memory does not grow with history.
-	Window int
+	// Fresh is store.Collection.Fresh: how many of the source's newest
+	// places an edit leaves where they are.
+	Fresh int
 }
 
 // Options configures a Collector.
@@ -47,8 +46,10 @@ type Options struct {
 	Secrets feed.Secrets
 }
 
-// Collector runs sources and keeps, per source, its state, its last good
-// articles and its status. Its methods are safe for concurrent use.
+// Collector runs sources and commits what each collection returns to the
+// store's article log, with the source's next state and status; it keeps
+// no articles itself (builds read the log). Its methods are safe for
+// concurrent use.
 type Collector struct {
 	entries map[string]Entry
 	order   []string
@@ -63,16 +64,10 @@ type Collector struct {
 	kept map[string]*kept
 }
 
-// kept is a source's record and retained articles as the collector
-// works with them.
+// kept is a source's record as the collector works with it.
 type kept struct {
-	rec      store.Record
-	articles []feed.Article // the store's history; nil until there is one
-	version  uint64         // bumped whenever articles change
-	// stamp is the store's Stamp of the history articles were read at:
-	// a different one means another process (a generate, a second
-	// serve) committed to the source's history since.
-	stamp     string
+	rec       store.Record
+	held      bool // the store holds a history of the source
 	collected bool // a collection has finished, or history was restored
 	ok        bool // a collection has returned articles (maybe none), or history was restored
 }
@@ -127,11 +122,11 @@ func New(opts Options) (*Collector, error) {
 	return c, nil
 }
 
-// Restore takes up what the store holds: every source's article history
-// (by name), and the record of each source whose configuration did not
-// change since it was saved (state and status; any other starts fresh).
-// A source with history counts as collected, so its feeds are served at
-// once.
+// Restore takes up what the store holds: the record of each source
+// whose configuration did not change since it was saved (state and
+// status; any other starts fresh), and the size of every source's
+// history (by name). A source with history counts as collected, so its
+// feeds are served at once.
 func (c *Collector) Restore(ctx context.Context) error {
 	for _, name := range c.order {
 		rec, ok, err := c.store.Load(ctx, c.entries[name].Key)
@@ -141,21 +136,14 @@ func (c *Collector) Restore(ctx context.Context) error {
 		if !ok {
 			rec = store.Record{}
 		}
-		arts, err := c.store.Articles(ctx, name, c.entries[name].Window)
+		m, err := c.store.Mark(ctx, name)
 		if err != nil {
 			return fmt.Errorf("restoring %s: %w", name, err)
 		}
-		stamp, err := c.store.Stamp(ctx, name)
-		if err != nil {
-			return fmt.Errorf("restoring %s: %w", name, err)
-		}
-		k := &kept{rec: rec, stamp: stamp, collected: !rec.Status.LastRun.IsZero() || len(arts) > 0}
-		if len(arts) > 0 {
-			k.articles, k.version = arts, 1
-		}
-		k.rec.Status.Name, k.rec.Status.Running, k.rec.Status.Items = name, false, len(arts)
+		k := &kept{rec: rec, held: m.Count > 0, collected: !rec.Status.LastRun.IsZero() || m.Count > 0}
+		k.rec.Status.Name, k.rec.Status.Running, k.rec.Status.Items = name, false, m.Count
+		k.ok = m.Count > 0 || !rec.Status.LastSuccess.IsZero()
 		c.mu.Lock()
-		k.ok = len(arts) > 0 || !rec.Status.LastSuccess.IsZero()
 		c.kept[name] = k
 		c.mu.Unlock()
 	}
@@ -224,9 +212,9 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 			normalized = []feed.Article{}
 		}
 	}
-	arts, serr := c.save(context.WithoutCancel(ctx), e, start, res, normalized, err)
+	items, serr := c.save(context.WithoutCancel(ctx), e, start, res, normalized, err)
 	elapsed := c.now().Sub(start)
-	rec := c.finish(name, start, res.State, arts, normalized != nil, err, serr)
+	rec := c.finish(name, start, res.State, items, normalized != nil, err, serr)
 	c.metrics.observe(name, result(err), elapsed, rec.Status.Items, start)
 
 	log := c.log.With("source", name)
@@ -253,7 +241,7 @@ func (c *Collector) begin(name string, start time.Time) sources.State {
 	k := c.kept[name]
 	k.rec.Status.Running, k.rec.Status.LastRun = true, start
 	prev := k.rec.State
-	if k.articles == nil {
+	if !k.held {
 		// Validators and file stamps are worth sending only with the copy
 		// they validate.
 		prev.Validators, prev.Files = sources.Validators{}, nil
@@ -261,65 +249,39 @@ func (c *Collector) begin(name string, start time.Time) sources.State {
 	return prev
 }
 
-// save stores one collection (its state, the status it leads to, its
-// articles) in one transaction and returns the source's history when it
-// changed, else nil: the previous articles stay.
-func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sources.Result, normalized []feed.Article, err error) ([]feed.Article, error) {
+// save commits one collection (its state, the status it leads to, its
+// articles) in one transaction and returns the number of articles the
+// source's history holds now.
+func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sources.Result, normalized []feed.Article, err error) (int, error) {
 	name := e.Source.Name()
 	c.mu.Lock()
 	rec := c.kept[name].rec
-	first := c.kept[name].articles == nil
 	c.mu.Unlock()
 	rec.State = res.State
 	rec.Status = c.status(rec.Status, start, err)
 	rec.Status.Running = false
 	changed, serr := c.store.Save(ctx, store.Collection{
-		Key: e.Key, Source: name, Record: rec, Articles: normalized, Kept: res.Kept, Now: start, Retention: e.Retention,
+		Key: e.Key, Source: name, Record: rec, Articles: normalized, Kept: res.Kept, Now: start,
+		Retention: e.Retention, Fresh: e.Fresh,
 	})
 	if serr != nil {
-		return nil, serr
+		return 0, serr
 	}
 	// Another process on the same store (a generate beside serve) may
-	// have committed to this history since it was read, whether or not
-	// this collection changed anything: then it is read again.
-	stamp, serr := c.store.Stamp(ctx, name)
+	// have committed to this history too: the count is the store's.
+	m, serr := c.store.Mark(ctx, name)
 	if serr != nil {
-		return nil, serr
+		return 0, serr
 	}
-	c.mu.Lock()
-	seen := c.kept[name].stamp
-	c.kept[name].stamp = stamp
-	c.mu.Unlock()
-	if stamp == seen && (normalized == nil || (!changed && !first)) {
-		return nil, nil
-	}
-	arts, err := c.store.Articles(ctx, name, e.Window)
-	if err != nil {
-		return nil, err
-	}
-	if e.Window > 0 {
-		// What this collection returned stays visible to the next build
-		// even when it is older than the window (an old article added
-		// late), so that build can put it in an archive page.
-		in := make(map[string]bool, len(arts))
-		for _, a := range arts {
-			in[a.ID] = true
-		}
-		for _, a := range normalized {
-			if !in[a.ID] {
-				arts = append(arts, a)
-			}
-		}
-	}
-	if len(arts) != rec.Status.Items {
+	if changed || m.Count != rec.Status.Items {
 		// The stored status says how many articles the source has now,
 		// for the replicas that read it rather than collect.
-		rec.Status.Items = len(arts)
+		rec.Status.Items = m.Count
 		if _, err := c.store.Save(ctx, store.Collection{Key: e.Key, Source: name, Record: rec, Now: start}); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
-	return arts, nil
+	return m.Count, nil
 }
 
 // status is st after a collection started at start ended with err; a
@@ -339,10 +301,10 @@ func (c *Collector) status(st Status, start time.Time, err error) Status {
 }
 
 // finish keeps what a collection of name returned and returns the
-// source's record as it now stands. Nil articles keep the last ones. When
-// saving failed, the previous state stays too, so the next collection
-// does not send validators for articles the store does not hold.
-func (c *Collector) finish(name string, start time.Time, next sources.State, articles []feed.Article, returned bool, err, serr error) store.Record {
+// source's record as it now stands. When saving failed, the previous
+// state stays, so the next collection does not send validators for
+// articles the store does not hold.
+func (c *Collector) finish(name string, start time.Time, next sources.State, items int, returned bool, err, serr error) store.Record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := c.kept[name]
@@ -350,13 +312,10 @@ func (c *Collector) finish(name string, start time.Time, next sources.State, art
 	k.ok = k.ok || returned || err == nil
 	if serr == nil {
 		k.rec.State = next
-	}
-	if articles != nil {
-		k.articles = articles
-		k.version++
+		k.rec.Status.Items = items
+		k.held = k.held || items > 0 || returned
 	}
 	k.rec.Status = c.status(k.rec.Status, start, errors.Join(err, serr))
-	k.rec.Status.Items = len(k.articles)
 	return k.rec
 }
 
@@ -390,23 +349,21 @@ func (c *Collector) Status() []Status {
 	return out
 }
 
-// Snapshot is one source's last good articles at one moment.
+// Snapshot is one source's collection state at one moment.
 type Snapshot struct {
 	Name      string
-	Articles  []feed.Article // normalized; shared, not to be modified
-	Version   uint64         // changes whenever Articles do
-	Collected bool           // a collection has finished
-	OK        bool           // a collection has returned articles (maybe none)
+	Collected bool // a collection has finished
+	OK        bool // a collection has returned articles (maybe none)
 }
 
-// Snapshots returns every source's articles, in configuration order.
+// Snapshots returns every source's state, in configuration order.
 func (c *Collector) Snapshots() []Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]Snapshot, 0, len(c.order))
 	for _, name := range c.order {
 		k := c.kept[name]
-		out = append(out, Snapshot{Name: name, Articles: k.articles, Version: k.version, Collected: k.collected, OK: k.ok})
+		out = append(out, Snapshot{Name: name, Collected: k.collected, OK: k.ok})
 	}
 	return out
 }

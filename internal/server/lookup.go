@@ -70,7 +70,11 @@ func (s *Server) lookupPage(r *http.Request, snap *snapshot) *entry {
 	if !ok {
 		return nil
 	}
-	e, err := build(page, nil, snap.cache, s.pagePolicy, s.now(), false)
+	cache := snap.cache
+	if page.Immutable {
+		cache = immutableCache
+	}
+	e, err := build(page, nil, cache, s.pagePolicy, s.now(), false)
 	if err != nil {
 		s.log.Error("reading page", "path", key, "error", err)
 		return nil

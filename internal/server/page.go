@@ -28,6 +28,10 @@ type Page struct {
 	// publisher (not when it was rendered); it may be zero. See Publish for
 	// how it becomes Last-Modified.
 	Modified time.Time
+	// Immutable marks a page whose URL never gets other content but, at
+	// most, less of it (a full archive document): it is cached for a year,
+	// `immutable`, whatever the snapshot's MaxAge.
+	Immutable bool
 }
 
 // Snapshot is the complete set of resources served until the next Publish.
@@ -246,6 +250,9 @@ func (e *entry) buildHeads() {
 			"\r\nLast-Modified: " + e.lastMod[0] + "\r\nVary: " + e.vary[0] + "\r\nX-Content-Type-Options: nosniff\r\n")
 	}
 }
+
+// immutableCache is the Cache-Control of an Immutable page.
+var immutableCache = []string{"public, max-age=31536000, immutable"}
 
 // cacheControl renders the Cache-Control value for maxAge.
 func cacheControl(maxAge time.Duration) []string {

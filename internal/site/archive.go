@@ -1,135 +1,315 @@
 package site
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/store"
 )
 
-// Archives keeps the feeds' archive bookkeeping between builds (the
-// store). Page 0 is the head: the articles the feed itself carried at the
-// last build. A feed's archive is RFC 5005's: its head document carries the
-// newest Limit items not yet archived; an item that leaves the head is
-// put on the open archive page for good (pages are filled in the order
-// items leave, oldest first); a page that holds Limit items is full, is
-// rendered once and never changes again. So every item is in exactly one
-// document, found by following prev-archive from the head.
-type Archives interface {
-	// Archive returns the page of each archived item of feed (0: in the
-	// head), by ID, and the number of full pages.
-	Archive(ctx context.Context, feed string) (pages map[string]int, full int, err error)
-	// SaveArchive records new page assignments and the documents of the
-	// pages that filled (by page), atomically.
-	SaveArchive(ctx context.Context, feed string, add map[string]int, full map[int][]File) error
-	// PageArticles returns the articles on page of feed, newest first.
-	PageArticles(ctx context.Context, feed string, page int) ([]feed.Article, error)
-	// Full returns the documents of feed's full pages.
-	Full(ctx context.Context, feed string) ([]File, error)
-	// Doc returns the full page document at path; ok is false when there
-	// is none.
-	Doc(ctx context.Context, path string) (f File, ok bool, err error)
+// Log is the article log a site is derived from: the store.
+type Log interface {
+	Slots(ctx context.Context, source string) ([]store.Slot, error)
+	Entries(ctx context.Context, sources []string, from, to int64) ([]store.Entry, error)
+	Mark(ctx context.Context, source string) (store.Mark, error)
+	ArticleByPage(ctx context.Context, page string) (feed.Article, bool, error)
 }
 
-// buildArchived renders a feed with archives: the head, the open page,
-// and the pages that fill now (stored through b.opts.Archives). It
-// returns the head's and the open page's files; the full pages' files are
-// kept in b.full.
-func (b *Builder) buildArchived(ctx context.Context, spec *FeedSpec, merged []feed.Article, now time.Time) ([]File, *feed.Feed, error) {
-	arch := b.opts.Archives
-	if _, ok := b.full[spec.Name]; !ok && !b.opts.Lazy {
-		docs, err := arch.Full(ctx, spec.Name)
+// A feed's documents are derived from the places of its sources' articles
+// in the log (RFC 5005 archived feeds), nothing else:
+//
+//   - the feed's positions are its sources' places in sequence order: every
+//     article, and every place an article left (store.Slot.Gone), so that
+//     a removal or an edit moved to the head never shifts the positions
+//     after it. A feed with include or exclude filters counts only the
+//     articles that pass them (see Filtered);
+//   - with N positions and the feed's limit L, archive page k (1 ≤ k ≤ F,
+//     F = ⌊(N−L)/L⌋) holds positions [(k−1)L, kL): it is full and keeps
+//     those positions for good, so its items can only leave it (an edit
+//     moved to the head, a removal) and a cached copy is never missing
+//     one. Page F+1, the open page, holds [FL, N−L) when that is not
+//     empty; the head document holds the newest L positions;
+//   - a document shows the articles at its positions (the first place of
+//     an ID two sources share), newest first; the head also drops those
+//     older than max_age.
+//
+// So every article is in exactly one document of the chain, whatever
+// order collections committed in, whichever process built it.
+
+// layout is one feed's positions.
+type layout struct {
+	seqs []int64 // the place at each position
+	show []bool  // whether the article there is published
+}
+
+// pages returns how many full pages there are, and where the open page
+// (if open) and the head begin.
+func (l *layout) pages(limit int) (full int, openFrom, headFrom int, open bool) {
+	n := len(l.seqs)
+	if limit <= 0 || n <= limit {
+		return 0, 0, 0, false
+	}
+	full = (n - limit) / limit
+	openFrom, headFrom = full*limit, n-limit
+	return full, openFrom, headFrom, headFrom > openFrom
+}
+
+// Filtered reports whether a feed's positions depend on its filters: a
+// feed with include or exclude patterns counts only the articles that
+// pass them, and no gone places (what a gone article said is not kept,
+// so whether it passed is not known). In such a feed a removal or an
+// edit moved to the head shifts the positions after it: its archive
+// pages after that place change.
+func (spec *FeedSpec) Filtered() bool {
+	return len(spec.Filter.Include) > 0 || len(spec.Filter.Exclude) > 0
+}
+
+// sourceLog is a source's places as the Builder last read them.
+type sourceLog struct {
+	rev   int64
+	slots []store.Slot
+}
+
+// refresh reads again the places of each source whose history changed
+// since the last build (by its Mark), whichever process changed it.
+func (b *Builder) refresh(ctx context.Context, names []string) error {
+	for _, name := range names {
+		m, err := b.log.Mark(ctx, name)
 		if err != nil {
-			return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+			return fmt.Errorf("reading the log of %s: %w", name, err)
 		}
-		b.full[spec.Name] = docs
+		if sl, ok := b.sources[name]; ok && sl.rev == m.Rev {
+			continue
+		}
+		slots, err := b.log.Slots(ctx, name)
+		if err != nil {
+			return fmt.Errorf("reading the log of %s: %w", name, err)
+		}
+		b.sources[name] = &sourceLog{rev: m.Rev, slots: slots}
 	}
-	pages, full, err := arch.Archive(ctx, spec.Name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+	return nil
+}
+
+// matchKey is an article's place and content: what a filter's verdict
+// depends on.
+type matchKey struct {
+	seq  int64
+	hash string
+}
+
+// layoutOf derives spec's positions from its sources' places.
+func (b *Builder) layoutOf(ctx context.Context, spec *FeedSpec, cache map[matchKey]bool) (*layout, error) {
+	var all []store.Slot
+	for _, name := range spec.Sources {
+		if sl := b.sources[name]; sl != nil {
+			all = append(all, sl.slots...)
+		}
 	}
-	size := spec.Filter.Limit
-	// The previous head is kept as page 0: its articles may have left the
-	// window the collector holds (many newer ones arrived at once), and
-	// must still go to an archive page when they leave the head.
-	prevHead, err := arch.PageArticles(ctx, spec.Name, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+	slices.SortFunc(all, func(a, b store.Slot) int { return cmp.Compare(a.Seq, b.Seq) })
+	filtered := spec.Filtered()
+	if filtered {
+		if err := b.match(ctx, spec, all, cache); err != nil {
+			return nil, err
+		}
 	}
-	// Only of the feed's current sources: its configuration may have
-	// changed since.
-	prevHead = slices.DeleteFunc(prevHead, func(a feed.Article) bool { return !slices.Contains(spec.Sources, a.Source) })
+	l := &layout{seqs: make([]int64, 0, len(all)), show: make([]bool, 0, len(all))}
+	seen := make(map[string]bool, len(all))
+	for _, s := range all {
+		if s.Gone {
+			if !filtered {
+				l.seqs, l.show = append(l.seqs, s.Seq), append(l.show, false)
+			}
+			continue
+		}
+		if filtered && !cache[matchKey{s.Seq, s.Hash}] {
+			continue
+		}
+		l.seqs, l.show = append(l.seqs, s.Seq), append(l.show, !seen[s.ID])
+		seen[s.ID] = true
+	}
+	return l, nil
+}
+
+// matchBatch is how many places a filtered feed reads at once to judge
+// the articles it has not judged yet: memory stays bounded on a first
+// build over a large history.
+const matchBatch = 1000
+
+// match judges, with spec's include and exclude patterns, every article
+// of slots not in cache yet, reading them from the log in batches, and
+// drops from cache the verdicts of places no longer there.
+func (b *Builder) match(ctx context.Context, spec *FeedSpec, slots []store.Slot, cache map[matchKey]bool) error {
+	live := make(map[matchKey]bool, len(slots))
+	var todo []int64
+	hashes := map[int64]string{}
+	for _, s := range slots {
+		if s.Gone {
+			continue
+		}
+		k := matchKey{s.Seq, s.Hash}
+		live[k] = true
+		if _, ok := cache[k]; !ok {
+			todo = append(todo, s.Seq)
+			hashes[s.Seq] = s.Hash
+		}
+	}
+	for k := range cache {
+		if !live[k] {
+			delete(cache, k)
+		}
+	}
 	filter := feed.Filter{Include: spec.Filter.Include, Exclude: spec.Filter.Exclude}
-	all := feed.Merge(filter.Apply(merged, now), filter.Apply(prevHead, now))
-	var live []feed.Article
-	for _, a := range all {
-		if p, ok := pages[a.ID]; !ok || p == 0 {
-			live = append(live, a)
+	for len(todo) > 0 {
+		n := min(matchBatch, len(todo))
+		entries, err := b.log.Entries(ctx, spec.Sources, todo[0], todo[n-1])
+		if err != nil {
+			return fmt.Errorf("reading the log of %s: %w", spec.Name, err)
+		}
+		for _, e := range entries {
+			if h, ok := hashes[e.Seq]; ok {
+				// The filter only matches here; the time is not used.
+				cache[matchKey{e.Seq, h}] = len(filter.Apply([]feed.Article{e.Article}, time.Time{})) == 1
+			}
+		}
+		todo = todo[n:]
+	}
+	return nil
+}
+
+// articles reads the published articles at positions [from, to) of l,
+// newest first.
+func (b *Builder) articles(ctx context.Context, spec *FeedSpec, l *layout, from, to int) ([]feed.Article, error) {
+	if from >= to {
+		return nil, nil
+	}
+	shown := make(map[int64]bool, to-from)
+	for i := from; i < to; i++ {
+		if l.show[i] {
+			shown[l.seqs[i]] = true
 		}
 	}
-	head := feed.Filter{MaxAge: spec.Filter.MaxAge, Limit: size}.Apply(live, now)
-	inHead := make(map[string]bool, len(head))
-	add := map[string]int{}
-	for _, a := range head {
-		inHead[a.ID] = true
-		if p, ok := pages[a.ID]; !ok || p != 0 {
-			add[a.ID] = 0
-		}
+	if len(shown) == 0 {
+		return nil, nil
 	}
-	open := full + 1
-	count := 0
-	for _, p := range pages {
-		if p == open {
-			count++
-		}
-	}
-	// The open page's articles come from the store, not from merged:
-	// the collector holds only the newest of each source.
-	onOpen, err := arch.PageArticles(ctx, spec.Name, open)
+	entries, err := b.log.Entries(ctx, spec.Sources, l.seqs[from], l.seqs[to-1])
 	if err != nil {
-		return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
+		return nil, fmt.Errorf("reading the log of %s: %w", spec.Name, err)
 	}
-	filled := map[int][]File{}
-	// Items leave oldest first: all is newest first.
-	for i := len(live) - 1; i >= 0; i-- {
-		a := &live[i]
-		if inHead[a.ID] {
-			continue
+	out := make([]feed.Article, 0, len(shown))
+	for _, e := range entries {
+		if shown[e.Seq] {
+			out = append(out, e.Article)
+			delete(shown, e.Seq) // an article edited meanwhile is read once
 		}
-		pages[a.ID], add[a.ID] = open, open
-		onOpen = append(onOpen, *a)
-		if count++; count < size {
-			continue
-		}
-		fs, _, err := renderDoc(&b.site, spec, feed.Merge(onOpen), open, open-1)
+	}
+	return feed.Merge(out), nil
+}
+
+// buildFeed renders spec's head document and its open archive page from
+// layout l.
+func (b *Builder) buildFeed(ctx context.Context, spec *FeedSpec, l *layout, now time.Time) ([]File, *feed.Feed, error) {
+	limit := spec.Filter.Limit
+	if limit <= 0 {
+		items, err := b.articles(ctx, spec, l, 0, len(l.seqs))
 		if err != nil {
 			return nil, nil, err
 		}
-		filled[open] = fs
-		open, count, onOpen = open+1, 0, nil
+		return renderDoc(&b.site, spec, feed.Filter{MaxAge: spec.Filter.MaxAge}.Apply(items, now), 0, 0)
 	}
-	if len(add) > 0 {
-		if err := arch.SaveArchive(ctx, spec.Name, add, filled); err != nil {
-			return nil, nil, fmt.Errorf("archive of %s: %w", spec.Name, err)
-		}
-		for p := full + 1; p < open && !b.opts.Lazy; p++ {
-			b.full[spec.Name] = append(b.full[spec.Name], filled[p]...)
-		}
-	}
+	full, openFrom, headFrom, open := l.pages(limit)
 	var files []File
-	prev := open - 1
-	if len(onOpen) > 0 {
-		fs, _, err := renderDoc(&b.site, spec, feed.Merge(onOpen), open, open-1)
+	prev := full
+	if open {
+		items, err := b.articles(ctx, spec, l, openFrom, headFrom)
 		if err != nil {
 			return nil, nil, err
 		}
-		files, prev = fs, open
+		if files, _, err = renderDoc(&b.site, spec, items, full+1, full); err != nil {
+			return nil, nil, err
+		}
+		prev = full + 1
 	}
-	fs, fd, err := renderDoc(&b.site, spec, head, 0, prev)
+	items, err := b.articles(ctx, spec, l, headFrom, len(l.seqs))
 	if err != nil {
 		return nil, nil, err
 	}
-	return append(fs, files...), fd, nil
+	head, fd, err := renderDoc(&b.site, spec, feed.Filter{MaxAge: spec.Filter.MaxAge}.Apply(items, now), 0, prev)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(head, files...), fd, nil
+}
+
+// fullPage renders full archive page k of spec from layout l, in every
+// format.
+func (b *Builder) fullPage(ctx context.Context, spec *FeedSpec, l *layout, k int) ([]File, error) {
+	limit := spec.Filter.Limit
+	items, err := b.articles(ctx, spec, l, (k-1)*limit, k*limit)
+	if err != nil {
+		return nil, err
+	}
+	files, _, err := renderDoc(&b.site, spec, items, k, k-1)
+	for i := range files {
+		files[i].Immutable = true
+	}
+	return files, err
+}
+
+// parseArchivePath splits "archive/NAME-K.EXT" (feed.ArchivePath) into
+// its feed, page and format.
+func parseArchivePath(path string) (name string, k int, f feed.Format, ok bool) {
+	rest, ok := strings.CutPrefix(path, "archive/")
+	if !ok {
+		return "", 0, f, false
+	}
+	dot := strings.LastIndexByte(rest, '.')
+	dash := strings.LastIndexByte(rest, '-')
+	if dot < 0 || dash < 0 || dash > dot {
+		return "", 0, f, false
+	}
+	k, err := strconv.Atoi(rest[dash+1 : dot])
+	if err != nil || k < 1 || strconv.Itoa(k) != rest[dash+1:dot] {
+		return "", 0, f, false
+	}
+	for _, format := range feed.Formats {
+		if format.Ext == rest[dot:] {
+			return rest[:dash], k, format, true
+		}
+	}
+	return "", 0, f, false
+}
+
+// maxSeq is the last place of any source the Builder has read.
+func (b *Builder) maxSeq() int64 {
+	var top int64
+	for _, sl := range b.sources {
+		if n := len(sl.slots); n > 0 {
+			top = max(top, sl.slots[n-1].Seq)
+		}
+	}
+	return top
+}
+
+// Dates returns the publication dates of the source's articles as the
+// last build read them (of a source its feeds carry).
+func (b *Builder) Dates(source string) []time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sl := b.sources[source]
+	if sl == nil {
+		return nil
+	}
+	out := make([]time.Time, 0, len(sl.slots))
+	for _, s := range sl.slots {
+		if !s.Gone {
+			out = append(out, s.Published)
+		}
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"html"
@@ -23,14 +22,12 @@ var (
 // the page really has (a changed style.html without a new hash would
 // leave every page unstyled).
 func TestPagesCarryPolicy(t *testing.T) {
-	b := New(Site{Title: "T", BaseURL: "http://x.example/", Feeds: []FeedSpec{{Name: "world", Title: "World", Sources: []string{"s"}, Filter: feed.Filter{Limit: 10}}}}, Options{})
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	art := feed.Article{ID: "urn:x:1", Title: "An item", URL: "http://x.example/1", Summary: "Said briefly.",
 		Content: `<p>Body <img src="https://img.example/a.png"></p>`, Page: "articles/an-item-1a2b3c4d.html", Published: now, Updated: now}
-	files, err := b.Build(context.Background(), []Input{{Name: "s", OK: true, Collected: true, Articles: []feed.Article{art}}}, now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := New(Site{Title: "T", BaseURL: "http://x.example/", Feeds: []FeedSpec{{Name: "world", Title: "World", Sources: []string{"s"}, Filter: feed.Filter{Limit: 10}}}},
+		Options{Log: testLog(t, now, map[string][]feed.Article{"s": {art}})})
+	files := buildAll(t, b, []Input{{Name: "s", OK: true, Collected: true}}, now)
 	seen := map[string]bool{}
 	for _, f := range files {
 		if !strings.HasPrefix(f.MediaType, "text/html") {

@@ -1,10 +1,13 @@
-// Package site turns articles into Herald's published files: every feed
-// in every format, the page of each local article and the index page, as
-// in-memory Files (Builder.Build), and writes them to a folder (Write:
-// two phases, a manifest that survives interrupted runs, Lock against two
-// writers; Builder.KeepFailed keeps a failed source's published files).
-// Later outputs (archives, OPML) belong here too.
+// Package site is everything Herald publishes, derived from the article
+// log: every feed in every format with its RFC 5005 archive pages (see
+// archive.go for the derivation), the page of each local article, the
+// feed pages, the index and the OPML list. Builder.Build renders what
+// changes with a collection, Builder.Page one of the rest on demand
+// (serve), Builder.Rest all of the rest (generate). Write puts files in a
+// folder (two phases, a manifest that survives interrupted runs, Lock
+// against two writers; Builder.KeepFailed keeps a failed source's
+// published files).
 //
-// It imports feed only: it knows nothing of sources, configuration files
-// or HTTP.
+// It imports feed, and internal/store for the log's types only: it knows
+// nothing of sources, configuration files or HTTP.
 package site

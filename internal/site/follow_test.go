@@ -21,11 +21,10 @@ func TestFollow(t *testing.T) {
 		{Name: "notes", Title: "Notes", Sources: []string{"notes"}},
 		{Name: "web", Title: "Web", Sources: []string{"web"}}, // its source never collected: not published
 	}}
-	article := func(_ context.Context, page string) (feed.Article, bool, error) { return art, page == art.Page, nil }
-	opts := Options{Lazy: true, Article: article}
+	opts := Options{Log: testLog(t, now, map[string][]feed.Article{"notes": {art}})}
 	leader := New(s, opts)
 	files, err := leader.Build(context.Background(), []Input{
-		{Name: "notes", Articles: []feed.Article{art}, Version: 1, Collected: true, OK: true},
+		{Name: "notes", Collected: true, OK: true},
 		{Name: "web", Collected: true},
 	}, now, nil)
 	if err != nil {

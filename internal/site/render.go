@@ -50,6 +50,10 @@ type File struct {
 	// Source is the source an article page belongs to ("" for the rest),
 	// recorded in an output folder's manifest.
 	Source string
+	// Immutable marks a full archive document: its URL keeps its
+	// positions for good, so a copy cached for long is never missing an
+	// item (one can only leave it; see archive.go).
+	Immutable bool
 }
 
 const htmlType = "text/html; charset=utf-8"

@@ -12,76 +12,69 @@ import (
 	"github.com/heraldfeed/herald/feed"
 )
 
-// Input is one source's articles as a build sees them.
+// Input is one source as a build sees it: whether it has been collected.
+// Its articles are read from the log.
 type Input struct {
 	Name string
-	// Articles are the source's last good articles, normalized.
-	Articles []feed.Article
-	// Version changes whenever Articles do, so an unchanged source costs
-	// no render.
-	Version uint64
 	// Collected reports that a collection of the source has finished,
 	// successfully or not.
 	Collected bool
 	// OK reports that a collection of the source has returned articles
-	// (maybe none); a feed none of whose sources is OK is not published
-	// at all rather than published empty (the server answers 503).
+	// (maybe none), or that its history holds some; a feed none of whose
+	// sources is OK is not published at all rather than published empty
+	// (the server answers 503).
 	OK bool
 }
 
 // Options configures a Builder.
 type Options struct {
+	// Log is the article log the site is derived from (the store).
+	Log Log
 	// FeedItems, if set, is told how many items each rendered feed has
 	// (for metrics).
 	FeedItems func(feed string, items int)
-	// Archives, if set, keeps archive pages: feeds with a limit are
-	// published with RFC 5005 archives. Without it a feed is its newest
-	// Limit items, as before.
-	Archives Archives
-	// Lazy leaves article pages and full archive documents out of
-	// builds: Page renders or reads them when asked, so memory does not
-	// grow with history (serve). Article must be set with it.
-	Lazy bool
-	// Article returns the article whose Page is page (the store).
-	Article func(ctx context.Context, page string) (feed.Article, bool, error)
 }
 
-// Builder renders the site, keeping the last renders so that a feed or
-// an article page whose sources did not change is not rendered again. A
-// new configuration takes a new Builder. Its methods are safe for
-// concurrent use.
+// Builder derives the site from the log: Build renders what changes
+// with each collection (feed heads, open archive pages, index, feed pages,
+// OPML), Page renders one of the rest when asked (full archive pages,
+// article pages: `herald serve`) and Rest renders all of them (`herald
+// generate`). It keeps the last build's derivation, so a feed whose
+// sources did not change is not rendered again. A new configuration takes
+// a new Builder. Its methods are safe for concurrent use.
 type Builder struct {
 	site Site
 	opts Options
+	log  Log
 
-	mu    sync.Mutex           // one build at a time, so builds are published in order
-	feeds map[string]feedCache // by feed name
-	pages map[string]pageCache // by source name
-	full  map[string][]File    // full archive pages, by feed name; loaded once
+	mu      sync.Mutex            // one build at a time, so builds are published in order
+	sources map[string]*sourceLog // by source name
+	feeds   map[string]*feedCache // by feed name
+	// looked are the layouts Page derived, by feed name (a replica that
+	// follows derives its own).
+	looked map[string]*feedCache
 	// last is the last build's feeds, which article pages link to.
 	last atomic.Pointer[[]*feed.Feed]
 }
 
 type feedCache struct {
-	versions []uint64
-	files    []File
-	feed     *feed.Feed
-}
-
-type pageCache struct {
-	version uint64
-	files   []File
+	revs   []int64 // of the sources, at the last render
+	layout *layout
+	files  []File
+	feed   *feed.Feed
+	match  map[matchKey]bool // filter verdicts, for a Filtered feed
 }
 
 // New returns a Builder for site.
 func New(site Site, opts Options) *Builder {
-	return &Builder{site: site, opts: opts, full: map[string][]File{}}
+	return &Builder{site: site, opts: opts, log: opts.Log, sources: map[string]*sourceLog{}, feeds: map[string]*feedCache{},
+		looked: map[string]*feedCache{}}
 }
 
-// Build renders the whole site from inputs at now: every feed in every
-// format, the page of every local article, and index.html. If publish is
-// not nil it is called with the result before Build returns, under the
-// lock that orders builds, so concurrent collections publish their
+// Build renders the feeds' head documents and open archive pages, the
+// feed pages, index.html and feeds.opml from the log at now. If publish
+// is not nil it is called with the result before Build returns, under
+// the lock that orders builds, so concurrent collections publish their
 // results in order.
 func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publish func([]File)) ([]File, error) {
 	b.mu.Lock()
@@ -89,6 +82,14 @@ func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publ
 	byName := make(map[string]*Input, len(inputs))
 	for i := range inputs {
 		byName[inputs[i].Name] = &inputs[i]
+	}
+	var names []string
+	for _, spec := range b.site.Feeds {
+		names = append(names, spec.Sources...)
+	}
+	slices.Sort(names)
+	if err := b.refresh(ctx, slices.Compact(names)); err != nil {
+		return nil, err
 	}
 	files, feeds, err := b.buildFeeds(ctx, byName, now)
 	if err != nil {
@@ -113,13 +114,6 @@ func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publ
 	files = append(files, opml)
 	files = append(files, staticFiles...)
 	b.last.Store(&feeds)
-	if !b.opts.Lazy {
-		pages, err := b.buildPages(inputs, feeds)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, pages...)
-	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	if publish != nil {
 		publish(files)
@@ -133,79 +127,44 @@ func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publ
 func (b *Builder) buildFeeds(ctx context.Context, inputs map[string]*Input, now time.Time) ([]File, []*feed.Feed, error) {
 	var files []File
 	feeds := make([]*feed.Feed, 0, len(b.site.Feeds))
-	cache := make(map[string]feedCache, len(b.site.Feeds))
+	cache := make(map[string]*feedCache, len(b.site.Feeds))
 	for i := range b.site.Feeds {
 		spec := &b.site.Feeds[i]
 		if !anyOK(inputs, spec.Sources) {
 			continue
 		}
-		versions := make([]uint64, len(spec.Sources))
-		lists := make([][]feed.Article, len(spec.Sources))
+		revs := make([]int64, len(spec.Sources))
 		for j, name := range spec.Sources {
-			if in := inputs[name]; in != nil {
-				versions[j], lists[j] = in.Version, in.Articles
+			if sl := b.sources[name]; sl != nil {
+				revs[j] = sl.rev
 			}
 		}
-		c, ok := b.feeds[spec.Name]
-		if !ok || spec.Filter.MaxAge > 0 || !slices.Equal(c.versions, versions) {
-			var fs []File
-			var fd *feed.Feed
-			var err error
-			if b.opts.Archives != nil && spec.Filter.Limit > 0 {
-				fs, fd, err = b.buildArchived(ctx, spec, feed.Merge(lists...), now)
-			} else {
-				fs, fd, err = renderFeed(&b.site, spec, feed.Merge(lists...), now)
+		c := b.feeds[spec.Name]
+		if c == nil || spec.Filter.MaxAge > 0 || !slices.Equal(c.revs, revs) {
+			next := &feedCache{revs: revs, match: map[matchKey]bool{}}
+			if c != nil {
+				next.match = c.match
 			}
+			l, err := b.layoutOf(ctx, spec, next.match)
 			if err != nil {
 				return nil, nil, err
 			}
-			c = feedCache{versions: versions, files: fs, feed: fd}
+			fs, fd, err := b.buildFeed(ctx, spec, l, now)
+			if err != nil {
+				return nil, nil, err
+			}
+			next.layout, next.files, next.feed = l, fs, fd
+			c = next
 			if b.opts.FeedItems != nil {
 				b.opts.FeedItems(spec.Name, len(fd.Items))
 			}
 		}
 		cache[spec.Name] = c
 		files = append(files, c.files...)
-		files = append(files, b.full[spec.Name]...)
 		feeds = append(feeds, c.feed)
 	}
 	b.feeds = cache
 	return files, feeds, nil
-}
-
-// buildPages renders the article pages of each source whose articles
-// changed since the previous build. (Their <head> lists the feeds, which
-// only a new configuration, and so a new Builder, changes.) Two sources
-// cannot share a page: the first one's stays.
-func (b *Builder) buildPages(inputs []Input, feeds []*feed.Feed) ([]File, error) {
-	var files []File
-	seen := map[string]bool{}
-	cache := make(map[string]pageCache, len(inputs))
-	for _, in := range inputs {
-		c, ok := b.pages[in.Name]
-		if !ok || c.version != in.Version {
-			var pages []*feed.Article
-			for i := range in.Articles {
-				if a := &in.Articles[i]; a.Page != "" {
-					pages = append(pages, a)
-				}
-			}
-			rendered, err := renderPages(&b.site, feeds, pages)
-			if err != nil {
-				return nil, err
-			}
-			c = pageCache{version: in.Version, files: rendered}
-		}
-		cache[in.Name] = c
-		for _, f := range c.files {
-			if !seen[f.Path] {
-				seen[f.Path] = true
-				files = append(files, f)
-			}
-		}
-	}
-	b.pages = cache
-	return files, nil
 }
 
 func anyOK(inputs map[string]*Input, names []string) bool {
@@ -236,27 +195,155 @@ func (b *Builder) Follow(paths []string) {
 	b.last.Store(&feeds)
 }
 
-// Page returns what a Lazy build left out: the page of an article or a
-// full archive document at path; ok is false when there is none. It is
-// safe to call concurrently with Build.
+// Page renders what Build leaves out: a full archive document or the
+// page of an article at path, from the last build's derivation and the
+// log; ok is false when there is none. It is safe to call concurrently
+// with Build.
 func (b *Builder) Page(ctx context.Context, path string) (File, bool, error) {
-	switch {
-	case strings.HasPrefix(path, "archive/") && b.opts.Archives != nil:
-		return b.opts.Archives.Doc(ctx, path)
-	case strings.HasPrefix(path, "articles/") && b.opts.Article != nil:
-		a, ok, err := b.opts.Article(ctx, path)
-		if err != nil || !ok {
-			return File{}, false, err
+	if name, k, format, ok := parseArchivePath(path); ok {
+		spec := b.spec(name)
+		if spec == nil {
+			return File{}, false, nil
 		}
-		var feeds []*feed.Feed
-		if p := b.last.Load(); p != nil {
-			feeds = *p
-		}
-		files, err := renderPages(&b.site, feeds, []*feed.Article{&a})
+		l, err := b.layoutNow(ctx, spec)
 		if err != nil {
 			return File{}, false, err
 		}
-		return files[0], true, nil
+		if full, _, _, _ := l.pages(spec.Filter.Limit); k > full {
+			return File{}, false, nil // the open page is in the build
+		}
+		files, err := b.fullPage(ctx, spec, l, k)
+		if err != nil {
+			return File{}, false, err
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f.Path, format.Ext) {
+				return f, true, nil
+			}
+		}
+		return File{}, false, nil
 	}
-	return File{}, false, nil
+	if !strings.HasPrefix(path, "articles/") {
+		return File{}, false, nil
+	}
+	a, ok, err := b.log.ArticleByPage(ctx, path)
+	if err != nil || !ok {
+		return File{}, false, err
+	}
+	files, err := renderPages(&b.site, b.lastFeeds(), []*feed.Article{&a})
+	if err != nil {
+		return File{}, false, err
+	}
+	return files[0], true, nil
+}
+
+func (b *Builder) lastFeeds() []*feed.Feed {
+	if p := b.last.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// layoutNow is spec's layout as the log stands: the last build's when
+// none of its sources changed since.
+func (b *Builder) layoutNow(ctx context.Context, spec *FeedSpec) (*layout, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.refresh(ctx, spec.Sources); err != nil {
+		return nil, err
+	}
+	revs := make([]int64, len(spec.Sources))
+	for j, name := range spec.Sources {
+		revs[j] = b.sources[name].rev
+	}
+	for _, c := range []*feedCache{b.feeds[spec.Name], b.looked[spec.Name]} {
+		if c != nil && slices.Equal(c.revs, revs) {
+			return c.layout, nil
+		}
+	}
+	c := &feedCache{revs: revs, match: map[matchKey]bool{}}
+	if prev := b.feeds[spec.Name]; prev != nil {
+		c.match = prev.match
+	}
+	l, err := b.layoutOf(ctx, spec, c.match)
+	if err != nil {
+		return nil, err
+	}
+	c.layout = l
+	b.looked[spec.Name] = c
+	return l, nil
+}
+
+func (b *Builder) spec(name string) *FeedSpec {
+	for i := range b.site.Feeds {
+		if b.site.Feeds[i].Name == name {
+			return &b.site.Feeds[i]
+		}
+	}
+	return nil
+}
+
+// restBatch is how many places Rest reads at once.
+const restBatch = 2000
+
+// Rest renders, after a Build, everything Build leaves out: every full
+// archive document of every feed and the page of every article of
+// sources, and passes each file to yield as it is rendered, so memory
+// does not grow with history. Of two articles with one page (two sources
+// share it) the one at the earlier place is rendered.
+func (b *Builder) Rest(ctx context.Context, sources []string, yield func(File) error) error {
+	b.mu.Lock()
+	built := b.feeds
+	b.mu.Unlock()
+	for i := range b.site.Feeds {
+		spec := &b.site.Feeds[i]
+		c := built[spec.Name]
+		if c == nil {
+			continue // not published: none of its sources is OK
+		}
+		l := c.layout
+		full, _, _, _ := l.pages(spec.Filter.Limit)
+		for k := 1; k <= full; k++ {
+			files, err := b.fullPage(ctx, spec, l, k)
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				if err := yield(f); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	b.mu.Lock()
+	err := b.refresh(ctx, sources)
+	top := b.maxSeq()
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for from := int64(0); from <= top; from += restBatch {
+		entries, err := b.log.Entries(ctx, sources, from, from+restBatch-1)
+		if err != nil {
+			return err
+		}
+		var pages []*feed.Article
+		for i := range entries {
+			if a := &entries[i].Article; a.Page != "" && !seen[a.Page] {
+				seen[a.Page] = true
+				pages = append(pages, a)
+			}
+		}
+		files, err := renderPages(&b.site, b.lastFeeds(), pages)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := yield(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -31,9 +31,10 @@ func TestFavicon(t *testing.T) {
 // TestBuildBrowserFiles: a build has each feed's page, the stylesheet its
 // RSS and Atom name, and the favicon, and the index links the page.
 func TestBuildBrowserFiles(t *testing.T) {
-	b := New(Site{Title: "T", BaseURL: "http://x.example/", Feeds: []FeedSpec{{Name: "world", Title: "World", Sources: []string{"s"}, Filter: feed.Filter{Limit: 10}}}}, Options{})
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	files, err := b.Build(context.Background(), []Input{{Name: "s", OK: true, Collected: true, Articles: []feed.Article{{ID: "urn:x:1", Title: "An item", URL: "http://x.example/1", Summary: "Said briefly.", Published: now, Updated: now}}}}, now, nil)
+	b := New(Site{Title: "T", BaseURL: "http://x.example/", Feeds: []FeedSpec{{Name: "world", Title: "World", Sources: []string{"s"}, Filter: feed.Filter{Limit: 10}}}},
+		Options{Log: testLog(t, now, map[string][]feed.Article{"s": {{ID: "urn:x:1", Title: "An item", URL: "http://x.example/1", Summary: "Said briefly.", Published: now, Updated: now}}})})
+	files, err := b.Build(context.Background(), []Input{{Name: "s", OK: true, Collected: true}}, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

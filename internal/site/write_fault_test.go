@@ -2,7 +2,6 @@ package site
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -214,28 +213,23 @@ func TestKeepFailed(t *testing.T) {
 		{Name: "first", Title: "First", Sources: []string{"up"}, Filter: feed.Filter{Limit: 50}},
 	}}
 	dir := t.TempDir()
-	b := New(s, Options{})
-	files, err := b.Build(context.Background(), []Input{
-		{Name: "up", Articles: []feed.Article{art("u1")}, Version: 1, Collected: true, OK: true},
-		{Name: "down", Articles: []feed.Article{page}, Version: 1, Collected: true, OK: true},
-	}, day, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := New(s, Options{Log: testLog(t, day, map[string][]feed.Article{"up": {art("u1")}, "down": {page}})})
+	files := buildAll(t, b, []Input{
+		{Name: "up", Collected: true, OK: true},
+		{Name: "down", Collected: true, OK: true},
+	}, day)
 	if err := Write(dir, files, nil); err != nil {
 		t.Fatal(err)
 	}
 	before := tree(t, dir)
 
-	// The next run: down fails, up has a new article.
-	b = New(s, Options{})
-	files, err = b.Build(context.Background(), []Input{
-		{Name: "up", Articles: []feed.Article{art("u1"), art("u2")}, Version: 1, Collected: true, OK: true},
+	// The next run (--no-store: nothing of down is kept): down fails, up
+	// has a new article.
+	b = New(s, Options{Log: testLog(t, day, map[string][]feed.Article{"up": {art("u1"), art("u2")}})})
+	files = buildAll(t, b, []Input{
+		{Name: "up", Collected: true, OK: true},
 		{Name: "down", Collected: true},
-	}, day, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, day)
 	files, keep := b.KeepFailed(files, []string{"down"}, ReadManifest(dir))
 	if err := Write(dir, files, keep); err != nil {
 		t.Fatal(err)

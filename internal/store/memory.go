@@ -1,8 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
-	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/heraldfeed/herald/feed"
@@ -11,12 +12,13 @@ import (
 // Memory is a Store in memory, for one process's lifetime: what
 // generate --no-store and tests use.
 type Memory struct {
-	mu    sync.Mutex
-	recs  map[string]Record
-	hist  map[string]map[string]Stored // by source, by ID
-	seq   int64
-	pages map[string]map[string]int // by feed, by ID
-	docs  map[string][]Doc          // by feed, oldest first
+	mu   sync.Mutex
+	recs map[string]Record
+	hist map[string]map[string]Stored // by source, by ID
+	gone map[string][]Slot            // by source, in sequence order
+	revs map[string]int64             // by source
+	seq  int64
+	rev  int64
 }
 
 var _ Store = (*Memory)(nil)
@@ -24,7 +26,7 @@ var _ Store = (*Memory)(nil)
 // NewMemory returns an empty Memory store.
 func NewMemory() *Memory {
 	return &Memory{recs: map[string]Record{}, hist: map[string]map[string]Stored{},
-		pages: map[string]map[string]int{}, docs: map[string][]Doc{}}
+		gone: map[string][]Slot{}, revs: map[string]int64{}}
 }
 
 // Load implements Store.
@@ -48,54 +50,66 @@ func (m *Memory) Save(_ context.Context, c Collection) (bool, error) {
 		h = map[string]Stored{}
 		m.hist[c.Source] = h
 	}
-	changes := Merge(h, c.Articles, c.Now)
-	for _, s := range changes {
-		if s.Seq == 0 {
-			m.seq++
-			s.Seq = m.seq
-		}
-		h[s.Article.ID] = s
+	p := c.Plan(h)
+	if !p.Changed() {
+		return false, nil
 	}
-	gone := c.Prune(h)
-	for _, id := range gone {
+	m.rev++
+	for _, st := range p.Write {
+		if st.Seq == 0 {
+			m.seq++
+			st.Seq = m.seq
+		}
+		h[st.Article.ID] = st
+	}
+	for _, id := range p.Remove {
 		delete(h, id)
 	}
-	return len(changes) > 0 || len(gone) > 0, nil
+	gone := append(m.gone[c.Source], p.Leave...)
+	slices.SortFunc(gone, func(a, b Slot) int { return cmp.Compare(a.Seq, b.Seq) })
+	m.gone[c.Source] = gone
+	m.revs[c.Source] = m.rev
+	return true, nil
 }
 
-// Stamp implements Store: the history's size, newest sequence number and
-// the sum of its update times, as the SQL backends compute it.
-func (m *Memory) Stamp(_ context.Context, source string) (string, error) {
+// Slots implements Store.
+func (m *Memory) Slots(_ context.Context, source string) ([]Slot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var n, top, sum int64
-	for _, s := range m.hist[source] {
-		n++
-		top = max(top, s.Seq)
-		sum += s.Article.Updated.Unix()
+	out := slices.Clone(m.gone[source])
+	for _, st := range m.hist[source] {
+		out = append(out, SlotOf(source, st))
 	}
-	return StampOf(n, top, sum), nil
-}
-
-// StampOf spells a history's stamp (Store.Stamp) from its size, its
-// newest sequence number and the sum of its update times (Unix seconds):
-// an article added changes the first two, one removed the first, one
-// edited the last (an edit moves Updated forward).
-func StampOf(n, top, sum int64) string { return fmt.Sprintf("%d/%d/%d", n, top, sum) }
-
-// Articles implements Store.
-func (m *Memory) Articles(_ context.Context, source string, n int) ([]feed.Article, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]feed.Article, 0, len(m.hist[source]))
-	for _, s := range m.hist[source] {
-		out = append(out, s.Article)
-	}
-	Newest(out)
-	if n > 0 && len(out) > n {
-		out = out[:n]
-	}
+	slices.SortFunc(out, func(a, b Slot) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
+}
+
+// SlotOf is the place of a stored article of source.
+func SlotOf(source string, st Stored) Slot {
+	return Slot{Seq: st.Seq, Source: source, ID: st.Article.ID, Hash: st.Hash, Published: st.Article.Published}
+}
+
+// Entries implements Store.
+func (m *Memory) Entries(_ context.Context, sources []string, from, to int64) ([]Entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Entry
+	for _, src := range sources {
+		for _, st := range m.hist[src] {
+			if st.Seq >= from && st.Seq <= to {
+				out = append(out, Entry{Seq: st.Seq, Article: st.Article})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
+// Mark implements Store.
+func (m *Memory) Mark(_ context.Context, source string) (Mark, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Mark{Rev: m.revs[source], Count: len(m.hist[source])}, nil
 }
 
 // Retain implements Store.
@@ -117,87 +131,20 @@ func (m *Memory) Retain(_ context.Context, keys []string) error {
 // Close implements Store.
 func (m *Memory) Close() error { return nil }
 
-// Archive implements Store.
-func (m *Memory) Archive(_ context.Context, feed string) (Archive, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	a := Archive{Pages: make(map[string]int, len(m.pages[feed]))}
-	for id, p := range m.pages[feed] {
-		a.Pages[id] = p
-	}
-	for _, d := range m.docs[feed] {
-		a.Full = max(a.Full, d.Page)
-	}
-	return a, nil
-}
-
-// SaveArchive implements Store.
-func (m *Memory) SaveArchive(_ context.Context, feed string, add map[string]int, full []Doc) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	p := m.pages[feed]
-	if p == nil {
-		p = map[string]int{}
-		m.pages[feed] = p
-	}
-	for id, page := range add {
-		p[id] = page
-	}
-	m.docs[feed] = append(m.docs[feed], full...)
-	return nil
-}
-
-// Docs implements Store.
-func (m *Memory) Docs(_ context.Context, feed string) ([]Doc, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Doc(nil), m.docs[feed]...), nil
-}
-
-// Doc implements Store.
-func (m *Memory) Doc(_ context.Context, path string) (Doc, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, docs := range m.docs {
-		for _, d := range docs {
-			if d.Path == path {
-				return d, true, nil
-			}
-		}
-	}
-	return Doc{}, false, nil
-}
-
 // ArticleByPage implements Store. (A scan: Memory holds small runs.)
 func (m *Memory) ArticleByPage(_ context.Context, page string) (feed.Article, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var best *Stored
 	for _, h := range m.hist {
 		for _, st := range h {
-			if st.Article.Page == page {
-				return st.Article, true, nil
+			if st.Article.Page == page && (best == nil || st.Seq < best.Seq) {
+				best = &st
 			}
 		}
 	}
-	return feed.Article{}, false, nil
-}
-
-// PageArticles implements Store.
-func (m *Memory) PageArticles(_ context.Context, feedName string, page int) ([]feed.Article, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []feed.Article
-	for id, p := range m.pages[feedName] {
-		if p != page {
-			continue
-		}
-		for _, h := range m.hist {
-			if st, ok := h[id]; ok {
-				out = append(out, st.Article)
-				break
-			}
-		}
+	if best == nil {
+		return feed.Article{}, false, nil
 	}
-	Newest(out)
-	return out, nil
+	return best.Article, true, nil
 }

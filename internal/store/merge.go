@@ -1,10 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -120,4 +124,72 @@ func Newest(list []feed.Article) {
 		}
 		return a.ID < b.ID
 	})
+}
+
+// Plan is what one collection does to a source's log.
+type Plan struct {
+	// Write are the articles to store, new and edited. Seq 0 asks for the
+	// next place; those come oldest first (Published, then ID), so that a
+	// cold import places a folder's articles in date order and a rerun
+	// places them alike.
+	Write []Stored
+	// Leave are the places articles leave (Gone slots): those of edits
+	// moved to a new place and of articles retention removes.
+	Leave []Slot
+	// Remove are the IDs retention removes.
+	Remove []string
+}
+
+// Changed reports whether the plan changes the history.
+func (p *Plan) Changed() bool { return len(p.Write) > 0 || len(p.Remove) > 0 }
+
+// Plan returns what c does to a source's history (by ID): Merge's writes,
+// placed by c.Fresh, and Expired's removals.
+func (c *Collection) Plan(history map[string]Stored) Plan {
+	var p Plan
+	p.Write = Merge(history, c.Articles, c.Now)
+	var fresh int64 // the oldest place an edit stays at
+	if c.Fresh > 0 && len(history) > c.Fresh {
+		seqs := make([]int64, 0, len(history))
+		for _, st := range history {
+			seqs = append(seqs, st.Seq)
+		}
+		slices.Sort(seqs)
+		fresh = seqs[len(seqs)-c.Fresh]
+	}
+	after := make(map[string]Stored, len(history))
+	maps.Copy(after, history)
+	for i := range p.Write {
+		st := &p.Write[i]
+		if st.Seq != 0 && st.Seq < fresh {
+			p.Leave = append(p.Leave, Slot{Seq: st.Seq, Source: c.Source, ID: st.Article.ID, Gone: true})
+			st.Seq = 0
+		}
+		after[st.Article.ID] = *st
+	}
+	slices.SortStableFunc(p.Write, func(a, b Stored) int {
+		switch {
+		case (a.Seq == 0) != (b.Seq == 0):
+			if a.Seq == 0 {
+				return 1
+			}
+			return -1
+		case a.Seq != 0:
+			return cmp.Compare(a.Seq, b.Seq)
+		}
+		if c := a.Article.Published.Compare(b.Article.Published); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Article.ID, b.Article.ID)
+	})
+	all := make([]Stored, 0, len(after))
+	for _, st := range after {
+		all = append(all, st)
+	}
+	p.Remove = Expired(all, c.Current(), c.Retention, c.Now)
+	for _, id := range p.Remove {
+		st := history[id] // removed articles are never new: new ones are current
+		p.Leave = append(p.Leave, Slot{Seq: st.Seq, Source: c.Source, ID: id, Gone: true})
+	}
+	return p
 }

@@ -53,37 +53,40 @@ type Rows interface {
 	Err() error
 }
 
-// ScanArticles reads every row of rows with ScanArticle and returns the
-// articles newest first (Newest). Of two rows with one ID (two sources
-// share it; a feed publishes it once) the first is kept.
-func ScanArticles(rows Rows) ([]feed.Article, error) {
-	out := []feed.Article{}
-	seen := map[string]bool{}
+// ScanEntries reads every row of rows as (seq, published, updated, data):
+// articles at their places.
+func ScanEntries(rows Rows) ([]Entry, error) {
+	var out []Entry
 	for rows.Next() {
-		a, err := ScanArticle(rows)
-		if err != nil {
+		var e Entry
+		var pub, upd int64
+		var data []byte
+		if err := rows.Scan(&e.Seq, &pub, &upd, &data); err != nil {
 			return nil, err
 		}
-		if !seen[a.ID] {
-			seen[a.ID] = true
-			out = append(out, a)
+		if err := json.Unmarshal(data, &e.Article); err != nil {
+			return nil, err
 		}
+		e.Article.Published, e.Article.Updated = Unix(pub), Unix(upd)
+		out = append(out, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	Newest(out)
-	return out, nil
+	return out, rows.Err()
 }
 
-// ScanDoc reads (feed, path, page, media_type, body, modified): an
-// archive document.
-func ScanDoc(row Row) (Doc, error) {
-	var d Doc
-	var mod int64
-	if err := row.Scan(&d.Feed, &d.Path, &d.Page, &d.MediaType, &d.Body, &mod); err != nil {
-		return d, err
+// ScanSlots reads every row of rows as (seq, id, hash, published, gone):
+// the places of source.
+func ScanSlots(source string, rows Rows) ([]Slot, error) {
+	var out []Slot
+	for rows.Next() {
+		s := Slot{Source: source}
+		var pub int64
+		if err := rows.Scan(&s.Seq, &s.ID, &s.Hash, &pub, &s.Gone); err != nil {
+			return nil, err
+		}
+		if !s.Gone {
+			s.Published = Unix(pub)
+		}
+		out = append(out, s)
 	}
-	d.Modified = Unix(mod)
-	return d, nil
+	return out, rows.Err()
 }

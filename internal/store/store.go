@@ -63,68 +63,76 @@ type Collection struct {
 	// and the updated time of edits that carry no date.
 	Now       time.Time
 	Retention Retention
+	// Fresh is how many of the source's newest places hold articles an
+	// edit leaves where they are: those the feeds' head documents publish
+	// (the smallest limit of the feeds with archives that carry the
+	// source). An edit of an older article moves it to a new place, so
+	// that the head republishes it (RFC 5005's revised entry) while the
+	// archive page it was on keeps its other items. 0: edits never move.
+	Fresh int
 }
 
-// Store keeps records by key and article histories by source name.
-// Implementations are safe for concurrent use.
+// Store keeps records by key and the article log: every source's
+// history, each article at its place (Slot) in one sequence shared by all
+// sources. Everything Herald publishes is derived from the log (see
+// internal/site), so nothing beside it can disagree with it.
+// Implementations are safe for concurrent use, also by several processes
+// on one database: writes serialize in the store.
 type Store interface {
 	// Load returns the record under key; ok is false when there is none.
 	Load(ctx context.Context, key string) (rec Record, ok bool, err error)
-	// Save stores c atomically: its record, and its articles merged into
-	// the source's history by Merge and pruned by Expired. changed reports
-	// whether the source's articles changed.
+	// Save commits c in one transaction: its record, and its articles
+	// placed in the log by Collection.Plan. changed reports whether the
+	// source's history changed.
 	Save(ctx context.Context, c Collection) (changed bool, err error)
-	// Articles returns the source's newest n retained articles (all
-	// when n <= 0), newest first (Newest's order).
-	Articles(ctx context.Context, source string, n int) ([]feed.Article, error)
-	// Stamp returns a value that changes whenever the source's history
-	// changes, whichever process changed it: another process's
-	// collection committed to the same store is seen by comparing it.
-	Stamp(ctx context.Context, source string) (string, error)
+	// Slots returns the source's places in the log, in sequence order:
+	// its articles and the places articles left.
+	Slots(ctx context.Context, source string) ([]Slot, error)
+	// Entries returns the articles of sources whose places are from..to
+	// (inclusive), in sequence order.
+	Entries(ctx context.Context, sources []string, from, to int64) ([]Entry, error)
+	// Mark returns where the source's history stands: it changes with
+	// every commit that changes the history, whichever process made it.
+	Mark(ctx context.Context, source string) (Mark, error)
 	// Retain drops the records of every key but keys (histories stay).
 	Retain(ctx context.Context, keys []string) error
-
-	// Archive returns feed's archive bookkeeping.
-	Archive(ctx context.Context, feed string) (Archive, error)
-	// SaveArchive puts items on archive pages (add: page by article ID)
-	// and stores the documents of the pages that filled, atomically.
-	SaveArchive(ctx context.Context, feed string, add map[string]int, full []Doc) error
-	// PageArticles returns the retained articles on archive page page of
-	// feed, newest first.
-	PageArticles(ctx context.Context, feed string, page int) ([]feed.Article, error)
-	// Docs returns feed's full archive documents, oldest page first.
-	Docs(ctx context.Context, feed string) ([]Doc, error)
-	// Doc returns the full archive document at path; ok is false when
+	// ArticleByPage returns the article whose Page is page (the one at
+	// the earliest place when two sources share one); ok is false when
 	// there is none.
-	Doc(ctx context.Context, path string) (d Doc, ok bool, err error)
-	// ArticleByPage returns the retained article whose Page is page;
-	// ok is false when there is none.
 	ArticleByPage(ctx context.Context, page string) (a feed.Article, ok bool, err error)
 	// Close releases the store.
 	Close() error
 }
 
-// Archive is one feed's archive bookkeeping (RFC 5005 archived feeds).
-// An item that leaves the feed's head document is put on the open page,
-// the one after the Full ones, for good; a page that reaches the feed's
-// page size is full: its documents are rendered once and stored.
-type Archive struct {
-	// Pages is the page of each archived item, by article ID; page 0
-	// holds the articles of the feed's head document.
-	Pages map[string]int
-	// Full is the number of full pages: 1 to Full.
-	Full int
+// Slot is one place in the log. A place never moves and is never reused:
+// an article keeps its place while it is published in the head, and when
+// retention removes it or an edit moves it to a new place, the old place
+// stays, Gone, so that the places after it keep their positions (and the
+// archive pages derived from positions keep their items).
+type Slot struct {
+	Seq    int64
+	Source string
+	ID     string
+	// Hash is the article's ContentHash; "" when Gone.
+	Hash string
+	// Published is the article's date; zero when Gone.
+	Published time.Time
+	Gone      bool
 }
 
-// Doc is the document of a full archive page in one format: its bytes
-// never change.
-type Doc struct {
-	Feed      string
-	Page      int
-	Path      string
-	MediaType string
-	Body      []byte
-	Modified  time.Time
+// Entry is an article at its place in the log.
+type Entry struct {
+	Seq     int64
+	Article feed.Article
+}
+
+// Mark is where a source's history stands.
+type Mark struct {
+	// Rev is the revision of the source's last change (the log's revision
+	// grows with every commit that changes a history); 0 for none.
+	Rev int64
+	// Count is the number of articles the source's history holds.
+	Count int
 }
 
 // Untouched reports whether c leaves a history of n articles as it is
@@ -134,16 +142,6 @@ type Doc struct {
 func (c *Collection) Untouched(n int) bool {
 	r := c.Retention
 	return len(c.Articles) == 0 && (n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n-len(c.Kept) <= r.Keep)))
-}
-
-// Prune returns the IDs retention removes from history (by ID, merged
-// already) after c.
-func (c *Collection) Prune(history map[string]Stored) []string {
-	all := make([]Stored, 0, len(history))
-	for _, st := range history {
-		all = append(all, st)
-	}
-	return Expired(all, c.Current(), c.Retention, c.Now)
 }
 
 // EncodeRecord is rec as a backend stores it: state and status as JSON.

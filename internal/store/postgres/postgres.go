@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 
@@ -31,9 +30,6 @@ import (
 const (
 	migrateLock int64 = 0x6865_7261_6c64_0001
 	leaderLock  int64 = 0x6865_7261_6c64_0002
-	// sourceLock is the namespace of the per-source transaction locks
-	// (the two-int4 key space, apart from the bigint one above).
-	sourceLock int32 = 0x6872_6c64
 )
 
 // Channel is the LISTEN/NOTIFY channel of publications; the payload is
@@ -110,6 +106,31 @@ var migrations = []string{
 		modified   BIGINT NOT NULL,
 		gen        BIGINT NOT NULL
 	)`,
+	// 2: one article log, as SQLite's step 7: places left by edits and
+	// removals, each change's revision, and one row of counters that
+	// every writer locks, so that places are taken in commit order;
+	// archive pages are derived from places, no longer recorded.
+	`CREATE TABLE herald_gone (
+		seq    BIGINT PRIMARY KEY,
+		source TEXT COLLATE "C" NOT NULL,
+		id     TEXT COLLATE "C" NOT NULL,
+		rev    BIGINT NOT NULL
+	);
+	CREATE INDEX herald_gone_source ON herald_gone (source, seq);
+	CREATE INDEX herald_gone_rev ON herald_gone (source, rev);
+	ALTER TABLE herald_articles ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;
+	UPDATE herald_articles SET rev = seq;
+	CREATE INDEX herald_articles_rev ON herald_articles (source, rev);
+	CREATE INDEX herald_articles_seq_all ON herald_articles (seq);
+	CREATE TABLE herald_log (
+		one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+		seq BIGINT NOT NULL,
+		rev BIGINT NOT NULL
+	);
+	INSERT INTO herald_log (seq, rev) SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(seq), 0) FROM herald_articles;
+	DROP TABLE herald_archive_items;
+	DROP TABLE herald_archive_docs;
+	DROP SEQUENCE herald_article_seq`,
 }
 
 // Version is the schema version this Herald writes.
@@ -290,11 +311,6 @@ func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
 		if c.Articles == nil {
 			return nil
 		}
-		// One writer per source at a time, as SQLite's single writer:
-		// history is read, merged and written back.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, sourceLock, c.Source); err != nil {
-			return err
-		}
 		changed, err = merge(ctx, tx, c)
 		return err
 	})
@@ -318,67 +334,51 @@ func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
 			return false, nil
 		}
 	}
+	// One writer of the log at a time, as SQLite's single writer: places
+	// are taken in commit order, so a reader never sees a later place
+	// before an earlier one commits.
+	var seq, rev int64
+	if err := tx.QueryRow(ctx, `SELECT seq, rev FROM herald_log FOR UPDATE`).Scan(&seq, &rev); err != nil {
+		return false, err
+	}
 	old, err := history(ctx, tx, c.Source)
 	if err != nil {
 		return false, err
 	}
-	changes := store.Merge(old, c.Articles, c.Now)
-	seqs, err := nextSeqs(ctx, tx, changes)
-	if err != nil {
-		return false, err
+	p := c.Plan(old)
+	if !p.Changed() {
+		return false, nil
 	}
+	rev++
 	b := &pgx.Batch{}
-	for _, st := range changes {
+	for _, st := range p.Write {
 		data, err := json.Marshal(st.Article)
 		if err != nil {
 			return false, err
 		}
 		if st.Seq == 0 {
-			st.Seq, seqs = seqs[0], seqs[1:]
+			seq++
+			st.Seq = seq
 		}
-		old[st.Article.ID] = st
 		b.Queue(`INSERT INTO herald_articles
-			(source, id, seq, first_seen, published, updated, hash, data, page) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (source, id) DO UPDATE SET updated = excluded.updated, hash = excluded.hash,
-				data = excluded.data, page = excluded.page`,
+			(source, id, seq, first_seen, published, updated, hash, data, page, rev) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, hash = excluded.hash,
+				data = excluded.data, page = excluded.page, rev = excluded.rev`,
 			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
-			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page)
+			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page, rev)
 	}
-	gone := c.Prune(old)
-	if len(gone) > 0 {
-		b.Queue(`DELETE FROM herald_articles WHERE source = $1 AND id = ANY($2)`, c.Source, gone)
+	if len(p.Remove) > 0 {
+		b.Queue(`DELETE FROM herald_articles WHERE source = $1 AND id = ANY($2)`, c.Source, p.Remove)
 	}
-	if b.Len() > 0 {
-		// One round trip for every row.
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return false, err
-		}
+	for _, l := range p.Leave {
+		b.Queue(`INSERT INTO herald_gone (seq, source, id, rev) VALUES ($1, $2, $3, $4)`, l.Seq, c.Source, l.ID, rev)
 	}
-	return len(changes) > 0 || len(gone) > 0, nil
-}
-
-// nextSeqs takes a sequence number for each new article of changes, in
-// increasing order.
-func nextSeqs(ctx context.Context, tx pgx.Tx, changes []store.Stored) ([]int64, error) {
-	n := 0
-	for _, st := range changes {
-		if st.Seq == 0 {
-			n++
-		}
+	b.Queue(`UPDATE herald_log SET seq = $1, rev = $2`, seq, rev)
+	// One round trip for every row.
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return false, err
 	}
-	if n == 0 {
-		return nil, nil
-	}
-	rows, err := tx.Query(ctx, `SELECT nextval('herald_article_seq') FROM generate_series(1, $1)`, n)
-	if err != nil {
-		return nil, err
-	}
-	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(seqs)
-	return seqs, nil
+	return true, nil
 }
 
 // history reads a source's history without the article bodies: what
@@ -400,31 +400,35 @@ func history(ctx context.Context, tx pgx.Tx, source string) (map[string]store.St
 	return out, rows.Err()
 }
 
-// Stamp implements store.Store.
-func (s *Store) Stamp(ctx context.Context, source string) (string, error) {
-	var n, top, sum int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*), COALESCE(max(seq), 0), COALESCE(sum(updated), 0)::bigint
-		FROM herald_articles WHERE source = $1`, source).Scan(&n, &top, &sum)
-	return store.StampOf(n, top, sum), err
-}
-
-// Articles implements store.Store.
-func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
-	var limit any // NULL: LIMIT ALL
-	if n > 0 {
-		limit = n
-	}
-	rows, err := s.pool.Query(ctx, `SELECT published, updated, data FROM herald_articles WHERE source = $1
-		ORDER BY published DESC, updated DESC, id LIMIT $2`, source, limit)
+// Slots implements store.Store.
+func (s *Store) Slots(ctx context.Context, source string) ([]store.Slot, error) {
+	rows, err := s.pool.Query(ctx, `SELECT seq, id, hash, published, false FROM herald_articles WHERE source = $1
+		UNION ALL SELECT seq, id, '', 0, true FROM herald_gone WHERE source = $1 ORDER BY 1`, source)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out, err := store.ScanArticles(rows)
+	return store.ScanSlots(source, rows)
+}
+
+// Entries implements store.Store.
+func (s *Store) Entries(ctx context.Context, sources []string, from, to int64) ([]store.Entry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT seq, published, updated, data FROM herald_articles
+		WHERE seq BETWEEN $1 AND $2 AND source = ANY($3) ORDER BY seq`, from, to, sources)
 	if err != nil {
-		return nil, fmt.Errorf("articles of %s: %w", source, err)
+		return nil, err
 	}
-	return out, nil
+	defer rows.Close()
+	return store.ScanEntries(rows)
+}
+
+// Mark implements store.Store.
+func (s *Store) Mark(ctx context.Context, source string) (store.Mark, error) {
+	var m store.Mark
+	err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM herald_articles WHERE source = $1),
+		GREATEST(COALESCE((SELECT max(rev) FROM herald_articles WHERE source = $1), 0),
+			COALESCE((SELECT max(rev) FROM herald_gone WHERE source = $1), 0))`, source).Scan(&m.Count, &m.Rev)
+	return m, err
 }
 
 // Retain implements store.Store.
@@ -438,67 +442,6 @@ func (s *Store) Retain(ctx context.Context, keys []string) error {
 	})
 }
 
-// Archive implements store.Store.
-func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error) {
-	a := store.Archive{Pages: map[string]int{}}
-	rows, err := s.pool.Query(ctx, `SELECT id, page FROM herald_archive_items WHERE feed = $1`, feed)
-	if err != nil {
-		return a, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var page int
-		if err := rows.Scan(&id, &page); err != nil {
-			return a, err
-		}
-		a.Pages[id] = page
-	}
-	if err := rows.Err(); err != nil {
-		return a, err
-	}
-	err = s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(page), 0) FROM herald_archive_docs WHERE feed = $1`, feed).Scan(&a.Full)
-	return a, err
-}
-
-// SaveArchive implements store.Store.
-func (s *Store) SaveArchive(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		for id, page := range add {
-			b.Queue(`INSERT INTO herald_archive_items (feed, id, page) VALUES ($1, $2, $3)
-				ON CONFLICT (feed, id) DO UPDATE SET page = excluded.page`, feed, id, page)
-		}
-		for _, d := range full {
-			b.Queue(`INSERT INTO herald_archive_docs (path, feed, page, media_type, body, modified)
-				VALUES ($1, $2, $3, $4, $5, $6)`, d.Path, feed, d.Page, d.MediaType, d.Body, d.Modified.Unix())
-		}
-		if b.Len() == 0 {
-			return nil
-		}
-		return tx.SendBatch(ctx, b).Close()
-	})
-}
-
-// Docs implements store.Store.
-func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
-	rows, err := s.pool.Query(ctx, `SELECT feed, path, page, media_type, body, modified FROM herald_archive_docs
-		WHERE feed = $1 ORDER BY page, path`, feed)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Doc
-	for rows.Next() {
-		d, err := store.ScanDoc(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
 // ArticleByPage implements store.Store.
 func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, bool, error) {
 	a, err := store.ScanArticle(s.pool.QueryRow(ctx,
@@ -507,32 +450,6 @@ func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, b
 		return a, false, nil
 	}
 	return a, err == nil, err
-}
-
-// Doc implements store.Store.
-func (s *Store) Doc(ctx context.Context, path string) (store.Doc, bool, error) {
-	d, err := store.ScanDoc(s.pool.QueryRow(ctx,
-		`SELECT feed, path, page, media_type, body, modified FROM herald_archive_docs WHERE path = $1`, path))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, false, nil
-	}
-	return d, err == nil, err
-}
-
-// PageArticles implements store.Store. An ID two sources share (a feed
-// publishes it once) yields the first one stored.
-func (s *Store) PageArticles(ctx context.Context, feedName string, page int) ([]feed.Article, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.published, a.updated, a.data FROM herald_archive_items x
-		JOIN herald_articles a ON a.id = x.id WHERE x.feed = $1 AND x.page = $2 ORDER BY a.seq`, feedName, page)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out, err := store.ScanArticles(rows)
-	if err != nil {
-		return nil, fmt.Errorf("archive of %s: %w", feedName, err)
-	}
-	return out, nil
 }
 
 // Ping implements store.Shared.

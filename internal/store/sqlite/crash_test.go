@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/store"
+	"github.com/heraldfeed/herald/internal/store/storetest"
 )
 
 const crashEnv = "HERALD_CRASH_CHILD_DIR"
@@ -144,7 +145,7 @@ func checkCrashDB(t *testing.T, dir string, committed int) {
 	if last < committed {
 		t.Fatalf("the store's last collection is %d, the child reported %d committed", last, committed)
 	}
-	arts, err := s.Articles(ctx, "crash", 0)
+	arts, err := storetest.History(ctx, s, "crash")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil || !ok || rec.State.Validators.ETag != `"v1"` {
 		t.Errorf("record after migration = %+v, %v, %v", rec, ok, err)
 	}
-	arts, err := s.Articles(context.Background(), "s", 0)
+	arts, err := storetest.History(context.Background(), s, "s")
 	if err != nil || len(arts) != 1 || arts[0].Title != "Old" || !arts[0].Published.Equal(pub) {
 		t.Errorf("articles after migration = %+v, %v", arts, err)
 	}

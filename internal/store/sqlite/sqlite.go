@@ -78,6 +78,24 @@ var migrations = []string{
 	// 6: the next sequence number (MAX(seq) over every source) without
 	// reading every row: 13 ms to 6 ms per collection at 100,000 articles.
 	`CREATE INDEX articles_seq_all ON articles (seq)`,
+	// 7: one article log. Places left by edits and removals (gone), each
+	// change's revision, and the counters of both; archive pages are
+	// derived from places, no longer recorded, so their tables go.
+	`CREATE TABLE gone (
+		seq    INTEGER PRIMARY KEY,
+		source TEXT NOT NULL,
+		id     TEXT NOT NULL,
+		rev    INTEGER NOT NULL
+	);
+	CREATE INDEX gone_source ON gone (source, seq);
+	CREATE INDEX gone_rev ON gone (source, rev);
+	ALTER TABLE articles ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+	UPDATE articles SET rev = seq;
+	CREATE INDEX articles_rev ON articles (source, rev);
+	CREATE TABLE counters (seq INTEGER NOT NULL, rev INTEGER NOT NULL);
+	INSERT INTO counters SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(seq), 0) FROM articles;
+	DROP TABLE archive_items;
+	DROP TABLE archive_docs`,
 }
 
 // Version is the schema version this Herald writes.
@@ -225,7 +243,8 @@ func foreign(ctx context.Context, path string) error {
 // (or not a database at all), so whoever reads the log knows which file:
 // serve meets it in a collection's save, not only at start.
 func (s *Store) damaged(err error) error {
-	if err != nil && (strings.Contains(err.Error(), "malformed") || strings.Contains(err.Error(), "SQLITE_CORRUPT") ||
+	var syntax *json.SyntaxError
+	if err != nil && (errors.As(err, &syntax) || strings.Contains(err.Error(), "malformed") || strings.Contains(err.Error(), "SQLITE_CORRUPT") ||
 		strings.Contains(err.Error(), "SQLITE_NOTADB") || strings.Contains(err.Error(), "not a database")) {
 		return fmt.Errorf("database %s is damaged (restore it from a backup, or move it away to start afresh): %w", s.path, err)
 	}
@@ -244,30 +263,44 @@ func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
 	return changed, s.damaged(err)
 }
 
-// Articles implements store.Store.
-func (s *Store) Articles(ctx context.Context, source string, n int) ([]feed.Article, error) {
-	list, err := s.articlesOf(ctx, source, n)
+// Slots implements store.Store.
+func (s *Store) Slots(ctx context.Context, source string) ([]store.Slot, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, id, hash, published, 0 FROM articles WHERE source = ?
+		UNION ALL SELECT seq, id, '', 0, 1 FROM gone WHERE source = ? ORDER BY 1`, source, source)
+	if err != nil {
+		return nil, s.damaged(err)
+	}
+	defer rows.Close()
+	slots, err := store.ScanSlots(source, rows)
+	return slots, s.damaged(err)
+}
+
+// Entries implements store.Store.
+func (s *Store) Entries(ctx context.Context, sources []string, from, to int64) ([]store.Entry, error) {
+	if len(sources) == 0 {
+		return nil, nil
+	}
+	args := []any{from, to}
+	for _, src := range sources {
+		args = append(args, src)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, published, updated, data FROM articles
+		WHERE seq BETWEEN ? AND ? AND source IN (?`+strings.Repeat(", ?", len(sources)-1)+`) ORDER BY seq`, args...)
+	if err != nil {
+		return nil, s.damaged(err)
+	}
+	defer rows.Close()
+	list, err := store.ScanEntries(rows)
 	return list, s.damaged(err)
 }
 
-// Stamp implements store.Store.
-func (s *Store) Stamp(ctx context.Context, source string) (string, error) {
-	var n, top, sum int64
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(seq), 0), COALESCE(sum(updated), 0)
-		FROM articles WHERE source = ?`, source).Scan(&n, &top, &sum)
-	return store.StampOf(n, top, sum), s.damaged(err)
-}
-
-// Archive implements store.Store.
-func (s *Store) Archive(ctx context.Context, feed string) (store.Archive, error) {
-	a, err := s.archiveOf(ctx, feed)
-	return a, s.damaged(err)
-}
-
-// SaveArchive implements store.Store.
-func (s *Store) SaveArchive(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
-	err := s.saveArchiveDocs(ctx, feed, add, full)
-	return s.damaged(err)
+// Mark implements store.Store.
+func (s *Store) Mark(ctx context.Context, source string) (store.Mark, error) {
+	var m store.Mark
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM articles WHERE source = ?1),
+		max(COALESCE((SELECT max(rev) FROM articles WHERE source = ?1), 0), COALESCE((SELECT max(rev) FROM gone WHERE source = ?1), 0))`,
+		source).Scan(&m.Count, &m.Rev)
+	return m, s.damaged(err)
 }
 
 // errForeign is a SQLite database of another program in data_dir.
@@ -345,36 +378,47 @@ func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool
 	if err != nil {
 		return false, err
 	}
-	changes := store.Merge(old, c.Articles, c.Now)
-	var next int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM articles`).Scan(&next); err != nil {
+	p := c.Plan(old)
+	if !p.Changed() {
+		return false, nil
+	}
+	var seq, rev int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq, rev FROM counters`).Scan(&seq, &rev); err != nil {
 		return false, err
 	}
-	for _, st := range changes {
+	rev++
+	for _, st := range p.Write {
 		data, err := json.Marshal(st.Article)
 		if err != nil {
 			return false, err
 		}
 		if st.Seq == 0 {
-			st.Seq, next = next, next+1
+			seq++
+			st.Seq = seq
 		}
-		old[st.Article.ID] = st
 		if _, err := tx.ExecContext(ctx, `INSERT INTO articles
-			(source, id, seq, first_seen, published, updated, hash, data, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source, id) DO UPDATE SET updated = excluded.updated, hash = excluded.hash,
-				data = excluded.data, page = excluded.page`,
+			(source, id, seq, first_seen, published, updated, hash, data, page, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, hash = excluded.hash,
+				data = excluded.data, page = excluded.page, rev = excluded.rev`,
 			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
-			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page); err != nil {
+			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page, rev); err != nil {
 			return false, err
 		}
 	}
-	gone := c.Prune(old)
-	for _, id := range gone {
+	for _, id := range p.Remove {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, c.Source, id); err != nil {
 			return false, err
 		}
 	}
-	return len(changes) > 0 || len(gone) > 0, nil
+	for _, l := range p.Leave {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gone (seq, source, id, rev) VALUES (?, ?, ?, ?)`, l.Seq, c.Source, l.ID, rev); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE counters SET seq = ?, rev = ?`, seq, rev); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // history reads a source's history without the article bodies: what
@@ -394,23 +438,6 @@ func history(ctx context.Context, tx *sql.Tx, source string) (map[string]store.S
 		out[st.Article.ID] = st
 	}
 	return out, rows.Err()
-}
-
-func (s *Store) articlesOf(ctx context.Context, source string, n int) ([]feed.Article, error) {
-	if n <= 0 {
-		n = -1 // SQLite: no limit
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT published, updated, data FROM articles WHERE source = ?
-		ORDER BY published DESC, updated DESC, id LIMIT ?`, source, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out, err := store.ScanArticles(rows)
-	if err != nil {
-		return nil, fmt.Errorf("articles of %s: %w", source, err)
-	}
-	return out, nil
 }
 
 // Retain implements store.Store.
@@ -451,68 +478,6 @@ func (s *Store) Retain(ctx context.Context, keys []string) error {
 	return tx.Commit()
 }
 
-func (s *Store) archiveOf(ctx context.Context, feed string) (store.Archive, error) {
-	a := store.Archive{Pages: map[string]int{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, page FROM archive_items WHERE feed = ?`, feed)
-	if err != nil {
-		return a, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var page int
-		if err := rows.Scan(&id, &page); err != nil {
-			return a, err
-		}
-		a.Pages[id] = page
-	}
-	if err := rows.Err(); err != nil {
-		return a, err
-	}
-	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(page), 0) FROM archive_docs WHERE feed = ?`, feed).Scan(&a.Full)
-	return a, err
-}
-
-func (s *Store) saveArchiveDocs(ctx context.Context, feed string, add map[string]int, full []store.Doc) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for id, page := range add {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_items (feed, id, page) VALUES (?, ?, ?)
-			ON CONFLICT (feed, id) DO UPDATE SET page = excluded.page`, feed, id, page); err != nil {
-			return err
-		}
-	}
-	for _, d := range full {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_docs (path, feed, page, media_type, body, modified)
-			VALUES (?, ?, ?, ?, ?, ?)`, d.Path, feed, d.Page, d.MediaType, d.Body, d.Modified.Unix()); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
-// Docs implements store.Store.
-func (s *Store) Docs(ctx context.Context, feed string) ([]store.Doc, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT feed, path, page, media_type, body, modified FROM archive_docs
-		WHERE feed = ? ORDER BY page, path`, feed)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Doc
-	for rows.Next() {
-		d, err := store.ScanDoc(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
 // ArticleByPage implements store.Store.
 func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, bool, error) {
 	a, err := store.ScanArticle(s.db.QueryRowContext(ctx,
@@ -521,30 +486,4 @@ func (s *Store) ArticleByPage(ctx context.Context, page string) (feed.Article, b
 		return a, false, nil
 	}
 	return a, err == nil, err
-}
-
-// Doc implements store.Store.
-func (s *Store) Doc(ctx context.Context, path string) (store.Doc, bool, error) {
-	d, err := store.ScanDoc(s.db.QueryRowContext(ctx,
-		`SELECT feed, path, page, media_type, body, modified FROM archive_docs WHERE path = ?`, path))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, false, nil
-	}
-	return d, err == nil, err
-}
-
-// PageArticles implements store.Store. An ID two sources share (a feed
-// publishes it once) yields the first one stored.
-func (s *Store) PageArticles(ctx context.Context, feedName string, page int) ([]feed.Article, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT a.published, a.updated, a.data FROM archive_items x
-		JOIN articles a ON a.id = x.id WHERE x.feed = ? AND x.page = ? ORDER BY a.seq`, feedName, page)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out, err := store.ScanArticles(rows)
-	if err != nil {
-		return nil, fmt.Errorf("archive of %s: %w", feedName, err)
-	}
-	return out, nil
 }

@@ -65,7 +65,7 @@ func TestTwoOpeners(t *testing.T) {
 		}
 	}
 	for i := range stores {
-		arts, err := stores[1-i].Articles(context.Background(), fmt.Sprint("src", i), 0)
+		arts, err := storetest.History(context.Background(), stores[1-i], fmt.Sprint("src", i))
 		if err != nil || len(arts) != rounds {
 			t.Errorf("src%d: %d articles (%v), want %d", i, len(arts), err, rounds)
 		}
@@ -97,7 +97,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	check := func(s *Store) {
 		t.Helper()
-		arts, err := s.Articles(ctx, "src", 0)
+		arts, err := storetest.History(ctx, s, "src")
 		if err != nil || len(arts) != 1 || arts[0].Content != "small" {
 			t.Errorf("after the failed save: %d articles, %v; want the first collection's one", len(arts), err)
 		}
@@ -180,7 +180,7 @@ func TestDamagedDatabase(t *testing.T) {
 		return
 	}
 	defer s.Close()
-	_, err = s.Articles(ctx, "src", 0)
+	_, err = storetest.History(ctx, s, "src")
 	if err == nil {
 		_, err = s.Save(ctx, store.Collection{Key: "src@k", Source: "src", Articles: list[:1], Now: time.Unix(0, 0)})
 	}

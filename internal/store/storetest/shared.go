@@ -135,9 +135,8 @@ func testFencingAfterRelease(t *testing.T, r Replicas) {
 	defer lb.Release()
 	ctx := context.Background()
 	for name, write := range map[string]func() error{
-		"Save":        func() error { return saveOne(a, "late") },
-		"Retain":      func() error { return a.Retain(ctx, nil) },
-		"SaveArchive": func() error { return a.SaveArchive(ctx, "f", map[string]int{"late": 1}, nil) },
+		"Save":   func() error { return saveOne(a, "late") },
+		"Retain": func() error { return a.Retain(ctx, nil) },
 		"Publish": func() error {
 			_, _, err := a.Publish(ctx, nil, nil)
 			return err

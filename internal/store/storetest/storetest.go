@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -30,14 +31,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SameBytesNewDates", testSameBytesNewDates},
 		{"RetentionKeep", testRetentionKeep},
 		{"RetentionKeepBesides", testRetentionKeepBesides},
-		{"Stamp", testStamp},
+		{"Mark", testMark},
 		{"RetentionKeepFor", testRetentionKeepFor},
 		{"NilArticlesKeepHistory", testNilArticles},
 		{"SourcesApart", testSourcesApart},
 		{"KeptAreCurrent", testKeptAreCurrent},
-		{"Archive", testArchive},
 		{"ArticleByPage", testArticleByPage},
-		{"PageArticles", testPageArticles},
+		{"Places", testPlaces},
+		{"EditMovesOld", testEditMovesOld},
+		{"Entries", testEntries},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -78,13 +80,36 @@ func saveSource(t *testing.T, s store.Store, source string, now time.Time, r sto
 	return changed
 }
 
+// articles is the source's history, newest first.
 func articles(t *testing.T, s store.Store, source string) []feed.Article {
 	t.Helper()
-	got, err := s.Articles(context.Background(), source, 0)
+	out, err := History(context.Background(), s, source)
 	if err != nil {
-		t.Fatalf("Articles: %v", err)
+		t.Fatalf("Entries: %v", err)
 	}
-	return got
+	return out
+}
+
+// slots is the source's places, spelled "id" for an article and "-id"
+// for a place it left.
+func slots(t *testing.T, s store.Store, source string) []string {
+	t.Helper()
+	list, err := s.Slots(context.Background(), source)
+	if err != nil {
+		t.Fatalf("Slots: %v", err)
+	}
+	out := []string{}
+	for i, sl := range list {
+		if i > 0 && sl.Seq <= list[i-1].Seq {
+			t.Errorf("Slots out of order: %d after %d", sl.Seq, list[i-1].Seq)
+		}
+		if sl.Gone {
+			out = append(out, "-"+sl.ID)
+		} else {
+			out = append(out, sl.ID)
+		}
+	}
+	return out
 }
 
 func ids(list []feed.Article) []string {
@@ -240,56 +265,61 @@ func testRetentionKeep(t *testing.T, s store.Store) {
 	if diff := cmp.Diff([]string{"e", "d", "c", "b"}, ids(articles(t, s, "src"))); diff != "" {
 		t.Errorf("after keep 3 (-want +got):\n%s", diff)
 	}
-	newest, err := s.Articles(context.Background(), "src", 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]string{"e", "d"}, ids(newest)); diff != "" {
-		t.Errorf("newest 2 (-want +got):\n%s", diff)
+	// The place of the removed one stays, so later places keep their
+	// positions.
+	if diff := cmp.Diff([]string{"-a", "b", "c", "d", "e"}, slots(t, s, "src")); diff != "" {
+		t.Errorf("places after keep 3 (-want +got):\n%s", diff)
 	}
 }
 
-// testStamp: a history's stamp changes with every change to it (an
+// testMark: a history's mark changes with every change to it (an
 // article added, edited, removed by retention), and only then.
-func testStamp(t *testing.T, s store.Store) {
+func testMark(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	stamp := func() string {
+	mark := func() store.Mark {
 		t.Helper()
-		st, err := s.Stamp(ctx, "src")
+		m, err := s.Mark(ctx, "src")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return st
+		return m
 	}
-	empty := stamp()
+	empty := mark()
+	if empty != (store.Mark{}) {
+		t.Errorf("empty history's mark = %+v", empty)
+	}
 	a, b := Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour))
 	save(t, s, t0.Add(2*time.Hour), store.Retention{}, a)
-	one := stamp()
-	if one == empty {
-		t.Error("adding an article left the stamp as it was")
+	one := mark()
+	if one.Rev == 0 || one.Count != 1 {
+		t.Errorf("mark after adding an article = %+v", one)
 	}
 	save(t, s, t0.Add(3*time.Hour), store.Retention{}, a)
-	if stamp() != one {
-		t.Error("a collection that changed nothing changed the stamp")
+	if mark() != one {
+		t.Error("a collection that changed nothing changed the mark")
 	}
 	edited := a
 	edited.Content = "a, edited"
 	save(t, s, t0.Add(4*time.Hour), store.Retention{}, edited)
-	two := stamp()
-	if two == one {
-		t.Error("an edit left the stamp as it was")
+	two := mark()
+	if two.Rev <= one.Rev {
+		t.Error("an edit left the mark as it was")
+	}
+	saveSource(t, s, "other", t0, store.Retention{}, b)
+	if mark() != two {
+		t.Error("another source's change moved this one's mark")
 	}
 	save(t, s, t0.Add(5*time.Hour), store.Retention{Keep: 1}, b)
-	three := stamp()
-	if three == two {
-		t.Error("adding b left the stamp as it was")
+	three := mark()
+	if three.Rev <= two.Rev || three.Count != 2 {
+		t.Errorf("adding b: mark %+v after %+v", three, two)
 	}
 	save(t, s, t0.Add(6*time.Hour), store.Retention{Keep: 1}, Article("c", "c", t0.Add(2*time.Hour)))
-	if stamp() == three {
-		t.Error("a collection that added c and let retention remove a left the stamp as it was")
+	if m := mark(); m.Rev <= three.Rev || m.Count != 2 {
+		t.Errorf("a collection that added c and let retention remove a: mark %+v after %+v", m, three)
 	}
-	if other, err := s.Stamp(ctx, "other"); err != nil || other != empty {
-		t.Errorf("another source's stamp = %q, %v; want that of an empty history %q", other, err, empty)
+	if other, err := s.Mark(ctx, "none"); err != nil || other != empty {
+		t.Errorf("an unknown source's mark = %+v, %v; want that of an empty history", other, err)
 	}
 }
 
@@ -384,63 +414,6 @@ func testKeptAreCurrent(t *testing.T, s store.Store) {
 	}
 }
 
-func testArchive(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	a, err := s.Archive(ctx, "world")
-	if err != nil || len(a.Pages) != 0 || a.Full != 0 {
-		t.Fatalf("empty archive = %+v, %v", a, err)
-	}
-	doc := store.Doc{Feed: "world", Page: 1, Path: "archive/world-1.atom", MediaType: "application/atom+xml", Body: []byte("<feed/>"), Modified: t0}
-	if err := s.SaveArchive(ctx, "world", map[string]int{"a": 1, "b": 1, "c": 2}, []store.Doc{doc}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SaveArchive(ctx, "other", map[string]int{"a": 1}, nil); err != nil {
-		t.Fatal(err)
-	}
-	a, err = s.Archive(ctx, "world")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(store.Archive{Pages: map[string]int{"a": 1, "b": 1, "c": 2}, Full: 1}, a); diff != "" {
-		t.Errorf("archive (-want +got):\n%s", diff)
-	}
-	docs, err := s.Docs(ctx, "world")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]store.Doc{doc}, docs); diff != "" {
-		t.Errorf("docs (-want +got):\n%s", diff)
-	}
-	got, ok, err := s.Doc(ctx, doc.Path)
-	if err != nil || !ok {
-		t.Fatalf("Doc = %v, %v", ok, err)
-	}
-	if diff := cmp.Diff(doc, got); diff != "" {
-		t.Errorf("Doc (-want +got):\n%s", diff)
-	}
-	if _, ok, err := s.Doc(ctx, "archive/world-9.atom"); ok || err != nil {
-		t.Errorf("Doc of a missing path = %v, %v", ok, err)
-	}
-}
-
-func testPageArticles(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	save(t, s, t0, store.Retention{}, Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)), Article("c", "c", t0))
-	if err := s.SaveArchive(ctx, "world", map[string]int{"a": 1, "b": 1, "c": 2, "gone": 1}, nil); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.PageArticles(ctx, "world", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]string{"b", "a"}, ids(got)); diff != "" {
-		t.Errorf("page 1 (-want +got):\n%s", diff)
-	}
-	if got, _ := s.PageArticles(ctx, "other", 1); len(got) != 0 {
-		t.Errorf("another feed's page 1 has %d articles", len(got))
-	}
-}
-
 func testArticleByPage(t *testing.T, s store.Store) {
 	a := Article("a", "body", t0)
 	a.Page = "articles/a-1.html"
@@ -452,4 +425,101 @@ func testArticleByPage(t *testing.T, s store.Store) {
 	if _, ok, err := s.ArticleByPage(context.Background(), "articles/none.html"); ok || err != nil {
 		t.Errorf("ArticleByPage of a missing page = %v, %v", ok, err)
 	}
+}
+
+// testPlaces: new articles take new places, oldest first (a rerun of a
+// cold import places them alike); an edit of a fresh article stays where
+// it is; places are never reused, also across sources.
+func testPlaces(t *testing.T, s store.Store) {
+	list := []feed.Article{
+		Article("c", "c", t0.Add(2*time.Hour)), Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)),
+	}
+	save(t, s, t0, store.Retention{}, list...)
+	if diff := cmp.Diff([]string{"a", "b", "c"}, slots(t, s, "src")); diff != "" {
+		t.Errorf("places of a first collection, oldest first (-want +got):\n%s", diff)
+	}
+	saveSource(t, s, "other", t0, store.Retention{}, Article("x", "x", t0))
+	edited := list[1]
+	edited.Content = "a, edited"
+	if _, err := s.Save(context.Background(), store.Collection{Key: "src@k", Source: "src", Now: t0.Add(time.Hour),
+		Articles: []feed.Article{edited, list[0], list[2]}}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c"}, slots(t, s, "src")); diff != "" {
+		t.Errorf("an edit with Fresh 0 moved (-want +got):\n%s", diff)
+	}
+	src, _ := s.Slots(context.Background(), "src")
+	other, _ := s.Slots(context.Background(), "other")
+	if len(other) != 1 || other[0].Seq <= src[len(src)-1].Seq {
+		t.Errorf("other source's place %+v is not after src's %+v", other, src)
+	}
+	if got := articles(t, s, "src"); got[2].ID != "a" || got[2].Content != "a, edited" {
+		t.Errorf("edited article = %+v", got[2])
+	}
+}
+
+// testEditMovesOld: with Fresh 2, an edit of one of the two newest stays
+// in place; an edit of an older one moves it to a new place and leaves a
+// gone one.
+func testEditMovesOld(t *testing.T, s store.Store) {
+	var list []feed.Article
+	for i := range 4 {
+		list = append(list, Article(fmt.Sprint("a", i), fmt.Sprint(i), t0.Add(time.Duration(i)*time.Hour)))
+	}
+	c := store.Collection{Key: "src@k", Source: "src", Now: t0, Articles: list, Fresh: 2}
+	if _, err := s.Save(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	c.Articles = slices.Clone(list)
+	c.Articles[3].Content, c.Articles[0].Content = "3, edited", "0, edited"
+	c.Now = t0.Add(10 * time.Hour)
+	if changed, err := s.Save(context.Background(), c); err != nil || !changed {
+		t.Fatalf("Save = %v, %v", changed, err)
+	}
+	if diff := cmp.Diff([]string{"-a0", "a1", "a2", "a3", "a0"}, slots(t, s, "src")); diff != "" {
+		t.Errorf("places after editing the newest and the oldest (-want +got):\n%s", diff)
+	}
+	got := articles(t, s, "src")
+	if len(got) != 4 || got[3].ID != "a0" || !got[3].Published.Equal(t0) || !got[3].Updated.Equal(c.Now) {
+		t.Errorf("moved edit keeps its date and is updated now: %+v", got)
+	}
+}
+
+// testEntries: Entries returns the articles of the sources asked whose
+// places are in range, in place order.
+func testEntries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	save(t, s, t0, store.Retention{}, Article("a", "a", t0), Article("b", "b", t0.Add(time.Hour)))
+	saveSource(t, s, "other", t0, store.Retention{}, Article("x", "x", t0))
+	saveSource(t, s, "third", t0, store.Retention{}, Article("y", "y", t0))
+	src, _ := s.Slots(ctx, "src")
+	all, err := s.Entries(ctx, []string{"src", "other"}, 0, math.MaxInt64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range all {
+		got = append(got, e.Article.ID)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "x"}, got); diff != "" {
+		t.Errorf("Entries of src and other (-want +got):\n%s", diff)
+	}
+	one, err := s.Entries(ctx, []string{"src", "other"}, src[1].Seq, src[1].Seq)
+	if err != nil || len(one) != 1 || one[0].Article.ID != "b" || one[0].Seq != src[1].Seq || !one[0].Article.Published.Equal(t0.Add(time.Hour)) {
+		t.Errorf("Entries of b's place = %+v, %v", one, err)
+	}
+	if none, err := s.Entries(ctx, nil, 0, math.MaxInt64); err != nil || len(none) != 0 {
+		t.Errorf("Entries of no source = %+v, %v", none, err)
+	}
+}
+
+// History is the source's history in s, newest first.
+func History(ctx context.Context, s store.Store, source string) ([]feed.Article, error) {
+	entries, err := s.Entries(ctx, []string{source}, 0, math.MaxInt64)
+	out := make([]feed.Article, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, e.Article)
+	}
+	store.Newest(out)
+	return out, err
 }
