@@ -93,6 +93,12 @@ type Result struct {
 	// collection and so not returned in Articles: the caller keeps the
 	// ones it has (files sources, for files whose stamp did not change).
 	Kept []string
+	// More reports that Articles are a bounded part of what changed (a
+	// folder's first import): the caller commits them with State and
+	// collects again at once, so memory does not grow with the change and
+	// an interruption keeps the parts committed. Kept then also holds the
+	// IDs of the articles of changes left for later.
+	More bool
 }
 
 // backoffBase is how long a source pauses after its first failed

@@ -75,25 +75,57 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 	if err != nil {
 		return err
 	}
-	// Everything the feeds and pages can link to: every full archive
-	// document, the page of every retained article.
-	if err := p.site.Rest(ctx, p.names, func(f site.File) error {
-		files = append(files, f)
-		return nil
-	}); err != nil {
-		return err
-	}
 	failed := p.col.Failed()
 	files, keep := p.site.KeepFailed(files, failed, site.ReadManifest(out))
-	n, err := site.WriteCounted(out, files, keep)
+	n, err := write(ctx, out, files, p, keep)
 	if err != nil {
-		return outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
+		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d written, %d unchanged, %d removed\n", out, n.Written, n.Unchanged, n.Removed)
 	if len(failed) > 0 {
 		log.Warn("kept the previous output of failed sources", "source", strings.Join(failed, ","))
 	}
 	return collectErr
+}
+
+// write writes the build's files to out, then everything they can link
+// to (every full archive document, the page of every retained article) as
+// it is rendered: memory does not grow with history. Write errors are
+// outputErrors; an interrupted or failed run leaves the previous output.
+func write(ctx context.Context, out string, files []site.File, p *pipeline, keep func(path, source string) bool) (site.Counts, error) {
+	w, err := site.NewWriter(out)
+	if err != nil {
+		return site.Counts{}, outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
+	}
+	failed := func(err error) (site.Counts, error) {
+		w.Abort()
+		return site.Counts{}, outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
+	}
+	for _, f := range files {
+		if err := w.Add(f); err != nil {
+			return failed(err)
+		}
+	}
+	var addErr error
+	if err := p.site.Rest(ctx, p.names, func(f site.File) error {
+		addErr = w.Add(f)
+		return addErr
+	}); err != nil {
+		if addErr != nil {
+			return failed(err)
+		}
+		w.Abort()
+		return site.Counts{}, err // the store's, not the folder's
+	}
+	if err := ctx.Err(); err != nil {
+		w.Abort()
+		return site.Counts{}, err
+	}
+	n, err := w.Commit(keep)
+	if err != nil {
+		return n, outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
+	}
+	return n, nil
 }
 
 // leadOnce takes the leadership of a shared store for a one-off run, so

@@ -196,42 +196,69 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 	}
 	start := c.now()
 	prev := c.begin(name, start)
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	res, err := collectSafely(ctx, e.Source, prev)
-	cancel()
-	if parent.Err() != nil {
-		return c.cancelled(name, parent.Err())
-	}
-	var normalized []feed.Article
-	if res.Articles != nil {
-		// Only what the source read: its Kept articles are in the store
-		// already, normalized.
-		normalized = feed.Normalize(res.Articles, feed.Options{Now: start, Secrets: c.secrets})
-		if normalized == nil {
-			normalized = []feed.Article{}
+	var partErrs []error // of the parts committed before the last
+	for {
+		parent := ctx
+		cctx, cancel := context.WithTimeout(ctx, c.timeout)
+		res, err := collectSafely(cctx, e.Source, prev)
+		cancel()
+		if parent.Err() != nil {
+			return c.cancelled(name, parent.Err())
 		}
-	}
-	items, serr := c.save(context.WithoutCancel(ctx), e, start, res, normalized, err)
-	elapsed := c.now().Sub(start)
-	rec := c.finish(name, start, res.State, items, normalized != nil, err, serr)
-	c.metrics.observe(name, result(err), elapsed, rec.Status.Items, start)
+		var normalized []feed.Article
+		if res.Articles != nil {
+			// Only what the source read: its Kept articles are in the store
+			// already, normalized.
+			normalized = feed.Normalize(res.Articles, feed.Options{Now: start, Secrets: c.secrets})
+			if normalized == nil {
+				normalized = []feed.Article{}
+			}
+		}
+		items, serr := c.save(context.WithoutCancel(ctx), e, start, res, normalized, err)
+		if res.More && serr == nil && (err == nil || res.Articles != nil) {
+			// A bounded part of a large change (a cold import) is
+			// committed: the source goes on from the state saved with it,
+			// and an interruption keeps what was committed.
+			c.log.Info("collected part", "source", name, "count", items)
+			prev = res.State
+			c.progress(name, res.State, items)
+			if err != nil {
+				partErrs = append(partErrs, err) // a file unreadable: the rest still goes on
+			}
+			continue
+		}
+		err = errors.Join(append(partErrs, err)...)
+		elapsed := c.now().Sub(start)
+		rec := c.finish(name, start, res.State, items, normalized != nil, err, serr)
+		c.metrics.observe(name, result(err), elapsed, rec.Status.Items, start)
 
-	log := c.log.With("source", name)
-	switch {
-	case errors.Is(err, sources.ErrBackoff):
-		log.Info("skipped", "reason", err.Error())
-		err = nil
-	case err == nil:
-		log.Info("collected", "count", rec.Status.Items, "duration", elapsed.Round(time.Millisecond).String())
+		log := c.log.With("source", name)
+		switch {
+		case errors.Is(err, sources.ErrBackoff):
+			log.Info("skipped", "reason", err.Error())
+			err = nil
+		case err == nil:
+			log.Info("collected", "count", rec.Status.Items, "duration", elapsed.Round(time.Millisecond).String())
+		}
+		if serr != nil {
+			err = errors.Join(err, fmt.Errorf("saving: %w", serr))
+		}
+		if err != nil {
+			return &Error{Source: name, Err: err}
+		}
+		return nil
 	}
-	if serr != nil {
-		err = errors.Join(err, fmt.Errorf("saving: %w", serr))
-	}
-	if err != nil {
-		return &Error{Source: name, Err: err}
-	}
-	return nil
+}
+
+// progress keeps what a committed part of a collection of name left: the
+// next state, and that the store holds its history.
+func (c *Collector) progress(name string, next sources.State, items int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := c.kept[name]
+	k.rec.State = next
+	k.held = k.held || items > 0
+	k.rec.Status.Items = items
 }
 
 // begin marks name running and returns the state to collect it with.

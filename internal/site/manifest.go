@@ -144,16 +144,12 @@ func (m Manifest) encode() []byte {
 // ".NAME.PID.SEQ.tmp".
 var tmpPattern = regexp.MustCompile(`^\..+\.[0-9]+\.[0-9]+\.tmp$`)
 
-// removeStaleTemps removes the temporary files a killed run left in the
-// folders Herald writes to (root and the folders of paths). Hidden as they
-// are, a static server may still serve them. Callers have refused links
-// on the way (refuseLinks), and root refuses paths that leave it.
-func removeStaleTemps(root *os.Root, paths []string) {
-	dirs := map[string]bool{".": true}
-	for _, p := range paths {
-		dirs[filepath.Dir(filepath.FromSlash(p))] = true
-	}
-	for d := range dirs {
+// removeStaleTemps removes the temporary files a killed run left in dirs,
+// folders Herald writes to. Hidden as they are, a static server may still
+// serve them. Callers have refused links on the way (checkLinks), and
+// root refuses paths that leave it.
+func removeStaleTemps(root *os.Root, dirs []string) {
+	for _, d := range dirs {
 		f, err := root.Open(d)
 		if err != nil {
 			continue

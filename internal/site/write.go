@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 )
 
@@ -52,51 +51,278 @@ type Counts struct {
 	Removed   int // stale files removed
 }
 
-// WriteCounted is Write, also reporting what it changed.
+// WriteCounted is Write, also reporting what it changed. Every path is
+// checked before anything is written.
 func WriteCounted(dir string, files []File, keep func(path, source string) bool) (Counts, error) {
-	w := &writer{dir: dir, files: files}
-	err := w.write(keep)
-	return w.counts, err
+	if err := checkPaths(files); err != nil {
+		return Counts{}, err
+	}
+	w, err := openWriter(dir)
+	if err != nil {
+		return Counts{}, err
+	}
+	for _, f := range files {
+		if err := w.checkLinks(f.Path, true); err != nil {
+			w.Abort()
+			return Counts{}, err
+		}
+	}
+	if err := w.start(); err != nil {
+		return Counts{}, err
+	}
+	for _, f := range files {
+		if err := w.Add(f); err != nil {
+			return Counts{}, err
+		}
+	}
+	return w.Commit(keep)
 }
 
-func (w *writer) write(keep func(path, source string) bool) error {
-	dir, files := w.dir, w.files
-	if err := checkPaths(files); err != nil {
-		return err
+// Writer is one run of Write whose files come one at a time, so that a
+// run's memory does not grow with what it writes: Add writes each changed
+// file to a temporary next to its destination at once and keeps only its
+// path and hash (phase one); Commit renames them all into place, removes
+// stale files and records the manifest (phase two). Abort, or an error
+// from Add, removes what the run created and leaves the previous output
+// as it was.
+type Writer struct {
+	dir      string
+	root     *os.Root // dir; every path below is relative to it
+	previous Manifest
+	checked  map[string]bool // paths checked for links
+	cleaned  map[string]bool // folders whose stale temporaries are gone
+	files    []written
+	current  map[string]bool // paths this run produces
+	created  []string        // folders this run created, outermost first
+	counts   Counts
+	done     bool
+}
+
+// written is a file of the run as the Writer keeps it.
+type written struct {
+	path, hash, source string
+	temp               string // its temporary, until renamed; "" when unchanged
+}
+
+// NewWriter starts a run writing to dir, creating dir if needed. It
+// refuses, before anything is written, a link on the way to a file of the
+// previous run.
+func NewWriter(dir string) (*Writer, error) {
+	w, err := openWriter(dir)
+	if err != nil {
+		return nil, err
 	}
+	if err := w.start(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func openWriter(dir string) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", dir, err)
+		return nil, fmt.Errorf("writing %s: %w", dir, err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", dir, err)
+		return nil, fmt.Errorf("writing %s: %w", dir, err)
 	}
-	defer root.Close()
-	w.root = root
-	w.previous = readManifest(root)
-	if err := w.refuseLinks(); err != nil {
+	return &Writer{dir: dir, root: root, previous: readManifest(root), checked: map[string]bool{},
+		cleaned: map[string]bool{}, current: map[string]bool{}}, nil
+}
+
+// start checks the previous run's paths for links and removes the stale
+// temporaries in their folders; on error the run is aborted.
+func (w *Writer) start() error {
+	prev := []string{manifestName}
+	for p := range w.previous.Files {
+		if err := w.checkLinks(p, false); err != nil {
+			w.Abort()
+			return err
+		}
+		prev = append(prev, p)
+	}
+	w.clean(prev)
+	return nil
+}
+
+// clean removes the stale temporaries of a killed run from the folders
+// of paths, once per folder.
+func (w *Writer) clean(paths []string) {
+	var dirs []string
+	for _, p := range paths {
+		if d := filepath.Dir(rel(p)); !w.cleaned[d] {
+			w.cleaned[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	removeStaleTemps(w.root, dirs)
+}
+
+// Add writes f, unless its bytes are already in place, to a temporary
+// next to its destination. A hash the previous complete run recorded is
+// trusted while the file's size and mtime are as recorded; otherwise the
+// bytes on disk are compared. On error the run is aborted.
+func (w *Writer) Add(f File) error {
+	if err := w.add(f); err != nil {
+		w.Abort()
 		return err
 	}
-	removeStaleTemps(root, w.paths())
-	if err := w.plan(); err != nil {
+	return nil
+}
+
+func (w *Writer) add(f File) error {
+	if w.done {
+		return errors.New("writing after the run ended")
+	}
+	if err := checkPaths([]File{f}); err != nil {
 		return err
 	}
-	if err := w.makeDirs(); err != nil {
+	if w.current[f.Path] {
+		return fmt.Errorf("writing %s: produced twice", f.Path)
+	}
+	if err := w.checkLinks(f.Path, true); err != nil {
 		return err
 	}
-	if err := w.writeTemps(); err != nil {
-		w.rollBack()
-		return err
+	w.current[f.Path] = true
+	sum := sha256.Sum256(f.Body)
+	e := written{path: f.Path, hash: hex.EncodeToString(sum[:16]), source: f.Source}
+	if !w.previous.trusted(w.root, f.Path, e.hash) {
+		if fi, err := w.root.Lstat(rel(f.Path)); err == nil && fi.IsDir() {
+			return fmt.Errorf("writing %s: a folder is in the way", f.Path)
+		}
+		if old, err := w.root.ReadFile(rel(f.Path)); err != nil || !bytes.Equal(old, f.Body) {
+			d := filepath.Dir(rel(f.Path))
+			if err := mkdirAllTracked(w.root, d, &w.created); err != nil {
+				return fmt.Errorf("writing %s: %w", filepath.Join(w.dir, d), err)
+			}
+			w.clean([]string{f.Path})
+			tmp, err := writeTemp(w.root, rel(f.Path), f.Body)
+			if err != nil {
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err
+				}
+				return fmt.Errorf("writing %s: %w", f.Path, err)
+			}
+			e.temp = tmp
+			w.counts.Written++
+		}
+	}
+	if e.temp == "" {
+		w.counts.Unchanged++
+	}
+	w.files = append(w.files, e)
+	return nil
+}
+
+// Commit ends the run: the manifest first lists every path the run may
+// leave behind (a run interrupted from then on is undone by the next),
+// every changed file is renamed into place, the files of the previous
+// run this one did not produce are removed unless keep keeps them (given
+// their path and the source that produced them: those stay, and stay
+// Herald's), and the complete manifest is written.
+func (w *Writer) Commit(keep func(path, source string) bool) (Counts, error) {
+	if w.done {
+		return w.counts, errors.New("writing after the run ended")
 	}
 	if err := w.journal(); err != nil {
-		w.rollBack()
-		return err
+		w.Abort()
+		return w.counts, err
 	}
+	w.done = true
+	defer w.root.Close()
 	if err := w.renames(); err != nil {
 		w.removeTemps()
-		return err
+		return w.counts, err
 	}
-	return w.finish(keep)
+	return w.counts, w.finish(keep)
+}
+
+// Abort ends the run, removing its temporaries and the folders it
+// created (deepest first, and only if empty: a folder is only ours when
+// this run created it); the previous output stays as it was.
+func (w *Writer) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	w.removeTemps()
+	for _, d := range slices.Backward(w.created) {
+		w.root.Remove(d)
+	}
+	w.root.Close()
+}
+
+func (w *Writer) removeTemps() {
+	for i := range w.files {
+		if t := w.files[i].temp; t != "" {
+			w.root.Remove(t)
+			w.files[i].temp = ""
+		}
+	}
+}
+
+// checkLinks refuses a symbolic link where the run would write or
+// remove path: any folder on the way and, when self is set (a file of
+// this run), the file itself (a stale file that is a link is removed as a
+// link, which touches nothing outside). Links are refused rather than
+// followed or replaced: one inside the output folder is someone's
+// deliberate setup, and a run that rewrote it would hide that.
+func (w *Writer) checkLinks(path string, self bool) error {
+	parts := strings.Split(path, "/")
+	if !self {
+		parts = parts[:len(parts)-1]
+	}
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		if w.checked[p] {
+			continue
+		}
+		w.checked[p] = true
+		fi, err := w.root.Lstat(rel(p))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // created by this run, so not a link
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("writing %s: %s is a symbolic link; Herald does not write or remove through links in its output folder", path, p)
+		}
+	}
+	return nil
+}
+
+// journal writes the incomplete manifest, listing every path this run may
+// leave behind, before the first rename: a run interrupted after it is
+// undone by the next.
+func (w *Writer) journal() error {
+	if w.counts.Written == 0 && w.previous.Complete {
+		return nil
+	}
+	next := Manifest{Files: make(map[string]Entry, len(w.previous.Files)+len(w.files))}
+	for p, e := range w.previous.Files {
+		next.Files[p] = Entry{Source: e.Source}
+	}
+	for _, f := range w.files {
+		next.Files[f.path] = Entry{Source: f.source}
+	}
+	return writeAtomic(w.root, manifestName, next.encode())
+}
+
+// renames is phase two, which needs no space.
+func (w *Writer) renames() error {
+	for i := range w.files {
+		f := &w.files[i]
+		if f.temp == "" {
+			continue
+		}
+		if err := w.root.Rename(f.temp, rel(f.path)); err != nil {
+			return fmt.Errorf("writing %s: %w", f.path, err)
+		}
+		f.temp = ""
+	}
+	return nil
 }
 
 // checkPaths refuses a file whose path would leave the output folder, take
@@ -113,194 +339,12 @@ func checkPaths(files []File) error {
 	return nil
 }
 
-// writer is one Write, step by step. Each step leaves what the next needs
-// in its fields; a failing step's caller undoes what the run created.
-type writer struct {
-	dir      string
-	root     *os.Root // dir; every path below is relative to it
-	files    []File
-	previous Manifest
-
-	hashes  []string        // per file: the manifest's content hash
-	changed []bool          // per file: its bytes are not in place yet
-	current map[string]bool // paths this run produces
-	created []string        // folders this run created, outermost first
-	temps   []string        // per file: its temporary, until renamed
-	counts  Counts
-}
-
 // rel is a file's path as the root takes it.
 func rel(path string) string { return filepath.FromSlash(path) }
 
-// refuseLinks stops the run, before anything is written or removed, if a
-// symbolic link stands where it would write or remove: any folder on the
-// way to a file of this run or of the previous one, and the file itself
-// for this run's files (a stale file that is a link is removed as a link,
-// which touches nothing outside). Links are refused rather than followed
-// or replaced: one inside the output folder is someone's deliberate
-// setup, and a run that rewrote it would hide that.
-func (w *writer) refuseLinks() error {
-	checked := map[string]bool{}
-	check := func(path string, self bool) error {
-		parts := strings.Split(path, "/")
-		if !self {
-			parts = parts[:len(parts)-1]
-		}
-		for i := range parts {
-			p := strings.Join(parts[:i+1], "/")
-			if checked[p] {
-				continue
-			}
-			checked[p] = true
-			fi, err := w.root.Lstat(rel(p))
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // created by this run, so not a link
-			}
-			if err != nil {
-				return fmt.Errorf("writing %s: %w", p, err)
-			}
-			if fi.Mode()&fs.ModeSymlink != 0 {
-				return fmt.Errorf("writing %s: %s is a symbolic link; Herald does not write or remove through links in its output folder", path, p)
-			}
-		}
-		return nil
-	}
-	for _, f := range w.files {
-		if err := check(f.Path, true); err != nil {
-			return err
-		}
-	}
-	for p := range w.previous.Files {
-		if err := check(p, false); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// paths lists every path the previous run and this one write: the folders
-// whose stale temporaries are looked for.
-func (w *writer) paths() []string {
-	all := make([]string, 0, len(w.previous.Files)+len(w.files))
-	for p := range w.previous.Files {
-		all = append(all, p)
-	}
-	for _, f := range w.files {
-		all = append(all, f.Path)
-	}
-	return all
-}
-
-// plan decides which files changed: a hash the previous complete run
-// recorded is trusted while the file's size and mtime are as recorded;
-// otherwise the bytes on disk are compared.
-func (w *writer) plan() error {
-	w.hashes = make([]string, len(w.files))
-	w.changed = make([]bool, len(w.files))
-	w.current = make(map[string]bool, len(w.files))
-	for i, f := range w.files {
-		w.current[f.Path] = true
-		sum := sha256.Sum256(f.Body)
-		w.hashes[i] = hex.EncodeToString(sum[:16])
-		if w.previous.trusted(w.root, f.Path, w.hashes[i]) {
-			continue
-		}
-		if fi, err := w.root.Lstat(rel(f.Path)); err == nil && fi.IsDir() {
-			return fmt.Errorf("writing %s: a folder is in the way", f.Path)
-		}
-		if old, err := w.root.ReadFile(rel(f.Path)); err == nil && bytes.Equal(old, f.Body) {
-			continue
-		}
-		w.changed[i] = true
-		w.counts.Written++
-	}
-	w.counts.Unchanged = len(w.files) - w.counts.Written
-	return nil
-}
-
-// makeDirs creates the folders the changed files need, remembering which
-// it created.
-func (w *writer) makeDirs() error {
-	for i, f := range w.files {
-		if !w.changed[i] {
-			continue
-		}
-		d := filepath.Dir(rel(f.Path))
-		if err := mkdirAllTracked(w.root, d, &w.created); err != nil {
-			w.removeCreatedDirs()
-			return fmt.Errorf("writing %s: %w", filepath.Join(w.dir, d), err)
-		}
-	}
-	return nil
-}
-
-// writeTemps is phase one: every changed file to a temporary next to its
-// destination, in parallel (the work is system calls), stopping at the
-// first error, which names the file rather than its temporary.
-func (w *writer) writeTemps() error {
-	w.temps = make([]string, len(w.files))
-	var failed atomic.Bool
-	var firstErr error
-	var errOnce sync.Once
-	workers := min(2, len(w.files))
-	var wg sync.WaitGroup
-	for n := range workers {
-		wg.Go(func() {
-			for i := n; i < len(w.files) && !failed.Load(); i += workers {
-				if !w.changed[i] {
-					continue
-				}
-				tmp, err := writeTemp(w.root, rel(w.files[i].Path), w.files[i].Body)
-				w.temps[i] = tmp
-				if err != nil {
-					failed.Store(true)
-					var pe *fs.PathError
-					if errors.As(err, &pe) {
-						err = pe.Err
-					}
-					errOnce.Do(func() { firstErr = fmt.Errorf("writing %s: %w", w.files[i].Path, err) })
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return firstErr
-}
-
-// journal writes the incomplete manifest, listing every path this run may
-// leave behind, before the first rename: a run interrupted after it is
-// undone by the next.
-func (w *writer) journal() error {
-	if !slices.Contains(w.changed, true) && w.previous.Complete {
-		return nil
-	}
-	next := Manifest{Files: make(map[string]Entry, len(w.previous.Files)+len(w.files))}
-	for p, e := range w.previous.Files {
-		next.Files[p] = Entry{Source: e.Source}
-	}
-	for _, f := range w.files {
-		next.Files[f.Path] = Entry{Source: f.Source}
-	}
-	return writeAtomic(w.root, manifestName, next.encode())
-}
-
-// renames is phase two, which needs no space.
-func (w *writer) renames() error {
-	for i, f := range w.files {
-		if w.temps[i] == "" {
-			continue
-		}
-		if err := w.root.Rename(w.temps[i], rel(f.Path)); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
-		}
-		w.temps[i] = ""
-	}
-	return nil
-}
-
 // finish removes the files of the previous run this one no longer
 // produces (unless keep keeps them) and writes the complete manifest.
-func (w *writer) finish(keep func(path, source string) bool) error {
+func (w *Writer) finish(keep func(path, source string) bool) error {
 	var errs []error
 	final := Manifest{Complete: true, Files: make(map[string]Entry, len(w.files))}
 	for p, e := range w.previous.Files {
@@ -323,39 +367,17 @@ func (w *writer) finish(keep func(path, source string) bool) error {
 			w.counts.Removed++
 		}
 	}
-	for i, f := range w.files {
-		e := Entry{Hash: w.hashes[i], Source: f.Source}
-		if fi, err := w.root.Lstat(rel(f.Path)); err == nil {
+	for _, f := range w.files {
+		e := Entry{Hash: f.hash, Source: f.source}
+		if fi, err := w.root.Lstat(rel(f.path)); err == nil {
 			e.Size, e.MTime = fi.Size(), fi.ModTime().UnixNano()
 		}
-		final.Files[f.Path] = e
+		final.Files[f.path] = e
 	}
 	if err := writeIfChanged(w.root, manifestName, final.encode()); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// rollBack removes the temporaries and the folders this run created.
-func (w *writer) rollBack() {
-	w.removeTemps()
-	w.removeCreatedDirs()
-}
-
-func (w *writer) removeTemps() {
-	for _, t := range w.temps {
-		if t != "" {
-			w.root.Remove(t)
-		}
-	}
-}
-
-// removeCreatedDirs removes the folders this run created, deepest first
-// and only if empty: a folder is only ours when this run created it.
-func (w *writer) removeCreatedDirs() {
-	for _, d := range slices.Backward(w.created) {
-		w.root.Remove(d)
-	}
 }
 
 // mkdirAllTracked is MkdirAll within root that appends the folders it

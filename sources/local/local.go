@@ -46,7 +46,16 @@ type Config struct {
 	// DateFormats are Go time layouts tried first for front matter dates
 	// (config key `date_format`), as a page source's.
 	DateFormats []string
+	// Batch is how many changed files one collection reads at most
+	// (default DefaultBatch): the rest are read by the next ones, which
+	// the collector runs at once (sources.Result.More).
+	Batch int
 }
+
+// DefaultBatch is Config.Batch's default: a first import reads and
+// commits a large folder 2,000 files at a time, holding only those in
+// memory.
+const DefaultBatch = 2000
 
 // maxFileSize caps the size of one article file. Articles are text; a
 // bigger file is a mistake (a video named .txt) and is reported, not read.
@@ -171,6 +180,22 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 		}
 		jobs = append(jobs, j)
 	}
+	batch := f.cfg.Batch
+	if batch <= 0 {
+		batch = DefaultBatch
+	}
+	more := len(jobs) > batch
+	if more {
+		// In walk order, so an interrupted import goes on where it
+		// stopped and places its articles as one run would have. A
+		// changed file left for later keeps its article current.
+		for _, j := range jobs[batch:] {
+			if old, ok := prev.Files[j.rel]; ok && old.ID != "" {
+				kept = append(kept, old.ID)
+			}
+		}
+		jobs = jobs[:batch]
+	}
 	arts := make([]feed.Article, len(jobs))
 	ok := make([]bool, len(jobs))
 	fileErrs := make([]error, len(jobs))
@@ -234,7 +259,7 @@ dispatch:
 	if len(stamps) > 0 {
 		state.Files = stamps
 	}
-	return sources.Result{Articles: out, Kept: kept, State: state}, joinFew(errs)
+	return sources.Result{Articles: out, Kept: kept, State: state, More: more}, joinFew(errs)
 }
 
 // warn logs each note that was not logged at the previous collection and

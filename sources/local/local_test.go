@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -381,5 +382,62 @@ func TestUnchangedFilesNotRead(t *testing.T) {
 	third, err := f.Collect(context.Background(), again.State)
 	if err != nil || len(third.Articles) != 1 || third.Articles[0].Title != "Title b.TXT" || len(third.Kept) != 1 {
 		t.Fatalf("after an edit: %+v, kept %v, %v", third.Articles, third.Kept, err)
+	}
+}
+
+// TestBatches: a folder with more changed files than Batch is read a
+// batch at a time, in walk order, with More set until the last; a changed
+// file left for later keeps its article current (Kept); every file is read
+// exactly once over the batches.
+func TestBatches(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 25 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.txt", i)), []byte(fmt.Sprintf("Title %d\n\nBody.\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := New(Config{Name: "notes", Path: dir, BaseURL: "http://x.example/", Batch: 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := sources.State{}
+	read := map[string]int{}
+	var sizes []int
+	for range 5 {
+		res, err := f.Collect(context.Background(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range res.Articles {
+			read[a.Title]++
+		}
+		if len(read) < 25 && !res.More || len(read) == 25 && res.More {
+			t.Fatalf("after %d read: More = %v", len(read), res.More)
+		}
+		sizes = append(sizes, len(res.Articles))
+		state = res.State
+		if !res.More {
+			break
+		}
+	}
+	if !slices.Equal(sizes, []int{10, 10, 5}) || len(read) != 25 {
+		t.Fatalf("batches of %v reading %d files, want 10, 10, 5 reading 25", sizes, len(read))
+	}
+	for title, n := range read {
+		if n != 1 {
+			t.Errorf("%s read %d times", title, n)
+		}
+	}
+	// All 25 edited: the first batch reads 10 and keeps the other 15
+	// current by their stamped IDs.
+	later := time.Now().Add(time.Hour)
+	for i := range 25 {
+		p := filepath.Join(dir, fmt.Sprintf("f%02d.txt", i))
+		os.WriteFile(p, []byte(fmt.Sprintf("Title %d, edited\n\nBody.\n", i)), 0o644)
+		os.Chtimes(p, later, later)
+	}
+	res, err := f.Collect(context.Background(), state)
+	if err != nil || len(res.Articles) != 10 || len(res.Kept) != 15 || !res.More {
+		t.Fatalf("edited: %d read, %d kept, More %v, %v; want 10, 15, true", len(res.Articles), len(res.Kept), res.More, err)
 	}
 }
