@@ -129,9 +129,9 @@ func Newest(list []feed.Article) {
 // Plan is what one collection does to a source's log.
 type Plan struct {
 	// Write are the articles to store, new and edited. Seq 0 asks for the
-	// next place; those come oldest first (Published, then ID), so that a
-	// cold import places a folder's articles in date order and a rerun
-	// places them alike.
+	// next place: new articles come oldest first (Published, then ID), so
+	// that a cold import places a folder's articles in date order and a
+	// rerun places them alike; edits moved to a new place come after them.
 	Write []Stored
 	// Leave are the places articles leave (Gone slots): those of edits
 	// moved to a new place and of articles retention removes.
@@ -167,14 +167,23 @@ func (c *Collection) Plan(history map[string]Stored) Plan {
 		}
 		after[st.Article.ID] = *st
 	}
-	slices.SortStableFunc(p.Write, func(a, b Stored) int {
+	// Places taken: none for edits in place; then new articles, oldest
+	// first; then edits moved, last, so that the head carries them even
+	// when new articles come with them.
+	rank := func(st *Stored) int {
 		switch {
-		case (a.Seq == 0) != (b.Seq == 0):
-			if a.Seq == 0 {
-				return 1
-			}
-			return -1
-		case a.Seq != 0:
+		case st.Seq != 0:
+			return 0
+		case history[st.Article.ID].Seq == 0:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(p.Write, func(a, b Stored) int {
+		if c := cmp.Compare(rank(&a), rank(&b)); c != 0 {
+			return c
+		}
+		if a.Seq != 0 {
 			return cmp.Compare(a.Seq, b.Seq)
 		}
 		if c := a.Article.Published.Compare(b.Article.Published); c != 0 {
