@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -31,15 +29,6 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 	}
 	if err := ctx.Err(); err != nil {
 		return err // Ctrl-C during a (bounded, but maybe slow) load
-	}
-	// A one-off batch job that allocates its whole output: collecting
-	// garbage less often saves CPU, paid in peak memory. Measured with
-	// scripts/gogc.sh on 50,000 articles (CPU s, peak MB): GOGC=100
-	// 8.7–9.9, 714–777; 200 7.8–8.0, 926–998; 400 8.0–9.3, 1,338–1,368.
-	// 200 keeps the saving for a third of 400's memory. GOGC, when set,
-	// still wins.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
 	st, err := openStore(ctx, cfg, noStore)
 	if err != nil {

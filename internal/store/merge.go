@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -157,15 +156,12 @@ func (c *Collection) Plan(history map[string]Stored) Plan {
 		slices.Sort(seqs)
 		fresh = seqs[len(seqs)-c.Fresh]
 	}
-	after := make(map[string]Stored, len(history))
-	maps.Copy(after, history)
 	for i := range p.Write {
 		st := &p.Write[i]
 		if st.Seq != 0 && st.Seq < fresh {
 			p.Leave = append(p.Leave, Slot{Seq: st.Seq, Source: c.Source, ID: st.Article.ID, Gone: true})
 			st.Seq = 0
 		}
-		after[st.Article.ID] = *st
 	}
 	// Places taken: none for edits in place; then new articles, oldest
 	// first; then edits moved, last, so that the head carries them even
@@ -191,11 +187,16 @@ func (c *Collection) Plan(history map[string]Stored) Plan {
 		}
 		return strings.Compare(a.Article.ID, b.Article.ID)
 	})
-	all := make([]Stored, 0, len(after))
-	for _, st := range after {
-		all = append(all, st)
+	// Retention only looks at what the source no longer returns (what it
+	// writes, it returns): on a large history that is usually little.
+	current := c.Current()
+	var dropped []Stored
+	for id, st := range history {
+		if !current[id] {
+			dropped = append(dropped, st)
+		}
 	}
-	p.Remove = Expired(all, c.Current(), c.Retention, c.Now)
+	p.Remove = Expired(dropped, current, c.Retention, c.Now)
 	for _, id := range p.Remove {
 		st := history[id] // removed articles are never new: new ones are current
 		p.Leave = append(p.Leave, Slot{Seq: st.Seq, Source: c.Source, ID: id, Gone: true})
