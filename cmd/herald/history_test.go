@@ -61,11 +61,12 @@ type upstreamFeed struct {
 	mu       sync.Mutex
 	lo, hi   int
 	requests int
+	when     map[int]time.Time // dates other than upstreamTime's
 	srv      *httptest.Server
 }
 
 func newUpstream(t *testing.T, lo, hi int) *upstreamFeed {
-	u := &upstreamFeed{lo: lo, hi: hi}
+	u := &upstreamFeed{lo: lo, hi: hi, when: map[int]time.Time{}}
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.mu.Lock()
 		defer u.mu.Unlock()
@@ -81,7 +82,7 @@ func newUpstream(t *testing.T, lo, hi int) *upstreamFeed {
 		b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>Upstream</title><link>https://upstream.example/</link>`)
 		for i := u.hi; i >= u.lo; i-- {
 			fmt.Fprintf(&b, `<item><title>Upstream item %d</title><link>https://upstream.example/items/%d</link><guid>https://upstream.example/items/%d</guid><pubDate>%s</pubDate><description>Text of upstream item %d.</description></item>`,
-				i, i, i, upstreamTime(i).Format(time.RFC1123Z), i)
+				i, i, i, u.date(i).Format(time.RFC1123Z), i)
 		}
 		b.WriteString(`</channel></rss>`)
 		w.Write([]byte(b.String()))
@@ -93,6 +94,23 @@ func newUpstream(t *testing.T, lo, hi int) *upstreamFeed {
 // upstreamTime is item i's date: an hour apart, from 2026.
 func upstreamTime(i int) time.Time {
 	return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
+}
+
+// date is item i's date; u.mu is held.
+func (u *upstreamFeed) date(i int) time.Time {
+	if d, ok := u.when[i]; ok {
+		return d
+	}
+	return upstreamTime(i)
+}
+
+// addAt adds an item dated d.
+func (u *upstreamFeed) addAt(d time.Time) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.hi++
+	u.when[u.hi] = d
+	return u.hi
 }
 
 func (u *upstreamFeed) set(lo, hi int) {
@@ -482,10 +500,19 @@ func TestHistoryServeAndGenerate(t *testing.T) {
 	base := p.base(t)
 	next := 300
 	var genLogs []string
+	// Each round's items are newer than everything before, so they
+	// belong in the head.
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for round := range 20 {
 		writeStories(t, articles, next, next+2)
+		for k := range 2 {
+			d := t0.Add(time.Duration(3*round+k) * time.Second)
+			if err := os.Chtimes(filepath.Join(articles, storyName(next+k)), d, d); err != nil {
+				t.Fatal(err)
+			}
+		}
 		next += 2
-		item := up.add()
+		item := up.addAt(t0.Add(time.Duration(3*round+2) * time.Second))
 		cmd := herald("generate", "--config", cfg, "--out", out)
 		b, err := cmd.CombinedOutput()
 		genLogs = append(genLogs, string(b))
@@ -596,13 +623,19 @@ func TestHistoryEditAndBaseURL(t *testing.T) {
 		b, _ := os.ReadFile(cfg)
 		writeFile(t, cfg, strings.Replace(string(b), "base_url: "+base1, "base_url: "+base2, 1))
 		generateOut(t, cfg, out)
-		walks := walkAll(dirFetcher{out}, base2, "world")
 		var stale []string
 		for _, ext := range historyFormats {
-			if walks[ext].Err != nil {
-				t.Errorf("%s chain under the new base_url: walk stopped after %d documents: %v", ext[1:], len(walks[ext].Docs), walks[ext].Err)
+			w := walkChain(dirFetcher{out}, base2, "world", ext)
+			if w.Err != nil {
+				t.Errorf("%s chain under the new base_url: walk stopped after %d documents: %v", ext[1:], len(w.Docs), w.Err)
 			}
-			for _, l := range walks[ext].Links {
+			// Walked again following the old base_url's links too, to
+			// count every stale link.
+			w = walkChain(dirFetcher{out}, base2, "world", ext, base1)
+			if w.Err != nil {
+				t.Errorf("%s chain under either base_url: walk stopped after %d documents: %v", ext[1:], len(w.Docs), w.Err)
+			}
+			for _, l := range w.Links {
 				if strings.Contains(l.Href, "://") && !strings.HasPrefix(l.Href, base2) {
 					stale = append(stale, fmt.Sprintf("%s %s=%s", l.Doc, l.Rel, l.Href))
 				}

@@ -122,7 +122,9 @@ type parsedDoc struct {
 // walkChain follows the chain of feed name in format ext from the head
 // document: base is the config's base_url, which the documents' absolute
 // links start with; f reads the site-relative paths they map onto.
-func walkChain(f docFetcher, base, name, ext string) *chainWalk {
+// Links under one of alt (an earlier base_url) are followed too, mapped
+// the same way; the caller checks Links for them.
+func walkChain(f docFetcher, base, name, ext string, alt ...string) *chainWalk {
 	w := &chainWalk{Feed: name, Ext: ext}
 	seen := map[string]bool{}
 	cur := base + name + ext
@@ -137,6 +139,11 @@ func walkChain(f docFetcher, base, name, ext string) *chainWalk {
 		}
 		seen[cur] = true
 		rel, ok := strings.CutPrefix(cur, base)
+		for _, a := range alt {
+			if !ok {
+				rel, ok = strings.CutPrefix(cur, a)
+			}
+		}
 		if !ok {
 			w.Err = fmt.Errorf("document %s (linked from %s) is not under base_url %s", cur, w.lastDoc(), base)
 			return w
@@ -377,14 +384,14 @@ func chainProblems(where string, c chainCheck, stored map[string]storedArticle, 
 			}
 		}
 		set := map[string]bool{}
-		var missing, dup, extra, badDate []string
+		var missing, dup, extra, edited, badDate []string
 		for id := range stored {
 			switch n := count[id]; {
 			case n == 0:
 				missing = append(missing, id)
 			case id == c.Edited:
 				if !inHead[id] || n > 2 {
-					dup = append(dup, fmt.Sprintf("%s (edited: %d times, in head %v)", id, n, inHead[id]))
+					edited = append(edited, fmt.Sprintf("%s (%d times, in the head: %v; want in the head, and at most once elsewhere)", id, n, inHead[id]))
 				}
 			case n > 1:
 				dup = append(dup, fmt.Sprintf("%s (%d times)", id, n))
@@ -400,12 +407,12 @@ func chainProblems(where string, c chainCheck, stored map[string]storedArticle, 
 			}
 		}
 		sets[ext] = set
-		if len(missing) > 0 || len(dup) > 0 || len(extra) > 0 {
+		if len(missing) > 0 || len(dup) > 0 || len(extra) > 0 || len(edited) > 0 {
 			msg := fmt.Sprintf("%s: %d of %d stored articles reachable over %d documents (%d items)", pfx, reached, len(stored), len(w.Docs), len(w.Items))
 			for _, part := range []struct {
 				what string
 				ids  []string
-			}{{"missing", missing}, {"duplicated", dup}, {"not in the store", extra}} {
+			}{{"missing", missing}, {"duplicated", dup}, {"not in the store", extra}, {"edited article misplaced", edited}} {
 				if len(part.ids) > 0 {
 					msg += fmt.Sprintf("; %s %d%s, e.g. %s", part.what, len(part.ids), dateRange(part.ids, stored), example(part.ids))
 				}
