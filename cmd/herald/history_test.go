@@ -291,6 +291,13 @@ func TestHistoryCrashMatrix(t *testing.T) {
 	cfg := historySite(t, dir, up, 50, historyBase, "")
 	dataDir := filepath.Join(dir, "data")
 
+	// How long a first collection of this folder takes here: half the
+	// kills land within that span of the start, where a kill interrupts
+	// the big first collection and its publication, the other half
+	// anywhere in the first 3 s.
+	span := firstCollection(t, dir, cfg)
+	t.Logf("a first collection takes %v", span.Round(time.Millisecond))
+
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 7))
 	t.Logf("seed %d", seed)
@@ -302,15 +309,21 @@ func TestHistoryCrashMatrix(t *testing.T) {
 		if rng.IntN(2) == 1 {
 			sig = syscall.SIGTERM
 		}
-		delay := time.Duration(rng.Int64N(int64(3 * time.Second)))
+		window := 3 * time.Second
+		if rng.IntN(2) == 0 {
+			window = span + span/5
+		}
+		delay := time.Duration(rng.Int64N(int64(window)))
 		// The instant is counted from the first log line, so a slow
 		// start (2 cores shared) does not turn every kill into a kill
 		// before the store is open.
 		waitUntil(30*time.Second, func() bool { return p.logs.String() != "" })
 		time.Sleep(delay)
-		if collectedCount(p.logs.String(), "files") > 0 {
+		done := collectedCount(p.logs.String(), "files") > 0
+		if done {
 			completed++
 		}
+		t.Logf("round %d: %v %v after the first log line; files collected before: %v", i, sig, delay.Round(time.Millisecond), done)
 		err := p.kill(sig)
 		if sig == syscall.SIGKILL {
 			sigkills++
@@ -344,11 +357,38 @@ func TestHistoryCrashMatrix(t *testing.T) {
 	if !ok {
 		t.Fatalf("the last serve did not store all %d articles within 5 minutes (store holds %d):\n%s", want, storeCount(dataDir), tail(p.logs.String()))
 	}
-	walks := checkServedHistory(t, base, dataDir, chainCheck{Feed: "world", Limit: 50}, 30*time.Second)
+	walks := checkServedHistory(t, base, dataDir, chainCheck{Feed: "world", Limit: 50}, 15*time.Second)
 	t.Logf("chains: %s", chainSummary(walks))
 	if strings.Contains(p.logs.String(), "level=ERROR") {
 		t.Errorf("the last serve logged errors:\n%s", tail(p.logs.String()))
 	}
+}
+
+// firstCollection runs serve on a copy of cfg with a data_dir of its own
+// until both sources are collected, and returns the time from serve's first
+// log line to the files source's first "collected" line.
+func firstCollection(t *testing.T, dir, cfg string) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := filepath.Join(dir, "probe.yaml")
+	writeFile(t, probe, strings.Replace(string(b), "data_dir: ./data\n", "data_dir: ./probe-data\n", 1))
+	p := startServeProc(t, probe)
+	var first time.Time
+	if !waitUntil(5*time.Minute, func() bool {
+		if first.IsZero() && p.logs.String() != "" {
+			first = time.Now()
+		}
+		return collectedCount(p.logs.String(), "files") > 0
+	}) {
+		t.Fatalf("the probe serve did not collect within 5 minutes:\n%s", tail(p.logs.String()))
+	}
+	span := time.Since(first)
+	p.kill(syscall.SIGKILL)
+	os.RemoveAll(filepath.Join(dir, "probe-data"))
+	return span
 }
 
 // generateOut runs generate as a process and returns its stdout and
