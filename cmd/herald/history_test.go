@@ -692,6 +692,63 @@ func TestHistoryEditAndBaseURL(t *testing.T) {
 		}
 	})
 
+	t.Run("edit under serve", func(t *testing.T) {
+		dir := t.TempDir()
+		articles := filepath.Join(dir, "articles")
+		writeStories(t, articles, 0, 200)
+		cfg := historySite(t, dir, nil, 20, historyBase, "")
+		dataDir := filepath.Join(dir, "data")
+		p := startServeProc(t, cfg)
+		base := p.base(t)
+		if !waitUntil(60*time.Second, func() bool {
+			return collectedCount(p.logs.String(), "files") > 0 && storeCount(dataDir) == 200
+		}) {
+			t.Fatalf("serve did not store 200 articles:\n%s", tail(p.logs.String()))
+		}
+		walks := checkServedHistory(t, base, dataDir, chainCheck{Feed: "world", Limit: 20}, 20*time.Second)
+		w := walks[".atom"]
+		if len(w.Items) == 0 || len(w.Docs) < 4 || w.Counts[len(w.Counts)-1] != 20 {
+			t.Fatalf("atom chain: %d documents, counts %v; want at least 4, the oldest full", len(w.Docs), w.Counts)
+		}
+		target := w.Items[len(w.Items)-1]
+		n, err := strconv.Atoi(strings.TrimPrefix(target.Title, "Story "))
+		if err != nil {
+			t.Fatalf("oldest item %q is not a story", target.Title)
+		}
+		const marker = "Rewritten under serve"
+		writeFile(t, filepath.Join(articles, storyName(n)), storyTitle(n)+"\n\n"+marker+" about story "+strconv.Itoa(n)+".\n")
+		var missing []string
+		waitUntil(20*time.Second, func() bool {
+			missing = missing[:0]
+			for _, ext := range historyFormats {
+				body, _, err := httpFetcher{base}.fetch("world" + ext)
+				d, perr := parseDoc(body, ext, "world"+ext)
+				found := false
+				for _, it := range d.items {
+					if err == nil && perr == nil && it.ID == target.ID && strings.Contains(it.Text, marker) &&
+						(ext == ".rss" || it.Updated.After(target.Updated)) {
+						found = true
+					}
+				}
+				if !found {
+					missing = append(missing, ext[1:])
+				}
+			}
+			return len(missing) == 0
+		})
+		if len(missing) > 0 {
+			after := walkAll(httpFetcher{base}, historyBase, "world")
+			t.Errorf("20s after an edit of %s (%s, on the full page %s), serve's head lacks it with its new text and a newer updated in %v; it is in %v",
+				target.ID, target.Title, w.Rels[target.Doc], missing, docsOf(after[".atom"], target.ID))
+		}
+		if stored, err := readStore(dataDir); err != nil {
+			t.Error(err)
+		} else if a := stored[target.ID]; a.Updated <= a.Published {
+			t.Errorf("serve: the store's updated %d of the edited article is not after its published %d", a.Updated, a.Published)
+		}
+		checkServedHistory(t, base, dataDir, chainCheck{Feed: "world", Limit: 20, Edited: target.ID}, 5*time.Second)
+	})
+
 	t.Run("base_url", func(t *testing.T) {
 		b, _ := os.ReadFile(cfg)
 		writeFile(t, cfg, strings.Replace(string(b), "base_url: "+base1, "base_url: "+base2, 1))

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/mmcdole/gofeed/atom"
@@ -495,4 +496,53 @@ func dateRange(ids []string, stored map[string]storedArticle) string {
 	}
 	f := func(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }
 	return fmt.Sprintf(" (published %s to %s)", f(lo), f(hi))
+}
+
+// TestHistoryWalker checks the walker itself on hand-written chains:
+// relative and absolute links, a loop, a link outside base_url, and the
+// checks' messages.
+func TestHistoryWalker(t *testing.T) {
+	dir := t.TempDir()
+	put := func(rel, body string) { writeFile(t, filepath.Join(dir, filepath.FromSlash(rel)), body) }
+	atomDoc := func(prev string, ids ...string) string {
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>x</id>`)
+		if prev != "" {
+			fmt.Fprintf(&b, `<link rel="prev-archive" href="%s"/>`, prev)
+		}
+		for _, id := range ids {
+			fmt.Fprintf(&b, `<entry><id>%s</id><title>%s</title><published>2020-01-01T00:00:00Z</published><updated>2020-01-01T00:00:00Z</updated></entry>`, id, id)
+		}
+		b.WriteString(`</feed>`)
+		return b.String()
+	}
+	// Relative from the head, absolute from page 2.
+	put("a.atom", atomDoc("archive/a-2.atom", "urn:x:3"))
+	put("archive/a-2.atom", atomDoc("http://news.example/archive/a-1.atom", "urn:x:2"))
+	put("archive/a-1.atom", atomDoc("", "urn:x:1", "urn:x:0"))
+	w := walkChain(dirFetcher{dir}, historyBase, "a", ".atom")
+	if w.Err != nil || strings.Join(w.ids(), " ") != "urn:x:3 urn:x:2 urn:x:1 urn:x:0" || fmt.Sprint(w.Counts) != "[1 1 2]" ||
+		strings.Join(w.Docs, " ") != "http://news.example/a.atom http://news.example/archive/a-2.atom http://news.example/archive/a-1.atom" {
+		t.Errorf("walk: ids %v, counts %v, docs %v, err %v", w.ids(), w.Counts, w.Docs, w.Err)
+	}
+	sec := func(s string) int64 { tm, _ := time.Parse(time.RFC3339, s); return tm.Unix() }
+	stored := map[string]storedArticle{}
+	for _, id := range []string{"urn:x:0", "urn:x:1", "urn:x:2", "urn:x:3", "urn:x:4"} {
+		stored[id] = storedArticle{ID: id, PublicID: id, Published: sec("2020-01-01T00:00:00Z")}
+	}
+	p := chainProblems("walker", chainCheck{Feed: "a", Limit: 1}, stored, map[string]*chainWalk{".atom": w})
+	if len(p) != 2 || !strings.Contains(p[0], "4 of 5 stored articles reachable over 3 documents (4 items); missing 1") ||
+		!strings.Contains(p[0], "urn:x:4") || !strings.Contains(p[1], "archive/a-1.atom has 2 items, over the limit 1") {
+		t.Errorf("problems:\n%s", strings.Join(p, "\n"))
+	}
+	// A loop, and a link elsewhere.
+	put("b.atom", atomDoc("archive/b-1.atom", "urn:x:1"))
+	put("archive/b-1.atom", atomDoc("../b.atom", "urn:x:0"))
+	if w := walkChain(dirFetcher{dir}, historyBase, "b", ".atom"); w.Err == nil || !strings.Contains(w.Err.Error(), "loop") {
+		t.Errorf("a loop: %v", w.Err)
+	}
+	put("c.atom", atomDoc("http://elsewhere.example/c-1.atom", "urn:x:1"))
+	if w := walkChain(dirFetcher{dir}, historyBase, "c", ".atom"); w.Err == nil || !strings.Contains(w.Err.Error(), "not under base_url") {
+		t.Errorf("a link elsewhere: %v", w.Err)
+	}
 }
