@@ -306,7 +306,11 @@ func checkServedHistory(t *testing.T, base, dataDir string, c chainCheck, d time
 // article exactly once in each format's chain.
 func TestHistoryCrashMatrix(t *testing.T) {
 	files, kills := 20000, 30
-	if testing.Short() {
+	switch {
+	case testing.Short():
+		files, kills = 2000, 10
+	case raceBuild:
+		// The full matrix runs without the detector in .ci/run.
 		files, kills = 2000, 10
 	}
 	dir := t.TempDir()
@@ -580,7 +584,11 @@ func TestHistoryServeAndGenerate(t *testing.T) {
 	// Each round's items are newer than everything before, so they
 	// belong in the head.
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
-	for round := range 20 {
+	rounds := 20
+	if testing.Short() || raceBuild {
+		rounds = 5 // all 20 run without the detector in .ci/run
+	}
+	for round := range rounds {
 		for k := range 2 {
 			addStory(t, articles, next+k, t0.Add(time.Duration(3*round+k)*time.Second))
 		}
@@ -606,7 +614,7 @@ func TestHistoryServeAndGenerate(t *testing.T) {
 			return len(missing) == 0
 		})
 		if !ok {
-			t.Errorf("round %d: serve's head lacks %v 20s after generate stored them", round, missing)
+			t.Errorf("round %d: serve's head lacks %v 20s after generate stored them\n%s", round, missing, p.logs.String())
 		}
 	}
 	want := next + up.hi

@@ -34,7 +34,17 @@ import (
 // is reported and the old one keeps running. The listen address is read
 // once, at start, and so is the fast path setting (noFast or fast_path:
 // false turn it off).
-func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log *slog.Logger) error {
+func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log *slog.Logger) (err error) {
+	defer func() {
+		// SIGINT or SIGTERM while starting (opening the store, reading
+		// it) is a stop like any other: exit status 0, as a service
+		// manager stopping it expects, whatever the step it cut short
+		// returned.
+		if ctx.Err() != nil && err != nil {
+			log.Info("stopped while starting")
+			err = nil
+		}
+	}()
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
