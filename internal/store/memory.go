@@ -50,7 +50,11 @@ func (m *Memory) Save(_ context.Context, c Collection) (bool, error) {
 		h = map[string]Stored{}
 		m.hist[c.Source] = h
 	}
-	p := c.Plan(h)
+	prior := make(map[string]Prior, len(h))
+	for id, st := range h {
+		prior[id] = priorOf(st)
+	}
+	p := c.Plan(prior)
 	if !p.Changed() {
 		return false, nil
 	}
@@ -147,4 +151,10 @@ func (m *Memory) ArticleByPage(_ context.Context, page string) (feed.Article, bo
 		return feed.Article{}, false, nil
 	}
 	return best.Article, true, nil
+}
+
+// priorOf is what Plan needs of st.
+func priorOf(st Stored) Prior {
+	return Prior{ID: st.Article.ID, Seq: st.Seq, Hash: st.Hash, FirstSeen: st.FirstSeen,
+		Published: st.Article.Published, Updated: st.Article.Updated}
 }

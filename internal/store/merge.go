@@ -13,6 +13,18 @@ import (
 	"github.com/heraldfeed/herald/feed"
 )
 
+// Prior is what Plan needs of a stored article: its place, content hash
+// and dates, without its body (a history of 100,000 articles is read at
+// every collection that changes it).
+type Prior struct {
+	ID        string
+	Seq       int64
+	Hash      string
+	FirstSeen time.Time
+	Published time.Time
+	Updated   time.Time
+}
+
 // Stored is one article of a history as a backend keeps it.
 type Stored struct {
 	Article feed.Article
@@ -50,7 +62,7 @@ func ContentHash(a feed.Article) string {
 //     now; nothing else about its dates changes;
 //   - an article whose hash did not change is not written at all, whatever
 //     dates it carries.
-func Merge(old map[string]Stored, incoming []feed.Article, now time.Time) []Stored {
+func Merge(old map[string]Prior, incoming []feed.Article, now time.Time) []Stored {
 	var out []Stored
 	seen := make(map[string]bool, len(incoming))
 	for _, a := range incoming {
@@ -68,10 +80,10 @@ func Merge(old map[string]Stored, incoming []feed.Article, now time.Time) []Stor
 			continue
 		}
 		updated := a.Updated
-		if !updated.After(prev.Article.Updated) {
+		if !updated.After(prev.Updated) {
 			updated = now.UTC().Truncate(time.Second)
 		}
-		a.Published, a.Updated = prev.Article.Published, updated
+		a.Published, a.Updated = prev.Published, updated
 		out = append(out, Stored{Article: a, Hash: h, FirstSeen: prev.FirstSeen, Seq: prev.Seq})
 	}
 	return out
@@ -82,29 +94,29 @@ func Merge(old map[string]Stored, incoming []feed.Article, now time.Time) []Stor
 // the Keep newest of them (by Published, then insertion order) or
 // published more than KeepFor before now. An article the source still
 // returns is never removed, and never counts against Keep.
-func Expired(all []Stored, current map[string]bool, r Retention, now time.Time) []string {
+func Expired(all []Prior, current map[string]bool, r Retention, now time.Time) []string {
 	if r.Keep <= 0 && r.KeepFor <= 0 {
 		return nil
 	}
-	sorted := append([]Stored(nil), all...)
+	sorted := append([]Prior(nil), all...)
 	sort.Slice(sorted, func(i, j int) bool {
 		a, b := &sorted[i], &sorted[j]
-		if !a.Article.Published.Equal(b.Article.Published) {
-			return a.Article.Published.After(b.Article.Published)
+		if !a.Published.Equal(b.Published) {
+			return a.Published.After(b.Published)
 		}
 		return a.Seq > b.Seq
 	})
 	var out []string
 	gone := 0 // articles seen that the source no longer returns
 	for _, s := range sorted {
-		if current[s.Article.ID] {
+		if current[s.ID] {
 			continue
 		}
 		gone++
 		tooMany := r.Keep > 0 && gone > r.Keep
-		tooOld := r.KeepFor > 0 && s.Article.Published.Before(now.Add(-r.KeepFor))
+		tooOld := r.KeepFor > 0 && s.Published.Before(now.Add(-r.KeepFor))
 		if tooMany || tooOld {
-			out = append(out, s.Article.ID)
+			out = append(out, s.ID)
 		}
 	}
 	return out
@@ -144,7 +156,7 @@ func (p *Plan) Changed() bool { return len(p.Write) > 0 || len(p.Remove) > 0 }
 
 // Plan returns what c does to a source's history (by ID): Merge's writes,
 // placed by c.Fresh, and Expired's removals.
-func (c *Collection) Plan(history map[string]Stored) Plan {
+func (c *Collection) Plan(history map[string]Prior) Plan {
 	var p Plan
 	p.Write = Merge(history, c.Articles, c.Now)
 	var fresh int64 // the oldest place an edit stays at
@@ -190,7 +202,7 @@ func (c *Collection) Plan(history map[string]Stored) Plan {
 	// Retention only looks at what the source no longer returns (what it
 	// writes, it returns): on a large history that is usually little.
 	current := c.Current()
-	var dropped []Stored
+	var dropped []Prior
 	for id, st := range history {
 		if !current[id] {
 			dropped = append(dropped, st)

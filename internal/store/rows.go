@@ -19,16 +19,16 @@ type Row interface {
 // Unix is a time column as stored: whole seconds, read back in UTC.
 func Unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
-// ScanStored reads (id, seq, first_seen, published, updated, hash): a
-// history row without the article's body, what Merge and Expired need.
-func ScanStored(row Row) (Stored, error) {
-	var st Stored
+// ScanPrior reads (id, seq, first_seen, published, updated, hash): a
+// history row without the article's body, what Plan needs.
+func ScanPrior(row Row) (Prior, error) {
+	var p Prior
 	var first, pub, upd int64
-	if err := row.Scan(&st.Article.ID, &st.Seq, &first, &pub, &upd, &st.Hash); err != nil {
-		return st, err
+	if err := row.Scan(&p.ID, &p.Seq, &first, &pub, &upd, &p.Hash); err != nil {
+		return p, err
 	}
-	st.FirstSeen, st.Article.Published, st.Article.Updated = Unix(first), Unix(pub), Unix(upd)
-	return st, nil
+	p.FirstSeen, p.Published, p.Updated = Unix(first), Unix(pub), Unix(upd)
+	return p, nil
 }
 
 // ScanArticle reads (published, updated, data): a whole article.

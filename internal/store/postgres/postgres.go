@@ -383,19 +383,19 @@ func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
 
 // history reads a source's history without the article bodies: what
 // Merge and Expired need.
-func history(ctx context.Context, tx pgx.Tx, source string) (map[string]store.Stored, error) {
+func history(ctx context.Context, tx pgx.Tx, source string) (map[string]store.Prior, error) {
 	rows, err := tx.Query(ctx, `SELECT id, seq, first_seen, published, updated, hash FROM herald_articles WHERE source = $1`, source)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]store.Stored{}
+	out := map[string]store.Prior{}
 	for rows.Next() {
-		st, err := store.ScanStored(rows)
+		st, err := store.ScanPrior(rows)
 		if err != nil {
 			return nil, err
 		}
-		out[st.Article.ID] = st
+		out[st.ID] = st
 	}
 	return out, rows.Err()
 }

@@ -423,19 +423,19 @@ func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool
 
 // history reads a source's history without the article bodies: what
 // Merge and Expired need.
-func history(ctx context.Context, tx *sql.Tx, source string) (map[string]store.Stored, error) {
+func history(ctx context.Context, tx *sql.Tx, source string) (map[string]store.Prior, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, seq, first_seen, published, updated, hash FROM articles WHERE source = ?`, source)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]store.Stored{}
+	out := map[string]store.Prior{}
 	for rows.Next() {
-		st, err := store.ScanStored(rows)
+		st, err := store.ScanPrior(rows)
 		if err != nil {
 			return nil, err
 		}
-		out[st.Article.ID] = st
+		out[st.ID] = st
 	}
 	return out, rows.Err()
 }
