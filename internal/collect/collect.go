@@ -287,7 +287,7 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 	rec.State = res.State
 	rec.Status = c.status(rec.Status, start, err)
 	rec.Status.Running = false
-	changed, serr := c.store.Save(ctx, store.Collection{
+	_, serr := c.store.Save(ctx, store.Collection{
 		Key: e.Key, Source: name, Record: rec, Articles: normalized, Kept: res.Kept, Now: start,
 		Retention: e.Retention, Fresh: e.Fresh,
 	})
@@ -299,14 +299,6 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 	m, serr := c.store.Mark(ctx, name)
 	if serr != nil {
 		return 0, serr
-	}
-	if changed || m.Count != rec.Status.Items {
-		// The stored status says how many articles the source has now,
-		// for the replicas that read it rather than collect.
-		rec.Status.Items = m.Count
-		if _, err := c.store.Save(ctx, store.Collection{Key: e.Key, Source: name, Record: rec, Now: start}); err != nil {
-			return 0, err
-		}
 	}
 	return m.Count, nil
 }

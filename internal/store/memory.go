@@ -41,10 +41,14 @@ func (m *Memory) Load(_ context.Context, key string) (Record, bool, error) {
 func (m *Memory) Save(_ context.Context, c Collection) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.recs[c.Key] = c.Record
 	if c.Articles == nil {
+		m.recs[c.Key] = c.Record
 		return false, nil
 	}
+	defer func() {
+		c.Record.Status.Items = len(m.hist[c.Source])
+		m.recs[c.Key] = c.Record
+	}()
 	h := m.hist[c.Source]
 	if h == nil {
 		h = map[string]Stored{}

@@ -83,7 +83,9 @@ type Store interface {
 	Load(ctx context.Context, key string) (rec Record, ok bool, err error)
 	// Save commits c in one transaction: its record, and its articles
 	// placed in the log by Collection.Plan. changed reports whether the
-	// source's history changed.
+	// source's history changed. When c has articles, the record is saved
+	// with Status.Items set to the number of articles the history holds
+	// after it.
 	Save(ctx context.Context, c Collection) (changed bool, err error)
 	// Slots returns the source's places in the log, in sequence order:
 	// its articles and the places articles left.

@@ -297,21 +297,24 @@ func (s *Store) Load(ctx context.Context, key string) (store.Record, bool, error
 
 // Save implements store.Store.
 func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
-	state, status, err := store.EncodeRecord(c.Record)
-	if err != nil {
-		return false, err
-	}
 	changed := false
-	err = s.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO herald_records (key, state, status) VALUES ($1, $2, $3)
-			ON CONFLICT (key) DO UPDATE SET state = excluded.state, status = excluded.status`,
-			c.Key, string(state), string(status)); err != nil {
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		if c.Articles != nil {
+			var err error
+			if changed, err = merge(ctx, tx, c); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, c.Source).Scan(&c.Record.Status.Items); err != nil {
+				return err
+			}
+		}
+		state, status, err := store.EncodeRecord(c.Record)
+		if err != nil {
 			return err
 		}
-		if c.Articles == nil {
-			return nil
-		}
-		changed, err = merge(ctx, tx, c)
+		_, err = tx.Exec(ctx, `INSERT INTO herald_records (key, state, status) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO UPDATE SET state = excluded.state, status = excluded.status`,
+			c.Key, string(state), string(status))
 		return err
 	})
 	if err != nil {

@@ -42,7 +42,7 @@ func crashChild(dir string) {
 		}
 		if _, err := s.Save(ctx, store.Collection{
 			Key: "crash@k", Source: "crash", Articles: list, Now: time.Unix(int64(n), 0),
-			Record: store.Record{Status: store.Status{Name: "crash", Items: n}},
+			Record: store.Record{Status: store.Status{Name: "crash", LastError: strconv.Itoa(n)}},
 		}); err != nil {
 			fmt.Fprintln(w, "error", err)
 			w.Flush()
@@ -65,7 +65,8 @@ func lastCommitted(ctx context.Context, s *Store) int {
 	if !ok {
 		return 0
 	}
-	return rec.Status.Items
+	n, _ := strconv.Atoi(rec.Status.LastError)
+	return n
 }
 
 func TestMain(m *testing.M) {

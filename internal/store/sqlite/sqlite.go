@@ -337,25 +337,28 @@ func (s *Store) loadRecord(ctx context.Context, key string) (store.Record, bool,
 }
 
 func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, error) {
-	state, status, err := store.EncodeRecord(c.Record)
-	if err != nil {
-		return false, err
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO records (key, state, status) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET state = excluded.state, status = excluded.status`,
-		c.Key, string(state), string(status)); err != nil {
-		return false, err
-	}
 	changed := false
 	if c.Articles != nil {
 		if changed, err = s.merge(ctx, tx, c); err != nil {
 			return false, err
 		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&c.Record.Status.Items); err != nil {
+			return false, err
+		}
+	}
+	state, status, err := store.EncodeRecord(c.Record)
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO records (key, state, status) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET state = excluded.state, status = excluded.status`,
+		c.Key, string(state), string(status)); err != nil {
+		return false, err
 	}
 	return changed, tx.Commit()
 }

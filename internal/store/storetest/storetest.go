@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Places", testPlaces},
 		{"EditMovesOld", testEditMovesOld},
 		{"Entries", testEntries},
+		{"ItemsCounted", testItemsCounted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -522,4 +523,19 @@ func History(ctx context.Context, s store.Store, source string) ([]feed.Article,
 	}
 	store.Newest(out)
 	return out, err
+}
+
+// testItemsCounted: a collection with articles is saved with its record's
+// Status.Items set to the history's size after it, whatever it said.
+func testItemsCounted(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	save(t, s, t0, store.Retention{}, Article("a", "a", t0), Article("b", "b", t0))
+	if _, err := s.Save(ctx, store.Collection{Key: "src@k", Source: "src", Now: t0, Articles: []feed.Article{Article("c", "c", t0)},
+		Record: store.Record{Status: store.Status{Name: "src", Items: 99}}}); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok, err := s.Load(ctx, "src@k")
+	if err != nil || !ok || rec.Status.Items != 3 {
+		t.Errorf("record after a collection = %+v, %v, %v; want Items 3", rec.Status, ok, err)
+	}
 }
