@@ -81,6 +81,11 @@ type FetchConfig struct {
 	// Redact hides secrets in the URLs that errors and logs quote;
 	// nil uses the default parameter list.
 	Redact *Redactor
+	// Gate, if set, is asked before every request (each attempt, each
+	// redirect); an error stops it. A replica's leader passes its lease's
+	// validity, so a process resumed after a pause fetches nothing before
+	// it knows whether it still leads.
+	Gate func() error
 	// Resolver and Dial are seams for tests; defaults net.DefaultResolver
 	// and a net.Dialer with ConnectTimeout.
 	Resolver Resolver
@@ -288,6 +293,9 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > maxRedirects {
 		return fmt.Errorf("%w: stopped after %d", errRedirect, maxRedirects)
 	}
+	if f.cfg.Gate != nil {
+		return f.cfg.Gate()
+	}
 	return nil
 }
 
@@ -413,6 +421,12 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, u *url.URL, 
 		return nil, 0, err
 	}
 	defer release()
+	// After the wait for a slot, which a pause may have lengthened.
+	if f.cfg.Gate != nil {
+		if err := f.cfg.Gate(); err != nil {
+			return nil, 0, err
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()

@@ -370,3 +370,61 @@ func TestFetchPerHostCap(t *testing.T) {
 		t.Errorf("peak in-flight requests = %d, want 1..%d", got, perHost)
 	}
 }
+
+// TestFetchGate: a Gate that says no stops a request before it is sent,
+// and a redirect before it is followed.
+func TestFetchGate(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, "/feed", http.StatusFound)
+			return
+		}
+		io.WriteString(w, "hello")
+	}))
+	defer srv.Close()
+	stop := errors.New("the lease ran out")
+	var closed atomic.Bool
+	gate := func() error {
+		if closed.Load() {
+			return stop
+		}
+		return nil
+	}
+	f, _ := sourcetest.Fetcher(t, sources.FetchConfig{Gate: gate})
+	if _, err := f.Get(context.Background(), srv.URL+"/feed", sources.Validators{}); err != nil {
+		t.Fatalf("open gate: %v", err)
+	}
+	closed.Store(true)
+	if _, err := f.Get(context.Background(), srv.URL+"/feed", sources.Validators{}); !errors.Is(err, stop) {
+		t.Errorf("closed gate: %v, want the gate's error", err)
+	}
+	mu.Lock()
+	n := len(paths)
+	mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d requests reached the server, want 1 (the closed gate's none)", n)
+	}
+	// Open for the first request, closed before the redirect is followed.
+	closed.Store(false)
+	f2, _ := sourcetest.Fetcher(t, sources.FetchConfig{Gate: func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(paths) > 1 {
+			return stop
+		}
+		return nil
+	}})
+	if _, err := f2.Get(context.Background(), srv.URL+"/moved", sources.Validators{}); !errors.Is(err, stop) {
+		t.Errorf("gate closed before a redirect: %v, want the gate's error", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) != 2 || paths[1] != "/moved" {
+		t.Errorf("requests %v, want the redirect not followed", paths)
+	}
+}

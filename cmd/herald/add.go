@@ -72,7 +72,7 @@ func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) err
 	if o.addFeed && slices.ContainsFunc(cfg.Feeds, func(f config.Feed) bool { return f.Name == name }) {
 		return usageError{msg: fmt.Sprintf("add: %s already has a feed named %q: choose another with --name", cfg.Path, name), brief: true}
 	}
-	fetcher, err := newFetcher(cfg, log)
+	fetcher, err := newFetcher(cfg, log, nil)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ func check(cfgPath string, stdout io.Writer) error {
 	// Building the pipeline also builds every source, which checks what
 	// only the sources know (CSS selectors, trailer patterns) without
 	// collecting anything.
-	if _, err := newPipeline(cfg, slog.New(slog.DiscardHandler), nil, nil); err != nil {
+	if _, err := newPipeline(cfg, slog.New(slog.DiscardHandler), nil, nil, nil); err != nil {
 		return err
 	}
 	if err := cfg.CheckFolders(); err != nil {

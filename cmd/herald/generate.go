@@ -42,7 +42,7 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 		}
 		defer release()
 	}
-	p, err := newPipeline(cfg, log, nil, st)
+	p, err := newPipeline(cfg, log, nil, st, nil)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,8 @@ func write(ctx context.Context, out string, files []site.File, p *pipeline, keep
 func leadOnce(ctx context.Context, shared store.Shared) (release func(), err error) {
 	l, err := shared.Lead(ctx, replicaID())
 	if errors.Is(err, store.ErrLedElsewhere) {
-		id, _, _ := shared.Leader(ctx)
+		lease, _ := shared.Leader(ctx)
+		id := lease.ID
 		return nil, fmt.Errorf("replica %s leads and collects into this database: generate would collect beside it (stop the replicas, or give generate a store of its own)", id)
 	}
 	if err != nil {

@@ -48,7 +48,7 @@ func preview(ctx context.Context, o options, stdout io.Writer) error {
 	sc := cfg.Sources[i]
 	rec := &records{}
 	log := slog.New(rec)
-	fetcher, err := newFetcher(cfg, log)
+	fetcher, err := newFetcher(cfg, log, nil)
 	if err != nil {
 		return err
 	}

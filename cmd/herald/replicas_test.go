@@ -31,15 +31,17 @@ var replicaAddrRE = regexp.MustCompile(`msg="serving as a replica" addr=(\S+)`)
 
 // startReplica starts `herald serve` on cfg (a shared store) on a free
 // port and waits until it listens.
-func startReplica(t *testing.T, cfg string) *replicaProc {
+func startReplica(t *testing.T, cfg string, env ...string) *replicaProc {
 	t.Helper()
 	p := &replicaProc{cmd: herald("serve", "--config", cfg, "--addr", "127.0.0.1:0"), logs: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGCONT) // if a test stopped it
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.done:

@@ -55,7 +55,7 @@ func replicaID() string {
 // and collects and publishes while it leads (replica.Replica decides).
 // SIGHUP reloads the configuration as it does alone.
 func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared store.Shared, reg *prometheus.Registry, addr string, hup <-chan os.Signal) error {
-	p, err := newPipeline(cfg, sv.log, sv.metrics, shared)
+	p, err := newPipeline(cfg, sv.log, sv.metrics, shared, nil)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (sv *serving) reloadReplica(shared store.Shared) error {
 	if err != nil {
 		return err
 	}
-	p, err := newPipeline(next, sv.log, sv.metrics, shared)
+	p, err := newPipeline(next, sv.log, sv.metrics, shared, nil)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (sv *serving) lead(ctx context.Context) {
 	republish := time.NewTicker(republishEvery)
 	defer republish.Stop()
 	for {
-		next, err := startCollection(ctx, cfg, sv.log, sv.metrics, sv.store, sv.leaderPublisher(cfg), run)
+		next, err := startCollection(ctx, cfg, sv.log, sv.metrics, sv.store, sv.leaderPublisher(cfg), run, sv.rep.MayCollect)
 		var retry <-chan time.Time
 		switch {
 		case err == nil:

@@ -120,7 +120,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 	if err != nil {
 		return err
 	}
-	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.solo(cfg), nil)
+	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.solo(cfg), nil, nil)
 	if err != nil {
 		ln.Close()
 		if adminLn != nil {
@@ -309,14 +309,14 @@ func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Me
 	}
 	// Build everything of the new configuration before stopping the old,
 	// so a config that fails past validation changes nothing.
-	return startCollection(ctx, cfg, log, m, store, publisher(cfg), old)
+	return startCollection(ctx, cfg, log, m, store, publisher(cfg), old, nil)
 }
 
 // startCollection restores cfg's sources from the store, publishes what
 // it holds through publishTo, and starts collecting on schedule; old, if
 // not nil, is stopped once everything of cfg is built.
-func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, publishTo func([]site.File), old *collection) (*collection, error) {
-	p, err := newPipeline(cfg, log, m, store)
+func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, publishTo func([]site.File), old *collection, gate func() error) (*collection, error) {
+	p, err := newPipeline(cfg, log, m, store, gate)
 	if err != nil {
 		return nil, err
 	}

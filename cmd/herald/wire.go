@@ -126,7 +126,10 @@ type pipeline struct {
 // sources share one Fetcher, so per-host limits are global) and the
 // collector over them, committing to store's log, which the site is
 // derived from.
-func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st store.Store) (*pipeline, error) {
+//
+// gate, if not nil, is asked before every upstream request (a replica's
+// leader: whether its lease still holds).
+func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st store.Store, gate func() error) (*pipeline, error) {
 	if st == nil {
 		st = store.NewMemory()
 	}
@@ -134,7 +137,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	if err != nil {
 		return nil, err
 	}
-	fetcher, err := newFetcher(cfg, log)
+	fetcher, err := newFetcher(cfg, log, gate)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +168,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 }
 
 // newFetcher is the one Fetcher of a configuration's web sources.
-func newFetcher(cfg *config.Config, log *slog.Logger) (*sources.Fetcher, error) {
+func newFetcher(cfg *config.Config, log *slog.Logger, gate func() error) (*sources.Fetcher, error) {
 	ua := cfg.Fetch.UserAgent
 	if ua == "" {
 		ua = "Herald/" + buildInfo().Version + " (+https://github.com/heraldfeed/herald)"
@@ -179,6 +182,7 @@ func newFetcher(cfg *config.Config, log *slog.Logger) (*sources.Fetcher, error) 
 		PerHost:        cfg.Fetch.PerHost,
 		AllowHosts:     cfg.Fetch.AllowHosts,
 		Redact:         redactor.Load(),
+		Gate:           gate,
 	}, log)
 	if err != nil {
 		return nil, configError{fmt.Errorf("fetch: %w", err)}

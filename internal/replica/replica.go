@@ -80,9 +80,14 @@ type Replica struct {
 	gen     int64      // the newest publication known (pages)
 	live    int64      // the publication served
 	leading bool
+	held    store.Leadership // while leading
 	dbErr   error
 	leader  string
 	since   time.Time
+	// left is the leader's lease as the database said at leftAt (this
+	// process's clock, used only to age it).
+	left   time.Duration
+	leftAt time.Time
 
 	leaderGauge, dbGauge, genGauge prometheus.Gauge
 }
@@ -136,7 +141,32 @@ func (r *Replica) Status() server.ReplicaStatus {
 	if r.dbErr != nil {
 		st.Database, st.DatabaseError = "unreachable", r.dbErr.Error()
 	}
+	if r.leader != "" {
+		left := r.left - r.opts.Now().Sub(r.leftAt)
+		st.LeaderLease, st.LeaseLeft = "held", left.Round(time.Millisecond).Seconds()
+		if left < 0 && !r.leading {
+			st.LeaderLease = "expired"
+		}
+	}
 	return st
+}
+
+// ErrNotLeading is MayCollect's answer once this replica's lease may have
+// run out.
+var ErrNotLeading = errors.New("this replica's lease may have run out: not collecting")
+
+// MayCollect is the collecting side's gate (sources.FetchConfig.Gate):
+// nil while this replica leads under a lease that holds by its own
+// clock. A process resumed after a pause gets ErrNotLeading before its
+// first request, however its collections stood when it stopped.
+func (r *Replica) MayCollect() error {
+	r.mu.Lock()
+	held := r.held
+	r.mu.Unlock()
+	if held == nil || !held.Valid() {
+		return ErrNotLeading
+	}
+	return nil
 }
 
 // Leading reports whether this replica leads.
@@ -376,11 +406,10 @@ func (r *Replica) check(ctx context.Context, lead *leadership) {
 		err = r.Sync(opCtx)
 	}
 	if err == nil {
-		var id string
-		var since time.Time
-		if id, since, err = r.opts.Store.Leader(opCtx); err == nil {
+		var lease store.Lease
+		if lease, err = r.opts.Store.Leader(opCtx); err == nil {
 			r.mu.Lock()
-			r.leader, r.since = id, since
+			r.leader, r.since, r.left, r.leftAt = lease.ID, lease.Since, lease.Left, r.opts.Now()
 			r.mu.Unlock()
 		}
 	}
@@ -412,6 +441,8 @@ func (r *Replica) setLeading(on bool) {
 	r.leading = on
 	if on {
 		r.leader, r.since = r.opts.ID, r.opts.Now()
+	} else {
+		r.held = nil
 	}
 	r.mu.Unlock()
 	r.leaderGauge.Set(map[bool]float64{true: 1}[on])
@@ -438,6 +469,9 @@ func (r *Replica) campaign(ctx context.Context) *leadership {
 		return nil
 	}
 	r.setDBErr(nil)
+	r.mu.Lock()
+	r.held = l
+	r.mu.Unlock()
 	r.setLeading(true)
 	r.log.Info("leading: collecting and publishing", "replica", r.opts.ID)
 	leadCtx, stop := context.WithCancel(ctx)

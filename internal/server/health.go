@@ -52,6 +52,14 @@ type ReplicaStatus struct {
 	Role        string    `json:"role"` // RoleLeader or RoleFollower
 	Leader      string    `json:"leader,omitempty"`
 	LeaderSince time.Time `json:"leader_since,omitzero"`
+	// LeaderLease is "held" while the leader's lease runs (by the
+	// database's clock, at the last check), "expired" once the leader
+	// stopped renewing it (paused, hung, cut off) and no replica took
+	// over yet.
+	LeaderLease string `json:"leader_lease,omitempty"`
+	// LeaseLeft is the lease's time left in seconds; negative: expired
+	// that long ago.
+	LeaseLeft float64 `json:"lease_left_seconds,omitzero"`
 	// Database is "ok", or "unreachable" while the store does not answer:
 	// the replica then serves what it last had.
 	Database      string `json:"database"`
@@ -67,7 +75,9 @@ const (
 )
 
 // degraded reports whether the replica works with less than it should.
-func (r *ReplicaStatus) degraded() bool { return r != nil && r.Database != "ok" }
+func (r *ReplicaStatus) degraded() bool {
+	return r != nil && (r.Database != "ok" || r.LeaderLease == "expired")
+}
 
 // health is the /healthz document. It answers 200 whenever the process
 // serves (a liveness check); Published and the source states tell an

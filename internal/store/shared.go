@@ -9,10 +9,10 @@ import (
 // ErrLedElsewhere is returned by Shared.Lead when another replica leads.
 var ErrLedElsewhere = errors.New("another replica leads")
 
-// ErrNotLeader is returned by a write of a store that took leadership and
-// has lost it since: a deposed leader's late writes are refused (fencing),
-// so two replicas never both write a source's history.
-var ErrNotLeader = errors.New("this replica no longer leads")
+// ErrNotLeader is returned by a write of a store that does not lead
+// under an unexpired lease: a deposed leader's late writes are refused
+// (fencing), so two replicas never both write a source's history.
+var ErrNotLeader = errors.New("this replica does not lead (it never took the lease, or the lease ran out)")
 
 // Page is one published file as every replica serves it: its bytes and
 // the Last-Modified the leader decided for them (whole seconds, UTC), so
@@ -39,13 +39,28 @@ type Publication struct {
 	Paths []string
 }
 
-// Leadership is a replica's hold on leadership.
+// Leadership is a replica's hold on leadership: a lease that the
+// database's clock measures.
 type Leadership interface {
-	// Lost is closed when leadership is lost: the connection holding it
-	// failed, or Release was called.
+	// Lost is closed when leadership is lost: a renewal failed or was
+	// refused, the lease may have run out, or Release was called.
 	Lost() <-chan struct{}
+	// Valid reports whether the lease still holds by this process's
+	// clock, with a margin: a leader asks it before anything a follower
+	// must not do (an upstream request), so that a process resumed after
+	// a pause does nothing before it knows it lost.
+	Valid() bool
 	// Release gives leadership up; another replica may take it at once.
 	Release()
+}
+
+// Lease is who leads, as the database knows it.
+type Lease struct {
+	ID    string    // the replica that took leadership last; "" when none ever did
+	Since time.Time // when it took it
+	// Left is how long its lease has to run by the database's clock:
+	// negative when it stopped renewing that long ago.
+	Left time.Duration
 }
 
 // Shared is a store several Herald processes use at once (PostgreSQL):
@@ -54,13 +69,13 @@ type Leadership interface {
 type Shared interface {
 	Store
 	// Lead tries once to take leadership for replica id; it returns
-	// ErrLedElsewhere when another replica holds it. Once led, every
-	// write of this store checks that it still leads, and fails with
-	// ErrNotLeader when it does not.
+	// ErrLedElsewhere when another replica's lease holds. Every write of
+	// the store checks, in its transaction, that this store leads under
+	// an unexpired lease, and fails with ErrNotLeader when it does not:
+	// a store that never led writes nothing.
 	Lead(ctx context.Context, id string) (Leadership, error)
-	// Leader returns the id of the replica that took leadership last and
-	// when; id is "" when none ever did.
-	Leader(ctx context.Context) (id string, since time.Time, err error)
+	// Leader returns who leads, as the database knows it.
+	Leader(ctx context.Context) (Lease, error)
 	// Publish stores a build: changed are its pages that are new or
 	// changed since the previous publication, paths all of its paths
 	// (the pages not among them are removed). It returns the new

@@ -131,6 +131,9 @@ var migrations = []string{
 	DROP TABLE herald_archive_items;
 	DROP TABLE herald_archive_docs;
 	DROP SEQUENCE herald_article_seq`,
+	// 3: leadership is a lease measured by the database's clock (was a
+	// session's advisory lock, which a paused process keeps).
+	`ALTER TABLE herald_leader ADD COLUMN expires TIMESTAMPTZ NOT NULL DEFAULT 'epoch'`,
 }
 
 // Version is the schema version this Herald writes.
@@ -142,10 +145,8 @@ type Store struct {
 	where string // host:port/dbname: never the password
 
 	mu sync.Mutex
-	// fenced is set once this store took leadership: from then on, its
-	// writes check that it still leads.
-	fenced bool
-	// epoch is that of the leadership this store holds; 0 when none.
+	// epoch is that of the leadership this store holds; 0 when none:
+	// then its writes are refused.
 	epoch int64
 	lead  *leadership
 }
@@ -256,9 +257,9 @@ func (s *Store) Close() error {
 // between.
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	s.mu.Lock()
-	fenced, epoch := s.fenced, s.epoch
+	epoch := s.epoch
 	s.mu.Unlock()
-	if fenced && epoch == 0 {
+	if epoch == 0 {
 		return store.ErrNotLeader
 	}
 	tx, err := s.pool.Begin(ctx)
@@ -266,14 +267,15 @@ func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	if fenced {
-		var now int64
-		if err := tx.QueryRow(ctx, `SELECT epoch FROM herald_leader FOR SHARE`).Scan(&now); err != nil {
-			return err
-		}
-		if now != epoch {
-			return store.ErrNotLeader
-		}
+	// FOR SHARE: a Lead elsewhere, which updates the row, waits for this
+	// transaction, so no write of an older epoch commits after a newer
+	// one is taken.
+	var leads bool
+	if err := tx.QueryRow(ctx, `SELECT epoch = $1 AND expires > clock_timestamp() FROM herald_leader FOR SHARE`, epoch).Scan(&leads); err != nil {
+		return err
+	}
+	if !leads {
+		return store.ErrNotLeader
 	}
 	if err := fn(tx); err != nil {
 		return err

@@ -23,7 +23,16 @@ func open(t *testing.T, url string) *Store {
 
 func TestConformance(t *testing.T) {
 	pgtest.Server(t) // skips once, not per case
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.NewDatabase(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s := open(t, pgtest.NewDatabase(t))
+		// Every write needs the lease.
+		l, err := s.Lead(context.Background(), "conformance")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(l.Release)
+		return s
+	})
 }
 
 func TestSchema(t *testing.T) {
@@ -44,6 +53,13 @@ func TestSchema(t *testing.T) {
 			pgtest.Exec(t, url, `UPDATE herald_schema SET version = $1`, v)
 		},
 		Want: Version,
+		Write: func(t *testing.T, s store.Store) func() {
+			l, err := s.(*Store).Lead(context.Background(), "schema")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l.Release
+		},
 	})
 }
 
@@ -90,6 +106,44 @@ func TestFencingEpoch(t *testing.T) {
 	}
 }
 
+// TestLeaseExpired: a leader whose lease ran out by the database's clock
+// (it stopped renewing: paused, hung) is refused its writes at once, is
+// replaced by the next Lead, and learns it lost at its next renewal.
+func TestLeaseExpired(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	la, err := a.Lead(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer la.Release()
+	if _, err := b.Lead(context.Background(), "b"); !errors.Is(err, store.ErrLedElsewhere) {
+		t.Fatalf("Lead while a's lease holds = %v", err)
+	}
+	pgtest.Exec(t, url, `UPDATE herald_leader SET expires = clock_timestamp() - interval '1 second'`) // as when a stops renewing
+	if _, err := a.Save(context.Background(), store.Collection{Key: "k", Source: "src"}); !errors.Is(err, store.ErrNotLeader) {
+		t.Errorf("Save under an expired lease = %v, want ErrNotLeader", err)
+	}
+	lb, err := b.Lead(context.Background(), "b")
+	if err != nil {
+		t.Fatalf("Lead after the lease expired = %v", err)
+	}
+	defer lb.Release()
+	select {
+	case <-la.Lost():
+	case <-time.After(renewEvery + renewTimeout + time.Second):
+		t.Fatal("a did not learn it lost at its next renewal")
+	}
+	if la.Valid() {
+		t.Error("a lost leadership is Valid")
+	}
+	if _, err := b.Save(context.Background(), store.Collection{Key: "k", Source: "src"}); err != nil {
+		t.Errorf("the new leader's Save: %v", err)
+	}
+}
+
 // TestChangesIdle: a listener that waits longer than listenIdle pings its
 // connection and keeps it (no reconnection, which could miss notices),
 // and still delivers.
@@ -123,6 +177,11 @@ func TestChangesIdle(t *testing.T) {
 		WHERE pid = $1`, before).Scan(&quiet); err != nil || quiet > 10*listenIdle {
 		t.Errorf("the idle listener was quiet for %v (%v): not pinged", quiet, err)
 	}
+	l, err := s.Lead(context.Background(), "idle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
 	gen, _, err := s.Publish(context.Background(), nil, []string{})
 	if err != nil {
 		t.Fatal(err)

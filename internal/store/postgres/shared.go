@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -11,15 +12,25 @@ import (
 	"github.com/heraldfeed/herald/internal/store"
 )
 
-// Leadership timing. A leader notices a dead connection within
-// pingEvery+pingTimeout (3 s). PostgreSQL frees the lock of a leader
-// that vanished without closing its connection (host down, cable cut)
-// within keepalive idle + interval × count = 5 + 2×3 = 11 s, or
-// userTimeout when its replies go unacknowledged; a process that dies
-// (SIGKILL) has its connection closed by its kernel, so the lock is free
-// at once.
+// Leadership is a lease on the herald_leader row, measured by the
+// database's clock: taking it needs it expired (or released), and the
+// leader renews it every renewEvery for leaseTTL more. A leader that
+// cannot renew (paused, hung, cut off) stops on its own clock leaseMargin
+// before the lease could run out, and its writes are refused by the
+// database once it has (fencing). So a follower takes over within
+// leaseTTL of the last renewal plus its own interval, and never while
+// the previous leader may still collect.
 const (
-	pingEvery   = time.Second
+	leaseTTL     = 10 * time.Second
+	renewEvery   = 2 * time.Second
+	leaseMargin  = 2 * time.Second
+	renewTimeout = 2 * time.Second
+)
+
+// Connections: a listener pings an idle connection within pingTimeout;
+// every connection's unacknowledged data fails it after userTimeout
+// (dial.go).
+const (
 	pingTimeout = 2 * time.Second
 	userTimeout = 11 * time.Second
 )
@@ -33,8 +44,8 @@ const maxBackoff = 2 * time.Second
 // minutes later; the ping finds out, and its traffic keeps NATs open.
 var listenIdle = 10 * time.Second
 
-// leadership is a held leader lock: a goroutine owns the connection that
-// holds it, pings it, and gives it up.
+// leadership is a held lease: a goroutine renews it over a connection
+// of its own and gives it up.
 type leadership struct {
 	s     *Store
 	epoch int64
@@ -42,88 +53,116 @@ type leadership struct {
 	stop  chan struct{}
 	lost  chan struct{}
 	once  sync.Once
+
+	mu    sync.Mutex
+	valid time.Time // by this process's monotonic clock
 }
 
 // Lost implements store.Leadership.
 func (l *leadership) Lost() <-chan struct{} { return l.lost }
 
+// Valid implements store.Leadership: until the lease could run out,
+// with a margin, by this process's monotonic clock (which goes on while
+// the process is stopped), and not after the lease was lost.
+func (l *leadership) Valid() bool {
+	select {
+	case <-l.lost:
+		return false
+	default:
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Now().Before(l.valid)
+}
+
 // Release implements store.Leadership: from its call on, the store's
-// writes fail with store.ErrNotLeader (until it leads again).
+// writes fail with store.ErrNotLeader (until it leads again), and the
+// lease ends at once, so another replica may take over.
 func (l *leadership) Release() {
 	l.once.Do(func() { close(l.stop) })
 	<-l.lost
 }
 
-// Lead implements store.Shared. The lock lives on a connection of its
-// own, with server-side keepalives so that PostgreSQL frees it when the
-// leader's host vanishes; the epoch it increments fences the writes of
-// the leader before it.
+// Lead implements store.Shared: it takes the lease when it has expired
+// (or was released), incrementing the epoch that fences the writes of
+// the leader before.
 func (s *Store) Lead(ctx context.Context, id string) (store.Leadership, error) {
 	conn, err := s.connect(ctx, AppLead)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (store.Leadership, error) {
+	start := time.Now()
+	var epoch int64
+	err = conn.QueryRow(ctx, `UPDATE herald_leader SET epoch = epoch + 1, id = $1, since = clock_timestamp(),
+		expires = clock_timestamp() + $2 * interval '1 millisecond' WHERE expires <= clock_timestamp() RETURNING epoch`,
+		id, leaseTTL.Milliseconds()).Scan(&epoch)
+	if err != nil {
 		conn.Close(context.Background())
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, store.ErrLedElsewhere
+		}
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, `SELECT set_config('tcp_keepalives_idle', '5', false),
-		set_config('tcp_keepalives_interval', '2', false), set_config('tcp_keepalives_count', '3', false),
-		set_config('tcp_user_timeout', $1, false)`, strconv.FormatInt(userTimeout.Milliseconds(), 10)); err != nil {
-		return fail(err)
-	}
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, leaderLock).Scan(&got); err != nil {
-		return fail(err)
-	}
-	if !got {
-		return fail(store.ErrLedElsewhere)
-	}
-	var epoch int64
-	if err := conn.QueryRow(ctx, `UPDATE herald_leader SET epoch = epoch + 1, id = $1, since = now() RETURNING epoch`,
-		id).Scan(&epoch); err != nil {
-		return fail(err) // closing the connection frees the lock
-	}
-	l := &leadership{s: s, epoch: epoch, conn: conn, stop: make(chan struct{}), lost: make(chan struct{})}
+	l := &leadership{s: s, epoch: epoch, conn: conn, stop: make(chan struct{}), lost: make(chan struct{}),
+		valid: start.Add(leaseTTL - leaseMargin)}
 	s.mu.Lock()
-	s.fenced, s.epoch, s.lead = true, epoch, l
+	s.epoch, s.lead = epoch, l
 	s.mu.Unlock()
 	go l.hold()
 	return l, nil
 }
 
-// hold pings the lock's connection until it fails or Release; either
-// way the store stops writing before the lock is freed.
+// hold renews the lease until Release, a refused renewal (another
+// replica leads: the lease had run out), a failed connection, or its
+// own clock saying the lease may run out; in every case the store stops
+// writing first.
 func (l *leadership) hold() {
 	defer close(l.lost)
-	t := time.NewTicker(pingEvery)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), renewTimeout)
+		l.conn.Close(ctx)
+		cancel()
+	}()
+	t := time.NewTicker(renewEvery)
 	defer t.Stop()
 	for {
+		l.mu.Lock()
+		expiry := time.NewTimer(time.Until(l.valid))
+		l.mu.Unlock()
 		select {
 		case <-l.stop:
+			expiry.Stop()
 			l.depose()
-			ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-			l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, leaderLock) // closing frees it anyway
-			l.conn.Close(ctx)
+			ctx, cancel := context.WithTimeout(context.Background(), renewTimeout)
+			l.conn.Exec(ctx, `UPDATE herald_leader SET expires = clock_timestamp() WHERE epoch = $1`, l.epoch)
 			cancel()
 			return
+		case <-expiry.C:
+			l.depose()
+			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-			err := l.conn.Ping(ctx)
+			expiry.Stop()
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), renewTimeout)
+			tag, err := l.conn.Exec(ctx, `UPDATE herald_leader SET expires = clock_timestamp() + $2 * interval '1 millisecond'
+				WHERE epoch = $1 AND expires > clock_timestamp()`, l.epoch, leaseTTL.Milliseconds())
 			cancel()
-			if err != nil {
+			if err != nil || tag.RowsAffected() != 1 {
 				l.depose()
-				ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-				l.conn.Close(ctx)
-				cancel()
 				return
 			}
+			l.mu.Lock()
+			l.valid = start.Add(leaseTTL - leaseMargin)
+			l.mu.Unlock()
 		}
 	}
 }
 
 // depose marks the store as no longer leading under this leadership.
 func (l *leadership) depose() {
+	l.mu.Lock()
+	l.valid = time.Time{}
+	l.mu.Unlock()
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
 	if l.s.epoch == l.epoch {
@@ -135,16 +174,17 @@ func (l *leadership) depose() {
 }
 
 // Leader implements store.Shared.
-func (s *Store) Leader(ctx context.Context) (string, time.Time, error) {
-	var id string
-	var since time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT id, since FROM herald_leader`).Scan(&id, &since); err != nil {
-		return "", time.Time{}, err
+func (s *Store) Leader(ctx context.Context) (store.Lease, error) {
+	var l store.Lease
+	var left float64
+	if err := s.pool.QueryRow(ctx, `SELECT id, since, extract(epoch FROM expires - clock_timestamp())::float8 FROM herald_leader`).Scan(&l.ID, &l.Since, &left); err != nil {
+		return store.Lease{}, err
 	}
-	if id == "" {
-		return "", time.Time{}, nil
+	if l.ID == "" {
+		return store.Lease{}, nil
 	}
-	return id, since.UTC(), nil
+	l.Since, l.Left = l.Since.UTC(), time.Duration(left*float64(time.Second))
+	return l, nil
 }
 
 // Publish implements store.Shared. The generation row, updated first,

@@ -25,6 +25,16 @@ type Schema struct {
 	SetVersion func(t *testing.T, place string, v int)
 	// Want is the schema version this Herald writes.
 	Want int
+	// Write, if set, readies s to write (a shared store takes the lease)
+	// and returns what ends it.
+	Write func(t *testing.T, s store.Store) (done func())
+}
+
+func (b *Schema) write(t *testing.T, s store.Store) func() {
+	if b.Write == nil {
+		return func() {}
+	}
+	return b.Write(t, s)
 }
 
 // RunSchema runs the migration cases: opening twice is a no-op, several
@@ -38,7 +48,9 @@ func RunSchema(t *testing.T, b Schema) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		done := b.write(t, s)
 		save(t, s, t0, store.Retention{}, Article("a", "a", t0))
+		done()
 		s.Close()
 		s, err = b.Open(ctx, place)
 		if err != nil {
@@ -69,10 +81,12 @@ func RunSchema(t *testing.T, b Schema) {
 			}
 			defer s.Close()
 			src := fmt.Sprint("src", i)
+			done := b.write(t, s)
 			if _, err := s.Save(ctx, store.Collection{Key: src, Source: src, Now: t0,
 				Articles: []feed.Article{Article("a", "a", t0)}}); err != nil {
 				t.Errorf("opener %d: Save: %v", i, err)
 			}
+			done()
 		}
 		if t.Failed() {
 			return

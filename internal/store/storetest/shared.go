@@ -87,8 +87,11 @@ func saveOne(s store.Store, id string) error {
 func testLeadOnce(t *testing.T, r Replicas) {
 	ctx := context.Background()
 	a, b := open(t, r), open(t, r)
-	if id, since, err := a.Leader(ctx); err != nil || id != "" || !since.IsZero() {
-		t.Errorf("Leader before any = %q, %v, %v; want none", id, since, err)
+	if l, err := a.Leader(ctx); err != nil || l != (store.Lease{}) {
+		t.Errorf("Leader before any = %+v, %v; want none", l, err)
+	}
+	if err := saveOne(a, "before"); !errors.Is(err, store.ErrNotLeader) {
+		t.Errorf("Save of a store that never led = %v, want ErrNotLeader", err)
 	}
 	before := time.Now().Add(-time.Minute) // the database's clock, roughly
 	la := lead(t, a, "replica-a")
@@ -98,9 +101,13 @@ func testLeadOnce(t *testing.T, r Replicas) {
 	if _, err := a.Lead(ctx, "replica-a"); !errors.Is(err, store.ErrLedElsewhere) {
 		t.Errorf("Lead again by the leader = %v, want ErrLedElsewhere", err)
 	}
-	id, since, err := b.Leader(ctx)
-	if err != nil || id != "replica-a" || since.Before(before) || since.After(time.Now().Add(time.Minute)) {
-		t.Errorf("Leader = %q, %v, %v; want replica-a, about now", id, since, err)
+	if !la.Valid() {
+		t.Error("a new leadership is not Valid")
+	}
+	lease, err := b.Leader(ctx)
+	if err != nil || lease.ID != "replica-a" || lease.Since.Before(before) || lease.Since.After(time.Now().Add(time.Minute)) ||
+		lease.Left <= 0 || lease.Left > 15*time.Second {
+		t.Errorf("Leader = %+v, %v; want replica-a, about now, with a lease of some seconds left", lease, err)
 	}
 	if err := saveOne(a, "x"); err != nil {
 		t.Errorf("the leader's Save: %v", err)
@@ -108,9 +115,15 @@ func testLeadOnce(t *testing.T, r Replicas) {
 	select {
 	case <-la.Lost():
 		t.Fatal("Lost closed while leading")
-	case <-time.After(2500 * time.Millisecond): // a few pings
+	case <-time.After(5 * time.Second): // renewals keep it
+	}
+	if lease, err := b.Leader(ctx); err != nil || lease.Left < 5*time.Second {
+		t.Errorf("after renewals, Leader = %+v, %v; want more than 5 s left", lease, err)
 	}
 	la.Release()
+	if la.Valid() {
+		t.Error("a released leadership is Valid")
+	}
 	select {
 	case <-la.Lost():
 	default:
@@ -119,8 +132,8 @@ func testLeadOnce(t *testing.T, r Replicas) {
 	la.Release() // twice is harmless
 	lb := lead(t, b, "replica-b")
 	defer lb.Release()
-	if id, _, err := a.Leader(ctx); err != nil || id != "replica-b" {
-		t.Errorf("Leader after the handover = %q, %v", id, err)
+	if lease, err := a.Leader(ctx); err != nil || lease.ID != "replica-b" {
+		t.Errorf("Leader after the handover = %+v, %v", lease, err)
 	}
 }
 
@@ -149,11 +162,11 @@ func testFencingAfterRelease(t *testing.T, r Replicas) {
 	if err := saveOne(b, "new"); err != nil {
 		t.Errorf("the new leader's Save: %v", err)
 	}
-	if err := saveOne(tool, "tool"); err != nil {
-		t.Errorf("Save of a store that never led: %v", err)
+	if err := saveOne(tool, "tool"); !errors.Is(err, store.ErrNotLeader) {
+		t.Errorf("Save of a store that never led = %v, want ErrNotLeader", err)
 	}
-	if got := ids(articles(t, b, "src")); !cmp.Equal(got, []string{"new", "tool"}, cmpopts.SortSlices(func(x, y string) bool { return x < y })) {
-		t.Errorf("articles %v, want the new leader's and the tool's only", got)
+	if got := ids(articles(t, b, "src")); !cmp.Equal(got, []string{"new"}) {
+		t.Errorf("articles %v, want the new leader's only", got)
 	}
 	// Leading again lifts the fence.
 	lb.Release()
@@ -189,6 +202,7 @@ func testFencingAfterSevered(t *testing.T, r Replicas) {
 func testPublications(t *testing.T, r Replicas) {
 	ctx := context.Background()
 	leader, replica := open(t, r), open(t, r)
+	defer lead(t, leader, "leader").Release()
 	pub, err := replica.Published(ctx, 0)
 	if err != nil || pub.Gen != 0 || len(pub.Pages) != 0 || len(pub.Paths) != 0 {
 		t.Fatalf("Published before any = %+v, %v", pub, err)
@@ -261,6 +275,7 @@ func next(t *testing.T, ch <-chan int64, want int64) {
 
 func testChanges(t *testing.T, r Replicas) {
 	leader, replica := open(t, r), open(t, r)
+	defer lead(t, leader, "leader").Release()
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := replica.Changes(ctx)
 	start := time.Now()
@@ -279,6 +294,7 @@ func testChanges(t *testing.T, r Replicas) {
 
 func testChangesReconnect(t *testing.T, r Replicas) {
 	leader, replica := open(t, r), open(t, r)
+	defer lead(t, leader, "leader").Release()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ch := replica.Changes(ctx)

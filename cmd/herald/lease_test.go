@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
+)
+
+// uaUpstream is an upstream feed that records who asked (the User-Agent,
+// which each replica of the test sets apart) and when.
+type uaUpstream struct {
+	mu    sync.Mutex
+	items []string
+	asks  []uaAsk
+}
+
+type uaAsk struct {
+	ua string
+	at time.Time
+}
+
+func (u *uaUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	u.asks = append(u.asks, uaAsk{r.UserAgent(), time.Now()})
+	items := u.items
+	u.mu.Unlock()
+	w.Header().Set("Content-Type", "application/rss+xml")
+	fmt.Fprint(w, `<rss version="2.0"><channel><title>Up</title><link>http://up/</link><description>d</description>`)
+	for i, title := range items {
+		fmt.Fprintf(w, `<item><guid>%s</guid><title>%s</title><link>http://up/%s</link><pubDate>Mon, 0%d Feb 2026 10:00:00 GMT</pubDate></item>`, title, title, title, i+2)
+	}
+	fmt.Fprint(w, `</channel></rss>`)
+}
+
+func (u *uaUpstream) set(items ...string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.items = items
+}
+
+// asksBy returns the requests of user agent ua at or after since.
+func (u *uaUpstream) asksBy(ua string, since time.Time) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := 0
+	for _, a := range u.asks {
+		if a.ua == ua && !a.at.Before(since) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestReplicaPausedLeader: the leader of two real replicas is stopped
+// with SIGSTOP (as a VM freeze or a swap storm would). Its lease, renewed
+// no more, runs out by the database's clock: the other replica takes
+// over and publishes an upstream change within 15 s, and its operator
+// /healthz named the paused leader's lease expired meanwhile or itself as
+// leader. Resumed with SIGCONT, the old leader makes no upstream request
+// (its requests carry its own User-Agent) and learns it follows.
+func TestReplicaPausedLeader(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	up := &uaUpstream{items: []string{"Alpha"}}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", srv.URL), nil)
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "store: "+dbURL+"\nfetch: {user_agent: \"replica-${HERALD_TEST_UA}\"}\n"+string(b)+
+		"  - {name: upf, title: Up, sources: [up]}\n")
+	reps := []*replicaProc{startReplica(t, cfg, "HERALD_TEST_UA=a"), startReplica(t, cfg, "HERALD_TEST_UA=b")}
+	uas := map[*replicaProc]string{reps[0]: "replica-a", reps[1]: "replica-b"}
+	var leader, other *replicaProc
+	waitFor(t, "exactly one leader, collecting", func() bool {
+		l := leaders(t, reps)
+		if len(l) != 1 {
+			return false
+		}
+		leader = l[0]
+		return up.asksBy(uas[leader], time.Time{}) > 0
+	})
+	for _, r := range reps {
+		if r != leader {
+			other = r
+		}
+	}
+	if err := leader.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	up.set("Alpha", "Beta")
+
+	sawExpired := false
+	deadline := stopped.Add(15 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("no takeover within 15 s of the pause; the follower says: %s", operatorHealth(t, other))
+		}
+		h := operatorHealth(t, other)
+		var st struct {
+			Replica struct {
+				Role        string `json:"role"`
+				LeaderLease string `json:"leader_lease"`
+			} `json:"replica"`
+		}
+		json.Unmarshal([]byte(h), &st)
+		sawExpired = sawExpired || st.Replica.LeaderLease == "expired"
+		if st.Replica.Role == "leader" {
+			_, body := get(t, other.base+"/upf.rss")
+			if strings.Contains(body, "Beta") {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("the change published by the new leader %v after the pause (saw the lease expired: %v)", time.Since(stopped).Round(time.Millisecond), sawExpired)
+
+	resumed := time.Now()
+	if err := leader.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the resumed replica to follow", func() bool { return leader.role(t) == "follower" })
+	// A few of the new leader's collections, to give the old one every
+	// chance to go on with its own.
+	since := time.Now()
+	waitFor(t, "three more collections by the new leader", func() bool { return up.asksBy(uas[other], since) >= 3 })
+	if n := up.asksBy(uas[leader], resumed); n > 0 {
+		t.Errorf("the resumed leader made %d upstream requests after SIGCONT", n)
+	}
+	if !strings.Contains(leader.logs.String(), "leadership lost") {
+		t.Errorf("the resumed leader did not log that it lost leadership:\n%s", leader.logs.String())
+	}
+	if l := leaders(t, reps); len(l) != 1 || l[0] != other {
+		t.Errorf("%d leaders after the resume, want only the new one", len(l))
+	}
+}
+
+// operatorHealth is the replica's operator /healthz (with the token).
+func operatorHealth(t *testing.T, r *replicaProc) string {
+	t.Helper()
+	_, body := get(t, r.base+"/healthz", operator...)
+	return body
+}
