@@ -55,10 +55,12 @@ func (m *Memory) Save(_ context.Context, c Collection) (bool, error) {
 		m.hist[c.Source] = h
 	}
 	prior := make(map[string]Prior, len(h))
+	seqs := make([]int64, 0, len(h))
 	for id, st := range h {
 		prior[id] = priorOf(st)
+		seqs = append(seqs, st.Seq)
 	}
-	p := c.Plan(prior)
+	p := c.Plan(History{ByID: prior, FreshFrom: FreshFrom(seqs, c.Fresh)})
 	if !p.Changed() {
 		return false, nil
 	}

@@ -154,20 +154,35 @@ type Plan struct {
 // Changed reports whether the plan changes the history.
 func (p *Plan) Changed() bool { return len(p.Write) > 0 || len(p.Remove) > 0 }
 
-// Plan returns what c does to a source's history (by ID): Merge's writes,
-// placed by c.Fresh, and Expired's removals.
-func (c *Collection) Plan(history map[string]Prior) Plan {
-	var p Plan
-	p.Write = Merge(history, c.Articles, c.Now)
-	var fresh int64 // the oldest place an edit stays at
-	if c.Fresh > 0 && len(history) > c.Fresh {
-		seqs := make([]int64, 0, len(history))
-		for _, st := range history {
-			seqs = append(seqs, st.Seq)
-		}
-		slices.Sort(seqs)
-		fresh = seqs[len(seqs)-c.Fresh]
+// History is what Plan is told of a source's history.
+type History struct {
+	// ByID are stored articles by ID: at least those of the collection's
+	// Articles, and all of them when the collection Prunes.
+	ByID map[string]Prior
+	// FreshFrom is the place of the source's Fresh-th newest article, the
+	// oldest an edit leaves where it is (FreshFrom); 0 when it holds no
+	// more than Fresh.
+	FreshFrom int64
+}
+
+// FreshFrom is the place of the fresh-th newest of seqs, or 0 when there
+// are no more than fresh (or fresh is 0).
+func FreshFrom(seqs []int64, fresh int) int64 {
+	if fresh <= 0 || len(seqs) < fresh {
+		return 0
 	}
+	seqs = slices.Clone(seqs)
+	slices.Sort(seqs)
+	return seqs[len(seqs)-fresh]
+}
+
+// Plan returns what c does to a source's history: Merge's writes, placed
+// by c.Fresh, and Expired's removals (when c Prunes; history.ByID is then
+// the whole history).
+func (c *Collection) Plan(history History) Plan {
+	var p Plan
+	p.Write = Merge(history.ByID, c.Articles, c.Now)
+	fresh := history.FreshFrom // the oldest place an edit stays at
 	for i := range p.Write {
 		st := &p.Write[i]
 		if st.Seq != 0 && st.Seq < fresh {
@@ -182,7 +197,7 @@ func (c *Collection) Plan(history map[string]Prior) Plan {
 		switch {
 		case st.Seq != 0:
 			return 0
-		case history[st.Article.ID].Seq == 0:
+		case history.ByID[st.Article.ID].Seq == 0:
 			return 1
 		}
 		return 2
@@ -201,16 +216,19 @@ func (c *Collection) Plan(history map[string]Prior) Plan {
 	})
 	// Retention only looks at what the source no longer returns (what it
 	// writes, it returns): on a large history that is usually little.
+	if !c.Prunes(len(history.ByID)) {
+		return p
+	}
 	current := c.Current()
 	var dropped []Prior
-	for id, st := range history {
+	for id, st := range history.ByID {
 		if !current[id] {
 			dropped = append(dropped, st)
 		}
 	}
 	p.Remove = Expired(dropped, current, c.Retention, c.Now)
 	for _, id := range p.Remove {
-		st := history[id] // removed articles are never new: new ones are current
+		st := history.ByID[id] // removed articles are never new: new ones are current
 		p.Leave = append(p.Leave, Slot{Seq: st.Seq, Source: c.Source, ID: id, Gone: true})
 	}
 	return p

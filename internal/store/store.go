@@ -138,12 +138,20 @@ type Mark struct {
 }
 
 // Untouched reports whether c leaves a history of n articles as it is
-// without reading it: it brings no articles, and retention could only
-// remove some if the history held more than the kept ones and more than
-// Keep besides them (or had a KeepFor). Backends skip the history then.
-func (c *Collection) Untouched(n int) bool {
+// without reading it: it brings no articles, and retention removes none
+// (Prunes). Backends skip the history then.
+func (c *Collection) Untouched(n int) bool { return len(c.Articles) == 0 && !c.Prunes(n) }
+
+// Prunes reports whether retention may remove articles from a history of
+// n after c: only if the history holds more than the kept ones and more
+// than Keep besides them (or has a KeepFor). Only then does Plan need the
+// whole history; otherwise the articles c brings are enough. (Kept are
+// the IDs of stored articles, so n-len(Kept) counts those the source no
+// longer returns; were one not stored, retention would only wait for a
+// later collection.)
+func (c *Collection) Prunes(n int) bool {
 	r := c.Retention
-	return len(c.Articles) == 0 && (n <= len(c.Kept) || (r.KeepFor == 0 && (r.Keep == 0 || n-len(c.Kept) <= r.Keep)))
+	return n > len(c.Kept) && (r.KeepFor > 0 || (r.Keep > 0 && n-len(c.Kept) > r.Keep))
 }
 
 // EncodeRecord is rec as a backend stores it: state and status as JSON.

@@ -327,18 +327,6 @@ func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
 
 // merge writes c's articles into the source's history and prunes it.
 func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
-	if len(c.Articles) == 0 {
-		// Nothing new (a files source whose files did not change): only
-		// retention could change history, and only if it holds more than
-		// the kept articles.
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, c.Source).Scan(&n); err != nil {
-			return false, err
-		}
-		if c.Untouched(n) {
-			return false, nil
-		}
-	}
 	// One writer of the log at a time, as SQLite's single writer: places
 	// are taken in commit order, so a reader never sees a later place
 	// before an earlier one commits.
@@ -346,7 +334,16 @@ func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
 	if err := tx.QueryRow(ctx, `SELECT seq, rev FROM herald_log FOR UPDATE`).Scan(&seq, &rev); err != nil {
 		return false, err
 	}
-	old, err := history(ctx, tx, c.Source)
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, c.Source).Scan(&n); err != nil {
+		return false, err
+	}
+	if c.Untouched(n) {
+		// Nothing new (a files source whose files did not change), and
+		// retention cannot remove anything.
+		return false, nil
+	}
+	old, err := history(ctx, tx, c, n)
 	if err != nil {
 		return false, err
 	}
@@ -386,23 +383,42 @@ func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
 	return true, nil
 }
 
-// history reads a source's history without the article bodies: what
-// Merge and Expired need.
-func history(ctx context.Context, tx pgx.Tx, source string) (map[string]store.Prior, error) {
-	rows, err := tx.Query(ctx, `SELECT id, seq, first_seen, published, updated, hash FROM herald_articles WHERE source = $1`, source)
+// history reads what Plan needs of the source's history of n articles,
+// without their bodies: the whole of it when c Prunes, else only the
+// articles c brings.
+func history(ctx context.Context, tx pgx.Tx, c store.Collection, n int) (store.History, error) {
+	h := store.History{ByID: map[string]store.Prior{}}
+	if c.Fresh > 0 {
+		err := tx.QueryRow(ctx, `SELECT seq FROM herald_articles WHERE source = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2`,
+			c.Source, c.Fresh-1).Scan(&h.FreshFrom)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return h, err
+		}
+	}
+	const cols = `SELECT id, seq, first_seen, published, updated, hash FROM herald_articles WHERE source = $1`
+	var rows pgx.Rows
+	var err error
+	if c.Prunes(n) {
+		rows, err = tx.Query(ctx, cols, c.Source)
+	} else {
+		ids := make([]string, len(c.Articles))
+		for i, a := range c.Articles {
+			ids[i] = a.ID
+		}
+		rows, err = tx.Query(ctx, cols+` AND id = ANY($2)`, c.Source, ids)
+	}
 	if err != nil {
-		return nil, err
+		return h, err
 	}
 	defer rows.Close()
-	out := map[string]store.Prior{}
 	for rows.Next() {
-		st, err := store.ScanPrior(rows)
+		p, err := store.ScanPrior(rows)
 		if err != nil {
-			return nil, err
+			return h, err
 		}
-		out[st.ID] = st
+		h.ByID[p.ID] = p
 	}
-	return out, rows.Err()
+	return h, rows.Err()
 }
 
 // Slots implements store.Store.

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -365,19 +366,16 @@ func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, e
 
 // merge writes c's articles into the source's history and prunes it.
 func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool, error) {
-	if len(c.Articles) == 0 {
-		// Nothing new (a files source whose files did not change): only
-		// retention could change history, and only if it holds more than
-		// the kept articles.
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&n); err != nil {
-			return false, err
-		}
-		if c.Untouched(n) {
-			return false, nil
-		}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&n); err != nil {
+		return false, err
 	}
-	old, err := history(ctx, tx, c.Source)
+	if c.Untouched(n) {
+		// Nothing new (a files source whose files did not change), and
+		// retention cannot remove anything.
+		return false, nil
+	}
+	old, err := history(ctx, tx, c, n)
 	if err != nil {
 		return false, err
 	}
@@ -424,23 +422,49 @@ func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool
 	return true, nil
 }
 
-// history reads a source's history without the article bodies: what
-// Merge and Expired need.
-func history(ctx context.Context, tx *sql.Tx, source string) (map[string]store.Prior, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, seq, first_seen, published, updated, hash FROM articles WHERE source = ?`, source)
+// history reads what Plan needs of the source's history of n articles,
+// without their bodies: the whole of it when c Prunes, else only the
+// articles c brings (a part of a large import reads 2,000, not the
+// 100,000 before it).
+func history(ctx context.Context, tx *sql.Tx, c store.Collection, n int) (store.History, error) {
+	h := store.History{ByID: map[string]store.Prior{}}
+	if c.Fresh > 0 {
+		err := tx.QueryRowContext(ctx, `SELECT seq FROM articles WHERE source = ? ORDER BY seq DESC LIMIT 1 OFFSET ?`,
+			c.Source, c.Fresh-1).Scan(&h.FreshFrom)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return h, err
+		}
+	}
+	const cols = `SELECT id, seq, first_seen, published, updated, hash FROM articles WHERE source = ?`
+	if c.Prunes(n) {
+		return h, readPriors(ctx, tx, h.ByID, cols, c.Source)
+	}
+	for ids := range slices.Chunk(c.Articles, 500) {
+		args := []any{c.Source}
+		for _, a := range ids {
+			args = append(args, a.ID)
+		}
+		if err := readPriors(ctx, tx, h.ByID, cols+` AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}
+
+func readPriors(ctx context.Context, tx *sql.Tx, into map[string]store.Prior, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	out := map[string]store.Prior{}
 	for rows.Next() {
-		st, err := store.ScanPrior(rows)
+		p, err := store.ScanPrior(rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out[st.ID] = st
+		into[p.ID] = p
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // Retain implements store.Store.
