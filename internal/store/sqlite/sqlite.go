@@ -358,7 +358,7 @@ func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, e
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO records (key, state, status) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET state = excluded.state, status = excluded.status`,
-		c.Key, string(state), string(status)); err != nil {
+		c.Key, state, status); err != nil { // as bytes: no copy of a large state
 		return false, err
 	}
 	return changed, tx.Commit()
