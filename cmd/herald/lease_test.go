@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -151,4 +153,84 @@ func operatorHealth(t *testing.T, r *replicaProc) string {
 	t.Helper()
 	_, body := get(t, r.base+"/healthz", operator...)
 	return body
+}
+
+// TestReplicasPingOnceAcrossFailovers: three real replicas, a local hub
+// that counts pings; ten times, the upstream changes and the leader is
+// stopped (SIGTERM, or SIGKILL every fifth time) a random moment later,
+// while the change is being collected, published or pinged, and a new
+// replica joins. Each change of the upstream's feed is pinged exactly
+// once, by whichever replica led when it was published or after.
+func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
+	rounds, killEvery := 10, 5
+	if raceBuild || testing.Short() {
+		rounds, killEvery = 4, 4 // all ten run without the detector in .ci/run
+	}
+	hub := newFakeHub(t, nil)
+	up := &uaUpstream{items: []string{"Item 0"}}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", srv.URL), nil)
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "store: "+pgtest.NewDatabase(t)+"\n"+string(b)+"  - {name: upf, title: Up, sources: [up]}\nwebsub:\n  hub: "+hub.url+"/hub\n")
+	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
+	serving := func(item string) func() bool {
+		return func() bool {
+			for _, r := range reps {
+				if r.alive() {
+					if _, body := get(t, r.base+"/upf.rss"); strings.Contains(body, "<title>"+item+"</title>") {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	waitFor(t, "the first item served", serving("Item 0"))
+	// The first publications of a fresh set may ping (a feed's first
+	// collection); count from a settled one.
+	time.Sleep(2500 * time.Millisecond)
+	hub.reset()
+
+	items := []string{"Item 0"}
+	for round := 1; round <= rounds; round++ {
+		var leader *replicaProc
+		waitFor(t, "one leader", func() bool {
+			l := leaders(t, reps)
+			if len(l) == 1 {
+				leader = l[0]
+			}
+			return len(l) == 1
+		})
+		items = append(items, fmt.Sprint("Item ", round))
+		up.set(items...)
+		time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
+		sig := syscall.SIGTERM
+		if round%killEvery == 0 {
+			sig = syscall.SIGKILL
+		}
+		leader.cmd.Process.Signal(sig)
+		<-leader.done
+		t.Logf("round %d: %v %s", round, sig, leader.base)
+		reps = append(slices.DeleteFunc(reps, func(r *replicaProc) bool { return r == leader }), startReplica(t, cfg))
+		waitFor(t, fmt.Sprintf("round %d's item served", round), serving(items[len(items)-1]))
+	}
+	topic := "http://news.example/upf.rss"
+	count := func() int {
+		n := 0
+		for _, p := range hub.got() {
+			if p == topic {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "every change pinged", func() bool { return count() >= rounds })
+	time.Sleep(3 * time.Second) // a second ping of a change would have come by now
+	if n := count(); n != rounds {
+		t.Errorf("%s pinged %d times for %d changes, want once each: %v", topic, n, rounds, hub.got())
+	}
 }

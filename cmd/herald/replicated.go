@@ -21,10 +21,6 @@ import (
 // publishTimeout bounds the leader's writing of one publication.
 const publishTimeout = 30 * time.Second
 
-// hubMargin is how long after the replicas' switch to a publication the
-// WebSub hub is told of it.
-const hubMargin = 250 * time.Millisecond
-
 // replicaStatus is the server's Replica option: nil for a process alone.
 func (sv *serving) replicaStatus(st store.Store) func() server.ReplicaStatus {
 	if _, ok := st.(store.Shared); !ok {
@@ -62,10 +58,16 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 	sv.current.Store(p)
 	sv.cfg.Store(cfg)
 	sv.reloads = make(chan *config.Config, 1)
-	sv.rep, err = replica.New(replica.Options{
+	opts := replica.Options{
 		Store: shared, ID: replicaID(), Logger: sv.log, Registry: reg,
 		Prepare: sv.prepareReplica, Lead: sv.lead,
-	})
+	}
+	if sv.changes != nil {
+		// Pings live in the store with the publications: whichever
+		// replica leads sends each once.
+		opts.Topics, opts.Ping = sv.topics, sv.changes.n.Ping
+	}
+	sv.rep, err = replica.New(opts)
 	if err != nil {
 		return err
 	}
@@ -227,8 +229,8 @@ func (sv *serving) lead(ctx context.Context) {
 const republishEvery = 5 * time.Second
 
 // leaderPublisher returns the function that publishes a build of cfg to
-// every replica, then tells the WebSub hub which feeds changed: once per
-// change, by the leader only.
+// every replica; the pings it leaves for a WebSub hub are sent by the
+// leader (replica.Options.Ping).
 func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
 	return func(files []site.File) {
 		pages := make([]store.Page, len(files))
@@ -237,7 +239,7 @@ func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 		defer cancel()
-		_, switchAt, err := sv.rep.Publish(ctx, pages)
+		_, _, err := sv.rep.Publish(ctx, pages)
 		if err != nil {
 			level := slog.LevelError
 			if errors.Is(err, store.ErrNotLeader) {
@@ -248,13 +250,23 @@ func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
 			return
 		}
 		sv.unpublished.Store(false)
-		if switchAt.IsZero() {
-			return
-		}
-		// The hub fetches a feed as soon as it is told: not before every
-		// replica serves the new one, with a margin for a replica whose
-		// switch comes a little late (a busy machine, a clock behind).
-		topics := sv.changes.changed(cfg.BaseURL, files)
-		time.AfterFunc(time.Until(switchAt)+hubMargin, func() { sv.changes.ping(topics) })
 	}
+}
+
+// topics names the feed URLs a hub is to be told of for a publication:
+// the feed documents among its changed pages that were published before
+// (a feed published for the first time has no subscribers yet).
+func (sv *serving) topics(changed []store.Page, before map[string]store.Page) []string {
+	cfg := sv.cfg.Load()
+	feeds := map[string]bool{}
+	for _, p := range feedPaths(cfg) {
+		feeds[p] = true
+	}
+	var out []string
+	for _, p := range changed {
+		if _, ok := before[p.Path]; ok && feeds[p.Path] {
+			out = append(out, cfg.BaseURL+p.Path)
+		}
+	}
+	return out
 }

@@ -64,7 +64,25 @@ type Options struct {
 	Interval time.Duration
 	// Now is the clock, a seam for tests; default time.Now.
 	Now func() time.Time
+	// Topics, if set, names the feed URLs a WebSub hub is to be told of
+	// for a publication: of its changed pages, given those of the
+	// publication before. They are stored with the publication.
+	Topics func(changed []store.Page, before map[string]store.Page) []string
+	// Ping, if set, tells the hub of one topic (one attempt). The leader
+	// sends the pings publications left, each once the hub took it, not
+	// before this replica serves the publication plus HubMargin; after a
+	// failover the new leader sends those the old one did not.
+	Ping func(ctx context.Context, topic string) error
+	// HubMargin is how long after this replica switches to a publication
+	// its pings wait (the other replicas switch at the same instant);
+	// default DefaultHubMargin.
+	HubMargin time.Duration
 }
+
+// DefaultHubMargin is Options.HubMargin's default: a replica whose switch
+// comes a little late (a busy machine) serves the new feed when the hub
+// fetches it.
+const DefaultHubMargin = 250 * time.Millisecond
 
 // Replica is this process's part in a replica set. Its methods are safe
 // for concurrent use.
@@ -79,6 +97,7 @@ type Replica struct {
 	mu      sync.Mutex // guards the fields below
 	gen     int64      // the newest publication known (pages)
 	live    int64      // the publication served
+	liveAt  time.Time  // when it was switched to (monotonic)
 	leading bool
 	held    store.Leadership // while leading
 	dbErr   error
@@ -205,7 +224,11 @@ func (r *Replica) Publish(ctx context.Context, pages []store.Page) (gen int64, s
 	if len(changed) == 0 && len(next) == len(r.pages) && gen > 0 {
 		return gen, time.Time{}, nil // the same publication
 	}
-	gen, at, err := r.opts.Store.Publish(ctx, changed, sortedPaths(next))
+	var topics []string
+	if r.opts.Topics != nil && r.opts.Ping != nil {
+		topics = r.opts.Topics(changed, r.pages)
+	}
+	gen, at, err := r.opts.Store.Publish(ctx, changed, sortedPaths(next), topics)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
@@ -315,7 +338,7 @@ func (r *Replica) activate(sw *switchover) {
 	sw.activate()
 	r.pending = nil
 	r.mu.Lock()
-	r.live = sw.gen
+	r.live, r.liveAt = sw.gen, time.Now()
 	r.mu.Unlock()
 	r.genGauge.Set(float64(sw.gen))
 }
@@ -489,7 +512,10 @@ func (r *Replica) campaign(ctx context.Context) *leadership {
 	ran := make(chan struct{})
 	go func() {
 		defer close(ran)
+		pinged := make(chan struct{})
+		go func() { defer close(pinged); r.pinger(leadCtx) }()
 		r.opts.Lead(leadCtx)
+		<-pinged
 	}()
 	return &leadership{l: l, cancel: stop, done: done, ran: ran}
 }
@@ -538,4 +564,82 @@ func (l *leadership) stop() {
 	l.cancel()
 	<-l.ran
 	l.l.Release()
+}
+
+// pingEvery is how often the leader looks for pings to send.
+const pingEvery = 250 * time.Millisecond
+
+// pinger sends, while this replica leads (until ctx is done), the pings
+// publications left in the store, oldest first: each once this replica
+// serves its publication plus HubMargin, and only while its lease holds
+// (MayCollect); a ping the hub refused is tried again with backoff, and
+// stays in the store until the hub takes it, for this leader or the next.
+func (r *Replica) pinger(ctx context.Context) {
+	if r.opts.Ping == nil {
+		return
+	}
+	margin := r.opts.HubMargin
+	if margin <= 0 {
+		margin = DefaultHubMargin
+	}
+	type retry struct {
+		n  int
+		at time.Time
+	}
+	retries := map[store.Ping]retry{}
+	sent := map[store.Ping]bool{} // the hub took it; the store has not recorded that yet
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+		pings, err := r.opts.Store.Pings(opCtx)
+		cancel()
+		if err != nil {
+			continue // the database: the replica's loop reports it
+		}
+		r.mu.Lock()
+		live, liveAt := r.live, r.liveAt
+		r.mu.Unlock()
+		for _, p := range pings {
+			if p.Gen > live || (p.Gen == live && time.Since(liveAt) < margin) {
+				break // oldest first: the rest are newer
+			}
+			if rt, ok := retries[p]; ok && time.Now().Before(rt.at) {
+				continue
+			}
+			if r.MayCollect() != nil || ctx.Err() != nil {
+				return
+			}
+			opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+			var err error
+			if !sent[p] {
+				err = r.opts.Ping(opCtx, p.Topic)
+			}
+			if err == nil {
+				sent[p] = true
+				delete(retries, p)
+				if err = r.opts.Store.Pinged(opCtx, p); err == nil {
+					delete(sent, p)
+				}
+			}
+			cancel()
+			switch {
+			case errors.Is(err, store.ErrNotLeader):
+				return
+			case err != nil:
+				rt := retries[p]
+				rt.n++
+				rt.at = time.Now().Add(min(time.Second<<min(rt.n, 10), 10*time.Minute))
+				retries[p] = rt
+				r.log.Warn("websub: notifying the hub failed; retrying", "url", p.Topic, "count", rt.n, "error", err)
+			default:
+				r.log.Debug("websub: hub notified", "url", p.Topic)
+			}
+		}
+	}
 }

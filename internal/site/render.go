@@ -89,11 +89,6 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"trusted": func(s string) template.HTML { return template.HTML(s) },
 }).ParseFS(templateFS, "templates/*.html"))
 
-// renderFeed builds and renders one feed in every format.
-func renderFeed(site *Site, spec *FeedSpec, items []feed.Article, now time.Time) ([]File, *feed.Feed, error) {
-	return renderDoc(site, spec, spec.Filter.Apply(items, now), 0, 0)
-}
-
 // renderDoc renders items, already selected, as document page of spec's
 // feed (0: the feed itself) whose prev-archive is page prev (0: none).
 func renderDoc(site *Site, spec *FeedSpec, items []feed.Article, page, prev int) ([]File, *feed.Feed, error) {

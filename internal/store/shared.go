@@ -39,6 +39,13 @@ type Publication struct {
 	Paths []string
 }
 
+// Ping is a WebSub ping a publication left to send: its topic changed
+// in publication Gen.
+type Ping struct {
+	Gen   int64
+	Topic string
+}
+
 // Leadership is a replica's hold on leadership: a lease that the
 // database's clock measures.
 type Leadership interface {
@@ -78,10 +85,17 @@ type Shared interface {
 	Leader(ctx context.Context) (Lease, error)
 	// Publish stores a build: changed are its pages that are new or
 	// changed since the previous publication, paths all of its paths
-	// (the pages not among them are removed). It returns the new
+	// (the pages not among them are removed), topics the feed URLs a
+	// WebSub hub is to be told of (pending Pings). It returns the new
 	// generation and its commit time (Publication.At), and tells every
 	// replica (Changes), in one transaction.
-	Publish(ctx context.Context, changed []Page, paths []string) (gen int64, at time.Time, err error)
+	Publish(ctx context.Context, changed []Page, paths, topics []string) (gen int64, at time.Time, err error)
+	// Pings returns the pings publications left to send, oldest first:
+	// whichever replica leads sends them, and Pinged each once the hub
+	// took it, so a change is pinged after a failover too.
+	Pings(ctx context.Context) ([]Ping, error)
+	// Pinged records that the hub took p.
+	Pinged(ctx context.Context, p Ping) error
 	// Published returns the current publication with the pages changed
 	// after generation after.
 	Published(ctx context.Context, after int64) (Publication, error)

@@ -135,6 +135,10 @@ func (n *Notifier) Run(ctx context.Context) {
 	}
 }
 
+// Ping tells the hub, once, that topic changed: no retry, no queue; the
+// caller keeps the ping until it succeeds (replicas keep it in the store).
+func (n *Notifier) Ping(ctx context.Context, topic string) error { return n.ping(ctx, topic) }
+
 func (n *Notifier) ping(ctx context.Context, topic string) error {
 	form := url.Values{"hub.mode": {"publish"}, "hub.url": {topic}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.hub, strings.NewReader(form.Encode()))

@@ -134,6 +134,13 @@ var migrations = []string{
 	// 3: leadership is a lease measured by the database's clock (was a
 	// session's advisory lock, which a paused process keeps).
 	`ALTER TABLE herald_leader ADD COLUMN expires TIMESTAMPTZ NOT NULL DEFAULT 'epoch'`,
+	// 4: the WebSub pings each publication leaves to send, written with
+	// it: whichever replica leads sends them.
+	`CREATE TABLE herald_pings (
+		gen   BIGINT NOT NULL,
+		topic TEXT COLLATE "C" NOT NULL,
+		PRIMARY KEY (gen, topic)
+	)`,
 }
 
 // Version is the schema version this Herald writes.

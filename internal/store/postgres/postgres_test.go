@@ -182,7 +182,7 @@ func TestChangesIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Release()
-	gen, _, err := s.Publish(context.Background(), nil, []string{})
+	gen, _, err := s.Publish(context.Background(), nil, []string{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

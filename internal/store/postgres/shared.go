@@ -189,7 +189,7 @@ func (s *Store) Leader(ctx context.Context) (store.Lease, error) {
 
 // Publish implements store.Shared. The generation row, updated first,
 // orders publishers; the notice is sent by PostgreSQL at the commit.
-func (s *Store) Publish(ctx context.Context, changed []store.Page, paths []string) (int64, time.Time, error) {
+func (s *Store) Publish(ctx context.Context, changed []store.Page, paths, topics []string) (int64, time.Time, error) {
 	if paths == nil {
 		paths = []string{} // NULL would remove nothing
 	}
@@ -207,6 +207,9 @@ func (s *Store) Publish(ctx context.Context, changed []store.Page, paths []strin
 				p.Path, p.MediaType, p.Body, p.Modified.Unix(), gen)
 		}
 		b.Queue(`DELETE FROM herald_pages WHERE path <> ALL($1)`, paths)
+		for _, topic := range topics {
+			b.Queue(`INSERT INTO herald_pings (gen, topic) VALUES ($1, $2)`, gen, topic)
+		}
 		b.Queue(`SELECT pg_notify($1, $2)`, Channel, strconv.FormatInt(gen, 10))
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -214,6 +217,27 @@ func (s *Store) Publish(ctx context.Context, changed []store.Page, paths []strin
 		return 0, time.Time{}, err
 	}
 	return gen, at.UTC(), nil
+}
+
+// Pings implements store.Shared.
+func (s *Store) Pings(ctx context.Context) ([]store.Ping, error) {
+	rows, err := s.pool.Query(ctx, `SELECT gen, topic FROM herald_pings ORDER BY gen, topic`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Ping, error) {
+		var p store.Ping
+		err := row.Scan(&p.Gen, &p.Topic)
+		return p, err
+	})
+}
+
+// Pinged implements store.Shared, as a write of the leader.
+func (s *Store) Pinged(ctx context.Context, p store.Ping) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM herald_pings WHERE gen = $1 AND topic = $2`, p.Gen, p.Topic)
+		return err
+	})
 }
 
 // Published implements store.Shared, from one snapshot.

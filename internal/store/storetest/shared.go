@@ -151,7 +151,7 @@ func testFencingAfterRelease(t *testing.T, r Replicas) {
 		"Save":   func() error { return saveOne(a, "late") },
 		"Retain": func() error { return a.Retain(ctx, nil) },
 		"Publish": func() error {
-			_, _, err := a.Publish(ctx, nil, nil)
+			_, _, err := a.Publish(ctx, nil, nil, nil)
 			return err
 		},
 	} {
@@ -211,12 +211,12 @@ func testPublications(t *testing.T, r Replicas) {
 		return store.Page{Path: path, MediaType: "application/rss+xml", Body: []byte(body), Modified: mod}
 	}
 	rss, atom, index := page("world.rss", "<rss/>", t0), page("world.atom", "<feed/>", t0), page("index.html", "<html>", t0)
-	gen1, at1, err := leader.Publish(ctx, []store.Page{rss, atom, index}, []string{"world.rss", "world.atom", "index.html"})
+	gen1, at1, err := leader.Publish(ctx, []store.Page{rss, atom, index}, []string{"world.rss", "world.atom", "index.html"}, nil)
 	if err != nil || gen1 <= 0 {
 		t.Fatalf("Publish = %d, %v", gen1, err)
 	}
 	rss2 := page("world.rss", "<rss>2</rss>", t0.Add(time.Hour))
-	gen2, at2, err := leader.Publish(ctx, []store.Page{rss2}, []string{"index.html", "world.rss"}) // atom removed
+	gen2, at2, err := leader.Publish(ctx, []store.Page{rss2}, []string{"index.html", "world.rss"}, []string{"http://x.example/world.rss"}) // atom removed
 	if err != nil || gen2 <= gen1 {
 		t.Fatalf("second Publish = %d, %v; want more than %d", gen2, err, gen1)
 	}
@@ -245,12 +245,27 @@ func testPublications(t *testing.T, r Replicas) {
 			}
 		})
 	}
-	gen3, _, err := leader.Publish(ctx, nil, nil)
+	gen3, _, err := leader.Publish(ctx, nil, nil, nil)
 	if err != nil || gen3 <= gen2 {
 		t.Fatalf("empty Publish = %d, %v", gen3, err)
 	}
 	if pub, err := replica.Published(ctx, 0); err != nil || pub.Gen != gen3 || len(pub.Paths) != 0 || len(pub.Pages) != 0 {
 		t.Errorf("after publishing nothing: %+v, %v; want no pages", pub, err)
+	}
+	// The ping the second publication left, for whichever replica leads;
+	// Pinged is a leader's write.
+	want := []store.Ping{{Gen: gen2, Topic: "http://x.example/world.rss"}}
+	if got, err := replica.Pings(ctx); err != nil || !cmp.Equal(got, want) {
+		t.Errorf("Pings = %+v, %v; want %+v", got, err, want)
+	}
+	if err := replica.Pinged(ctx, want[0]); !errors.Is(err, store.ErrNotLeader) {
+		t.Errorf("a follower's Pinged = %v, want ErrNotLeader", err)
+	}
+	if err := leader.Pinged(ctx, want[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := replica.Pings(ctx); err != nil || len(got) != 0 {
+		t.Errorf("Pings after Pinged = %+v, %v; want none", got, err)
 	}
 }
 
@@ -279,7 +294,7 @@ func testChanges(t *testing.T, r Replicas) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := replica.Changes(ctx)
 	start := time.Now()
-	gen, _, err := leader.Publish(context.Background(), nil, []string{})
+	gen, _, err := leader.Publish(context.Background(), nil, []string{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +319,7 @@ func testChangesReconnect(t *testing.T, r Replicas) {
 	// generation).
 	deadline := time.Now().Add(wait)
 	for {
-		gen, _, err := leader.Publish(context.Background(), nil, []string{})
+		gen, _, err := leader.Publish(context.Background(), nil, []string{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
