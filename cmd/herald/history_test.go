@@ -894,3 +894,39 @@ func TestHistoryArchiveCaching(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryTwoGenerates: two generate runs at once on one data_dir,
+// each to its own folder, five times with files added in between: both
+// succeed with no "database is locked", and each folder holds every stored
+// article exactly once along each format's chain.
+func TestHistoryTwoGenerates(t *testing.T) {
+	dir := t.TempDir()
+	articles := filepath.Join(dir, "articles")
+	writeStories(t, articles, 0, 400)
+	cfg := historySite(t, dir, nil, 20, historyBase, "")
+	dataDir := filepath.Join(dir, "data")
+	outs := []string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}
+	next := 400
+	for round := range 5 {
+		writeStories(t, articles, next, next+15)
+		next += 15
+		var wg sync.WaitGroup
+		logs := make([]string, len(outs))
+		errs := make([]error, len(outs))
+		for i, out := range outs {
+			wg.Go(func() {
+				b, err := herald("generate", "--config", cfg, "--out", out).CombinedOutput()
+				logs[i], errs[i] = string(b), err
+			})
+		}
+		wg.Wait()
+		for i := range outs {
+			if errs[i] != nil || strings.Contains(logs[i], "locked") || strings.Contains(logs[i], "SQLITE_BUSY") {
+				t.Fatalf("round %d, generate %d: %v\n%s", round, i, errs[i], logs[i])
+			}
+		}
+	}
+	for _, out := range outs {
+		checkFolderLinks(t, "generate to "+filepath.Base(out), out, dataDir, chainCheck{Feed: "world", Limit: 20})
+	}
+}
