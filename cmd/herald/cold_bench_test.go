@@ -91,14 +91,20 @@ func coldServe(b *testing.B, bin, cfg string) (float64, time.Duration) {
 	// The build after the collection: give it the time it takes, then
 	// read the peak (VmHWM only grows).
 	time.Sleep(2 * time.Second)
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	return peakMB(b, cmd.Process.Pid), took
+}
+
+// peakMB is the peak resident memory (VmHWM) of the running process pid,
+// in MB.
+func peakMB(tb testing.TB, pid int) float64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status)
 	if m == nil {
-		b.Fatal("no VmHWM")
+		tb.Fatal("no VmHWM")
 	}
 	kb, _ := strconv.Atoi(string(m[1]))
-	return float64(kb) / 1024, took
+	return float64(kb) / 1024
 }

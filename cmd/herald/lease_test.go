@@ -74,13 +74,7 @@ func TestReplicaPausedLeader(t *testing.T) {
 	up := &uaUpstream{items: []string{"Alpha"}}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
-	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", srv.URL), nil)
-	b, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, cfg, "store: "+dbURL+"\nfetch: {user_agent: \"replica-${HERALD_TEST_UA}\"}\n"+string(b)+
-		"  - {name: upf, title: Up, sources: [up]}\n")
+	cfg := upstreamReplicaConfig(t, srv.URL, "store: "+dbURL+"\nfetch: {user_agent: \"replica-${HERALD_TEST_UA}\"}\n", "")
 	reps := []*replicaProc{startReplica(t, cfg, "HERALD_TEST_UA=a"), startReplica(t, cfg, "HERALD_TEST_UA=b")}
 	uas := map[*replicaProc]string{reps[0]: "replica-a", reps[1]: "replica-b"}
 	var leader, other *replicaProc
@@ -170,12 +164,7 @@ func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
 	up := &uaUpstream{items: []string{"Item 0"}}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
-	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", srv.URL), nil)
-	b, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, cfg, "store: "+pgtest.NewDatabase(t)+"\n"+string(b)+"  - {name: upf, title: Up, sources: [up]}\nwebsub:\n  hub: "+hub.url+"/hub\n")
+	cfg := upstreamReplicaConfig(t, srv.URL, "store: "+pgtest.NewDatabase(t)+"\n", "websub:\n  hub: "+hub.url+"/hub\n")
 	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
 	serving := func(item string) func() bool {
 		return func() bool {
@@ -197,14 +186,7 @@ func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
 
 	items := []string{"Item 0"}
 	for round := 1; round <= rounds; round++ {
-		var leader *replicaProc
-		waitFor(t, "one leader", func() bool {
-			l := leaders(t, reps)
-			if len(l) == 1 {
-				leader = l[0]
-			}
-			return len(l) == 1
-		})
+		leader := oneLeader(t, reps)
 		items = append(items, fmt.Sprint("Item ", round))
 		up.set(items...)
 		time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
@@ -233,4 +215,30 @@ func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
 	if n := count(); n != rounds {
 		t.Errorf("%s pinged %d times for %d changes, want once each: %v", topic, n, rounds, hub.got())
 	}
+}
+
+// upstreamReplicaConfig is the test site with an upstream feed at upURL
+// collected every second (feed upf), head prepended and tail appended.
+func upstreamReplicaConfig(t *testing.T, upURL, head, tail string) string {
+	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", upURL), nil)
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, head+string(b)+"  - {name: upf, title: Up, sources: [up]}\n"+tail)
+	return cfg
+}
+
+// oneLeader waits until exactly one of reps leads, and returns it.
+func oneLeader(t *testing.T, reps []*replicaProc) *replicaProc {
+	t.Helper()
+	var leader *replicaProc
+	waitFor(t, "exactly one leader", func() bool {
+		l := leaders(t, reps)
+		if len(l) == 1 {
+			leader = l[0]
+		}
+		return len(l) == 1
+	})
+	return leader
 }

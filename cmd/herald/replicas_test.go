@@ -131,14 +131,7 @@ func TestReplicaFailover(t *testing.T) {
 			return resp.StatusCode == 200 && strings.Contains(body, "Alpha") && strings.Contains(body, "Beta")
 		})
 	}
-	var leader *replicaProc
-	waitFor(t, "exactly one leader", func() bool {
-		l := leaders(t, reps)
-		if len(l) == 1 {
-			leader = l[0]
-		}
-		return len(l) == 1
-	})
+	leader := oneLeader(t, reps)
 
 	checkReplicaReports(t, reps, leader)
 	// world.rss (the files source only) does not change in this test: a

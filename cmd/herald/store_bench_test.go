@@ -298,14 +298,5 @@ func serveOnce(b *testing.B, bin, dir string) (float64, time.Duration) {
 		get(fmt.Sprintf("/archive/fs%02d-1.atom", i))
 		get(fmt.Sprintf("/articles/s%02d-%05d.html", i, 100+i))
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status)
-	if m == nil {
-		b.Fatal("no VmHWM")
-	}
-	kb, _ := strconv.Atoi(string(m[1]))
-	return float64(kb) / 1024, first
+	return peakMB(b, cmd.Process.Pid), first
 }
