@@ -53,9 +53,9 @@ type Config struct {
 }
 
 // DefaultBatch is Config.Batch's default: a first import reads and
-// commits a large folder 2,000 files at a time, holding only those in
+// commits a large folder 1,000 files at a time, holding only those in
 // memory.
-const DefaultBatch = 2000
+const DefaultBatch = 1000
 
 // maxFileSize caps the size of one article file. Articles are text; a
 // bigger file is a mistake (a video named .txt) and is reported, not read.

@@ -424,7 +424,7 @@ func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool
 
 // history reads what Plan needs of the source's history of n articles,
 // without their bodies: the whole of it when c Prunes, else only the
-// articles c brings (a part of a large import reads 2,000, not the
+// articles c brings (a part of a large import reads 1,000, not the
 // 100,000 before it).
 func history(ctx context.Context, tx *sql.Tx, c store.Collection, n int) (store.History, error) {
 	h := store.History{ByID: map[string]store.Prior{}}
