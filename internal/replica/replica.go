@@ -319,12 +319,7 @@ func (r *Replica) switchTo(gen int64, at time.Time) (switchAt time.Time) {
 	r.mu.Unlock()
 	now := r.opts.Now()
 	switchAt = at.Add(r.opts.Settle)
-	r.mu.Lock()
-	serving := r.live != 0
-	r.mu.Unlock()
-	// A replica serving nothing yet (just started) serves the newest
-	// publication at once rather than answer 503 until its instant.
-	if r.opts.Settle < 0 || !switchAt.After(now) || !serving {
+	if r.opts.Settle < 0 || !switchAt.After(now) {
 		r.activate(sw)
 		return now
 	}

@@ -222,15 +222,6 @@ func TestSwitchTogether(t *testing.T) {
 	if pub.Gen != 0 {
 		t.Fatalf("fresh database has publication %d", pub.Gen)
 	}
-	// A replica serving nothing yet serves the first publication at
-	// once; the switch instant is for those that serve one already.
-	first, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "zero", t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range nodes {
-		waitUntil(t, "every replica to serve the first publication", 5*time.Second, func() bool { return n.rep.Status().Generation == first })
-	}
 	gen, switchAt, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)})
 	if err != nil {
 		t.Fatal(err)
@@ -255,25 +246,5 @@ func TestSwitchTogether(t *testing.T) {
 			t.Errorf("replica %d switched at %v, before the instant %v", i, when, switchAt)
 		}
 		t.Logf("replica %d switched %v after the instant", i, when.Sub(switchAt).Round(time.Microsecond))
-	}
-}
-
-// TestStartServesAtOnce: a replica started within the settle time after
-// a publication serves it at once (it has nothing older to serve), not
-// 503 until the switch instant.
-func TestStartServesAtOnce(t *testing.T) {
-	const settle = 5 * time.Second
-	dbURL := pgtest.NewDatabase(t)
-	a := startNodeSettle(t, dbURL, "a", nil, settle)
-	<-a.led
-	gen, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	b := startNodeSettle(t, dbURL, "b", nil, settle)
-	waitUntil(t, "the new replica to serve the publication", 2*time.Second, func() bool { return b.rep.Status().Generation == gen })
-	if took := time.Since(start); took > settle/2 {
-		t.Errorf("the new replica served it %v after start, not at once", took)
 	}
 }
