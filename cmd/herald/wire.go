@@ -111,7 +111,6 @@ func newSite(cfg *config.Config) (site.Site, error) {
 type pipeline struct {
 	col   *collect.Collector
 	site  *site.Builder
-	store store.Store
 	keys  []string          // the sources' store keys, in configuration order
 	names []string          // the sources' names, in configuration order
 	types map[string]string // source name → type, for /status
@@ -141,7 +140,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds), store: st}
+	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds)}
 	var entries []collect.Entry
 	for _, sc := range cfg.Sources {
 		src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))

@@ -88,14 +88,14 @@ func (m *Memory) Slots(_ context.Context, source string) ([]Slot, error) {
 	defer m.mu.Unlock()
 	out := slices.Clone(m.gone[source])
 	for _, st := range m.hist[source] {
-		out = append(out, SlotOf(source, st))
+		out = append(out, slotOf(source, st))
 	}
 	slices.SortFunc(out, func(a, b Slot) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
 }
 
-// SlotOf is the place of a stored article of source.
-func SlotOf(source string, st Stored) Slot {
+// slotOf is the place of a stored article of source.
+func slotOf(source string, st Stored) Slot {
 	return Slot{Seq: st.Seq, Source: source, ID: st.Article.ID, Hash: st.Hash, Published: st.Article.Published}
 }
 
