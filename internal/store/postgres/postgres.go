@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -174,6 +175,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = AppPool
 	}
+	for k, v := range serverLimits {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -185,6 +191,24 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres %s: %w", where, err)
 	}
 	return s, nil
+}
+
+// serverLimits are session settings of every connection, for the
+// server's side of it. A write transaction holds the leader row FOR
+// SHARE until it ends, and a Lead elsewhere waits for it; so a leader
+// that stops mid-transaction (paused, cut off: its kernel may still
+// answer keepalives, or nothing reaches the server at all) would keep
+// every other replica from taking over for as long as the server keeps
+// the session. The server ends a transaction left idle for
+// idleInTransaction, and, like the client (dial.go), drops a TCP peer
+// that stops answering. A session that ends this way loses only its
+// uncommitted transaction, which the next collection redoes.
+var serverLimits = map[string]string{
+	"idle_in_transaction_session_timeout": strconv.FormatInt(idleInTransaction.Milliseconds(), 10),
+	"tcp_keepalives_idle":                 strconv.Itoa(int(keepAlive.Idle.Seconds())),
+	"tcp_keepalives_interval":             strconv.Itoa(int(keepAlive.Interval.Seconds())),
+	"tcp_keepalives_count":                strconv.Itoa(keepAlive.Count),
+	"tcp_user_timeout":                    strconv.FormatInt(userTimeout.Milliseconds(), 10),
 }
 
 // parseError reports a URL pgx cannot parse without the URL: pgconn

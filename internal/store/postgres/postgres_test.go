@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/heraldfeed/herald/internal/store"
 	"github.com/heraldfeed/herald/internal/store/postgres/pgtest"
 	"github.com/heraldfeed/herald/internal/store/storetest"
@@ -141,6 +143,52 @@ func TestLeaseExpired(t *testing.T) {
 	}
 	if _, err := b.Save(context.Background(), store.Collection{Key: "k", Source: "src"}); err != nil {
 		t.Errorf("the new leader's Save: %v", err)
+	}
+}
+
+// TestLeaderStalledInTransaction: a leader stopped inside a write
+// transaction (paused, or its host cut off) holds the leader row FOR
+// SHARE; the server ends that transaction after idleInTransaction, so
+// the row frees well inside the lease and another replica can take over.
+// The stalled write then fails: nothing of it commits.
+func TestLeaderStalledInTransaction(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	la, err := a.Lead(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer la.Release()
+	inside, resume := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- a.write(context.Background(), func(tx pgx.Tx) error {
+			close(inside)
+			<-resume // stalled, between statements
+			_, err := tx.Exec(context.Background(), `INSERT INTO herald_records (key, state, status) VALUES ('stalled', '{}', '{}')`)
+			return err
+		})
+	}()
+	<-inside
+	start := time.Now()
+	// As when a stops renewing: the update waits for a's row lock.
+	pgtest.Exec(t, url, `UPDATE herald_leader SET expires = clock_timestamp() - interval '1 second'`)
+	if waited := time.Since(start); waited > idleInTransaction+2*time.Second {
+		t.Errorf("the leader row stayed locked %v by a stalled transaction (idleInTransaction %v)", waited, idleInTransaction)
+	}
+	lb, err := b.Lead(context.Background(), "b")
+	if err != nil {
+		t.Fatalf("Lead after the stalled leader's lease expired = %v", err)
+	}
+	defer lb.Release()
+	close(resume)
+	if err := <-done; err == nil {
+		t.Error("the stalled transaction committed after the server ended it")
+	}
+	if _, ok, err := b.Load(context.Background(), "stalled"); err != nil || ok {
+		t.Errorf("Load(stalled) = %v, %v: want nothing written", ok, err)
 	}
 }
 

@@ -33,6 +33,10 @@ const (
 const (
 	pingTimeout = 2 * time.Second
 	userTimeout = 11 * time.Second
+	// idleInTransaction (postgres.go's serverLimits) is well inside
+	// leaseTTL: the row lock of a stopped leader's transaction is gone
+	// before its lease runs out.
+	idleInTransaction = 4 * time.Second
 )
 
 // Changes reconnects after at most maxBackoff.
