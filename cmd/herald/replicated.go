@@ -55,12 +55,12 @@ func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared st
 	if err != nil {
 		return err
 	}
-	sv.current.Store(p)
+	sv.setCurrent(p)
 	sv.cfg.Store(cfg)
 	sv.reloads = make(chan *config.Config, 1)
 	opts := replica.Options{
 		Store: shared, ID: replicaID(), Logger: sv.log, Registry: reg,
-		Prepare: sv.prepareReplica, Lead: sv.lead,
+		Serve: sv.serveReplica, Lead: sv.lead, Now: sv.now,
 	}
 	if sv.changes != nil {
 		// Pings live in the store with the publications: whichever
@@ -123,7 +123,7 @@ func (sv *serving) reloadReplica(shared store.Shared) error {
 	}
 	sv.cfg.Store(next)
 	if !sv.rep.Leading() {
-		sv.current.Store(p)
+		sv.setCurrent(p)
 	}
 	select { // the collecting side, if it runs, takes the newest
 	case <-sv.reloads:
@@ -133,38 +133,108 @@ func (sv *serving) reloadReplica(shared store.Shared) error {
 	return nil
 }
 
-// prepareReplica gets a publication ready to serve, stamped as the
-// leader decided; activating it serves it and makes on-demand pages and
-// /status follow it.
-func (sv *serving) prepareReplica(pages []store.Page, promote func()) (activate, discard func()) {
+// serveReplica serves a publication, stamped as the leader decided, and
+// makes on-demand pages and /status follow it.
+func (sv *serving) serveReplica(pub replica.Publication) {
+	sv.followMu.Lock()
+	defer sv.followMu.Unlock()
+	sv.followed = &pub
 	cfg, p := sv.cfg.Load(), sv.current.Load()
-	out := make([]server.Page, len(pages))
-	files := make([]site.File, len(pages))
-	paths := make([]string, len(pages))
-	for i, pg := range pages {
-		out[i] = server.Page{Path: pg.Path, MediaType: pg.MediaType, Body: pg.Body, Modified: pg.Modified}
+	out := make([]server.Page, len(pub.Pages))
+	files := make([]site.File, len(pub.Pages))
+	for i, pg := range pub.Pages {
+		out[i] = server.Page{Path: pg.Path, MediaType: pg.MediaType, Body: pg.Body, Modified: pg.Modified, Gen: pg.Gen}
 		files[i] = site.File{Path: pg.Path, MediaType: pg.MediaType, Body: pg.Body, Modified: pg.Modified}
+	}
+	// Follow first: a request for an on-demand page between the two
+	// waits for the publication (site.ErrAhead) rather than get a page
+	// of the one before.
+	follow(p, &pub)
+	sv.srv.Publish(server.Snapshot{Pages: out, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true, Gen: pub.Gen})
+	p.feeds.countItems(files)
+	if sv.rep != nil && !sv.rep.Leading() {
+		// The status is read from the database, which may be slow to
+		// answer: not in the way of serving.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := p.col.LoadStatus(ctx); err != nil {
+				sv.log.Warn("reading the sources' status", "error", err)
+			}
+		}()
+	}
+}
+
+// setCurrent makes p the pipeline that serves on demand, following the
+// publication served.
+func (sv *serving) setCurrent(p *pipeline) {
+	sv.followMu.Lock()
+	defer sv.followMu.Unlock()
+	if sv.followed != nil {
+		follow(p, sv.followed)
+	}
+	sv.current.Store(p)
+}
+
+func follow(p *pipeline, pub *replica.Publication) {
+	paths := make([]string, len(pub.Pages))
+	for i, pg := range pub.Pages {
 		paths[i] = pg.Path
 	}
-	prepared := sv.srv.Prepare(server.Snapshot{Pages: out, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true})
-	sv.srv.Stage(prepared, promote)
-	activate = func() {
-		sv.srv.Activate(prepared)
-		p.site.Follow(paths)
-		p.feeds.countItems(files)
-		if sv.rep != nil && !sv.rep.Leading() {
-			// Not under the switch: the status is read from the
-			// database, which may be slow to answer.
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				if err := p.col.LoadStatus(ctx); err != nil {
-					sv.log.Warn("reading the sources' status", "error", err)
-				}
-			}()
+	p.site.Follow(paths, pub.Revs)
+}
+
+// aheadWait bounds how long a request for an on-demand page waits for
+// the publication of a change the log already holds (site.ErrAhead);
+// past it, the page is rendered from the log as it stands (a leader that
+// collected and did not publish in time: it failed or was deposed).
+const aheadWait = 3 * time.Second
+
+// page is the server's Lookup: an article page or full archive document,
+// rendered from the state of the log the publication served was built
+// from.
+func (sv *serving) page(ctx context.Context, path string) (server.Page, bool, error) {
+	p := sv.current.Load()
+	if p == nil {
+		return server.Page{}, false, nil
+	}
+	var timeout <-chan time.Time
+	for {
+		var served <-chan struct{}
+		if sv.rep != nil {
+			served = sv.rep.Served()
+		}
+		f, ok, err := p.site.Page(ctx, path)
+		if !errors.Is(err, site.ErrAhead) {
+			return serverPage(f), ok, err
+		}
+		if timeout == nil {
+			timer := time.NewTimer(aheadWait)
+			defer timer.Stop()
+			timeout = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return server.Page{}, false, ctx.Err()
+		case <-served:
+			p = sv.current.Load()
+		case <-timeout:
+			f, ok, err := p.site.PageLatest(ctx, path)
+			return serverPage(f), ok, err
 		}
 	}
-	return activate, func() { sv.srv.Discard(prepared) }
+}
+
+func serverPage(f site.File) server.Page {
+	return server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified, Immutable: f.Immutable}
+}
+
+// catchUp is the server's CatchUp: a replica brought up to a publication
+// a reader was shown elsewhere.
+func (sv *serving) catchUp(ctx context.Context, gen int64) {
+	if sv.rep != nil {
+		sv.rep.CatchUp(ctx, gen)
+	}
 }
 
 // lead is the collecting side of a replica, run while it leads: the
@@ -194,7 +264,7 @@ func (sv *serving) lead(ctx context.Context) {
 		switch {
 		case err == nil:
 			run, runCfg = next, cfg
-			sv.current.Store(run.p)
+			sv.setCurrent(run.p)
 		case ctx.Err() != nil:
 			return
 		case run == nil:
@@ -231,15 +301,15 @@ const republishEvery = 5 * time.Second
 // leaderPublisher returns the function that publishes a build of cfg to
 // every replica; the pings it leaves for a WebSub hub are sent by the
 // leader (replica.Options.Ping).
-func (sv *serving) leaderPublisher(cfg *config.Config) func([]site.File) {
-	return func(files []site.File) {
+func (sv *serving) leaderPublisher(cfg *config.Config) publishFunc {
+	return func(files []site.File, revs store.Revs) {
 		pages := make([]store.Page, len(files))
 		for i, f := range files {
 			pages[i] = store.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 		defer cancel()
-		_, _, err := sv.rep.Publish(ctx, pages)
+		_, _, err := sv.rep.Publish(ctx, pages, revs)
 		if err != nil {
 			level := slog.LevelError
 			if errors.Is(err, store.ErrNotLeader) {

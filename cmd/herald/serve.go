@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -65,11 +66,16 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 	if err != nil {
 		return err
 	}
-	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics, store: st}
+	clock, err := processClock()
+	if err != nil {
+		return err
+	}
+	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics, store: st, now: clock}
 	fastPath := cfg.FastPath && !noFast
 	sv.srv, err = server.New(server.Options{
 		Logger:   log,
 		Registry: reg,
+		Now:      clock,
 		Status:   func() []server.SourceStatus { return statuses(sv.current.Load(), time.Now()) },
 		Feeds: func() []server.FeedStatus {
 			if p := sv.current.Load(); p != nil {
@@ -77,12 +83,8 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 			}
 			return nil
 		},
-		Lookup: func(ctx context.Context, path string) (server.Page, bool, error) {
-			if p := sv.current.Load(); p != nil {
-				return p.page(ctx, path)
-			}
-			return server.Page{}, false, nil
-		},
+		Lookup:     sv.page,
+		CatchUp:    sv.catchUp,
 		Replica:    sv.replicaStatus(st),
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
@@ -172,6 +174,7 @@ type serving struct {
 	metrics *collect.Metrics
 	store   store.Store
 	srv     *server.Server
+	now     func() time.Time         // processClock
 	current atomic.Pointer[pipeline] // for /healthz, /status and pages read on demand
 	changes *feedChanges             // nil without websub.hub
 
@@ -182,6 +185,10 @@ type serving struct {
 	// unpublished is set while the leader's last build could not be
 	// published; lead tries again.
 	unpublished atomic.Bool
+	// followMu orders serveReplica and setCurrent: followed is the last
+	// publication served, which the pipeline serving on demand follows.
+	followMu sync.Mutex
+	followed *replica.Publication
 }
 
 // newMetrics returns the registry /metrics serves, with Go's, the
@@ -302,7 +309,7 @@ type collection struct {
 	stop func() // cancels the scheduler and waits for running collections
 }
 
-func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store store.Store, publisher func(*config.Config) func([]site.File), old *collection) (*collection, error) {
+func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store store.Store, publisher func(*config.Config) publishFunc, old *collection) (*collection, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
@@ -315,7 +322,7 @@ func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Me
 // startCollection restores cfg's sources from the store, publishes what
 // it holds through publishTo, and starts collecting on schedule; old, if
 // not nil, is stopped once everything of cfg is built.
-func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, publishTo func([]site.File), old *collection, gate func() error) (*collection, error) {
+func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, m *collect.Metrics, store store.Store, publishTo publishFunc, old *collection, gate func() error) (*collection, error) {
 	p, err := newPipeline(cfg, log, m, store, gate)
 	if err != nil {
 		return nil, err
@@ -354,12 +361,36 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	return &collection{p: p, stop: func() { cancel(); <-done; watching() }}, nil
 }
 
+// clockSkewEnv shifts the clock a replica stamps Last-Modified with and
+// ages its view of the lease by, and the server's: a test hook, so that
+// tests can run replicas whose clocks disagree without changing the
+// machine's. Nothing that decides what a replica serves reads a clock.
+const clockSkewEnv = "HERALD_TEST_CLOCK_SKEW"
+
+// processClock is time.Now, shifted by $HERALD_TEST_CLOCK_SKEW (a Go
+// duration such as "5s" or "-5s") when set.
+func processClock() (func() time.Time, error) {
+	v := os.Getenv(clockSkewEnv)
+	if v == "" {
+		return time.Now, nil
+	}
+	skew, err := time.ParseDuration(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", clockSkewEnv, err)
+	}
+	return func() time.Time { return time.Now().Add(skew) }, nil
+}
+
+// publishFunc takes a build: its files and the state of the log it was
+// rendered from.
+type publishFunc = func([]site.File, store.Revs)
+
 // solo returns the function that hands a build of cfg to the server of
 // a process running alone, then tells the WebSub hub (if any) which feeds
 // changed.
-func (sv *serving) solo(cfg *config.Config) func([]site.File) {
+func (sv *serving) solo(cfg *config.Config) publishFunc {
 	maxAge, pending := cacheMaxAge(cfg, time.Now()), feedPaths(cfg)
-	return func(files []site.File) {
+	return func(files []site.File, _ store.Revs) {
 		pages := make([]server.Page, len(files))
 		for i, f := range files {
 			pages[i] = server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
@@ -382,7 +413,7 @@ func feedPaths(cfg *config.Config) []string {
 }
 
 // collectJobs is one scheduled job per source: collect it, then publish.
-func collectJobs(cfg *config.Config, p *pipeline, log *slog.Logger, publishTo func([]site.File)) []scheduler.Job {
+func collectJobs(cfg *config.Config, p *pipeline, log *slog.Logger, publishTo publishFunc) []scheduler.Job {
 	var jobs []scheduler.Job
 	for _, sc := range cfg.Sources {
 		name := sc.Name

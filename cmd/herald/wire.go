@@ -20,7 +20,6 @@ import (
 	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/scheduler"
-	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/site"
 	"github.com/heraldfeed/herald/internal/store"
 	"github.com/heraldfeed/herald/internal/store/postgres"
@@ -207,15 +206,8 @@ func sourceKey(sc config.Source, baseURL string) string {
 	return sc.Name + "@" + hex.EncodeToString(sum[:12])
 }
 
-// page is the server's Lookup: an article page or full archive document,
-// which builds leave out.
-func (p *pipeline) page(ctx context.Context, path string) (server.Page, bool, error) {
-	f, ok, err := p.site.Page(ctx, path)
-	return server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified, Immutable: f.Immutable}, ok, err
-}
-
 // build renders the site from the collector's current articles.
-func (p *pipeline) build(ctx context.Context, now time.Time, publish func([]site.File)) ([]site.File, error) {
+func (p *pipeline) build(ctx context.Context, now time.Time, publish publishFunc) ([]site.File, error) {
 	files, err := p.site.Build(ctx, siteInputs(p.col), now, publish)
 	return files, err
 }

@@ -54,12 +54,12 @@ type publisher struct {
 	site *site.Builder
 }
 
-func (p *publisher) Build(publish func([]site.File)) ([]site.File, error) {
+func (p *publisher) Build() ([]site.File, error) {
 	var inputs []site.Input
 	for _, s := range p.Snapshots() {
 		inputs = append(inputs, site.Input{Name: s.Name, Collected: s.Collected, OK: s.OK})
 	}
-	files, err := p.site.Build(context.Background(), inputs, day, publish)
+	files, err := p.site.Build(context.Background(), inputs, day, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func TestFailingSourceKeepsLastGood(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "collecting flaky") || !strings.Contains(err.Error(), "upstream is down") {
 		t.Fatalf("error = %v, want one naming the source and reason", err)
 	}
-	files, err := p.Build(nil)
+	files, err := p.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestFailingSourceKeepsLastGood(t *testing.T) {
 	if err := p.Collect(context.Background(), "flaky"); err == nil || !strings.Contains(err.Error(), "panic: boom") {
 		t.Fatalf("error = %v, want the panic", err)
 	}
-	files, _ = p.Build(nil)
+	files, _ = p.Build()
 	if diff := cmp.Diff(want, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
 		t.Errorf("items after panic (-want +got):\n%s", diff)
 	}
@@ -180,7 +180,7 @@ func TestPartialResultKeepsHistory(t *testing.T) {
 	if err := p.CollectAll(context.Background()); err == nil {
 		t.Fatal("want the partial error")
 	}
-	files, _ := p.Build(nil)
+	files, _ := p.Build()
 	if diff := cmp.Diff([]string{"https://e.org/a", "https://e.org/b"}, itemIDs(t, filesByPath(files)["all.json"])); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -192,7 +192,7 @@ func TestFeedsWaitForFirstCollection(t *testing.T) {
 	p := newPublisher(t, site.Site{Title: "T", BaseURL: "https://n.example/", Feeds: []site.FeedSpec{
 		{Name: "fa", Title: "A", Sources: []string{"a"}}, {Name: "fb", Title: "B", Sources: []string{"b"}},
 	}}, a, b)
-	files, _ := p.Build(nil)
+	files, _ := p.Build()
 	// No feed yet: the index, the (empty) OPML list and the static files.
 	got := keys(filesByPath(files))
 	slices.Sort(got)
@@ -239,7 +239,7 @@ func TestCancelledIsNotAFailure(t *testing.T) {
 
 func mustBuild(t *testing.T, p *publisher) []site.File {
 	t.Helper()
-	files, err := p.Build(nil)
+	files, err := p.Build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,39 +26,29 @@ func (noNotices) Changes(ctx context.Context) <-chan int64 {
 	return ch
 }
 
-// benchNode is a replica of the benchmark: when it had each publication
-// prepared and when it served it.
+// benchNode is a replica of the benchmark: when it served each
+// publication.
 type benchNode struct {
-	rep             *replica.Replica
-	mu              sync.Mutex
-	ready, served   map[int64]time.Time
-	gen             int64 // set by the benchmark before each publication
-	readyC, servedC chan struct{}
+	rep     *replica.Replica
+	mu      sync.Mutex
+	served  map[int64]time.Time
+	servedC chan struct{}
 }
 
 // BenchmarkPropagation: a leader and two followers on one database, each
 // with a real server; each op publishes a changed feed-sized page (128 KB).
+// served-ms is from the leader's Publish call (its commit, the notice)
+// to the last replica serving the publication (read, compressed,
+// headers rendered), p50 and max: the window in which a reader without
+// validators, moved between replicas, may meet the older version after
+// the newer. "notify" is the normal path (LISTEN/NOTIFY); "fallback" has
+// no notices, only the periodic check every DefaultInterval.
 //
-//   - ready-ms: from the leader's Publish call (its commit, the notice)
-//     to the last replica holding the publication prepared (read,
-//     compressed, headers rendered), p50 and max. "notify" is the normal path
-//     (LISTEN/NOTIFY); "fallback" has no notices, only the periodic
-//     check every DefaultInterval.
-//
-//   - skew-ms ("notify"): between the first and the last replica serving
-//     it, at the switch instant (commit + Settle, 200 ms here), p50 and
-//     max: the window in which a reader moved between replicas could
-//     meet the older version after the newer.
-//
-//     HERALD_TEST_DATABASE_URL=... go test ./internal/replica -run '^$' -bench Propagation -benchtime 50x
+//	HERALD_TEST_DATABASE_URL=... go test ./internal/replica -run '^$' -bench Propagation -benchtime 50x
 func BenchmarkPropagation(b *testing.B) {
 	for _, mode := range []string{"notify", "fallback"} {
 		b.Run(mode, func(b *testing.B) {
 			dbURL := pgtest.NewDatabase(b)
-			settle := 200 * time.Millisecond
-			if mode == "fallback" {
-				settle = -1
-			}
 			open := func(id string, lead func(ctx context.Context)) *benchNode {
 				pg, err := postgres.Open(context.Background(), dbURL)
 				if err != nil {
@@ -68,34 +58,23 @@ func BenchmarkPropagation(b *testing.B) {
 				if mode == "fallback" {
 					st = noNotices{pg}
 				}
-				n := &benchNode{ready: map[int64]time.Time{}, served: map[int64]time.Time{},
-					readyC: make(chan struct{}, 1), servedC: make(chan struct{}, 1)}
-				// A real server: preparing compresses the page.
+				n := &benchNode{served: map[int64]time.Time{}, servedC: make(chan struct{}, 1)}
+				// A real server: serving compresses the page.
 				srv, err := server.New(server.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
-				n.rep, err = replica.New(replica.Options{Store: st, ID: id, Lead: lead, Settle: settle,
-					Prepare: func(pages []store.Page, _ func()) (func(), func()) {
-						snap := server.Snapshot{Stamped: true}
-						for _, p := range pages {
-							snap.Pages = append(snap.Pages, server.Page{Path: p.Path, MediaType: p.MediaType, Body: p.Body, Modified: p.Modified})
+				n.rep, err = replica.New(replica.Options{Store: st, ID: id, Lead: lead,
+					Serve: func(pub replica.Publication) {
+						snap := server.Snapshot{Stamped: true, Gen: pub.Gen}
+						for _, p := range pub.Pages {
+							snap.Pages = append(snap.Pages, server.Page{Path: p.Path, MediaType: p.MediaType, Body: p.Body, Modified: p.Modified, Gen: p.Gen})
 						}
-						prepared := srv.Prepare(snap)
+						srv.Publish(snap)
 						n.mu.Lock()
-						gen := n.gen
-						n.ready[gen] = time.Now()
+						n.served[pub.Gen] = time.Now()
 						n.mu.Unlock()
-						signal(n.readyC)
-						return func() {
-								srv.Activate(prepared)
-								n.mu.Lock()
-								n.served[gen] = time.Now()
-								n.mu.Unlock()
-								signal(n.servedC)
-							}, func() {
-								srv.Discard(prepared)
-							}
+						signal(n.servedC)
 					}})
 				if err != nil {
 					b.Fatal(err)
@@ -110,44 +89,27 @@ func BenchmarkPropagation(b *testing.B) {
 			leader := open("leader", func(ctx context.Context) { close(led); <-ctx.Done() })
 			<-led
 			nodes := []*benchNode{leader, open("f1", func(ctx context.Context) { <-ctx.Done() }), open("f2", func(ctx context.Context) { <-ctx.Done() })}
-			var ready, skew []time.Duration
+			var served []time.Duration
 			b.ResetTimer()
 			for i := range b.N {
-				gen := int64(i + 1)
-				for _, n := range nodes {
-					n.mu.Lock()
-					n.gen = gen
-					n.mu.Unlock()
-				}
 				// A new build (Publish keeps the pages it is given), of
 				// feed-like text, which compresses as feeds do.
 				body := []byte(strings.Repeat(fmt.Sprintf("<item><title>Story %d of publication %d</title></item>\n", i%97, i), 4000))[:128<<10]
 				start := time.Now()
-				if _, _, err := leader.rep.Publish(context.Background(), []store.Page{{Path: "world.rss", MediaType: "application/rss+xml", Body: body, Modified: time.Now()}}); err != nil {
+				gen, _, err := leader.rep.Publish(context.Background(), []store.Page{{Path: "world.rss", MediaType: "application/rss+xml", Body: body, Modified: time.Now()}}, nil)
+				if err != nil {
 					b.Fatal(err)
 				}
-				var last, first, lastServed time.Time
+				var last time.Time
 				for _, n := range nodes {
-					r := wait(n, n.ready, n.readyC, gen)
-					s := wait(n, n.served, n.servedC, gen)
-					if r.After(last) {
-						last = r
-					}
-					if first.IsZero() || s.Before(first) {
-						first = s
-					}
-					if s.After(lastServed) {
-						lastServed = s
+					if s := wait(n, gen); s.After(last) {
+						last = s
 					}
 				}
-				ready = append(ready, last.Sub(start))
-				skew = append(skew, lastServed.Sub(first))
+				served = append(served, last.Sub(start))
 			}
 			b.StopTimer()
-			report(b, ready, "ready")
-			if settle > 0 {
-				report(b, skew, "skew")
-			}
+			report(b, served, "served")
 		})
 	}
 }
@@ -159,17 +121,17 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// wait returns when n recorded gen in m, waiting on ch.
-func wait(n *benchNode, m map[int64]time.Time, ch chan struct{}, gen int64) time.Time {
+// wait returns when n served gen.
+func wait(n *benchNode, gen int64) time.Time {
 	for {
 		n.mu.Lock()
-		t, ok := m[gen]
+		t, ok := n.served[gen]
 		n.mu.Unlock()
 		if ok {
 			return t
 		}
 		select {
-		case <-ch:
+		case <-n.servedC:
 		case <-time.After(time.Millisecond):
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -16,20 +17,10 @@ import (
 )
 
 // DefaultInterval is how often a follower tries to take leadership and
-// checks the publication without waiting for a notice. With PostgreSQL's
-// keepalives (which free the lock of a vanished leader's session within
-// about 11 s) it bounds a takeover at 15 s; after a leader process dies
-// its session ends at once, and a takeover takes one Interval.
+// checks the publication without waiting for a notice. A lease runs out
+// leaseTTL (store/postgres: 10 s) after its last renewal, so a takeover
+// comes within that plus one Interval.
 const DefaultInterval = 2 * time.Second
-
-// DefaultSettle is how long after a publication's commit every replica
-// switches to it, all at the same instant (by their clocks, which NTP
-// keeps within milliseconds of the database's): long enough for every
-// replica to have been told, read the changed pages and compressed them
-// (7 ms, 25 ms at most: BenchmarkPropagation), so that a reader moved
-// from one replica to another never gets an older version after a newer
-// one.
-const DefaultSettle = time.Second
 
 // opTimeout bounds each database call of the loop, so a database that
 // stops answering is reported rather than waited on.
@@ -44,17 +35,12 @@ type Options struct {
 	// Registry, if set, gets the herald_leader, herald_database_up and
 	// herald_publication_generation gauges.
 	Registry prometheus.Registerer
-	// Prepare gets the whole of a publication, stamped, ready to serve
-	// (the server compresses it, renders its headers); activate serves
-	// it, discard drops it (a newer one came first). Calls are
-	// serialized; activate runs at the publication's switch instant, or
-	// earlier when promote is called (a reader shows the server the new
-	// version: another replica switched a hair sooner). promote does not
-	// block.
-	Prepare func(pages []store.Page, promote func()) (activate, discard func())
-	// Settle is how long after a publication's commit it is served, by
-	// every replica at once; default DefaultSettle, negative: at once.
-	Settle time.Duration
+	// Serve serves a publication: the whole of it, stamped, its
+	// generation and the state of the log it was built from (pages
+	// rendered on demand must match it). Calls are serialized. A
+	// replica serves each publication as soon as it has read it: no
+	// instant is agreed on, so no clock is trusted (see CatchUp).
+	Serve func(Publication)
 	// Lead runs the collecting side while this replica leads: it is
 	// called when leadership is taken and must return once ctx is done
 	// (leadership lost, or Run's ctx done), having stopped collecting.
@@ -62,7 +48,9 @@ type Options struct {
 	// Interval is how often a follower tries to take over and checks the
 	// publication; default DefaultInterval.
 	Interval time.Duration
-	// Now is the clock, a seam for tests; default time.Now.
+	// Now is the clock: it stamps Last-Modified while this replica
+	// leads and ages the lease /healthz reports; a seam for tests (clock
+	// skew); default time.Now.
 	Now func() time.Time
 	// Topics, if set, names the feed URLs a WebSub hub is to be told of
 	// for a publication: of its changed pages, given those of the
@@ -73,15 +61,22 @@ type Options struct {
 	// before this replica serves the publication plus HubMargin; after a
 	// failover the new leader sends those the old one did not.
 	Ping func(ctx context.Context, topic string) error
-	// HubMargin is how long after this replica switches to a publication
-	// its pings wait (the other replicas switch at the same instant);
-	// default DefaultHubMargin.
+	// HubMargin is how long after this replica serves a publication its
+	// pings wait, so that the other replicas, told at its commit, serve it
+	// too when the hub fetches; default DefaultHubMargin.
 	HubMargin time.Duration
 }
 
-// DefaultHubMargin is Options.HubMargin's default: a replica whose switch
-// comes a little late (a busy machine) serves the new feed when the hub
-// fetches it.
+// Publication is what Options.Serve gets.
+type Publication struct {
+	Gen   int64
+	Pages []store.Page // sorted by path
+	Revs  store.Revs
+}
+
+// DefaultHubMargin is Options.HubMargin's default: well above the time
+// the replicas take to serve a publication after its commit (tens of
+// milliseconds: BenchmarkPropagation).
 const DefaultHubMargin = 250 * time.Millisecond
 
 // Replica is this process's part in a replica set. Its methods are safe
@@ -90,19 +85,25 @@ type Replica struct {
 	opts Options
 	log  *slog.Logger
 
-	pubMu   sync.Mutex            // serializes Publish, Sync and switches: they read and replace pages
-	pages   map[string]store.Page // the newest publication known, by path
-	pending *switchover           // the newest publication, prepared, until it is served
+	pubMu sync.Mutex            // serializes Publish and Sync: they read and replace pages
+	pages map[string]store.Page // the publication served, by path
+	revs  store.Revs            // its state of the log
 
-	mu      sync.Mutex // guards the fields below
-	gen     int64      // the newest publication known (pages)
-	live    int64      // the publication served
-	liveAt  time.Time  // when it was switched to (monotonic)
-	leading bool
-	held    store.Leadership // while leading
-	dbErr   error
-	leader  string
-	since   time.Time
+	mu     sync.Mutex // guards the fields below
+	live   int64      // the publication served
+	liveAt time.Time  // when it was served (monotonic)
+	// served is closed when a newer publication is served (Served).
+	served chan struct{}
+	// catching up (CatchUp): rounds of Sync started and finished, and
+	// whether one runs.
+	rounds, finished int64
+	syncing          bool
+	roundDone        chan struct{}
+	leading          bool
+	held             store.Leadership // while leading
+	dbErr            error
+	leader           string
+	since            time.Time
 	// left is the leader's lease as the database said at leftAt (this
 	// process's clock, used only to age it).
 	left   time.Duration
@@ -113,11 +114,8 @@ type Replica struct {
 
 // New returns a Replica; Run starts it.
 func New(opts Options) (*Replica, error) {
-	if opts.Store == nil || opts.Prepare == nil || opts.Lead == nil {
-		return nil, errors.New("replica: Store, Prepare and Lead are required")
-	}
-	if opts.Settle == 0 {
-		opts.Settle = DefaultSettle
+	if opts.Store == nil || opts.Serve == nil || opts.Lead == nil {
+		return nil, errors.New("replica: Store, Serve and Lead are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -128,7 +126,8 @@ func New(opts Options) (*Replica, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Replica{opts: opts, log: opts.Logger, pages: map[string]store.Page{}}
+	r := &Replica{opts: opts, log: opts.Logger, pages: map[string]store.Page{}, served: make(chan struct{}),
+		roundDone: make(chan struct{})}
 	r.leaderGauge = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "herald_leader", Help: "1 while this replica leads (collects and publishes), else 0.",
 	})
@@ -195,16 +194,18 @@ func (r *Replica) Leading() bool {
 	return r.leading
 }
 
-// Publish publishes a build of the leader. Each page whose bytes changed
-// since the newest publication gets its Last-Modified decided
-// (server.LastModified); the changed pages go to the store, which tells
-// every replica; every replica, this one included, serves them at
-// switchAt. It returns the publication's generation, and a zero switchAt
-// when the build changed nothing. The pages are kept (the next build is
-// compared with them): their bodies must not change afterwards. When the
-// store refuses (the database is lost, or this replica no longer leads)
-// nothing is served: the replicas must not part ways.
-func (r *Replica) Publish(ctx context.Context, pages []store.Page) (gen int64, switchAt time.Time, err error) {
+// Publish publishes a build of the leader, rendered from the log at revs.
+// Each page whose bytes changed since the publication served gets its
+// Last-Modified decided (server.LastModified) and the new generation; the
+// changed pages go to the store, which tells every replica, and this one
+// serves the publication at once. It returns the publication's
+// generation, and whether there was anything to publish: a build that
+// changed no page and read the same state of the log is the same
+// publication. The pages are kept (the next build is compared with them):
+// their bodies must not change afterwards. When the store refuses (the
+// database is lost, or this replica no longer leads) nothing is served:
+// the replicas must not part ways.
+func (r *Replica) Publish(ctx context.Context, pages []store.Page, revs store.Revs) (gen int64, published bool, err error) {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
 	now := r.opts.Now()
@@ -213,43 +214,55 @@ func (r *Replica) Publish(ctx context.Context, pages []store.Page) (gen int64, s
 	for _, p := range pages {
 		prev, ok := r.pages[p.Path]
 		if ok && prev.MediaType == p.MediaType && bytes.Equal(prev.Body, p.Body) {
-			p.Modified = prev.Modified
+			p.Modified, p.Gen = prev.Modified, prev.Gen
 		} else {
 			p.Modified = server.LastModified(p.Modified, prev.Modified, now)
 			changed = append(changed, p)
 		}
 		next[p.Path] = p
 	}
-	gen = r.known()
-	if len(changed) == 0 && len(next) == len(r.pages) && gen > 0 {
-		return gen, time.Time{}, nil // the same publication
+	gen = r.Live()
+	if len(changed) == 0 && len(next) == len(r.pages) && maps.Equal(revs, r.revs) && gen > 0 {
+		return gen, false, nil
 	}
 	var topics []string
 	if r.opts.Topics != nil && r.opts.Ping != nil {
 		topics = r.opts.Topics(changed, r.pages)
 	}
-	gen, at, err := r.opts.Store.Publish(ctx, changed, sortedPaths(next), topics)
+	gen, _, err = r.opts.Store.Publish(ctx, changed, sortedPaths(next), topics, revs)
 	if err != nil {
-		return 0, time.Time{}, err
+		return 0, false, err
 	}
-	r.pages = next
-	return gen, r.switchTo(gen, at), nil
+	for _, p := range changed {
+		p.Gen = gen
+		next[p.Path] = p
+	}
+	r.pages, r.revs = next, revs
+	r.serve(gen)
+	return gen, true, nil
 }
 
-// known is the newest publication this replica knows of.
-func (r *Replica) known() int64 {
+// Live is the publication this replica serves.
+func (r *Replica) Live() int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.gen
+	return r.live
+}
+
+// Served returns a channel closed once a publication newer than the one
+// served now is served.
+func (r *Replica) Served() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.served
 }
 
 // Sync takes up the store's current publication if it is newer than the
-// newest this replica knows, reading only the pages that changed since:
-// it is served at its switch instant (at once if that has passed).
+// one served, reading only the pages that changed since, and serves it.
 func (r *Replica) Sync(ctx context.Context) error {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
-	have := r.known()
+	have := r.Live()
 	pub, err := r.opts.Store.Published(ctx, have)
 	if err != nil {
 		return err
@@ -272,86 +285,80 @@ func (r *Replica) Sync(ctx context.Context) error {
 			if !ok || have == 0 {
 				// Only a store that broke its contract gets here; asking
 				// for everything again repairs it.
+				r.pages = map[string]store.Page{}
 				r.mu.Lock()
-				r.gen = 0
+				r.live = 0
 				r.mu.Unlock()
 				return errors.New("publication lists a page it did not deliver")
 			}
 			next[path] = p
 		}
 	}
-	r.pages = next
-	r.switchTo(pub.Gen, pub.At)
+	r.pages, r.revs = next, pub.Revs
+	r.serve(pub.Gen)
 	return nil
 }
 
-// switchover is a publication prepared and waiting for its instant.
-type switchover struct {
-	gen               int64
-	activate, discard func()
-	timer             *time.Timer
-}
-
-// switchTo prepares r.pages, publication gen committed at at, and serves
-// it Settle after at: every replica switches at that instant. A
-// publication still waiting is dropped, the newer one replaces it.
-// r.pubMu is held.
-func (r *Replica) switchTo(gen int64, at time.Time) (switchAt time.Time) {
+// serve serves r.pages as publication gen; r.pubMu is held.
+func (r *Replica) serve(gen int64) {
 	list := make([]store.Page, 0, len(r.pages))
 	for _, path := range sortedPaths(r.pages) {
 		list = append(list, r.pages[path])
 	}
-	sw := &switchover{gen: gen}
-	promote := func() {
-		if !r.pubMu.TryLock() {
-			return // a publication is being read: it will switch in time
-		}
-		defer r.pubMu.Unlock()
-		if r.pending == sw {
-			r.activate(sw)
-		}
-	}
-	sw.activate, sw.discard = r.opts.Prepare(list, promote)
-	r.cancelSwitch()
-	r.pending = sw
+	r.opts.Serve(Publication{Gen: gen, Pages: list, Revs: r.revs})
 	r.mu.Lock()
-	r.gen = gen
+	r.live, r.liveAt = gen, time.Now()
+	close(r.served)
+	r.served = make(chan struct{})
 	r.mu.Unlock()
-	now := r.opts.Now()
-	switchAt = at.Add(r.opts.Settle)
-	if r.opts.Settle < 0 || !switchAt.After(now) {
-		r.activate(sw)
-		return now
-	}
-	sw.timer = time.AfterFunc(switchAt.Sub(now), func() {
-		r.pubMu.Lock()
-		defer r.pubMu.Unlock()
-		if r.pending == sw {
-			r.activate(sw)
-		}
-	})
-	return switchAt
+	r.genGauge.Set(float64(gen))
 }
 
-// activate serves sw; r.pubMu is held.
-func (r *Replica) activate(sw *switchover) {
-	sw.activate()
-	r.pending = nil
+// catchUpTimeout bounds CatchUp's wait for the database.
+const catchUpTimeout = 2 * time.Second
+
+// CatchUp returns once this replica serves publication gen or newer, or
+// a Sync that started after the call found none that new (the tag that
+// named it came from elsewhere), or ctx is done or catchUpTimeout passed.
+// A reader shown gen by a replica that switched first comes here
+// (server.Options.CatchUp): gen was committed before that reader asked,
+// so a Sync started after the call sees it. Concurrent calls share the
+// rounds of Sync, so a flood of such requests costs one query at a time.
+func (r *Replica) CatchUp(ctx context.Context, gen int64) {
+	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
 	r.mu.Lock()
-	r.live, r.liveAt = sw.gen, time.Now()
+	need := r.rounds + 1 // a round that starts after this call
+	for r.live < gen && r.finished < need {
+		if !r.syncing {
+			r.syncing = true
+			r.rounds++
+			go r.syncRound(r.rounds)
+		}
+		done := r.roundDone
+		r.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+		}
+		r.mu.Lock()
+	}
 	r.mu.Unlock()
-	r.genGauge.Set(float64(sw.gen))
 }
 
-// cancelSwitch drops the publication waiting for its instant, if any;
-// r.pubMu is held.
-func (r *Replica) cancelSwitch() {
-	if sw := r.pending; sw != nil {
-		if sw.timer != nil {
-			sw.timer.Stop()
-		}
-		sw.discard()
-		r.pending = nil
+// syncRound is round n of CatchUp's Syncs.
+func (r *Replica) syncRound(n int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	err := r.Sync(ctx)
+	r.mu.Lock()
+	r.finished, r.syncing = n, false
+	close(r.roundDone)
+	r.roundDone = make(chan struct{})
+	r.mu.Unlock()
+	if err != nil {
+		r.log.Debug("catching up on the publication", "error", err)
 	}
 }
 
@@ -383,9 +390,6 @@ func (r *Replica) Run(ctx context.Context) {
 		if stopping != nil {
 			<-stopping
 		}
-		r.pubMu.Lock()
-		r.cancelSwitch()
-		r.pubMu.Unlock()
 	}()
 	r.check(ctx, nil)
 	for {
@@ -408,7 +412,7 @@ func (r *Replica) Run(ctx context.Context) {
 				changes = nil // ctx is done: the next round returns
 				continue
 			}
-			if r.known() < gen {
+			if r.Live() < gen {
 				r.check(ctx, nil)
 			}
 		case <-tick.C:

@@ -2,7 +2,9 @@ package replica_test
 
 import (
 	"context"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +22,7 @@ type node struct {
 	rep      *replica.Replica
 	st       *postgres.Store
 	mu       sync.Mutex
-	pages    []store.Page
+	pub      replica.Publication
 	switched []time.Time   // when each publication was served
 	led      chan struct{} // receives when Lead starts
 	stop     func()
@@ -29,35 +31,37 @@ type node struct {
 func (n *node) served() []store.Page {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.pages
+	return n.pub.Pages
 }
 
 func startNode(t *testing.T, dbURL, id string, now func() time.Time) *node {
-	return startNodeSettle(t, dbURL, id, now, -1)
+	return startNodeWith(t, dbURL, id, func(o *replica.Options) { o.Now = now })
 }
 
-func startNodeSettle(t *testing.T, dbURL, id string, now func() time.Time, settle time.Duration) *node {
+// startNodeWith starts a replica with options of the test's (set, which
+// may replace the store, after the defaults).
+func startNodeWith(t *testing.T, dbURL, id string, set func(*replica.Options)) *node {
 	t.Helper()
 	st, err := postgres.Open(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := &node{st: st, led: make(chan struct{}, 10)}
-	n.rep, err = replica.New(replica.Options{
-		Store: st, ID: id, Interval: 200 * time.Millisecond, Now: now, Settle: settle,
-		Prepare: func(pages []store.Page, _ func()) (activate, discard func()) {
-			return func() {
-				n.mu.Lock()
-				n.pages = pages
-				n.switched = append(n.switched, time.Now())
-				n.mu.Unlock()
-			}, func() {}
+	opts := replica.Options{
+		Store: st, ID: id, Interval: 200 * time.Millisecond,
+		Serve: func(pub replica.Publication) {
+			n.mu.Lock()
+			n.pub = pub
+			n.switched = append(n.switched, time.Now())
+			n.mu.Unlock()
 		},
 		Lead: func(ctx context.Context) {
 			n.led <- struct{}{}
 			<-ctx.Done()
 		},
-	})
+	}
+	set(&opts)
+	n.rep, err = replica.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,32 +108,52 @@ func TestPublishAndFollow(t *testing.T) {
 	}
 
 	ctx := context.Background()
+	gen := func(p store.Page, g int64) store.Page { p.Gen = g; return p }
+	r1, r2 := store.Revs{"notes": 1}, store.Revs{"notes": 2}
 	steps := []struct {
-		name  string
-		build []store.Page
-		want  []store.Page // the stamped publication
+		name      string
+		build     []store.Page
+		revs      store.Revs
+		published bool
+		want      []store.Page // the stamped publication; Gen: the step that changed it
 	}{
-		{"first", []store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)},
-			[]store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)}},
-		{"unchanged bytes, later date: stamp kept", []store.Page{page("a.rss", "one", t0.Add(time.Minute)), page("b.rss", "bee", t0)},
-			[]store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)}},
-		{"changed bytes, older date: the leader's clock", []store.Page{page("a.rss", "two", t0.Add(-time.Hour)), page("b.rss", "bee", t0)},
-			[]store.Page{page("a.rss", "two", clock), page("b.rss", "bee", t0)}},
-		{"page removed", []store.Page{page("a.rss", "two", t0)},
-			[]store.Page{page("a.rss", "two", clock)}},
+		{"first", []store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)}, r1, true,
+			[]store.Page{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
+		{"unchanged bytes, later date: stamp kept, nothing published", []store.Page{page("a.rss", "one", t0.Add(time.Minute)), page("b.rss", "bee", t0)}, r1, false,
+			[]store.Page{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
+		{"unchanged bytes, the log moved: published", []store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)}, r2, true,
+			[]store.Page{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
+		{"changed bytes, older date: the leader's clock", []store.Page{page("a.rss", "two", t0.Add(-time.Hour)), page("b.rss", "bee", t0)}, r2, true,
+			[]store.Page{gen(page("a.rss", "two", clock), 3), gen(page("b.rss", "bee", t0), 1)}},
+		{"page removed", []store.Page{page("a.rss", "two", t0)}, r2, true,
+			[]store.Page{gen(page("a.rss", "two", clock), 3)}},
 	}
-	for _, step := range steps {
-		gen, _, err := a.rep.Publish(ctx, step.build)
+	var base int64 // the generation before the first step
+	for i, step := range steps {
+		g, published, err := a.rep.Publish(ctx, step.build, step.revs)
 		if err != nil {
 			t.Fatalf("%s: Publish: %v", step.name, err)
 		}
-		if diff := cmp.Diff(step.want, a.served()); diff != "" {
+		if i == 0 {
+			base = g - 1
+		}
+		if published != step.published {
+			t.Errorf("%s: published = %v, want %v", step.name, published, step.published)
+		}
+		want := slices.Clone(step.want)
+		for j := range want {
+			want[j].Gen += base
+		}
+		if diff := cmp.Diff(want, a.served()); diff != "" {
 			t.Errorf("%s: leader serves (-want +got):\n%s", step.name, diff)
 		}
 		start := time.Now()
-		waitUntil(t, step.name+": b to catch up", 5*time.Second, func() bool { return b.rep.Status().Generation == gen })
+		waitUntil(t, step.name+": b to catch up", 5*time.Second, func() bool { return b.rep.Status().Generation == g })
 		t.Logf("%s: follower caught up in %v", step.name, time.Since(start).Round(time.Millisecond))
-		if diff := cmp.Diff(step.want, b.served()); diff != "" {
+		b.mu.Lock()
+		got := b.pub
+		b.mu.Unlock()
+		if diff := cmp.Diff(replica.Publication{Gen: g, Pages: want, Revs: step.revs}, got); diff != "" {
 			t.Errorf("%s: follower serves (-want +got):\n%s", step.name, diff)
 		}
 	}
@@ -142,7 +166,7 @@ func TestTakeover(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	a := startNode(t, dbURL, "a", nil)
 	<-a.led
-	if _, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
+	if _, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	b := startNode(t, dbURL, "b", nil)
@@ -158,7 +182,7 @@ func TestTakeover(t *testing.T) {
 		t.Errorf("b: %+v", st)
 	}
 	// Unchanged bytes keep the stamp a published: b compared against it.
-	if _, _, err := b.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0.Add(time.Hour))}); err != nil {
+	if _, _, err := b.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0.Add(time.Hour))}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.served(); len(got) != 1 || !got[0].Modified.Equal(t0) {
@@ -173,7 +197,7 @@ func TestDatabaseLost(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	a := startNode(t, dbURL, "a", nil)
 	<-a.led
-	if _, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}); err != nil {
+	if _, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	proxy := pgtest.NewProxy(t, dbURL)
@@ -187,7 +211,7 @@ func TestDatabaseLost(t *testing.T) {
 	if got := b.served(); len(got) != 1 || string(got[0].Body) != "one" {
 		t.Errorf("b, degraded, serves %+v, want what it had", got)
 	}
-	gen, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "two", t0)})
+	gen, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "two", t0)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,49 +226,64 @@ func TestDatabaseLost(t *testing.T) {
 	}
 }
 
-// TestSwitchTogether: with a settle time, no replica, the leader
-// included, serves a publication before its commit time plus the
-// settle time, and every one serves it then, so a reader moved between
-// them never meets the older version after the newer.
-func TestSwitchTogether(t *testing.T) {
-	const settle = 300 * time.Millisecond
+// countPublished counts the store's Published calls; its notices never
+// come, so a follower learns of a publication only when it asks.
+type countPublished struct {
+	store.Shared
+	n atomic.Int32
+}
+
+func (c *countPublished) Published(ctx context.Context, after int64) (store.Publication, error) {
+	c.n.Add(1)
+	return c.Shared.Published(ctx, after)
+}
+
+func (*countPublished) Changes(ctx context.Context) <-chan int64 {
+	ch := make(chan int64)
+	go func() { <-ctx.Done(); close(ch) }()
+	return ch
+}
+
+// TestCatchUp: a follower shown a publication it has not heard of (a
+// reader's If-None-Match, from a replica that serves it) serves it when
+// CatchUp returns, whatever its clock; a publication that does not exist
+// costs one round; concurrent calls share rounds.
+func TestCatchUp(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
-	a := startNodeSettle(t, dbURL, "a", nil, settle)
+	a := startNode(t, dbURL, "a", nil)
 	<-a.led
-	nodes := []*node{a, startNodeSettle(t, dbURL, "b", nil, settle), startNodeSettle(t, dbURL, "c", nil, settle)}
-	waitUntil(t, "b and c to follow", 5*time.Second, func() bool {
-		return nodes[1].rep.Status().Leader == "a" && nodes[2].rep.Status().Leader == "a"
+	var counted *countPublished
+	skewed := func() time.Time { return time.Now().Add(-5 * time.Second) }
+	b := startNodeWith(t, dbURL, "b", func(o *replica.Options) {
+		counted = &countPublished{Shared: o.Store}
+		o.Store, o.Interval, o.Now = counted, time.Hour, skewed // never checks by itself
 	})
-	pub, err := a.st.Published(context.Background(), 0)
+	waitUntil(t, "b to start", 5*time.Second, func() bool { return counted.n.Load() > 0 })
+	gen, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pub.Gen != 0 {
-		t.Fatalf("fresh database has publication %d", pub.Gen)
+	if got := b.rep.Live(); got == gen {
+		t.Fatalf("b serves %d without notices or checks: the test proves nothing", got)
 	}
-	gen, switchAt, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)})
-	if err != nil {
-		t.Fatal(err)
+	var wg sync.WaitGroup
+	before := counted.n.Load()
+	for range 50 {
+		wg.Go(func() { b.rep.CatchUp(context.Background(), gen) })
 	}
-	if pub, err = a.st.Published(context.Background(), 0); err != nil || pub.Gen != gen {
-		t.Fatalf("Published: %+v, %v", pub, err)
+	wg.Wait()
+	if got := b.rep.Live(); got != gen {
+		t.Fatalf("after CatchUp(%d) b serves %d", gen, got)
 	}
-	if want := pub.At.Add(settle); !switchAt.Equal(want) {
-		t.Errorf("Publish says the switch is at %v, want commit + settle = %v", switchAt, want)
+	if n := counted.n.Load() - before; n < 1 || n > 3 {
+		t.Errorf("50 concurrent CatchUps read the publication %d times, want 1 to 3", n)
 	}
-	if got := a.rep.Status().Generation; got == gen {
-		t.Errorf("the leader served publication %d at once, before its switch instant", gen)
+	start := time.Now()
+	b.rep.CatchUp(context.Background(), gen+100)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("CatchUp to a publication that does not exist took %v", d)
 	}
-	for i, n := range nodes {
-		waitUntil(t, "every replica to switch", 5*time.Second, func() bool { return n.rep.Status().Generation == gen })
-		n.mu.Lock()
-		when := n.switched[len(n.switched)-1]
-		n.mu.Unlock()
-		// One clock here (the database is on this machine): a switch
-		// never comes before its instant.
-		if when.Before(switchAt) {
-			t.Errorf("replica %d switched at %v, before the instant %v", i, when, switchAt)
-		}
-		t.Logf("replica %d switched %v after the instant", i, when.Sub(switchAt).Round(time.Microsecond))
+	if got := b.rep.Live(); got != gen {
+		t.Errorf("b serves %d, want %d", got, gen)
 	}
 }

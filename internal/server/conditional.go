@@ -66,6 +66,34 @@ func qZero(params string) bool {
 // etag and etagGz are quoted strong tags. Parsing stops at the first
 // malformed element, so garbage never matches.
 func matchETag(values []string, etag, etagGz string) bool {
+	match := false
+	eachTag(values, func(tag string) bool {
+		match = tag == "*" || tag == etag || tag == etagGz
+		return !match
+	})
+	return match
+}
+
+// newestGen is the newest publication an If-None-Match value names in
+// tags of stamped pages (genETag), 0 when none.
+func newestGen(values []string) int64 {
+	var newest int64
+	eachTag(values, func(tag string) bool {
+		digits := strings.TrimPrefix(tag, `"`)
+		if dot := strings.IndexByte(digits, '.'); dot > 0 {
+			if g, err := strconv.ParseInt(digits[:dot], 10, 64); err == nil && g > newest {
+				newest = g
+			}
+		}
+		return true
+	})
+	return newest
+}
+
+// eachTag calls yield with each element of an If-None-Match field value:
+// "*" or a quoted tag without its W/ prefix, until yield returns false or
+// an element is malformed.
+func eachTag(values []string, yield func(tag string) bool) {
 	for _, v := range values {
 		for {
 			v = strings.TrimLeft(v, " \t,")
@@ -73,24 +101,26 @@ func matchETag(values []string, etag, etagGz string) bool {
 				break
 			}
 			if v[0] == '*' {
-				return true
+				if !yield("*") {
+					return
+				}
+				v = v[1:]
+				continue
 			}
 			v = strings.TrimPrefix(v, "W/") // weak comparison
 			if v == "" || v[0] != '"' {
-				return false
+				return
 			}
 			end := strings.IndexByte(v[1:], '"')
 			if end < 0 {
-				return false
+				return
 			}
-			tag := v[:end+2]
-			if tag == etag || tag == etagGz {
-				return true
+			if !yield(v[:end+2]) {
+				return
 			}
 			v = v[end+2:]
 		}
 	}
-	return false
 }
 
 // notModifiedSince reports whether an If-Modified-Since value says the client

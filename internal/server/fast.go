@@ -336,10 +336,8 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 		var e *entry
 		if ok && snap != nil {
 			e = snap.fastLookup(p.req.path)
-			if st := s.staged.Load(); st != nil && e != nil && s.caughtUp(st, e, st.next.fastLookup(p.req.path), p.req.ifNoneMatch) {
-				if snap = s.snap.Load(); snap != nil {
-					e = snap.fastLookup(p.req.path)
-				}
+			if s.catchUpTo != nil && snap.stamped && e != nil && len(p.req.ifNoneMatch) > 0 && newestGen(p.req.ifNoneMatch) > snap.gen {
+				e = nil // net/http's path waits for the catching up
 			}
 		}
 		date := s.dateLine.Load()

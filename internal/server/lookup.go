@@ -32,6 +32,7 @@ func (c *lookupCache) put(path string, e *entry) {
 		c.entries = map[string]*entry{}
 	}
 	if _, ok := c.entries[path]; ok {
+		c.entries[path] = e // a newer version
 		return
 	}
 	if len(c.order) >= lookupCacheSize {
@@ -60,7 +61,12 @@ func (s *Server) lookupPage(r *http.Request, snap *snapshot) *entry {
 		return nil
 	}
 	if e := s.looked.get(key); e != nil {
-		return e
+		// A conditional request for another version asks Lookup again: it
+		// may know a newer one (a replica that lags serves the older page
+		// until Lookup can give the one of its next publication).
+		if inm := r.Header["If-None-Match"]; len(inm) == 0 || matchETag(inm, e.etag[0], e.etagGz[0]) {
+			return e
+		}
 	}
 	page, ok, err := s.lookup(r.Context(), key)
 	if err != nil {
@@ -74,7 +80,7 @@ func (s *Server) lookupPage(r *http.Request, snap *snapshot) *entry {
 	if page.Immutable {
 		cache = immutableCache
 	}
-	e, err := build(page, nil, cache, s.pagePolicy, s.now(), false)
+	e, err := build(page, nil, cache, s.pagePolicy, s.now(), snap.stamped)
 	if err != nil {
 		s.log.Error("reading page", "path", key, "error", err)
 		return nil

@@ -28,6 +28,9 @@ type Page struct {
 	// publisher (not when it was rendered); it may be zero. See Publish for
 	// how it becomes Last-Modified.
 	Modified time.Time
+	// Gen is, in a Stamped snapshot, the publication whose build last
+	// changed the page; its ETag carries it (genETag).
+	Gen int64
 	// Immutable marks a page whose URL never gets other content but, at
 	// most, less of it (a full archive document): it is cached for a year,
 	// `immutable`, whatever the snapshot's MaxAge.
@@ -45,11 +48,15 @@ type Snapshot struct {
 	// snapshot has them they answer 503 with Retry-After, not 404, so a
 	// feed reader polling at start-up does not drop the subscription.
 	Pending []string
-	// Stamped says the pages' Modified are final Last-Modified values,
-	// decided once for every replica (LastModified, applied by the
-	// leader): they are served as they are, so replicas serving the same
-	// bytes give the same validators.
+	// Stamped says the snapshot is publication Gen of a replica set: the
+	// pages' Modified are final Last-Modified values, decided once for
+	// every replica (LastModified, applied by the leader), and each
+	// page's ETag names the publication that last changed it (Page.Gen),
+	// so replicas serving the same bytes give the same validators and a
+	// replica shown a newer tag than it serves can catch up first
+	// (Options.CatchUp).
 	Stamped bool
+	Gen     int64
 }
 
 // entry is a Page with every response header precomputed. Each header value
@@ -94,6 +101,8 @@ type snapshot struct {
 	pages   map[string]*entry
 	pending map[string]bool
 	cache   []string // Cache-Control of its pages
+	stamped bool     // Snapshot.Stamped
+	gen     int64    // Snapshot.Gen
 }
 
 // reserved are paths that are not pages, so a page there could never be
@@ -123,6 +132,12 @@ func validPath(p string) error {
 func etagOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// genETag is the ETag of a stamped page: etag prefixed with the
+// publication gen that last changed it (newestGen reads it back).
+func genETag(gen int64, etag string) string {
+	return `"` + strconv.FormatInt(gen, 10) + "." + etag[1:]
 }
 
 // gzipETag derives the gzip representation's ETag from the identity one.
@@ -192,6 +207,13 @@ func build(p Page, prev *entry, cache, htmlPolicy []string, now time.Time, stamp
 			e.modified = p.Modified
 			e.lastMod = []string{e.modified.Format(http.TimeFormat)}
 		}
+		if stamped {
+			// The same bytes, served before under another publication or
+			// unstamped: the tag is the publication's.
+			if tag := genETag(p.Gen, etagOf(e.body)); tag != e.etag[0] {
+				e.etag, e.etagGz = []string{tag}, []string{gzipETag(tag)}
+			}
+		}
 		e.buildHeads()
 		return e, nil
 	}
@@ -218,6 +240,9 @@ func build(p Page, prev *entry, cache, htmlPolicy []string, now time.Time, stamp
 		e.changed = now.Truncate(time.Second).UTC()
 	}
 	tag := etagOf(e.body)
+	if stamped {
+		tag = genETag(p.Gen, tag)
+	}
 	e.etag = []string{tag}
 	e.etagGz = []string{gzipETag(tag)}
 	e.lastMod = []string{e.modified.Format(http.TimeFormat)}

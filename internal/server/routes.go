@@ -99,10 +99,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := snap.lookup(r.URL)
-	if st := s.staged.Load(); st != nil && e != nil && s.caughtUp(st, e, st.next.lookup(r.URL), r.Header["If-None-Match"]) {
-		if next := s.snap.Load().lookup(r.URL); next != nil {
-			e = next
-		}
+	if s.catchUp(r.Context(), snap, e, r.Header["If-None-Match"]) {
+		snap = s.snap.Load()
+		e = snap.lookup(r.URL)
 	}
 	if e == nil && s.lookup != nil && !snap.pending[pageKey(r.URL.Path)] {
 		e = s.lookupPage(r, snap)

@@ -49,6 +49,14 @@ type Options struct {
 	// them (article pages, archive documents). Its answers are cached, a
 	// few at a time, until the next Publish.
 	Lookup func(ctx context.Context, path string) (Page, bool, error)
+	// CatchUp, if set, is called (for a Stamped snapshot) with a request
+	// whose If-None-Match names a page of publication gen, newer than the
+	// one served: the reader was served by a replica that switched first.
+	// It should return once this replica serves gen or knows there is no
+	// such publication, or ctx is done; then the request is answered from
+	// what is served. So a conditional reader never gets an older version
+	// after a newer one, whatever the replicas' clocks.
+	CatchUp func(ctx context.Context, gen int64)
 	// PagePolicy is the Content-Security-Policy of published text/html
 	// pages, without frame-ancestors, which the server adds (security.go).
 	// Default: DefaultPagePolicy. herald passes internal/site's, which
@@ -89,11 +97,11 @@ type Server struct {
 
 	publishMu sync.Mutex // serializes Publish, which reads the previous snapshot
 	snap      atomic.Pointer[snapshot]
-	staged    atomic.Pointer[staged] // a Prepared waiting for its instant (Stage)
 	// noFastPath is Options.NoFastPath.
 	noFastPath bool
 
 	lookup     func(ctx context.Context, path string) (Page, bool, error)
+	catchUpTo  func(ctx context.Context, gen int64)
 	looked     lookupCache
 	adminHosts []string
 	// pagePolicy is Options.PagePolicy with frame-ancestors.
@@ -139,6 +147,7 @@ func New(opts Options) (*Server, error) {
 		metrics:    m,
 		noFastPath: opts.NoFastPath,
 		lookup:     opts.Lookup,
+		catchUpTo:  opts.CatchUp,
 		adminToken: opts.AdminToken,
 		version:    opts.Version,
 		adminHosts: opts.AdminHosts,
@@ -165,53 +174,38 @@ func New(opts Options) (*Server, error) {
 // the current time. Pages with an invalid or duplicate Path are skipped and
 // logged.
 func (s *Server) Publish(snap Snapshot) {
-	s.Activate(s.Prepare(snap))
+	s.publishMu.Lock()
+	defer s.publishMu.Unlock()
+	s.activate(s.prepare(snap))
 }
 
-// Prepared is a snapshot built (compressed, headers rendered) and not
-// yet served: Activate serves it, Discard drops it. Replicas prepare a
-// publication as soon as they read it and activate it at one instant,
-// all together.
-type Prepared struct {
+// prepared is a snapshot built (compressed, headers rendered) and not
+// yet served.
+type prepared struct {
 	base *snapshot // the snapshot it was built against
 	next *snapshot
 }
 
-// staged is a Prepared waiting for its instant, and how to bring the
-// instant forward.
-type staged struct {
-	next    *snapshot
-	promote func()
-}
-
-// Stage makes p, prepared and not yet activated, known to requests: a
-// conditional request whose If-None-Match names p's version of a page
-// (the reader got it from a replica that switched already) calls promote,
-// which should activate p at once, rather than be handed the older
-// version. promote must not block.
-func (s *Server) Stage(p *Prepared, promote func()) {
-	s.staged.Store(&staged{next: p.next, promote: promote})
-}
-
-// caughtUp reports whether a request that e (served now) does not satisfy
-// holds se, the staged snapshot's version of the page (If-None-Match):
-// if so it promotes the staged snapshot, and the caller looks the page up
-// again.
-func (s *Server) caughtUp(st *staged, e, se *entry, ifNoneMatch []string) bool {
-	if se == nil || se == e || len(ifNoneMatch) == 0 || matchETag(ifNoneMatch, e.etag[0], e.etagGz[0]) ||
-		!matchETag(ifNoneMatch, se.etag[0], se.etagGz[0]) {
+// catchUp is called for a request whose If-None-Match names a version of
+// a page from a publication newer than the one served (the reader got it
+// from a replica that switched first): it lets Options.CatchUp bring this
+// replica up to gen, and reports whether it is served now. Without the
+// option, or for any other request, it does nothing.
+func (s *Server) catchUp(ctx context.Context, snap *snapshot, e *entry, ifNoneMatch []string) bool {
+	if s.catchUpTo == nil || !snap.stamped || e == nil || len(ifNoneMatch) == 0 || matchETag(ifNoneMatch, e.etag[0], e.etagGz[0]) {
 		return false
 	}
-	st.promote()
+	gen := newestGen(ifNoneMatch)
+	if gen <= snap.gen {
+		return false // an older version: the request gets this one
+	}
+	s.catchUpTo(ctx, gen)
 	return true
 }
 
-// Prepare builds snap against the snapshot served now, as Publish does,
-// without serving it. A Prepared must be activated or discarded before
-// anything else is published.
-func (s *Server) Prepare(snap Snapshot) *Prepared {
-	s.publishMu.Lock()
-	defer s.publishMu.Unlock()
+// prepare builds snap against the snapshot served now, without serving
+// it; s.publishMu is held.
+func (s *Server) prepare(snap Snapshot) *prepared {
 
 	base := s.snap.Load()
 	var prev map[string]*entry
@@ -268,43 +262,17 @@ func (s *Server) Prepare(snap Snapshot) *Prepared {
 			next.pending[p] = true
 		}
 	}
-	next.cache = cache
-	return &Prepared{base: base, next: next}
+	next.cache, next.stamped, next.gen = cache, snap.Stamped, snap.Gen
+	return &prepared{base: base, next: next}
 }
 
-// Activate serves p in one atomic swap, so each request sees either the
-// old or the new snapshot entirely.
-func (s *Server) Activate(p *Prepared) {
-	s.publishMu.Lock()
-	defer s.publishMu.Unlock()
-	if s.snap.Load() != p.base {
-		// Its entries may share files another snapshot closed since.
-		panic("server: Prepared activated after another publication")
-	}
+// activate serves p in one atomic swap, so each request sees either the
+// old or the new snapshot entirely; s.publishMu is held.
+func (s *Server) activate(p *prepared) {
 	s.snap.Store(p.next)
-	s.unstage(p)
 	s.looked.clear()
 	if p.base != nil {
 		closeUnused(p.base.pages, p.next.pages)
-	}
-}
-
-// Discard drops p, closing the body files it made.
-func (s *Server) Discard(p *Prepared) {
-	s.publishMu.Lock()
-	defer s.publishMu.Unlock()
-	s.unstage(p)
-	var live map[string]*entry
-	if cur := s.snap.Load(); cur != nil {
-		live = cur.pages
-	}
-	closeUnused(p.next.pages, live)
-}
-
-// unstage forgets p if it is the staged snapshot.
-func (s *Server) unstage(p *Prepared) {
-	if st := s.staged.Load(); st != nil && st.next == p.next {
-		s.staged.CompareAndSwap(st, nil)
 	}
 }
 

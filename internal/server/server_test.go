@@ -1102,30 +1102,3 @@ func TestHealthzReplica(t *testing.T) {
 		})
 	}
 }
-
-// TestPrepareActivate: a prepared snapshot is served from Activate on,
-// not before; a discarded one never, and what is served stays intact.
-func TestPrepareActivate(t *testing.T) {
-	s := newServer(t, Options{})
-	snap := func(body string) Snapshot {
-		return Snapshot{Stamped: true, Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte(body), Modified: modified}}}
-	}
-	body := func() string { return string(readBody(t, do(t, s.Handler(), "GET", "/world.rss", nil))) }
-	s.Publish(snap("one"))
-	p := s.Prepare(snap("two"))
-	if got := body(); got != "one" {
-		t.Errorf("prepared, not activated: serves %q, want one", got)
-	}
-	s.Activate(p)
-	if got := body(); got != "two" {
-		t.Errorf("activated: serves %q, want two", got)
-	}
-	s.Discard(s.Prepare(snap("three")))
-	if got := body(); got != "two" {
-		t.Errorf("after a discarded snapshot: serves %q, want two", got)
-	}
-	s.Publish(snap("four")) // publishing goes on after a discard
-	if got := body(); got != "four" {
-		t.Errorf("serves %q, want four", got)
-	}
-}

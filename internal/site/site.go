@@ -2,6 +2,9 @@ package site
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/internal/store"
 )
 
 // Input is one source as a build sees it: whether it has been collected.
@@ -55,6 +59,9 @@ type Builder struct {
 	looked map[string]*feedCache
 	// last is the last build's feeds, which article pages link to.
 	last atomic.Pointer[[]*feed.Feed]
+	// followed is the state of the log the publication served was built
+	// from (Follow), nil when Page may render the log as it stands.
+	followed atomic.Pointer[store.Revs]
 }
 
 type feedCache struct {
@@ -73,10 +80,10 @@ func New(site Site, opts Options) *Builder {
 
 // Build renders the feeds' head documents and open archive pages, the
 // feed pages, index.html and feeds.opml from the log at now. If publish
-// is not nil it is called with the result before Build returns, under
-// the lock that orders builds, so concurrent collections publish their
-// results in order.
-func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publish func([]File)) ([]File, error) {
+// is not nil it is called with the result and the state of the log it
+// was rendered from before Build returns, under the lock that orders
+// builds, so concurrent collections publish their results in order.
+func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publish func([]File, store.Revs)) ([]File, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	byName := make(map[string]*Input, len(inputs))
@@ -88,7 +95,8 @@ func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publ
 		names = append(names, spec.Sources...)
 	}
 	slices.Sort(names)
-	if err := b.refresh(ctx, slices.Compact(names)); err != nil {
+	names = slices.Compact(names)
+	if err := b.refresh(ctx, names); err != nil {
 		return nil, err
 	}
 	files, feeds, err := b.buildFeeds(ctx, byName, now)
@@ -116,7 +124,11 @@ func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publ
 	b.last.Store(&feeds)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	if publish != nil {
-		publish(files)
+		revs := make(store.Revs, len(names))
+		for _, name := range names {
+			revs[name] = b.sources[name].rev
+		}
+		publish(files, revs)
 	}
 	return files, nil
 }
@@ -176,11 +188,18 @@ func anyOK(inputs map[string]*Input, names []string) bool {
 	return false
 }
 
-// Follow makes the pages Page renders link to the feeds of a site this
-// Builder did not build: paths are those of a publication (a replica
-// serves what its leader built). The article pages' <head> lists the
-// published feeds by name and title, as the leader's do.
-func (b *Builder) Follow(paths []string) {
+// ErrAhead is Page's answer when the log moved past the publication it
+// follows: the page as the log stands may belong to the next one, which
+// is not served yet.
+var ErrAhead = errors.New("the log moved past the publication served")
+
+// Follow makes Page render for a publication: paths are its paths (which
+// article pages link to: a replica serves what its leader built), revs
+// the state of the log it was built from, which Page keeps to (ErrAhead).
+// The article pages' <head> lists the published feeds by name and title,
+// as the leader's do.
+func (b *Builder) Follow(paths []string, revs store.Revs) {
+	b.followed.Store(&revs)
 	have := make(map[string]bool, len(paths))
 	for _, p := range paths {
 		have[p] = true
@@ -196,10 +215,56 @@ func (b *Builder) Follow(paths []string) {
 }
 
 // Page renders what Build leaves out: a full archive document or the
-// page of an article at path, from the last build's derivation and the
-// log; ok is false when there is none. It is safe to call concurrently
-// with Build.
+// page of an article at path, from the log; ok is false when there is
+// none. After Follow it renders the state of the log the publication was
+// built from, and returns ErrAhead when one of the sources the page
+// derives from changed since (the next publication is on its way). It is
+// safe to call concurrently with Build.
 func (b *Builder) Page(ctx context.Context, path string) (File, bool, error) {
+	f, sources, ok, err := b.page(ctx, path)
+	p := b.followed.Load()
+	if err != nil || p == nil {
+		return f, ok, err
+	}
+	if !ok {
+		// None now; the publication may have had it (retention removed
+		// it since) if any source moved.
+		sources = slices.Sorted(maps.Keys(*p))
+	}
+	// Read after the page: if no source moved past the publication by
+	// now, every read of the page saw its state.
+	for _, name := range sources {
+		m, err := b.log.Mark(ctx, name)
+		if err != nil {
+			return File{}, false, fmt.Errorf("reading the log of %s: %w", name, err)
+		}
+		if m.Rev != (*p)[name] {
+			return File{}, false, ErrAhead
+		}
+	}
+	return f, ok, nil
+}
+
+// PageLatest is Page from the log as it stands, whatever publication is
+// followed.
+func (b *Builder) PageLatest(ctx context.Context, path string) (File, bool, error) {
+	f, _, ok, err := b.page(ctx, path)
+	return f, ok, err
+}
+
+// page renders the page at path and names the sources it derives from.
+func (b *Builder) page(ctx context.Context, path string) (File, []string, bool, error) {
+	f, ok, err := b.render(ctx, path)
+	if err != nil || !ok {
+		return File{}, nil, ok, err
+	}
+	if name, _, _, ok := parseArchivePath(path); ok {
+		return f, b.spec(name).Sources, true, nil
+	}
+	return f, []string{f.Source}, true, nil
+}
+
+func (b *Builder) render(ctx context.Context, path string) (File, bool, error) {
 	if name, k, format, ok := parseArchivePath(path); ok {
 		spec := b.spec(name)
 		if spec == nil {

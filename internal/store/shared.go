@@ -22,7 +22,17 @@ type Page struct {
 	MediaType string
 	Body      []byte
 	Modified  time.Time
+	// Gen is the publication whose build last changed these bytes; it
+	// is part of the page's ETag on every replica, so a replica shown a
+	// tag of a newer publication than its own knows it is behind.
+	Gen int64
 }
+
+// Revs is the state of the log a build read: the revision (Mark.Rev) of
+// each source. A publication records it, so that what the replicas render
+// on demand (article pages, full archive documents) is rendered from the
+// same state as the feed documents they serve.
+type Revs map[string]int64
 
 // Publication is what the leader published last, as a replica catches up
 // on it.
@@ -37,6 +47,8 @@ type Publication struct {
 	Pages []Page
 	// Paths is every path of the publication, sorted.
 	Paths []string
+	// Revs is the state of the log it was built from.
+	Revs Revs
 }
 
 // Ping is a WebSub ping a publication left to send: its topic changed
@@ -83,13 +95,14 @@ type Shared interface {
 	Lead(ctx context.Context, id string) (Leadership, error)
 	// Leader returns who leads, as the database knows it.
 	Leader(ctx context.Context) (Lease, error)
-	// Publish stores a build: changed are its pages that are new or
-	// changed since the previous publication, paths all of its paths
+	// Publish stores a build of the log at revs: changed are its pages
+	// that are new or changed since the previous publication (their Gen
+	// is ignored: they get the new generation), paths all of its paths
 	// (the pages not among them are removed), topics the feed URLs a
 	// WebSub hub is to be told of (pending Pings). It returns the new
 	// generation and its commit time (Publication.At), and tells every
 	// replica (Changes), in one transaction.
-	Publish(ctx context.Context, changed []Page, paths, topics []string) (gen int64, at time.Time, err error)
+	Publish(ctx context.Context, changed []Page, paths, topics []string, revs Revs) (gen int64, at time.Time, err error)
 	// Pings returns the pings publications left to send, oldest first:
 	// whichever replica leads sends them, and Pinged each once the hub
 	// took it, so a change is pinged after a failover too.
@@ -97,7 +110,8 @@ type Shared interface {
 	// Pinged records that the hub took p.
 	Pinged(ctx context.Context, p Ping) error
 	// Published returns the current publication with the pages changed
-	// after generation after.
+	// after generation after; when that is the current one, without
+	// Pages or Paths (nothing to catch up on).
 	Published(ctx context.Context, after int64) (Publication, error)
 	// Changes delivers the generation of each publication, by any
 	// replica, soon after it commits (best effort: a replica also checks

@@ -142,6 +142,9 @@ var migrations = []string{
 		topic TEXT COLLATE "C" NOT NULL,
 		PRIMARY KEY (gen, topic)
 	)`,
+	// 5: a publication records the state of the log it was built from
+	// (store.Revs, as JSON), so pages rendered on demand match it.
+	`ALTER TABLE herald_publication ADD COLUMN revs TEXT NOT NULL DEFAULT '{}'`,
 }
 
 // Version is the schema version this Herald writes.

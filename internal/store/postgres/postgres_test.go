@@ -230,7 +230,7 @@ func TestChangesIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Release()
-	gen, _, err := s.Publish(context.Background(), nil, []string{}, nil)
+	gen, _, err := s.Publish(context.Background(), nil, []string{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

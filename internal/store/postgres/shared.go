@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -193,14 +195,21 @@ func (s *Store) Leader(ctx context.Context) (store.Lease, error) {
 
 // Publish implements store.Shared. The generation row, updated first,
 // orders publishers; the notice is sent by PostgreSQL at the commit.
-func (s *Store) Publish(ctx context.Context, changed []store.Page, paths, topics []string) (int64, time.Time, error) {
+func (s *Store) Publish(ctx context.Context, changed []store.Page, paths, topics []string, revs store.Revs) (int64, time.Time, error) {
 	if paths == nil {
 		paths = []string{} // NULL would remove nothing
 	}
+	if revs == nil {
+		revs = store.Revs{}
+	}
+	state, err := json.Marshal(revs)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
 	var gen int64
 	var at time.Time
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `UPDATE herald_publication SET gen = gen + 1, at = clock_timestamp() RETURNING gen, at`).Scan(&gen, &at); err != nil {
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `UPDATE herald_publication SET gen = gen + 1, at = clock_timestamp(), revs = $1 RETURNING gen, at`, state).Scan(&gen, &at); err != nil {
 			return err
 		}
 		b := &pgx.Batch{}
@@ -252,11 +261,18 @@ func (s *Store) Published(ctx context.Context, after int64) (store.Publication, 
 		return pub, err
 	}
 	defer tx.Rollback(ctx)
-	if err := tx.QueryRow(ctx, `SELECT gen, at FROM herald_publication`).Scan(&pub.Gen, &pub.At); err != nil {
+	var state []byte
+	if err := tx.QueryRow(ctx, `SELECT gen, at, revs FROM herald_publication`).Scan(&pub.Gen, &pub.At, &state); err != nil {
 		return pub, err
 	}
 	pub.At = pub.At.UTC()
-	rows, err := tx.Query(ctx, `SELECT path, gen > $1, media_type, CASE WHEN gen > $1 THEN body END, modified
+	if err := json.Unmarshal(state, &pub.Revs); err != nil {
+		return pub, fmt.Errorf("publication %d: its log state: %w", pub.Gen, err)
+	}
+	if pub.Gen == after {
+		return pub, tx.Commit(ctx) // nothing new: no need to list the paths
+	}
+	rows, err := tx.Query(ctx, `SELECT path, gen > $1, media_type, CASE WHEN gen > $1 THEN body END, modified, gen
 		FROM herald_pages ORDER BY path`, after)
 	if err != nil {
 		return pub, err
@@ -267,7 +283,7 @@ func (s *Store) Published(ctx context.Context, after int64) (store.Publication, 
 		var p store.Page
 		var changed bool
 		var mod int64
-		if err := rows.Scan(&p.Path, &changed, &p.MediaType, &p.Body, &mod); err != nil {
+		if err := rows.Scan(&p.Path, &changed, &p.MediaType, &p.Body, &mod, &p.Gen); err != nil {
 			return pub, err
 		}
 		pub.Paths = append(pub.Paths, p.Path)

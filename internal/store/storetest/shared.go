@@ -151,7 +151,7 @@ func testFencingAfterRelease(t *testing.T, r Replicas) {
 		"Save":   func() error { return saveOne(a, "late") },
 		"Retain": func() error { return a.Retain(ctx, nil) },
 		"Publish": func() error {
-			_, _, err := a.Publish(ctx, nil, nil, nil)
+			_, _, err := a.Publish(ctx, nil, nil, nil, nil)
 			return err
 		},
 	} {
@@ -211,12 +211,13 @@ func testPublications(t *testing.T, r Replicas) {
 		return store.Page{Path: path, MediaType: "application/rss+xml", Body: []byte(body), Modified: mod}
 	}
 	rss, atom, index := page("world.rss", "<rss/>", t0), page("world.atom", "<feed/>", t0), page("index.html", "<html>", t0)
-	gen1, at1, err := leader.Publish(ctx, []store.Page{rss, atom, index}, []string{"world.rss", "world.atom", "index.html"}, nil)
+	revs1, revs2 := store.Revs{"notes": 3}, store.Revs{"notes": 5, "upstream": 2}
+	gen1, at1, err := leader.Publish(ctx, []store.Page{rss, atom, index}, []string{"world.rss", "world.atom", "index.html"}, nil, revs1)
 	if err != nil || gen1 <= 0 {
 		t.Fatalf("Publish = %d, %v", gen1, err)
 	}
 	rss2 := page("world.rss", "<rss>2</rss>", t0.Add(time.Hour))
-	gen2, at2, err := leader.Publish(ctx, []store.Page{rss2}, []string{"index.html", "world.rss"}, []string{"http://x.example/world.rss"}) // atom removed
+	gen2, at2, err := leader.Publish(ctx, []store.Page{rss2}, []string{"index.html", "world.rss"}, []string{"http://x.example/world.rss"}, revs2) // atom removed
 	if err != nil || gen2 <= gen1 {
 		t.Fatalf("second Publish = %d, %v; want more than %d", gen2, err, gen1)
 	}
@@ -224,28 +225,32 @@ func testPublications(t *testing.T, r Replicas) {
 	if at2.Before(at1) || time.Since(at1).Abs() > time.Minute {
 		t.Errorf("commit times %v then %v (now %v)", at1, at2, time.Now())
 	}
+	// Each page carries the generation that last changed it.
+	index.Gen, rss2.Gen = gen1, gen2
 	byPath := cmpopts.SortSlices(func(x, y store.Page) bool { return x.Path < y.Path })
+	paths := []string{"index.html", "world.rss"}
 	for _, tc := range []struct {
 		name  string
 		after int64
 		want  []store.Page
+		paths []string
 	}{
-		{"everything", 0, []store.Page{index, rss2}},
-		{"after the first", gen1, []store.Page{rss2}},
-		{"up to date", gen2, nil},
+		{"everything", 0, []store.Page{index, rss2}, paths},
+		{"after the first", gen1, []store.Page{rss2}, paths},
+		{"up to date", gen2, nil, nil}, // nothing to catch up on
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pub, err := replica.Published(ctx, tc.after)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := store.Publication{Gen: gen2, At: at2, Pages: tc.want, Paths: []string{"index.html", "world.rss"}}
+			want := store.Publication{Gen: gen2, At: at2, Pages: tc.want, Paths: tc.paths, Revs: revs2}
 			if diff := cmp.Diff(want, pub, byPath, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Published(%d) (-want +got):\n%s", tc.after, diff)
 			}
 		})
 	}
-	gen3, _, err := leader.Publish(ctx, nil, nil, nil)
+	gen3, _, err := leader.Publish(ctx, nil, nil, nil, nil)
 	if err != nil || gen3 <= gen2 {
 		t.Fatalf("empty Publish = %d, %v", gen3, err)
 	}
@@ -294,7 +299,7 @@ func testChanges(t *testing.T, r Replicas) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := replica.Changes(ctx)
 	start := time.Now()
-	gen, _, err := leader.Publish(context.Background(), nil, []string{}, nil)
+	gen, _, err := leader.Publish(context.Background(), nil, []string{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +324,7 @@ func testChangesReconnect(t *testing.T, r Replicas) {
 	// generation).
 	deadline := time.Now().Add(wait)
 	for {
-		gen, _, err := leader.Publish(context.Background(), nil, []string{}, nil)
+		gen, _, err := leader.Publish(context.Background(), nil, []string{}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
