@@ -180,7 +180,7 @@ feeds:
 	if walk.Err != nil {
 		t.Fatal(walk.Err)
 	}
-	page := map[string]string{}   // story title → its page
+	page := map[string]string{}    // story title → its page
 	archive := map[string]string{} // story title → its document
 	for _, it := range walk.Items {
 		page[it.Title] = strings.TrimPrefix(it.Link, "http://news.example/")
