@@ -76,7 +76,7 @@ func Merge(lists ...[]Article) []Article {
 	for _, l := range lists {
 		out = append(out, l...)
 	}
-	sortNewestFirst(out)
+	SortNewestFirst(out)
 	return dedupe(out)
 }
 
@@ -172,9 +172,10 @@ func normalizeDates(pub, upd, now time.Time) (time.Time, time.Time) {
 	return pub, upd
 }
 
-// sortNewestFirst orders by publication date, newest first, then by ID so
-// the order is total and renders are reproducible.
-func sortNewestFirst(items []Article) {
+// SortNewestFirst orders by publication date, newest first, then by ID
+// so the order is total and renders are reproducible: the order of every
+// feed document, and Herald's one newest-first order.
+func SortNewestFirst(items []Article) {
 	slices.SortStableFunc(items, func(a, b Article) int {
 		if c := b.Published.Compare(a.Published); c != 0 {
 			return c

@@ -254,21 +254,6 @@ func tail(s string) string {
 	return s
 }
 
-// waitUntil polls cond every 100 ms until it holds or d passes; it
-// reports whether it held.
-func waitUntil(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // storeCount is the number of stored articles, -1 when unreadable.
 func storeCount(dataDir string) int {
 	st, err := readStore(dataDir)

@@ -257,14 +257,24 @@ func startServe(t *testing.T, cfg string, flags ...string) (base string, stop fu
 // deadline (collections run every second in these tests).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	if !waitUntil(15*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// waitUntil polls cond every 50 ms until it holds or d passes; it
+// reports whether it held. The package's one polling loop.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
 		if cond() {
-			return
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 func get(t *testing.T, url string, hdr ...string) (*http.Response, string) {

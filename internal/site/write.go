@@ -14,77 +14,38 @@ import (
 	"sync/atomic"
 )
 
-// WriteDir writes files under dir, creating it if needed; see Write.
-func WriteDir(dir string, files []File) error { return Write(dir, files, nil) }
-
-// Write writes files under dir, creating it if needed, in two phases: every
-// changed file is first written to a temporary file next to its
-// destination; only when all of them are written are they renamed into
-// place. A write error (a full disk) stops the run at the first error,
-// removes what the run created and leaves the previous output as it was,
-// so the error is one message. A file whose bytes are already there is
-// left alone, so its modification time (and the Last-Modified a static web
-// server derives from it) only moves when its content changes. Files
-// written by an earlier Write that are no longer produced are removed,
-// except those keep returns true for (given their path and the source
-// that produced them): those stay as they are, and stay Herald's. No other
-// file in dir is touched, and no path may leave dir.
-//
-// Nothing inside dir is followed if it is a symbolic link: a link where
-// Write needs a folder or a file (articles/ pointing elsewhere, a feed
-// linked to a file outside) stops the run before anything is written,
-// naming the path; a stale file that is a link is removed as a link, its
-// target untouched. Every operation goes through an os.Root, which
-// refuses paths that leave dir even if a link appears meanwhile. dir
-// itself may be a link: that is the operator's choice.
-//
-// Write does not lock dir; callers that may run concurrently take Lock.
-func Write(dir string, files []File, keep func(path, source string) bool) error {
-	_, err := WriteCounted(dir, files, keep)
-	return err
-}
-
-// Counts is what a Write changed in its folder.
+// Counts is what a run of a Writer changed in its folder.
 type Counts struct {
 	Written   int // files created or replaced
 	Unchanged int // files whose bytes were already there
 	Removed   int // stale files removed
 }
 
-// WriteCounted is Write, also reporting what it changed. Every path is
-// checked before anything is written.
-func WriteCounted(dir string, files []File, keep func(path, source string) bool) (Counts, error) {
-	if err := checkPaths(files); err != nil {
-		return Counts{}, err
-	}
-	w, err := openWriter(dir)
-	if err != nil {
-		return Counts{}, err
-	}
-	for _, f := range files {
-		if err := w.checkLinks(f.Path, true); err != nil {
-			w.Abort()
-			return Counts{}, err
-		}
-	}
-	if err := w.start(); err != nil {
-		return Counts{}, err
-	}
-	for _, f := range files {
-		if err := w.Add(f); err != nil {
-			return Counts{}, err
-		}
-	}
-	return w.Commit(keep)
-}
-
-// Writer is one run of Write whose files come one at a time, so that a
-// run's memory does not grow with what it writes: Add writes each changed
-// file to a temporary next to its destination at once and keeps only its
-// path and hash (phase one); Commit renames them all into place, removes
-// stale files and records the manifest (phase two). Abort, or an error
-// from Add, removes what the run created and leaves the previous output
-// as it was.
+// Writer writes a run of files under a folder in two phases, the files
+// coming one at a time so that a run's memory does not grow with what it
+// writes: Add writes each changed file to a temporary next to its
+// destination at once and keeps only its path and hash (phase one);
+// Commit renames them all into place, removes stale files and records the
+// manifest (phase two). Abort, or an error from Add (a full disk),
+// removes what the run created and leaves the previous output as it was,
+// so the error is one message. A file whose bytes are already there is
+// left alone, so its modification time (and the Last-Modified a static
+// web server derives from it) only moves when its content changes. Files
+// written by an earlier run that are no longer produced are removed,
+// except those Commit's keep returns true for (given their path and the
+// source that produced them): those stay as they are, and stay Herald's.
+// No other file in the folder is touched, and no path may leave it.
+//
+// Nothing inside the folder is followed if it is a symbolic link: a link
+// where the Writer needs a folder or a file (articles/ pointing
+// elsewhere, a feed linked to a file outside) stops the run, naming the
+// path; a stale file that is a link is removed as a link, its target
+// untouched. Every operation goes through an os.Root, which refuses paths
+// that leave the folder even if a link appears meanwhile. The folder
+// itself may be a link: that is the operator's choice.
+//
+// A Writer does not lock its folder; callers that may run concurrently
+// take Lock.
 type Writer struct {
 	dir      string
 	root     *os.Root // dir; every path below is relative to it

@@ -122,21 +122,6 @@ func Expired(all []Prior, current map[string]bool, r Retention, now time.Time) [
 	return out
 }
 
-// Newest sorts articles newest first (Published, then Updated, then ID),
-// the order Articles returns.
-func Newest(list []feed.Article) {
-	sort.SliceStable(list, func(i, j int) bool {
-		a, b := &list[i], &list[j]
-		if !a.Published.Equal(b.Published) {
-			return a.Published.After(b.Published)
-		}
-		if !a.Updated.Equal(b.Updated) {
-			return a.Updated.After(b.Updated)
-		}
-		return a.ID < b.ID
-	})
-}
-
 // Plan is what one collection does to a source's log.
 type Plan struct {
 	// Write are the articles to store, new and edited. Seq 0 asks for the

@@ -521,7 +521,7 @@ func History(ctx context.Context, s store.Store, source string) ([]feed.Article,
 	for _, e := range entries {
 		out = append(out, e.Article)
 	}
-	store.Newest(out)
+	feed.SortNewestFirst(out)
 	return out, err
 }
 
