@@ -37,4 +37,3 @@ func WriteCounted(dir string, files []File, keep func(path, source string) bool)
 	}
 	return w.Commit(keep)
 }
-
