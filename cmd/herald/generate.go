@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/site"
 	"github.com/heraldfeed/herald/internal/store"
 )
@@ -81,7 +82,7 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 // to (every full archive document, the page of every retained article) as
 // it is rendered: memory does not grow with history. Write errors are
 // outputErrors; an interrupted or failed run leaves the previous output.
-func write(ctx context.Context, out string, files []site.File, p *pipeline, keep func(path, source string) bool) (site.Counts, error) {
+func write(ctx context.Context, out string, files []feed.File, p *pipeline, keep func(path, source string) bool) (site.Counts, error) {
 	w, err := site.NewWriter(out)
 	if err != nil {
 		return site.Counts{}, outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
@@ -96,7 +97,7 @@ func write(ctx context.Context, out string, files []site.File, p *pipeline, keep
 		}
 	}
 	var addErr error
-	if err := p.site.Rest(ctx, p.names, func(f site.File) error {
+	if err := p.site.Rest(ctx, p.names, func(f feed.File) error {
 		addErr = w.Add(f)
 		return addErr
 	}); err != nil {

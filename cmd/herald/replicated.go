@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/replica"
 	"github.com/heraldfeed/herald/internal/server"
@@ -140,18 +141,12 @@ func (sv *serving) serveReplica(pub replica.Publication) {
 	defer sv.followMu.Unlock()
 	sv.followed = &pub
 	cfg, p := sv.cfg.Load(), sv.current.Load()
-	out := make([]server.Page, len(pub.Pages))
-	files := make([]site.File, len(pub.Pages))
-	for i, pg := range pub.Pages {
-		out[i] = server.Page{Path: pg.Path, MediaType: pg.MediaType, Body: pg.Body, Modified: pg.Modified, Gen: pg.Gen}
-		files[i] = site.File{Path: pg.Path, MediaType: pg.MediaType, Body: pg.Body, Modified: pg.Modified}
-	}
 	// Follow first: a request for an on-demand page between the two
 	// waits for the publication (site.ErrAhead) rather than get a page
 	// of the one before.
 	follow(p, &pub)
-	sv.srv.Publish(server.Snapshot{Pages: out, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true, Gen: pub.Gen})
-	p.feeds.countItems(files)
+	sv.srv.Publish(server.Snapshot{Pages: pub.Pages, MaxAge: cacheMaxAge(cfg, time.Now()), Pending: feedPaths(cfg), Stamped: true, Gen: pub.Gen})
+	p.feeds.countItems(pub.Pages)
 	if sv.rep != nil && !sv.rep.Leading() {
 		// The status is read from the database, which may be slow to
 		// answer: not in the way of serving.
@@ -193,10 +188,10 @@ const aheadWait = 3 * time.Second
 // page is the server's Lookup: an article page or full archive document,
 // rendered from the state of the log the publication served was built
 // from.
-func (sv *serving) page(ctx context.Context, path string) (server.Page, bool, error) {
+func (sv *serving) page(ctx context.Context, path string) (feed.File, bool, error) {
 	p := sv.current.Load()
 	if p == nil {
-		return server.Page{}, false, nil
+		return feed.File{}, false, nil
 	}
 	var timeout <-chan time.Time
 	for {
@@ -206,7 +201,7 @@ func (sv *serving) page(ctx context.Context, path string) (server.Page, bool, er
 		}
 		f, ok, err := p.site.Page(ctx, path)
 		if !errors.Is(err, site.ErrAhead) {
-			return serverPage(f), ok, err
+			return f, ok, err
 		}
 		if timeout == nil {
 			timer := time.NewTimer(aheadWait)
@@ -215,18 +210,13 @@ func (sv *serving) page(ctx context.Context, path string) (server.Page, bool, er
 		}
 		select {
 		case <-ctx.Done():
-			return server.Page{}, false, ctx.Err()
+			return feed.File{}, false, ctx.Err()
 		case <-served:
 			p = sv.current.Load()
 		case <-timeout:
-			f, ok, err := p.site.PageLatest(ctx, path)
-			return serverPage(f), ok, err
+			return p.site.PageLatest(ctx, path)
 		}
 	}
-}
-
-func serverPage(f site.File) server.Page {
-	return server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified, Immutable: f.Immutable}
 }
 
 // catchUp is the server's CatchUp: a replica brought up to a publication
@@ -302,14 +292,10 @@ const republishEvery = 5 * time.Second
 // every replica; the pings it leaves for a WebSub hub are sent by the
 // leader (replica.Options.Ping).
 func (sv *serving) leaderPublisher(cfg *config.Config) publishFunc {
-	return func(files []site.File, revs store.Revs) {
-		pages := make([]store.Page, len(files))
-		for i, f := range files {
-			pages[i] = store.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
-		}
+	return func(files []feed.File, revs store.Revs) {
 		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 		defer cancel()
-		_, _, err := sv.rep.Publish(ctx, pages, revs)
+		_, _, err := sv.rep.Publish(ctx, files, revs)
 		if err != nil {
 			level := slog.LevelError
 			if errors.Is(err, store.ErrNotLeader) {
@@ -326,7 +312,7 @@ func (sv *serving) leaderPublisher(cfg *config.Config) publishFunc {
 // topics names the feed URLs a hub is to be told of for a publication:
 // the feed documents among its changed pages that were published before
 // (a feed published for the first time has no subscribers yet).
-func (sv *serving) topics(changed []store.Page, before map[string]store.Page) []string {
+func (sv *serving) topics(changed []feed.File, before map[string]feed.File) []string {
 	cfg := sv.cfg.Load()
 	feeds := map[string]bool{}
 	for _, p := range feedPaths(cfg) {

@@ -383,19 +383,15 @@ func processClock() (func() time.Time, error) {
 
 // publishFunc takes a build: its files and the state of the log it was
 // rendered from.
-type publishFunc = func([]site.File, store.Revs)
+type publishFunc = func([]feed.File, store.Revs)
 
 // solo returns the function that hands a build of cfg to the server of
 // a process running alone, then tells the WebSub hub (if any) which feeds
 // changed.
 func (sv *serving) solo(cfg *config.Config) publishFunc {
 	maxAge, pending := cacheMaxAge(cfg, time.Now()), feedPaths(cfg)
-	return func(files []site.File, _ store.Revs) {
-		pages := make([]server.Page, len(files))
-		for i, f := range files {
-			pages[i] = server.Page{Path: f.Path, MediaType: f.MediaType, Body: f.Body, Modified: f.Modified}
-		}
-		sv.srv.Publish(server.Snapshot{Pages: pages, MaxAge: maxAge, Pending: pending})
+	return func(files []feed.File, _ store.Revs) {
+		sv.srv.Publish(server.Snapshot{Pages: files, MaxAge: maxAge, Pending: pending})
 		sv.changes.published(cfg.BaseURL, files)
 	}
 }

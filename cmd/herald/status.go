@@ -9,7 +9,6 @@ import (
 	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/server"
-	"github.com/heraldfeed/herald/internal/site"
 )
 
 // perDayWindow is how many days the status page's chart covers.
@@ -35,7 +34,7 @@ func (b *feedBook) setItems(name string, n int) {
 
 // countItems sets each feed's item count from its published JSON Feed:
 // what a replica that serves another's builds knows of them.
-func (b *feedBook) countItems(files []site.File) {
+func (b *feedBook) countItems(files []feed.File) {
 	ext := ""
 	for _, f := range feed.Formats {
 		if f.Name == "json" {

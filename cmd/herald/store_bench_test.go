@@ -191,7 +191,7 @@ func BenchmarkChangedArticle(b *testing.B) {
 	}
 }
 
-func containsPath(files []site.File, p string) bool {
+func containsPath(files []feed.File, p string) bool {
 	for _, f := range files {
 		if f.Path == p {
 			return true

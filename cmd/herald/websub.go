@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/heraldfeed/herald/feed"
-	"github.com/heraldfeed/herald/internal/site"
 	"github.com/heraldfeed/herald/internal/websub"
 )
 
@@ -25,7 +24,7 @@ type feedChanges struct {
 // published compares the feeds among files with the previous publication
 // and queues a ping for each changed one, at base (base_url) + its path.
 // It does not wait for the hub.
-func (c *feedChanges) published(base string, files []site.File) {
+func (c *feedChanges) published(base string, files []feed.File) {
 	c.ping(c.changed(base, files))
 }
 
@@ -38,7 +37,7 @@ func (c *feedChanges) ping(topics []string) {
 
 // changed compares the feeds among files with the previous publication
 // and returns the URLs, base (base_url) + path, of those that changed.
-func (c *feedChanges) changed(base string, files []site.File) []string {
+func (c *feedChanges) changed(base string, files []feed.File) []string {
 	if c == nil {
 		return nil
 	}

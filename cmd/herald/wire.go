@@ -207,7 +207,7 @@ func sourceKey(sc config.Source, baseURL string) string {
 }
 
 // build renders the site from the collector's current articles.
-func (p *pipeline) build(ctx context.Context, now time.Time, publish publishFunc) ([]site.File, error) {
+func (p *pipeline) build(ctx context.Context, now time.Time, publish publishFunc) ([]feed.File, error) {
 	files, err := p.site.Build(ctx, siteInputs(p.col), now, publish)
 	return files, err
 }

@@ -54,7 +54,7 @@ type publisher struct {
 	site *site.Builder
 }
 
-func (p *publisher) Build() ([]site.File, error) {
+func (p *publisher) Build() ([]feed.File, error) {
 	var inputs []site.Input
 	for _, s := range p.Snapshots() {
 		inputs = append(inputs, site.Input{Name: s.Name, Collected: s.Collected, OK: s.OK})
@@ -64,7 +64,7 @@ func (p *publisher) Build() ([]site.File, error) {
 		return nil, err
 	}
 	// As generate writes: with every article page and full archive page.
-	err = p.site.Rest(context.Background(), p.order, func(f site.File) error {
+	err = p.site.Rest(context.Background(), p.order, func(f feed.File) error {
 		files = append(files, f)
 		return nil
 	})
@@ -100,15 +100,15 @@ func newTestPublisher(t *testing.T, srcs ...sources.Source) *publisher {
 	}}, srcs...)
 }
 
-func filesByPath(files []site.File) map[string]site.File {
-	m := map[string]site.File{}
+func filesByPath(files []feed.File) map[string]feed.File {
+	m := map[string]feed.File{}
 	for _, f := range files {
 		m[f.Path] = f
 	}
 	return m
 }
 
-func itemIDs(t *testing.T, f site.File) []string {
+func itemIDs(t *testing.T, f feed.File) []string {
 	t.Helper()
 	var doc struct {
 		Items []struct{ ID string }
@@ -237,7 +237,7 @@ func TestCancelledIsNotAFailure(t *testing.T) {
 	}
 }
 
-func mustBuild(t *testing.T, p *publisher) []site.File {
+func mustBuild(t *testing.T, p *publisher) []feed.File {
 	t.Helper()
 	files, err := p.Build()
 	if err != nil {
@@ -302,7 +302,7 @@ func TestBuildPagesAndIndex(t *testing.T) {
 	}
 }
 
-func keys(m map[string]site.File) []string {
+func keys(m map[string]feed.File) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/replica"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/store"
@@ -66,11 +67,7 @@ func BenchmarkPropagation(b *testing.B) {
 				}
 				n.rep, err = replica.New(replica.Options{Store: st, ID: id, Lead: lead,
 					Serve: func(pub replica.Publication) {
-						snap := server.Snapshot{Stamped: true, Gen: pub.Gen}
-						for _, p := range pub.Pages {
-							snap.Pages = append(snap.Pages, server.Page{Path: p.Path, MediaType: p.MediaType, Body: p.Body, Modified: p.Modified, Gen: p.Gen})
-						}
-						srv.Publish(snap)
+						srv.Publish(server.Snapshot{Stamped: true, Gen: pub.Gen, Pages: pub.Pages})
 						n.mu.Lock()
 						n.served[pub.Gen] = time.Now()
 						n.mu.Unlock()
@@ -96,7 +93,7 @@ func BenchmarkPropagation(b *testing.B) {
 				// feed-like text, which compresses as feeds do.
 				body := []byte(strings.Repeat(fmt.Sprintf("<item><title>Story %d of publication %d</title></item>\n", i%97, i), 4000))[:128<<10]
 				start := time.Now()
-				gen, _, err := leader.rep.Publish(context.Background(), []store.Page{{Path: "world.rss", MediaType: "application/rss+xml", Body: body, Modified: time.Now()}}, nil)
+				gen, _, err := leader.rep.Publish(context.Background(), []feed.File{{Path: "world.rss", MediaType: "application/rss+xml", Body: body, Modified: time.Now()}}, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

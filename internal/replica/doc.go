@@ -12,6 +12,7 @@
 // it answers (CatchUp). A replica that loses the database keeps serving
 // what it has and reports it (Status); it reconnects by itself.
 //
-// It imports internal/store and internal/server (for the Last-Modified
-// rule and the status it reports) only.
+// It imports feed (for the published file), internal/store and
+// internal/server (for the Last-Modified rule and the status it reports)
+// only.
 package replica

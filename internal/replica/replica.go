@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/store"
 )
@@ -55,7 +56,7 @@ type Options struct {
 	// Topics, if set, names the feed URLs a WebSub hub is to be told of
 	// for a publication: of its changed pages, given those of the
 	// publication before. They are stored with the publication.
-	Topics func(changed []store.Page, before map[string]store.Page) []string
+	Topics func(changed []feed.File, before map[string]feed.File) []string
 	// Ping, if set, tells the hub of one topic (one attempt). The leader
 	// sends the pings publications left, each once the hub took it, not
 	// before this replica serves the publication plus HubMargin; after a
@@ -70,7 +71,7 @@ type Options struct {
 // Publication is what Options.Serve gets.
 type Publication struct {
 	Gen   int64
-	Pages []store.Page // sorted by path
+	Pages []feed.File // sorted by path
 	Revs  store.Revs
 }
 
@@ -85,9 +86,9 @@ type Replica struct {
 	opts Options
 	log  *slog.Logger
 
-	pubMu sync.Mutex            // serializes Publish and Sync: they read and replace pages
-	pages map[string]store.Page // the publication served, by path
-	revs  store.Revs            // its state of the log
+	pubMu sync.Mutex           // serializes Publish and Sync: they read and replace pages
+	pages map[string]feed.File // the publication served, by path
+	revs  store.Revs           // its state of the log
 
 	mu     sync.Mutex // guards the fields below
 	live   int64      // the publication served
@@ -126,7 +127,7 @@ func New(opts Options) (*Replica, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Replica{opts: opts, log: opts.Logger, pages: map[string]store.Page{}, served: make(chan struct{}),
+	r := &Replica{opts: opts, log: opts.Logger, pages: map[string]feed.File{}, served: make(chan struct{}),
 		roundDone: make(chan struct{})}
 	r.leaderGauge = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "herald_leader", Help: "1 while this replica leads (collects and publishes), else 0.",
@@ -205,12 +206,12 @@ func (r *Replica) Leading() bool {
 // their bodies must not change afterwards. When the store refuses (the
 // database is lost, or this replica no longer leads) nothing is served:
 // the replicas must not part ways.
-func (r *Replica) Publish(ctx context.Context, pages []store.Page, revs store.Revs) (gen int64, published bool, err error) {
+func (r *Replica) Publish(ctx context.Context, pages []feed.File, revs store.Revs) (gen int64, published bool, err error) {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
 	now := r.opts.Now()
-	next := make(map[string]store.Page, len(pages))
-	var changed []store.Page
+	next := make(map[string]feed.File, len(pages))
+	var changed []feed.File
 	for _, p := range pages {
 		prev, ok := r.pages[p.Path]
 		if ok && prev.MediaType == p.MediaType && bytes.Equal(prev.Body, p.Body) {
@@ -275,7 +276,7 @@ func (r *Replica) Sync(ctx context.Context) error {
 	} else if pub.Gen == have {
 		return nil
 	}
-	next := make(map[string]store.Page, len(pub.Paths))
+	next := make(map[string]feed.File, len(pub.Paths))
 	for _, p := range pub.Pages {
 		next[p.Path] = p
 	}
@@ -285,7 +286,7 @@ func (r *Replica) Sync(ctx context.Context) error {
 			if !ok || have == 0 {
 				// Only a store that broke its contract gets here; asking
 				// for everything again repairs it.
-				r.pages = map[string]store.Page{}
+				r.pages = map[string]feed.File{}
 				r.mu.Lock()
 				r.live = 0
 				r.mu.Unlock()
@@ -301,7 +302,7 @@ func (r *Replica) Sync(ctx context.Context) error {
 
 // serve serves r.pages as publication gen; r.pubMu is held.
 func (r *Replica) serve(gen int64) {
-	list := make([]store.Page, 0, len(r.pages))
+	list := make([]feed.File, 0, len(r.pages))
 	for _, path := range sortedPaths(r.pages) {
 		list = append(list, r.pages[path])
 	}
@@ -362,7 +363,7 @@ func (r *Replica) syncRound(n int64) {
 	}
 }
 
-func sortedPaths(pages map[string]store.Page) []string {
+func sortedPaths(pages map[string]feed.File) []string {
 	paths := make([]string, 0, len(pages))
 	for p := range pages {
 		paths = append(paths, p)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/replica"
 	"github.com/heraldfeed/herald/internal/server"
 	"github.com/heraldfeed/herald/internal/store"
@@ -28,7 +29,7 @@ type node struct {
 	stop     func()
 }
 
-func (n *node) served() []store.Page {
+func (n *node) served() []feed.File {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.pub.Pages
@@ -85,8 +86,8 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
-func page(path, body string, modified time.Time) store.Page {
-	return store.Page{Path: path, MediaType: "application/rss+xml", Body: []byte(body), Modified: modified}
+func page(path, body string, modified time.Time) feed.File {
+	return feed.File{Path: path, MediaType: "application/rss+xml", Body: []byte(body), Modified: modified}
 }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -108,25 +109,25 @@ func TestPublishAndFollow(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	gen := func(p store.Page, g int64) store.Page { p.Gen = g; return p }
+	gen := func(p feed.File, g int64) feed.File { p.Gen = g; return p }
 	r1, r2 := store.Revs{"notes": 1}, store.Revs{"notes": 2}
 	steps := []struct {
 		name      string
-		build     []store.Page
+		build     []feed.File
 		revs      store.Revs
 		published bool
-		want      []store.Page // the stamped publication; Gen: the step that changed it
+		want      []feed.File // the stamped publication; Gen: the step that changed it
 	}{
-		{"first", []store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)}, r1, true,
-			[]store.Page{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
-		{"unchanged bytes, later date: stamp kept, nothing published", []store.Page{page("a.rss", "one", t0.Add(time.Minute)), page("b.rss", "bee", t0)}, r1, false,
-			[]store.Page{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
-		{"unchanged bytes, the log moved: published", []store.Page{page("a.rss", "one", t0), page("b.rss", "bee", t0)}, r2, true,
-			[]store.Page{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
-		{"changed bytes, older date: the leader's clock", []store.Page{page("a.rss", "two", t0.Add(-time.Hour)), page("b.rss", "bee", t0)}, r2, true,
-			[]store.Page{gen(page("a.rss", "two", clock), 3), gen(page("b.rss", "bee", t0), 1)}},
-		{"page removed", []store.Page{page("a.rss", "two", t0)}, r2, true,
-			[]store.Page{gen(page("a.rss", "two", clock), 3)}},
+		{"first", []feed.File{page("a.rss", "one", t0), page("b.rss", "bee", t0)}, r1, true,
+			[]feed.File{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
+		{"unchanged bytes, later date: stamp kept, nothing published", []feed.File{page("a.rss", "one", t0.Add(time.Minute)), page("b.rss", "bee", t0)}, r1, false,
+			[]feed.File{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
+		{"unchanged bytes, the log moved: published", []feed.File{page("a.rss", "one", t0), page("b.rss", "bee", t0)}, r2, true,
+			[]feed.File{gen(page("a.rss", "one", t0), 1), gen(page("b.rss", "bee", t0), 1)}},
+		{"changed bytes, older date: the leader's clock", []feed.File{page("a.rss", "two", t0.Add(-time.Hour)), page("b.rss", "bee", t0)}, r2, true,
+			[]feed.File{gen(page("a.rss", "two", clock), 3), gen(page("b.rss", "bee", t0), 1)}},
+		{"page removed", []feed.File{page("a.rss", "two", t0)}, r2, true,
+			[]feed.File{gen(page("a.rss", "two", clock), 3)}},
 	}
 	var base int64 // the generation before the first step
 	for i, step := range steps {
@@ -166,7 +167,7 @@ func TestTakeover(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	a := startNode(t, dbURL, "a", nil)
 	<-a.led
-	if _, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}, nil); err != nil {
+	if _, _, err := a.rep.Publish(context.Background(), []feed.File{page("a.rss", "one", t0)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	b := startNode(t, dbURL, "b", nil)
@@ -182,7 +183,7 @@ func TestTakeover(t *testing.T) {
 		t.Errorf("b: %+v", st)
 	}
 	// Unchanged bytes keep the stamp a published: b compared against it.
-	if _, _, err := b.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0.Add(time.Hour))}, nil); err != nil {
+	if _, _, err := b.rep.Publish(context.Background(), []feed.File{page("a.rss", "one", t0.Add(time.Hour))}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.served(); len(got) != 1 || !got[0].Modified.Equal(t0) {
@@ -197,7 +198,7 @@ func TestDatabaseLost(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	a := startNode(t, dbURL, "a", nil)
 	<-a.led
-	if _, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}, nil); err != nil {
+	if _, _, err := a.rep.Publish(context.Background(), []feed.File{page("a.rss", "one", t0)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	proxy := pgtest.NewProxy(t, dbURL)
@@ -211,7 +212,7 @@ func TestDatabaseLost(t *testing.T) {
 	if got := b.served(); len(got) != 1 || string(got[0].Body) != "one" {
 		t.Errorf("b, degraded, serves %+v, want what it had", got)
 	}
-	gen, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "two", t0)}, nil)
+	gen, _, err := a.rep.Publish(context.Background(), []feed.File{page("a.rss", "two", t0)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +260,7 @@ func TestCatchUp(t *testing.T) {
 		o.Store, o.Interval, o.Now = counted, time.Hour, skewed // never checks by itself
 	})
 	waitUntil(t, "b to start", 5*time.Second, func() bool { return counted.n.Load() > 0 })
-	gen, _, err := a.rep.Publish(context.Background(), []store.Page{page("a.rss", "one", t0)}, nil)
+	gen, _, err := a.rep.Publish(context.Background(), []feed.File{page("a.rss", "one", t0)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

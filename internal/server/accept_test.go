@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"testing"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 func TestPrefersHTML(t *testing.T) {
@@ -52,7 +54,7 @@ func TestFeedView(t *testing.T) {
 	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 	s := newServer(t, Options{})
 	page := []byte("<!doctype html><title>World</title>")
-	s.Publish(Snapshot{Pages: []Page{
+	s.Publish(Snapshot{Pages: []feed.File{
 		{Path: "world.rss", MediaType: rssType, Body: []byte("<rss/>"), Modified: modified},
 		{Path: "world.atom", MediaType: atomType, Body: []byte("<feed/>"), Modified: modified},
 		{Path: "world.html", MediaType: htmlType, Body: page, Modified: modified},

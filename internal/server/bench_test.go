@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 // discardWriter is a reusable ResponseWriter, so the benchmarks measure the
@@ -24,8 +26,8 @@ func (w *discardWriter) Write(b []byte) (int, error) { w.n += len(b); return len
 
 func benchServe(b *testing.B, hdr map[string]string, wantCode int) {
 	s := newServer(b, Options{})
-	page := Page{Path: "world.rss", MediaType: rssType, Body: fakeBody("bench", 120_000), Modified: modified}
-	s.Publish(Snapshot{Pages: []Page{page}})
+	page := feed.File{Path: "world.rss", MediaType: rssType, Body: fakeBody("bench", 120_000), Modified: modified}
+	s.Publish(Snapshot{Pages: []feed.File{page}})
 	r := httptest.NewRequest("GET", "/world.rss", nil)
 	for k, v := range hdr {
 		r.Header.Set(k, v)
@@ -74,7 +76,7 @@ func BenchmarkPublish(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: bodies[i%2]}}})
+		s.Publish(Snapshot{Pages: []feed.File{{Path: "world.rss", MediaType: rssType, Body: bodies[i%2]}}})
 	}
 }
 
@@ -114,7 +116,7 @@ func BenchmarkWire(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				s := newServer(b, Options{NoFastPath: noFast})
-				s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: body, Modified: modified}}})
+				s.Publish(Snapshot{Pages: []feed.File{{Path: "world.rss", MediaType: rssType, Body: body, Modified: modified}}})
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
 				if err != nil {
 					b.Fatal(err)

@@ -17,6 +17,7 @@
 // answers; Options.NoFastPath serves with net/http alone. Large bodies go
 // out with sendfile from memory-backed files (sendfile_linux.go).
 //
-// The package knows nothing of feeds or configuration: it imports no other
-// Herald package. Callers hand it bytes with a media type and a time.
+// The package knows nothing of feeds or configuration: of Herald it
+// imports only feed.File, the published file callers hand it (bytes, a
+// media type and a time).
 package server

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/heraldfeed/herald/feed"
 )
 
 // exchange is one raw request and the response read back, minus Date.
@@ -658,8 +659,8 @@ func TestFastPathRace(t *testing.T) {
 func TestFastPathLargeBody(t *testing.T) {
 	bothPaths(t, func(t *testing.T, noFast bool) {
 		s := newServer(t, Options{NoFastPath: noFast})
-		big := func(seed string) []Page {
-			return []Page{{Path: "big.rss", MediaType: rssType, Body: fakeBody(seed, 3*sendfileMin), Modified: modified}}
+		big := func(seed string) []feed.File {
+			return []feed.File{{Path: "big.rss", MediaType: rssType, Body: fakeBody(seed, 3*sendfileMin), Modified: modified}}
 		}
 		s.Publish(Snapshot{Pages: big("a")})
 		first := s.snap.Load().pages["big.rss"]
@@ -717,7 +718,7 @@ func TestFastPathLargeBody(t *testing.T) {
 	})
 }
 
-func pageBodyOf(pages []Page) []byte { return pages[0].Body }
+func pageBodyOf(pages []feed.File) []byte { return pages[0].Body }
 
 // TestServeWriteTimeout: a client that stops reading a large body is cut
 // off after the write timeout, sendfile or not.
@@ -728,7 +729,7 @@ func TestServeWriteTimeout(t *testing.T) {
 		// client's receive buffer is fixed small (the test fails, not
 		// passes, if it is not).
 		body := bytes.Repeat([]byte("a"), 8<<20) // compresses fast
-		s.Publish(Snapshot{Pages: []Page{{Path: "huge.bin", MediaType: "application/octet-stream", Body: body, Modified: modified}}})
+		s.Publish(Snapshot{Pages: []feed.File{{Path: "huge.bin", MediaType: "application/octet-stream", Body: body, Modified: modified}}})
 		s.timeouts.write = 300 * time.Millisecond
 		served, _ := servePaths(t, s)
 		conn, err := net.Dial("tcp", served)
@@ -762,7 +763,7 @@ func TestCatchUp(t *testing.T) {
 		var s *Server
 		var caught atomic.Int32
 		page := func(gen int64, body string) Snapshot {
-			return Snapshot{Stamped: true, Gen: gen, Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte(body), Modified: modified, Gen: gen}}}
+			return Snapshot{Stamped: true, Gen: gen, Pages: []feed.File{{Path: "world.rss", MediaType: rssType, Body: []byte(body), Modified: modified, Gen: gen}}}
 		}
 		s = newServer(t, Options{NoFastPath: noFast, CatchUp: func(_ context.Context, gen int64) {
 			caught.Add(1)

@@ -12,34 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// Page is one precomputed resource.
-type Page struct {
-	// Path is the URL path without the leading "/", for example
-	// "world.rss" or "articles/x-1a2b3c4d.html". "index.html" is also
-	// served at "/".
-	Path string
-	// MediaType is the full Content-Type, for example
-	// "application/rss+xml; charset=utf-8".
-	MediaType string
-	Body      []byte
-	// Modified is when the content last changed according to the
-	// publisher (not when it was rendered); it may be zero. See Publish for
-	// how it becomes Last-Modified.
-	Modified time.Time
-	// Gen is, in a Stamped snapshot, the publication whose build last
-	// changed the page; its ETag carries it (genETag).
-	Gen int64
-	// Immutable marks a page whose URL never gets other content but, at
-	// most, less of it (a full archive document): it is cached for a year,
-	// `immutable`, whatever the snapshot's MaxAge.
-	Immutable bool
-}
+	"github.com/heraldfeed/herald/feed"
+)
 
 // Snapshot is the complete set of resources served until the next Publish.
 type Snapshot struct {
-	Pages []Page
+	Pages []feed.File
 	// MaxAge becomes Cache-Control: public, max-age=N (whole seconds);
 	// zero or negative means max-age=0.
 	MaxAge time.Duration
@@ -51,7 +30,7 @@ type Snapshot struct {
 	// Stamped says the snapshot is publication Gen of a replica set: the
 	// pages' Modified are final Last-Modified values, decided once for
 	// every replica (LastModified, applied by the leader), and each
-	// page's ETag names the publication that last changed it (Page.Gen),
+	// page's ETag names the publication that last changed it (File.Gen),
 	// so replicas serving the same bytes give the same validators and a
 	// replica shown a newer tag than it serves can catch up first
 	// (Options.CatchUp).
@@ -189,7 +168,7 @@ func LastModified(modified, prev, now time.Time) time.Time {
 // same path in the previous snapshot, or nil. When the body is unchanged the
 // previous body, gzip, ETags and Last-Modified are reused: they are what
 // clients hold, and recompressing would only cost time.
-func build(p Page, prev *entry, cache, htmlPolicy []string, now time.Time, stamped bool) (*entry, error) {
+func build(p feed.File, prev *entry, cache, htmlPolicy []string, now time.Time, stamped bool) (*entry, error) {
 	e := &entry{ctype: []string{p.MediaType}, cache: cache, browser: browserType(p.MediaType), vary: hdrVary,
 		csp: pagePolicy(p.MediaType, htmlPolicy)}
 	if e.browser != nil {

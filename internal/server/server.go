@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heraldfeed/herald/feed"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -48,7 +49,7 @@ type Options struct {
 	// the publisher keeps out of snapshots so memory does not grow with
 	// them (article pages, archive documents). Its answers are cached, a
 	// few at a time, until the next Publish.
-	Lookup func(ctx context.Context, path string) (Page, bool, error)
+	Lookup func(ctx context.Context, path string) (feed.File, bool, error)
 	// CatchUp, if set, is called (for a Stamped snapshot) with a request
 	// whose If-None-Match names a page of publication gen, newer than the
 	// one served: the reader was served by a replica that switched first.
@@ -100,7 +101,7 @@ type Server struct {
 	// noFastPath is Options.NoFastPath.
 	noFastPath bool
 
-	lookup     func(ctx context.Context, path string) (Page, bool, error)
+	lookup     func(ctx context.Context, path string) (feed.File, bool, error)
 	catchUpTo  func(ctx context.Context, gen int64)
 	looked     lookupCache
 	adminHosts []string
@@ -170,7 +171,7 @@ func New(opts Options) (*Server, error) {
 //
 // Last-Modified only moves when a page's bytes change: a byte-identical
 // body keeps its previous Last-Modified and ETag. A changed body gets
-// Page.Modified if that is later than the previous Last-Modified, otherwise
+// File.Modified if that is later than the previous Last-Modified, otherwise
 // the current time. Pages with an invalid or duplicate Path are skipped and
 // logged.
 func (s *Server) Publish(snap Snapshot) {

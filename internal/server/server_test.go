@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/heraldfeed/herald/feed"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -49,8 +50,8 @@ func fakeBody(seed string, n int) []byte {
 	return b.Bytes()
 }
 
-func testPages(seed string) []Page {
-	return []Page{
+func testPages(seed string) []feed.File {
+	return []feed.File{
 		{Path: "world.rss", MediaType: rssType, Body: fakeBody("rss"+seed, 4000), Modified: modified},
 		{Path: "world.atom", MediaType: atomType, Body: fakeBody("atom"+seed, 4000), Modified: modified},
 		{Path: "world.json", MediaType: jsonType, Body: fakeBody("json"+seed, 4000), Modified: modified},
@@ -510,7 +511,7 @@ func TestLastModified(t *testing.T) {
 		return resp.Header.Get("Etag"), resp.Header.Get("Last-Modified")
 	}
 	publish := func(body string, mod time.Time) {
-		s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte(body), Modified: mod}}})
+		s.Publish(Snapshot{Pages: []feed.File{{Path: "world.rss", MediaType: rssType, Body: []byte(body), Modified: mod}}})
 	}
 	f := func(t time.Time) string { return t.Truncate(time.Second).Format(http.TimeFormat) }
 
@@ -577,7 +578,7 @@ func TestLastModifiedRule(t *testing.T) {
 func TestPublishSkipsBadPaths(t *testing.T) {
 	var logs bytes.Buffer
 	s := newServer(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	s.Publish(Snapshot{Pages: []Page{
+	s.Publish(Snapshot{Pages: []feed.File{
 		{Path: "ok.rss", MediaType: rssType, Body: []byte("first")},
 		{Path: "ok.rss", MediaType: rssType, Body: []byte("duplicate")},
 		{Path: "/abs.rss", Body: []byte("x")},
@@ -601,7 +602,7 @@ func TestPublishSkipsBadPaths(t *testing.T) {
 func TestPublishCopiesBody(t *testing.T) {
 	s := published(t)
 	buf := []byte("original")
-	s.Publish(Snapshot{Pages: []Page{{Path: "a.txt", MediaType: "text/plain", Body: buf}}})
+	s.Publish(Snapshot{Pages: []feed.File{{Path: "a.txt", MediaType: "text/plain", Body: buf}}})
 	copy(buf, "mutated!")
 	if got := string(readBody(t, do(t, s.Handler(), "GET", "/a.txt", nil))); got != "original" {
 		t.Errorf("body = %q after the caller reused its buffer", got)
@@ -772,7 +773,7 @@ func TestConcurrentPublish(t *testing.T) {
 		seed := fmt.Sprint(i)
 		b := fakeBody(seed, 20_000+i*3000)
 		bodies[etagOf(b)] = b
-		snaps = append(snaps, Snapshot{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: b, Modified: modified}}})
+		snaps = append(snaps, Snapshot{Pages: []feed.File{{Path: "world.rss", MediaType: rssType, Body: b, Modified: modified}}})
 	}
 	s.Publish(snaps[0])
 	ts := httptest.NewServer(s.Handler())
@@ -995,7 +996,7 @@ func TestServeDateHeader(t *testing.T) {
 func TestPendingPaths(t *testing.T) {
 	s := newServer(t, Options{})
 	s.Publish(Snapshot{
-		Pages:   []Page{{Path: "ready.rss", MediaType: "application/rss+xml", Body: []byte("<rss/>")}},
+		Pages:   []feed.File{{Path: "ready.rss", MediaType: "application/rss+xml", Body: []byte("<rss/>")}},
 		Pending: []string{"ready.rss", "slow.rss"},
 	})
 	tests := []struct {
@@ -1018,7 +1019,7 @@ func TestPendingPaths(t *testing.T) {
 		}
 	}
 	// Once published, a pending path is an ordinary page.
-	s.Publish(Snapshot{Pages: []Page{{Path: "slow.rss", MediaType: "application/rss+xml", Body: []byte("<rss/>")}}})
+	s.Publish(Snapshot{Pages: []feed.File{{Path: "slow.rss", MediaType: "application/rss+xml", Body: []byte("<rss/>")}}})
 	if resp := do(t, s.Handler(), "GET", "/slow.rss", nil); resp.StatusCode != 200 {
 		t.Errorf("after publish: %d", resp.StatusCode)
 	}
@@ -1030,11 +1031,11 @@ func TestPendingPaths(t *testing.T) {
 // even a Last-Modified older than one they served before.
 func TestPublishStamped(t *testing.T) {
 	stamp := modified.Add(-48 * time.Hour).Truncate(time.Second)
-	final := Snapshot{Stamped: true, Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte("final"), Modified: stamp}}}
+	final := Snapshot{Stamped: true, Pages: []feed.File{{Path: "world.rss", MediaType: rssType, Body: []byte("final"), Modified: stamp}}}
 	histories := map[string][]Snapshot{
 		"fresh":                       nil,
-		"saw another body":            {{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte("other"), Modified: modified}}}},
-		"saw the same body unstamped": {{Pages: []Page{{Path: "world.rss", MediaType: rssType, Body: []byte("final"), Modified: modified}}}},
+		"saw another body":            {{Pages: []feed.File{{Path: "world.rss", MediaType: rssType, Body: []byte("other"), Modified: modified}}}},
+		"saw the same body unstamped": {{Pages: []feed.File{{Path: "world.rss", MediaType: rssType, Body: []byte("final"), Modified: modified}}}},
 	}
 	type validators struct{ etag, lm string }
 	got := map[string]validators{}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 func TestStatusPage(t *testing.T) {
@@ -97,7 +99,7 @@ func TestFeedLastChange(t *testing.T) {
 	s := newServer(t, Options{Feeds: func() []FeedStatus { return feeds }, Now: func() time.Time { return now }})
 	weekAgo := t0.Add(-7 * 24 * time.Hour)
 	publish := func(body string, modified time.Time) {
-		s.Publish(Snapshot{Pages: []Page{{Path: "world.rss", MediaType: "application/rss+xml", Body: []byte(body), Modified: modified}}})
+		s.Publish(Snapshot{Pages: []feed.File{{Path: "world.rss", MediaType: "application/rss+xml", Body: []byte(body), Modified: modified}}})
 	}
 	changed := func() time.Time {
 		t.Helper()

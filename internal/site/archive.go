@@ -243,7 +243,7 @@ func (b *Builder) articles(ctx context.Context, spec *FeedSpec, l *layout, from,
 
 // buildFeed renders spec's head document and its open archive page from
 // layout l.
-func (b *Builder) buildFeed(ctx context.Context, spec *FeedSpec, l *layout, now time.Time) ([]File, *feed.Feed, error) {
+func (b *Builder) buildFeed(ctx context.Context, spec *FeedSpec, l *layout, now time.Time) ([]feed.File, *feed.Feed, error) {
 	limit := spec.Filter.Limit
 	if limit <= 0 {
 		items, err := b.articles(ctx, spec, l, 0, len(l.seqs))
@@ -253,7 +253,7 @@ func (b *Builder) buildFeed(ctx context.Context, spec *FeedSpec, l *layout, now 
 		return renderDoc(&b.site, spec, feed.Filter{MaxAge: spec.Filter.MaxAge}.Apply(items, now), 0, 0)
 	}
 	full, openFrom, headFrom, open := l.pages(limit)
-	var files []File
+	var files []feed.File
 	prev := full
 	if open {
 		items, err := b.articles(ctx, spec, l, openFrom, headFrom)
@@ -278,7 +278,7 @@ func (b *Builder) buildFeed(ctx context.Context, spec *FeedSpec, l *layout, now 
 
 // fullPage renders full archive page k of spec from layout l, in every
 // format.
-func (b *Builder) fullPage(ctx context.Context, spec *FeedSpec, l *layout, k int) ([]File, error) {
+func (b *Builder) fullPage(ctx context.Context, spec *FeedSpec, l *layout, k int) ([]feed.File, error) {
 	limit := spec.Filter.Limit
 	items, err := b.articles(ctx, spec, l, (k-1)*limit, k*limit)
 	if err != nil {

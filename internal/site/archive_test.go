@@ -19,9 +19,9 @@ import (
 // (prev-archive), reading documents from the build's files or, for those
 // a build leaves out, from Page. It returns each document's item IDs and
 // its path, head first.
-func chain(t *testing.T, b *Builder, files []File, base, name string) (docs [][]string, paths []string, bodies []string) {
+func chain(t *testing.T, b *Builder, files []feed.File, base, name string) (docs [][]string, paths []string, bodies []string) {
 	t.Helper()
-	byPath := map[string]File{}
+	byPath := map[string]feed.File{}
 	for _, f := range files {
 		byPath[f.Path] = f
 	}

@@ -30,7 +30,7 @@ func TestFollow(t *testing.T) {
 		{Name: "web", Collected: true},
 	}
 	var revs store.Revs
-	files, err := leader.Build(context.Background(), inputs, now, func(_ []File, r store.Revs) { revs = r })
+	files, err := leader.Build(context.Background(), inputs, now, func(_ []feed.File, r store.Revs) { revs = r })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestFollow(t *testing.T) {
 		t.Errorf("PageLatest = %v, %v: want the edit", ok, err)
 	}
 	// The next publication covers the edit.
-	if _, err := leader.Build(context.Background(), inputs, now.Add(time.Hour), func(_ []File, r store.Revs) { revs = r }); err != nil {
+	if _, err := leader.Build(context.Background(), inputs, now.Add(time.Hour), func(_ []feed.File, r store.Revs) { revs = r }); err != nil {
 		t.Fatal(err)
 	}
 	follower.Follow(paths, revs)

@@ -13,7 +13,7 @@ import "github.com/heraldfeed/herald/feed"
 // the previous files are all there is of it.)
 // Files with no previous version are written as built. It returns the
 // files to write and the keep function for Write.
-func (b *Builder) KeepFailed(files []File, failed []string, prev Manifest) ([]File, func(path, source string) bool) {
+func (b *Builder) KeepFailed(files []feed.File, failed []string, prev Manifest) ([]feed.File, func(path, source string) bool) {
 	if len(failed) == 0 {
 		return files, nil
 	}

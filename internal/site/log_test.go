@@ -32,7 +32,7 @@ func commit(t *testing.T, st store.Store, now time.Time, bySource map[string][]f
 }
 
 // buildAll is what generate writes: a Build and its Rest.
-func buildAll(t *testing.T, b *Builder, inputs []Input, now time.Time) []File {
+func buildAll(t *testing.T, b *Builder, inputs []Input, now time.Time) []feed.File {
 	t.Helper()
 	files, err := b.Build(context.Background(), inputs, now, nil)
 	if err != nil {
@@ -42,7 +42,7 @@ func buildAll(t *testing.T, b *Builder, inputs []Input, now time.Time) []File {
 	for _, in := range inputs {
 		names = append(names, in.Name)
 	}
-	if err := b.Rest(context.Background(), names, func(f File) error {
+	if err := b.Rest(context.Background(), names, func(f feed.File) error {
 		files = append(files, f)
 		return nil
 	}); err != nil {

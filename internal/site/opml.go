@@ -35,7 +35,7 @@ type opmlOutline struct {
 
 // renderOPML renders feeds.opml. URLs are absolute (base_url): readers
 // import the file on its own, away from the site.
-func renderOPML(site *Site, feeds []*feed.Feed) (File, error) {
+func renderOPML(site *Site, feeds []*feed.Feed) (feed.File, error) {
 	doc := opmlDoc{Version: "2.0", Title: site.Title}
 	var modified time.Time
 	for _, fd := range feeds {
@@ -55,8 +55,8 @@ func renderOPML(site *Site, feeds []*feed.Feed) (File, error) {
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
 	if err := enc.Encode(doc); err != nil {
-		return File{}, fmt.Errorf("rendering %s: %w", opmlPath, err)
+		return feed.File{}, fmt.Errorf("rendering %s: %w", opmlPath, err)
 	}
 	buf.WriteByte('\n')
-	return File{Path: opmlPath, MediaType: "text/x-opml; charset=utf-8", Body: buf.Bytes(), Modified: modified}, nil
+	return feed.File{Path: opmlPath, MediaType: "text/x-opml; charset=utf-8", Body: buf.Bytes(), Modified: modified}, nil
 }

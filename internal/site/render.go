@@ -38,24 +38,6 @@ type FeedSpec struct {
 	Filter      feed.Filter
 }
 
-// File is one rendered output, at a site-relative path that is also its
-// URL path.
-type File struct {
-	Path      string
-	MediaType string // full Content-Type
-	Body      []byte
-	// Modified is when the content last changed: the newest date of what
-	// it shows, never the time it was rendered.
-	Modified time.Time
-	// Source is the source an article page belongs to ("" for the rest),
-	// recorded in an output folder's manifest.
-	Source string
-	// Immutable marks a full archive document: its URL keeps its
-	// positions for good, so a copy cached for long is never missing an
-	// item (one can only leave it; see archive.go).
-	Immutable bool
-}
-
 const htmlType = "text/html; charset=utf-8"
 
 //go:embed templates/*.html
@@ -91,7 +73,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 
 // renderDoc renders items, already selected, as document page of spec's
 // feed (0: the feed itself) whose prev-archive is page prev (0: none).
-func renderDoc(site *Site, spec *FeedSpec, items []feed.Article, page, prev int) ([]File, *feed.Feed, error) {
+func renderDoc(site *Site, spec *FeedSpec, items []feed.Article, page, prev int) ([]feed.File, *feed.Feed, error) {
 	fd := &feed.Feed{
 		Name:        spec.Name,
 		Title:       spec.Title,
@@ -116,7 +98,7 @@ func renderDoc(site *Site, spec *FeedSpec, items []feed.Article, page, prev int)
 	}
 	// The formats render independently; on a large feed doing them at
 	// once is most of the rendering time saved.
-	files := make([]File, len(feed.Formats))
+	files := make([]feed.File, len(feed.Formats))
 	errs := make([]error, len(feed.Formats))
 	var wg sync.WaitGroup
 	for i, f := range feed.Formats {
@@ -128,7 +110,7 @@ func renderDoc(site *Site, spec *FeedSpec, items []feed.Article, page, prev int)
 			if page > 0 {
 				path = feed.ArchivePath(spec.Name, page, f.Ext)
 			}
-			files[i] = File{Path: path, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()}
+			files[i] = feed.File{Path: path, MediaType: f.ContentType(), Body: buf.Bytes(), Modified: fd.Updated()}
 		})
 	}
 	wg.Wait()
@@ -176,7 +158,7 @@ var formatLabel = map[string]string{"rss": "RSS", "atom": "Atom", "json": "JSON 
 
 // renderIndex renders index.html: the feeds, their autodiscovery links and
 // their newest items.
-func renderIndex(site *Site, feeds []*feed.Feed) (File, error) {
+func renderIndex(site *Site, feeds []*feed.Feed) (feed.File, error) {
 	var modified time.Time
 	for _, fd := range feeds {
 		if u := fd.Updated(); u.After(modified) {
@@ -190,9 +172,9 @@ func renderIndex(site *Site, feeds []*feed.Feed) (File, error) {
 	}{site, orDefault(site.Language, "en"), feedLinks(site, feeds, "", 10)}
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, "index.html", data); err != nil {
-		return File{}, fmt.Errorf("rendering index.html: %w", err)
+		return feed.File{}, fmt.Errorf("rendering index.html: %w", err)
 	}
-	return File{Path: "index.html", MediaType: htmlType, Body: buf.Bytes(), Modified: modified}, nil
+	return feed.File{Path: "index.html", MediaType: htmlType, Body: buf.Bytes(), Modified: modified}, nil
 }
 
 // sizeHint estimates a rendered feed's size, so its buffer grows once:
@@ -209,7 +191,7 @@ func sizeHint(fd *feed.Feed) int {
 
 // renderPage renders the HTML page of a local article; head is the part
 // of <head> all pages at its depth share.
-func renderPage(site *Site, head template.HTML, a *feed.Article) (File, error) {
+func renderPage(site *Site, head template.HTML, a *feed.Article) (feed.File, error) {
 	data := struct {
 		Site    *Site
 		Lang    string
@@ -220,9 +202,9 @@ func renderPage(site *Site, head template.HTML, a *feed.Article) (File, error) {
 	var buf bytes.Buffer
 	buf.Grow(2048 + len(a.Content))
 	if err := templates.ExecuteTemplate(&buf, "page.html", data); err != nil {
-		return File{}, fmt.Errorf("rendering page of %s: %w", a.ID, err)
+		return feed.File{}, fmt.Errorf("rendering page of %s: %w", a.ID, err)
 	}
-	return File{Path: a.Page, MediaType: htmlType, Body: buf.Bytes(), Modified: a.Updated, Source: a.Source}, nil
+	return feed.File{Path: a.Page, MediaType: htmlType, Body: buf.Bytes(), Modified: a.Updated, Source: a.Source}, nil
 }
 
 // pagePrefix is how a page at path reaches the site root.
@@ -231,7 +213,7 @@ func pagePrefix(path string) string { return strings.Repeat("../", strings.Count
 // renderPages renders the pages of articles, spread over the CPUs. The
 // <head> links to every feed, the same for all pages at one depth, are
 // rendered once per depth rather than once per page.
-func renderPages(site *Site, feeds []*feed.Feed, articles []*feed.Article) ([]File, error) {
+func renderPages(site *Site, feeds []*feed.Feed, articles []*feed.Article) ([]feed.File, error) {
 	heads := map[string]template.HTML{}
 	for _, a := range articles {
 		prefix := pagePrefix(a.Page)
@@ -248,7 +230,7 @@ func renderPages(site *Site, feeds []*feed.Feed, articles []*feed.Article) ([]Fi
 		}
 		heads[prefix] = template.HTML(buf.String())
 	}
-	files := make([]File, len(articles))
+	files := make([]feed.File, len(articles))
 	errs := make([]error, len(articles))
 	workers := min(runtime.GOMAXPROCS(0), len(articles))
 	var wg sync.WaitGroup

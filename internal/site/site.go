@@ -67,7 +67,7 @@ type Builder struct {
 type feedCache struct {
 	revs   []int64 // of the sources, at the last render
 	layout *layout
-	files  []File
+	files  []feed.File
 	feed   *feed.Feed
 	match  map[matchKey]bool // filter verdicts, for a Filtered feed
 }
@@ -83,7 +83,7 @@ func New(site Site, opts Options) *Builder {
 // is not nil it is called with the result and the state of the log it
 // was rendered from before Build returns, under the lock that orders
 // builds, so concurrent collections publish their results in order.
-func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publish func([]File, store.Revs)) ([]File, error) {
+func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publish func([]feed.File, store.Revs)) ([]feed.File, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	byName := make(map[string]*Input, len(inputs))
@@ -136,8 +136,8 @@ func (b *Builder) Build(ctx context.Context, inputs []Input, now time.Time, publ
 // buildFeeds renders the feeds whose sources changed since the previous
 // build and reuses the others. Feeds with max_age depend on the clock and
 // are always rendered.
-func (b *Builder) buildFeeds(ctx context.Context, inputs map[string]*Input, now time.Time) ([]File, []*feed.Feed, error) {
-	var files []File
+func (b *Builder) buildFeeds(ctx context.Context, inputs map[string]*Input, now time.Time) ([]feed.File, []*feed.Feed, error) {
+	var files []feed.File
 	feeds := make([]*feed.Feed, 0, len(b.site.Feeds))
 	cache := make(map[string]*feedCache, len(b.site.Feeds))
 	for i := range b.site.Feeds {
@@ -220,7 +220,7 @@ func (b *Builder) Follow(paths []string, revs store.Revs) {
 // built from, and returns ErrAhead when one of the sources the page
 // derives from changed since (the next publication is on its way). It is
 // safe to call concurrently with Build.
-func (b *Builder) Page(ctx context.Context, path string) (File, bool, error) {
+func (b *Builder) Page(ctx context.Context, path string) (feed.File, bool, error) {
 	f, sources, ok, err := b.page(ctx, path)
 	p := b.followed.Load()
 	if err != nil || p == nil {
@@ -236,10 +236,10 @@ func (b *Builder) Page(ctx context.Context, path string) (File, bool, error) {
 	for _, name := range sources {
 		m, err := b.log.Mark(ctx, name)
 		if err != nil {
-			return File{}, false, fmt.Errorf("reading the log of %s: %w", name, err)
+			return feed.File{}, false, fmt.Errorf("reading the log of %s: %w", name, err)
 		}
 		if m.Rev != (*p)[name] {
-			return File{}, false, ErrAhead
+			return feed.File{}, false, ErrAhead
 		}
 	}
 	return f, ok, nil
@@ -247,16 +247,16 @@ func (b *Builder) Page(ctx context.Context, path string) (File, bool, error) {
 
 // PageLatest is Page from the log as it stands, whatever publication is
 // followed.
-func (b *Builder) PageLatest(ctx context.Context, path string) (File, bool, error) {
+func (b *Builder) PageLatest(ctx context.Context, path string) (feed.File, bool, error) {
 	f, _, ok, err := b.page(ctx, path)
 	return f, ok, err
 }
 
 // page renders the page at path and names the sources it derives from.
-func (b *Builder) page(ctx context.Context, path string) (File, []string, bool, error) {
+func (b *Builder) page(ctx context.Context, path string) (feed.File, []string, bool, error) {
 	f, ok, err := b.render(ctx, path)
 	if err != nil || !ok {
-		return File{}, nil, ok, err
+		return feed.File{}, nil, ok, err
 	}
 	if name, _, _, ok := parseArchivePath(path); ok {
 		return f, b.spec(name).Sources, true, nil
@@ -264,40 +264,40 @@ func (b *Builder) page(ctx context.Context, path string) (File, []string, bool, 
 	return f, []string{f.Source}, true, nil
 }
 
-func (b *Builder) render(ctx context.Context, path string) (File, bool, error) {
+func (b *Builder) render(ctx context.Context, path string) (feed.File, bool, error) {
 	if name, k, format, ok := parseArchivePath(path); ok {
 		spec := b.spec(name)
 		if spec == nil {
-			return File{}, false, nil
+			return feed.File{}, false, nil
 		}
 		l, err := b.layoutNow(ctx, spec)
 		if err != nil {
-			return File{}, false, err
+			return feed.File{}, false, err
 		}
 		if full, _, _, _ := l.pages(spec.Filter.Limit); k > full {
-			return File{}, false, nil // the open page is in the build
+			return feed.File{}, false, nil // the open page is in the build
 		}
 		files, err := b.fullPage(ctx, spec, l, k)
 		if err != nil {
-			return File{}, false, err
+			return feed.File{}, false, err
 		}
 		for _, f := range files {
 			if strings.HasSuffix(f.Path, format.Ext) {
 				return f, true, nil
 			}
 		}
-		return File{}, false, nil
+		return feed.File{}, false, nil
 	}
 	if !strings.HasPrefix(path, "articles/") {
-		return File{}, false, nil
+		return feed.File{}, false, nil
 	}
 	a, ok, err := b.log.ArticleByPage(ctx, path)
 	if err != nil || !ok {
-		return File{}, false, err
+		return feed.File{}, false, err
 	}
 	files, err := renderPages(&b.site, b.lastFeeds(), []*feed.Article{&a})
 	if err != nil {
-		return File{}, false, err
+		return feed.File{}, false, err
 	}
 	return files[0], true, nil
 }
@@ -356,7 +356,7 @@ const restBatch = 2000
 // sources, and passes each file to yield as it is rendered, so memory
 // does not grow with history. Of two articles with one page (two sources
 // share it) the one at the earlier place is rendered.
-func (b *Builder) Rest(ctx context.Context, sources []string, yield func(File) error) error {
+func (b *Builder) Rest(ctx context.Context, sources []string, yield func(feed.File) error) error {
 	b.mu.Lock()
 	built := b.feeds
 	b.mu.Unlock()

@@ -27,12 +27,12 @@ func feedPagePath(name string) string { return name + ".html" }
 
 // staticFiles are the stylesheet and the favicon: the same bytes for every
 // site, so they never change a build's output.
-var staticFiles = func() []File {
+var staticFiles = func() []feed.File {
 	css, err := staticFS.ReadFile("static/" + stylesheetPath)
 	if err != nil {
 		panic(err) // embedded at build time
 	}
-	return []File{
+	return []feed.File{
 		{Path: stylesheetPath, MediaType: "text/css; charset=utf-8", Body: css},
 		{Path: faviconPath, MediaType: "image/x-icon", Body: favicon()},
 	}
@@ -78,7 +78,7 @@ func favicon() []byte {
 
 // renderFeedPage renders NAME.html, the page a person reading about the
 // feed sees: what a feed is, the addresses to copy, the newest articles.
-func renderFeedPage(site *Site, fd *feed.Feed) (File, error) {
+func renderFeedPage(site *Site, fd *feed.Feed) (feed.File, error) {
 	type link struct {
 		formatLink
 		URL string // absolute, to copy into a reader
@@ -97,7 +97,7 @@ func renderFeedPage(site *Site, fd *feed.Feed) (File, error) {
 	}, links}
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, "feed.html", data); err != nil {
-		return File{}, fmt.Errorf("rendering %s: %w", feedPagePath(fd.Name), err)
+		return feed.File{}, fmt.Errorf("rendering %s: %w", feedPagePath(fd.Name), err)
 	}
-	return File{Path: feedPagePath(fd.Name), MediaType: htmlType, Body: buf.Bytes(), Modified: fd.Updated()}, nil
+	return feed.File{Path: feedPagePath(fd.Name), MediaType: htmlType, Body: buf.Bytes(), Modified: fd.Updated()}, nil
 }

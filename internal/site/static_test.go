@@ -38,7 +38,7 @@ func TestBuildBrowserFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]File{}
+	got := map[string]feed.File{}
 	for _, f := range files {
 		got[f.Path] = f
 	}

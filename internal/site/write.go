@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 // Counts is what a run of a Writer changed in its folder.
@@ -123,7 +125,7 @@ func (w *Writer) clean(paths []string) {
 // next to its destination. A hash the previous complete run recorded is
 // trusted while the file's size and mtime are as recorded; otherwise the
 // bytes on disk are compared. On error the run is aborted.
-func (w *Writer) Add(f File) error {
+func (w *Writer) Add(f feed.File) error {
 	if err := w.add(f); err != nil {
 		w.Abort()
 		return err
@@ -131,11 +133,11 @@ func (w *Writer) Add(f File) error {
 	return nil
 }
 
-func (w *Writer) add(f File) error {
+func (w *Writer) add(f feed.File) error {
 	if w.done {
 		return errors.New("writing after the run ended")
 	}
-	if err := checkPaths([]File{f}); err != nil {
+	if err := checkPaths([]feed.File{f}); err != nil {
 		return err
 	}
 	if w.current[f.Path] {
@@ -288,7 +290,7 @@ func (w *Writer) renames() error {
 
 // checkPaths refuses a file whose path would leave the output folder, take
 // the place of Herald's bookkeeping or break the manifest's lines.
-func checkPaths(files []File) error {
+func checkPaths(files []feed.File) error {
 	for _, f := range files {
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || f.Path == manifestName || f.Path == lockName {
 			return fmt.Errorf("writing %s: path escapes the output folder", f.Path)

@@ -67,7 +67,7 @@ func diffTrees(a, b map[string]string) string {
 // its size is the recorded one.
 func TestWriteComparesContent(t *testing.T) {
 	dir := t.TempDir()
-	a := []File{{Path: "x.rss", Body: []byte("AAAA")}, {Path: "articles/p.html", Body: []byte("PPPP"), Source: "s"}}
+	a := []feed.File{{Path: "x.rss", Body: []byte("AAAA")}, {Path: "articles/p.html", Body: []byte("PPPP"), Source: "s"}}
 	if err := WriteDir(dir, a); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestWriteComparesContent(t *testing.T) {
 // created; the next run removes those files and trusts no hash.
 func TestWriteAfterInterruptedJournal(t *testing.T) {
 	dir := t.TempDir()
-	a := []File{{Path: "x.rss", Body: []byte("AAAA")}}
+	a := []feed.File{{Path: "x.rss", Body: []byte("AAAA")}}
 	if err := WriteDir(dir, a); err != nil {
 		t.Fatal(err)
 	}
@@ -122,12 +122,12 @@ func TestWriteAfterInterruptedJournal(t *testing.T) {
 // in the manifest.
 func TestWriteKeep(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteDir(dir, []File{{Path: "x.rss", Body: []byte("x")}, {Path: "articles/a.html", Body: []byte("a"), Source: "down"}, {Path: "articles/b.html", Body: []byte("b"), Source: "up"}}); err != nil {
+	if err := WriteDir(dir, []feed.File{{Path: "x.rss", Body: []byte("x")}, {Path: "articles/a.html", Body: []byte("a"), Source: "down"}, {Path: "articles/b.html", Body: []byte("b"), Source: "up"}}); err != nil {
 		t.Fatal(err)
 	}
 	keepDown := func(p, src string) bool { return src == "down" }
 	for range 2 {
-		if err := Write(dir, []File{{Path: "x.rss", Body: []byte("y")}}, keepDown); err != nil {
+		if err := Write(dir, []feed.File{{Path: "x.rss", Body: []byte("y")}}, keepDown); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -150,17 +150,17 @@ func TestWriteKeep(t *testing.T) {
 func TestWriteDiskFull(t *testing.T) {
 	dir := smallfs.Mount(t, 256<<10)
 	out := filepath.Join(dir, "public")
-	small := []File{{Path: "x.rss", Body: bytes.Repeat([]byte("a"), 10<<10)}, {Path: "articles/old.html", Body: []byte("old"), Source: "s"}}
+	small := []feed.File{{Path: "x.rss", Body: bytes.Repeat([]byte("a"), 10<<10)}, {Path: "articles/old.html", Body: []byte("old"), Source: "s"}}
 	if err := WriteDir(out, small); err != nil {
 		t.Fatal(err)
 	}
 	before := tree(t, out)
 
-	var big []File
+	var big []feed.File
 	for i := range 64 {
-		big = append(big, File{Path: fmt.Sprintf("articles/new/p%02d.html", i), Body: bytes.Repeat([]byte("b"), 16<<10), Source: "s"})
+		big = append(big, feed.File{Path: fmt.Sprintf("articles/new/p%02d.html", i), Body: bytes.Repeat([]byte("b"), 16<<10), Source: "s"})
 	}
-	big = append(big, File{Path: "x.rss", Body: []byte("new feed")})
+	big = append(big, feed.File{Path: "x.rss", Body: []byte("new feed")})
 	err := WriteDir(out, big)
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("err = %v, want ENOSPC", err)

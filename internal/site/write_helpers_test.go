@@ -1,19 +1,21 @@
 package site
 
+import "github.com/heraldfeed/herald/feed"
+
 // WriteDir writes files under dir, creating it if needed, as one run of
 // a Writer; see Write.
-func WriteDir(dir string, files []File) error { return Write(dir, files, nil) }
+func WriteDir(dir string, files []feed.File) error { return Write(dir, files, nil) }
 
 // Write writes files under dir as one run of a Writer, keeping the stale
 // files keep returns true for.
-func Write(dir string, files []File, keep func(path, source string) bool) error {
+func Write(dir string, files []feed.File, keep func(path, source string) bool) error {
 	_, err := WriteCounted(dir, files, keep)
 	return err
 }
 
 // WriteCounted is Write, also reporting what it changed. Every path is
 // checked before anything is written.
-func WriteCounted(dir string, files []File, keep func(path, source string) bool) (Counts, error) {
+func WriteCounted(dir string, files []feed.File, keep func(path, source string) bool) (Counts, error) {
 	if err := checkPaths(files); err != nil {
 		return Counts{}, err
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 // snapshot records every entry under dir, links not followed: its kind,
@@ -47,25 +49,25 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // stops the run with an error naming it; nothing outside the output
 // folder changes, and nothing inside it either.
 func TestWriteRefusesLinks(t *testing.T) {
-	prev := []File{
+	prev := []feed.File{
 		{Path: "world.rss", Body: []byte("old feed")},
 		{Path: "articles/old.html", Body: []byte("old page"), Source: "s"},
 	}
-	next := []File{
+	next := []feed.File{
 		{Path: "world.rss", Body: []byte("new feed")},
 		{Path: "articles/new.html", Body: []byte("new page"), Source: "s"},
 	}
 	tests := []struct {
 		name  string
-		link  string // the path replaced by a link to outside
-		files []File // this run's files
-		want  string // in the error
+		link  string      // the path replaced by a link to outside
+		files []feed.File // this run's files
+		want  string      // in the error
 	}{
 		{name: "articles folder", link: "articles", files: next, want: "articles is a symbolic link"},
 		{name: "articles folder, stale pages only", link: "articles", files: next[:1], want: "articles is a symbolic link"},
 		{name: "feed file", link: "world.rss", files: next, want: "world.rss is a symbolic link"},
-		{name: "feed file, same bytes", link: "world.rss", files: []File{{Path: "world.rss", Body: []byte("victim")}}, want: "world.rss is a symbolic link"},
-		{name: "nested folder", link: "articles", files: []File{{Path: "articles/2026/p.html", Body: []byte("p")}}, want: "articles/2026/p.html: articles is a symbolic link"},
+		{name: "feed file, same bytes", link: "world.rss", files: []feed.File{{Path: "world.rss", Body: []byte("victim")}}, want: "world.rss is a symbolic link"},
+		{name: "nested folder", link: "articles", files: []feed.File{{Path: "articles/2026/p.html", Body: []byte("p")}}, want: "articles/2026/p.html: articles is a symbolic link"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +112,7 @@ func TestWriteRefusesLinks(t *testing.T) {
 // its target stays.
 func TestWriteStaleLink(t *testing.T) {
 	out, outside := filepath.Join(t.TempDir(), "public"), t.TempDir()
-	if err := WriteDir(out, []File{{Path: "world.rss", Body: []byte("f")}, {Path: "articles/old.html", Body: []byte("old"), Source: "s"}, {Path: "old.rss", Body: []byte("o")}}); err != nil {
+	if err := WriteDir(out, []feed.File{{Path: "world.rss", Body: []byte("f")}, {Path: "articles/old.html", Body: []byte("old"), Source: "s"}, {Path: "old.rss", Body: []byte("o")}}); err != nil {
 		t.Fatal(err)
 	}
 	victim := filepath.Join(outside, "victim")
@@ -124,7 +126,7 @@ func TestWriteStaleLink(t *testing.T) {
 		}
 	}
 	before := snapshot(t, outside)
-	if err := WriteDir(out, []File{{Path: "world.rss", Body: []byte("f2")}}); err != nil {
+	if err := WriteDir(out, []feed.File{{Path: "world.rss", Body: []byte("f2")}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"articles/old.html", "old.rss"} {
@@ -146,7 +148,7 @@ func TestWriteLinkedOutputFolder(t *testing.T) {
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteDir(link, []File{{Path: "articles/p.html", Body: []byte("p")}}); err != nil {
+	if err := WriteDir(link, []feed.File{{Path: "articles/p.html", Body: []byte("p")}}); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(filepath.Join(real, "articles/p.html")); err != nil || string(b) != "p" {
@@ -179,7 +181,7 @@ func TestLinkedBookkeeping(t *testing.T) {
 			unlock()
 		}
 	}
-	if err := WriteDir(out, []File{{Path: "world.rss", Body: []byte("f")}}); err != nil {
+	if err := WriteDir(out, []feed.File{{Path: "world.rss", Body: []byte("f")}}); err != nil {
 		t.Fatal(err)
 	}
 	if d := diffTrees(before, snapshot(t, outside)); d != "" {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 func TestWriteDir(t *testing.T) {
@@ -14,14 +16,14 @@ func TestWriteDir(t *testing.T) {
 	other := filepath.Join(dir, "keep.txt")
 	os.WriteFile(other, []byte("not ours"), 0o644)
 
-	first := []File{{Path: "a.rss", Body: []byte("A1")}, {Path: "articles/p.html", Body: []byte("P")}, {Path: "b.json", Body: []byte("B")}}
+	first := []feed.File{{Path: "a.rss", Body: []byte("A1")}, {Path: "articles/p.html", Body: []byte("P")}, {Path: "b.json", Body: []byte("B")}}
 	if err := WriteDir(dir, first); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(filepath.Join(dir, "b.json"), old, old)
 
-	second := []File{{Path: "a.rss", Body: []byte("A2")}, {Path: "b.json", Body: []byte("B")}}
+	second := []feed.File{{Path: "a.rss", Body: []byte("A2")}, {Path: "b.json", Body: []byte("B")}}
 	if err := WriteDir(dir, second); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func TestWriteDir(t *testing.T) {
 func TestWriteDirRefusesEscapes(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"../x", "/etc/x", "a/../../x", ".herald-files", ".herald-lock", "a\tb", "a\nb"} {
-		if err := WriteDir(filepath.Join(dir, "out"), []File{{Path: p, Body: []byte("x")}}); err == nil {
+		if err := WriteDir(filepath.Join(dir, "out"), []feed.File{{Path: p, Body: []byte("x")}}); err == nil {
 			t.Errorf("WriteDir accepted %q", p)
 		}
 	}
@@ -66,12 +68,12 @@ func TestWriteDirRefusesEscapes(t *testing.T) {
 
 func TestWriteDirFailureKeepsPrevious(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteDir(dir, []File{{Path: "a.rss", Body: []byte("good")}}); err != nil {
+	if err := WriteDir(dir, []feed.File{{Path: "a.rss", Body: []byte("good")}}); err != nil {
 		t.Fatal(err)
 	}
 	// A folder where a file must go makes the write fail.
 	os.MkdirAll(filepath.Join(dir, "b.rss"), 0o755)
-	err := WriteDir(dir, []File{{Path: "a.rss", Body: []byte("new")}, {Path: "b.rss", Body: []byte("x")}})
+	err := WriteDir(dir, []feed.File{{Path: "a.rss", Body: []byte("new")}, {Path: "b.rss", Body: []byte("x")}})
 	if err == nil {
 		t.Fatal("want an error")
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 // ErrLedElsewhere is returned by Shared.Lead when another replica leads.
@@ -13,20 +15,6 @@ var ErrLedElsewhere = errors.New("another replica leads")
 // under an unexpired lease: a deposed leader's late writes are refused
 // (fencing), so two replicas never both write a source's history.
 var ErrNotLeader = errors.New("this replica does not lead (it never took the lease, or the lease ran out)")
-
-// Page is one published file as every replica serves it: its bytes and
-// the Last-Modified the leader decided for them (whole seconds, UTC), so
-// that a reader bounced between replicas sees the same validators.
-type Page struct {
-	Path      string
-	MediaType string
-	Body      []byte
-	Modified  time.Time
-	// Gen is the publication whose build last changed these bytes; it
-	// is part of the page's ETag on every replica, so a replica shown a
-	// tag of a newer publication than its own knows it is behind.
-	Gen int64
-}
 
 // Revs is the state of the log a build read: the revision (Mark.Rev) of
 // each source. A publication records it, so that what the replicas render
@@ -44,7 +32,7 @@ type Publication struct {
 	At time.Time
 	// Pages are the pages changed after the generation asked for (all of
 	// them when that was 0), in no particular order.
-	Pages []Page
+	Pages []feed.File
 	// Paths is every path of the publication, sorted.
 	Paths []string
 	// Revs is the state of the log it was built from.
@@ -102,7 +90,7 @@ type Shared interface {
 	// WebSub hub is to be told of (pending Pings). It returns the new
 	// generation and its commit time (Publication.At), and tells every
 	// replica (Changes), in one transaction.
-	Publish(ctx context.Context, changed []Page, paths, topics []string, revs Revs) (gen int64, at time.Time, err error)
+	Publish(ctx context.Context, changed []feed.File, paths, topics []string, revs Revs) (gen int64, at time.Time, err error)
 	// Pings returns the pings publications left to send, oldest first:
 	// whichever replica leads sends them, and Pinged each once the hub
 	// took it, so a change is pinged after a failover too.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/internal/store"
 )
 
@@ -195,7 +196,7 @@ func (s *Store) Leader(ctx context.Context) (store.Lease, error) {
 
 // Publish implements store.Shared. The generation row, updated first,
 // orders publishers; the notice is sent by PostgreSQL at the commit.
-func (s *Store) Publish(ctx context.Context, changed []store.Page, paths, topics []string, revs store.Revs) (int64, time.Time, error) {
+func (s *Store) Publish(ctx context.Context, changed []feed.File, paths, topics []string, revs store.Revs) (int64, time.Time, error) {
 	if paths == nil {
 		paths = []string{} // NULL would remove nothing
 	}
@@ -280,7 +281,7 @@ func (s *Store) Published(ctx context.Context, after int64) (store.Publication, 
 	defer rows.Close()
 	pub.Paths = []string{}
 	for rows.Next() {
-		var p store.Page
+		var p feed.File
 		var changed bool
 		var mod int64
 		if err := rows.Scan(&p.Path, &changed, &p.MediaType, &p.Body, &mod, &p.Gen); err != nil {

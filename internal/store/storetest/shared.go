@@ -207,17 +207,17 @@ func testPublications(t *testing.T, r Replicas) {
 	if err != nil || pub.Gen != 0 || len(pub.Pages) != 0 || len(pub.Paths) != 0 {
 		t.Fatalf("Published before any = %+v, %v", pub, err)
 	}
-	page := func(path, body string, mod time.Time) store.Page {
-		return store.Page{Path: path, MediaType: "application/rss+xml", Body: []byte(body), Modified: mod}
+	page := func(path, body string, mod time.Time) feed.File {
+		return feed.File{Path: path, MediaType: "application/rss+xml", Body: []byte(body), Modified: mod}
 	}
 	rss, atom, index := page("world.rss", "<rss/>", t0), page("world.atom", "<feed/>", t0), page("index.html", "<html>", t0)
 	revs1, revs2 := store.Revs{"notes": 3}, store.Revs{"notes": 5, "upstream": 2}
-	gen1, at1, err := leader.Publish(ctx, []store.Page{rss, atom, index}, []string{"world.rss", "world.atom", "index.html"}, nil, revs1)
+	gen1, at1, err := leader.Publish(ctx, []feed.File{rss, atom, index}, []string{"world.rss", "world.atom", "index.html"}, nil, revs1)
 	if err != nil || gen1 <= 0 {
 		t.Fatalf("Publish = %d, %v", gen1, err)
 	}
 	rss2 := page("world.rss", "<rss>2</rss>", t0.Add(time.Hour))
-	gen2, at2, err := leader.Publish(ctx, []store.Page{rss2}, []string{"index.html", "world.rss"}, []string{"http://x.example/world.rss"}, revs2) // atom removed
+	gen2, at2, err := leader.Publish(ctx, []feed.File{rss2}, []string{"index.html", "world.rss"}, []string{"http://x.example/world.rss"}, revs2) // atom removed
 	if err != nil || gen2 <= gen1 {
 		t.Fatalf("second Publish = %d, %v; want more than %d", gen2, err, gen1)
 	}
@@ -227,16 +227,16 @@ func testPublications(t *testing.T, r Replicas) {
 	}
 	// Each page carries the generation that last changed it.
 	index.Gen, rss2.Gen = gen1, gen2
-	byPath := cmpopts.SortSlices(func(x, y store.Page) bool { return x.Path < y.Path })
+	byPath := cmpopts.SortSlices(func(x, y feed.File) bool { return x.Path < y.Path })
 	paths := []string{"index.html", "world.rss"}
 	for _, tc := range []struct {
 		name  string
 		after int64
-		want  []store.Page
+		want  []feed.File
 		paths []string
 	}{
-		{"everything", 0, []store.Page{index, rss2}, paths},
-		{"after the first", gen1, []store.Page{rss2}, paths},
+		{"everything", 0, []feed.File{index, rss2}, paths},
+		{"after the first", gen1, []feed.File{rss2}, paths},
 		{"up to date", gen2, nil, nil}, // nothing to catch up on
 	} {
 		t.Run(tc.name, func(t *testing.T) {
