@@ -8,10 +8,11 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // DefaultSummaryLength is the summary length, in characters, when
@@ -49,16 +50,18 @@ func Normalize(in []Article, opts Options) []Article {
 	// Articles are independent, and sanitizing dominates collection time,
 	// so large batches are spread over the CPUs; each result lands in its
 	// own slot, so the output does not depend on scheduling.
-	workers := min(runtime.GOMAXPROCS(0), len(in)/64+1)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(in); i += workers {
+	// Runs of 64 keep a small batch on one goroutine.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(in); lo += 64 {
+		g.Go(func() error {
+			for i := lo; i < min(lo+64, len(in)); i++ {
 				out[i] = normalizeOne(in[i], opts)
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	return Merge(out)
 }
 

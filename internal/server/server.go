@@ -17,6 +17,7 @@ import (
 	"github.com/heraldfeed/herald/feed"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 )
 
 // Options configures a Server.
@@ -234,18 +235,16 @@ func (s *Server) prepare(snap Snapshot) *prepared {
 	// that much sooner.
 	built := make([]*entry, len(snap.Pages))
 	errs := make([]error, len(snap.Pages))
-	workers := min(runtime.GOMAXPROCS(0), len(todo))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for k := w; k < len(todo); k += workers {
-				i := todo[k]
-				p := snap.Pages[i]
-				built[i], errs[i] = build(p, prev[p.Path], cache, s.pagePolicy, now, snap.Stamped)
-			}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, i := range todo {
+		g.Go(func() error {
+			p := snap.Pages[i]
+			built[i], errs[i] = build(p, prev[p.Path], cache, s.pagePolicy, now, snap.Stamped)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	for _, i := range todo {
 		p := snap.Pages[i]
 		if errs[i] != nil {

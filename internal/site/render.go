@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"golang.org/x/sync/errgroup"
 )
 
 // Site describes what is published: the site's metadata and its feeds.
@@ -231,18 +232,16 @@ func renderPages(site *Site, feeds []*feed.Feed, articles []*feed.Article) ([]fe
 		heads[prefix] = template.HTML(buf.String())
 	}
 	files := make([]feed.File, len(articles))
-	errs := make([]error, len(articles))
-	workers := min(runtime.GOMAXPROCS(0), len(articles))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(articles); i += workers {
-				files[i], errs[i] = renderPage(site, heads[pagePrefix(articles[i].Page)], articles[i])
-			}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, a := range articles {
+		g.Go(func() error {
+			var err error
+			files[i], err = renderPage(site, heads[pagePrefix(a.Page)], a)
+			return err
 		})
 	}
-	wg.Wait()
-	return files, errors.Join(errs...)
+	return files, g.Wait()
 }
 
 func orDefault(s, def string) string {

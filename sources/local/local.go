@@ -14,10 +14,10 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/heraldfeed/herald/feed"
@@ -205,26 +205,18 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 	// in walk order so the output does not depend on scheduling. More
 	// workers than CPUs, because opening and reading a file blocks in the
 	// kernel: on 10,000 files, 4 per CPU cut the time by a fifth.
-	workers := min(4*runtime.GOMAXPROCS(0), len(jobs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				arts[i], ok[i], fileNotes[i], fileErrs[i] = f.read(ctx, jobs[i])
-			}
+	var g errgroup.Group
+	g.SetLimit(4 * runtime.GOMAXPROCS(0))
+	for i := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			arts[i], ok[i], fileNotes[i], fileErrs[i] = f.read(ctx, jobs[i])
+			return nil
 		})
 	}
-dispatch:
-	for i := range jobs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break dispatch
-		}
-	}
-	close(next)
-	wg.Wait()
+	g.Wait()
 	if err := ctx.Err(); err != nil {
 		return sources.Result{State: prev}, fmt.Errorf("reading %s: %w", f.cfg.Path, err)
 	}
