@@ -38,7 +38,8 @@ type Options struct {
 	// AdminHandler) on the public listener to requests carrying
 	// "Authorization: Bearer <AdminToken>".
 	AdminToken string
-	// Now is the clock, a seam for tests. Default: time.Now.
+	// Now is the clock (Last-Modified of pages not stamped by a leader);
+	// a seam for tests and for HERALD_TEST_CLOCK_SKEW. Default: time.Now.
 	Now func() time.Time
 	// NoFastPath serves every request with net/http alone, without the
 	// fast path of fast.go: the switch to flip if the fast path is ever
