@@ -290,13 +290,9 @@ func checkServedHistory(t *testing.T, base, dataDir string, c chainCheck, d time
 // growing between runs; a last serve must then publish every stored
 // article exactly once in each format's chain.
 func TestHistoryCrashMatrix(t *testing.T) {
-	files, kills := 20000, 30
-	switch {
-	case testing.Short():
-		files, kills = 2000, 10
-	case raceBuild:
-		// The full matrix runs without the detector in .ci/run.
-		files, kills = 2000, 10
+	files, kills := 2000, 10
+	if fullSize() {
+		files, kills = 20000, 30
 	}
 	dir := t.TempDir()
 	articles := filepath.Join(dir, "articles")
@@ -569,9 +565,9 @@ func TestHistoryServeAndGenerate(t *testing.T) {
 	// Each round's items are newer than everything before, so they
 	// belong in the head.
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
-	rounds := 20
-	if testing.Short() || raceBuild {
-		rounds = 5 // all 20 run without the detector in .ci/run
+	rounds := 5
+	if fullSize() {
+		rounds = 20
 	}
 	for round := range rounds {
 		for k := range 2 {

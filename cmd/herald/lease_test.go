@@ -156,9 +156,9 @@ func operatorHealth(t *testing.T, r *replicaProc) string {
 // replica joins. Each change of the upstream's feed is pinged exactly
 // once, by whichever replica led when it was published or after.
 func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
-	rounds, killEvery := 10, 5
-	if raceBuild || testing.Short() {
-		rounds, killEvery = 4, 4 // all ten run without the detector in .ci/run
+	rounds, killEvery := 4, 4
+	if fullSize() {
+		rounds, killEvery = 10, 5
 	}
 	hub := newFakeHub(t, nil)
 	up := &uaUpstream{items: []string{"Item 0"}}

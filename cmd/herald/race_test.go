@@ -2,7 +2,6 @@
 
 package main
 
-// raceBuild: under the race detector every child herald is the race-built
-// test binary, several times slower; the full crash matrix runs in
-// .ci/run's step without it.
-const raceBuild = true
+// fullSize: never under the race detector, where every child herald is
+// the race-built test binary, several times slower (see norace_test.go).
+func fullSize() bool { return false }
