@@ -11,7 +11,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -337,7 +336,7 @@ func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		if c.Articles != nil {
 			var err error
-			if changed, err = merge(ctx, tx, c); err != nil {
+			if changed, err = store.Commit(ctx, &logTx{tx: tx}, &c); err != nil {
 				return err
 			}
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, c.Source).Scan(&c.Record.Status.Items); err != nil {
@@ -359,68 +358,67 @@ func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
 	return changed, nil
 }
 
-// merge writes c's articles into the source's history and prunes it.
-func merge(ctx context.Context, tx pgx.Tx, c store.Collection) (bool, error) {
-	// One writer of the log at a time, as SQLite's single writer: places
-	// are taken in commit order, so a reader never sees a later place
-	// before an earlier one commits.
-	var seq, rev int64
-	if err := tx.QueryRow(ctx, `SELECT seq, rev FROM herald_log FOR UPDATE`).Scan(&seq, &rev); err != nil {
-		return false, err
-	}
+// logTx is store.LogTx in a PostgreSQL transaction: the writes go out in
+// one batch, one round trip for every row, when the counters are set
+// (the last of them).
+type logTx struct {
+	tx    pgx.Tx
+	batch pgx.Batch
+}
+
+// Counters implements store.LogTx. One writer of the log at a time, as
+// SQLite's single writer: places are taken in commit order, so a reader
+// never sees a later place before an earlier one commits.
+func (l *logTx) Counters(ctx context.Context) (seq, rev int64, err error) {
+	err = l.tx.QueryRow(ctx, `SELECT seq, rev FROM herald_log FOR UPDATE`).Scan(&seq, &rev)
+	return seq, rev, err
+}
+
+// Count implements store.LogTx.
+func (l *logTx) Count(ctx context.Context, source string) (int, error) {
 	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, c.Source).Scan(&n); err != nil {
-		return false, err
-	}
-	if c.Untouched(n) {
-		// Nothing new (a files source whose files did not change), and
-		// retention cannot remove anything.
-		return false, nil
-	}
-	old, err := history(ctx, tx, c, n)
-	if err != nil {
-		return false, err
-	}
-	p := c.Plan(old)
-	if !p.Changed() {
-		return false, nil
-	}
-	rev++
-	b := &pgx.Batch{}
-	for _, st := range p.Write {
-		data, err := json.Marshal(st.Article)
-		if err != nil {
-			return false, err
-		}
-		if st.Seq == 0 {
-			seq++
-			st.Seq = seq
-		}
-		b.Queue(`INSERT INTO herald_articles
-			(source, id, seq, first_seen, published, updated, hash, data, page, rev) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, hash = excluded.hash,
-				data = excluded.data, page = excluded.page, rev = excluded.rev`,
-			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
-			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page, rev)
-	}
-	if len(p.Remove) > 0 {
-		b.Queue(`DELETE FROM herald_articles WHERE source = $1 AND id = ANY($2)`, c.Source, p.Remove)
-	}
-	for _, l := range p.Leave {
-		b.Queue(`INSERT INTO herald_gone (seq, source, id, rev) VALUES ($1, $2, $3, $4)`, l.Seq, c.Source, l.ID, rev)
-	}
-	b.Queue(`UPDATE herald_log SET seq = $1, rev = $2`, seq, rev)
-	// One round trip for every row.
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return false, err
-	}
-	return true, nil
+	err := l.tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, source).Scan(&n)
+	return n, err
+}
+
+// History implements store.LogTx.
+func (l *logTx) History(ctx context.Context, c *store.Collection, n int) (store.History, error) {
+	return history(ctx, l.tx, c, n)
+}
+
+// Put implements store.LogTx.
+func (l *logTx) Put(_ context.Context, source string, st store.Stored, data []byte, rev int64) error {
+	l.batch.Queue(`INSERT INTO herald_articles
+		(source, id, seq, first_seen, published, updated, hash, data, page, rev) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, hash = excluded.hash,
+			data = excluded.data, page = excluded.page, rev = excluded.rev`,
+		source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
+		st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page, rev)
+	return nil
+}
+
+// Remove implements store.LogTx.
+func (l *logTx) Remove(_ context.Context, source string, ids []string) error {
+	l.batch.Queue(`DELETE FROM herald_articles WHERE source = $1 AND id = ANY($2)`, source, ids)
+	return nil
+}
+
+// Leave implements store.LogTx.
+func (l *logTx) Leave(_ context.Context, source string, g store.Slot, rev int64) error {
+	l.batch.Queue(`INSERT INTO herald_gone (seq, source, id, rev) VALUES ($1, $2, $3, $4)`, g.Seq, source, g.ID, rev)
+	return nil
+}
+
+// SetCounters implements store.LogTx, and sends the batch.
+func (l *logTx) SetCounters(ctx context.Context, seq, rev int64) error {
+	l.batch.Queue(`UPDATE herald_log SET seq = $1, rev = $2`, seq, rev)
+	return l.tx.SendBatch(ctx, &l.batch).Close()
 }
 
 // history reads what Plan needs of the source's history of n articles,
 // without their bodies: the whole of it when c Prunes, else only the
 // articles c brings.
-func history(ctx context.Context, tx pgx.Tx, c store.Collection, n int) (store.History, error) {
+func history(ctx context.Context, tx pgx.Tx, c *store.Collection, n int) (store.History, error) {
 	h := store.History{ByID: map[string]store.Prior{}}
 	if c.Fresh > 0 {
 		err := tx.QueryRow(ctx, `SELECT seq FROM herald_articles WHERE source = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2`,

@@ -345,7 +345,7 @@ func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, e
 	defer tx.Rollback()
 	changed := false
 	if c.Articles != nil {
-		if changed, err = s.merge(ctx, tx, c); err != nil {
+		if changed, err = store.Commit(ctx, logTx{tx}, &c); err != nil {
 			return false, err
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&c.Record.Status.Items); err != nil {
@@ -364,69 +364,65 @@ func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, e
 	return changed, tx.Commit()
 }
 
-// merge writes c's articles into the source's history and prunes it.
-func (s *Store) merge(ctx context.Context, tx *sql.Tx, c store.Collection) (bool, error) {
+// logTx is store.LogTx in a SQLite transaction.
+type logTx struct{ tx *sql.Tx }
+
+// Counters implements store.LogTx; SQLite has one writer at a time.
+func (l logTx) Counters(ctx context.Context) (seq, rev int64, err error) {
+	err = l.tx.QueryRowContext(ctx, `SELECT seq, rev FROM counters`).Scan(&seq, &rev)
+	return seq, rev, err
+}
+
+// Count implements store.LogTx.
+func (l logTx) Count(ctx context.Context, source string) (int, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&n); err != nil {
-		return false, err
-	}
-	if c.Untouched(n) {
-		// Nothing new (a files source whose files did not change), and
-		// retention cannot remove anything.
-		return false, nil
-	}
-	old, err := history(ctx, tx, c, n)
-	if err != nil {
-		return false, err
-	}
-	p := c.Plan(old)
-	if !p.Changed() {
-		return false, nil
-	}
-	var seq, rev int64
-	if err := tx.QueryRowContext(ctx, `SELECT seq, rev FROM counters`).Scan(&seq, &rev); err != nil {
-		return false, err
-	}
-	rev++
-	for _, st := range p.Write {
-		data, err := json.Marshal(st.Article)
-		if err != nil {
-			return false, err
-		}
-		if st.Seq == 0 {
-			seq++
-			st.Seq = seq
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO articles
-			(source, id, seq, first_seen, published, updated, hash, data, page, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, hash = excluded.hash,
-				data = excluded.data, page = excluded.page, rev = excluded.rev`,
-			c.Source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
-			st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page, rev); err != nil {
-			return false, err
+	err := l.tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, source).Scan(&n)
+	return n, err
+}
+
+// History implements store.LogTx.
+func (l logTx) History(ctx context.Context, c *store.Collection, n int) (store.History, error) {
+	return history(ctx, l.tx, c, n)
+}
+
+// Put implements store.LogTx.
+func (l logTx) Put(ctx context.Context, source string, st store.Stored, data []byte, rev int64) error {
+	_, err := l.tx.ExecContext(ctx, `INSERT INTO articles
+		(source, id, seq, first_seen, published, updated, hash, data, page, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, hash = excluded.hash,
+			data = excluded.data, page = excluded.page, rev = excluded.rev`,
+		source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
+		st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page, rev)
+	return err
+}
+
+// Remove implements store.LogTx.
+func (l logTx) Remove(ctx context.Context, source string, ids []string) error {
+	for _, id := range ids {
+		if _, err := l.tx.ExecContext(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, source, id); err != nil {
+			return err
 		}
 	}
-	for _, id := range p.Remove {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, c.Source, id); err != nil {
-			return false, err
-		}
-	}
-	for _, l := range p.Leave {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO gone (seq, source, id, rev) VALUES (?, ?, ?, ?)`, l.Seq, c.Source, l.ID, rev); err != nil {
-			return false, err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE counters SET seq = ?, rev = ?`, seq, rev); err != nil {
-		return false, err
-	}
-	return true, nil
+	return nil
+}
+
+// Leave implements store.LogTx.
+func (l logTx) Leave(ctx context.Context, source string, g store.Slot, rev int64) error {
+	_, err := l.tx.ExecContext(ctx, `INSERT INTO gone (seq, source, id, rev) VALUES (?, ?, ?, ?)`, g.Seq, source, g.ID, rev)
+	return err
+}
+
+// SetCounters implements store.LogTx.
+func (l logTx) SetCounters(ctx context.Context, seq, rev int64) error {
+	_, err := l.tx.ExecContext(ctx, `UPDATE counters SET seq = ?, rev = ?`, seq, rev)
+	return err
 }
 
 // history reads what Plan needs of the source's history of n articles,
 // without their bodies: the whole of it when c Prunes, else only the
 // articles c brings (a part of a large import reads 1,000, not the
 // 100,000 before it).
-func history(ctx context.Context, tx *sql.Tx, c store.Collection, n int) (store.History, error) {
+func history(ctx context.Context, tx *sql.Tx, c *store.Collection, n int) (store.History, error) {
 	h := store.History{ByID: map[string]store.Prior{}}
 	if c.Fresh > 0 {
 		err := tx.QueryRowContext(ctx, `SELECT seq FROM articles WHERE source = ? ORDER BY seq DESC LIMIT 1 OFFSET ?`,
