@@ -51,7 +51,7 @@ func ContentHash(a feed.Article) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Merge applies the date rules to one collection and returns the rows
+// toWrite applies the date rules to one collection and returns the rows
 // to write: new articles and edited ones. old holds the source's history
 // by ID. Rules:
 //   - a new article is stored with the dates it carries (the source dated
@@ -62,7 +62,7 @@ func ContentHash(a feed.Article) string {
 //     now; nothing else about its dates changes;
 //   - an article whose hash did not change is not written at all, whatever
 //     dates it carries.
-func Merge(old map[string]Prior, incoming []feed.Article, now time.Time) []Stored {
+func toWrite(old map[string]Prior, incoming []feed.Article, now time.Time) []Stored {
 	var out []Stored
 	seen := make(map[string]bool, len(incoming))
 	for _, a := range incoming {
@@ -166,7 +166,7 @@ func FreshFrom(seqs []int64, fresh int) int64 {
 // the whole history).
 func (c *Collection) Plan(history History) Plan {
 	var p Plan
-	p.Write = Merge(history.ByID, c.Articles, c.Now)
+	p.Write = toWrite(history.ByID, c.Articles, c.Now)
 	fresh := history.FreshFrom // the oldest place an edit stays at
 	for i := range p.Write {
 		st := &p.Write[i]

@@ -78,7 +78,7 @@ func candidates(t *testing.T) []candidate {
 			return feed.HTMLText(r.Content, -1)
 		}},
 		{"herald saved page (local.ReadHTML)", func(page []byte, _ *url.URL) string {
-			a, err := local.ReadHTML(page, trailers)
+			a, err := local.ReadHTML(context.Background(), page, trailers)
 			if err != nil {
 				return ""
 			}

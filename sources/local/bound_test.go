@@ -70,9 +70,9 @@ func TestHostileMarkupFinishes(t *testing.T) {
 			start := time.Now()
 			var err error
 			if tc.html {
-				_, err = ReadHTMLContext(context.Background(), tc.data, nil)
+				_, err = ReadHTML(context.Background(), tc.data, nil)
 			} else {
-				_, err = ReadMarkdownContext(context.Background(), tc.data, nil, nil)
+				_, err = ReadMarkdown(context.Background(), tc.data, nil, nil)
 			}
 			if d := time.Since(start); d > bound {
 				t.Errorf("%d bytes took %v, over %v", len(tc.data), d, bound)
@@ -99,7 +99,7 @@ func TestMarkupBounds(t *testing.T) {
 		{"deep lists", "# T\n\n" + strings.Repeat("- ", 200) + "x", "nested deeper than 100"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadMarkdownContext(context.Background(), []byte(tt.data), nil, nil)
+			_, err := ReadMarkdown(context.Background(), []byte(tt.data), nil, nil)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("err = %v, want none", err)
@@ -120,10 +120,10 @@ func TestMarkupCancelled(t *testing.T) {
 		after time.Duration
 		read  func(context.Context) error
 	}{
-		{"markdown before", 0, func(ctx context.Context) error { _, err := ReadMarkdownContext(ctx, slowMD, nil, nil); return err }},
-		{"markdown during", 50 * time.Millisecond, func(ctx context.Context) error { _, err := ReadMarkdownContext(ctx, slowMD, nil, nil); return err }},
-		{"html before", 0, func(ctx context.Context) error { _, err := ReadHTMLContext(ctx, slowHTML, nil); return err }},
-		{"html during", 20 * time.Millisecond, func(ctx context.Context) error { _, err := ReadHTMLContext(ctx, slowHTML, nil); return err }},
+		{"markdown before", 0, func(ctx context.Context) error { _, err := ReadMarkdown(ctx, slowMD, nil, nil); return err }},
+		{"markdown during", 50 * time.Millisecond, func(ctx context.Context) error { _, err := ReadMarkdown(ctx, slowMD, nil, nil); return err }},
+		{"html before", 0, func(ctx context.Context) error { _, err := ReadHTML(ctx, slowHTML, nil); return err }},
+		{"html during", 20 * time.Millisecond, func(ctx context.Context) error { _, err := ReadHTML(ctx, slowHTML, nil); return err }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -299,9 +299,9 @@ func BenchmarkHostileMarkup(b *testing.B) {
 			b.SetBytes(int64(len(tc.data)))
 			for b.Loop() {
 				if tc.html {
-					ReadHTMLContext(context.Background(), tc.data, nil)
+					ReadHTML(context.Background(), tc.data, nil)
 				} else {
-					ReadMarkdownContext(context.Background(), tc.data, nil, nil)
+					ReadMarkdown(context.Background(), tc.data, nil, nil)
 				}
 			}
 		})

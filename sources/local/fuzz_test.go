@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func FuzzReadMarkdown(f *testing.F) {
 	f.Add([]byte("# T\n\n" + strings.Repeat("[", 60) + "a" + strings.Repeat("]", 60)))
 	tr := testTrailers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := ReadMarkdown(data, tr)
+		a, err := ReadMarkdown(context.Background(), data, tr, nil)
 		fuzzCheck(t, a, err)
 	})
 }
@@ -78,7 +79,7 @@ func FuzzReadHTML(f *testing.F) {
 	f.Add([]byte("<title>T</title>" + strings.Repeat("<table><tr><td>", 200)))
 	tr := testTrailers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := ReadHTML(data, tr)
+		a, err := ReadHTML(context.Background(), data, tr)
 		fuzzCheck(t, a, err)
 	})
 }

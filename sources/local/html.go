@@ -22,15 +22,12 @@ import (
 // The encoding comes from a byte order mark or a <meta charset> /
 // http-equiv declaration; a page declaring none, UTF-8 or Windows-1252 (or
 // its alias ISO-8859-1) is read as UTF-8 when valid, else Windows-1252.
-func ReadHTML(data []byte, trailers *Trailers) (feed.Article, error) {
-	return ReadHTMLContext(context.Background(), data, trailers)
-}
-
-// ReadHTMLContext is ReadHTML stopping when ctx is done (returning its
-// error) or after maxParseTime (returning an ErrBound). The parser reads
-// its input as it goes, through the guard, so the parse itself stops.
-// (golang.org/x/net/html refuses more than 512 open elements itself.)
-func ReadHTMLContext(ctx context.Context, data []byte, trailers *Trailers) (feed.Article, error) {
+//
+// It stops when ctx is done (returning its error) or after maxParseTime
+// (returning an ErrBound). The parser reads its input as it goes, through
+// the guard, so the parse itself stops. (golang.org/x/net/html refuses
+// more than 512 open elements itself.)
+func ReadHTML(ctx context.Context, data []byte, trailers *Trailers) (feed.Article, error) {
 	g := newGuard(ctx)
 	defer g.release()
 	a, err := readHTML(g.ctx, data, trailers)

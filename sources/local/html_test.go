@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -8,7 +9,7 @@ import (
 )
 
 func TestReadHTML(t *testing.T) {
-	runReaderCases(t, "html", ReadHTML, []readerCase{
+	runReaderCases(t, "html", func(data []byte, tr *Trailers) (feed.Article, error) { return ReadHTML(context.Background(), data, tr) }, []readerCase{
 		// Chrome, scripts, widgets, comments and the repeated title go;
 		// metadata comes from the head.
 		{file: "wordpress.html", want: feed.Article{

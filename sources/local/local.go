@@ -379,10 +379,10 @@ func (f *Folder) readerFor(name string) (read func(context.Context, []byte, *Tra
 		}, false
 	case ".md", ".markdown":
 		return func(ctx context.Context, data []byte, t *Trailers) (feed.Article, error) {
-			return ReadMarkdownContext(ctx, data, t, f.cfg.DateFormats)
+			return ReadMarkdown(ctx, data, t, f.cfg.DateFormats)
 		}, true
 	case ".html", ".htm":
-		return ReadHTMLContext, true
+		return ReadHTML, true
 	}
 	return nil, false
 }

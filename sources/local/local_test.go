@@ -330,7 +330,7 @@ func BenchmarkReadMarkdown(b *testing.B) {
 	data := []byte("---\ntitle: Markdown Article\ndate: 2024-01-02\ntags: [a, b]\n---\n" + para + " *emphasis*\n\n" + para + " [link](https://example.org/)\n\n## Related Posts\n\n- x\n")
 	tr := testTrailers(b)
 	for b.Loop() {
-		if _, err := ReadMarkdown(data, tr); err != nil {
+		if _, err := ReadMarkdown(context.Background(), data, tr, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

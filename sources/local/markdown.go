@@ -36,28 +36,6 @@ var markdownParser = goldmark.New(
 
 var bufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
 
-// ReadMarkdown parses a Markdown article with optional YAML front matter
-// between "---" lines at the very start (closed by "---" or "...").
-//
-// Front matter keys, all optional, unknown keys ignored, names
-// case-insensitive: title, date, updated (see parseDate for the
-// formats; no zone means UTC), author (a name, or a map with name, email,
-// url), tags (a list, or one comma-separated string), summary, url.
-// Malformed front matter is an error. A date that does not parse is left
-// out: the article comes back with a *DateError naming the key and value,
-// a warning rather than a failure (see ReadMarkdownLayouts).
-//
-// The title falls back to the first top-level heading, which is then
-// removed from the content, and then to the first non-empty line, which is
-// likewise removed. A heading that opens the body and repeats a front
-// matter title is removed too. Trailers cut the first matching block, when
-// body content precedes it, and everything after it.
-//
-// Encoding and line ends follow ReadText.
-func ReadMarkdown(data []byte, trailers *Trailers) (feed.Article, error) {
-	return ReadMarkdownLayouts(data, trailers, nil)
-}
-
 // DateError is a front matter date that was left out because it does not
 // parse; the article that comes with it is complete otherwise.
 type DateError struct {
@@ -71,16 +49,30 @@ func (e *DateError) Error() string {
 
 func (e *DateError) Unwrap() error { return e.Err }
 
-// ReadMarkdownLayouts is ReadMarkdown trying the Go time layouts first
-// for front matter dates (a files source's date_format).
-func ReadMarkdownLayouts(data []byte, trailers *Trailers, layouts []string) (feed.Article, error) {
-	return ReadMarkdownContext(context.Background(), data, trailers, layouts)
-}
-
-// ReadMarkdownContext is ReadMarkdownLayouts stopping when ctx is done
-// (returning its error) or after maxParseTime or past maxMarkdownDepth
-// (returning an ErrBound): the parse itself stops, within milliseconds.
-func ReadMarkdownContext(ctx context.Context, data []byte, trailers *Trailers, layouts []string) (a feed.Article, err error) {
+// ReadMarkdown parses a Markdown article with optional YAML front matter
+// between "---" lines at the very start (closed by "---" or "...").
+//
+// Front matter keys, all optional, unknown keys ignored, names
+// case-insensitive: title, date, updated (see parseDate for the
+// formats; no zone means UTC), author (a name, or a map with name, email,
+// url), tags (a list, or one comma-separated string), summary, url.
+// Malformed front matter is an error. A date that does not parse is left
+// out: the article comes back with a *DateError naming the key and value,
+// a warning rather than a failure.
+//
+// The title falls back to the first top-level heading, which is then
+// removed from the content, and then to the first non-empty line, which is
+// likewise removed. A heading that opens the body and repeats a front
+// matter title is removed too. Trailers cut the first matching block, when
+// body content precedes it, and everything after it.
+//
+// Encoding and line ends follow ReadText.
+//
+// layouts are Go time layouts tried first for front matter dates (a files
+// source's date_format). It stops when ctx is done (returning its error)
+// or after maxParseTime or past maxMarkdownDepth (returning an ErrBound):
+// the parse itself stops, within milliseconds.
+func ReadMarkdown(ctx context.Context, data []byte, trailers *Trailers, layouts []string) (a feed.Article, err error) {
 	g := newGuard(ctx)
 	defer g.release()
 	defer func() {

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -9,7 +10,9 @@ import (
 
 func TestReadMarkdown(t *testing.T) {
 	text := "<p>Text.</p>"
-	runReaderCases(t, "markdown", ReadMarkdown, []readerCase{
+	runReaderCases(t, "markdown", func(data []byte, tr *Trailers) (feed.Article, error) {
+		return ReadMarkdown(context.Background(), data, tr, nil)
+	}, []readerCase{
 		{file: "front-matter.md", want: feed.Article{
 			Title:     "Front & Center",
 			URL:       "https://example.org/front",
