@@ -61,10 +61,11 @@ func (s *Server) lookupPage(r *http.Request, snap *snapshot) *entry {
 		return nil
 	}
 	if e := s.looked.get(key); e != nil {
-		// A conditional request for another version asks Lookup again: it
-		// may know a newer one (a replica that lags serves the older page
-		// until Lookup can give the one of its next publication).
-		if inm := r.Header["If-None-Match"]; len(inm) == 0 || matchETag(inm, e.etag[0], e.etagGz[0]) {
+		// In a replica set, a conditional request for another version
+		// asks Lookup again: it may know a newer one (a replica that lags
+		// serves the older page until Lookup can give the one of its next
+		// publication). A process alone answers from the cache.
+		if inm := r.Header["If-None-Match"]; !snap.stamped || len(inm) == 0 || matchETag(inm, e.etag[0], e.etagGz[0]) {
 			return e
 		}
 	}
