@@ -108,19 +108,26 @@ func TestFencingEpoch(t *testing.T) {
 	}
 }
 
+// leadingPair opens two stores on url, a leading (la) and b not, for the
+// rest of t.
+func leadingPair(t *testing.T, url string) (a, b *Store, la store.Leadership) {
+	t.Helper()
+	a, b = open(t, url), open(t, url)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	la, err := a.Lead(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(la.Release)
+	return a, b, la
+}
+
 // TestLeaseExpired: a leader whose lease ran out by the database's clock
 // (it stopped renewing: paused, hung) is refused its writes at once, is
 // replaced by the next Lead, and learns it lost at its next renewal.
 func TestLeaseExpired(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	a, b := open(t, url), open(t, url)
-	defer a.Close()
-	defer b.Close()
-	la, err := a.Lead(context.Background(), "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer la.Release()
+	a, b, la := leadingPair(t, url)
 	if _, err := b.Lead(context.Background(), "b"); !errors.Is(err, store.ErrLedElsewhere) {
 		t.Fatalf("Lead while a's lease holds = %v", err)
 	}
@@ -153,14 +160,7 @@ func TestLeaseExpired(t *testing.T) {
 // The stalled write then fails: nothing of it commits.
 func TestLeaderStalledInTransaction(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	a, b := open(t, url), open(t, url)
-	defer a.Close()
-	defer b.Close()
-	la, err := a.Lead(context.Background(), "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer la.Release()
+	a, b, _ := leadingPair(t, url)
 	inside, resume := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
