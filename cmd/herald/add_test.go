@@ -144,34 +144,6 @@ func TestAdd(t *testing.T) {
 	}
 }
 
-func TestInsertBlock(t *testing.T) {
-	entry := "  - name: x\n    type: feed\n"
-	tests := []struct{ name, in, want string }{
-		{"indented list, trailing comment stays with the next key",
-			"sources:\n  - name: a\n    type: files\n\n# feeds below\nfeeds: []\n",
-			"sources:\n  - name: a\n    type: files\n  - name: x\n    type: feed\n\n# feeds below\nfeeds: []\n"},
-		{"dash at column 0", "sources:\n- name: a\n  type: files\n", "sources:\n- name: a\n  type: files\n- name: x\n  type: feed\n"},
-		{"no final newline", "sources:\n  - name: a", "sources:\n  - name: a\n  - name: x\n    type: feed\n"},
-		{"key missing", "title: t\n", "title: t\nsources:\n  - name: x\n    type: feed\n"},
-		{"CRLF kept", "sources:\r\n  - name: a\r\nfeeds:\r\n", "sources:\r\n  - name: a\r\n  - name: x\r\n    type: feed\r\nfeeds:\r\n"},
-		{"four spaces", "sources:  # mine\n    - name: a\nfeeds:\n", "sources:  # mine\n    - name: a\n    - name: x\n      type: feed\nfeeds:\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := insertBlock([]byte(tt.in), "sources", entry)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-	if _, err := insertBlock([]byte("sources: [a]\n"), "sources", entry); err == nil {
-		t.Error("flow style: no error")
-	}
-}
-
 func TestPreview(t *testing.T) {
 	srv := discoverSite(t)
 	dir := t.TempDir()

@@ -151,7 +151,7 @@ feeds:
 `)
 	a := startReplica(t, cfg)
 	waitFor(t, "A to lead", func() bool { return a.role(t) == "leader" })
-	reps := []*replicaProc{a, startReplica(t, cfg, clockSkewEnv+"=5s"), startReplica(t, cfg, clockSkewEnv+"=-5s")}
+	reps := []*replicaProc{a, startReplica(t, cfg, "HERALD_TEST_CLOCK_SKEW"+"=5s"), startReplica(t, cfg, "HERALD_TEST_CLOCK_SKEW"+"=-5s")}
 	for _, r := range reps[1:] {
 		waitFor(t, r.base+" to follow", func() bool { return r.role(t) == "follower" })
 	}

@@ -8,7 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/heraldfeed/herald/internal/app"
 )
 
 func TestVersionAndHelp(t *testing.T) {
@@ -76,24 +77,6 @@ func TestPortInUse(t *testing.T) {
 	}
 }
 
-func TestDifferentAddr(t *testing.T) {
-	tests := []struct {
-		addr, base string
-		warn       bool
-	}{
-		{"127.0.0.1:8080", "http://127.0.0.1:8080/", false},
-		{":8080", "http://news.example:8080/", false},
-		{"127.0.0.1:9000", "http://127.0.0.1:8080/", true},
-		{"127.0.0.1:80", "http://news.example/", true},
-		{"news.example:443", "https://news.example/", false},
-	}
-	for _, tt := range tests {
-		if _, got := differentAddr(tt.addr, tt.base); got != tt.warn {
-			t.Errorf("differentAddr(%q, %q) = %v, want %v", tt.addr, tt.base, got, tt.warn)
-		}
-	}
-}
-
 func TestServeReportsVersion(t *testing.T) {
 	cfg := testSite(t, "", map[string]string{"a.txt": story})
 	base, _, logs := startServe(t, cfg)
@@ -101,7 +84,7 @@ func TestServeReportsVersion(t *testing.T) {
 		t.Errorf("no warning that links point to base_url:\n%s", logs)
 	}
 	_, body := get(t, base+"/healthz", operator...)
-	if !strings.Contains(body, `"version":"`+buildInfo().Version+`"`) {
+	if !strings.Contains(body, `"version":"`+app.BuildInfo().Version+`"`) {
 		t.Errorf("/healthz lacks the version: %s", body)
 	}
 	_, metrics := get(t, base+"/metrics", operator...)
@@ -172,21 +155,6 @@ func TestCheckFilesDateFormat(t *testing.T) {
 	cfg := testSite(t, `    date_format: ["02/01/2006"]`+"\n", nil)
 	if code, _, stderr := runCmd(t, "check", "--config", cfg); code != 0 {
 		t.Errorf("date_format on a files source: exit %d: %s", code, stderr)
-	}
-}
-
-func TestArticlesPerDay(t *testing.T) {
-	now := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) time.Time { return now.Add(d) }
-	got := articlesPerDay([]time.Time{
-		at(0), at(-14 * time.Hour), // today (since midnight UTC)
-		at(-16 * time.Hour),     // yesterday
-		at(-3 * 24 * time.Hour), // 3 days ago
-		at(-4 * 24 * time.Hour), // outside a 4-day window
-		at(48 * time.Hour),      // the future: not counted
-	}, now, 4)
-	if want := []int{1, 0, 1, 2}; !slices.Equal(got, want) {
-		t.Errorf("articlesPerDay = %v, want %v", got, want)
 	}
 }
 

@@ -103,8 +103,41 @@ health check (the image has no shell or wget).`,
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`address` herald serve listens on")
 		},
 	},
-	addCommand,
-	previewCommand,
+	command{
+		name:     "add",
+		arg:      "URL",
+		synopsis: "look at a URL and print a source for the configuration",
+		about: `Fetches URL and prints a source for config.yaml with a preview of its first
+	items: a feed source when the page advertises a feed (<link rel="alternate">
+	of RSS, Atom or JSON Feed) that answers and parses, or when URL is itself a
+	feed; else a page source, with what detection found as comments you may
+	uncomment to freeze. --write adds it to the configuration file (and, with
+	--feed, a feed of the same name that publishes it), keeping the file's
+	comments and layout; a name that exists is refused. Exit status 0 when a
+	source was found, 1 when URL cannot be fetched or holds no article list, 2
+	for a bad command line, URL, name or config.`,
+		example: "herald add https://example.org/news --config config.yaml --write --feed",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.name, "name", "", "source `name` (default: from the URL's host)")
+			fs.BoolVar(&o.write, "write", false, "add the source to the configuration file")
+			fs.BoolVar(&o.addFeed, "feed", false, "with --write, also add a feed of the same name publishing it")
+		},
+	},
+	command{
+		name:     "preview",
+		arg:      "NAME",
+		synopsis: "collect one source once and show what it would publish",
+		about: `Collects the source NAME of the configuration once and prints each item it
+	would publish (title, date, link, the first words) and what the source
+	logged (how a page's article list was detected, warnings). Nothing is
+	published or stored: no data_dir, no output files. Exit status 0 when the
+	source was collected, 1 when it failed, 2 for a bad command line, config or
+	source name.`,
+		example: "herald preview town-news --config config.yaml",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.IntVar(&o.limit, "limit", 20, "show at most `n` items")
+		},
+	},
 	{
 		name:     "version",
 		synopsis: "print the version and the commit",

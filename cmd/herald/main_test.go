@@ -448,3 +448,13 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Error("still serving after shutdown")
 	}
 }
+
+func writeFile(tb testing.TB, path, body string) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}

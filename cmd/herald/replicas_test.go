@@ -27,7 +27,7 @@ type replicaProc struct {
 	done chan struct{}
 }
 
-var replicaAddrRE = regexp.MustCompile(`msg="serving as a replica" addr=(\S+)`)
+var replicaAddrRE = regexp.MustCompile(`msg=serving addr=(\S+) .* replica=`)
 
 // startReplica starts `herald serve` on cfg (a shared store) on a free
 // port and waits until it listens.

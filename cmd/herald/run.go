@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/heraldfeed/herald/internal/app"
 )
 
 // Exit statuses, a contract with scripts that run Herald.
@@ -22,55 +24,22 @@ const (
 	exitInterrupted = 130
 )
 
-// usageError is a bad command line: exit status 2. The commands' usage
-// follows the message unless it is about a file rather than the words
-// typed (brief).
-type usageError struct {
-	msg   string
-	brief bool
-}
-
-func (e usageError) Error() string { return e.msg }
-
-// configError is an invalid configuration: exit status 2.
-type configError struct{ err error }
-
-func (e configError) Error() string { return e.err.Error() }
-func (e configError) Unwrap() error { return e.err }
-
 // helpText is help asked for: printed to stdout, exit status 0.
 type helpText string
 
 func (h helpText) Error() string { return string(h) }
 
-// listenError is an address serve cannot listen on: exit status 4.
-type listenError struct{ err error }
-
-func (e listenError) Error() string { return e.err.Error() }
-func (e listenError) Unwrap() error { return e.err }
-
-// storeError is a store that cannot be opened: exit status 5.
-type storeError struct{ err error }
-
-func (e storeError) Error() string { return e.err.Error() }
-func (e storeError) Unwrap() error { return e.err }
-
-// outputError is an output folder that cannot be locked or written:
-// exit status 3.
-type outputError struct{ err error }
-
-func (e outputError) Error() string { return e.err.Error() }
-func (e outputError) Unwrap() error { return e.err }
-
 // run is main without the process: it parses args, runs the command and
-// returns the exit status. Errors are printed to stderr here and only here.
+// returns the exit status. Errors are printed to stderr here and only
+// here, and their kind (internal/app's error types) decides the status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app.Stamp(version, commit)
 	err := dispatch(ctx, args, stdout, stderr)
-	var ue usageError
-	var ce configError
-	var oe outputError
-	var le listenError
-	var se storeError
+	var ue app.UsageError
+	var ce app.ConfigError
+	var oe app.OutputError
+	var le app.ListenError
+	var se app.StoreError
 	var ht helpText
 	switch {
 	case err == nil:
@@ -81,26 +50,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ht):
 		fmt.Fprint(stdout, string(ht))
 		return exitOK
-	case errors.As(err, &ue) && ue.brief:
-		fmt.Fprintf(stderr, "herald: %s\n", redact(ue.msg))
+	case errors.As(err, &ue) && ue.Brief:
+		fmt.Fprintf(stderr, "herald: %s\n", app.Redact(ue.Msg))
 		return exitUsage
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "herald: %s\n\n%s", redact(ue.msg), usage())
+		fmt.Fprintf(stderr, "herald: %s\n\n%s", app.Redact(ue.Msg), usage())
 		return exitUsage
 	case errors.As(err, &ce):
-		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(redact(ce.err.Error())))
+		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(app.Redact(ce.Err.Error())))
 		return exitUsage
 	case errors.As(err, &oe):
-		fmt.Fprintf(stderr, "herald: %s\n", redact(oe.err.Error()))
+		fmt.Fprintf(stderr, "herald: %s\n", app.Redact(oe.Err.Error()))
 		return exitOutput
 	case errors.As(err, &le):
-		fmt.Fprintf(stderr, "herald: %s\n", redact(le.err.Error()))
+		fmt.Fprintf(stderr, "herald: %s\n", app.Redact(le.Err.Error()))
 		return exitListen
 	case errors.As(err, &se):
-		fmt.Fprintf(stderr, "herald: store: %s\n", redact(se.err.Error()))
+		fmt.Fprintf(stderr, "herald: store: %s\n", app.Redact(se.Err.Error()))
 		return exitStore
 	default:
-		if msg := redact(err.Error()); strings.Contains(msg, "\n") {
+		if msg := app.Redact(err.Error()); strings.Contains(msg, "\n") {
 			fmt.Fprintf(stderr, "herald:\n%s\n", indent(msg))
 		} else {
 			fmt.Fprintf(stderr, "herald: %s\n", msg)
@@ -111,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{msg: "no command given"}
+		return app.UsageError{Msg: "no command given"}
 	}
 	name, args := args[0], args[1:]
 	switch name {
@@ -128,13 +97,13 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		c := lookupCommand(args[0])
 		if c == nil {
-			return usageError{msg: fmt.Sprintf("help: unknown command %q", args[0])}
+			return app.UsageError{Msg: fmt.Sprintf("help: unknown command %q", args[0])}
 		}
 		return helpText(commandHelp(c))
 	}
 	c := lookupCommand(name)
 	if c == nil {
-		return usageError{msg: fmt.Sprintf("unknown command %q", name)}
+		return app.UsageError{Msg: fmt.Sprintf("unknown command %q", name)}
 	}
 	var o options
 	fs := newFlagSet(c, &o)
@@ -142,51 +111,53 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if errors.Is(err, flag.ErrHelp) {
 			return helpText(commandHelp(c))
 		}
-		return usageError{msg: fmt.Sprintf("%s: %v (see herald help %s)", name, err, name)}
+		return app.UsageError{Msg: fmt.Sprintf("%s: %v (see herald help %s)", name, err, name)}
 	}
 	if c.arg != "" && fs.NArg() > 0 {
 		// Flags may follow the argument: herald add URL --write.
 		o.arg = fs.Arg(0)
 		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return usageError{msg: fmt.Sprintf("%s: %v (see herald help %s)", name, err, name)}
+			return app.UsageError{Msg: fmt.Sprintf("%s: %v (see herald help %s)", name, err, name)}
 		}
 	}
 	if fs.NArg() > 0 {
-		return usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return app.UsageError{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	if c.arg != "" && o.arg == "" {
-		return usageError{msg: fmt.Sprintf("%s: missing %s (see herald help %s)", name, c.arg, name)}
+		return app.UsageError{Msg: fmt.Sprintf("%s: missing %s (see herald help %s)", name, c.arg, name)}
 	}
 	switch name {
 	case "version":
-		printVersion(stdout)
+		b := app.BuildInfo()
+		fmt.Fprintf(stdout, "herald %s (commit %s, %s)\n", b.Version, b.Commit, b.GoVersion)
 		return nil
 	case "healthcheck":
-		return healthcheck(ctx, o.addr, stdout)
+		return app.Healthcheck(ctx, o.addr, stdout)
 	case "init":
-		return initSite(o.cfgPath, stdout)
+		return app.Init(o.cfgPath, stdout)
 	}
-	setDataDir(o.dataDir)
-	var prog *progress
-	if name == "generate" && isTerminal(stderr) {
-		prog = &progress{w: stderr}
-		stderr = prog
+	app.SetDataDir(o.dataDir)
+	var prog *app.Progress
+	if name == "generate" {
+		if prog = app.NewProgress(stderr); prog != nil {
+			stderr = prog
+		}
 	}
 	log, err := newLogger(stderr, o.logFormat, o.logLevel)
 	if err != nil {
-		return usageError{msg: err.Error()}
+		return app.UsageError{Msg: err.Error()}
 	}
 	switch name {
 	case "generate":
-		return generate(ctx, o.cfgPath, o.out, o.noStore, log, stdout, prog)
+		return app.Generate(ctx, app.GenerateOptions{Config: o.cfgPath, Out: o.out, NoStore: o.noStore, Logger: log, Stdout: stdout, Progress: prog})
 	case "serve":
-		return serve(ctx, o.cfgPath, o.addr, o.noFast, o.noStore, log)
+		return app.Serve(ctx, app.ServeOptions{Config: o.cfgPath, Addr: o.addr, NoFastPath: o.noFast, NoStore: o.noStore, Logger: log})
 	case "add":
-		return add(ctx, o, stdout, log)
+		return app.Add(ctx, app.AddOptions{Config: o.cfgPath, URL: o.arg, Name: o.name, Write: o.write, Feed: o.addFeed, Logger: log, Stdout: stdout})
 	case "preview":
-		return preview(ctx, o, stdout)
+		return app.Preview(ctx, app.PreviewOptions{Config: o.cfgPath, Source: o.arg, Limit: o.limit, Stdout: stdout})
 	default:
-		return check(o.cfgPath, stdout)
+		return app.Check(o.cfgPath, stdout)
 	}
 }
 
@@ -198,9 +169,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(redactHandler{slog.NewTextHandler(w, opts)}), nil
+		return slog.New(app.RedactHandler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(redactHandler{slog.NewJSONHandler(w, opts)}), nil
+		return slog.New(app.RedactHandler(slog.NewJSONHandler(w, opts))), nil
 	default:
 		return nil, fmt.Errorf("--log-format: want text or json, got %q", format)
 	}

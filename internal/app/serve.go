@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -29,13 +28,23 @@ import (
 	"github.com/heraldfeed/herald/internal/websub"
 )
 
-// serve collects on schedule and serves the feeds until ctx is cancelled.
+// ServeOptions are herald serve's.
+type ServeOptions struct {
+	Config     string
+	Addr       string // the listen address; "" for the config's listen
+	NoFastPath bool   // serve every request with net/http alone
+	NoStore    bool   // keep nothing in data_dir
+	Logger     *slog.Logger
+}
+
+// Serve is herald serve: it collects on schedule and serves the feeds until ctx is cancelled.
 // SIGHUP reloads the config: a valid one replaces the running collection
 // (keeping the last good articles of sources it still has), an invalid one
 // is reported and the old one keeps running. The listen address is read
-// once, at start, and so is the fast path setting (noFast or fast_path:
-// false turn it off).
-func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log *slog.Logger) (err error) {
+// once, at start, and so is the fast path setting (NoFastPath or
+// fast_path: false turn it off).
+func Serve(ctx context.Context, o ServeOptions) (err error) {
+	cfgPath, addr, log := o.Config, o.Addr, o.Logger
 	defer func() {
 		// SIGINT or SIGTERM while starting (opening the store, reading
 		// it) is a stop like any other: exit status 0, as a service
@@ -52,7 +61,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 	}
 	// One store for the process: a reload finds the records of the
 	// sources whose configuration it did not change.
-	st, err := openStore(ctx, cfg, noStore)
+	st, err := openStore(ctx, cfg, o.NoStore)
 	if err != nil {
 		return err
 	}
@@ -71,7 +80,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 		return err
 	}
 	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics, store: st, now: clock}
-	fastPath := cfg.FastPath && !noFast
+	fastPath := cfg.FastPath && !o.NoFastPath
 	sv.srv, err = server.New(server.Options{
 		Logger:   log,
 		Registry: reg,
@@ -88,7 +97,7 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 		Replica:    sv.replicaStatus(st),
 		AdminToken: cfg.AdminToken,
 		NoFastPath: !fastPath,
-		Version:    buildInfo().Version,
+		Version:    BuildInfo().Version,
 		PagePolicy: site.PagePolicy,
 		AdminHosts: adminHosts(cfg),
 	})
@@ -110,32 +119,34 @@ func serve(ctx context.Context, cfgPath, addr string, noFast, noStore bool, log 
 		log.Info("notifying a WebSub hub of changes", "url", hub)
 	}
 
-	// Restore and publish what the store holds before listening, so the
-	// first request is answered from it.
+	var m mode = &alone{sv: sv}
 	if shared, ok := st.(store.Shared); ok {
-		return sv.replicated(ctx, cfg, shared, reg, addr, hup)
+		m = &replicated{sv: sv, shared: shared, registry: reg}
 	}
-	// Bound before anything is collected, so a port in use fails at once,
-	// with no upstream asked; connections wait in the kernel's queue until
-	// what the store holds is published, and are answered from it.
+	// Bound before anything is read or collected, so a port in use fails
+	// at once, with no upstream asked; connections wait in the kernel's
+	// queue until the mode has something to serve (what the store holds,
+	// the current publication), and are answered from it.
 	ln, adminLn, err := listen(addr, cfg.AdminListen)
 	if err != nil {
 		return err
 	}
-	run, err := startCollection(ctx, cfg, log, metrics, sv.store, sv.solo(cfg), nil, nil)
-	if err != nil {
+	if err := m.start(ctx, cfg); err != nil {
 		ln.Close()
 		if adminLn != nil {
 			adminLn.Close()
 		}
 		return err
 	}
-	sv.current.Store(run.p)
-	log.Info("serving", "addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath)
+	attrs := []any{"addr", ln.Addr().String(), "config", cfg.Path, "fast_path", fastPath}
+	if _, ok := m.(*replicated); ok {
+		attrs = append(attrs, "replica", replicaID())
+	}
+	log.Info("serving", attrs...)
 	logFeeds(log, cfg)
 	srvDone, stopServer, finish := sv.startServing(ctx, ln, adminLn)
 	defer finish()
-	return sv.loop(ctx, run, hup, srvDone, stopServer)
+	return sv.loop(ctx, m, hup, srvDone, stopServer)
 }
 
 // logFeeds says at start where each feed is, as readers subscribe to it.
@@ -167,7 +178,7 @@ func (sv *serving) startServing(ctx context.Context, ln, adminLn net.Listener) (
 	return srvDone, stopServer, finish
 }
 
-// serving is what serve keeps while it runs.
+// serving is what serve keeps while it runs, whatever its mode.
 type serving struct {
 	cfgPath string
 	log     *slog.Logger
@@ -177,18 +188,7 @@ type serving struct {
 	now     func() time.Time         // processClock
 	current atomic.Pointer[pipeline] // for /healthz, /status and pages read on demand
 	changes *feedChanges             // nil without websub.hub
-
-	// Of a replica (a shared store) only:
-	rep     *replica.Replica
-	cfg     atomic.Pointer[config.Config] // the running configuration
-	reloads chan *config.Config           // to the collecting side while it leads
-	// unpublished is set while the leader's last build could not be
-	// published; lead tries again.
-	unpublished atomic.Bool
-	// followMu orders serveReplica and setCurrent: followed is the last
-	// publication served, which the pipeline serving on demand follows.
-	followMu sync.Mutex
-	followed *replica.Publication
+	rep     *replica.Replica         // nil alone: what pages wait on, and /healthz reports
 }
 
 // newMetrics returns the registry /metrics serves, with Go's, the
@@ -196,7 +196,7 @@ type serving struct {
 func newMetrics() (*prometheus.Registry, *collect.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	b := buildInfo()
+	b := BuildInfo()
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "herald_build_info",
 		Help: "Always 1; the labels say which Herald is running.",
@@ -219,16 +219,16 @@ func adminHosts(cfg *config.Config) []string {
 }
 
 // listen opens the public listener and, when adminAddr is set, the
-// operator one. An address it cannot listen on is a listenError (exit
+// operator one. An address it cannot listen on is a ListenError (exit
 // status 4) saying how to choose another.
 func listen(addr, adminAddr string) (ln, adminLn net.Listener, err error) {
 	if ln, err = net.Listen("tcp", addr); err != nil {
-		return nil, nil, listenError{fmt.Errorf("cannot listen on %s: %w%s", addr, unwrapOp(err), listenHint(err, "choose another with --addr HOST:PORT or the config's listen"))}
+		return nil, nil, ListenError{fmt.Errorf("cannot listen on %s: %w%s", addr, unwrapOp(err), listenHint(err, "choose another with --addr HOST:PORT or the config's listen"))}
 	}
 	if adminAddr != "" {
 		if adminLn, err = net.Listen("tcp", adminAddr); err != nil {
 			ln.Close()
-			return nil, nil, listenError{fmt.Errorf("admin_listen: cannot listen on %s: %w%s", adminAddr, unwrapOp(err), listenHint(err, "choose another with the config's admin_listen"))}
+			return nil, nil, ListenError{fmt.Errorf("admin_listen: cannot listen on %s: %w%s", adminAddr, unwrapOp(err), listenHint(err, "choose another with the config's admin_listen"))}
 		}
 	}
 	return ln, adminLn, nil
@@ -277,29 +277,97 @@ func differentAddr(addr, baseURL string) (string, bool) {
 	return base, p != port || (host != "" && host != u.Hostname())
 }
 
-// loop runs until ctx is done or the server stops, reloading the
-// configuration on each SIGHUP.
-func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Signal, srvDone <-chan error, stopServer func()) error {
+// A mode is how a serving process comes by what it serves: alone, by
+// collecting into its own store; or as one of several replicas of a
+// shared one. It is the seam between serve's one loop and the rest.
+type mode interface {
+	// start makes what the store holds servable, before the first
+	// request is accepted.
+	start(ctx context.Context, cfg *config.Config) error
+	// run does the mode's background work until ctx is done, and stops
+	// it before returning.
+	run(ctx context.Context)
+	// reload replaces the running configuration with cfg; on error the
+	// running one stays.
+	reload(ctx context.Context, cfg *config.Config) error
+}
+
+// loop runs m until ctx is done or the server stops, reloading the
+// configuration on each SIGHUP. The mode's work stops before the server,
+// so that a replica gives up leadership at once and nothing is collected
+// that would not be served.
+func (sv *serving) loop(ctx context.Context, m mode, hup <-chan os.Signal, srvDone <-chan error, stopServer func()) error {
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	runDone := make(chan struct{})
+	go func() { defer close(runDone); m.run(runCtx) }()
+	stop := func() { stopRun(); <-runDone }
 	for {
 		select {
 		case <-ctx.Done():
 			sv.log.Info("shutting down")
-			run.stop()
+			stop()
 			stopServer()
 			return <-srvDone
 		case err := <-srvDone:
-			run.stop()
+			stop()
 			return fmt.Errorf("server: %w", err)
 		case <-hup:
-			next, err := reload(ctx, sv.cfgPath, sv.log, sv.metrics, sv.store, sv.solo, run)
+			cfg, err := loadConfig(sv.cfgPath)
+			if err == nil {
+				err = m.reload(ctx, cfg)
+			}
 			if err != nil {
 				sv.log.Error("reload failed; the running configuration stays", "error", err)
 				continue
 			}
-			run = next
-			sv.current.Store(run.p)
 			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
 		}
+	}
+}
+
+// alone is the mode of a process with a store of its own: it collects
+// every source on its schedule and serves each build at once.
+type alone struct {
+	sv *serving
+	// running is the configuration's collecting; only the loop's
+	// goroutine replaces it, and run reads it once the loop has stopped.
+	running *collection
+}
+
+func (a *alone) start(ctx context.Context, cfg *config.Config) error {
+	c, err := startCollection(ctx, cfg, a.sv.log, a.sv.metrics, a.sv.store, a.publisher(cfg), nil, nil)
+	if err != nil {
+		return err
+	}
+	a.running = c
+	a.sv.current.Store(c.p)
+	return nil
+}
+
+func (a *alone) run(ctx context.Context) {
+	<-ctx.Done()
+	a.running.stop()
+}
+
+// reload builds everything of the new configuration before stopping the
+// old, so a config that fails past validation changes nothing.
+func (a *alone) reload(ctx context.Context, cfg *config.Config) error {
+	next, err := startCollection(ctx, cfg, a.sv.log, a.sv.metrics, a.sv.store, a.publisher(cfg), a.running, nil)
+	if err != nil {
+		return err
+	}
+	a.running = next
+	a.sv.current.Store(next.p)
+	return nil
+}
+
+// publisher returns the function that hands a build of cfg to the server,
+// then tells the WebSub hub (if any) which feeds changed.
+func (a *alone) publisher(cfg *config.Config) publishFunc {
+	maxAge, pending := cacheMaxAge(cfg, time.Now()), feedPaths(cfg)
+	return func(files []feed.File, _ store.Revs) {
+		a.sv.srv.Publish(server.Snapshot{Pages: files, MaxAge: maxAge, Pending: pending})
+		a.sv.changes.published(cfg.BaseURL, files)
 	}
 }
 
@@ -307,16 +375,6 @@ func (sv *serving) loop(ctx context.Context, run *collection, hup <-chan os.Sign
 type collection struct {
 	p    *pipeline
 	stop func() // cancels the scheduler and waits for running collections
-}
-
-func reload(ctx context.Context, cfgPath string, log *slog.Logger, m *collect.Metrics, store store.Store, publisher func(*config.Config) publishFunc, old *collection) (*collection, error) {
-	cfg, err := loadConfig(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	// Build everything of the new configuration before stopping the old,
-	// so a config that fails past validation changes nothing.
-	return startCollection(ctx, cfg, log, m, store, publisher(cfg), old, nil)
 }
 
 // startCollection restores cfg's sources from the store, publishes what
@@ -329,7 +387,7 @@ func startCollection(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	}
 	sched, err := scheduler.New(collectJobs(cfg, p, log, publishTo), scheduler.Options{Logger: warnOnly(log)})
 	if err != nil {
-		return nil, configError{err}
+		return nil, ConfigError{err}
 	}
 	if old != nil {
 		old.stop()
@@ -384,17 +442,6 @@ func processClock() (func() time.Time, error) {
 // publishFunc takes a build: its files and the state of the log it was
 // rendered from.
 type publishFunc = func([]feed.File, store.Revs)
-
-// solo returns the function that hands a build of cfg to the server of
-// a process running alone, then tells the WebSub hub (if any) which feeds
-// changed.
-func (sv *serving) solo(cfg *config.Config) publishFunc {
-	maxAge, pending := cacheMaxAge(cfg, time.Now()), feedPaths(cfg)
-	return func(files []feed.File, _ store.Revs) {
-		sv.srv.Publish(server.Snapshot{Pages: files, MaxAge: maxAge, Pending: pending})
-		sv.changes.published(cfg.BaseURL, files)
-	}
-}
 
 // feedPaths is every configured feed URL: those not built yet (their
 // sources are still on their first collection) answer 503, not 404.

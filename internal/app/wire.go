@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -36,9 +36,9 @@ import (
 // redactor: one process runs one configuration at a time.
 var dataDir atomic.Pointer[string]
 
-// setDataDir sets the override from --data-dir, or HERALD_DATA_DIR when
+// SetDataDir sets the override from --data-dir, or HERALD_DATA_DIR when
 // the flag is empty; relative paths are the working directory's.
-func setDataDir(flagValue string) {
+func SetDataDir(flagValue string) {
 	d := flagValue
 	if d == "" {
 		d = os.Getenv("HERALD_DATA_DIR")
@@ -54,10 +54,10 @@ func setDataDir(flagValue string) {
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, usageError{msg: fmt.Sprintf("config file %s not found: write a starter one with `herald init --config %s`, or name yours with --config FILE", path, path), brief: true}
+		return nil, UsageError{Msg: fmt.Sprintf("config file %s not found: write a starter one with `herald init --config %s`, or name yours with --config FILE", path, path), Brief: true}
 	}
 	if err != nil {
-		return nil, configError{err}
+		return nil, ConfigError{err}
 	}
 	if d := dataDir.Load(); d != nil && *d != "" {
 		cfg.DataDir = *d
@@ -85,14 +85,14 @@ func newSite(cfg *config.Config) (site.Site, error) {
 		for _, expr := range f.Include {
 			re, err := regexp.Compile(expr)
 			if err != nil {
-				return out, configError{fmt.Errorf("feed %s: include %q: %w", f.Name, expr, err)}
+				return out, ConfigError{fmt.Errorf("feed %s: include %q: %w", f.Name, expr, err)}
 			}
 			filter.Include = append(filter.Include, re)
 		}
 		for _, expr := range f.Exclude {
 			re, err := regexp.Compile(expr)
 			if err != nil {
-				return out, configError{fmt.Errorf("feed %s: exclude %q: %w", f.Name, expr, err)}
+				return out, ConfigError{fmt.Errorf("feed %s: exclude %q: %w", f.Name, expr, err)}
 			}
 			filter.Exclude = append(filter.Exclude, re)
 		}
@@ -144,7 +144,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	for _, sc := range cfg.Sources {
 		src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))
 		if err != nil {
-			return nil, configError{fmt.Errorf("source %s: %w", sc.Name, err)}
+			return nil, ConfigError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
 		key := sourceKey(sc, cfg.BaseURL)
 		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: retention(sc), Fresh: fresh(cfg, sc.Name)})
@@ -153,7 +153,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	}
 	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m, Secrets: redactor.Load()})
 	if err != nil {
-		return nil, configError{err}
+		return nil, ConfigError{err}
 	}
 	opts := site.Options{Log: st, FeedItems: func(name string, n int) {
 		p.feeds.setItems(name, n)
@@ -169,7 +169,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 func newFetcher(cfg *config.Config, log *slog.Logger, gate func() error) (*sources.Fetcher, error) {
 	ua := cfg.Fetch.UserAgent
 	if ua == "" {
-		ua = "Herald/" + buildInfo().Version + " (+https://github.com/heraldfeed/herald)"
+		ua = "Herald/" + BuildInfo().Version + " (+https://github.com/heraldfeed/herald)"
 	}
 	fetcher, err := sources.NewFetcher(sources.FetchConfig{
 		UserAgent:      ua,
@@ -183,7 +183,7 @@ func newFetcher(cfg *config.Config, log *slog.Logger, gate func() error) (*sourc
 		Gate:           gate,
 	}, log)
 	if err != nil {
-		return nil, configError{fmt.Errorf("fetch: %w", err)}
+		return nil, ConfigError{fmt.Errorf("fetch: %w", err)}
 	}
 	return fetcher, nil
 }
@@ -283,13 +283,13 @@ func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Sto
 	case cfg.Postgres():
 		st, err := postgres.Open(ctx, cfg.Store)
 		if err != nil {
-			return nil, storeError{err}
+			return nil, StoreError{err}
 		}
 		return st, nil
 	}
 	st, err := sqlite.Open(ctx, cfg.DataDir)
 	if err != nil {
-		return nil, storeError{err}
+		return nil, StoreError{err}
 	}
 	return st, nil
 }

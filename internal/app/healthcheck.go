@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 	"time"
 )
 
-// healthcheck asks a running `herald serve` at addr for its public
+// Healthcheck asks a running `herald serve` at addr for its public
 // /healthz: nil when it answers 200. It is the container's health check,
 // so the image needs no shell or wget.
-func healthcheck(ctx context.Context, addr string, stdout io.Writer) error {
+func Healthcheck(ctx context.Context, addr string, stdout io.Writer) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usageError{msg: fmt.Sprintf("healthcheck: --addr: want host:port, got %q", addr)}
+		return UsageError{Msg: fmt.Sprintf("healthcheck: --addr: want host:port, got %q", addr)}
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1" // where a server listening on every address answers

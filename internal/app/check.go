@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -6,8 +6,9 @@ import (
 	"log/slog"
 )
 
-// check validates the config without collecting anything.
-func check(cfgPath string, stdout io.Writer) error {
+// Check is herald check: it validates the configuration without
+// collecting anything.
+func Check(cfgPath string, stdout io.Writer) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
@@ -19,7 +20,7 @@ func check(cfgPath string, stdout io.Writer) error {
 		return err
 	}
 	if err := cfg.CheckFolders(); err != nil {
-		return configError{err}
+		return ConfigError{err}
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d sources, %d feeds)\n", cfg.Path, len(cfg.Sources), len(cfg.Feeds))
 	return nil

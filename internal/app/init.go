@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -17,11 +17,11 @@ import (
 //go:embed starter
 var starter embed.FS
 
-// initSite writes the starter configuration at cfgPath and its articles
+// Init is herald init: it writes the starter configuration at cfgPath and its articles
 // folder beside it. It overwrites nothing: an existing file is an error
 // naming it, and nothing is written then (a file init itself wrote, with
 // its bytes unchanged, is kept: a second init finishes an interrupted one).
-func initSite(cfgPath string, stdout io.Writer) error {
+func Init(cfgPath string, stdout io.Writer) error {
 	dir := filepath.Dir(cfgPath)
 	targets := map[string]string{"starter/config.yaml": cfgPath}
 	err := fs.WalkDir(starter, "starter/articles", func(p string, d fs.DirEntry, err error) error {
@@ -44,7 +44,7 @@ func initSite(cfgPath string, stdout io.Writer) error {
 		if have, err := os.ReadFile(to); err == nil && bytes.Equal(have, b) {
 			delete(targets, from)
 		} else if _, err := os.Lstat(to); err == nil {
-			return usageError{msg: fmt.Sprintf("init: %s exists: herald init writes only where there is nothing (choose another place with --config DIR/config.yaml)", to), brief: true}
+			return UsageError{Msg: fmt.Sprintf("init: %s exists: herald init writes only where there is nothing (choose another place with --config DIR/config.yaml)", to), Brief: true}
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("init: %w", err)
 		}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -38,7 +38,7 @@ func cpuTime(tb testing.TB) time.Duration {
 // unchanged files, through the collector into the SQLite store (goal:
 // under 50 ms of CPU). Reports cpu-ms/op.
 //
-//	go test ./cmd/herald -run '^$' -bench WarmCollect -benchtime 20x
+//	go test ./internal/app -run '^$' -bench WarmCollect -benchtime 20x
 func BenchmarkWarmCollect(b *testing.B) {
 	dir := b.TempDir()
 	writeArticles(b, filepath.Join(dir, "articles"), 10000)
@@ -164,7 +164,7 @@ func synthSite(tb testing.TB, dir string) (*collect.Collector, *site.Builder, []
 // source and rebuilds the site: the time from the change to the
 // re-rendered affected feed (goal: under 200 ms).
 //
-//	go test ./cmd/herald -run '^$' -bench ChangedArticle -benchtime 20x
+//	go test ./internal/app -run '^$' -bench ChangedArticle -benchtime 20x
 func BenchmarkChangedArticle(b *testing.B) {
 	col, bld, srcs, done := synthSite(b, b.TempDir())
 	defer done()
@@ -206,7 +206,7 @@ func containsPath(files []feed.File, p string) bool {
 // pages and archive documents (goal: under 150 MB). Reports peak-MB and
 // first-200-ms (start to the first 200 of a feed).
 //
-//	go test ./cmd/herald -run '^$' -bench ServeMemory -benchtime 1x
+//	go test ./internal/app -run '^$' -bench ServeMemory -benchtime 1x
 func BenchmarkServeMemory(b *testing.B) {
 	dir := b.TempDir()
 	col, bld, _, done := synthSite(b, filepath.Join(dir, "data"))
@@ -230,7 +230,7 @@ func BenchmarkServeMemory(b *testing.B) {
 	}
 	writeFile(b, filepath.Join(dir, "config.yaml"), cfg+feeds)
 	bin := filepath.Join(dir, "herald")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/herald").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	for range b.N {

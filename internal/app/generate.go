@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -14,24 +14,36 @@ import (
 	"github.com/heraldfeed/herald/internal/store"
 )
 
-// generate collects every source once and writes the site to out. A
+// GenerateOptions are herald generate's.
+type GenerateOptions struct {
+	Config  string
+	Out     string // the output folder
+	NoStore bool   // a one-shot run: nothing kept in data_dir
+	Logger  *slog.Logger
+	Stdout  io.Writer // where the counts are reported
+	// Progress, if not nil, shows a status line while sources are
+	// collected (NewProgress).
+	Progress *Progress
+}
+
+// Generate is herald generate: it collects every source once and writes the site to out. A
 // failing source does not stop the others: what could be published is
 // written, the failed source's previous output is kept (see
 // site.Builder.KeepFailed), and the error (exit status 1) names the source. The
 // output folder is checked and locked before anything is collected.
 //
 // It uses the store in data_dir like serve, so the feeds carry the
-// history serve built (and the reverse); noStore makes it a pure one-shot.
-// On a terminal, prog shows a status line while sources are collected.
-func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.Logger, stdout io.Writer, prog *progress) error {
-	cfg, err := loadConfig(cfgPath)
+// history serve built (and the reverse); NoStore makes it a pure one-shot.
+func Generate(ctx context.Context, o GenerateOptions) error {
+	out, log := o.Out, o.Logger
+	cfg, err := loadConfig(o.Config)
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err // Ctrl-C during a (bounded, but maybe slow) load
 	}
-	st, err := openStore(ctx, cfg, noStore)
+	st, err := openStore(ctx, cfg, o.NoStore)
 	if err != nil {
 		return err
 	}
@@ -49,13 +61,13 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 	}
 	unlock, err := site.Lock(out)
 	if err != nil {
-		return outputError{err}
+		return OutputError{err}
 	}
 	defer unlock()
 	if err := p.col.Restore(ctx); err != nil {
 		return err
 	}
-	stopProgress := prog.track(p.col, 200*time.Millisecond)
+	stopProgress := o.Progress.track(p.col, 200*time.Millisecond)
 	collectErr := p.col.CollectAll(ctx)
 	stopProgress()
 	if ctx.Err() != nil {
@@ -71,7 +83,7 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d written, %d unchanged, %d removed\n", out, n.Written, n.Unchanged, n.Removed)
+	fmt.Fprintf(o.Stdout, "%s: %d written, %d unchanged, %d removed\n", out, n.Written, n.Unchanged, n.Removed)
 	if len(failed) > 0 {
 		log.Warn("kept the previous output of failed sources", "source", strings.Join(failed, ","))
 	}
@@ -81,15 +93,15 @@ func generate(ctx context.Context, cfgPath, out string, noStore bool, log *slog.
 // write writes the build's files to out, then everything they can link
 // to (every full archive document, the page of every retained article) as
 // it is rendered: memory does not grow with history. Write errors are
-// outputErrors; an interrupted or failed run leaves the previous output.
+// OutputErrors; an interrupted or failed run leaves the previous output.
 func write(ctx context.Context, out string, files []feed.File, p *pipeline, keep func(path, source string) bool) (site.Counts, error) {
 	w, err := site.NewWriter(out)
 	if err != nil {
-		return site.Counts{}, outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
+		return site.Counts{}, OutputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
 	}
 	failed := func(err error) (site.Counts, error) {
 		w.Abort()
-		return site.Counts{}, outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
+		return site.Counts{}, OutputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
 	}
 	for _, f := range files {
 		if err := w.Add(f); err != nil {
@@ -113,7 +125,7 @@ func write(ctx context.Context, out string, files []feed.File, p *pipeline, keep
 	}
 	n, err := w.Commit(keep)
 	if err != nil {
-		return n, outputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
+		return n, OutputError{fmt.Errorf("output folder %s: %w (the previous output is unchanged)", out, err)}
 	}
 	return n, nil
 }

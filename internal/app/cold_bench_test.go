@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -20,7 +20,7 @@ import (
 // collected the folder and published the feed. Reports generate-peak-MB,
 // generate-s, serve-peak-MB and serve-s.
 //
-//	go test ./cmd/herald -run '^$' -bench ColdImport -benchtime 1x
+//	go test ./internal/app -run '^$' -bench ColdImport -benchtime 1x
 func BenchmarkColdImport(b *testing.B) {
 	n := 100_000
 	if s := os.Getenv("HERALD_BENCH_ARTICLES"); s != "" {
@@ -37,7 +37,7 @@ feeds:
   - {name: all, title: All, sources: [articles], limit: 50}
 `)
 	bin := filepath.Join(dir, "herald")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/herald").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	cfg := filepath.Join(dir, "config.yaml")

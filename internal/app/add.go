@@ -1,10 +1,9 @@
-package main
+package app
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -23,54 +22,47 @@ import (
 	"github.com/heraldfeed/herald/sources/webpage"
 )
 
-var addCommand = command{
-	name:     "add",
-	arg:      "URL",
-	synopsis: "look at a URL and print a source for the configuration",
-	about: `Fetches URL and prints a source for config.yaml with a preview of its first
-items: a feed source when the page advertises a feed (<link rel="alternate">
-of RSS, Atom or JSON Feed) that answers and parses, or when URL is itself a
-feed; else a page source, with what detection found as comments you may
-uncomment to freeze. --write adds it to the configuration file (and, with
---feed, a feed of the same name that publishes it), keeping the file's
-comments and layout; a name that exists is refused. Exit status 0 when a
-source was found, 1 when URL cannot be fetched or holds no article list, 2
-for a bad command line, URL, name or config.`,
-	example: "herald add https://example.org/news --config config.yaml --write --feed",
-	flags: func(fs *flag.FlagSet, o *options) {
-		fs.StringVar(&o.name, "name", "", "source `name` (default: from the URL's host)")
-		fs.BoolVar(&o.write, "write", false, "add the source to the configuration file")
-		fs.BoolVar(&o.addFeed, "feed", false, "with --write, also add a feed of the same name publishing it")
-	},
+// AddOptions are herald add's.
+type AddOptions struct {
+	Config string // the configuration file: read for fetch settings and names taken, written with Write
+	URL    string
+	Name   string // the source's; "" for one from the URL's host
+	Write  bool   // add the source to Config
+	Feed   bool   // with Write, also add a feed of the same name
+	Logger *slog.Logger
+	Stdout io.Writer
 }
 
-// add is herald add URL.
-func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) error {
-	if o.addFeed && !o.write {
-		return usageError{msg: "add: --feed adds a feed to the configuration file: it needs --write"}
+// Add is herald add URL: it looks at a URL and prints a source for the
+// configuration (a feed it advertises or is, else a page source), with a
+// preview of its first items, and adds it to the file when asked.
+func Add(ctx context.Context, o AddOptions) error {
+	stdout, log := o.Stdout, o.Logger
+	if o.Feed && !o.Write {
+		return UsageError{Msg: "add: --feed adds a feed to the configuration file: it needs --write"}
 	}
-	u := feed.ParseHTTPURL(o.arg)
+	u := feed.ParseHTTPURL(o.URL)
 	if u == nil {
-		return usageError{msg: fmt.Sprintf("add: %q: want an absolute http or https URL", o.arg)}
+		return UsageError{Msg: fmt.Sprintf("add: %q: want an absolute http or https URL", Redact(o.URL))}
 	}
 	cfg := &config.Config{} // no file: default fetch settings, no names taken
-	if _, err := os.Stat(o.cfgPath); o.write || !errors.Is(err, fs.ErrNotExist) {
-		if cfg, err = loadConfig(o.cfgPath); err != nil {
+	if _, err := os.Stat(o.Config); o.Write || !errors.Is(err, fs.ErrNotExist) {
+		if cfg, err = loadConfig(o.Config); err != nil {
 			return err
 		}
 	}
-	name := o.name
+	name := o.Name
 	if name == "" {
 		name = nameFromHost(u.Hostname())
 	}
 	if !validName.MatchString(name) {
-		return usageError{msg: fmt.Sprintf("add: name %q: want lower-case letters, digits, - and _ (choose one with --name)", name)}
+		return UsageError{Msg: fmt.Sprintf("add: name %q: want lower-case letters, digits, - and _ (choose one with --name)", name)}
 	}
 	if slices.ContainsFunc(cfg.Sources, func(s config.Source) bool { return s.Name == name }) {
-		return usageError{msg: fmt.Sprintf("add: %s already has a source named %q: choose another with --name", cfg.Path, name), brief: true}
+		return UsageError{Msg: fmt.Sprintf("add: %s already has a source named %q: choose another with --name", cfg.Path, name), Brief: true}
 	}
-	if o.addFeed && slices.ContainsFunc(cfg.Feeds, func(f config.Feed) bool { return f.Name == name }) {
-		return usageError{msg: fmt.Sprintf("add: %s already has a feed named %q: choose another with --name", cfg.Path, name), brief: true}
+	if o.Feed && slices.ContainsFunc(cfg.Feeds, func(f config.Feed) bool { return f.Name == name }) {
+		return UsageError{Msg: fmt.Sprintf("add: %s already has a feed named %q: choose another with --name", cfg.Path, name), Brief: true}
 	}
 	fetcher, err := newFetcher(cfg, log, nil)
 	if err != nil {
@@ -113,7 +105,7 @@ func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) err
 		// What detection found is printed below, not logged.
 		p, err := webpage.New(webpage.Config{Name: name, URL: u.String()}, fetcher, slog.New(slog.DiscardHandler))
 		if err != nil {
-			return usageError{msg: fmt.Sprintf("add: %v", err)}
+			return UsageError{Msg: fmt.Sprintf("add: %v", err)}
 		}
 		det, a, err := p.Inspect(ctx)
 		if err != nil {
@@ -123,26 +115,26 @@ func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) err
 		notes += "no working feed advertised: a page source, its article list detected (" + det.Strategy + ")"
 	}
 	notes = strings.TrimSpace(notes)
-	fmt.Fprintf(stdout, "# %s\n", redact(strings.ReplaceAll(notes, "\n", "\n# ")))
-	fmt.Fprint(stdout, redact(src))
+	fmt.Fprintf(stdout, "# %s\n", Redact(strings.ReplaceAll(notes, "\n", "\n# ")))
+	fmt.Fprint(stdout, Redact(src))
 	fmt.Fprintf(stdout, "\npreview: %d items\n", len(arts))
 	printItems(stdout, arts, 5)
-	if !o.write {
+	if !o.Write {
 		return nil
 	}
 	data, err := os.ReadFile(cfg.Path)
 	if err != nil {
-		return configError{err}
+		return ConfigError{err}
 	}
 	out, err := insertBlock(data, "sources", src)
-	if err == nil && o.addFeed {
+	if err == nil && o.Feed {
 		if title == "" {
 			title = name
 		}
 		out, err = insertBlock(out, "feeds", fmt.Sprintf("  - name: %s\n    title: %s\n    sources: [%s]\n", name, strconv.Quote(title), name))
 	}
 	if err != nil {
-		return usageError{msg: fmt.Sprintf("add: %s: %v; add the source by hand", cfg.Path, err), brief: true}
+		return UsageError{Msg: fmt.Sprintf("add: %s: %v; add the source by hand", cfg.Path, err), Brief: true}
 	}
 	if _, err := config.Parse(cfg.Path, out); err != nil {
 		// What we would write does not load: leave the file alone.
@@ -152,7 +144,7 @@ func add(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) err
 		return fmt.Errorf("add: writing %s: %w", cfg.Path, err)
 	}
 	fmt.Fprintf(stdout, "\nadded source %s to %s", name, cfg.Path)
-	if o.addFeed {
+	if o.Feed {
 		fmt.Fprintf(stdout, " with the feed %s", name)
 	}
 	fmt.Fprintln(stdout)

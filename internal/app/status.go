@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -78,7 +78,7 @@ func statuses(p *pipeline, now time.Time) []server.SourceStatus {
 	for _, s := range p.col.Status() {
 		st := server.SourceStatus{
 			Name: s.Name, Type: p.types[s.Name], LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
-			LastError: redact(s.LastError), Items: s.Items, Running: s.Running, PerDay: perDay[s.Name],
+			LastError: Redact(s.LastError), Items: s.Items, Running: s.Running, PerDay: perDay[s.Name],
 		}
 		if p.sched != nil {
 			st.NextRun = p.sched.Next(s.Name)
@@ -98,7 +98,7 @@ func backoff(st *server.SourceStatus, b collect.Backoffs) {
 		st.NextRun = b.RetryAt
 	}
 	for _, e := range b.Entries {
-		st.Entries = append(st.Entries, server.EntryStatus{URL: redact(e.URL), Failures: e.Failures, RetryAt: e.RetryAt, LastError: redact(e.Error)})
+		st.Entries = append(st.Entries, server.EntryStatus{URL: Redact(e.URL), Failures: e.Failures, RetryAt: e.RetryAt, LastError: Redact(e.Error)})
 	}
 }
 

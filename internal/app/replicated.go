@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,100 +49,87 @@ func replicaID() string {
 	return host + ":" + strconv.Itoa(os.Getpid())
 }
 
-// replicated serves as one of several replicas of a shared store: it
+// replicated is the mode of one of several replicas of a shared store: it
 // serves the current publication at once, then follows every new one,
 // and collects and publishes while it leads (replica.Replica decides).
-// SIGHUP reloads the configuration as it does alone.
-func (sv *serving) replicated(ctx context.Context, cfg *config.Config, shared store.Shared, reg *prometheus.Registry, addr string, hup <-chan os.Signal) error {
-	p, err := newPipeline(cfg, sv.log, sv.metrics, shared, nil)
+type replicated struct {
+	sv       *serving
+	shared   store.Shared
+	registry *prometheus.Registry
+
+	cfg     atomic.Pointer[config.Config] // the running configuration
+	reloads chan *config.Config           // to the collecting side while it leads
+	// unpublished is set while the leader's last build could not be
+	// published; lead tries again.
+	unpublished atomic.Bool
+	// followMu orders serve and setCurrent: followed is the last
+	// publication served, which the pipeline serving on demand follows.
+	followMu sync.Mutex
+	followed *replica.Publication
+}
+
+// start serves what the leader published, before the first request is
+// accepted, so every replica answers it with the same bytes.
+func (r *replicated) start(ctx context.Context, cfg *config.Config) error {
+	sv := r.sv
+	p, err := newPipeline(cfg, sv.log, sv.metrics, r.shared, nil)
 	if err != nil {
 		return err
 	}
-	sv.setCurrent(p)
-	sv.cfg.Store(cfg)
-	sv.reloads = make(chan *config.Config, 1)
+	r.setCurrent(p)
+	r.cfg.Store(cfg)
+	r.reloads = make(chan *config.Config, 1)
 	opts := replica.Options{
-		Store: shared, ID: replicaID(), Logger: sv.log, Registry: reg,
-		Serve: sv.serveReplica, Lead: sv.lead, Now: sv.now,
+		Store: r.shared, ID: replicaID(), Logger: sv.log, Registry: r.registry,
+		Serve: r.serve, Lead: r.lead, Now: sv.now,
 	}
 	if sv.changes != nil {
 		// Pings live in the store with the publications: whichever
 		// replica leads sends each once.
-		opts.Topics, opts.Ping = sv.topics, sv.changes.n.Ping
+		opts.Topics, opts.Ping = r.topics, sv.changes.n.Ping
 	}
-	sv.rep, err = replica.New(opts)
-	if err != nil {
+	if sv.rep, err = replica.New(opts); err != nil {
 		return err
 	}
-	// Serve what the leader published before listening, so every
-	// replica answers its first request with the same bytes.
 	if err := sv.rep.Sync(ctx); err != nil {
 		return fmt.Errorf("reading the publication: %w", err)
 	}
-	ln, adminLn, err := listen(addr, cfg.AdminListen)
-	if err != nil {
-		return err
-	}
-	sv.log.Info("serving as a replica", "addr", ln.Addr().String(), "replica", replicaID(), "config", cfg.Path)
-	logFeeds(sv.log, cfg)
-	srvDone, stopServer, finish := sv.startServing(ctx, ln, adminLn)
-	defer finish()
-	repCtx, stopReplica := context.WithCancel(context.WithoutCancel(ctx))
-	repDone := make(chan struct{})
-	go func() { defer close(repDone); sv.rep.Run(repCtx) }()
-	// Stopping the replica first ends its collecting and gives up
-	// leadership, so another replica takes over at once.
-	stop := func() { stopReplica(); <-repDone }
-	for {
-		select {
-		case <-ctx.Done():
-			sv.log.Info("shutting down")
-			stop()
-			stopServer()
-			return <-srvDone
-		case err := <-srvDone:
-			stop()
-			return fmt.Errorf("server: %w", err)
-		case <-hup:
-			if err := sv.reloadReplica(shared); err != nil {
-				sv.log.Error("reload failed; the running configuration stays", "error", err)
-				continue
-			}
-			sv.log.Info("configuration reloaded", "config", sv.cfgPath)
-		}
-	}
-}
-
-// reloadReplica reads the configuration again: a follower serves with it
-// at once, the collecting side (lead) restarts with it if it runs.
-func (sv *serving) reloadReplica(shared store.Shared) error {
-	next, err := loadConfig(sv.cfgPath)
-	if err != nil {
-		return err
-	}
-	p, err := newPipeline(next, sv.log, sv.metrics, shared, nil)
-	if err != nil {
-		return err
-	}
-	sv.cfg.Store(next)
-	if !sv.rep.Leading() {
-		sv.setCurrent(p)
-	}
-	select { // the collecting side, if it runs, takes the newest
-	case <-sv.reloads:
-	default:
-	}
-	sv.reloads <- next
 	return nil
 }
 
-// serveReplica serves a publication, stamped as the leader decided, and
-// makes on-demand pages and /status follow it.
-func (sv *serving) serveReplica(pub replica.Publication) {
-	sv.followMu.Lock()
-	defer sv.followMu.Unlock()
-	sv.followed = &pub
-	cfg, p := sv.cfg.Load(), sv.current.Load()
+// run follows the publications, and collects while leading, until ctx
+// is done; then it gives up leadership, so another replica takes over at
+// once.
+func (r *replicated) run(ctx context.Context) { r.sv.rep.Run(ctx) }
+
+// reload takes a new configuration: a follower serves with it at once,
+// the collecting side (lead) restarts with it if it runs.
+func (r *replicated) reload(_ context.Context, next *config.Config) error {
+	sv := r.sv
+	p, err := newPipeline(next, sv.log, sv.metrics, r.shared, nil)
+	if err != nil {
+		return err
+	}
+	r.cfg.Store(next)
+	if !sv.rep.Leading() {
+		r.setCurrent(p)
+	}
+	select { // the collecting side, if it runs, takes the newest
+	case <-r.reloads:
+	default:
+	}
+	r.reloads <- next
+	return nil
+}
+
+// serve serves a publication, stamped as the leader decided, and makes
+// on-demand pages and /status follow it.
+func (r *replicated) serve(pub replica.Publication) {
+	sv := r.sv
+	r.followMu.Lock()
+	defer r.followMu.Unlock()
+	r.followed = &pub
+	cfg, p := r.cfg.Load(), sv.current.Load()
 	// Follow first: a request for an on-demand page between the two
 	// waits for the publication (site.ErrAhead) rather than get a page
 	// of the one before.
@@ -162,13 +151,13 @@ func (sv *serving) serveReplica(pub replica.Publication) {
 
 // setCurrent makes p the pipeline that serves on demand, following the
 // publication served.
-func (sv *serving) setCurrent(p *pipeline) {
-	sv.followMu.Lock()
-	defer sv.followMu.Unlock()
-	if sv.followed != nil {
-		follow(p, sv.followed)
+func (r *replicated) setCurrent(p *pipeline) {
+	r.followMu.Lock()
+	defer r.followMu.Unlock()
+	if r.followed != nil {
+		follow(p, r.followed)
 	}
-	sv.current.Store(p)
+	r.sv.current.Store(p)
 }
 
 func follow(p *pipeline, pub *replica.Publication) {
@@ -231,7 +220,8 @@ func (sv *serving) catchUp(ctx context.Context, gen int64) {
 // sources restored from the store (their state included, so nothing is
 // fetched again in full) and collected on schedule, each build published
 // to every replica. It returns once ctx is done, its collections stopped.
-func (sv *serving) lead(ctx context.Context) {
+func (r *replicated) lead(ctx context.Context) {
+	sv := r.sv
 	var run *collection
 	var runCfg *config.Config // run's configuration (a failed reload leaves it)
 	defer func() {
@@ -239,22 +229,22 @@ func (sv *serving) lead(ctx context.Context) {
 			run.stop()
 		}
 	}()
-	select { // a reload while following is in sv.cfg already
-	case <-sv.reloads:
+	select { // a reload while following is in r.cfg already
+	case <-r.reloads:
 	default:
 	}
-	cfg := sv.cfg.Load()
+	cfg := r.cfg.Load()
 	// A build the database refused is published again soon, not at the
 	// next collection, which may be a schedule away.
 	republish := time.NewTicker(republishEvery)
 	defer republish.Stop()
 	for {
-		next, err := startCollection(ctx, cfg, sv.log, sv.metrics, sv.store, sv.leaderPublisher(cfg), run, sv.rep.MayCollect)
+		next, err := startCollection(ctx, cfg, sv.log, sv.metrics, sv.store, r.publisher(cfg), run, sv.rep.MayCollect)
 		var retry <-chan time.Time
 		switch {
 		case err == nil:
 			run, runCfg = next, cfg
-			sv.setCurrent(run.p)
+			r.setCurrent(run.p)
 		case ctx.Err() != nil:
 			return
 		case run == nil:
@@ -269,13 +259,13 @@ func (sv *serving) lead(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case cfg = <-sv.reloads:
+			case cfg = <-r.reloads:
 				waiting = false
 			case <-retry:
 				waiting = false
 			case <-republish.C:
-				if run != nil && sv.unpublished.Load() {
-					if _, err := run.p.build(ctx, time.Now(), sv.leaderPublisher(runCfg)); err != nil {
+				if run != nil && r.unpublished.Load() {
+					if _, err := run.p.build(ctx, time.Now(), r.publisher(runCfg)); err != nil {
 						sv.log.Error("rendering failed", "error", err)
 					}
 				}
@@ -288,10 +278,11 @@ func (sv *serving) lead(ctx context.Context) {
 // tries again.
 const republishEvery = 5 * time.Second
 
-// leaderPublisher returns the function that publishes a build of cfg to
-// every replica; the pings it leaves for a WebSub hub are sent by the
-// leader (replica.Options.Ping).
-func (sv *serving) leaderPublisher(cfg *config.Config) publishFunc {
+// publisher returns the function that publishes a build of cfg to every
+// replica; the pings it leaves for a WebSub hub are sent by the leader
+// (replica.Options.Ping).
+func (r *replicated) publisher(cfg *config.Config) publishFunc {
+	sv := r.sv
 	return func(files []feed.File, revs store.Revs) {
 		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 		defer cancel()
@@ -302,18 +293,18 @@ func (sv *serving) leaderPublisher(cfg *config.Config) publishFunc {
 				level = slog.LevelWarn
 			}
 			sv.log.Log(ctx, level, "publishing failed; the replicas keep the previous publication", "error", err)
-			sv.unpublished.Store(true)
+			r.unpublished.Store(true)
 			return
 		}
-		sv.unpublished.Store(false)
+		r.unpublished.Store(false)
 	}
 }
 
 // topics names the feed URLs a hub is to be told of for a publication:
 // the feed documents among its changed pages that were published before
 // (a feed published for the first time has no subscribers yet).
-func (sv *serving) topics(changed []feed.File, before map[string]feed.File) []string {
-	cfg := sv.cfg.Load()
+func (r *replicated) topics(changed []feed.File, before map[string]feed.File) []string {
+	cfg := r.cfg.Load()
 	feeds := map[string]bool{}
 	for _, p := range feedPaths(cfg) {
 		feeds[p] = true

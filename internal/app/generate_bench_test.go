@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ import (
 // memory), warm (the whole command over its previous output) and cold (into
 // a new folder).
 //
-//	go test ./cmd/herald -run '^$' -bench Generate -benchtime 5x
+//	go test ./internal/app -run '^$' -bench Generate -benchtime 5x
 func BenchmarkGenerate(b *testing.B) {
 	const n = 10000
 	dir := b.TempDir()
@@ -80,11 +80,11 @@ feeds:
 	// generate runs from cron; unchanged files are not written again.
 	b.Run("warm", func(b *testing.B) {
 		out := filepath.Join(dir, "warm")
-		if err := generate(context.Background(), cfg, out, false, log, io.Discard, nil); err != nil {
+		if err := Generate(context.Background(), GenerateOptions{Config: cfg, Out: out, Logger: log, Stdout: io.Discard}); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if err := generate(context.Background(), cfg, out, false, log, io.Discard, nil); err != nil {
+			if err := Generate(context.Background(), GenerateOptions{Config: cfg, Out: out, Logger: log, Stdout: io.Discard}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -98,7 +98,7 @@ feeds:
 		for b.Loop() {
 			i++
 			out = filepath.Join(dir, fmt.Sprintf("cold%d", i))
-			if err := generate(context.Background(), cfg, out, false, log, io.Discard, nil); err != nil {
+			if err := Generate(context.Background(), GenerateOptions{Config: cfg, Out: out, Logger: log, Stdout: io.Discard}); err != nil {
 				b.Fatal(err)
 			}
 		}

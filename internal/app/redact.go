@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -18,8 +18,11 @@ var redactor atomic.Pointer[sources.Redactor]
 
 func init() { redactor.Store(sources.NewRedactor(sources.Secrets{})) }
 
-// redact hides the URL secrets in s.
-func redact(s string) string { return redactor.Load().Text(s) }
+// Redact hides the URL secrets the loaded configuration names in s.
+func Redact(s string) string { return redactor.Load().Text(s) }
+
+// RedactHandler wraps h so that it writes every record redacted.
+func RedactHandler(h slog.Handler) slog.Handler { return redactHandler{h} }
 
 // redactHandler redacts the message and every attribute of each record
 // before the handler it wraps writes it, in text and JSON alike: a URL with
@@ -27,7 +30,7 @@ func redact(s string) string { return redactor.Load().Text(s) }
 type redactHandler struct{ slog.Handler }
 
 func (h redactHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, redact(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, Redact(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(redactAttr(a))
 		return true
@@ -51,7 +54,7 @@ func redactAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, redact(v.String()))
+		return slog.String(a.Key, Redact(v.String()))
 	case slog.KindGroup:
 		g := v.Group()
 		red := make([]any, len(g))
@@ -62,16 +65,16 @@ func redactAttr(a slog.Attr) slog.Attr {
 	case slog.KindAny:
 		switch x := v.Any().(type) {
 		case error:
-			return slog.String(a.Key, redact(x.Error()))
+			return slog.String(a.Key, Redact(x.Error()))
 		case fmt.Stringer:
-			return slog.String(a.Key, redact(x.String()))
+			return slog.String(a.Key, Redact(x.String()))
 		case []byte:
-			return slog.String(a.Key, redact(string(x)))
+			return slog.String(a.Key, Redact(string(x)))
 		}
 		// Other values (structs, slices) are printed as they are
 		// unless their text holds a secret.
-		if s := fmt.Sprintf("%+v", v.Any()); redact(s) != s {
-			return slog.String(a.Key, redact(s))
+		if s := fmt.Sprintf("%+v", v.Any()); Redact(s) != s {
+			return slog.String(a.Key, Redact(s))
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}

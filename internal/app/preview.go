@@ -1,8 +1,7 @@
-package main
+package app
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,35 +14,30 @@ import (
 	"github.com/heraldfeed/herald/sources"
 )
 
-var previewCommand = command{
-	name:     "preview",
-	arg:      "NAME",
-	synopsis: "collect one source once and show what it would publish",
-	about: `Collects the source NAME of the configuration once and prints each item it
-would publish (title, date, link, the first words) and what the source
-logged (how a page's article list was detected, warnings). Nothing is
-published or stored: no data_dir, no output files. Exit status 0 when the
-source was collected, 1 when it failed, 2 for a bad command line, config or
-source name.`,
-	example: "herald preview town-news --config config.yaml",
-	flags: func(fs *flag.FlagSet, o *options) {
-		fs.IntVar(&o.limit, "limit", 20, "show at most `n` items")
-	},
+// PreviewOptions are herald preview's.
+type PreviewOptions struct {
+	Config string
+	Source string // the name of the source to collect
+	Limit  int    // items shown at most
+	Stdout io.Writer
 }
 
-// preview is herald preview NAME.
-func preview(ctx context.Context, o options, stdout io.Writer) error {
-	cfg, err := loadConfig(o.cfgPath)
+// Preview is herald preview NAME: it collects one source once and prints
+// what it would publish and what it logged, publishing and storing
+// nothing.
+func Preview(ctx context.Context, o PreviewOptions) error {
+	stdout := o.Stdout
+	cfg, err := loadConfig(o.Config)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(cfg.Sources, func(s config.Source) bool { return s.Name == o.arg })
+	i := slices.IndexFunc(cfg.Sources, func(s config.Source) bool { return s.Name == o.Source })
 	if i < 0 {
 		var names []string
 		for _, s := range cfg.Sources {
 			names = append(names, s.Name)
 		}
-		return usageError{msg: fmt.Sprintf("preview: no source %q in %s (its sources: %s)", o.arg, cfg.Path, strings.Join(names, ", ")), brief: true}
+		return UsageError{Msg: fmt.Sprintf("preview: no source %q in %s (its sources: %s)", o.Source, cfg.Path, strings.Join(names, ", ")), Brief: true}
 	}
 	sc := cfg.Sources[i]
 	rec := &records{}
@@ -54,15 +48,15 @@ func preview(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))
 	if err != nil {
-		return configError{fmt.Errorf("source %s: %w", sc.Name, err)}
+		return ConfigError{fmt.Errorf("source %s: %w", sc.Name, err)}
 	}
 	res, cerr := src.Collect(ctx, sources.State{})
 	where := sc.URL
 	if where == "" {
 		where = sc.Path
 	}
-	fmt.Fprintf(stdout, "%s (%s %s): %d items; nothing published\n", sc.Name, sc.Type, redact(where), len(res.Articles))
-	printItems(stdout, res.Articles, o.limit)
+	fmt.Fprintf(stdout, "%s (%s %s): %d items; nothing published\n", sc.Name, sc.Type, Redact(where), len(res.Articles))
+	printItems(stdout, res.Articles, o.Limit)
 	rec.print(stdout)
 	if cerr != nil {
 		return fmt.Errorf("preview %s: %w", sc.Name, cerr)
@@ -78,14 +72,14 @@ func printItems(w io.Writer, arts []feed.Article, limit int) {
 			fmt.Fprintf(w, "… and %d more\n", len(arts)-limit)
 			break
 		}
-		fmt.Fprintf(w, "\n%d. %s\n", i+1, redact(a.Title))
+		fmt.Fprintf(w, "\n%d. %s\n", i+1, Redact(a.Title))
 		date := "(no date: dated when first seen)"
 		if !a.Published.IsZero() {
 			date = a.Published.UTC().Format("2006-01-02 15:04 UTC")
 		}
-		fmt.Fprintf(w, "   %s  %s\n", date, redact(a.URL))
+		fmt.Fprintf(w, "   %s  %s\n", date, Redact(a.URL))
 		if words := firstWords(feed.HTMLText(a.Content, 400), 25); words != "" {
-			fmt.Fprintf(w, "   %s\n", redact(words))
+			fmt.Fprintf(w, "   %s\n", Redact(words))
 		}
 	}
 }
@@ -118,7 +112,7 @@ func (r *records) Handle(_ context.Context, rec slog.Record) error {
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lines = append(r.lines, redact(b.String()))
+	r.lines = append(r.lines, Redact(b.String()))
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 	"github.com/heraldfeed/herald/internal/collect"
 )
 
-// progress is generate's status line on a terminal: stderr, where the
+// Progress is generate's status line on a terminal: stderr, where the
 // log lines go too, so each log line first clears the status line and
 // then redraws it below. Not on a terminal there is no status line, only
 // the log's "collected" line per source.
-type progress struct {
+type Progress struct {
 	mu   sync.Mutex
 	w    io.Writer
 	line string
@@ -23,7 +23,15 @@ type progress struct {
 
 const clearLine = "\r\033[K"
 
-// isTerminal reports whether w is a terminal that can redraw a line.
+// NewProgress returns the status line drawn on w, or nil when w is not a
+// terminal that can redraw a line. The log is to be written through it.
+func NewProgress(w io.Writer) *Progress {
+	if !isTerminal(w) {
+		return nil
+	}
+	return &Progress{w: w}
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok || os.Getenv("TERM") == "dumb" {
@@ -33,7 +41,7 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-func (p *progress) Write(b []byte) (int, error) {
+func (p *Progress) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.line != "" {
@@ -46,14 +54,14 @@ func (p *progress) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (p *progress) set(line string) {
+func (p *Progress) set(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.line = line
 	io.WriteString(p.w, clearLine+line)
 }
 
-func (p *progress) clear() {
+func (p *Progress) clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.line != "" {
@@ -64,7 +72,7 @@ func (p *progress) clear() {
 
 // track redraws the status line from col's status until the returned
 // stop is called; a nil p tracks nothing.
-func (p *progress) track(col *collect.Collector, every time.Duration) (stop func()) {
+func (p *Progress) track(col *collect.Collector, every time.Duration) (stop func()) {
 	if p == nil {
 		return func() {}
 	}
