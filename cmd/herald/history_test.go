@@ -560,6 +560,13 @@ func TestHistoryServeAndGenerate(t *testing.T) {
 
 	p := startServeProc(t, cfg)
 	base := p.base(t)
+	// The rounds' items must come after serve's first import: one that
+	// arrived with it would be numbered with the import and archived by
+	// sequence, not found in the head (internal/site/archive.go).
+	waitFor(t, "serve's first collections", func() bool {
+		l := p.logs.String()
+		return collectedCount(l, "files") > 0 && collectedCount(l, "up") > 0
+	})
 	next := 300
 	var genLogs []string
 	// Each round's items are newer than everything before, so they

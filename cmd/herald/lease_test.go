@@ -70,6 +70,7 @@ func (u *uaUpstream) asksBy(ua string, since time.Time) int {
 // leader. Resumed with SIGCONT, the old leader makes no upstream request
 // (its requests carry its own User-Agent) and learns it follows.
 func TestReplicaPausedLeader(t *testing.T) {
+	t.Parallel() // idle most of its time, waiting on leases: beside the other replica tests
 	dbURL := pgtest.NewDatabase(t)
 	up := &uaUpstream{items: []string{"Alpha"}}
 	srv := httptest.NewServer(up)
@@ -156,6 +157,7 @@ func operatorHealth(t *testing.T, r *replicaProc) string {
 // replica joins. Each change of the upstream's feed is pinged exactly
 // once, by whichever replica led when it was published or after.
 func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
+	t.Parallel() // idle most of its time, waiting on leases: beside the other replica tests
 	rounds, killEvery := 4, 4
 	if fullSize() {
 		rounds, killEvery = 10, 5
@@ -181,7 +183,7 @@ func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
 	waitFor(t, "the first item served", serving("Item 0"))
 	// The first publications of a fresh set may ping (a feed's first
 	// collection); count from a settled one.
-	time.Sleep(2500 * time.Millisecond)
+	awaitCollections(t, 2, replicaLogs(reps)...)
 	hub.reset()
 
 	items := []string{"Item 0"}
@@ -211,7 +213,7 @@ func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
 		return n
 	}
 	waitFor(t, "every change pinged", func() bool { return count() >= rounds })
-	time.Sleep(3 * time.Second) // a second ping of a change would have come by now
+	awaitCollections(t, 2, replicaLogs(reps)...) // a second ping of a change would have come by now
 	if n := count(); n != rounds {
 		t.Errorf("%s pinged %d times for %d changes, want once each: %v", topic, n, rounds, hub.got())
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -255,6 +256,23 @@ func startServe(t *testing.T, cfg string, flags ...string) (base string, stop fu
 
 // waitFor polls until cond holds or fails the test after a generous
 // deadline (collections run every second in these tests).
+// awaitCollections waits until the logs hold n more "collected" lines
+// than when it was called: the event after which anything those
+// collections would cause (a second ping, a new ETag) has happened, on a
+// slow machine as on a fast one, where a fixed sleep could end first.
+func awaitCollections(t *testing.T, n int, logs ...func() string) {
+	t.Helper()
+	count := func() int {
+		c := 0
+		for _, l := range logs {
+			c += strings.Count(l(), "msg=collected ")
+		}
+		return c
+	}
+	from := count()
+	waitFor(t, fmt.Sprintf("%d more collections", n), func() bool { return count() >= from+n })
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	if !waitUntil(15*time.Second, cond) {
@@ -315,8 +333,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	// Collections keep running; with nothing changed, the ETag stays.
-	n := strings.Count(logs.String(), "msg=collected")
-	waitFor(t, "two more collections", func() bool { return strings.Count(logs.String(), "msg=collected") >= n+2 })
+	awaitCollections(t, 2, logs.String)
 	if resp, _ := get(t, base+"/world.rss"); resp.Header.Get("ETag") != etag {
 		t.Error("ETag changed though no article did")
 	}

@@ -27,6 +27,15 @@ type replicaProc struct {
 	done chan struct{}
 }
 
+// replicaLogs is the logs of reps, for awaitCollections.
+func replicaLogs(reps []*replicaProc) []func() string {
+	var out []func() string
+	for _, r := range reps {
+		out = append(out, r.logs.String)
+	}
+	return out
+}
+
 var replicaAddrRE = regexp.MustCompile(`msg=serving addr=(\S+) .* replica=`)
 
 // startReplica starts `herald serve` on cfg (a shared store) on a free
@@ -120,6 +129,7 @@ func replicaConfig(t *testing.T, dbURL, upURL string) string {
 // repeated; a replica started afterwards catches up; and the three then
 // serve the same bytes, ETag and Last-Modified for every feed.
 func TestReplicaFailover(t *testing.T) {
+	t.Parallel() // idle most of its time, waiting on leases: beside the other replica tests
 	dbURL := pgtest.NewDatabase(t)
 	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha", "Beta")
 	cfg := replicaConfig(t, dbURL, upURL)
@@ -282,6 +292,7 @@ func parseFeed(t *testing.T, url string) *gofeed.Feed {
 // only once every replica serves it: the hub fetches the feed at once,
 // through the load balancer, from any replica.
 func TestReplicasPingHubOnce(t *testing.T) {
+	t.Parallel() // idle most of its time, waiting on leases: beside the other replica tests
 	var mu sync.Mutex
 	var reps []*replicaProc
 	stale := map[string]bool{} // replicas that served the old upf.rss when the hub was told
@@ -321,7 +332,8 @@ func TestReplicasPingHubOnce(t *testing.T) {
 
 	// Start-up: the first publication and the first collections may
 	// change feeds (and ping); let them settle, then count from there.
-	time.Sleep(2500 * time.Millisecond)
+	logs := replicaLogs(started)
+	awaitCollections(t, 2, logs...)
 	hub.reset()
 
 	up.set(`"v2"`, "Alpha", "Beta")
@@ -338,7 +350,7 @@ func TestReplicasPingHubOnce(t *testing.T) {
 		}
 	}
 	waitFor(t, "the pings", func() bool { return len(got()) >= len(want) })
-	time.Sleep(3 * time.Second) // a follower that pinged too would have by now
+	awaitCollections(t, 2, logs...) // a follower that pinged too would have by now
 	if p := got(); !slices.Equal(p, want) {
 		t.Errorf("pings %v, want each changed feed URL once: %v", p, want)
 	}
@@ -353,6 +365,7 @@ func TestReplicasPingHubOnce(t *testing.T) {
 // to every replica, publishes the feed on all of them (the leader builds
 // it, the followers serve it).
 func TestReplicasReload(t *testing.T) {
+	t.Parallel() // idle most of its time, waiting on leases: beside the other replica tests
 	_, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
 	cfg := replicaConfig(t, pgtest.NewDatabase(t), upURL)
 	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg)}
@@ -381,6 +394,7 @@ func TestReplicasReload(t *testing.T) {
 // TestGenerateOnSharedStore: generate takes the leadership of a shared
 // store for its run, so it refuses to run beside a leading replica.
 func TestGenerateOnSharedStore(t *testing.T) {
+	t.Parallel() // idle most of its time, waiting on leases: beside the other replica tests
 	_, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
 	cfg := replicaConfig(t, pgtest.NewDatabase(t), upURL)
 	out := t.TempDir()
@@ -409,6 +423,7 @@ func TestGenerateOnSharedStore(t *testing.T) {
 // the database is back, the first replica reconnects by itself and
 // serves the change.
 func TestReplicaDatabaseLost(t *testing.T) {
+	t.Parallel() // idle most of its time, waiting on leases: beside the other replica tests
 	dbURL := pgtest.NewDatabase(t)
 	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha")
 	proxy := pgtest.NewProxy(t, dbURL)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // TestServeWebSub: with websub.hub set, the feeds announce the hub and
@@ -22,7 +21,7 @@ func TestServeWebSub(t *testing.T) {
 	cfg := testSite(t, `    schedule: "@every 1s"`+"\n", map[string]string{"a.txt": story})
 	b, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, append(b, []byte("websub:\n  hub: "+hub.url+"/hub\n")...), 0o644)
-	base, _, _ := startServe(t, cfg)
+	base, _, logs := startServe(t, cfg)
 	waitFor(t, "the feed", func() bool { resp, _ := get(t, base+"/world.atom"); return resp.StatusCode == 200 })
 	_, atom := get(t, base+"/world.atom")
 	for _, want := range []string{`<link href="` + hub.url + `/hub" rel="hub">`, `<link href="http://news.example/world.atom" rel="self"`} {
@@ -32,7 +31,7 @@ func TestServeWebSub(t *testing.T) {
 	}
 	// The start-up publication is the baseline, and unchanged collections
 	// follow every second: no ping.
-	time.Sleep(2500 * time.Millisecond)
+	awaitCollections(t, 2, logs.String)
 	if p := got(); len(p) != 0 {
 		t.Fatalf("pinged without a change: %v", p)
 	}
@@ -40,7 +39,7 @@ func TestServeWebSub(t *testing.T) {
 	writeFile(t, filepath.Join(filepath.Dir(cfg), "articles", "b.txt"), "Another story\n\nIts text.\n")
 	want := []string{"http://news.example/world.atom", "http://news.example/world.json", "http://news.example/world.rss"}
 	waitFor(t, "the pings", func() bool { return len(got()) >= len(want) })
-	time.Sleep(2500 * time.Millisecond) // more collections, nothing new
+	awaitCollections(t, 2, logs.String) // more collections, nothing new
 	if p := got(); !slices.Equal(p, want) {
 		t.Errorf("pings %v, want each feed URL once: %v", p, want)
 	}
