@@ -65,7 +65,7 @@ admin_listen: 127.0.0.1:0
 redact_params: [session]
 schedule: "@every 1s"
 fetch:
-  retries: 0
+  retries: -1
 sources:
   - {name: connect, type: feed, url: "http://%[1]s%[2]s/feed.xml%[3]s"}
   - {name: status, type: feed, url: "http://%[1]s%[4]s/500%[3]s"}

@@ -45,7 +45,7 @@ func TestBrowserStatus(t *testing.T) {
 	writeFile(t, cfg, `title: Status test
 base_url: http://news.example/
 admin_listen: 127.0.0.1:0
-fetch: {retries: 0}
+fetch: {retries: -1}
 sources:
   - {name: notes, type: files, path: ./articles}
   - {name: broken, type: feed, url: "http://reader:hunter2@`+closed+`/feed.xml?token=SECRET"}

@@ -147,7 +147,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 			return nil, ConfigError{fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
 		key := sourceKey(sc, cfg.BaseURL)
-		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: retention(sc), Fresh: fresh(cfg, sc.Name)})
+		entries = append(entries, collect.Entry{Source: src, Key: key, Retention: store.Retention{Keep: sc.Keep, KeepFor: sc.KeepFor}, Fresh: fresh(cfg, sc.Name)})
 		p.keys, p.names = append(p.keys, key), append(p.names, sc.Name)
 		p.types[sc.Name] = string(sc.Type)
 	}
@@ -176,7 +176,7 @@ func newFetcher(cfg *config.Config, log *slog.Logger, gate func() error) (*sourc
 		Timeout:        cfg.Fetch.Timeout,
 		ConnectTimeout: cfg.Fetch.ConnectTimeout,
 		MaxBody:        int64(cfg.Fetch.MaxBody),
-		Retries:        retries(cfg.Fetch.Retries),
+		Retries:        cfg.Fetch.Retries,
 		PerHost:        cfg.Fetch.PerHost,
 		AllowHosts:     cfg.Fetch.AllowHosts,
 		Redact:         redactor.Load(),
@@ -261,17 +261,6 @@ func fresh(cfg *config.Config, source string) int {
 	return n
 }
 
-// retention is a source's history limits, with config's defaults.
-func retention(sc config.Source) store.Retention {
-	r := store.Retention{Keep: sc.Keep, KeepFor: sc.KeepFor}
-	switch sc.Keep {
-	case 0:
-		r.Keep = config.DefaultKeep
-	case -1:
-		r.Keep = 0
-	}
-	return r
-}
 
 // openStore opens the store cfg names: the SQLite database in data_dir,
 // or the PostgreSQL database of store (shared by replicas); or returns a
@@ -294,11 +283,3 @@ func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Sto
 	return st, nil
 }
 
-// retries maps the config's "0 disables retrying" onto FetchConfig, where
-// zero means the default.
-func retries(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
-}

@@ -130,8 +130,8 @@ type Fetch struct {
 	// plain integer (bytes) or a string with a unit: "512KiB", "10MiB",
 	// "1GiB" (powers of 1024) or "500KB", "10MB", "1GB" (powers of 1000).
 	MaxBody ByteSize `yaml:"max_body"`
-	// Retries is how many times a failed request is retried; 0 disables
-	// retrying. Default 2.
+	// Retries is how many times a failed request is retried; -1 disables
+	// retrying. Default 2 (absent, or 0 as everywhere).
 	Retries int `yaml:"retries"`
 	// PerHost is the most concurrent requests to one host. Default 2.
 	PerHost int `yaml:"per_host"`
@@ -458,9 +458,10 @@ func (c *Config) applyDefaults() {
 		c.BaseURL += "/"
 	}
 
-	// Numbers are defaulted only when absent, so an explicit 0 is
-	// either honoured (retries: 0) or rejected by Validate (limit: 0)
-	// rather than silently replaced.
+	// Numbers are defaulted only when absent, so an explicit 0 that has
+	// no meaning (limit: 0, timeout: 0s) is rejected by Validate rather
+	// than silently replaced; retries: 0 is refused there too, as it once
+	// meant "no retries" (now -1).
 	if !c.set("fetch.timeout") {
 		c.Fetch.Timeout = DefaultTimeout
 	}
@@ -479,6 +480,9 @@ func (c *Config) applyDefaults() {
 
 	for i := range c.Sources {
 		s := &c.Sources[i]
+		if s.Keep == 0 {
+			s.Keep = DefaultKeep
+		}
 		if (s.Type == TypeFiles || s.Type == TypeOPML) && s.Path != "" {
 			s.Path = c.resolve(s.Path)
 		}

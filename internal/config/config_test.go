@@ -62,7 +62,7 @@ func TestLoadMinimalAppliesDefaults(t *testing.T) {
 			Retries:        2,
 			PerHost:        2,
 		},
-		Sources: []Source{{Name: "local", Type: TypeFiles, Path: filepath.Join(dir, "articles")}},
+		Sources: []Source{{Name: "local", Type: TypeFiles, Path: filepath.Join(dir, "articles"), Keep: DefaultKeep}},
 		Feeds: []Feed{{
 			Name: "all", Title: "Everything", Description: "Everything",
 			Sources: []string{"local"}, Limit: 50,
@@ -90,7 +90,7 @@ fetch:
   timeout: 1m
   connect_timeout: 5s
   max_body: 512KB
-  retries: 0
+  retries: -1
   per_host: 4
 sources:
   - name: up
@@ -128,12 +128,12 @@ feeds:
 		Language: "fr", Author: "Desk", Schedule: "CRON_TZ=Europe/Paris 0 6 * * *",
 		Listen: ":9000", DataDir: "/var/lib/herald",
 		Fetch: Fetch{UserAgent: "Bot/1", Timeout: time.Minute, ConnectTimeout: 5 * time.Second,
-			MaxBody: 512_000, Retries: 0, PerHost: 4},
+			MaxBody: 512_000, Retries: -1, PerHost: 4},
 		Sources: []Source{
 			{Name: "up", Type: TypeFeed, URL: "https://example.org/feed.xml", Schedule: "@hourly",
-				Timezone: "America/New_York", FullText: true},
+				Timezone: "America/New_York", FullText: true, Keep: DefaultKeep},
 			{Name: "web", Type: TypePage, URL: "https://example.org/news/", Item: "article",
-				Title: "h2", Link: "h2 a", Date: "time", DateFormat: []string{"02 Jan 2006"}, Summary: "p"},
+				Title: "h2", Link: "h2 a", Date: "time", DateFormat: []string{"02 Jan 2006"}, Summary: "p", Keep: DefaultKeep},
 		},
 		Feeds: []Feed{{Name: "mix", Title: "Mix", Description: "Both", Language: "en-GB",
 			Sources: []string{"up", "web"}, Limit: 5, Include: []string{"(?i)china"},
@@ -239,7 +239,7 @@ func TestShippedConfig(t *testing.T) {
 	if c.Title != "Herald demo" || c.BaseURL != "http://localhost:8080/" {
 		t.Errorf("title, base_url = %q, %q; want \"Herald demo\", \"http://localhost:8080/\"", c.Title, c.BaseURL)
 	}
-	wantSources := []Source{{Name: "articles", Type: TypeFiles, Path: filepath.Join(root, "articles")}}
+	wantSources := []Source{{Name: "articles", Type: TypeFiles, Path: filepath.Join(root, "articles"), Keep: DefaultKeep}}
 	if diff := cmp.Diff(wantSources, c.Sources, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("sources mismatch (-want +got):\n%s", diff)
 	}
@@ -400,8 +400,8 @@ feeds:
 		t.Fatalf("Parse: %v", err)
 	}
 	want := []Source{
-		{Name: "a", Type: TypeFeed, URL: "http://x/feed", FullText: true},
-		{Name: "b", Type: TypeFeed, URL: "http://x/feed", FullText: true},
+		{Name: "a", Type: TypeFeed, URL: "http://x/feed", FullText: true, Keep: DefaultKeep},
+		{Name: "b", Type: TypeFeed, URL: "http://x/feed", FullText: true, Keep: DefaultKeep},
 	}
 	if diff := cmp.Diff(want, c.Sources, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("sources mismatch (-want +got):\n%s", diff)

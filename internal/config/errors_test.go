@@ -218,19 +218,26 @@ func TestParseErrors(t *testing.T) {
 			},
 		},
 		{
+			// 0 once meant "no retries"; it is refused rather than
+			// silently become the default.
+			name: "retries: 0",
+			yaml: header + "fetch:\n  retries: 0\nsources:\n  - {name: local, type: files, path: a}\nfeeds:\n  - {name: all, title: All, sources: [local]}\n",
+			want: []string{`config.yaml:4:12: fetch.retries: 0 is the default (2 retries) here, as everywhere in the configuration: write -1 to disable retrying, or remove the key`},
+		},
+		{
 			name: "unknown source type",
 			yaml: header + "sources:\n  - name: local\n    type: folder\n    path: a\n",
 			want: []string{`config.yaml:5:11: sources[0].type: unknown source type "folder": want files, feed, page or opml`},
 		},
 		{
 			name: "out of range numbers",
-			yaml: header + "listen: localhost\nfetch:\n  timeout: 0s\n  connect_timeout: -1s\n  max_body: 0\n  retries: -1\n  per_host: 0\nsources:\n  - name: local\n    type: files\n    path: a\nfeeds:\n  - name: all\n    title: All\n    sources: [local]\n    limit: 0\n    max_age: -1h\n",
+			yaml: header + "listen: localhost\nfetch:\n  timeout: 0s\n  connect_timeout: -1s\n  max_body: 0\n  retries: -2\n  per_host: 0\nsources:\n  - name: local\n    type: files\n    path: a\nfeeds:\n  - name: all\n    title: All\n    sources: [local]\n    limit: 0\n    max_age: -1h\n",
 			want: []string{
 				`config.yaml:3:9: listen: want host:port such as "127.0.0.1:8080" or ":8080", got "localhost"`,
 				`config.yaml:5:12: fetch.timeout: must be positive, got 0s`,
 				`config.yaml:6:20: fetch.connect_timeout: must be positive, got -1s`,
 				`config.yaml:7:13: fetch.max_body: must be positive, got 0`,
-				`config.yaml:8:12: fetch.retries: must be 0 or more, got -1`,
+				`config.yaml:8:12: fetch.retries: want a count of retries, or -1 for none, got -2`,
 				`config.yaml:9:13: fetch.per_host: must be positive, got 0`,
 				`config.yaml:18:12: feeds[0].limit: must be positive, got 0`,
 				`config.yaml:19:14: feeds[0].max_age: must not be negative, got -1h0m0s`,

@@ -131,8 +131,11 @@ func (v *validator) fetch() {
 	if f.MaxBody <= 0 {
 		v.fail("fetch.max_body", "must be positive, got %d", f.MaxBody)
 	}
-	if f.Retries < 0 {
-		v.fail("fetch.retries", "must be 0 or more, got %d", f.Retries)
+	if f.Retries == 0 && v.c.set("fetch.retries") {
+		v.fail("fetch.retries", "0 is the default (2 retries) here, as everywhere in the configuration: write -1 to disable retrying, or remove the key")
+	}
+	if f.Retries < -1 {
+		v.fail("fetch.retries", "want a count of retries, or -1 for none, got %d", f.Retries)
 	}
 	if f.PerHost <= 0 {
 		v.fail("fetch.per_host", "must be positive, got %d", f.PerHost)

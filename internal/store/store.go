@@ -38,9 +38,16 @@ type Record struct {
 // Retention says which articles a source's history keeps. Articles the
 // source returned in its latest collection are always kept; of the
 // others (dropped upstream, files deleted), those beyond the Keep newest
-// or published longer than KeepFor ago are removed. Zero means no limit.
+// or published longer than KeepFor ago are removed.
+//
+// Its zero value keeps everything: as everywhere in Herald, zero is the
+// default, and a negative Keep says "no limit" explicitly (keep: -1).
 type Retention struct {
-	Keep    int
+	// Keep is how many articles the source no longer returns are kept,
+	// the newest; zero or negative: no limit.
+	Keep int
+	// KeepFor removes the articles the source no longer returns once
+	// published longer ago than this; zero: no age limit.
 	KeepFor time.Duration
 }
 
