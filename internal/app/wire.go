@@ -261,7 +261,6 @@ func fresh(cfg *config.Config, source string) int {
 	return n
 }
 
-
 // openStore opens the store cfg names: the SQLite database in data_dir,
 // or the PostgreSQL database of store (shared by replicas); or returns a
 // Memory store when noStore asks for a run that remembers nothing.
@@ -282,4 +281,3 @@ func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Sto
 	}
 	return st, nil
 }
-
