@@ -22,18 +22,29 @@ import (
 )
 
 // TestMain lets a test run this binary as herald itself (HERALD_RUN_MAIN=1),
-// so fault tests can kill a real generate process.
+// so fault tests can kill a real generate process (childHerald).
 func TestMain(m *testing.M) {
 	if os.Getenv("HERALD_RUN_MAIN") == "1" {
 		main()
 		return
 	}
-	pgtest.Main(m)
+	path, cleanup, err := childHerald()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	childPath = path
+	code := pgtest.Run(m)
+	cleanup()
+	os.Exit(code)
 }
 
-// herald returns a command that runs this test binary as herald.
+// childPath is the herald binary children run (childHerald).
+var childPath string
+
+// herald returns a command that runs herald as a child process.
 func herald(args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], args...)
+	cmd := exec.Command(childPath, args...)
 	cmd.Env = append(os.Environ(), "HERALD_RUN_MAIN=1")
 	return cmd
 }

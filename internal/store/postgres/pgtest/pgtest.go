@@ -59,7 +59,11 @@ var skipped atomic.Int64
 // terminal when there is one, and once per go test run however many
 // packages skipped: the go command is every test binary's parent, so a
 // marker named by its PID tells the first binary from the others.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it returns m.Run's code, for a TestMain
+// with clean-up of its own to do.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if skipped.Load() > 0 {
 		line := "note: " + Skip + "\n"
@@ -75,7 +79,7 @@ func Main(m *testing.M) {
 			}
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // NewDatabase creates a database named uniquely for t, drops it when t
