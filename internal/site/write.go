@@ -57,6 +57,13 @@ type Writer struct {
 	files    []written
 	current  map[string]bool // paths this run produces
 	created  []string        // folders this run created, outermost first
+	// dirs are the folders files go to, each opened once: an operation on
+	// a name in one costs one system call, not one per folder on its path
+	// (a run writes thousands of article pages into one folder).
+	dirs map[string]*os.Root
+	// fresh are the folders this run created: no file can be in the way
+	// there, so nothing is looked up before writing.
+	fresh map[string]bool
 	counts   Counts
 	done     bool
 }
@@ -90,7 +97,7 @@ func openWriter(dir string) (*Writer, error) {
 		return nil, fmt.Errorf("writing %s: %w", dir, err)
 	}
 	return &Writer{dir: dir, root: root, previous: readManifest(root), checked: map[string]bool{},
-		cleaned: map[string]bool{}, current: map[string]bool{}}, nil
+		cleaned: map[string]bool{}, current: map[string]bool{}, dirs: map[string]*os.Root{}, fresh: map[string]bool{}}, nil
 }
 
 // start checks the previous run's paths for links and removes the stale
@@ -149,17 +156,27 @@ func (w *Writer) add(f feed.File) error {
 	w.current[f.Path] = true
 	sum := sha256.Sum256(f.Body)
 	e := written{path: f.Path, hash: hex.EncodeToString(sum[:16]), source: f.Source}
+	d, name := filepath.Split(rel(f.Path))
+	d = filepath.Clean(d)
 	if !w.previous.trusted(w.root, f.Path, e.hash) {
-		if fi, err := w.root.Lstat(rel(f.Path)); err == nil && fi.IsDir() {
-			return fmt.Errorf("writing %s: a folder is in the way", f.Path)
+		var old []byte
+		var err error = fs.ErrNotExist
+		if !w.fresh[d] {
+			if fi, err := w.root.Lstat(rel(f.Path)); err == nil && fi.IsDir() {
+				return fmt.Errorf("writing %s: a folder is in the way", f.Path)
+			}
+			old, err = w.root.ReadFile(rel(f.Path))
 		}
-		if old, err := w.root.ReadFile(rel(f.Path)); err != nil || !bytes.Equal(old, f.Body) {
-			d := filepath.Dir(rel(f.Path))
-			if err := mkdirAllTracked(w.root, d, &w.created); err != nil {
+		if err != nil || !bytes.Equal(old, f.Body) {
+			if err := w.mkdir(d); err != nil {
 				return fmt.Errorf("writing %s: %w", filepath.Join(w.dir, d), err)
 			}
 			w.clean([]string{f.Path})
-			tmp, err := writeTemp(w.root, rel(f.Path), f.Body)
+			dir, err := w.folder(d)
+			if err != nil {
+				return fmt.Errorf("writing %s: %w", f.Path, err)
+			}
+			tmp, err := writeTemp(dir, name, f.Body)
 			if err != nil {
 				var pe *fs.PathError
 				if errors.As(err, &pe) {
@@ -167,7 +184,7 @@ func (w *Writer) add(f feed.File) error {
 				}
 				return fmt.Errorf("writing %s: %w", f.Path, err)
 			}
-			e.temp = tmp
+			e.temp = filepath.Join(d, tmp)
 			w.counts.Written++
 		}
 	}
@@ -194,6 +211,7 @@ func (w *Writer) Commit(keep func(path, source string) bool) (Counts, error) {
 	}
 	w.done = true
 	defer w.root.Close()
+	defer w.closeDirs()
 	if err := w.renames(); err != nil {
 		w.removeTemps()
 		return w.counts, err
@@ -210,10 +228,52 @@ func (w *Writer) Abort() {
 	}
 	w.done = true
 	w.removeTemps()
+	w.closeDirs()
 	for _, d := range slices.Backward(w.created) {
 		w.root.Remove(d)
 	}
 	w.root.Close()
+}
+
+// folder is the root of folder d of the output folder, opened once per
+// run.
+func (w *Writer) folder(d string) (*os.Root, error) {
+	if d == "." {
+		return w.root, nil
+	}
+	if r, ok := w.dirs[d]; ok {
+		return r, nil
+	}
+	r, err := w.root.OpenRoot(d)
+	if err != nil {
+		return nil, err
+	}
+	w.dirs[d] = r
+	return r, nil
+}
+
+// mkdir makes folder d and the folders above it, once per run; those this
+// run creates are fresh.
+func (w *Writer) mkdir(d string) error {
+	if _, ok := w.dirs[d]; ok || d == "." || w.fresh[d] {
+		return nil
+	}
+	n := len(w.created)
+	if err := mkdirAllTracked(w.root, d, &w.created); err != nil {
+		return err
+	}
+	for _, c := range w.created[n:] {
+		w.fresh[c] = true
+	}
+	return nil
+}
+
+// closeDirs closes the folders' roots; the Writer's own stays open.
+func (w *Writer) closeDirs() {
+	for d, r := range w.dirs {
+		r.Close()
+		delete(w.dirs, d)
+	}
 }
 
 func (w *Writer) removeTemps() {
@@ -240,6 +300,9 @@ func (w *Writer) checkLinks(path string, self bool) error {
 		p := strings.Join(parts[:i+1], "/")
 		if w.checked[p] {
 			continue
+		}
+		if w.fresh[filepath.Dir(rel(p))] {
+			return nil // in a folder this run created: only its own files
 		}
 		w.checked[p] = true
 		fi, err := w.root.Lstat(rel(p))
@@ -280,7 +343,12 @@ func (w *Writer) renames() error {
 		if f.temp == "" {
 			continue
 		}
-		if err := w.root.Rename(f.temp, rel(f.path)); err != nil {
+		d, name := filepath.Split(rel(f.path))
+		dir, err := w.folder(filepath.Clean(d))
+		if err == nil {
+			err = dir.Rename(filepath.Base(f.temp), name)
+		}
+		if err != nil {
 			return fmt.Errorf("writing %s: %w", f.path, err)
 		}
 		f.temp = ""
@@ -332,8 +400,11 @@ func (w *Writer) finish(keep func(path, source string) bool) error {
 	}
 	for _, f := range w.files {
 		e := Entry{Hash: f.hash, Source: f.source}
-		if fi, err := w.root.Lstat(rel(f.path)); err == nil {
-			e.Size, e.MTime = fi.Size(), fi.ModTime().UnixNano()
+		d, name := filepath.Split(rel(f.path))
+		if dir, err := w.folder(filepath.Clean(d)); err == nil {
+			if fi, err := dir.Lstat(name); err == nil {
+				e.Size, e.MTime = fi.Size(), fi.ModTime().UnixNano()
+			}
 		}
 		final.Files[f.path] = e
 	}
