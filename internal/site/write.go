@@ -63,9 +63,9 @@ type Writer struct {
 	dirs map[string]*os.Root
 	// fresh are the folders this run created: no file can be in the way
 	// there, so nothing is looked up before writing.
-	fresh map[string]bool
-	counts   Counts
-	done     bool
+	fresh  map[string]bool
+	counts Counts
+	done   bool
 }
 
 // written is a file of the run as the Writer keeps it.
