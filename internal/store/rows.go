@@ -2,9 +2,11 @@ package store
 
 import (
 	"encoding/json"
+	"runtime"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"golang.org/x/sync/errgroup"
 )
 
 // The row layout every SQL backend shares: times as Unix seconds, an
@@ -54,23 +56,43 @@ type Rows interface {
 }
 
 // ScanEntries reads every row of rows as (seq, published, updated, data):
-// articles at their places.
+// articles at their places. Rows are read in order and their JSON decoded
+// on every core: decoding is most of the cost of reading a page of the
+// log back.
 func ScanEntries(rows Rows) ([]Entry, error) {
 	var out []Entry
+	var data [][]byte
 	for rows.Next() {
 		var e Entry
 		var pub, upd int64
-		var data []byte
-		if err := rows.Scan(&e.Seq, &pub, &upd, &data); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(data, &e.Article); err != nil {
+		var d []byte
+		if err := rows.Scan(&e.Seq, &pub, &upd, &d); err != nil {
 			return nil, err
 		}
 		e.Article.Published, e.Article.Updated = Unix(pub), Unix(upd)
 		out = append(out, e)
+		data = append(data, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	const chunk = 256
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for from := 0; from < len(out); from += chunk {
+		to := min(from+chunk, len(out))
+		g.Go(func() error {
+			for i := from; i < to; i++ {
+				pub, upd := out[i].Article.Published, out[i].Article.Updated
+				if err := json.Unmarshal(data[i], &out[i].Article); err != nil {
+					return err
+				}
+				out[i].Article.Published, out[i].Article.Updated = pub, upd
+			}
+			return nil
+		})
+	}
+	return out, g.Wait()
 }
 
 // ScanSlots reads every row of rows as (seq, id, hash, published, gone):
