@@ -294,6 +294,7 @@ func waitClosed(t *testing.T, conn net.Conn, r io.Reader, start time.Time, limit
 // after a request, after the idle timeout. The timeouts are shortened, and
 // far apart, so the test tells which one applied.
 func TestServeTimeouts(t *testing.T) {
+	t.Parallel() // waits out timeouts, idle: beside the other such tests
 	bothPaths(t, func(t *testing.T, noFast bool) {
 		s := publishedServer(t, noFast)
 		s.timeouts.readHeader, s.timeouts.idle = 200*time.Millisecond, time.Minute
@@ -370,6 +371,7 @@ func TestServeTimeouts(t *testing.T) {
 
 // TestServeIdleTimeout: between requests the idle timeout applies.
 func TestServeIdleTimeout(t *testing.T) {
+	t.Parallel() // waits out timeouts, idle: beside the other such tests
 	bothPaths(t, func(t *testing.T, noFast bool) {
 		s := publishedServer(t, noFast)
 		s.timeouts.readHeader, s.timeouts.idle = time.Minute, 200*time.Millisecond
@@ -405,6 +407,7 @@ func TestServeIdleTimeout(t *testing.T) {
 // is answered 400 when the header timeout strikes, anything else is closed
 // then without an answer.
 func TestServeInvalidLineAtOnce(t *testing.T) {
+	t.Parallel() // waits out timeouts, idle: beside the other such tests
 	bothPaths(t, func(t *testing.T, noFast bool) {
 		s := publishedServer(t, noFast)
 		const timeout = 300 * time.Millisecond
@@ -461,6 +464,7 @@ func TestServeInvalidLineAtOnce(t *testing.T) {
 // timeout counted from the connection's start, as under net/http alone,
 // not from the hand-off.
 func TestServeHandoffKeepsDeadline(t *testing.T) {
+	t.Parallel() // waits out timeouts, idle: beside the other such tests
 	bothPaths(t, func(t *testing.T, noFast bool) {
 		s := publishedServer(t, noFast)
 		const timeout = time.Second
@@ -488,6 +492,7 @@ func TestServeHandoffKeepsDeadline(t *testing.T) {
 // the answer and then EOF, not a reset. The fast path's connection wrapper
 // must let it.
 func TestServeLargeBodyCleanClose(t *testing.T) {
+	t.Parallel() // waits out timeouts, idle: beside the other such tests
 	const size = 4 << 20
 	for _, tc := range []struct {
 		name   string
@@ -723,6 +728,7 @@ func pageBodyOf(pages []feed.File) []byte { return pages[0].Body }
 // TestServeWriteTimeout: a client that stops reading a large body is cut
 // off after the write timeout, sendfile or not.
 func TestServeWriteTimeout(t *testing.T) {
+	t.Parallel() // waits out timeouts, idle: beside the other such tests
 	bothPaths(t, func(t *testing.T, noFast bool) {
 		s := newServer(t, Options{NoFastPath: noFast})
 		// Larger than what the kernel buffers between the two ends once the

@@ -13,6 +13,7 @@ import (
 // connection idle longest and no busy one; with none idle it waits until
 // one ends or goes idle.
 func TestLimitListenerEvictsIdleFirst(t *testing.T) {
+	t.Parallel() // waits out timeouts, idle: beside the other such tests
 	for _, tc := range []struct {
 		name    string
 		idle    []int // indexes of accepted connections marked idle, in order
