@@ -15,9 +15,9 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// DefaultSummaryLength is the summary length, in characters, when
+// defaultSummaryLength is the summary length, in characters, when
 // Options.SummaryLength is zero.
-const DefaultSummaryLength = 300
+const defaultSummaryLength = 300
 
 // Options controls Normalize.
 type Options struct {
@@ -25,7 +25,7 @@ type Options struct {
 	// are clamped to it, and articles with no date at all get it. Zero
 	// disables both, which keeps a render independent of the clock.
 	Now time.Time
-	// SummaryLength caps summaries, in characters; DefaultSummaryLength if zero.
+	// SummaryLength caps summaries, in characters; defaultSummaryLength if zero.
 	SummaryLength int
 	// Secrets, when set, removes the operator's secrets from every
 	// article (see Secrets); nil publishes articles as they are.
@@ -44,7 +44,7 @@ const maxFuture = 24 * time.Hour
 // modified.
 func Normalize(in []Article, opts Options) []Article {
 	if opts.SummaryLength <= 0 {
-		opts.SummaryLength = DefaultSummaryLength
+		opts.SummaryLength = defaultSummaryLength
 	}
 	out := make([]Article, len(in))
 	// Articles are independent, and sanitizing dominates collection time,

@@ -97,7 +97,7 @@ func TestNormalizeArticle(t *testing.T) {
 			name: "summary from content, cut at a word",
 			in:   Article{ID: "x", Content: "<p>" + strings.Repeat("word ", 100) + "</p>"},
 			check: func(t *testing.T, a Article) {
-				if n := utf8.RuneCountInString(a.Summary); n > DefaultSummaryLength || n < DefaultSummaryLength-10 {
+				if n := utf8.RuneCountInString(a.Summary); n > defaultSummaryLength || n < defaultSummaryLength-10 {
 					t.Errorf("summary has %d characters", n)
 				}
 				if !strings.HasSuffix(a.Summary, "word…") {

@@ -38,7 +38,7 @@ var (
 // checked: a body declared UTF-8 that is not valid UTF-8, or one whose
 // bytes are invalid in the declared charset, is detected instead (valid
 // UTF-8 stays UTF-8, anything else is read as Windows-1252, the superset of
-// ISO-8859-1 that browsers use, see Windows1252). Producing mojibake or U+FFFD for text a
+// ISO-8859-1 that browsers use, see windows1252). Producing mojibake or U+FFFD for text a
 // browser would show correctly is the failure this guards against.
 //
 // For XML the prolog's encoding is rewritten to UTF-8 so the XML parser
@@ -103,14 +103,14 @@ func detect(body []byte) []byte {
 	if utf8.Valid(body) {
 		return body
 	}
-	return Windows1252(body)
+	return windows1252(body)
 }
 
-// Windows1252 decodes b as Windows-1252. The five bytes that code page
+// windows1252 decodes b as Windows-1252. The five bytes that code page
 // leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become the C1 controls
 // of the same value, as the WHATWG decoder browsers use does, instead of
 // the U+FFFD that x/text's charmap gives them.
-func Windows1252(b []byte) []byte {
+func windows1252(b []byte) []byte {
 	out := make([]byte, 0, len(b)+len(b)/4)
 	for _, c := range b {
 		if c < utf8.RuneSelf {

@@ -82,11 +82,11 @@ var (
 	v4Compat = netip.MustParsePrefix("::/96")
 )
 
-// PublicAddr reports whether a is a globally reachable unicast address.
+// publicAddr reports whether a is a globally reachable unicast address.
 // IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 addresses are judged
 // by the IPv4 address they carry, so ::ffff:127.0.0.1 and ::127.0.0.1 are
 // loopback.
-func PublicAddr(a netip.Addr) bool {
+func publicAddr(a netip.Addr) bool {
 	a = a.Unmap().WithZone("")
 	if !a.IsValid() {
 		return false
@@ -95,9 +95,9 @@ func PublicAddr(a netip.Addr) bool {
 		b := a.As16()
 		switch {
 		case v4Compat.Contains(a), nat64.Contains(a):
-			return PublicAddr(netip.AddrFrom4([4]byte(b[12:16])))
+			return publicAddr(netip.AddrFrom4([4]byte(b[12:16])))
 		case sixToFour.Contains(a):
-			return PublicAddr(netip.AddrFrom4([4]byte(b[2:6])))
+			return publicAddr(netip.AddrFrom4([4]byte(b[2:6])))
 		}
 	}
 	for _, p := range nonPublic {
@@ -241,7 +241,7 @@ func (g *guard) dialContext(ctx context.Context, network, addr string) (net.Conn
 // not make fetching it safe.
 func (g *guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
 	if ip, ok := parseHostIP(host); ok {
-		if !PublicAddr(ip) && !g.allow.addr(ip) {
+		if !publicAddr(ip) && !g.allow.addr(ip) {
 			return nil, fmt.Errorf("%w: %s (list the address in fetch.allow_hosts to allow it)", ErrForbiddenAddress, ip.Unmap())
 		}
 		return []netip.Addr{ip}, nil
@@ -254,7 +254,7 @@ func (g *guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
 		return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 	}
 	for _, ip := range ips {
-		if !PublicAddr(ip) && !g.allow.addr(ip) {
+		if !publicAddr(ip) && !g.allow.addr(ip) {
 			return nil, fmt.Errorf("%w: %s is %s (list the host in fetch.allow_hosts to allow it)", ErrForbiddenAddress, host, ip.Unmap())
 		}
 	}

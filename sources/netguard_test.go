@@ -62,8 +62,8 @@ func TestPublicAddr(t *testing.T) {
 		{"::5db8:d822", true},          // IPv4-compatible 93.184.216.34
 	}
 	for _, tt := range tests {
-		if got := PublicAddr(netip.MustParseAddr(tt.addr)); got != tt.public {
-			t.Errorf("PublicAddr(%s) = %v, want %v", tt.addr, got, tt.public)
+		if got := publicAddr(netip.MustParseAddr(tt.addr)); got != tt.public {
+			t.Errorf("publicAddr(%s) = %v, want %v", tt.addr, got, tt.public)
 		}
 	}
 }

@@ -12,12 +12,12 @@ import (
 	"github.com/heraldfeed/herald/feed"
 )
 
-// SecretParams are the query parameter names whose values Redactor hides
+// secretParams are the query parameter names whose values Redactor hides
 // by default, compared case-insensitively. They cover the usual ways paid
 // and private feeds carry credentials in their URLs. A name made of words
 // joined by "_", "-", "." or camel case is secret too when one of its
 // words is (feed_token, privateToken, x-api-key), see secretWords.
-var SecretParams = []string{
+var secretParams = []string{
 	"token", "key", "api_key", "apikey", "access_token", "auth",
 	"password", "secret", "sig", "signature",
 }
@@ -35,7 +35,7 @@ const Redacted = feed.Redacted
 // Secrets is what a configuration makes secret, for NewRedactor.
 type Secrets struct {
 	// Params are query parameter names whose values are secret, besides
-	// SecretParams: the config's redact_params, and the parameters whose
+	// secretParams: the config's redact_params, and the parameters whose
 	// values came from the environment.
 	Params []string
 	// Values are secret texts, such as what ${NAME} put in a URL. Values
@@ -77,10 +77,10 @@ var queryParam = regexp.MustCompile(`([?&;])([^=&;#?\s"'<>]+)=([^&;#\s"'<>]*)`)
 // defaultRedactor serves nil receivers.
 var defaultRedactor = NewRedactor(Secrets{})
 
-// NewRedactor returns a Redactor hiding SecretParams and what s names.
+// NewRedactor returns a Redactor hiding secretParams and what s names.
 func NewRedactor(s Secrets) *Redactor {
 	r := &Redactor{params: map[string]bool{}, short: map[string]bool{}}
-	for _, n := range append(slices.Clone(SecretParams), s.Params...) {
+	for _, n := range append(slices.Clone(secretParams), s.Params...) {
 		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
 			r.params[n] = true
 		}

@@ -141,11 +141,11 @@ func (s State) Failed(now time.Time, maxBackoff time.Duration) State {
 	return s
 }
 
-// DateByFirstSeen gives every article without a date the time the source
+// dateByFirstSeen gives every article without a date the time the source
 // first saw its ID (now, for a new one), so undated items keep a stable
 // date across collections. It returns the first-seen dates of articles,
 // forgetting IDs no longer collected.
-func DateByFirstSeen(articles []feed.Article, prev map[string]time.Time, now time.Time) map[string]time.Time {
+func dateByFirstSeen(articles []feed.Article, prev map[string]time.Time, now time.Time) map[string]time.Time {
 	seen := make(map[string]time.Time, len(articles))
 	for i := range articles {
 		a := &articles[i]

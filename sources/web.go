@@ -71,7 +71,7 @@ func (f *Fetcher) poll(ctx context.Context, rawURL, origin string, configured bo
 	for i := range articles {
 		articles[i].ID = feed.PublicID(articles[i].ID, f.cfg.Redact)
 	}
-	next.FirstSeen = DateByFirstSeen(articles, prev.FirstSeen, now())
+	next.FirstSeen = dateByFirstSeen(articles, prev.FirstSeen, now())
 	next.Validators = resp.Validators()
 	next = next.Succeeded()
 	log.Debug("fetched", "url", shown, "count", len(articles), "duration", now().Sub(start).String())

@@ -535,8 +535,8 @@ func (c *Config) ScheduleFor(s Source) string {
 	return DefaultSchedule
 }
 
-// StoreSQLite is the default Store.
-const StoreSQLite = "sqlite"
+// storeSQLite is the default Store.
+const storeSQLite = "sqlite"
 
 // Postgres reports whether the Store is a PostgreSQL URL.
 func (c *Config) Postgres() bool {

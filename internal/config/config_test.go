@@ -344,12 +344,12 @@ func TestParseByteSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseByteSize(tt.in)
+			got, err := parseByteSize(tt.in)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseByteSize(%q) error = %v, want error: %v", tt.in, err, tt.wantErr)
+				t.Fatalf("parseByteSize(%q) error = %v, want error: %v", tt.in, err, tt.wantErr)
 			}
 			if got != tt.want {
-				t.Errorf("ParseByteSize(%q) = %d, want %d", tt.in, got, tt.want)
+				t.Errorf("parseByteSize(%q) = %d, want %d", tt.in, got, tt.want)
 			}
 		})
 	}

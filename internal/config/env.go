@@ -11,9 +11,9 @@ import (
 	"github.com/heraldfeed/herald/feed"
 )
 
-// LookupEnv reads the environment for ${NAME} references; a seam for
+// lookupEnv reads the environment for ${NAME} references; a seam for
 // tests, os.LookupEnv by default.
-var LookupEnv = os.LookupEnv
+var lookupEnv = os.LookupEnv
 
 // expansion is one value that took text from the environment.
 type expansion struct {
@@ -61,7 +61,7 @@ func expandEnv(s string) (string, []span, error) {
 		if !validEnvName(name) {
 			return "", nil, fmt.Errorf("invalid environment variable name %q in ${%s}", name, name)
 		}
-		v, ok := LookupEnv(name)
+		v, ok := lookupEnv(name)
 		if !ok {
 			return "", nil, fmt.Errorf("environment variable %s is not set", name)
 		}

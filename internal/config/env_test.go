@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// withEnv makes LookupEnv see exactly vars for the test.
+// withEnv makes lookupEnv see exactly vars for the test.
 func withEnv(t *testing.T, vars map[string]string) {
 	t.Helper()
-	old := LookupEnv
-	LookupEnv = func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	t.Cleanup(func() { LookupEnv = old })
+	old := lookupEnv
+	lookupEnv = func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	t.Cleanup(func() { lookupEnv = old })
 }
 
 const webSource = `title: Demo

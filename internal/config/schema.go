@@ -118,7 +118,7 @@ func (k *checker) check(path string, n ast.Node, t reflect.Type) {
 		case *ast.IntegerNode:
 			return
 		case *ast.StringNode:
-			if _, err := ParseByteSize(v.Value); err != nil {
+			if _, err := parseByteSize(v.Value); err != nil {
 				k.fail(n, path, "%v", err)
 			}
 		default:

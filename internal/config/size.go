@@ -29,8 +29,8 @@ var sizeUnits = map[string]ByteSize{
 	"kb": KB, "mb": MB, "gb": GB,
 }
 
-// ParseByteSize parses a size such as "10MiB", "500 KB" or "1048576".
-func ParseByteSize(s string) (ByteSize, error) {
+// parseByteSize parses a size such as "10MiB", "500 KB" or "1048576".
+func parseByteSize(s string) (ByteSize, error) {
 	t := strings.TrimSpace(s)
 	i := 0
 	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
@@ -70,7 +70,7 @@ func (b *ByteSize) UnmarshalYAML(unmarshal func(any) error) error {
 	case int:
 		*b = ByteSize(v)
 	case string:
-		n, err := ParseByteSize(v)
+		n, err := parseByteSize(v)
 		if err != nil {
 			return err
 		}

@@ -82,8 +82,8 @@ func (v *validator) site() {
 		v.fail("data_dir", "required")
 	}
 	// The value is not quoted: a database URL may carry a password.
-	if c.Store != "" && c.Store != StoreSQLite && !c.Postgres() {
-		v.fail("store", "want %q or a PostgreSQL URL (postgres://user:password@host:5432/database)", StoreSQLite)
+	if c.Store != "" && c.Store != storeSQLite && !c.Postgres() {
+		v.fail("store", "want %q or a PostgreSQL URL (postgres://user:password@host:5432/database)", storeSQLite)
 	} else if c.Postgres() {
 		if u, err := url.Parse(c.Store); err != nil || u.Host == "" {
 			v.fail("store", "not a valid PostgreSQL URL (postgres://user:password@host:5432/database)")

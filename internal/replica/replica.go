@@ -64,7 +64,7 @@ type Options struct {
 	Ping func(ctx context.Context, topic string) error
 	// HubMargin is how long after this replica serves a publication its
 	// pings wait, so that the other replicas, told at its commit, serve it
-	// too when the hub fetches; default DefaultHubMargin.
+	// too when the hub fetches; default defaultHubMargin.
 	HubMargin time.Duration
 }
 
@@ -75,10 +75,10 @@ type Publication struct {
 	Revs  store.Revs
 }
 
-// DefaultHubMargin is Options.HubMargin's default: well above the time
+// defaultHubMargin is Options.HubMargin's default: well above the time
 // the replicas take to serve a publication after its commit (tens of
 // milliseconds: BenchmarkPropagation).
-const DefaultHubMargin = 250 * time.Millisecond
+const defaultHubMargin = 250 * time.Millisecond
 
 // Replica is this process's part in a replica set. Its methods are safe
 // for concurrent use.
@@ -585,7 +585,7 @@ func (r *Replica) pinger(ctx context.Context) {
 	}
 	margin := r.opts.HubMargin
 	if margin <= 0 {
-		margin = DefaultHubMargin
+		margin = defaultHubMargin
 	}
 	type retry struct {
 		n  int

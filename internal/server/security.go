@@ -21,10 +21,10 @@ import (
 // from the sites articles came from, and links lead there; neither needs
 // to learn which Herald page (or which feed's reader) sent the visit.
 
-// DefaultPagePolicy is the Content-Security-Policy of published HTML pages
+// defaultPagePolicy is the Content-Security-Policy of published HTML pages
 // when Options.PagePolicy is empty: remote images and media, as in
 // article content, and nothing else, no style included.
-const DefaultPagePolicy = "default-src 'none'; img-src 'self' http: https:; media-src 'self' http: https:; base-uri 'none'; form-action 'none'"
+const defaultPagePolicy = "default-src 'none'; img-src 'self' http: https:; media-src 'self' http: https:; base-uri 'none'; form-action 'none'"
 
 // docPolicy is the policy of every other page: feeds shown in a browser
 // take their style from feed.css on the same origin (accept.go), and

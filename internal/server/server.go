@@ -62,7 +62,7 @@ type Options struct {
 	CatchUp func(ctx context.Context, gen int64)
 	// PagePolicy is the Content-Security-Policy of published text/html
 	// pages, without frame-ancestors, which the server adds (security.go).
-	// Default: DefaultPagePolicy. herald passes internal/site's, which
+	// Default: defaultPagePolicy. herald passes internal/site's, which
 	// allows its pages' inline style.
 	PagePolicy string
 	// AdminHosts are the host names the operator listener answers to
@@ -154,7 +154,7 @@ func New(opts Options) (*Server, error) {
 		adminToken: opts.AdminToken,
 		version:    opts.Version,
 		adminHosts: opts.AdminHosts,
-		pagePolicy: framed(cmp.Or(opts.PagePolicy, DefaultPagePolicy)),
+		pagePolicy: framed(cmp.Or(opts.PagePolicy, defaultPagePolicy)),
 		promh: promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		}),

@@ -137,7 +137,7 @@ func pageBody(t testing.TB, path string) []byte {
 
 // pagePolicyHdr is the header policy of HTML pages under the default
 // Options.PagePolicy.
-const pagePolicyHdr = DefaultPagePolicy + "; frame-ancestors 'none'"
+const pagePolicyHdr = defaultPagePolicy + "; frame-ancestors 'none'"
 
 func TestContentTypeAndHeaders(t *testing.T) {
 	s := published(t)

@@ -28,7 +28,7 @@ type Prior struct {
 // Stored is one article of a history as a backend keeps it.
 type Stored struct {
 	Article feed.Article
-	// Hash is ContentHash of Article: an edit changes it, a new
+	// Hash is contentHash of Article: an edit changes it, a new
 	// modification time of the same bytes does not.
 	Hash string
 	// FirstSeen is when a collection first returned the article.
@@ -38,10 +38,10 @@ type Stored struct {
 	Seq int64
 }
 
-// ContentHash is the hash of what an article says, without its dates:
+// contentHash is the hash of what an article says, without its dates:
 // two collections of the same content hash alike whatever dates they
 // carry.
-func ContentHash(a feed.Article) string {
+func contentHash(a feed.Article) string {
 	a.Published, a.Updated = time.Time{}, time.Time{}
 	b, err := json.Marshal(a)
 	if err != nil {
@@ -70,7 +70,7 @@ func toWrite(old map[string]Prior, incoming []feed.Article, now time.Time) []Sto
 			continue // the first of two equal IDs wins, as in feed.Merge
 		}
 		seen[a.ID] = true
-		h := ContentHash(a)
+		h := contentHash(a)
 		prev, ok := old[a.ID]
 		if !ok {
 			out = append(out, Stored{Article: a, Hash: h, FirstSeen: now})
@@ -89,12 +89,12 @@ func toWrite(old map[string]Prior, incoming []feed.Article, now time.Time) []Sto
 	return out
 }
 
-// Expired returns the IDs retention removes from a history: of the
+// expired returns the IDs retention removes from a history: of the
 // articles not in current (the source no longer returns them), those past
 // the Keep newest of them (by Published, then insertion order) or
 // published more than KeepFor before now. An article the source still
 // returns is never removed, and never counts against Keep.
-func Expired(all []Prior, current map[string]bool, r Retention, now time.Time) []string {
+func expired(all []Prior, current map[string]bool, r Retention, now time.Time) []string {
 	if r.Keep <= 0 && r.KeepFor <= 0 {
 		return nil
 	}
@@ -162,7 +162,7 @@ func FreshFrom(seqs []int64, fresh int) int64 {
 }
 
 // Plan returns what c does to a source's history: Merge's writes, placed
-// by c.Fresh, and Expired's removals (when c Prunes; history.ByID is then
+// by c.Fresh, and expired's removals (when c Prunes; history.ByID is then
 // the whole history).
 func (c *Collection) Plan(history History) Plan {
 	var p Plan
@@ -211,7 +211,7 @@ func (c *Collection) Plan(history History) Plan {
 			dropped = append(dropped, st)
 		}
 	}
-	p.Remove = Expired(dropped, current, c.Retention, c.Now)
+	p.Remove = expired(dropped, current, c.Retention, c.Now)
 	for _, id := range p.Remove {
 		st := history.ByID[id] // removed articles are never new: new ones are current
 		p.Leave = append(p.Leave, Slot{Seq: st.Seq, Source: c.Source, ID: id, Gone: true})

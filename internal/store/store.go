@@ -122,7 +122,7 @@ type Slot struct {
 	Seq    int64
 	Source string
 	ID     string
-	// Hash is the article's ContentHash; "" when Gone.
+	// Hash is the article's contentHash; "" when Gone.
 	Hash string
 	// Published is the article's date; zero when Gone.
 	Published time.Time

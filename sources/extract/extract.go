@@ -17,17 +17,17 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// MaxElements caps the elements of a page that is extracted. Both
+// maxElements caps the elements of a page that is extracted. Both
 // extractors walk the tree many times and hold copies of it, trafilatura
 // in more than linear time (a 9 MB page of 80,000 paragraphs took minutes
 // and 2 GB); real article pages have a few thousand elements (the largest
 // of the 303 benchmark pages, 1 MB, has 9,900).
-const MaxElements = 25_000
+const maxElements = 25_000
 
 // ErrNothing means the page has no article text that could be found.
 var ErrNothing = errors.New("no article text found")
 
-// ErrTooLarge means the page is over MaxElements.
+// ErrTooLarge means the page is over maxElements.
 var ErrTooLarge = errors.New("page too large to extract")
 
 // Options are what the caller knows of a page.
@@ -77,8 +77,8 @@ func Extract(ctx context.Context, r io.Reader, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("parsing page: %w", err)
 	}
-	if n := countElements(doc, MaxElements); n > MaxElements {
-		return Result{}, fmt.Errorf("%w: over %d elements", ErrTooLarge, MaxElements)
+	if n := countElements(doc, maxElements); n > maxElements {
+		return Result{}, fmt.Errorf("%w: over %d elements", ErrTooLarge, maxElements)
 	}
 	p := newPage(doc)
 	var res Result

@@ -221,7 +221,7 @@ func TestExtractMetadata(t *testing.T) {
 
 func TestExtractBounds(t *testing.T) {
 	t.Run("too many elements", func(t *testing.T) {
-		page := "<html><body>" + strings.Repeat("<p>x</p>", MaxElements) + "</body></html>"
+		page := "<html><body>" + strings.Repeat("<p>x</p>", maxElements) + "</body></html>"
 		_, err := Extract(context.Background(), strings.NewReader(page), Options{})
 		if !errors.Is(err, ErrTooLarge) {
 			t.Errorf("err = %v, want ErrTooLarge", err)

@@ -46,7 +46,7 @@ func FuzzReadText(f *testing.F) {
 	f.Add([]byte("   \n\t\n"))
 	tr := testTrailers(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := ReadText(data, tr)
+		a, err := readText(data, tr)
 		fuzzCheck(t, a, err)
 	})
 }

@@ -35,7 +35,7 @@ type Config struct {
 	// URL of their own get BaseURL + Page.
 	BaseURL string
 	// Trailers are extra trailer patterns (config key `trailers`), added to
-	// DefaultTrailers; see DefaultTrailers for their syntax.
+	// defaultTrailers; see defaultTrailers for their syntax.
 	Trailers []string
 	// Raw keeps the trailers (config `clean: false`): no end-of-article
 	// chrome is cut. A saved page's article is still extracted.
@@ -61,7 +61,7 @@ const DefaultBatch = 1000
 // bigger file is a mistake (a video named .txt) and is reported, not read.
 const maxFileSize = 16 << 20
 
-// Folder is a Source reading articles from a folder: .txt (ReadText), .md
+// Folder is a Source reading articles from a folder: .txt (readText), .md
 // and .markdown (ReadMarkdown), .html and .htm (ReadHTML), extensions in
 // any case. It never writes.
 //
@@ -375,7 +375,7 @@ func (f *Folder) readerFor(name string) (read func(context.Context, []byte, *Tra
 	case ".txt":
 		// Linear time: the file's size bounds it.
 		return func(_ context.Context, data []byte, t *Trailers) (feed.Article, error) {
-			return ReadText(data, t)
+			return readText(data, t)
 		}, false
 	case ".md", ".markdown":
 		return func(ctx context.Context, data []byte, t *Trailers) (feed.Article, error) {
@@ -413,7 +413,7 @@ func (f *Folder) read(ctx context.Context, j fileJob) (a feed.Article, ok bool, 
 	if errors.Is(err, ErrBound) {
 		return feed.Article{}, false, "skipping file: " + err.Error(), nil
 	}
-	if de := (*DateError)(nil); errors.As(err, &de) {
+	if de := (*dateError)(nil); errors.As(err, &de) {
 		// One bad date does not cost the article, nor fail the source.
 		note, err = de.Error(), nil
 	}

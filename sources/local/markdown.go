@@ -36,18 +36,18 @@ var markdownParser = goldmark.New(
 
 var bufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
 
-// DateError is a front matter date that was left out because it does not
+// dateError is a front matter date that was left out because it does not
 // parse; the article that comes with it is complete otherwise.
-type DateError struct {
+type dateError struct {
 	Key, Value string
 	Err        error
 }
 
-func (e *DateError) Error() string {
+func (e *dateError) Error() string {
 	return fmt.Sprintf("front matter: ignoring %s %q: %v", e.Key, e.Value, e.Err)
 }
 
-func (e *DateError) Unwrap() error { return e.Err }
+func (e *dateError) Unwrap() error { return e.Err }
 
 // ReadMarkdown parses a Markdown article with optional YAML front matter
 // between "---" lines at the very start (closed by "---" or "...").
@@ -57,7 +57,7 @@ func (e *DateError) Unwrap() error { return e.Err }
 // formats; no zone means UTC), author (a name, or a map with name, email,
 // url), tags (a list, or one comma-separated string), summary, url.
 // Malformed front matter is an error. A date that does not parse is left
-// out: the article comes back with a *DateError naming the key and value,
+// out: the article comes back with a *dateError naming the key and value,
 // a warning rather than a failure.
 //
 // The title falls back to the first top-level heading, which is then
@@ -66,7 +66,7 @@ func (e *DateError) Unwrap() error { return e.Err }
 // matter title is removed too. Trailers cut the first matching block, when
 // body content precedes it, and everything after it.
 //
-// Encoding and line ends follow ReadText.
+// Encoding and line ends follow readText.
 //
 // layouts are Go time layouts tried first for front matter dates (a files
 // source's date_format). It stops when ctx is done (returning its error)
@@ -99,7 +99,7 @@ func readMarkdown(data []byte, trailers *Trailers, layouts []string, g *guard) (
 	if err != nil {
 		return feed.Article{}, err
 	}
-	var dateErr *DateError
+	var dateErr *dateError
 	if fm != "" {
 		if dateErr, err = frontMatter(&a, fm, layouts); err != nil {
 			return feed.Article{}, fmt.Errorf("front matter: %w", err)
@@ -199,9 +199,9 @@ func splitFrontMatter(text string) (fm, body string, err error) {
 }
 
 // frontMatter decodes YAML front matter into a. A date that does not
-// parse is left zero and reported as the *DateError (the first, in key
+// parse is left zero and reported as the *dateError (the first, in key
 // order), not as an error.
-func frontMatter(a *feed.Article, fm string, layouts []string) (*DateError, error) {
+func frontMatter(a *feed.Article, fm string, layouts []string) (*dateError, error) {
 	if strings.TrimSpace(fm) == "" {
 		return nil, nil
 	}
@@ -209,7 +209,7 @@ func frontMatter(a *feed.Article, fm string, layouts []string) (*DateError, erro
 	if err := yaml.Unmarshal([]byte(fm), &m); err != nil {
 		return nil, err
 	}
-	var dateErr *DateError
+	var dateErr *dateError
 	// Visit keys in a fixed order so that the error reported for a file
 	// with several bad keys is the same on every run.
 	keys := make([]string, 0, len(m))
@@ -237,7 +237,7 @@ func frontMatter(a *feed.Article, fm string, layouts []string) (*DateError, erro
 			t, derr := yamlDate(v, layouts)
 			if derr != nil {
 				if dateErr == nil {
-					dateErr = &DateError{Key: k, Value: fmt.Sprint(v), Err: derr}
+					dateErr = &dateError{Key: k, Value: fmt.Sprint(v), Err: derr}
 				}
 				continue
 			}

@@ -13,7 +13,7 @@ import (
 // from. Collect skips such files with a warning instead of reporting them.
 var ErrUntitled = errors.New("no title")
 
-// ReadText parses a plain-text article, typically text copied or scraped
+// readText parses a plain-text article, typically text copied or scraped
 // from a web page. The first non-empty line is the title; the rest is split
 // into paragraphs at blank lines, each becoming a <p> element whose text is
 // HTML-escaped and whose single line breaks become <br>, so line structure
@@ -23,7 +23,7 @@ var ErrUntitled = errors.New("no title")
 // data may be UTF-8 with or without a byte order mark, UTF-16 with one, or
 // else Windows-1252; line ends may be LF, CRLF or CR. The returned article
 // has Title and Content only; Collect adds identity and dates.
-func ReadText(data []byte, trailers *Trailers) (feed.Article, error) {
+func readText(data []byte, trailers *Trailers) (feed.Article, error) {
 	lines := strings.Split(decodeLines(data), "\n")
 	i := 0
 	for i < len(lines) && strings.TrimSpace(lines[i]) == "" {

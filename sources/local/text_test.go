@@ -109,5 +109,5 @@ func TestReadText(t *testing.T) {
 	if len(cases) < 30 {
 		t.Fatalf("found %d cases; trailer inputs missing?", len(cases))
 	}
-	runReaderCases(t, "text", ReadText, cases)
+	runReaderCases(t, "text", readText, cases)
 }

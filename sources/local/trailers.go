@@ -6,8 +6,8 @@ import "github.com/heraldfeed/herald/sources/extract"
 // extraction pipeline, which every source shares (extract.Trailers).
 type Trailers = extract.Trailers
 
-// DefaultTrailers are extract.DefaultTrailers.
-var DefaultTrailers = extract.DefaultTrailers
+// defaultTrailers are extract.DefaultTrailers.
+var defaultTrailers = extract.DefaultTrailers
 
 // NewTrailers is extract.NewTrailers.
 func NewTrailers(extra []string) (*Trailers, error) { return extract.NewTrailers(extra) }

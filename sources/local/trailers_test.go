@@ -99,7 +99,7 @@ func TestTrailersSeeds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := ReadText(data, tr)
+			a, err := readText(data, tr)
 			if err != nil {
 				t.Fatal(err)
 			}
