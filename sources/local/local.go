@@ -35,7 +35,7 @@ type Config struct {
 	// URL of their own get BaseURL + Page.
 	BaseURL string
 	// Trailers are extra trailer patterns (config key `trailers`), added to
-	// defaultTrailers; see defaultTrailers for their syntax.
+	// extract.DefaultTrailers; see there for their syntax.
 	Trailers []string
 	// Raw keeps the trailers (config `clean: false`): no end-of-article
 	// chrome is cut. A saved page's article is still extracted.

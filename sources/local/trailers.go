@@ -6,8 +6,5 @@ import "github.com/heraldfeed/herald/sources/extract"
 // extraction pipeline, which every source shares (extract.Trailers).
 type Trailers = extract.Trailers
 
-// defaultTrailers are extract.DefaultTrailers.
-var defaultTrailers = extract.DefaultTrailers
-
 // NewTrailers is extract.NewTrailers.
 func NewTrailers(extra []string) (*Trailers, error) { return extract.NewTrailers(extra) }
