@@ -197,27 +197,13 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 	start := c.now()
 	prev := c.begin(name, start)
 	var partErrs []error // of the parts committed before the last
-	// ahead is the next part of a large change, read while the part
-	// before it is normalized and saved, so reading and committing
-	// overlap; it is dropped unless that part is committed.
-	var ahead *readAhead
-	defer func() { ahead.drop() }()
 	for {
-		var res sources.Result
-		var err error
-		if ahead != nil {
-			res, err = ahead.wait()
-			ahead = nil
-		} else {
-			cctx, cancel := context.WithTimeout(ctx, c.timeout)
-			res, err = collectSafely(cctx, e.Source, prev)
-			cancel()
-		}
-		if ctx.Err() != nil {
-			return c.cancelled(name, ctx.Err())
-		}
-		if res.More && (err == nil || res.Articles != nil) {
-			ahead = c.readAhead(ctx, e.Source, res.State)
+		parent := ctx
+		cctx, cancel := context.WithTimeout(ctx, c.timeout)
+		res, err := collectSafely(cctx, e.Source, prev)
+		cancel()
+		if parent.Err() != nil {
+			return c.cancelled(name, parent.Err())
 		}
 		var normalized []feed.Article
 		if res.Articles != nil {
@@ -229,10 +215,6 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 			}
 		}
 		items, serr := c.save(context.WithoutCancel(ctx), e, start, res, normalized, err)
-		if serr != nil {
-			ahead.drop() // read from a state that was not saved
-			ahead = nil
-		}
 		if res.More && serr == nil && (err == nil || res.Articles != nil) {
 			// A bounded part of a large change (a cold import) is
 			// committed: the source goes on from the state saved with it,
@@ -266,41 +248,6 @@ func (c *Collector) Collect(ctx context.Context, name string) error {
 		}
 		return nil
 	}
-}
-
-// readAhead is a part of a collection being read in the background.
-type readAhead struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	res    sources.Result
-	err    error
-}
-
-// readAhead starts reading the part of src that follows state.
-func (c *Collector) readAhead(ctx context.Context, src sources.Source, state sources.State) *readAhead {
-	cctx, cancel := context.WithTimeout(ctx, c.timeout)
-	r := &readAhead{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		r.res, r.err = collectSafely(cctx, src, state)
-	}()
-	return r
-}
-
-// wait returns the part once read.
-func (r *readAhead) wait() (sources.Result, error) {
-	<-r.done
-	r.cancel()
-	return r.res, r.err
-}
-
-// drop stops the read, if any, and waits for it to end.
-func (r *readAhead) drop() {
-	if r == nil {
-		return
-	}
-	r.cancel()
-	<-r.done
 }
 
 // progress keeps what a committed part of a collection of name left: the
