@@ -334,15 +334,8 @@ type alone struct {
 	running *collection
 }
 
-func (a *alone) start(ctx context.Context, cfg *config.Config) error {
-	c, err := startCollection(ctx, cfg, a.sv.log, a.sv.metrics, a.sv.store, a.publisher(cfg), nil, nil)
-	if err != nil {
-		return err
-	}
-	a.running = c
-	a.sv.current.Store(c.p)
-	return nil
-}
+// start is the first reload: nothing runs yet.
+func (a *alone) start(ctx context.Context, cfg *config.Config) error { return a.reload(ctx, cfg) }
 
 func (a *alone) run(ctx context.Context) {
 	<-ctx.Done()
@@ -350,7 +343,7 @@ func (a *alone) run(ctx context.Context) {
 }
 
 // reload builds everything of the new configuration before stopping the
-// old, so a config that fails past validation changes nothing.
+// old (if any), so a config that fails past validation changes nothing.
 func (a *alone) reload(ctx context.Context, cfg *config.Config) error {
 	next, err := startCollection(ctx, cfg, a.sv.log, a.sv.metrics, a.sv.store, a.publisher(cfg), a.running, nil)
 	if err != nil {

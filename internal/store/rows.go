@@ -56,41 +56,45 @@ type Rows interface {
 }
 
 // ScanEntries reads every row of rows as (seq, published, updated, data):
-// articles at their places. Rows are read in order and their JSON decoded
-// on every core: decoding is most of the cost of reading a page of the
-// log back.
+// articles at their places. Rows are read in order; their JSON, most of
+// the cost of reading a page of the log back, is decoded on every core
+// when there are more than a few hundred.
 func ScanEntries(rows Rows) ([]Entry, error) {
 	var out []Entry
-	var data [][]byte
+	type raw struct {
+		data     []byte
+		pub, upd int64
+	}
+	var rs []raw
 	for rows.Next() {
 		var e Entry
-		var pub, upd int64
-		var d []byte
-		if err := rows.Scan(&e.Seq, &pub, &upd, &d); err != nil {
+		var r raw
+		if err := rows.Scan(&e.Seq, &r.pub, &r.upd, &r.data); err != nil {
 			return nil, err
 		}
-		e.Article.Published, e.Article.Updated = Unix(pub), Unix(upd)
 		out = append(out, e)
-		data = append(data, d)
+		rs = append(rs, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	decode := func(from, to int) error {
+		for i := from; i < to; i++ {
+			if err := json.Unmarshal(rs[i].data, &out[i].Article); err != nil {
+				return err
+			}
+			out[i].Article.Published, out[i].Article.Updated = Unix(rs[i].pub), Unix(rs[i].upd)
+		}
+		return nil
+	}
 	const chunk = 256
+	if len(out) <= chunk {
+		return out, decode(0, len(out))
+	}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for from := 0; from < len(out); from += chunk {
-		to := min(from+chunk, len(out))
-		g.Go(func() error {
-			for i := from; i < to; i++ {
-				pub, upd := out[i].Article.Published, out[i].Article.Updated
-				if err := json.Unmarshal(data[i], &out[i].Article); err != nil {
-					return err
-				}
-				out[i].Article.Published, out[i].Article.Updated = pub, upd
-			}
-			return nil
-		})
+		g.Go(func() error { return decode(from, min(from+chunk, len(out))) })
 	}
 	return out, g.Wait()
 }
