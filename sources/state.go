@@ -58,6 +58,13 @@ type State struct {
 	// Subs are the feeds a source collects among several (an OPML
 	// list), by URL, each with its own state and last good articles.
 	Subs map[string]Sub `json:"subs,omitempty"`
+	// Resume is a source's own continuation of a collection that
+	// returned More (a files source's listing of its folder, so a large
+	// import lists it once, not once per part). The caller hands it back
+	// with the state for the next part and drops it when a new
+	// collection begins. It is never stored: after a restart the source
+	// starts over from the state committed with the last part.
+	Resume any `json:"-"`
 }
 
 // Sub is one feed of a source that collects several: its own State, and

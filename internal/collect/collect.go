@@ -257,6 +257,7 @@ func (c *Collector) progress(name string, next sources.State, items int) {
 	defer c.mu.Unlock()
 	k := c.kept[name]
 	k.rec.State = next
+	k.rec.State.Resume = nil // the collection's own: only its next part uses it
 	k.held = k.held || items > 0
 	k.rec.Status.Items = items
 }
@@ -268,6 +269,7 @@ func (c *Collector) begin(name string, start time.Time) sources.State {
 	k := c.kept[name]
 	k.rec.Status.Running, k.rec.Status.LastRun = true, start
 	prev := k.rec.State
+	prev.Resume = nil // a new collection starts from what was committed
 	if !k.held {
 		// Validators and file stamps are worth sending only with the copy
 		// they validate.
@@ -331,6 +333,7 @@ func (c *Collector) finish(name string, start time.Time, next sources.State, ite
 	k.ok = k.ok || returned || err == nil
 	if serr == nil {
 		k.rec.State = next
+		k.rec.State.Resume = nil
 		k.rec.Status.Items = items
 		k.held = k.held || items > 0 || returned
 	}

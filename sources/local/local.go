@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -156,45 +157,117 @@ type fileNote struct {
 // A file whose size and modification time are those prev.Files stamped
 // is not read: its article's ID is returned in Kept.
 func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
-	start := time.Now()
-	all, notes, errs, err := f.walk(ctx)
+	if l, ok := prev.Resume.(*listing); ok && l.f == f {
+		res, err := f.collectPart(ctx, prev, l)
+		if !errors.Is(err, errListingStale) {
+			return res, err
+		}
+		// Files listed at the start of this collection are gone: the
+		// folder changed under a large import. List it again.
+		f.log.Debug("listing again", "folder", f.cfg.Path)
+	}
+	l, err := f.list(ctx, prev)
 	if err != nil {
 		return sources.Result{State: prev}, err
+	}
+	return f.collectPart(ctx, prev, l)
+}
+
+// listing is what one walk of the folder found, less what earlier parts
+// of the collection read. A collection that returns More hands it on in
+// State.Resume, so a first import of n files walks the folder once, not
+// n/Batch times.
+type listing struct {
+	f *Folder
+	// jobs are the changed files not read yet, in walk order.
+	jobs []fileJob
+	// old are the stamps the walk was compared with: the IDs of changed
+	// files left for later parts are kept from them.
+	old map[string]sources.FileStamp
+	// stamps and kept are the unchanged files' stamps and article IDs;
+	// only the first part uses them (later ones start from its state).
+	stamps map[string]sources.FileStamp
+	kept   []string
+	// notes are the notes of every file not read again (the walk's and
+	// those of unchanged files); parts add theirs.
+	notes []fileNote
+	// errs are the walk's per-file errors, reported by the first part.
+	errs []error
+	// unstamped are the IDs of articles earlier parts read from files
+	// with no stamp (symbolic links, always read): still returned.
+	unstamped []string
+	// first is set until the first part is read.
+	first bool
+}
+
+// errListingStale reports that a file listed by an earlier part's walk
+// has vanished: the part is read again from a fresh listing.
+var errListingStale = errors.New("folder listing is stale")
+
+// list walks the folder and compares it with prev.Files: a file whose
+// size and modification time are stamped there is not read again.
+func (f *Folder) list(ctx context.Context, prev sources.State) (*listing, error) {
+	all, notes, errs, err := f.walk(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if f.afterWalk != nil {
 		f.afterWalk()
 	}
-	stamps := make(map[string]sources.FileStamp, len(all))
-	var kept []string
-	jobs := all[:0:0]
+	l := &listing{f: f, old: prev.Files, stamps: make(map[string]sources.FileStamp, len(all)), notes: notes, errs: errs, first: true}
+	l.jobs = all[:0:0]
 	for _, j := range all {
 		if old, ok := prev.Files[j.rel]; ok && j.stamp.ModTime != 0 && old.Size == j.stamp.Size && old.ModTime == j.stamp.ModTime {
-			stamps[j.rel] = old
+			l.stamps[j.rel] = old
 			if old.ID != "" { // "" stamps a file skipped with a note: not read again either
-				kept = append(kept, old.ID)
+				l.kept = append(l.kept, old.ID)
 			}
 			if n, ok := prev.Skipped[j.path]; ok { // a note about a value the file still has
-				notes = append(notes, fileNote{j.path, n})
+				l.notes = append(l.notes, fileNote{j.path, n})
 			}
 			continue
 		}
-		jobs = append(jobs, j)
+		l.jobs = append(l.jobs, j)
 	}
-	batch := f.cfg.Batch
-	if batch <= 0 {
-		batch = DefaultBatch
+	return l, nil
+}
+
+// collectPart reads the next Batch of l's changed files. Its state
+// stamps every file listed and read so far; when files are left, it
+// returns More and l, advanced, in State.Resume.
+func (f *Folder) collectPart(ctx context.Context, prev sources.State, l *listing) (sources.Result, error) {
+	start := time.Now()
+	var stamps map[string]sources.FileStamp
+	var kept []string
+	var errs []error
+	if l.first {
+		stamps, kept, errs = l.stamps, l.kept, l.errs
+	} else {
+		// prev is the previous part's state: the files it stamped are
+		// exactly those listed and not left for later.
+		stamps = make(map[string]sources.FileStamp, len(prev.Files)+f.batch())
+		for rel, st := range prev.Files {
+			stamps[rel] = st
+			if st.ID != "" {
+				kept = append(kept, st.ID)
+			}
+		}
+		kept = append(kept, l.unstamped...)
 	}
-	more := len(jobs) > batch
+	unstamped := l.unstamped
+	notes := slices.Clone(l.notes)
+	jobs, rest := l.jobs, []fileJob(nil)
+	more := len(jobs) > f.batch()
 	if more {
 		// In walk order, so an interrupted import goes on where it
 		// stopped and places its articles as one run would have. A
 		// changed file left for later keeps its article current.
-		for _, j := range jobs[batch:] {
-			if old, ok := prev.Files[j.rel]; ok && old.ID != "" {
+		jobs, rest = jobs[:f.batch()], jobs[f.batch():]
+		for _, j := range rest {
+			if old, ok := l.old[j.rel]; ok && old.ID != "" {
 				kept = append(kept, old.ID)
 			}
 		}
-		jobs = jobs[:batch]
 	}
 	arts := make([]feed.Article, len(jobs))
 	ok := make([]bool, len(jobs))
@@ -222,6 +295,9 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 	}
 
 	if err := f.vanished(jobs, fileErrs); err != nil {
+		if !l.first {
+			return sources.Result{State: prev}, errListingStale
+		}
 		return sources.Result{State: prev}, err
 	}
 	out := make([]feed.Article, 0, len(jobs))
@@ -243,6 +319,8 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 			if st := jobs[i].stamp; st.ModTime != 0 {
 				st.ID = arts[i].ID
 				stamps[jobs[i].rel] = st
+			} else {
+				unstamped = append(slices.Clip(unstamped), arts[i].ID)
 			}
 		}
 	}
@@ -251,7 +329,18 @@ func (f *Folder) Collect(ctx context.Context, prev sources.State) (sources.Resul
 	if len(stamps) > 0 {
 		state.Files = stamps
 	}
+	if more {
+		state.Resume = &listing{f: f, jobs: rest, old: l.old, notes: notes, unstamped: unstamped}
+	}
 	return sources.Result{Articles: out, Kept: kept, State: state, More: more}, joinFew(errs)
+}
+
+// batch is how many changed files one part reads at most.
+func (f *Folder) batch() int {
+	if f.cfg.Batch <= 0 {
+		return DefaultBatch
+	}
+	return f.cfg.Batch
 }
 
 // warn logs each note that was not logged at the previous collection and

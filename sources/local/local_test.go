@@ -441,3 +441,118 @@ func TestBatches(t *testing.T) {
 		t.Fatalf("edited: %d read, %d kept, More %v, %v; want 10, 15, true", len(res.Articles), len(res.Kept), res.More, err)
 	}
 }
+
+// TestBatchesListOnce: the parts of one collection share the first part's
+// listing (State.Resume), so a large import walks its folder once. Every
+// part returns each listed file as read or kept, so retention never sees
+// a listed article as gone. A file that vanishes between parts makes the
+// next part list the folder again; a file added meanwhile waits for the
+// next collection, which starts without Resume. (New files left for a
+// later part have no article yet, so they are neither read nor kept.)
+func TestBatchesListOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		between   func(dir string) // after the first part
+		walks     int
+		firstRun  int // files read by the first collection
+		secondRun int // files read by the next one
+	}{
+		{"unchanged", func(string) {}, 1, 25, 0},
+		{"a listed file vanishes", func(dir string) {
+			if err := os.Remove(filepath.Join(dir, "f24.txt")); err != nil {
+				t.Fatal(err)
+			}
+		}, 2, 24, 0},
+		{"a file is added", func(dir string) {
+			writeTitled(t, filepath.Join(dir, "f99.txt"), "Title 99")
+		}, 1, 25, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for i := range 25 {
+				writeTitled(t, filepath.Join(dir, fmt.Sprintf("f%02d.txt", i)), fmt.Sprintf("Title %d", i))
+			}
+			f, err := New(Config{Name: "notes", Path: dir, BaseURL: "http://x.example/", Batch: 10}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			walks := 0
+			f.afterWalk = func() { walks++ }
+			state := sources.State{}
+			read := map[string]int{}
+			for part := 0; ; part++ {
+				res, err := f.Collect(context.Background(), state)
+				if err != nil {
+					t.Fatalf("part %d: %v", part, err)
+				}
+				current := map[string]bool{}
+				for _, a := range res.Articles {
+					read[a.Title]++
+					current[a.ID] = true
+				}
+				for _, id := range res.Kept {
+					if current[id] {
+						t.Errorf("part %d: %s both read and kept", part, id)
+					}
+					current[id] = true
+				}
+				if len(current) != len(read) {
+					t.Errorf("part %d returns %d articles (read or kept), %d were read so far", part, len(current), len(read))
+				}
+				if part == 0 {
+					tc.between(dir)
+				}
+				state = res.State
+				if !res.More {
+					if res.State.Resume != nil {
+						t.Error("the last part hands on a listing")
+					}
+					break
+				}
+				if res.State.Resume == nil {
+					t.Fatalf("part %d: More without Resume", part)
+				}
+			}
+			if walks != tc.walks {
+				t.Errorf("the folder was walked %d times, want %d", walks, tc.walks)
+			}
+			if len(read) != tc.firstRun {
+				t.Errorf("the collection read %d files, want %d", len(read), tc.firstRun)
+			}
+			for title, n := range read {
+				if n != 1 {
+					t.Errorf("%s read %d times", title, n)
+				}
+			}
+			state.Resume = nil // what the collector does when a collection begins
+			res, err := f.Collect(context.Background(), state)
+			if err != nil || len(res.Articles) != tc.secondRun || res.More {
+				t.Fatalf("next collection: %d read, More %v, %v; want %d", len(res.Articles), res.More, err, tc.secondRun)
+			}
+			if got, want := len(res.Articles)+len(res.Kept), listed(t, dir); got != want {
+				t.Errorf("next collection returns %d articles, the folder holds %d", got, want)
+			}
+		})
+	}
+}
+
+func writeTitled(t *testing.T, path, title string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(title+"\n\nBody.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour) // whole seconds apart from any edit
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// listed is the number of files in dir.
+func listed(t *testing.T, dir string) int {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(es)
+}
