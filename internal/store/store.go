@@ -162,9 +162,19 @@ func (c *Collection) Prunes(n int) bool {
 }
 
 // EncodeRecord is rec as a backend stores it: state and status as JSON.
+// A files source's stamps are encoded by appendStamps, last.
 func EncodeRecord(rec Record) (state, status []byte, err error) {
+	files := rec.State.Files
+	rec.State.Files = nil
 	if state, err = json.Marshal(rec.State); err != nil {
 		return nil, nil, err
+	}
+	if len(files) > 0 {
+		obj := state[:len(state)-1] // without its closing brace
+		if len(obj) > 1 {
+			obj = append(obj, ',')
+		}
+		state = append(appendStamps(obj, files), '}')
 	}
 	status, err = json.Marshal(rec.Status)
 	return state, status, err
