@@ -290,6 +290,7 @@ func checkServedHistory(t *testing.T, base, dataDir string, c chainCheck, d time
 // growing between runs; a last serve must then publish every stored
 // article exactly once in each format's chain.
 func TestHistoryCrashMatrix(t *testing.T) {
+	t.Parallel() // child processes only: no in-process run, no shared global
 	files, kills := 2000, 10
 	if fullSize() {
 		files, kills = 20000, 30
@@ -482,6 +483,7 @@ func checkFolderLinks(t *testing.T, where, out, dataDir string, c chainCheck) ma
 // resolves to a file. A generate after a serve filled the data_dir writes
 // every archive document and article page.
 func TestHistoryGenerateTwice(t *testing.T) {
+	t.Parallel() // child processes only: no in-process run, no shared global
 	dir := t.TempDir()
 	writeStories(t, filepath.Join(dir, "articles"), 0, 700)
 	cfg := historySite(t, dir, nil, 20, historyBase, "")
@@ -550,6 +552,7 @@ func TestHistoryGenerateTwice(t *testing.T) {
 // TestHistoryServeAndGenerate runs serve and, beside it, generate on one
 // data_dir for 20 rounds, the history growing each round.
 func TestHistoryServeAndGenerate(t *testing.T) {
+	t.Parallel() // child processes only: no in-process run, no shared global
 	dir := t.TempDir()
 	articles := filepath.Join(dir, "articles")
 	writeStories(t, articles, 0, 300)
@@ -627,6 +630,7 @@ func TestHistoryServeAndGenerate(t *testing.T) {
 // head; a changed base_url reaches every document; retention keeps what
 // it should.
 func TestHistoryEditAndBaseURL(t *testing.T) {
+	t.Parallel() // child processes only: no in-process run, no shared global
 	dir := t.TempDir()
 	articles := filepath.Join(dir, "articles")
 	writeStories(t, articles, 0, 200)
@@ -837,6 +841,7 @@ func docsOf(w *chainWalk, id string) []string {
 // TestHistoryArchiveCaching: a full archive document is served as
 // immutable for a long time; the head is not.
 func TestHistoryArchiveCaching(t *testing.T) {
+	t.Parallel() // child processes only: no in-process run, no shared global
 	dir := t.TempDir()
 	writeStories(t, filepath.Join(dir, "articles"), 0, 200)
 	cfg := historySite(t, dir, nil, 20, historyBase, "")
@@ -888,6 +893,7 @@ func TestHistoryArchiveCaching(t *testing.T) {
 // succeed with no "database is locked", and each folder holds every stored
 // article exactly once along each format's chain.
 func TestHistoryTwoGenerates(t *testing.T) {
+	t.Parallel() // child processes only: no in-process run, no shared global
 	dir := t.TempDir()
 	articles := filepath.Join(dir, "articles")
 	writeStories(t, articles, 0, 400)

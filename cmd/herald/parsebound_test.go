@@ -18,6 +18,7 @@ import (
 // longer than the grace even under the 2 s parse bound, so only
 // cancellation reaching the parse gets it out in time.
 func TestServeSIGTERMWhileParsing(t *testing.T) {
+	t.Parallel() // child processes only: no in-process run, no shared global
 	if testing.Short() {
 		t.Skip("runs herald serve")
 	}

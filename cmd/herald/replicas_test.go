@@ -246,7 +246,9 @@ func TestReplicaFailover(t *testing.T) {
 }
 
 // checkReplicaReports: every replica's operator /healthz names the
-// leader, and its /metrics say whether it leads.
+// leader, and its /metrics say whether it leads. A follower learns who
+// leads at its next check of the database (every 2 s), so the reports are
+// read until they agree, for at most two checks.
 func checkReplicaReports(t *testing.T, reps []*replicaProc, leader *replicaProc) {
 	t.Helper()
 	type replicaHealth struct {
@@ -254,14 +256,23 @@ func checkReplicaReports(t *testing.T, reps []*replicaProc, leader *replicaProc)
 		Replica struct{ ID, Role, Leader, Database string }
 	}
 	said := map[*replicaProc]replicaHealth{}
-	for _, r := range reps {
-		_, body := get(t, r.base+"/healthz", operator...)
-		var h replicaHealth
-		if err := json.Unmarshal([]byte(body), &h); err != nil {
-			t.Fatalf("%s operator /healthz: %v: %s", r.base, err, body)
+	read := func() bool {
+		for _, r := range reps {
+			_, body := get(t, r.base+"/healthz", operator...)
+			var h replicaHealth
+			if err := json.Unmarshal([]byte(body), &h); err != nil {
+				t.Fatalf("%s operator /healthz: %v: %s", r.base, err, body)
+			}
+			said[r] = h
 		}
-		said[r] = h
+		for _, r := range reps {
+			if said[r].Replica.Leader != said[leader].Replica.ID {
+				return false
+			}
+		}
+		return true
 	}
+	waitUntil(5*time.Second, read)
 	for _, r := range reps {
 		if h := said[r]; h.Status != "ok" || h.Replica.Database != "ok" || h.Replica.Leader != said[leader].Replica.ID {
 			t.Errorf("%s operator /healthz: %+v; want the leader %q named", r.base, h, said[leader].Replica.ID)
