@@ -3,16 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,25 +34,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	childPath = path
-	// The parallel tests here mostly wait: on child processes, and the
-	// replica tests on lease expiries (about 10 s, idle). GOMAXPROCS of
-	// them at a time left the CPUs idle while the rest queued; two per
-	// CPU took the package from 92 s to 60 s on 2 cores, and more made
-	// timed assertions flaky. -test.parallel, when given, wins.
-	flag.Parse()
-	if !flagGiven("test.parallel") {
-		flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0)))
-	}
-	code := pgtest.Run(m)
+	code := pgtest.Run(m) // two parallel tests per CPU (see there)
 	cleanup()
 	os.Exit(code)
-}
-
-// flagGiven reports whether the flag name was set on the command line.
-func flagGiven(name string) bool {
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
 }
 
 // childPath is the herald binary children run (childHerald).

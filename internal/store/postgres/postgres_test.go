@@ -23,7 +23,28 @@ func open(t *testing.T, url string) *Store {
 	return s
 }
 
+// TestShared comes first in the file: its lease cases wait longest, and
+// parallel tests take their turns in file order.
+func TestShared(t *testing.T) {
+	t.Parallel()
+	pgtest.Server(t) // skips once, not per case
+	storetest.RunShared(t, func(t *testing.T) storetest.Replicas {
+		url := pgtest.NewDatabase(t)
+		return storetest.Replicas{
+			Open: func(t *testing.T) store.Shared { return open(t, url) },
+			Sever: func(t *testing.T, kind string) {
+				app := map[string]string{"lead": AppLead, "changes": AppChanges}[kind]
+				if n := pgtest.Exec(t, url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+					WHERE datname = current_database() AND application_name = $1`, app); n == 0 {
+					t.Fatalf("no %s connection to sever", kind)
+				}
+			},
+		}
+	})
+}
+
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	pgtest.Server(t) // skips once, not per case
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s := open(t, pgtest.NewDatabase(t))
@@ -65,27 +86,11 @@ func TestSchema(t *testing.T) {
 	})
 }
 
-func TestShared(t *testing.T) {
-	pgtest.Server(t) // skips once, not per case
-	storetest.RunShared(t, func(t *testing.T) storetest.Replicas {
-		url := pgtest.NewDatabase(t)
-		return storetest.Replicas{
-			Open: func(t *testing.T) store.Shared { return open(t, url) },
-			Sever: func(t *testing.T, kind string) {
-				app := map[string]string{"lead": AppLead, "changes": AppChanges}[kind]
-				if n := pgtest.Exec(t, url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-					WHERE datname = current_database() AND application_name = $1`, app); n == 0 {
-					t.Fatalf("no %s connection to sever", kind)
-				}
-			},
-		}
-	})
-}
-
 // TestFencingEpoch: a leader that has not noticed it lost leadership (its
 // lock connection still answers) is fenced by the epoch another leader
 // took.
 func TestFencingEpoch(t *testing.T) {
+	t.Parallel() // a database of its own
 	url := pgtest.NewDatabase(t)
 	s := open(t, url)
 	defer s.Close()
@@ -126,6 +131,7 @@ func leadingPair(t *testing.T, url string) (a, b *Store, la store.Leadership) {
 // (it stopped renewing: paused, hung) is refused its writes at once, is
 // replaced by the next Lead, and learns it lost at its next renewal.
 func TestLeaseExpired(t *testing.T) {
+	t.Parallel() // a database of its own
 	url := pgtest.NewDatabase(t)
 	a, b, la := leadingPair(t, url)
 	if _, err := b.Lead(context.Background(), "b"); !errors.Is(err, store.ErrLedElsewhere) {
@@ -159,6 +165,7 @@ func TestLeaseExpired(t *testing.T) {
 // the row frees well inside the lease and another replica can take over.
 // The stalled write then fails: nothing of it commits.
 func TestLeaderStalledInTransaction(t *testing.T) {
+	t.Parallel() // a database of its own
 	url := pgtest.NewDatabase(t)
 	a, b, _ := leadingPair(t, url)
 	inside, resume := make(chan struct{}), make(chan struct{})

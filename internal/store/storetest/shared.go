@@ -28,8 +28,8 @@ type Replicas struct {
 // notice delivered, a listener reconnected.
 const wait = 15 * time.Second
 
-// RunShared runs the store.Shared suite; replicas returns a fresh
-// database for each case.
+// RunShared runs the store.Shared suite, its cases in parallel; replicas
+// returns a fresh database for each case.
 func RunShared(t *testing.T, replicas func(t *testing.T) Replicas) {
 	for _, tc := range []struct {
 		name string
@@ -42,7 +42,10 @@ func RunShared(t *testing.T, replicas func(t *testing.T) Replicas) {
 		{"ChangesFromAnotherStore", testChanges},
 		{"ChangesReconnect", testChangesReconnect},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tc.test(t, replicas(t)) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has replicas of its own; most wait on a lease
+			tc.test(t, replicas(t))
+		})
 	}
 }
 

@@ -18,7 +18,8 @@ import (
 	"github.com/heraldfeed/herald/sources"
 )
 
-// Run runs the suite; open returns a new, empty store for each test.
+// Run runs the suite, its cases in parallel; open returns a new, empty
+// store for each test.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, tc := range []struct {
 		name string
@@ -43,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ItemsCounted", testItemsCounted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // a store of its own; a PostgreSQL one takes a database to create
 			s := open(t)
 			t.Cleanup(func() { s.Close() })
 			tc.test(t, s)

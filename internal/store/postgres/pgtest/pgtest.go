@@ -10,10 +10,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -63,7 +65,19 @@ func Main(m *testing.M) { os.Exit(Run(m)) }
 
 // Run is Main without the exit: it returns m.Run's code, for a TestMain
 // with clean-up of its own to do.
+//
+// The parallel tests of the packages that use a server mostly wait: on
+// lease expiries (about 10 s, idle) and on child processes. GOMAXPROCS of
+// them at a time left the CPUs idle while the rest queued, so unless
+// -test.parallel is given they run two per CPU (three per CPU made timed
+// assertions of cmd/herald fail under load).
 func Run(m *testing.M) int {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0)))
+	}
 	code := m.Run()
 	if skipped.Load() > 0 {
 		line := "note: " + Skip + "\n"
