@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -159,6 +160,9 @@ type Store struct {
 	// then its writes are refused.
 	epoch int64
 	lead  *leadership
+
+	// listenIdle is Changes' ping interval: listenIdle, shorter in tests.
+	listenIdle time.Duration
 }
 
 var _ store.Shared = (*Store)(nil)
@@ -187,7 +191,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres %s: %w", where, err)
 	}
-	s := &Store{pool: pool, where: where}
+	s := &Store{pool: pool, where: where, listenIdle: listenIdle}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", where, err)

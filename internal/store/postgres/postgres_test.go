@@ -199,22 +199,21 @@ func TestLeaderStalledInTransaction(t *testing.T) {
 	}
 }
 
-// TestChangesIdle: a listener that waits longer than listenIdle pings its
+// TestChangesIdle: a listener that waits longer than its listenIdle pings its
 // connection and keeps it (no reconnection, which could miss notices),
 // and still delivers.
 func TestChangesIdle(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	s := open(t, url)
 	defer s.Close()
-	saved := listenIdle
-	listenIdle = 50 * time.Millisecond
+	s.listenIdle = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := s.Changes(ctx)
 	defer func() {
 		cancel()
-		for range ch { // the goroutine is done with listenIdle
+		for range ch { // the goroutine is done
 		}
-		listenIdle = saved
 	}()
 	conn := pgtest.Conn(t, url)
 	backend := func() (pid int) {
@@ -226,10 +225,10 @@ func TestChangesIdle(t *testing.T) {
 		return pid
 	}
 	before := backend()
-	time.Sleep(20 * listenIdle) // many idle rounds
+	time.Sleep(20 * s.listenIdle) // many idle rounds
 	var quiet time.Duration
 	if err := conn.QueryRow(context.Background(), `SELECT clock_timestamp() - state_change FROM pg_stat_activity
-		WHERE pid = $1`, before).Scan(&quiet); err != nil || quiet > 10*listenIdle {
+		WHERE pid = $1`, before).Scan(&quiet); err != nil || quiet > 10*s.listenIdle {
 		t.Errorf("the idle listener was quiet for %v (%v): not pinged", quiet, err)
 	}
 	l, err := s.Lead(context.Background(), "idle")

@@ -46,10 +46,11 @@ const (
 const maxBackoff = 2 * time.Second
 
 // listenIdle is how long Changes waits for a notice before it pings its
-// connection: a connection dropped silently (a NAT's idle timeout, a
-// database host gone) delivers nothing and no error until TCP gives up,
-// minutes later; the ping finds out, and its traffic keeps NATs open.
-var listenIdle = 10 * time.Second
+// connection (Store.listenIdle): a connection dropped silently (a NAT's
+// idle timeout, a database host gone) delivers nothing and no error until
+// TCP gives up, minutes later; the ping finds out, and its traffic keeps
+// NATs open.
+const listenIdle = 10 * time.Second
 
 // leadership is a held lease: a goroutine renews it over a connection
 // of its own and gives it up.
@@ -304,7 +305,7 @@ func (s *Store) Published(ctx context.Context, after int64) (store.Publication, 
 // publication committed after the call is delivered. After a reconnect
 // it delivers the current generation, as a notice may have been missed.
 // A full channel keeps the newest generation only. An idle connection
-// is pinged every listenIdle, so one that died silently is replaced.
+// is pinged every s.listenIdle, so one that died silently is replaced.
 func (s *Store) Changes(ctx context.Context) <-chan int64 {
 	ch := make(chan int64, 1)
 	first, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -331,7 +332,7 @@ func (s *Store) Changes(ctx context.Context) <-chan int64 {
 					deliver(ch, gen)
 				}
 			}
-			wait, cancel := context.WithTimeout(ctx, listenIdle)
+			wait, cancel := context.WithTimeout(ctx, s.listenIdle)
 			n, err := conn.WaitForNotification(wait)
 			cancel()
 			if err != nil && ctx.Err() == nil && wait.Err() != nil && !conn.IsClosed() {
