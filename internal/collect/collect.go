@@ -287,6 +287,7 @@ func (c *Collector) save(ctx context.Context, e Entry, start time.Time, res sour
 	rec := c.kept[name].rec
 	c.mu.Unlock()
 	rec.State = res.State
+	rec.State.Resume = nil // never stored: the source's, for its next part only
 	rec.Status = c.status(rec.Status, start, err)
 	rec.Status.Running = false
 	_, serr := c.store.Save(ctx, store.Collection{

@@ -89,3 +89,67 @@ func TestCollectParts(t *testing.T) {
 		t.Fatalf("after a restart: %d stored, want 25", len(got))
 	}
 }
+
+// resumeSource returns its articles in parts like partsSource, handing
+// each part a Resume token, and records the Resume each call received.
+type resumeSource struct {
+	partsSource
+	got []any
+}
+
+type resumeToken struct{ part int }
+
+func (r *resumeSource) Collect(ctx context.Context, prev sources.State) (sources.Result, error) {
+	r.got = append(r.got, prev.Resume)
+	res, err := r.partsSource.Collect(ctx, prev)
+	if res.More {
+		res.State.Resume = &resumeToken{len(res.State.FirstSeen) / r.per}
+	}
+	return res, err
+}
+
+// TestCollectResume: the parts of one collection get the Resume of the
+// part before; every collection starts without one, also after one
+// cancelled between parts; and no record the store keeps holds one.
+func TestCollectResume(t *testing.T) {
+	st := store.NewMemory()
+	ctx, cancel := context.WithCancel(context.Background())
+	src := &resumeSource{partsSource: partsSource{total: 35, per: 10}}
+	src.after = func(part int) {
+		if part == 1 {
+			cancel()
+		}
+	}
+	c, err := New(Options{Sources: []Entry{{Source: src, Key: "parts@1"}}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Collect(ctx, "parts"); err == nil {
+		t.Fatal("a cancelled collection returned no error")
+	}
+	src.after = nil
+	if err := c.Collect(context.Background(), "parts"); err != nil {
+		t.Fatal(err)
+	}
+	// The first collection commits part 0 and is cancelled in part 1,
+	// which is not committed; the second goes on from 10 stored, in three
+	// parts.
+	want := []any{nil, &resumeToken{1}, nil, &resumeToken{2}, &resumeToken{3}}
+	if len(src.got) != len(want) {
+		t.Fatalf("%d calls, want %d: %v", len(src.got), len(want), src.got)
+	}
+	for i := range want {
+		g, _ := src.got[i].(*resumeToken)
+		w, _ := want[i].(*resumeToken)
+		if (g == nil) != (w == nil) || g != nil && *g != *w {
+			t.Errorf("call %d got Resume %v, want %v", i, src.got[i], want[i])
+		}
+	}
+	rec, ok, err := st.Load(context.Background(), "parts@1")
+	if err != nil || !ok || rec.State.Resume != nil {
+		t.Errorf("stored record: Resume %v (found %v, %v)", rec.State.Resume, ok, err)
+	}
+	if got, _ := storetest.History(context.Background(), st, "parts"); len(got) != 35 {
+		t.Errorf("%d stored, want 35", len(got))
+	}
+}
