@@ -28,55 +28,60 @@ type LogTx interface {
 }
 
 // Commit writes c's articles into its source's log through tx and prunes
-// it (retention), reporting whether the log changed: new articles take
+// it (retention), reporting whether the log changed and how many articles
+// the source holds after it (its status counts them): new articles take
 // the next places, oldest first; an edit stays in its place or moves to
 // a new one (Plan); every place an article leaves is kept as gone; and
 // the change gets the next revision.
-func Commit(ctx context.Context, tx LogTx, c *Collection) (bool, error) {
+func Commit(ctx context.Context, tx LogTx, c *Collection) (changed bool, count int, err error) {
 	seq, rev, err := tx.Counters(ctx)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	n, err := tx.Count(ctx, c.Source)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	if c.Untouched(n) {
 		// Nothing new (a files source whose files did not change), and
 		// retention cannot remove anything.
-		return false, nil
+		return false, n, nil
 	}
 	old, err := tx.History(ctx, c, n)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	p := c.Plan(old)
 	if !p.Changed() {
-		return false, nil
+		return false, n, nil
 	}
 	rev++
 	for _, st := range p.Write {
+		if _, stored := old.ByID[st.Article.ID]; !stored {
+			n++ // History holds every article the collection brings that is stored
+		}
 		data, err := json.Marshal(st.Article)
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		if st.Seq == 0 {
 			seq++
 			st.Seq = seq
 		}
 		if err := tx.Put(ctx, c.Source, st, data, rev); err != nil {
-			return false, err
+			return false, 0, err
 		}
 	}
 	if len(p.Remove) > 0 {
 		if err := tx.Remove(ctx, c.Source, p.Remove); err != nil {
-			return false, err
+			return false, 0, err
 		}
+		n -= len(p.Remove)
 	}
 	for _, l := range p.Leave {
 		if err := tx.Leave(ctx, c.Source, l, rev); err != nil {
-			return false, err
+			return false, 0, err
 		}
 	}
-	return true, tx.SetCounters(ctx, seq, rev)
+	return true, n, tx.SetCounters(ctx, seq, rev)
 }

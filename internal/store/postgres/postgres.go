@@ -340,10 +340,7 @@ func (s *Store) Save(ctx context.Context, c store.Collection) (bool, error) {
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		if c.Articles != nil {
 			var err error
-			if changed, err = store.Commit(ctx, &logTx{tx: tx}, &c); err != nil {
-				return err
-			}
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM herald_articles WHERE source = $1`, c.Source).Scan(&c.Record.Status.Items); err != nil {
+			if changed, c.Record.Status.Items, err = store.Commit(ctx, &logTx{tx: tx}, &c); err != nil {
 				return err
 			}
 		}

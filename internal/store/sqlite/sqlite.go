@@ -345,10 +345,7 @@ func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, e
 	defer tx.Rollback()
 	changed := false
 	if c.Articles != nil {
-		if changed, err = store.Commit(ctx, logTx{tx}, &c); err != nil {
-			return false, err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, c.Source).Scan(&c.Record.Status.Items); err != nil {
+		if changed, c.Record.Status.Items, err = store.Commit(ctx, logTx{tx}, &c); err != nil {
 			return false, err
 		}
 	}

@@ -80,6 +80,15 @@ func saveSource(t *testing.T, s store.Store, source string, now time.Time, r sto
 	if err != nil {
 		t.Fatalf("Save: %v", err)
 	}
+	// Every save counts the history into the record's status: new
+	// articles, edits, duplicates and retention's removals alike.
+	rec, _, err := s.Load(context.Background(), source+"@k")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if n := len(articles(t, s, source)); rec.Status.Items != n {
+		t.Fatalf("after Save the status counts %d articles, the history holds %d", rec.Status.Items, n)
+	}
 	return changed
 }
 
