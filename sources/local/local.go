@@ -184,10 +184,9 @@ type listing struct {
 	// old are the stamps the walk was compared with: the IDs of changed
 	// files left for later parts are kept from them.
 	old map[string]sources.FileStamp
-	// stamps and kept are the unchanged files' stamps and article IDs;
-	// only the first part uses them (later ones start from its state).
+	// stamps are the unchanged files' stamps; only the first part uses
+	// them (later ones start from the state the part before returned).
 	stamps map[string]sources.FileStamp
-	kept   []string
 	// notes are the notes of every file not read again (the walk's and
 	// those of unchanged files); parts add theirs.
 	notes []fileNote
@@ -218,10 +217,8 @@ func (f *Folder) list(ctx context.Context, prev sources.State) (*listing, error)
 	l.jobs = all[:0:0]
 	for _, j := range all {
 		if old, ok := prev.Files[j.rel]; ok && j.stamp.ModTime != 0 && old.Size == j.stamp.Size && old.ModTime == j.stamp.ModTime {
+			// An ID "" stamps a file skipped with a note: not read again either.
 			l.stamps[j.rel] = old
-			if old.ID != "" { // "" stamps a file skipped with a note: not read again either
-				l.kept = append(l.kept, old.ID)
-			}
 			if n, ok := prev.Skipped[j.path]; ok { // a note about a value the file still has
 				l.notes = append(l.notes, fileNote{j.path, n})
 			}
@@ -237,23 +234,25 @@ func (f *Folder) list(ctx context.Context, prev sources.State) (*listing, error)
 // returns More and l, advanced, in State.Resume.
 func (f *Folder) collectPart(ctx context.Context, prev sources.State, l *listing) (sources.Result, error) {
 	start := time.Now()
-	var stamps map[string]sources.FileStamp
-	var kept []string
-	var errs []error
-	if l.first {
-		stamps, kept, errs = l.stamps, l.kept, l.errs
-	} else {
+	stamps, errs := l.stamps, l.errs
+	if !l.first {
 		// prev is the previous part's state: the files it stamped are
-		// exactly those listed and not left for later.
+		// exactly those listed and not left for later. Its map is never
+		// written into.
 		stamps = make(map[string]sources.FileStamp, len(prev.Files)+f.batch())
 		for rel, st := range prev.Files {
 			stamps[rel] = st
-			if st.ID != "" {
-				kept = append(kept, st.ID)
-			}
 		}
-		kept = append(kept, l.unstamped...)
 	}
+	// Every article already read stays current: those of stamped files,
+	// and those read from unstamped ones by earlier parts.
+	kept := make([]string, 0, len(stamps)+len(l.unstamped))
+	for _, st := range stamps {
+		if st.ID != "" {
+			kept = append(kept, st.ID)
+		}
+	}
+	kept = append(kept, l.unstamped...)
 	unstamped := l.unstamped
 	notes := slices.Clone(l.notes)
 	jobs, rest := l.jobs, []fileJob(nil)
