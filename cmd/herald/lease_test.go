@@ -166,7 +166,7 @@ func TestReplicasPingOnceAcrossFailovers(t *testing.T) {
 	up := &uaUpstream{items: []string{"Item 0"}}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
-	cfg := upstreamReplicaConfig(t, srv.URL, "store: "+pgtest.NewDatabase(t)+"\n", "websub:\n  hub: "+hub.url+"/hub\n")
+	cfg := upstreamReplicaConfig(t, srv.URL, "store: "+pgtest.NewDatabase(t)+"\nreplica_lease: "+testLease.String()+"\n", "websub:\n  hub: "+hub.url+"/hub\n")
 	reps := []*replicaProc{startReplica(t, cfg), startReplica(t, cfg), startReplica(t, cfg)}
 	serving := func(item string) func() bool {
 		return func() bool {

@@ -108,8 +108,20 @@ func leaders(t *testing.T, reps []*replicaProc) []*replicaProc {
 	return out
 }
 
-// replicaConfig is a site on the shared database dbURL: a files source
-// and an upstream feed collected every second, in three feeds.
+// testLease is the replica_lease of the replica tests, the shortest the
+// configuration allows, so that each failover waits least. A takeover
+// comes within 1.2 leases of the leader's last renewal; takeoverBound
+// adds room for a loaded machine. TestReplicaPausedLeader and
+// TestReplicasAgree keep the default lease: they check the bounds README
+// gives for it.
+const (
+	testLease     = 5 * time.Second
+	takeoverBound = 9 * time.Second
+)
+
+// replicaConfig is a site on the shared database dbURL with the test
+// lease: a files source and an upstream feed collected every second, in
+// three feeds.
 func replicaConfig(t *testing.T, dbURL, upURL string) string {
 	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", upURL),
 		map[string]string{"local.txt": "Local story\n\nHello.\n"})
@@ -117,14 +129,14 @@ func replicaConfig(t *testing.T, dbURL, upURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, cfg, "store: "+dbURL+"\n"+string(b)+
+	writeFile(t, cfg, "store: "+dbURL+"\nreplica_lease: "+testLease.String()+"\n"+string(b)+
 		"  - {name: upf, title: Up, sources: [up]}\n  - {name: all, title: All, sources: [articles, up], limit: 2}\n")
 	return cfg
 }
 
 // TestReplicaFailover: three `herald serve` replicas on one PostgreSQL
 // database. The leader is killed with SIGKILL in the middle of a
-// collection; another leads within the bound (15 s); an article added
+// collection; another leads within takeoverBound; an article added
 // upstream after the kill reaches every replica, with no item lost or
 // repeated; a replica started afterwards catches up; and the three then
 // serve the same bytes, ETag and Last-Modified for every feed.
@@ -169,10 +181,10 @@ func TestReplicaFailover(t *testing.T) {
 			survivors = append(survivors, r)
 		}
 	}
-	deadline := killed.Add(15 * time.Second)
+	deadline := killed.Add(takeoverBound)
 	for len(leaders(t, survivors)) != 1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no replica took over within 15 s of the leader's death")
+			t.Fatalf("no replica took over within %v of the leader's death (lease %v)", takeoverBound, testLease)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -269,7 +269,7 @@ func openStore(ctx context.Context, cfg *config.Config, noStore bool) (store.Sto
 	case noStore:
 		return store.NewMemory(), nil
 	case cfg.Postgres():
-		st, err := postgres.Open(ctx, cfg.Store)
+		st, err := postgres.Open(ctx, cfg.Store, cfg.ReplicaLease)
 		if err != nil {
 			return nil, StoreError{err}
 		}

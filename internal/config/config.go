@@ -82,6 +82,15 @@ type Config struct {
 	// environment as "${DATABASE_URL}") is one database several replicas
 	// share, one of them collecting at a time.
 	Store string `yaml:"store"`
+	// ReplicaLease is how long the leadership of a PostgreSQL store lasts
+	// without renewal. A leader that stops (killed, paused, cut off) is
+	// replaced within about 1.2 times this; the leader renews it every
+	// fifth of it, followers try to take over as often, and the
+	// connections' timeouts are shares of it. Optional, default 10s
+	// (postgres.DefaultLease); from 5s to 10m. A shorter lease fails over
+	// sooner; a longer one rides out longer pauses of a leader (a frozen
+	// VM, a slow disk) without handing over.
+	ReplicaLease time.Duration `yaml:"replica_lease"`
 	// FastPath answers plain GET and HEAD polls of published pages from
 	// precomputed bytes before net/http sees them. false serves every
 	// request with net/http alone: the switch to flip if the fast path is

@@ -143,6 +143,10 @@ func TestStoreKey(t *testing.T) {
 		{"postgresql scheme", "store: postgresql://db/herald\n", true, "", "postgresql://db/herald"},
 		{"other database", "store: ${BAD_DB}\n", false, `store: want "sqlite" or a PostgreSQL URL`, ""},
 		{"no host", "store: \"postgres://\"\n", true, "store: not a valid PostgreSQL URL", ""},
+		{"lease", "store: ${DB_URL}\nreplica_lease: 30s\n", true, "", "postgres://herald:hunter2@db.internal:5432/herald"},
+		{"lease without replicas", "replica_lease: 30s\n", false, "config.yaml:11:16: replica_lease: applies only to a PostgreSQL store", ""},
+		{"lease too short", "store: ${DB_URL}\nreplica_lease: 2s\n", true, "replica_lease: want 5s to 10m0s, got 2s", ""},
+		{"lease too long", "store: ${DB_URL}\nreplica_lease: 1h\n", true, "replica_lease: want 5s to 10m0s, got 1h0m0s", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := Parse("config.yaml", []byte(strings.Replace(webSource, "%s", "https://example.org/", 1)+tt.extra))
@@ -160,6 +164,9 @@ func TestStoreKey(t *testing.T) {
 			}
 			if c.Store != tt.wantStoreVal || c.Postgres() != tt.postgres {
 				t.Errorf("store = %q, Postgres() = %v; want %q, %v", c.Store, c.Postgres(), tt.wantStoreVal, tt.postgres)
+			}
+			if want := map[bool]time.Duration{true: 30 * time.Second}[strings.Contains(tt.extra, "replica_lease: 30s")]; c.ReplicaLease != want {
+				t.Errorf("replica_lease = %v, want %v", c.ReplicaLease, want)
 			}
 		})
 	}

@@ -89,6 +89,12 @@ func (v *validator) site() {
 			v.fail("store", "not a valid PostgreSQL URL (postgres://user:password@host:5432/database)")
 		}
 	}
+	switch l := c.ReplicaLease; {
+	case c.set("replica_lease") && !c.Postgres():
+		v.fail("replica_lease", "applies only to a PostgreSQL store (store: postgres://…); SQLite has no replicas")
+	case l != 0 && (l < minReplicaLease || l > maxReplicaLease):
+		v.fail("replica_lease", "want %v to %v, got %v", minReplicaLease, maxReplicaLease, l)
+	}
 	if c.AdminListen != "" {
 		if _, _, err := net.SplitHostPort(c.AdminListen); err != nil {
 			v.fail("admin_listen", "want host:port such as \"127.0.0.1:9090\", got %q", c.AdminListen)
@@ -119,6 +125,15 @@ func (v *validator) site() {
 // minAdminToken is the shortest admin_token accepted: a guessable token
 // would open the operator endpoints to anyone.
 const minAdminToken = 16
+
+// The bounds of replica_lease: under the minimum the shares of the lease
+// (renewals every fifth of it, 2/5 for an idle transaction) come close
+// to a loaded machine's pauses, and a leader would give up a lease it
+// holds; over the maximum a dead leader leaves the feeds stale for long.
+const (
+	minReplicaLease = 5 * time.Second
+	maxReplicaLease = 10 * time.Minute
+)
 
 func (v *validator) fetch() {
 	f := v.c.Fetch

@@ -43,7 +43,7 @@ type benchNode struct {
 // headers rendered), p50 and max: the window in which a reader without
 // validators, moved between replicas, may meet the older version after
 // the newer. "notify" is the normal path (LISTEN/NOTIFY); "fallback" has
-// no notices, only the periodic check every DefaultInterval.
+// no notices, only the periodic check every Interval (a fifth of the lease).
 //
 //	HERALD_TEST_DATABASE_URL=... go test ./internal/replica -run '^$' -bench Propagation -benchtime 50x
 func BenchmarkPropagation(b *testing.B) {
@@ -51,7 +51,7 @@ func BenchmarkPropagation(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			dbURL := pgtest.NewDatabase(b)
 			open := func(id string, lead func(ctx context.Context)) *benchNode {
-				pg, err := postgres.Open(context.Background(), dbURL)
+				pg, err := postgres.Open(context.Background(), dbURL, 0) // the default lease: its interval is what README gives
 				if err != nil {
 					b.Fatal(err)
 				}

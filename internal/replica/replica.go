@@ -17,12 +17,6 @@ import (
 	"github.com/heraldfeed/herald/internal/store"
 )
 
-// DefaultInterval is how often a follower tries to take leadership and
-// checks the publication without waiting for a notice. A lease runs out
-// leaseTTL (store/postgres: 10 s) after its last renewal, so a takeover
-// comes within that plus one Interval.
-const DefaultInterval = 2 * time.Second
-
 // opTimeout bounds each database call of the loop, so a database that
 // stops answering is reported rather than waited on.
 const opTimeout = 5 * time.Second
@@ -47,7 +41,9 @@ type Options struct {
 	// (leadership lost, or Run's ctx done), having stopped collecting.
 	Lead func(ctx context.Context)
 	// Interval is how often a follower tries to take over and checks the
-	// publication; default DefaultInterval.
+	// publication without waiting for a notice; default a fifth of the
+	// store's LeaseTerm (2 s of PostgreSQL's default 10 s), so a takeover
+	// comes within 1.2 lease terms of the leader's last renewal.
 	Interval time.Duration
 	// Now is the clock: it stamps Last-Modified while this replica
 	// leads and ages the lease /healthz reports; a seam for tests (clock
@@ -122,7 +118,7 @@ func New(opts Options) (*Replica, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Interval <= 0 {
-		opts.Interval = DefaultInterval
+		opts.Interval = opts.Store.LeaseTerm() / 5
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -43,7 +43,7 @@ func startNode(t *testing.T, dbURL, id string, now func() time.Time) *node {
 // may replace the store, after the defaults).
 func startNodeWith(t *testing.T, dbURL, id string, set func(*replica.Options)) *node {
 	t.Helper()
-	st, err := postgres.Open(context.Background(), dbURL)
+	st, err := postgres.Open(context.Background(), dbURL, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,6 +83,9 @@ type Shared interface {
 	Lead(ctx context.Context, id string) (Leadership, error)
 	// Leader returns who leads, as the database knows it.
 	Leader(ctx context.Context) (Lease, error)
+	// LeaseTerm is how long a leadership lasts without renewal: a leader
+	// that stops is replaced within it and one follower's interval.
+	LeaseTerm() time.Duration
 	// Publish stores a build of the log at revs: changed are its pages
 	// that are new or changed since the previous publication (their Gen
 	// is ignored: they get the new generation), paths all of its paths

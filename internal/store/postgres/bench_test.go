@@ -57,7 +57,7 @@ func BenchmarkCollect100k(b *testing.B) {
 				b.Fatal(err)
 			}
 			parent.Cleanup(func() { drop() })
-			s, err := Open(ctx, dbURL)
+			s, err := Open(ctx, dbURL, 0)
 			if err != nil {
 				b.Fatal(err)
 			}

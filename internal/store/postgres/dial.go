@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"syscall"
-	"time"
 )
 
 // Client-side TCP settings of every connection (the pool's and the
@@ -13,18 +12,15 @@ import (
 // query until TCP gives up, a quarter of an hour later: the leader would
 // go on "collecting", blocked in a save, long after another replica took
 // over, and a follower would not know it is cut off. With them such a
-// connection fails within about userTimeout: keepalives probe an idle
-// one (after 5 s, every 2 s, 3 times), the user timeout bounds one whose
-// data goes unacknowledged.
-var keepAlive = net.KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}
-
-// dial is the connections' DialFunc.
-func dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{KeepAliveConfig: keepAlive, Control: func(network, _ string, c syscall.RawConn) error {
+// connection fails within about the timing's userTimeout: keepalives
+// probe an idle one, the user timeout bounds one whose data goes
+// unacknowledged.
+func (tm timing) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{KeepAliveConfig: tm.keepAlive, Control: func(network, _ string, c syscall.RawConn) error {
 		if network != "tcp" && network != "tcp4" && network != "tcp6" {
 			return nil // a unix socket: the server is on this host
 		}
-		return setUserTimeout(c, userTimeout)
+		return setUserTimeout(c, tm.userTimeout)
 	}}
 	return d.DialContext(ctx, network, addr)
 }

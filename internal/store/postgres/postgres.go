@@ -161,6 +161,7 @@ type Store struct {
 	epoch int64
 	lead  *leadership
 
+	timing timing
 	// listenIdle is Changes' ping interval: listenIdle, shorter in tests.
 	listenIdle time.Duration
 }
@@ -171,17 +172,22 @@ var _ store.Shared = (*Store)(nil)
 // and migrates its schema as needed. Several processes may open one
 // database at once: the first migrates it, the others wait for it.
 // pgxpool's URL parameters apply, pool_max_conns among them (default: the
-// larger of 4 and the number of CPUs).
-func Open(ctx context.Context, url string) (*Store, error) {
+// larger of 4 and the number of CPUs). lease is how long a leadership
+// lasts without renewal; 0 is DefaultLease.
+func Open(ctx context.Context, url string, lease time.Duration) (*Store, error) {
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	tm := timingFor(lease)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, parseError(err)
 	}
-	cfg.ConnConfig.DialFunc = dial
+	cfg.ConnConfig.DialFunc = tm.dial
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = AppPool
 	}
-	for k, v := range serverLimits {
+	for k, v := range tm.serverLimits() {
 		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
 			cfg.ConnConfig.RuntimeParams[k] = v
 		}
@@ -191,7 +197,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres %s: %w", where, err)
 	}
-	s := &Store{pool: pool, where: where, listenIdle: listenIdle}
+	s := &Store{pool: pool, where: where, timing: tm, listenIdle: listenIdle}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", where, err)
@@ -209,12 +215,18 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // idleInTransaction, and, like the client (dial.go), drops a TCP peer
 // that stops answering. A session that ends this way loses only its
 // uncommitted transaction, which the next collection redoes.
-var serverLimits = map[string]string{
-	"idle_in_transaction_session_timeout": strconv.FormatInt(idleInTransaction.Milliseconds(), 10),
-	"tcp_keepalives_idle":                 strconv.Itoa(int(keepAlive.Idle.Seconds())),
-	"tcp_keepalives_interval":             strconv.Itoa(int(keepAlive.Interval.Seconds())),
-	"tcp_keepalives_count":                strconv.Itoa(keepAlive.Count),
-	"tcp_user_timeout":                    strconv.FormatInt(userTimeout.Milliseconds(), 10),
+func (tm timing) serverLimits() map[string]string {
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	// The keepalive settings are whole seconds: rounded up, as the
+	// server would round 2.5 s down.
+	s := func(d time.Duration) string { return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10) }
+	return map[string]string{
+		"idle_in_transaction_session_timeout": ms(tm.idleInTransaction),
+		"tcp_keepalives_idle":                 s(tm.keepAlive.Idle),
+		"tcp_keepalives_interval":             s(tm.keepAlive.Interval),
+		"tcp_keepalives_count":                strconv.Itoa(tm.keepAlive.Count),
+		"tcp_user_timeout":                    ms(tm.userTimeout),
+	}
 }
 
 // parseError reports a URL pgx cannot parse without the URL: pgconn

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,14 @@ import (
 	"github.com/heraldfeed/herald/internal/store/storetest"
 )
 
+// testLease is the shortest lease the configuration allows
+// (replica_lease), so tests that wait one out wait least; TestTiming
+// checks the shares hold at every lease.
+const testLease = 5 * time.Second
+
 func open(t *testing.T, url string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), url)
+	s, err := Open(context.Background(), url, testLease)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +37,8 @@ func TestShared(t *testing.T) {
 	storetest.RunShared(t, func(t *testing.T) storetest.Replicas {
 		url := pgtest.NewDatabase(t)
 		return storetest.Replicas{
-			Open: func(t *testing.T) store.Shared { return open(t, url) },
+			Lease: testLease,
+			Open:  func(t *testing.T) store.Shared { return open(t, url) },
 			Sever: func(t *testing.T, kind string) {
 				app := map[string]string{"lead": AppLead, "changes": AppChanges}[kind]
 				if n := pgtest.Exec(t, url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -63,7 +70,7 @@ func TestSchema(t *testing.T) {
 	storetest.RunSchema(t, storetest.Schema{
 		New: func(t *testing.T) string { return pgtest.NewDatabase(t) },
 		Open: func(ctx context.Context, url string) (store.Store, error) {
-			return Open(ctx, url)
+			return Open(ctx, url, testLease)
 		},
 		Version: func(t *testing.T, url string) int {
 			var v int
@@ -148,7 +155,7 @@ func TestLeaseExpired(t *testing.T) {
 	defer lb.Release()
 	select {
 	case <-la.Lost():
-	case <-time.After(renewEvery + renewTimeout + time.Second):
+	case <-time.After(a.timing.renewEvery + a.timing.renewTimeout + time.Second):
 		t.Fatal("a did not learn it lost at its next renewal")
 	}
 	if la.Valid() {
@@ -182,8 +189,8 @@ func TestLeaderStalledInTransaction(t *testing.T) {
 	start := time.Now()
 	// As when a stops renewing: the update waits for a's row lock.
 	pgtest.Exec(t, url, `UPDATE herald_leader SET expires = clock_timestamp() - interval '1 second'`)
-	if waited := time.Since(start); waited > idleInTransaction+2*time.Second {
-		t.Errorf("the leader row stayed locked %v by a stalled transaction (idleInTransaction %v)", waited, idleInTransaction)
+	if idle := a.timing.idleInTransaction; time.Since(start) > idle+2*time.Second {
+		t.Errorf("the leader row stayed locked %v by a stalled transaction (idleInTransaction %v)", time.Since(start), idle)
 	}
 	lb, err := b.Lead(context.Background(), "b")
 	if err != nil {
@@ -268,7 +275,7 @@ func TestOpenErrors(t *testing.T) {
 		{"key=value", "host=127.0.0.1 port=x password=" + pw, []string{"database URL"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := Open(context.Background(), tc.url)
+			s, err := Open(context.Background(), tc.url, 0)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded")
@@ -282,5 +289,63 @@ func TestOpenErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTiming: at every lease, the intervals that share it keep the
+// invariants leadership rests on, and the default lease keeps the
+// numbers the README gives.
+func TestTiming(t *testing.T) {
+	for _, lease := range []time.Duration{testLease, DefaultLease, 37 * time.Second, 10 * time.Minute} {
+		tm := timingFor(lease)
+		// A renewal is sent and answered (or given up) before the leader's
+		// own clock says the lease may be gone.
+		if tm.renewEvery+tm.renewTimeout >= tm.lease-tm.margin {
+			t.Errorf("lease %v: renewal every %v waiting %v does not fit in %v", lease, tm.renewEvery, tm.renewTimeout, tm.lease-tm.margin)
+		}
+		// A stalled transaction frees the leader row before the lease
+		// could run out, so a follower can take over when it does.
+		if tm.idleInTransaction >= tm.lease-tm.margin {
+			t.Errorf("lease %v: idle transactions end after %v, past the leader's %v", lease, tm.idleInTransaction, tm.lease-tm.margin)
+		}
+		// A silent connection fails about a lease after it went quiet.
+		if dead := tm.keepAlive.Idle + time.Duration(tm.keepAlive.Count)*tm.keepAlive.Interval; dead > tm.userTimeout || tm.userTimeout > 2*tm.lease {
+			t.Errorf("lease %v: keepalives give up after %v, user timeout %v", lease, dead, tm.userTimeout)
+		}
+		if tm.margin <= 0 || tm.pingTimeout <= 0 || tm.pingTimeout >= tm.lease {
+			t.Errorf("lease %v: margin %v, ping timeout %v", lease, tm.margin, tm.pingTimeout)
+		}
+	}
+	d := timingFor(DefaultLease)
+	got := []time.Duration{d.renewEvery, d.renewTimeout, d.margin, d.keepAlive.Idle, d.keepAlive.Interval, d.userTimeout, d.idleInTransaction}
+	want := []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second, 5 * time.Second, 2 * time.Second, 11 * time.Second, 4 * time.Second}
+	if !slices.Equal(got, want) {
+		t.Errorf("default timing %v, README says %v", got, want)
+	}
+}
+
+// TestServerLimits: the server takes the session limits of the lease as
+// sent, so a stalled transaction ends when the lease says.
+func TestServerLimits(t *testing.T) {
+	t.Parallel() // a database of its own
+	s := open(t, pgtest.NewDatabase(t))
+	defer s.Close()
+	tm := s.timing
+	for name, want := range map[string]time.Duration{
+		"idle_in_transaction_session_timeout": tm.idleInTransaction,
+		"tcp_user_timeout":                    tm.userTimeout,
+		// Whole seconds on the server, rounded up: 2.5 s is 3 s.
+		"tcp_keepalives_idle":     (tm.keepAlive.Idle + time.Second - 1).Truncate(time.Second),
+		"tcp_keepalives_interval": (tm.keepAlive.Interval + time.Second - 1).Truncate(time.Second),
+	} {
+		var setting int64
+		var unit string
+		if err := s.pool.QueryRow(context.Background(), "SELECT setting::bigint, unit FROM pg_settings WHERE name = $1", name).Scan(&setting, &unit); err != nil {
+			t.Fatal(err)
+		}
+		got := time.Duration(setting) * map[string]time.Duration{"ms": time.Millisecond, "s": time.Second}[unit]
+		if got != want {
+			t.Errorf("%s = %v (%d %s) at lease %v, want %v", name, got, setting, unit, testLease, want)
+		}
 	}
 }

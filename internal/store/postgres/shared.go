@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -17,30 +18,52 @@ import (
 
 // Leadership is a lease on the herald_leader row, measured by the
 // database's clock: taking it needs it expired (or released), and the
-// leader renews it every renewEvery for leaseTTL more. A leader that
-// cannot renew (paused, hung, cut off) stops on its own clock leaseMargin
+// leader renews it every renewEvery for lease more. A leader that
+// cannot renew (paused, hung, cut off) stops on its own clock margin
 // before the lease could run out, and its writes are refused by the
 // database once it has (fencing). So a follower takes over within
-// leaseTTL of the last renewal plus its own interval, and never while
+// lease of the last renewal plus its own interval, and never while
 // the previous leader may still collect.
-const (
-	leaseTTL     = 10 * time.Second
-	renewEvery   = 2 * time.Second
-	leaseMargin  = 2 * time.Second
-	renewTimeout = 2 * time.Second
-)
+//
+// Every other interval is a fixed share of the lease, so the invariants
+// between them hold for any lease an operator chooses (replica_lease).
+type timing struct {
+	lease        time.Duration
+	renewEvery   time.Duration
+	margin       time.Duration
+	renewTimeout time.Duration
+	// Connections: a listener pings an idle connection within
+	// pingTimeout; every connection's unacknowledged data fails it after
+	// userTimeout, and keepAlive probes an idle one (dial.go).
+	pingTimeout time.Duration
+	userTimeout time.Duration
+	keepAlive   net.KeepAliveConfig
+	// idleInTransaction (serverLimits) is well inside the lease: the row
+	// lock of a stopped leader's transaction is gone before its lease
+	// runs out.
+	idleInTransaction time.Duration
+}
 
-// Connections: a listener pings an idle connection within pingTimeout;
-// every connection's unacknowledged data fails it after userTimeout
-// (dial.go).
-const (
-	pingTimeout = 2 * time.Second
-	userTimeout = 11 * time.Second
-	// idleInTransaction (postgres.go's serverLimits) is well inside
-	// leaseTTL: the row lock of a stopped leader's transaction is gone
-	// before its lease runs out.
-	idleInTransaction = 4 * time.Second
-)
+// DefaultLease is the lease when Open is given none. The configuration
+// bounds the one it is given (replica_lease).
+const DefaultLease = 10 * time.Second
+
+// timingFor is the timing of lease: at DefaultLease, renewals every 2 s
+// (each waiting at most 2 s), a 2 s margin, keepalives after 5 s every
+// 2 s three times, an 11 s user timeout, and 4 s for an idle transaction.
+func timingFor(lease time.Duration) timing {
+	fifth := lease / 5
+	return timing{
+		lease:             lease,
+		renewEvery:        fifth,
+		margin:            fifth,
+		renewTimeout:      fifth,
+		pingTimeout:       fifth,
+		userTimeout:       lease + lease/10,
+		keepAlive:         net.KeepAliveConfig{Enable: true, Idle: lease / 2, Interval: fifth, Count: 3},
+		idleInTransaction: 2 * fifth,
+	}
+}
 
 // Changes reconnects after at most maxBackoff.
 const maxBackoff = 2 * time.Second
@@ -103,7 +126,7 @@ func (s *Store) Lead(ctx context.Context, id string) (store.Leadership, error) {
 	var epoch int64
 	err = conn.QueryRow(ctx, `UPDATE herald_leader SET epoch = epoch + 1, id = $1, since = clock_timestamp(),
 		expires = clock_timestamp() + $2 * interval '1 millisecond' WHERE expires <= clock_timestamp() RETURNING epoch`,
-		id, leaseTTL.Milliseconds()).Scan(&epoch)
+		id, s.timing.lease.Milliseconds()).Scan(&epoch)
 	if err != nil {
 		conn.Close(context.Background())
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -112,7 +135,7 @@ func (s *Store) Lead(ctx context.Context, id string) (store.Leadership, error) {
 		return nil, err
 	}
 	l := &leadership{s: s, epoch: epoch, conn: conn, stop: make(chan struct{}), lost: make(chan struct{}),
-		valid: start.Add(leaseTTL - leaseMargin)}
+		valid: start.Add(s.timing.lease - s.timing.margin)}
 	s.mu.Lock()
 	s.epoch, s.lead = epoch, l
 	s.mu.Unlock()
@@ -125,13 +148,14 @@ func (s *Store) Lead(ctx context.Context, id string) (store.Leadership, error) {
 // own clock saying the lease may run out; in every case the store stops
 // writing first.
 func (l *leadership) hold() {
+	tm := l.s.timing
 	defer close(l.lost)
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), renewTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), tm.renewTimeout)
 		l.conn.Close(ctx)
 		cancel()
 	}()
-	t := time.NewTicker(renewEvery)
+	t := time.NewTicker(tm.renewEvery)
 	defer t.Stop()
 	for {
 		l.mu.Lock()
@@ -141,7 +165,7 @@ func (l *leadership) hold() {
 		case <-l.stop:
 			expiry.Stop()
 			l.depose()
-			ctx, cancel := context.WithTimeout(context.Background(), renewTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), tm.renewTimeout)
 			l.conn.Exec(ctx, `UPDATE herald_leader SET expires = clock_timestamp() WHERE epoch = $1`, l.epoch)
 			cancel()
 			return
@@ -151,16 +175,16 @@ func (l *leadership) hold() {
 		case <-t.C:
 			expiry.Stop()
 			start := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), renewTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), tm.renewTimeout)
 			tag, err := l.conn.Exec(ctx, `UPDATE herald_leader SET expires = clock_timestamp() + $2 * interval '1 millisecond'
-				WHERE epoch = $1 AND expires > clock_timestamp()`, l.epoch, leaseTTL.Milliseconds())
+				WHERE epoch = $1 AND expires > clock_timestamp()`, l.epoch, tm.lease.Milliseconds())
 			cancel()
 			if err != nil || tag.RowsAffected() != 1 {
 				l.depose()
 				return
 			}
 			l.mu.Lock()
-			l.valid = start.Add(leaseTTL - leaseMargin)
+			l.valid = start.Add(tm.lease - tm.margin)
 			l.mu.Unlock()
 		}
 	}
@@ -180,6 +204,9 @@ func (l *leadership) depose() {
 		l.s.lead = nil
 	}
 }
+
+// LeaseTerm implements store.Shared.
+func (s *Store) LeaseTerm() time.Duration { return s.timing.lease }
 
 // Leader implements store.Shared.
 func (s *Store) Leader(ctx context.Context) (store.Lease, error) {
@@ -338,7 +365,7 @@ func (s *Store) Changes(ctx context.Context) <-chan int64 {
 			if err != nil && ctx.Err() == nil && wait.Err() != nil && !conn.IsClosed() {
 				// Idle, not failed (pgconn keeps a connection whose
 				// read timed out): is it still there?
-				ping, cancel := context.WithTimeout(ctx, pingTimeout)
+				ping, cancel := context.WithTimeout(ctx, s.timing.pingTimeout)
 				err = conn.Ping(ping)
 				cancel()
 				if err == nil {

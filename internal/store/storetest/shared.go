@@ -22,6 +22,8 @@ type Replicas struct {
 	// (delivering Changes), as a network failure would. It fails t when
 	// there was none.
 	Sever func(t *testing.T, kind string)
+	// Lease is how long the stores' leadership lasts without renewal.
+	Lease time.Duration
 }
 
 // wait bounds what the cases wait for: leadership lost and taken over, a
@@ -44,7 +46,11 @@ func RunShared(t *testing.T, replicas func(t *testing.T) Replicas) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each case has replicas of its own; most wait on a lease
-			tc.test(t, replicas(t))
+			r := replicas(t)
+			if r.Lease <= 0 {
+				t.Fatal("storetest: Replicas.Lease not set")
+			}
+			tc.test(t, r)
 		})
 	}
 }
@@ -109,7 +115,7 @@ func testLeadOnce(t *testing.T, r Replicas) {
 	}
 	lease, err := b.Leader(ctx)
 	if err != nil || lease.ID != "replica-a" || lease.Since.Before(before) || lease.Since.After(time.Now().Add(time.Minute)) ||
-		lease.Left <= 0 || lease.Left > 15*time.Second {
+		lease.Left <= 0 || lease.Left > r.Lease+time.Second {
 		t.Errorf("Leader = %+v, %v; want replica-a, about now, with a lease of some seconds left", lease, err)
 	}
 	if err := saveOne(a, "x"); err != nil {
@@ -118,10 +124,10 @@ func testLeadOnce(t *testing.T, r Replicas) {
 	select {
 	case <-la.Lost():
 		t.Fatal("Lost closed while leading")
-	case <-time.After(5 * time.Second): // renewals keep it
+	case <-time.After(r.Lease / 2): // renewals keep it
 	}
-	if lease, err := b.Leader(ctx); err != nil || lease.Left < 5*time.Second {
-		t.Errorf("after renewals, Leader = %+v, %v; want more than 5 s left", lease, err)
+	if lease, err := b.Leader(ctx); err != nil || lease.Left < r.Lease/2 {
+		t.Errorf("after renewals, Leader = %+v, %v; want more than %v left", lease, err, r.Lease/2)
 	}
 	la.Release()
 	if la.Valid() {
