@@ -336,7 +336,7 @@ func (s *Server) serveFast(c net.Conn, fc *fastConns, handoff *handoffListener) 
 		var e *entry
 		if ok && snap != nil {
 			e = snap.fastLookup(p.req.path)
-			if s.catchUpTo != nil && snap.stamped && e != nil && len(p.req.ifNoneMatch) > 0 && newestGen(p.req.ifNoneMatch) > snap.gen {
+			if s.behind(snap, e, p.req.ifNoneMatch) > 0 {
 				e = nil // net/http's path waits for the catching up
 			}
 		}

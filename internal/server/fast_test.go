@@ -88,14 +88,18 @@ func servePaths(t *testing.T, s *Server) (served, plain string) {
 }
 
 // bothPaths runs f once with the fast path and once with net/http alone
-// (Options.NoFastPath): the behaviour over the wire must not depend on it.
+// (Options.NoFastPath), at once, each with a server of its own: the
+// behaviour over the wire must not depend on it.
 func bothPaths(t *testing.T, f func(t *testing.T, noFast bool)) {
 	for _, noFast := range []bool{false, true} {
 		name := "fast"
 		if noFast {
 			name = "nethttp"
 		}
-		t.Run(name, func(t *testing.T) { f(t, noFast) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f(t, noFast)
+		})
 	}
 }
 
@@ -410,7 +414,9 @@ func TestServeInvalidLineAtOnce(t *testing.T) {
 	t.Parallel() // waits out timeouts, idle: beside the other such tests
 	bothPaths(t, func(t *testing.T, noFast bool) {
 		s := publishedServer(t, noFast)
-		const timeout = 300 * time.Millisecond
+		// Long enough that "at once" (under half of it) holds on a loaded
+		// machine under the race detector.
+		const timeout = time.Second
 		s.timeouts.readHeader = timeout
 		served, _ := servePaths(t, s)
 		for _, tc := range []struct {

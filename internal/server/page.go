@@ -84,17 +84,13 @@ type snapshot struct {
 	gen     int64    // Snapshot.Gen
 }
 
-// reserved are paths that are not pages, so a page there could never be
-// reached.
-var reserved = map[string]bool{"healthz": true, "metrics": true}
-
 // validPath reports whether p is a clean relative path a request can reach
 // exactly: no leading or trailing slash, no empty, "." or ".." segments.
 func validPath(p string) error {
 	switch {
 	case p == "":
 		return fmt.Errorf("empty path")
-	case reserved[p]:
+	case routes[p].serve != nil:
 		return fmt.Errorf("path %q is reserved", p)
 	case strings.HasPrefix(p, "/"), strings.HasSuffix(p, "/"):
 		return fmt.Errorf("path %q must not start or end with a slash", p)

@@ -60,7 +60,27 @@ func init() {
 	}
 }
 
-// ServeHTTP routes a request on the public listener: /healthz, /metrics,
+// route is a path of the listeners that is not a page.
+type route struct {
+	// serve answers the operator: on the admin listener, or on the
+	// public one with Options.AdminToken.
+	serve func(s *Server, w http.ResponseWriter, r *http.Request)
+	// public answers anyone else on the public listener; nil refuses
+	// them as if the path were not there (refuseOperator).
+	public func(s *Server, w http.ResponseWriter, r *http.Request)
+}
+
+// routes is the one routing table of both request paths, by path without
+// its "/": net/http's handlers route these, and no page may be published
+// at one (validPath), so the fast path, which answers published pages
+// only, hands them over. Every other path is a page.
+var routes = map[string]route{
+	"healthz": {serve: (*Server).serveHealth, public: (*Server).servePublicHealth},
+	"metrics": {serve: (*Server).serveMetrics},
+	"status":  {serve: (*Server).serveStatus},
+}
+
+// ServeHTTP routes a request on the public listener: a path of routes,
 // or a published page ("/" is "index.html"). Pages, health and metrics
 // answer GET and HEAD only.
 //
@@ -71,21 +91,18 @@ func init() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// On every response, as the fast path's heads have it (security.go).
 	w.Header()["X-Content-Type-Options"] = hdrNosniff
-	switch r.URL.Path {
-	case "/healthz":
-		if s.allowMethod(w, r) {
-			if s.operator(r) {
-				s.serveHealth(w, r)
-			} else {
-				s.servePublicHealth(w, r)
+	if rt, ok := routes[strings.TrimPrefix(r.URL.Path, "/")]; ok && strings.HasPrefix(r.URL.Path, "/") {
+		switch {
+		case s.operator(r):
+			if s.allowMethod(w, r) {
+				rt.serve(s, w, r)
 			}
-		}
-		return
-	case "/metrics", "/status":
-		if !s.operator(r) {
+		case rt.public != nil:
+			if s.allowMethod(w, r) {
+				rt.public(s, w, r)
+			}
+		default:
 			s.refuseOperator(w, r)
-		} else if s.allowMethod(w, r) {
-			s.serveOperator(w, r)
 		}
 		return
 	}
@@ -99,7 +116,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := snap.lookup(r.URL)
-	if s.catchUp(r.Context(), snap, e, r.Header["If-None-Match"]) {
+	if gen := s.behind(snap, e, r.Header["If-None-Match"]); gen > 0 {
+		s.catchUpTo(r.Context(), gen)
 		snap = s.snap.Load()
 		e = snap.lookup(r.URL)
 	}
@@ -262,28 +280,13 @@ func (s *Server) AdminHandler() http.Handler {
 			s.text(w, r, http.StatusMisdirectedRequest)
 			return
 		}
-		switch r.URL.Path {
-		case "/healthz":
-			if s.allowMethod(w, r) {
-				s.serveHealth(w, r)
-			}
-		case "/metrics", "/status":
-			if s.allowMethod(w, r) {
-				s.serveOperator(w, r)
-			}
-		default:
+		rt, ok := routes[strings.TrimPrefix(r.URL.Path, "/")]
+		if !ok || !strings.HasPrefix(r.URL.Path, "/") {
 			s.text(w, r, http.StatusNotFound)
+		} else if s.allowMethod(w, r) {
+			rt.serve(s, w, r)
 		}
 	})
-}
-
-// serveOperator serves /metrics or /status, already allowed.
-func (s *Server) serveOperator(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/status" {
-		s.serveStatus(w, r)
-	} else {
-		s.serveMetrics(w, r)
-	}
 }
 
 // operator reports whether r carries the admin token, which opens the

@@ -189,21 +189,20 @@ type prepared struct {
 	next *snapshot
 }
 
-// catchUp is called for a request whose If-None-Match names a version of
-// a page from a publication newer than the one served (the reader got it
-// from a replica that switched first): it lets Options.CatchUp bring this
-// replica up to gen, and reports whether it is served now. Without the
-// option, or for any other request, it does nothing.
-func (s *Server) catchUp(ctx context.Context, snap *snapshot, e *entry, ifNoneMatch []string) bool {
-	if s.catchUpTo == nil || !snap.stamped || e == nil || len(ifNoneMatch) == 0 || matchETag(ifNoneMatch, e.etag[0], e.etagGz[0]) {
-		return false
+// behind returns the publication a conditional request for e names when
+// it is newer than snap's (the reader got that version from a replica
+// that switched first), or 0. Both request paths ask it: net/http's waits
+// for Options.CatchUp to bring this replica up to it, and the fast path
+// hands such a request over. Without the option it is always 0.
+func (s *Server) behind(snap *snapshot, e *entry, ifNoneMatch []string) int64 {
+	if s.catchUpTo == nil || !snap.stamped || e == nil || len(ifNoneMatch) == 0 {
+		return 0
 	}
 	gen := newestGen(ifNoneMatch)
-	if gen <= snap.gen {
-		return false // an older version: the request gets this one
+	if gen <= snap.gen || matchETag(ifNoneMatch, e.etag[0], e.etagGz[0]) {
+		return 0 // an older version (the request gets this one), or this one
 	}
-	s.catchUpTo(ctx, gen)
-	return true
+	return gen
 }
 
 // prepare builds snap against the snapshot served now, without serving

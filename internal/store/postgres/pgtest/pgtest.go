@@ -10,12 +10,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -23,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldfeed/herald/internal/testrun"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -72,12 +71,7 @@ func Main(m *testing.M) { os.Exit(Run(m)) }
 // -test.parallel is given they run two per CPU (three per CPU made timed
 // assertions of cmd/herald fail under load).
 func Run(m *testing.M) int {
-	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
-		flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0)))
-	}
+	testrun.Parallel(2)
 	code := m.Run()
 	if skipped.Load() > 0 {
 		line := "note: " + Skip + "\n"
