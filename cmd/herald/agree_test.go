@@ -135,6 +135,7 @@ func (v *versionReader) versions() int {
 // and then every replica serves the same bytes, ETag and Last-Modified,
 // a replica started then included.
 func TestReplicasAgree(t *testing.T) {
+	t.Parallel() // child processes only, idle on their schedules: beside the other replica tests
 	dbURL := pgtest.NewDatabase(t)
 	dir := t.TempDir()
 	articles := filepath.Join(dir, "articles")
