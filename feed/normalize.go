@@ -370,41 +370,6 @@ func cleanTags(tags []string) []string {
 	return out
 }
 
-// ParseHTTPURL parses s, trimmed, if it is an absolute http or https URL
-// with a host, and returns nil otherwise. It is Herald's one "absolute
-// web URL" rule.
-func ParseHTTPURL(s string) *url.URL {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || !isHTTP(u) {
-		return nil
-	}
-	return u
-}
-
-func isHTTP(u *url.URL) bool {
-	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-// absURL resolves ref against base and keeps it only if the result is an
-// http(s) URL, so no javascript: or data: link ever becomes an item link.
-func absURL(base *url.URL, ref string) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return ""
-	}
-	u, err := url.Parse(ref)
-	if err != nil {
-		return ""
-	}
-	if base != nil {
-		u = base.ResolveReference(u)
-	}
-	if !isHTTP(u) {
-		return ""
-	}
-	return u.String()
-}
-
 // NameUUID returns a name-based (version 5) UUID in the URL namespace.
 func NameUUID(name string) string {
 	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}

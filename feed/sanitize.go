@@ -164,12 +164,15 @@ func scheme(u string) string {
 	return ""
 }
 
+// resolveRef resolves a link of sanitized HTML against base, leaving an
+// absolute link with a host, a mailto: link and one that does not parse
+// byte for byte as written.
 func resolveRef(base *url.URL, ref string) string {
-	u, err := url.Parse(strings.TrimSpace(ref))
-	if err != nil || u.IsAbs() && u.Host != "" || u.Scheme == "mailto" {
+	t := strings.TrimSpace(ref)
+	if u := Resolve(nil, t); u == nil || u.IsAbs() && u.Host != "" || u.Scheme == "mailto" {
 		return ref
 	}
-	return base.ResolveReference(u).String()
+	return Resolve(base, t).String()
 }
 
 // srcsetDescriptor is one valid srcset descriptor: a width ("480w"), a

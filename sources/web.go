@@ -78,18 +78,17 @@ func (f *Fetcher) poll(ctx context.Context, rawURL, origin string, configured bo
 	return Result{Articles: articles, State: next}, nil
 }
 
-// ResolveRef resolves ref against base, returning ref unchanged when
-// either does not parse.
+// ResolveRef is feed.Resolve for URLs as text: ref unchanged when either
+// does not parse.
 func ResolveRef(base, ref string) string {
-	r, err := url.Parse(ref)
-	if err != nil {
-		return ref
-	}
 	b, err := url.Parse(base)
 	if err != nil {
 		return ref
 	}
-	return b.ResolveReference(r).String()
+	if u := feed.Resolve(b, ref); u != nil {
+		return u.String()
+	}
+	return ref
 }
 
 // stateKey is how a URL keys a source's stored state: as it is, unless it

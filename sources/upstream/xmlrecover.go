@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/heraldfeed/herald/feed"
 )
 
 // xmlTokenizer returns a lenient tokenizer over body, which has been
@@ -281,11 +283,14 @@ func xmlAbsoluteBases(body []byte, feedURL string) []byte {
 				if a.Name.Space != "xml" || a.Name.Local != "base" {
 					continue
 				}
-				ref, err := url.Parse(strings.TrimSpace(a.Value))
-				if err != nil || len(a.Value) > maxBaseLen {
+				if len(a.Value) > maxBaseLen {
 					break
 				}
-				if next := base.ResolveReference(ref); len(next.Path) <= maxBaseLen {
+				next := feed.Resolve(base, strings.TrimSpace(a.Value))
+				if next == nil {
+					break
+				}
+				if len(next.Path) <= maxBaseLen {
 					base = next
 				} else {
 					break // bases that grow with every level cost time squared

@@ -546,20 +546,13 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
-// resolveHTTP resolves href against base, keeping only http(s) URLs.
+// resolveHTTP is feed.ResolveHTTP of a link to another page: not one to
+// a place on this page ("#…").
 func resolveHTTP(base *url.URL, href string) *url.URL {
-	if href == "" || strings.HasPrefix(href, "#") {
+	if strings.HasPrefix(href, "#") {
 		return nil
 	}
-	r, err := url.Parse(href)
-	if err != nil {
-		return nil
-	}
-	u := base.ResolveReference(r)
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil
-	}
-	return u
+	return feed.ResolveHTTP(base, href)
 }
 
 // samePage reports whether u is the page itself (a fragment of it).
