@@ -53,7 +53,7 @@ type candidate struct {
 }
 
 func candidates(t *testing.T) []candidate {
-	trailers, err := local.NewTrailers(nil)
+	trailers, err := extract.NewTrailers(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

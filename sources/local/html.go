@@ -27,7 +27,7 @@ import (
 // (returning an ErrBound). The parser reads its input as it goes, through
 // the guard, so the parse itself stops. (golang.org/x/net/html refuses
 // more than 512 open elements itself.)
-func ReadHTML(ctx context.Context, data []byte, trailers *Trailers) (feed.Article, error) {
+func ReadHTML(ctx context.Context, data []byte, trailers *extract.Trailers) (feed.Article, error) {
 	g := newGuard(ctx)
 	defer g.release()
 	a, err := readHTML(g.ctx, data, trailers)
@@ -42,7 +42,7 @@ func ReadHTML(ctx context.Context, data []byte, trailers *Trailers) (feed.Articl
 	return a, err
 }
 
-func readHTML(ctx context.Context, data []byte, trailers *Trailers) (feed.Article, error) {
+func readHTML(ctx context.Context, data []byte, trailers *extract.Trailers) (feed.Article, error) {
 	r, err := extract.Extract(ctx, bytes.NewReader(sources.ToUTF8(data, "", sources.KindHTML)), extract.Options{
 		Trailers: trailers,
 		// Metadata is advisory, unlike front matter: a date that does

@@ -6,10 +6,13 @@ import (
 	"testing"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 func TestReadHTML(t *testing.T) {
-	runReaderCases(t, "html", func(data []byte, tr *Trailers) (feed.Article, error) { return ReadHTML(context.Background(), data, tr) }, []readerCase{
+	runReaderCases(t, "html", func(data []byte, tr *extract.Trailers) (feed.Article, error) {
+		return ReadHTML(context.Background(), data, tr)
+	}, []readerCase{
 		// Chrome, scripts, widgets, comments and the repeated title go;
 		// metadata comes from the head.
 		{file: "wordpress.html", want: feed.Article{

@@ -23,6 +23,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 // Config configures a folder of article files.
@@ -48,15 +49,15 @@ type Config struct {
 	// (config key `date_format`), as a page source's.
 	DateFormats []string
 	// Batch is how many changed files one collection reads at most
-	// (default DefaultBatch): the rest are read by the next ones, which
+	// (default 1,000): the rest are read by the next ones, which
 	// the collector runs at once (sources.Result.More).
 	Batch int
 }
 
-// DefaultBatch is Config.Batch's default: a first import reads and
+// defaultBatch is Config.Batch's default: a first import reads and
 // commits a large folder 1,000 files at a time, holding only those in
 // memory.
-const DefaultBatch = 1000
+const defaultBatch = 1000
 
 // maxFileSize caps the size of one article file. Articles are text; a
 // bigger file is a mistake (a video named .txt) and is reported, not read.
@@ -77,7 +78,7 @@ const maxFileSize = 16 << 20
 type Folder struct {
 	cfg      Config
 	base     *url.URL
-	trailers *Trailers
+	trailers *extract.Trailers
 	log      *slog.Logger
 	// afterWalk, when set, runs between listing and reading: a seam for
 	// tests of a folder that changes during a collection.
@@ -99,7 +100,7 @@ func New(cfg Config, log *slog.Logger) (*Folder, error) {
 	if base == nil || !strings.HasSuffix(cfg.BaseURL, "/") {
 		return nil, fmt.Errorf("files source %q: base URL %q is not an absolute http(s) URL ending in \"/\"", cfg.Name, cfg.BaseURL)
 	}
-	tr, err := NewTrailers(cfg.Trailers)
+	tr, err := extract.NewTrailers(cfg.Trailers)
 	if err != nil {
 		return nil, fmt.Errorf("files source %q: %w", cfg.Name, err)
 	}
@@ -120,7 +121,7 @@ func (f *Folder) Name() string { return f.cfg.Name }
 type fileJob struct {
 	path string // absolute
 	rel  string // slash-separated, relative to the folder
-	read func(context.Context, []byte, *Trailers) (feed.Article, error)
+	read func(context.Context, []byte, *extract.Trailers) (feed.Article, error)
 	// markup is set for Markdown and HTML, read under maxMarkupSize.
 	markup bool
 	// symlink is set when the walk could not see what the file is.
@@ -337,7 +338,7 @@ func (f *Folder) collectPart(ctx context.Context, prev sources.State, l *listing
 // batch is how many changed files one part reads at most.
 func (f *Folder) batch() int {
 	if f.cfg.Batch <= 0 {
-		return DefaultBatch
+		return defaultBatch
 	}
 	return f.cfg.Batch
 }
@@ -458,15 +459,15 @@ func (w *walker) visit(p string, d fs.DirEntry, err error) error {
 // readerFor returns the reader for a file name's extension, or nil, and
 // whether the file is markup (Markdown, HTML): bounded in size and parse
 // time (see maxMarkupSize).
-func (f *Folder) readerFor(name string) (read func(context.Context, []byte, *Trailers) (feed.Article, error), markup bool) {
+func (f *Folder) readerFor(name string) (read func(context.Context, []byte, *extract.Trailers) (feed.Article, error), markup bool) {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".txt":
 		// Linear time: the file's size bounds it.
-		return func(_ context.Context, data []byte, t *Trailers) (feed.Article, error) {
+		return func(_ context.Context, data []byte, t *extract.Trailers) (feed.Article, error) {
 			return readText(data, t)
 		}, false
 	case ".md", ".markdown":
-		return func(ctx context.Context, data []byte, t *Trailers) (feed.Article, error) {
+		return func(ctx context.Context, data []byte, t *extract.Trailers) (feed.Article, error) {
 			return ReadMarkdown(ctx, data, t, f.cfg.DateFormats)
 		}, true
 	case ".html", ".htm":

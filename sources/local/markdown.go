@@ -72,7 +72,7 @@ func (e *dateError) Unwrap() error { return e.Err }
 // source's date_format). It stops when ctx is done (returning its error)
 // or after maxParseTime or past maxMarkdownDepth (returning an ErrBound):
 // the parse itself stops, within milliseconds.
-func ReadMarkdown(ctx context.Context, data []byte, trailers *Trailers, layouts []string) (a feed.Article, err error) {
+func ReadMarkdown(ctx context.Context, data []byte, trailers *extract.Trailers, layouts []string) (a feed.Article, err error) {
 	g := newGuard(ctx)
 	defer g.release()
 	defer func() {
@@ -93,7 +93,7 @@ func ReadMarkdown(ctx context.Context, data []byte, trailers *Trailers, layouts 
 	return a, err
 }
 
-func readMarkdown(data []byte, trailers *Trailers, layouts []string, g *guard) (feed.Article, error) {
+func readMarkdown(data []byte, trailers *extract.Trailers, layouts []string, g *guard) (feed.Article, error) {
 	var a feed.Article
 	fm, body, err := splitFrontMatter(decodeLines(data))
 	if err != nil {
@@ -455,7 +455,7 @@ func mdBlock(n ast.Node) bool {
 // first trailer block, or trailer line of a paragraph, that has body
 // content before it, and everything after it in document order; blocks
 // left empty by the cut go too.
-func cutTrailerMD(doc ast.Node, src []byte, t *Trailers) {
+func cutTrailerMD(doc ast.Node, src []byte, t *extract.Trailers) {
 	if t == nil {
 		return
 	}
@@ -469,7 +469,7 @@ func cutTrailerMD(doc ast.Node, src []byte, t *Trailers) {
 // trailer that has body content before it.
 type trailerFinder struct {
 	src       []byte
-	t         *Trailers
+	t         *extract.Trailers
 	seen      bool     // body content came before
 	cut       ast.Node // the first node to remove, once found
 	lineStart ast.Node // with the cut inside a paragraph: where the line starts
@@ -531,7 +531,7 @@ func cutFromMD(doc, cut ast.Node) {
 // cutLineMD looks for a trailer line, a run of inlines ended by a
 // line break, in paragraph p; on a match it sets *start to the line's
 // first inline.
-func cutLineMD(p ast.Node, src []byte, t *Trailers, seen *bool, start *ast.Node) bool {
+func cutLineMD(p ast.Node, src []byte, t *extract.Trailers, seen *bool, start *ast.Node) bool {
 	first := p.FirstChild()
 	var line strings.Builder
 	media, visits := false, 0

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 func TestReadMarkdown(t *testing.T) {
 	text := "<p>Text.</p>"
-	runReaderCases(t, "markdown", func(data []byte, tr *Trailers) (feed.Article, error) {
+	runReaderCases(t, "markdown", func(data []byte, tr *extract.Trailers) (feed.Article, error) {
 		return ReadMarkdown(context.Background(), data, tr, nil)
 	}, []readerCase{
 		{file: "front-matter.md", want: feed.Article{

@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 // ErrUntitled is returned by the file readers for a file with nothing to
@@ -23,7 +24,7 @@ var ErrUntitled = errors.New("no title")
 // data may be UTF-8 with or without a byte order mark, UTF-16 with one, or
 // else Windows-1252; line ends may be LF, CRLF or CR. The returned article
 // has Title and Content only; Collect adds identity and dates.
-func readText(data []byte, trailers *Trailers) (feed.Article, error) {
+func readText(data []byte, trailers *extract.Trailers) (feed.Article, error) {
 	lines := strings.Split(decodeLines(data), "\n")
 	i := 0
 	for i < len(lines) && strings.TrimSpace(lines[i]) == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldfeed/herald/feed"
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 // readerCase is one reader test: an input under testdata/files and
@@ -24,16 +25,16 @@ type readerCase struct {
 
 // testTrailers are the defaults plus one custom pattern, as a config
 // with `trailers: ["More from .+"]` would give.
-func testTrailers(t testing.TB) *Trailers {
+func testTrailers(t testing.TB) *extract.Trailers {
 	t.Helper()
-	tr, err := NewTrailers([]string{`more from .+`})
+	tr, err := extract.NewTrailers([]string{`more from .+`})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tr
 }
 
-func runReaderCases(t *testing.T, dir string, read func([]byte, *Trailers) (feed.Article, error), cases []readerCase) {
+func runReaderCases(t *testing.T, dir string, read func([]byte, *extract.Trailers) (feed.Article, error), cases []readerCase) {
 	t.Helper()
 	tr := testTrailers(t)
 	for _, tc := range cases {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/heraldfeed/herald/sources/extract"
 )
 
 func TestTrailersMatch(t *testing.T) {
@@ -58,7 +60,7 @@ func TestTrailersMatch(t *testing.T) {
 			}
 		})
 	}
-	var none *Trailers
+	var none *extract.Trailers
 	if none.Match("Share this") {
 		t.Error("nil Trailers matched")
 	}
@@ -66,7 +68,7 @@ func TestTrailersMatch(t *testing.T) {
 
 func TestNewTrailersInvalid(t *testing.T) {
 	for _, extra := range [][]string{{"ok", "(unclosed"}, {""}} {
-		_, err := NewTrailers(extra)
+		_, err := extract.NewTrailers(extra)
 		if err == nil {
 			t.Errorf("NewTrailers(%q): no error", extra)
 			continue
@@ -89,7 +91,7 @@ func TestTrailersSeeds(t *testing.T) {
 	}
 	shared, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "seeds", "*.txt"))
 	seeds = append(seeds, shared...)
-	tr, err := NewTrailers(nil)
+	tr, err := extract.NewTrailers(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

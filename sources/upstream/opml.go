@@ -176,7 +176,7 @@ func (s *OPML) list(ctx context.Context) ([]string, error) {
 		}
 		body, base = resp.Body, resp.URL
 	}
-	urls, err := ParseOPML(body, base)
+	urls, err := parseOPML(body, base)
 	if err != nil {
 		return nil, err
 	}
@@ -187,10 +187,10 @@ func (s *OPML) list(ctx context.Context) ([]string, error) {
 	return urls, nil
 }
 
-// ParseOPML returns the xmlUrl of every outline of an OPML document, at
+// parseOPML returns the xmlUrl of every outline of an OPML document, at
 // any depth, resolved against base (which may be empty), keeping only
 // absolute http(s) URLs, each once, in document order.
-func ParseOPML(body []byte, base string) ([]string, error) {
+func parseOPML(body []byte, base string) ([]string, error) {
 	dec := xml.NewDecoder(bytes.NewReader(sources.ToUTF8(body, "", sources.KindXML)))
 	dec.Strict = false
 	seen := map[string]bool{}

@@ -41,7 +41,7 @@ func TestParseOPML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseOPML([]byte(tt.doc), tt.base)
+			got, err := parseOPML([]byte(tt.doc), tt.base)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want one containing %q", err, tt.err)
@@ -62,14 +62,14 @@ func FuzzParseOPML(f *testing.F) {
 	f.Add([]byte(`<opml><body><outline xmlUrl="https://a.example/f"/></body></opml>`), "https://b.example/")
 	f.Add([]byte(`<opml><body><outline><outline xmlUrl="/x"/></outline></body></opml>`), "")
 	f.Fuzz(func(t *testing.T, doc []byte, base string) {
-		urls, err := ParseOPML(doc, base)
+		urls, err := parseOPML(doc, base)
 		if err != nil {
 			return
 		}
 		seen := map[string]bool{}
 		for _, u := range urls {
 			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || seen[u] {
-				t.Fatalf("ParseOPML returned %q in %q", u, urls)
+				t.Fatalf("parseOPML returned %q in %q", u, urls)
 			}
 			seen[u] = true
 		}

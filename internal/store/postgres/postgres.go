@@ -40,9 +40,9 @@ const Channel = "herald_publication"
 // Application names of the store's connections, as pg_stat_activity shows
 // them (the pool keeps one given in the URL).
 const (
-	AppPool    = "herald"
-	AppLead    = "herald lead"
-	AppChanges = "herald changes"
+	appPool    = "herald"
+	appLead    = "herald lead"
+	appChanges = "herald changes"
 )
 
 // migrations[i] takes a database from schema version i to i+1; the
@@ -185,7 +185,7 @@ func Open(ctx context.Context, url string, lease time.Duration) (*Store, error) 
 	}
 	cfg.ConnConfig.DialFunc = tm.dial
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
-		cfg.ConnConfig.RuntimeParams["application_name"] = AppPool
+		cfg.ConnConfig.RuntimeParams["application_name"] = appPool
 	}
 	for k, v := range tm.serverLimits() {
 		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
@@ -280,12 +280,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	return tx.Commit(ctx)
 }
-
-// Where names the database (host:port/dbname), for messages.
-func (s *Store) Where() string { return s.where }
-
-// Pool is the connection pool, for tests and tools.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close implements store.Store: it gives up leadership, if held, and
 // closes the pool.

@@ -40,7 +40,7 @@ func TestShared(t *testing.T) {
 			Lease: testLease,
 			Open:  func(t *testing.T) store.Shared { return open(t, url) },
 			Sever: func(t *testing.T, kind string) {
-				app := map[string]string{"lead": AppLead, "changes": AppChanges}[kind]
+				app := map[string]string{"lead": appLead, "changes": appChanges}[kind]
 				if n := pgtest.Exec(t, url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 					WHERE datname = current_database() AND application_name = $1`, app); n == 0 {
 					t.Fatalf("no %s connection to sever", kind)
@@ -226,7 +226,7 @@ func TestChangesIdle(t *testing.T) {
 	backend := func() (pid int) {
 		t.Helper()
 		if err := conn.QueryRow(context.Background(), `SELECT pid FROM pg_stat_activity
-			WHERE datname = current_database() AND application_name = $1`, AppChanges).Scan(&pid); err != nil {
+			WHERE datname = current_database() AND application_name = $1`, appChanges).Scan(&pid); err != nil {
 			t.Fatal(err)
 		}
 		return pid

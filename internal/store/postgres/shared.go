@@ -118,7 +118,7 @@ func (l *leadership) Release() {
 // (or was released), incrementing the epoch that fences the writes of
 // the leader before.
 func (s *Store) Lead(ctx context.Context, id string) (store.Leadership, error) {
-	conn, err := s.connect(ctx, AppLead)
+	conn, err := s.connect(ctx, appLead)
 	if err != nil {
 		return nil, err
 	}
@@ -403,7 +403,7 @@ func deliver(ch chan int64, gen int64) {
 
 // listen opens a connection that listens to Channel.
 func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := s.connect(ctx, AppChanges)
+	conn, err := s.connect(ctx, appChanges)
 	if err != nil {
 		return nil, err
 	}

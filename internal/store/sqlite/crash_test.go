@@ -139,7 +139,7 @@ func checkCrashDB(t *testing.T, dir string, committed int) {
 	}
 	defer s.Close()
 	var res string
-	if err := s.DB().QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
+	if err := s.db.QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
 		t.Fatalf("integrity_check = %q, %v", res, err)
 	}
 	last := lastCommitted(ctx, s)

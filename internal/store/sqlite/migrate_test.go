@@ -48,11 +48,11 @@ func TestMigrateV1(t *testing.T) {
 	}
 	defer s.Close()
 	var v int
-	if err := s.DB().QueryRow(`SELECT version FROM schema_version`).Scan(&v); err != nil || v != Version {
+	if err := s.db.QueryRow(`SELECT version FROM schema_version`).Scan(&v); err != nil || v != Version {
 		t.Errorf("schema version after Open = %d (%v), want %d", v, err, Version)
 	}
 	var idx int
-	s.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'articles_seq'`).Scan(&idx)
+	s.db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'articles_seq'`).Scan(&idx)
 	if idx != 1 {
 		t.Error("migration 2 did not create articles_seq")
 	}
@@ -91,7 +91,7 @@ func TestOpenErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.DB().Exec(`UPDATE schema_version SET version = 99`)
+			s.db.Exec(`UPDATE schema_version SET version = 99`)
 			s.Close()
 			return dir
 		}, []string{"schema version 99", "newer version of Herald", FileName}, store.ErrNewer},

@@ -315,12 +315,6 @@ func notDatabase(err error) error {
 	return err
 }
 
-// Path is the database file.
-func (s *Store) Path() string { return s.path }
-
-// DB is the database handle, for tests and tools (integrity checks).
-func (s *Store) DB() *sql.DB { return s.db }
-
 // Close implements store.Store.
 func (s *Store) Close() error { return s.db.Close() }
 

@@ -102,7 +102,7 @@ func TestDiskFull(t *testing.T) {
 			t.Errorf("after the failed save: %d articles, %v; want the first collection's one", len(arts), err)
 		}
 		var res string
-		if err := s.DB().QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
+		if err := s.db.QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
 			t.Errorf("integrity_check = %q, %v", res, err)
 		}
 	}
@@ -158,7 +158,7 @@ func TestDamagedDatabase(t *testing.T) {
 	if _, err := s.Save(ctx, store.Collection{Key: "src@k", Source: "src", Articles: list, Now: time.Unix(0, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	if _, err := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
