@@ -247,6 +247,7 @@ func contextWithCancel() (context.Context, context.CancelFunc) {
 // returned articles (its folder does not exist yet), the feed answers 503
 // with Retry-After, not 200 with no items; once the folder appears, 200.
 func TestServeFailedFirstCollection503(t *testing.T) {
+	t.Parallel() // in-process, with a run (app.Env) of its own
 	cfg := testSite(t, "    schedule: \"@every 1s\"\n", nil)
 	articles := filepath.Join(filepath.Dir(cfg), "articles")
 	os.RemoveAll(articles)

@@ -188,6 +188,7 @@ func TestHealthcheck(t *testing.T) {
 // is created (not at the next scheduled collection, an hour away) and
 // publishes it; it says at start where its feeds are.
 func TestServeBeforeTheFolder(t *testing.T) {
+	t.Parallel() // in-process, with a run (app.Env) of its own
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
 	writeFile(t, cfg, `title: Later

@@ -311,6 +311,7 @@ func get(t *testing.T, url string, hdr ...string) (*http.Response, string) {
 }
 
 func TestServeEndToEnd(t *testing.T) {
+	t.Parallel() // in-process, with a run (app.Env) of its own
 	cfg := testSite(t, "    schedule: \"@every 1s\"\n", map[string]string{"first.txt": "First story\n\nHello.\n"})
 	dir := filepath.Dir(cfg)
 	base, stop, logs := startServe(t, cfg)

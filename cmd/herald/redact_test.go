@@ -21,7 +21,7 @@ func TestURLsPrintedThroughRedactor(t *testing.T) {
 	exempt := map[string]string{
 		// config cannot import sources; its errors reach people only
 		// through run (stderr) or the reload log line, both redacted.
-		"internal/config/validate.go": "printed through app.Redact by cmd/herald",
+		"internal/config/validate.go": "printed through the run's app.Env (Redact) by cmd/herald",
 	}
 	printers := regexp.MustCompile(`^(Errorf|Sprintf|Printf|Fprintf|Sprint|Print|Println|Fprint|Fprintln|Debug|Info|Warn|Error|Log|DebugContext|InfoContext|WarnContext|ErrorContext|String|Any|Group)$`)
 	urlName := regexp.MustCompile(`(?i)url$`)

@@ -31,10 +31,12 @@ func (h helpText) Error() string { return string(h) }
 
 // run is main without the process: it parses args, runs the command and
 // returns the exit status. Errors are printed to stderr here and only
-// here, and their kind (internal/app's error types) decides the status.
+// here, redacted like the command's logs, and their kind (internal/app's
+// error types) decides the status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Stamp(version, commit)
-	err := dispatch(ctx, args, stdout, stderr)
+	env := app.NewEnv()
+	err := dispatch(ctx, env, args, stdout, stderr)
 	var ue app.UsageError
 	var ce app.ConfigError
 	var oe app.OutputError
@@ -51,25 +53,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, string(ht))
 		return exitOK
 	case errors.As(err, &ue) && ue.Brief:
-		fmt.Fprintf(stderr, "herald: %s\n", app.Redact(ue.Msg))
+		fmt.Fprintf(stderr, "herald: %s\n", env.Redact(ue.Msg))
 		return exitUsage
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "herald: %s\n\n%s", app.Redact(ue.Msg), usage())
+		fmt.Fprintf(stderr, "herald: %s\n\n%s", env.Redact(ue.Msg), usage())
 		return exitUsage
 	case errors.As(err, &ce):
-		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(app.Redact(ce.Err.Error())))
+		fmt.Fprintf(stderr, "herald: invalid configuration:\n%s\n", indent(env.Redact(ce.Err.Error())))
 		return exitUsage
 	case errors.As(err, &oe):
-		fmt.Fprintf(stderr, "herald: %s\n", app.Redact(oe.Err.Error()))
+		fmt.Fprintf(stderr, "herald: %s\n", env.Redact(oe.Err.Error()))
 		return exitOutput
 	case errors.As(err, &le):
-		fmt.Fprintf(stderr, "herald: %s\n", app.Redact(le.Err.Error()))
+		fmt.Fprintf(stderr, "herald: %s\n", env.Redact(le.Err.Error()))
 		return exitListen
 	case errors.As(err, &se):
-		fmt.Fprintf(stderr, "herald: store: %s\n", app.Redact(se.Err.Error()))
+		fmt.Fprintf(stderr, "herald: store: %s\n", env.Redact(se.Err.Error()))
 		return exitStore
 	default:
-		if msg := app.Redact(err.Error()); strings.Contains(msg, "\n") {
+		if msg := env.Redact(err.Error()); strings.Contains(msg, "\n") {
 			fmt.Fprintf(stderr, "herald:\n%s\n", indent(msg))
 		} else {
 			fmt.Fprintf(stderr, "herald: %s\n", msg)
@@ -78,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func dispatch(ctx context.Context, env *app.Env, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return app.UsageError{Msg: "no command given"}
 	}
@@ -136,32 +138,32 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "init":
 		return app.Init(o.cfgPath, stdout)
 	}
-	app.SetDataDir(o.dataDir)
+	env.SetDataDir(o.dataDir)
 	var prog *app.Progress
 	if name == "generate" {
 		if prog = app.NewProgress(stderr); prog != nil {
 			stderr = prog
 		}
 	}
-	log, err := newLogger(stderr, o.logFormat, o.logLevel)
+	log, err := newLogger(env, stderr, o.logFormat, o.logLevel)
 	if err != nil {
 		return app.UsageError{Msg: err.Error()}
 	}
 	switch name {
 	case "generate":
-		return app.Generate(ctx, app.GenerateOptions{Config: o.cfgPath, Out: o.out, NoStore: o.noStore, Logger: log, Stdout: stdout, Progress: prog})
+		return app.Generate(ctx, app.GenerateOptions{Config: o.cfgPath, Out: o.out, NoStore: o.noStore, Logger: log, Stdout: stdout, Progress: prog, Env: env})
 	case "serve":
-		return app.Serve(ctx, app.ServeOptions{Config: o.cfgPath, Addr: o.addr, NoFastPath: o.noFast, NoStore: o.noStore, Logger: log})
+		return app.Serve(ctx, app.ServeOptions{Config: o.cfgPath, Addr: o.addr, NoFastPath: o.noFast, NoStore: o.noStore, Logger: log, Env: env})
 	case "add":
-		return app.Add(ctx, app.AddOptions{Config: o.cfgPath, URL: o.arg, Name: o.name, Write: o.write, Feed: o.addFeed, Logger: log, Stdout: stdout})
+		return app.Add(ctx, app.AddOptions{Config: o.cfgPath, URL: o.arg, Name: o.name, Write: o.write, Feed: o.addFeed, Logger: log, Stdout: stdout, Env: env})
 	case "preview":
-		return app.Preview(ctx, app.PreviewOptions{Config: o.cfgPath, Source: o.arg, Limit: o.limit, Stdout: stdout})
+		return app.Preview(ctx, app.PreviewOptions{Config: o.cfgPath, Source: o.arg, Limit: o.limit, Stdout: stdout, Env: env})
 	default:
-		return app.Check(o.cfgPath, stdout)
+		return app.Check(env, o.cfgPath, stdout)
 	}
 }
 
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+func newLogger(env *app.Env, w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
@@ -169,9 +171,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(app.RedactHandler(slog.NewTextHandler(w, opts))), nil
+		return slog.New(env.Handler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(app.RedactHandler(slog.NewJSONHandler(w, opts))), nil
+		return slog.New(env.Handler(slog.NewJSONHandler(w, opts))), nil
 	default:
 		return nil, fmt.Errorf("--log-format: want text or json, got %q", format)
 	}

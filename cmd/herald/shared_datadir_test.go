@@ -15,6 +15,7 @@ import (
 // its next collection, even when that collection itself finds nothing
 // new (here the upstream answers it 304: generate took the change).
 func TestServeSeesGenerate(t *testing.T) {
+	t.Parallel() // in-process, with a run (app.Env) of its own
 	var mu sync.Mutex
 	items, served := []string{"Alpha"}, 0 // served: answers since the last change
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

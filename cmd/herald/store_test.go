@@ -87,6 +87,7 @@ func (u *upstreamFake) requests() []string {
 // with the same bytes, ETag and Last-Modified, and its first request to
 // the upstream carries the stored validator.
 func TestStoreAcrossRestart(t *testing.T) {
+	t.Parallel() // in-process, with a run (app.Env) of its own
 	up, upURL := newUpstreamFake(t, `"v1"`, "Alpha", "Beta")
 	cfg := testSite(t, fmt.Sprintf("  - {name: up, type: feed, url: %s/feed.xml, schedule: \"@every 1s\"}\n", upURL),
 		map[string]string{"local.txt": "Local story\n\nHello.\n"})

@@ -25,6 +25,7 @@ func within(t *testing.T, d time.Duration, what string, cond func() bool) {
 // TestServeWatchesFolders: with an hourly schedule, a file added to a
 // files source's folder is in the feed within 2 s, and so is an edit.
 func TestServeWatchesFolders(t *testing.T) {
+	t.Parallel() // in-process, with a run (app.Env) of its own
 	cfg := testSite(t, `    schedule: "@every 1h"`+"\n", map[string]string{"a.txt": story})
 	base, _, logs := startServe(t, cfg)
 	waitFor(t, "the feed", func() bool { resp, _ := get(t, base+"/world.rss"); return resp.StatusCode == 200 })

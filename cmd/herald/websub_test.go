@@ -15,6 +15,7 @@ import (
 // their self URL, and a change to a feed pings a local hub once per feed
 // URL; collections that change nothing do not ping.
 func TestServeWebSub(t *testing.T) {
+	t.Parallel() // in-process, with a run (app.Env) of its own
 	hub := newFakeHub(t, nil)
 	got := hub.got
 

@@ -31,23 +31,24 @@ type AddOptions struct {
 	Feed   bool   // with Write, also add a feed of the same name
 	Logger *slog.Logger
 	Stdout io.Writer
+	Env    *Env // nil: a run of its own
 }
 
 // Add is herald add URL: it looks at a URL and prints a source for the
 // configuration (a feed it advertises or is, else a page source), with a
 // preview of its first items, and adds it to the file when asked.
 func Add(ctx context.Context, o AddOptions) error {
-	stdout, log := o.Stdout, o.Logger
+	stdout, log, env := o.Stdout, o.Logger, envOr(o.Env)
 	if o.Feed && !o.Write {
 		return UsageError{Msg: "add: --feed adds a feed to the configuration file: it needs --write"}
 	}
 	u := feed.ParseHTTPURL(o.URL)
 	if u == nil {
-		return UsageError{Msg: fmt.Sprintf("add: %q: want an absolute http or https URL", Redact(o.URL))}
+		return UsageError{Msg: fmt.Sprintf("add: %q: want an absolute http or https URL", env.Redact(o.URL))}
 	}
 	cfg := &config.Config{} // no file: default fetch settings, no names taken
 	if _, err := os.Stat(o.Config); o.Write || !errors.Is(err, fs.ErrNotExist) {
-		if cfg, err = loadConfig(o.Config); err != nil {
+		if cfg, err = env.loadConfig(o.Config); err != nil {
 			return err
 		}
 	}
@@ -64,7 +65,7 @@ func Add(ctx context.Context, o AddOptions) error {
 	if o.Feed && slices.ContainsFunc(cfg.Feeds, func(f config.Feed) bool { return f.Name == name }) {
 		return UsageError{Msg: fmt.Sprintf("add: %s already has a feed named %q: choose another with --name", cfg.Path, name), Brief: true}
 	}
-	fetcher, err := newFetcher(cfg, log, nil)
+	fetcher, err := newFetcher(cfg, log, nil, env.red.Load())
 	if err != nil {
 		return err
 	}
@@ -115,10 +116,10 @@ func Add(ctx context.Context, o AddOptions) error {
 		notes += "no working feed advertised: a page source, its article list detected (" + det.Strategy + ")"
 	}
 	notes = strings.TrimSpace(notes)
-	fmt.Fprintf(stdout, "# %s\n", Redact(strings.ReplaceAll(notes, "\n", "\n# ")))
-	fmt.Fprint(stdout, Redact(src))
+	fmt.Fprintf(stdout, "# %s\n", env.Redact(strings.ReplaceAll(notes, "\n", "\n# ")))
+	fmt.Fprint(stdout, env.Redact(src))
 	fmt.Fprintf(stdout, "\npreview: %d items\n", len(arts))
-	printItems(stdout, arts, 5)
+	printItems(stdout, env, arts, 5)
 	if !o.Write {
 		return nil
 	}

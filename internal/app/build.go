@@ -3,17 +3,19 @@ package app
 import (
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 )
 
-// version and commit are what cmd/herald was stamped with at build time
-// (Stamp); left empty, buildInfo falls back to what the Go toolchain
+// stamp is the version and commit cmd/herald was stamped with at build
+// time (Stamp); left empty, BuildInfo falls back to what the Go toolchain
 // recorded: the module version under `go install …@v1.2.0`, the VCS
-// revision when built from a checkout.
-var version, commit string
+// revision when built from a checkout. Atomic, as every run stamps it
+// (tests run commands at once in one process).
+var stamp atomic.Pointer[[2]string]
 
 // Stamp records the version and commit the binary was built with, before
 // any command runs.
-func Stamp(v, c string) { version, commit = v, c }
+func Stamp(v, c string) { stamp.Store(&[2]string{v, c}) }
 
 // Build is what `herald version`, /healthz and herald_build_info report.
 type Build struct {
@@ -24,7 +26,10 @@ type Build struct {
 
 // BuildInfo is the running binary's Build.
 func BuildInfo() Build {
-	b := Build{Version: version, Commit: commit, GoVersion: runtime.Version()}
+	b := Build{GoVersion: runtime.Version()}
+	if s := stamp.Load(); s != nil {
+		b.Version, b.Commit = s[0], s[1]
+	}
 	info, ok := debug.ReadBuildInfo()
 	if ok && b.Version == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		b.Version = info.Main.Version

@@ -7,9 +7,9 @@ import (
 )
 
 // Check is herald check: it validates the configuration without
-// collecting anything.
-func Check(cfgPath string, stdout io.Writer) error {
-	cfg, err := loadConfig(cfgPath)
+// collecting anything. env may be nil (a run of its own).
+func Check(env *Env, cfgPath string, stdout io.Writer) error {
+	cfg, err := envOr(env).loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ type GenerateOptions struct {
 	// Progress, if not nil, shows a status line while sources are
 	// collected (NewProgress).
 	Progress *Progress
+	Env      *Env // nil: a run of its own
 }
 
 // Generate is herald generate: it collects every source once and writes the site to out. A
@@ -36,7 +37,7 @@ type GenerateOptions struct {
 // history serve built (and the reverse); NoStore makes it a pure one-shot.
 func Generate(ctx context.Context, o GenerateOptions) error {
 	out, log := o.Out, o.Logger
-	cfg, err := loadConfig(o.Config)
+	cfg, err := envOr(o.Env).loadConfig(o.Config)
 	if err != nil {
 		return err
 	}

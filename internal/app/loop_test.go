@@ -74,7 +74,7 @@ func startLoop(t *testing.T, reloadErr error) *loopHarness {
 	}
 	h.writeConfig(t, "First")
 	var mu sync.Mutex
-	sv := &serving{cfgPath: h.cfgPath, log: slog.New(slog.NewTextHandler(lockedWriter{&mu, h.logs}, nil))}
+	sv := &serving{env: NewEnv(), cfgPath: h.cfgPath, log: slog.New(slog.NewTextHandler(lockedWriter{&mu, h.logs}, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	t.Cleanup(cancel)

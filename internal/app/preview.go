@@ -20,14 +20,15 @@ type PreviewOptions struct {
 	Source string // the name of the source to collect
 	Limit  int    // items shown at most
 	Stdout io.Writer
+	Env    *Env // nil: a run of its own
 }
 
 // Preview is herald preview NAME: it collects one source once and prints
 // what it would publish and what it logged, publishing and storing
 // nothing.
 func Preview(ctx context.Context, o PreviewOptions) error {
-	stdout := o.Stdout
-	cfg, err := loadConfig(o.Config)
+	stdout, env := o.Stdout, envOr(o.Env)
+	cfg, err := env.loadConfig(o.Config)
 	if err != nil {
 		return err
 	}
@@ -40,9 +41,9 @@ func Preview(ctx context.Context, o PreviewOptions) error {
 		return UsageError{Msg: fmt.Sprintf("preview: no source %q in %s (its sources: %s)", o.Source, cfg.Path, strings.Join(names, ", ")), Brief: true}
 	}
 	sc := cfg.Sources[i]
-	rec := &records{}
+	rec := &records{env: env}
 	log := slog.New(rec)
-	fetcher, err := newFetcher(cfg, log, nil)
+	fetcher, err := newFetcher(cfg, log, nil, env.red.Load())
 	if err != nil {
 		return err
 	}
@@ -55,8 +56,8 @@ func Preview(ctx context.Context, o PreviewOptions) error {
 	if where == "" {
 		where = sc.Path
 	}
-	fmt.Fprintf(stdout, "%s (%s %s): %d items; nothing published\n", sc.Name, sc.Type, Redact(where), len(res.Articles))
-	printItems(stdout, res.Articles, o.Limit)
+	fmt.Fprintf(stdout, "%s (%s %s): %d items; nothing published\n", sc.Name, sc.Type, env.Redact(where), len(res.Articles))
+	printItems(stdout, env, res.Articles, o.Limit)
 	rec.print(stdout)
 	if cerr != nil {
 		return fmt.Errorf("preview %s: %w", sc.Name, cerr)
@@ -66,20 +67,20 @@ func Preview(ctx context.Context, o PreviewOptions) error {
 
 // printItems prints up to limit articles as a preview: in the source's
 // order, with their date, link and first words.
-func printItems(w io.Writer, arts []feed.Article, limit int) {
+func printItems(w io.Writer, env *Env, arts []feed.Article, limit int) {
 	for i, a := range arts {
 		if i == limit {
 			fmt.Fprintf(w, "… and %d more\n", len(arts)-limit)
 			break
 		}
-		fmt.Fprintf(w, "\n%d. %s\n", i+1, Redact(a.Title))
+		fmt.Fprintf(w, "\n%d. %s\n", i+1, env.Redact(a.Title))
 		date := "(no date: dated when first seen)"
 		if !a.Published.IsZero() {
 			date = a.Published.UTC().Format("2006-01-02 15:04 UTC")
 		}
-		fmt.Fprintf(w, "   %s  %s\n", date, Redact(a.URL))
+		fmt.Fprintf(w, "   %s  %s\n", date, env.Redact(a.URL))
 		if words := firstWords(feed.HTMLText(a.Content, 400), 25); words != "" {
-			fmt.Fprintf(w, "   %s\n", Redact(words))
+			fmt.Fprintf(w, "   %s\n", env.Redact(words))
 		}
 	}
 }
@@ -95,6 +96,7 @@ func firstWords(s string, n int) string {
 // records keeps the log records of a preview at info level and above, to
 // print after the items.
 type records struct {
+	env   *Env
 	mu    sync.Mutex
 	lines []string
 }
@@ -112,7 +114,7 @@ func (r *records) Handle(_ context.Context, rec slog.Record) error {
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lines = append(r.lines, Redact(b.String()))
+	r.lines = append(r.lines, r.env.Redact(b.String()))
 	return nil
 }
 

@@ -34,7 +34,7 @@ func (sv *serving) replicaStatus(st store.Store) func() server.ReplicaStatus {
 			return server.ReplicaStatus{ID: replicaID(), Role: server.RoleFollower, Database: "ok"}
 		}
 		rs := sv.rep.Status()
-		rs.DatabaseError = redactor.Load().Text(rs.DatabaseError)
+		rs.DatabaseError = sv.env.Redact(rs.DatabaseError)
 		return rs
 	}
 }

@@ -35,6 +35,7 @@ type ServeOptions struct {
 	NoFastPath bool   // serve every request with net/http alone
 	NoStore    bool   // keep nothing in data_dir
 	Logger     *slog.Logger
+	Env        *Env // nil: a run of its own
 }
 
 // Serve is herald serve: it collects on schedule and serves the feeds until ctx is cancelled.
@@ -44,7 +45,7 @@ type ServeOptions struct {
 // once, at start, and so is the fast path setting (NoFastPath or
 // fast_path: false turn it off).
 func Serve(ctx context.Context, o ServeOptions) (err error) {
-	cfgPath, addr, log := o.Config, o.Addr, o.Logger
+	cfgPath, addr, log, env := o.Config, o.Addr, o.Logger, envOr(o.Env)
 	defer func() {
 		// SIGINT or SIGTERM while starting (opening the store, reading
 		// it) is a stop like any other: exit status 0, as a service
@@ -55,7 +56,7 @@ func Serve(ctx context.Context, o ServeOptions) (err error) {
 			err = nil
 		}
 	}()
-	cfg, err := loadConfig(cfgPath)
+	cfg, err := env.loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func Serve(ctx context.Context, o ServeOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	sv := &serving{cfgPath: cfgPath, log: log, metrics: metrics, store: st, now: clock}
+	sv := &serving{env: env, cfgPath: cfgPath, log: log, metrics: metrics, store: st, now: clock}
 	fastPath := cfg.FastPath && !o.NoFastPath
 	sv.srv, err = server.New(server.Options{
 		Logger:   log,
@@ -180,6 +181,7 @@ func (sv *serving) startServing(ctx context.Context, ln, adminLn net.Listener) (
 
 // serving is what serve keeps while it runs, whatever its mode.
 type serving struct {
+	env     *Env
 	cfgPath string
 	log     *slog.Logger
 	metrics *collect.Metrics
@@ -312,7 +314,7 @@ func (sv *serving) loop(ctx context.Context, m mode, hup <-chan os.Signal, srvDo
 			stop()
 			return fmt.Errorf("server: %w", err)
 		case <-hup:
-			cfg, err := loadConfig(sv.cfgPath)
+			cfg, err := sv.env.loadConfig(sv.cfgPath)
 			if err == nil {
 				err = m.reload(ctx, cfg)
 			}

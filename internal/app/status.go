@@ -9,6 +9,7 @@ import (
 	"github.com/heraldfeed/herald/internal/collect"
 	"github.com/heraldfeed/herald/internal/config"
 	"github.com/heraldfeed/herald/internal/server"
+	"github.com/heraldfeed/herald/sources"
 )
 
 // perDayWindow is how many days the status page's chart covers.
@@ -78,12 +79,12 @@ func statuses(p *pipeline, now time.Time) []server.SourceStatus {
 	for _, s := range p.col.Status() {
 		st := server.SourceStatus{
 			Name: s.Name, Type: p.types[s.Name], LastRun: s.LastRun, LastSuccess: s.LastSuccess, LastFailure: s.LastFailure,
-			LastError: Redact(s.LastError), Items: s.Items, Running: s.Running, PerDay: perDay[s.Name],
+			LastError: p.redact.Text(s.LastError), Items: s.Items, Running: s.Running, PerDay: perDay[s.Name],
 		}
 		if p.sched != nil {
 			st.NextRun = p.sched.Next(s.Name)
 		}
-		backoff(&st, p.col.Backoffs(s.Name))
+		backoff(&st, p.col.Backoffs(s.Name), p.redact)
 		out = append(out, st)
 	}
 	return out
@@ -92,13 +93,13 @@ func statuses(p *pipeline, now time.Time) []server.SourceStatus {
 // backoff adds a source's back-offs to its status, errors redacted. A
 // source backing off skips its scheduled runs until its retry time, so
 // that is its next run (the first scheduled one from then, precisely).
-func backoff(st *server.SourceStatus, b collect.Backoffs) {
+func backoff(st *server.SourceStatus, b collect.Backoffs, red *sources.Redactor) {
 	st.Failures, st.RetryAt = b.Source.Failures, b.RetryAt
 	if b.RetryAt.After(st.NextRun) {
 		st.NextRun = b.RetryAt
 	}
 	for _, e := range b.Entries {
-		st.Entries = append(st.Entries, server.EntryStatus{URL: Redact(e.URL), Failures: e.Failures, RetryAt: e.RetryAt, LastError: Redact(e.Error)})
+		st.Entries = append(st.Entries, server.EntryStatus{URL: red.Text(e.URL), Failures: e.Failures, RetryAt: e.RetryAt, LastError: red.Text(e.Error)})
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
@@ -30,15 +29,11 @@ import (
 	"github.com/heraldfeed/herald/sources/webpage"
 )
 
-// dataDir overrides the config's data_dir when set: --data-dir, else
-// HERALD_DATA_DIR, so packaging (an image, a unit) can give Herald its
-// state folder without editing a read-only config. Process-wide like the
-// redactor: one process runs one configuration at a time.
-var dataDir atomic.Pointer[string]
-
-// SetDataDir sets the override from --data-dir, or HERALD_DATA_DIR when
-// the flag is empty; relative paths are the working directory's.
-func SetDataDir(flagValue string) {
+// SetDataDir sets the run's override of the config's data_dir: the flag
+// --data-dir, else HERALD_DATA_DIR, so packaging (an image, a unit) can
+// give Herald its state folder without editing a read-only config.
+// Relative paths are the working directory's.
+func (e *Env) SetDataDir(flagValue string) {
 	d := flagValue
 	if d == "" {
 		d = os.Getenv("HERALD_DATA_DIR")
@@ -48,10 +43,13 @@ func SetDataDir(flagValue string) {
 			d = abs
 		}
 	}
-	dataDir.Store(&d)
+	e.dataDir = d
 }
 
-func loadConfig(path string) (*config.Config, error) {
+// loadConfig loads the configuration at path for this run: with the
+// data_dir override applied, and its secrets hidden in everything the run
+// prints from now on.
+func (e *Env) loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, UsageError{Msg: fmt.Sprintf("config file %s not found: write a starter one with `herald init --config %s`, or name yours with --config FILE", path, path), Brief: true}
@@ -59,14 +57,20 @@ func loadConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, ConfigError{err}
 	}
-	if d := dataDir.Load(); d != nil && *d != "" {
-		cfg.DataDir = *d
+	if e.dataDir != "" {
+		cfg.DataDir = e.dataDir
 	}
-	sec := cfg.Secrets()
-	redactor.Store(sources.NewRedactor(sources.Secrets{
-		Params: append(slices.Clone(cfg.RedactParams), sec.Params...), Values: sec.Values, URLs: sec.URLs,
-	}))
+	e.red.Store(redactorFor(cfg))
 	return cfg, nil
+}
+
+// redactorFor is the Redactor of cfg: the built-in secret parameters,
+// its redact_params, and the secrets its values came with.
+func redactorFor(cfg *config.Config) *sources.Redactor {
+	sec := cfg.Secrets()
+	return sources.NewRedactor(sources.Secrets{
+		Params: append(slices.Clone(cfg.RedactParams), sec.Params...), Values: sec.Values, URLs: sec.URLs,
+	})
 }
 
 // newSite turns the config's site and feeds into what package site renders.
@@ -118,6 +122,9 @@ type pipeline struct {
 	// asks it for their next runs. Set once, before the pipeline is
 	// shared.
 	sched *scheduler.Scheduler
+	// redact hides the configuration's secrets in what the pipeline
+	// reports (/healthz, /status).
+	redact *sources.Redactor
 }
 
 // newPipeline builds the site, one source per configured source (web
@@ -135,11 +142,12 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 	if err != nil {
 		return nil, err
 	}
-	fetcher, err := newFetcher(cfg, log, gate)
+	red := redactorFor(cfg)
+	fetcher, err := newFetcher(cfg, log, gate, red)
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds)}
+	p := &pipeline{types: map[string]string{}, feeds: newFeedBook(cfg.Feeds), redact: red}
 	var entries []collect.Entry
 	for _, sc := range cfg.Sources {
 		src, err := newSource(sc, cfg.BaseURL, fetcher, log.With("source", sc.Name))
@@ -151,7 +159,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 		p.keys, p.names = append(p.keys, key), append(p.names, sc.Name)
 		p.types[sc.Name] = string(sc.Type)
 	}
-	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m, Secrets: redactor.Load()})
+	p.col, err = collect.New(collect.Options{Sources: entries, Store: st, Logger: log, Metrics: m, Secrets: p.redact})
 	if err != nil {
 		return nil, ConfigError{err}
 	}
@@ -166,7 +174,7 @@ func newPipeline(cfg *config.Config, log *slog.Logger, m *collect.Metrics, st st
 }
 
 // newFetcher is the one Fetcher of a configuration's web sources.
-func newFetcher(cfg *config.Config, log *slog.Logger, gate func() error) (*sources.Fetcher, error) {
+func newFetcher(cfg *config.Config, log *slog.Logger, gate func() error, red *sources.Redactor) (*sources.Fetcher, error) {
 	ua := cfg.Fetch.UserAgent
 	if ua == "" {
 		ua = "Herald/" + BuildInfo().Version + " (+https://github.com/heraldfeed/herald)"
@@ -179,7 +187,7 @@ func newFetcher(cfg *config.Config, log *slog.Logger, gate func() error) (*sourc
 		Retries:        cfg.Fetch.Retries,
 		PerHost:        cfg.Fetch.PerHost,
 		AllowHosts:     cfg.Fetch.AllowHosts,
-		Redact:         redactor.Load(),
+		Redact:         red,
 		Gate:           gate,
 	}, log)
 	if err != nil {
