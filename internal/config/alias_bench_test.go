@@ -44,9 +44,9 @@ func aliasBombs() map[string]string {
 	}
 }
 
-// nearBound is a merge bomb just inside maxAliasValues (its aliases stand
-// for about 94,000 values): the most expansion a file gets past
-// countAliases, so the slowest alias-laden file to check and decode.
+// nearBound is a merge bomb just inside maxAliasValues: the most
+// expansion a file gets past the checker's bound (alias.go), so the
+// slowest alias-laden file to check and decode.
 func nearBound() string {
 	var b strings.Builder
 	b.WriteString(header + "sources:\n  - name: local\n    type: files\n    path: ./articles\nfeeds:\n  - &s0 {name: a, title: A, sources: [local]}\n")

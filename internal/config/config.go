@@ -388,10 +388,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		e.Line, e.Column = 1, 1
 		return nil, e
 	}
-	if err := c.countAliases(body); err != nil {
-		return nil, err
-	}
-	chk := checker{cfg: c, keys: map[string]token.Position{}, paths: map[lineCol]string{}, anchors: map[string]ast.Node{}}
+	chk := checker{cfg: c, keys: map[string]token.Position{}, paths: map[lineCol]string{}, anchors: map[string]anchor{}}
 	chk.check("", body, configType)
 	if len(chk.errs) > 0 {
 		return nil, c.joinErrors(c.alsoValidate(body, &chk))

@@ -30,15 +30,12 @@ const (
 	// time grows with the square of it.
 	MaxKeys = 100
 	// maxAliasValues bounds the values all aliases of a file stand for
-	// together (countAliases), so an alias bomb ("billion laughs", merge
+	// together (alias.go), so an alias bomb ("billion laughs", merge
 	// keys of merge keys) is refused in one linear pass, before the
-	// checker or the decoder expands anything (500,000 expanded values
-	// took them about a second and 140 MB). A real config's aliases,
+	// checker or the decoder expands it (500,000 expanded values took
+	// them about a second and 140 MB). A real config's aliases,
 	// "<<: *defaults" in each of thousands of sources, add far fewer.
 	maxAliasValues = MaxValues
-	// maxNodes bounds the nodes the schema check visits, aliases
-	// expanded: a second guard behind countAliases.
-	maxNodes = 500_000
 	// maxErrors is how many problems a message lists: a screenful, then a
 	// count of the rest.
 	maxErrors = 20

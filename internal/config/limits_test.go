@@ -141,8 +141,8 @@ func TestParseAliasBombs(t *testing.T) {
 		want string // the only message
 	}{
 		{name: "merge keys", yaml: bombs["merge"], want: "config.yaml:9:15: feeds[5]: aliases expand to more than 100000 values"},
-		{name: "merge keys with a wrong value", yaml: bombs["merge-bad"], want: "config.yaml:8:55: feeds[4]: aliases expand to more than 100000 values"},
-		{name: "merge keys in a mapping field", yaml: bombs["merge-map"], want: "config.yaml:16:20: x5: aliases expand to more than 100000 values"},
+		{name: "merge keys with a wrong value", yaml: bombs["merge-bad"], want: "config.yaml:9:15: feeds[5]: aliases expand to more than 100000 values"},
+		{name: "merge keys in a mapping field", yaml: bombs["merge-map"], want: "config.yaml:16:30: x5: aliases expand to more than 100000 values"},
 		{name: "billion laughs", yaml: bombs["laughs"], want: "config.yaml:15:45: x4[7]: aliases expand to more than 100000 values"},
 		{name: "anchors under an unknown key", yaml: bombs["unknown"], want: "config.yaml:16:47: custom.a4[7]: aliases expand to more than 100000 values"},
 	}

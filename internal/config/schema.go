@@ -32,9 +32,13 @@ type checker struct {
 	keys  map[string]token.Position // key path → key position, for keys set to a non-null value
 	paths map[lineCol]string        // key and value positions → key path
 
-	anchors map[string]ast.Node // anchor name → anchored value, see alias.go
-	nodes   int                 // nodes visited, aliases expanded
-	stopped bool                // past maxNodes
+	anchors map[string]anchor // anchor name → anchored value, see alias.go
+	nodes   int               // nodes visited, aliases expanded
+	aliased int               // values the aliases met so far stand for
+	// expanding counts the aliases being expanded around the node being
+	// checked.
+	expanding int
+	stopped   bool // past maxAliasValues: the walk checks nothing more
 	// bad are the nodes an error was reported about (values of the wrong
 	// type, keys not in the schema): left out of the lenient decode that
 	// lets Validate report the rest at once (see prune).
@@ -45,6 +49,9 @@ type checker struct {
 }
 
 func (k *checker) fail(n ast.Node, path, format string, args ...any) {
+	if k.stopped {
+		return
+	}
 	if k.bad == nil {
 		k.bad = map[ast.Node]bool{}
 	}
@@ -87,17 +94,23 @@ func isNull(n ast.Node) bool {
 func (k *checker) check(path string, n ast.Node, t reflect.Type) {
 	// An anchor is defined once its node is complete, so an alias inside
 	// it ("&a [*a]") is undefined, as for the decoder.
-	defer k.noteAnchors(n)
+	start, anchored := k.nodes, n
+	defer func() { k.noteAnchors(anchored, k.nodes-start) }()
 	n = unwrap(n)
-	if n == nil || k.visit(n, path) {
+	if n == nil || k.stopped {
 		return
 	}
+	k.nodes++
 	k.index(n, path)
 	switch v := n.(type) {
 	case *ast.NullNode:
 		return
 	case *ast.AliasNode:
 		k.alias(path, v, t)
+		return
+	}
+	if t == nil {
+		k.checkUnknown(path, n)
 		return
 	}
 	k.expandNode(path, n)
@@ -191,6 +204,7 @@ func (k *checker) checkStruct(path string, n ast.Node, t reflect.Type) {
 				k.suggested[strings.TrimSuffix(p, name)+s] = true
 			}
 			k.fail(mv.Key, p, "%s", msg)
+			k.check(p, mv.Value, nil) // for its anchors and aliases
 			continue
 		}
 		if !isNull(mv.Value) {
@@ -199,6 +213,30 @@ func (k *checker) checkStruct(path string, n ast.Node, t reflect.Type) {
 			}
 		}
 		k.check(p, mv.Value, ft)
+	}
+}
+
+// checkUnknown walks a value under an unknown key (reported already): it
+// has no schema to check, but its anchors may be used elsewhere and its
+// aliases count against the bound like any others.
+func (k *checker) checkUnknown(path string, n ast.Node) {
+	switch v := n.(type) {
+	case *ast.MappingNode:
+		for _, mv := range v.Values {
+			k.checkUnknown(path, mv)
+		}
+	case *ast.MappingValueNode:
+		switch {
+		case v.Key == nil:
+		case v.Key.IsMergeKey():
+			k.merge(path, v.Value, nil)
+		default:
+			k.check(path+"."+keyName(v.Key), v.Value, nil)
+		}
+	case *ast.SequenceNode:
+		for i, e := range v.Values {
+			k.check(fmt.Sprintf("%s[%d]", path, i), e, nil)
+		}
 	}
 }
 
