@@ -185,7 +185,7 @@ type Fetcher struct {
 
 	// parsing bounds the article pages being parsed for full text at
 	// once, in bytes of page, across every source: MaxBody.
-	parsing *byteBudget
+	parsing *ByteBudget
 }
 
 // NewFetcher returns a Fetcher. It fails only on an invalid AllowHosts
@@ -213,7 +213,7 @@ func NewFetcher(cfg FetchConfig, log *slog.Logger) (*Fetcher, error) {
 		Sleep:      sleepCtx,
 		RetryDelay: time.Second,
 		hosts:      make(map[string]chan struct{}),
-		parsing:    newByteBudget(cfg.MaxBody),
+		parsing:    NewByteBudget(cfg.MaxBody),
 	}, nil
 }
 

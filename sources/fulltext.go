@@ -187,7 +187,7 @@ func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, trailers 
 	}
 	// Extraction holds a page's DOM, many times its size: the pages
 	// parsed at once across the process share one MaxBody of budget.
-	release, err := f.parsing.acquire(ctx, int64(len(resp.Body)))
+	release, err := f.parsing.Acquire(ctx, int64(len(resp.Body)))
 	if err != nil {
 		return "", PageMeta{}, err
 	}
@@ -214,43 +214,4 @@ func (f *Fetcher) extract(ctx context.Context, pageURL, origin string, trailers 
 	}
 	meta := PageMeta{Title: art.Title, Author: art.Author, Published: art.Published, Updated: art.Modified}
 	return content, meta, nil
-}
-
-// byteBudget is a weighted semaphore over bytes.
-type byteBudget struct {
-	mu    sync.Mutex
-	total int64
-	free  int64
-	freed chan struct{} // closed and replaced whenever bytes are released
-}
-
-func newByteBudget(total int64) *byteBudget {
-	return &byteBudget{total: total, free: total, freed: make(chan struct{})}
-}
-
-// acquire takes n bytes (the whole budget at most) and returns the
-// function that gives them back, or ctx's error.
-func (b *byteBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
-	n = min(max(n, 1), b.total)
-	for {
-		b.mu.Lock()
-		if b.free >= n {
-			b.free -= n
-			b.mu.Unlock()
-			return func() {
-				b.mu.Lock()
-				b.free += n
-				close(b.freed)
-				b.freed = make(chan struct{})
-				b.mu.Unlock()
-			}, nil
-		}
-		freed := b.freed
-		b.mu.Unlock()
-		select {
-		case <-freed:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/heraldfeed/herald/sources"
 )
 
 // maxItemContent caps the text of any one element of an upstream feed
@@ -115,52 +117,7 @@ func capBytes(text []byte, limit int) []byte {
 // used to reach a gigabyte. A source waits for its share; a body larger
 // than the whole budget is parsed alone. It is process-wide because
 // memory is.
-var parseBudget = newByteBudget(32 << 20)
-
-// byteBudget is a weighted semaphore over bytes.
-type byteBudget struct {
-	total int64
-	slots chan struct{} // one token: the right to change free
-	free  int64
-	wait  chan struct{} // closed and replaced whenever bytes are released
-}
-
-func newByteBudget(total int64) *byteBudget {
-	b := &byteBudget{total: total, free: total, slots: make(chan struct{}, 1), wait: make(chan struct{})}
-	b.slots <- struct{}{}
-	return b
-}
-
-// acquire takes n bytes (the whole budget at most) and returns the
-// function that gives them back, or ctx's error.
-func (b *byteBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
-	n = min(max(n, 1), b.total)
-	for {
-		select {
-		case <-b.slots:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if b.free >= n {
-			b.free -= n
-			b.slots <- struct{}{}
-			return func() {
-				<-b.slots
-				b.free += n
-				close(b.wait)
-				b.wait = make(chan struct{})
-				b.slots <- struct{}{}
-			}, nil
-		}
-		wait := b.wait
-		b.slots <- struct{}{}
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
+var parseBudget = sources.NewByteBudget(32 << 20)
 
 // maxXMLDepth caps how deeply an upstream document nests its elements.
 // Feeds nest a few dozen deep at most; gofeed reads extension elements

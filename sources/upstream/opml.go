@@ -10,12 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/heraldfeed/herald/feed"
 	"github.com/heraldfeed/herald/sources"
 	"github.com/heraldfeed/herald/sources/extract"
+	"golang.org/x/sync/errgroup"
 )
 
 // Limits on an OPML list: it is a list of subscriptions, not a crawl.
@@ -96,21 +96,18 @@ func (s *OPML) Collect(ctx context.Context, prev sources.State) (sources.Result,
 	}
 	subs := make([]sources.Sub, len(urls))
 	errs := make([]error, len(urls))
-	sem := make(chan struct{}, opmlWorkers)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(opmlWorkers)
 	for i, u := range urls {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				subs[i], errs[i] = prev.Subs[u], ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
+		if ctx.Err() != nil {
+			break // the whole collection is abandoned below
+		}
+		g.Go(func() error {
 			subs[i], errs[i] = s.collectOne(ctx, u, prev.Subs[u])
+			return nil // each feed fails alone: errs
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	if err := ctx.Err(); err != nil {
 		return sources.Result{State: prev}, err
 	}

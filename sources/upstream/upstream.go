@@ -115,7 +115,7 @@ func (s *Feed) parse(ctx context.Context, r *sources.Response, next *sources.Sta
 // articles parses the body within the process-wide parse budget, which
 // is given back before any full-text page is fetched.
 func (s *Feed) articles(ctx context.Context, r *sources.Response) ([]feed.Article, error) {
-	release, err := parseBudget.acquire(ctx, int64(len(r.Body)))
+	release, err := parseBudget.Acquire(ctx, int64(len(r.Body)))
 	if err != nil {
 		return nil, err
 	}
