@@ -65,17 +65,23 @@ func (u *uaUpstream) asksBy(ua string, since time.Time) int {
 // TestReplicaPausedLeader: the leader of two real replicas is stopped
 // with SIGSTOP (as a VM freeze or a swap storm would). Its lease, renewed
 // no more, runs out by the database's clock: the other replica takes
-// over and publishes an upstream change within 15 s, and its operator
-// /healthz named the paused leader's lease expired meanwhile or itself as
-// leader. Resumed with SIGCONT, the old leader makes no upstream request
-// (its requests carry its own User-Agent) and learns it follows.
+// over and publishes an upstream change within the bound, and its
+// operator /healthz named the paused leader's lease expired meanwhile or
+// itself as leader. Resumed with SIGCONT, the old leader makes no
+// upstream request (its requests carry its own User-Agent) and learns it
+// follows. In full size (.ci/run) the lease is the default one and the
+// bound README's 15 s; otherwise the test lease and takeoverBound.
 func TestReplicaPausedLeader(t *testing.T) {
 	t.Parallel() // idle most of its time, waiting on leases: beside the other replica tests
 	dbURL := pgtest.NewDatabase(t)
 	up := &uaUpstream{items: []string{"Alpha"}}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
-	cfg := upstreamReplicaConfig(t, srv.URL, "store: "+dbURL+"\nfetch: {user_agent: \"replica-${HERALD_TEST_UA}\"}\n", "")
+	lease, bound := "replica_lease: "+testLease.String()+"\n", takeoverBound
+	if fullSize() {
+		lease, bound = "", 15*time.Second
+	}
+	cfg := upstreamReplicaConfig(t, srv.URL, "store: "+dbURL+"\n"+lease+"fetch: {user_agent: \"replica-${HERALD_TEST_UA}\"}\n", "")
 	reps := []*replicaProc{startReplica(t, cfg, "HERALD_TEST_UA=a"), startReplica(t, cfg, "HERALD_TEST_UA=b")}
 	uas := map[*replicaProc]string{reps[0]: "replica-a", reps[1]: "replica-b"}
 	var leader, other *replicaProc
@@ -99,10 +105,10 @@ func TestReplicaPausedLeader(t *testing.T) {
 	up.set("Alpha", "Beta")
 
 	sawExpired := false
-	deadline := stopped.Add(15 * time.Second)
+	deadline := stopped.Add(bound)
 	for {
 		if time.Now().After(deadline) {
-			t.Fatalf("no takeover within 15 s of the pause; the follower says: %s", operatorHealth(t, other))
+			t.Fatalf("no takeover within %v of the pause; the follower says: %s", bound, operatorHealth(t, other))
 		}
 		h := operatorHealth(t, other)
 		var st struct {

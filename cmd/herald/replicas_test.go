@@ -111,9 +111,9 @@ func leaders(t *testing.T, reps []*replicaProc) []*replicaProc {
 // testLease is the replica_lease of the replica tests, the shortest the
 // configuration allows, so that each failover waits least. A takeover
 // comes within 1.2 leases of the leader's last renewal; takeoverBound
-// adds room for a loaded machine. TestReplicaPausedLeader and
-// TestReplicasAgree keep the default lease: they check the bounds README
-// gives for it.
+// adds room for a loaded machine. TestReplicasAgree keeps the default
+// lease, and TestReplicaPausedLeader does in full size: they check the
+// bounds README gives for it.
 const (
 	testLease     = 5 * time.Second
 	takeoverBound = 9 * time.Second
