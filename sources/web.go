@@ -100,3 +100,38 @@ func (f *Fetcher) stateKey(u string) string {
 	}
 	return "urn:uuid:" + feed.NameUUID(u)
 }
+
+// WebSpec is what every web source's constructor is given and checks the
+// same way: feed, page and opml sources.
+type WebSpec struct {
+	Kind string // "feed", "page", "opml": for messages
+	Name string
+	// URL must be an absolute http(s) URL, unless Path (a local file an
+	// opml source reads instead) is set.
+	URL, Path string
+	Fetcher   *Fetcher
+	Timezone  *time.Location // nil: UTC
+	Log       *slog.Logger   // nil: discarded
+}
+
+// Check reports what s lacks, in the words of a configuration error, and
+// fills in its defaults.
+func (s *WebSpec) Check() error {
+	switch {
+	case s.Name == "":
+		return fmt.Errorf("%s source: name is required", s.Kind)
+	case s.Path != "" && s.URL != "":
+		return fmt.Errorf("%s source %s: give either path or url", s.Kind, s.Name)
+	case s.Path == "" && feed.ParseHTTPURL(s.URL) == nil:
+		return fmt.Errorf("%s source %s: url %q: want an absolute http or https URL", s.Kind, s.Name, RedactURL(s.URL))
+	case s.Fetcher == nil:
+		return fmt.Errorf("%s source %s: fetcher is required", s.Kind, s.Name)
+	}
+	if s.Timezone == nil {
+		s.Timezone = time.UTC
+	}
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

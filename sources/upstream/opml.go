@@ -58,22 +58,11 @@ var _ sources.Source = (*OPML)(nil)
 
 // NewOPML returns an opml source fetching through f.
 func NewOPML(cfg OPMLConfig, f *sources.Fetcher, log *slog.Logger) (*OPML, error) {
-	switch {
-	case cfg.Name == "":
-		return nil, errors.New("opml source: name is required")
-	case (cfg.Path == "") == (cfg.URL == ""):
-		return nil, fmt.Errorf("opml source %s: give either path or url", cfg.Name)
-	case cfg.URL != "" && feed.ParseHTTPURL(cfg.URL) == nil:
-		return nil, fmt.Errorf("opml source %s: url %q: want an absolute http or https URL", cfg.Name, sources.RedactURL(cfg.URL))
-	case f == nil:
-		return nil, fmt.Errorf("opml source %s: fetcher is required", cfg.Name)
+	w := sources.WebSpec{Kind: "opml", Name: cfg.Name, URL: cfg.URL, Path: cfg.Path, Fetcher: f, Timezone: cfg.Timezone, Log: log}
+	if err := w.Check(); err != nil {
+		return nil, err
 	}
-	if cfg.Timezone == nil {
-		cfg.Timezone = time.UTC
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Timezone, log = w.Timezone, w.Log
 	tr, err := sourceTrailers(cfg.Trailers, cfg.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("opml source %s: %w", cfg.Name, err)

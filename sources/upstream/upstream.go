@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	stdhtml "html"
 	"log/slog"
@@ -58,21 +57,11 @@ var _ sources.Source = (*Feed)(nil)
 
 // New returns a feed source fetching through f.
 func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Feed, error) {
-	if cfg.Name == "" {
-		return nil, errors.New("feed source: name is required")
+	w := sources.WebSpec{Kind: "feed", Name: cfg.Name, URL: cfg.URL, Fetcher: f, Timezone: cfg.Timezone, Log: log}
+	if err := w.Check(); err != nil {
+		return nil, err
 	}
-	if feed.ParseHTTPURL(cfg.URL) == nil {
-		return nil, fmt.Errorf("feed source %s: url %q: want an absolute http or https URL", cfg.Name, sources.RedactURL(cfg.URL))
-	}
-	if f == nil {
-		return nil, fmt.Errorf("feed source %s: fetcher is required", cfg.Name)
-	}
-	if cfg.Timezone == nil {
-		cfg.Timezone = time.UTC
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Timezone, log = w.Timezone, w.Log
 	tr, err := sourceTrailers(cfg.Trailers, cfg.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("feed source %s: %w", cfg.Name, err)

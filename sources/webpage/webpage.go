@@ -106,21 +106,11 @@ var _ sources.Source = (*Page)(nil)
 // New returns a page source fetching through f. It fails when a
 // selector does not compile, naming the field.
 func New(cfg Config, f *sources.Fetcher, log *slog.Logger) (*Page, error) {
-	if cfg.Name == "" {
-		return nil, errors.New("page source: name is required")
+	w := sources.WebSpec{Kind: "page", Name: cfg.Name, URL: cfg.URL, Fetcher: f, Timezone: cfg.Timezone, Log: log}
+	if err := w.Check(); err != nil {
+		return nil, err
 	}
-	if feed.ParseHTTPURL(cfg.URL) == nil {
-		return nil, fmt.Errorf("page source %s: url %q: want an absolute http or https URL", cfg.Name, sources.RedactURL(cfg.URL))
-	}
-	if f == nil {
-		return nil, fmt.Errorf("page source %s: fetcher is required", cfg.Name)
-	}
-	if cfg.Timezone == nil {
-		cfg.Timezone = time.UTC
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Timezone, log = w.Timezone, w.Log
 	given := Selectors{Item: strings.TrimSpace(cfg.Item), Title: strings.TrimSpace(cfg.Title), Link: strings.TrimSpace(cfg.Link),
 		Date: strings.TrimSpace(cfg.Date), Summary: strings.TrimSpace(cfg.Summary)}
 	c, err := compile(given)
