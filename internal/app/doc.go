@@ -9,9 +9,11 @@
 // the wiring of configuration into sources, collector and site
 // (wire.go), watching files sources' folders (watch.go), telling a WebSub
 // hub of changed feeds (websub.go), the status book behind /status and
-// /healthz (status.go), generate's status line (progress.go), the
-// redaction of secrets from everything printed (redact.go), and the
-// commands add, preview, init, check and healthcheck.
+// /healthz (status.go), generate's status line (progress.go), a run's
+// Env: the redaction of secrets from everything it prints and its
+// data_dir override (redact.go), and the commands add, preview, init,
+// check and healthcheck. Nothing here is process-wide: cmd/herald makes
+// an Env per invocation, so runs in one process do not share state.
 //
 // Its errors carry their kind (UsageError, ConfigError, ListenError,
 // StoreError, OutputError); cmd/herald alone turns them into exit

@@ -1,9 +1,11 @@
 // Package postgres is the store backend of Herald replicas: one
 // PostgreSQL database (github.com/jackc/pgx/v5) that several `herald
 // serve` processes share. Besides store.Store (the same semantics as the
-// SQLite backend) it implements store.Shared: leadership through an
-// advisory lock, fencing of a deposed leader's writes, publications that
-// every replica serves, and change notices through LISTEN/NOTIFY.
+// SQLite backend) it implements store.Shared: leadership as a lease on a
+// row, timed by the database's clock (shared.go; its term is Open's
+// lease, replica_lease), fencing of a deposed leader's writes,
+// publications that every replica serves, and change notices through
+// LISTEN/NOTIFY.
 //
 // Its tables are prefixed herald_, so it may share a database (and its
 // public schema) with other applications.
@@ -26,12 +28,9 @@ import (
 	"github.com/heraldfeed/herald/internal/store"
 )
 
-// Advisory lock keys ("herald" and a number): the migration lock is taken
-// per transaction, the leader lock per session.
-const (
-	migrateLock int64 = 0x6865_7261_6c64_0001
-	leaderLock  int64 = 0x6865_7261_6c64_0002
-)
+// migrateLock is the advisory lock key ("herald" and a number) a
+// migration takes for its transaction.
+const migrateLock int64 = 0x6865_7261_6c64_0001
 
 // Channel is the LISTEN/NOTIFY channel of publications; the payload is
 // the generation, in decimal.
