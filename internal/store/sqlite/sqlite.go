@@ -339,7 +339,7 @@ func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, e
 	defer tx.Rollback()
 	changed := false
 	if c.Articles != nil {
-		if changed, c.Record.Status.Items, err = store.Commit(ctx, logTx{tx}, &c); err != nil {
+		if changed, c.Record.Status.Items, err = store.Commit(ctx, &logTx{tx: tx}, &c); err != nil {
 			return false, err
 		}
 	}
@@ -356,39 +356,52 @@ func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, e
 }
 
 // logTx is store.LogTx in a SQLite transaction.
-type logTx struct{ tx *sql.Tx }
+type logTx struct {
+	tx *sql.Tx
+	// put is Put's statement, prepared at the first Put of the
+	// transaction (which closes it): a part of an import puts a
+	// thousand articles, and preparing the statement for each was
+	// about a tenth of a cold import's CPU.
+	put *sql.Stmt
+}
 
 // Counters implements store.LogTx; SQLite has one writer at a time.
-func (l logTx) Counters(ctx context.Context) (seq, rev int64, err error) {
+func (l *logTx) Counters(ctx context.Context) (seq, rev int64, err error) {
 	err = l.tx.QueryRowContext(ctx, `SELECT seq, rev FROM counters`).Scan(&seq, &rev)
 	return seq, rev, err
 }
 
 // Count implements store.LogTx.
-func (l logTx) Count(ctx context.Context, source string) (int, error) {
+func (l *logTx) Count(ctx context.Context, source string) (int, error) {
 	var n int
 	err := l.tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE source = ?`, source).Scan(&n)
 	return n, err
 }
 
 // History implements store.LogTx.
-func (l logTx) History(ctx context.Context, c *store.Collection, n int) (store.History, error) {
+func (l *logTx) History(ctx context.Context, c *store.Collection, n int) (store.History, error) {
 	return history(ctx, l.tx, c, n)
 }
 
 // Put implements store.LogTx.
-func (l logTx) Put(ctx context.Context, source string, st store.Stored, data []byte, rev int64) error {
-	_, err := l.tx.ExecContext(ctx, `INSERT INTO articles
+func (l *logTx) Put(ctx context.Context, source string, st store.Stored, data []byte, rev int64) error {
+	if l.put == nil {
+		var err error
+		l.put, err = l.tx.PrepareContext(ctx, `INSERT INTO articles
 		(source, id, seq, first_seen, published, updated, hash, data, page, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, hash = excluded.hash,
-			data = excluded.data, page = excluded.page, rev = excluded.rev`,
-		source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
+			data = excluded.data, page = excluded.page, rev = excluded.rev`)
+		if err != nil {
+			return err
+		}
+	}
+	_, err := l.put.ExecContext(ctx, source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
 		st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page, rev)
 	return err
 }
 
 // Remove implements store.LogTx.
-func (l logTx) Remove(ctx context.Context, source string, ids []string) error {
+func (l *logTx) Remove(ctx context.Context, source string, ids []string) error {
 	for _, id := range ids {
 		if _, err := l.tx.ExecContext(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, source, id); err != nil {
 			return err
@@ -398,13 +411,13 @@ func (l logTx) Remove(ctx context.Context, source string, ids []string) error {
 }
 
 // Leave implements store.LogTx.
-func (l logTx) Leave(ctx context.Context, source string, g store.Slot, rev int64) error {
+func (l *logTx) Leave(ctx context.Context, source string, g store.Slot, rev int64) error {
 	_, err := l.tx.ExecContext(ctx, `INSERT INTO gone (seq, source, id, rev) VALUES (?, ?, ?, ?)`, g.Seq, source, g.ID, rev)
 	return err
 }
 
 // SetCounters implements store.LogTx.
-func (l logTx) SetCounters(ctx context.Context, seq, rev int64) error {
+func (l *logTx) SetCounters(ctx context.Context, seq, rev int64) error {
 	_, err := l.tx.ExecContext(ctx, `UPDATE counters SET seq = ?, rev = ?`, seq, rev)
 	return err
 }
