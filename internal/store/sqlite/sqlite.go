@@ -358,11 +358,28 @@ func (s *Store) saveCollection(ctx context.Context, c store.Collection) (bool, e
 // logTx is store.LogTx in a SQLite transaction.
 type logTx struct {
 	tx *sql.Tx
-	// put is Put's statement, prepared at the first Put of the
-	// transaction (which closes it): a part of an import puts a
-	// thousand articles, and preparing the statement for each was
-	// about a tenth of a cold import's CPU.
-	put *sql.Stmt
+	// stmts are the transaction's write statements, each prepared at its
+	// first use (the transaction closes them): a part of an import puts a
+	// thousand articles, and modernc's driver parsing the SQL of each
+	// was about a tenth of a cold import's CPU.
+	stmts map[string]*sql.Stmt
+}
+
+// exec runs query, prepared once per transaction, with args.
+func (l *logTx) exec(ctx context.Context, query string, args ...any) error {
+	st, ok := l.stmts[query]
+	if !ok {
+		var err error
+		if st, err = l.tx.PrepareContext(ctx, query); err != nil {
+			return err
+		}
+		if l.stmts == nil {
+			l.stmts = map[string]*sql.Stmt{}
+		}
+		l.stmts[query] = st
+	}
+	_, err := st.ExecContext(ctx, args...)
+	return err
 }
 
 // Counters implements store.LogTx; SQLite has one writer at a time.
@@ -385,25 +402,18 @@ func (l *logTx) History(ctx context.Context, c *store.Collection, n int) (store.
 
 // Put implements store.LogTx.
 func (l *logTx) Put(ctx context.Context, source string, st store.Stored, data []byte, rev int64) error {
-	if l.put == nil {
-		var err error
-		l.put, err = l.tx.PrepareContext(ctx, `INSERT INTO articles
+	return l.exec(ctx, `INSERT INTO articles
 		(source, id, seq, first_seen, published, updated, hash, data, page, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, hash = excluded.hash,
-			data = excluded.data, page = excluded.page, rev = excluded.rev`)
-		if err != nil {
-			return err
-		}
-	}
-	_, err := l.put.ExecContext(ctx, source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
+			data = excluded.data, page = excluded.page, rev = excluded.rev`,
+		source, st.Article.ID, st.Seq, st.FirstSeen.Unix(), st.Article.Published.Unix(),
 		st.Article.Updated.Unix(), st.Hash, string(data), st.Article.Page, rev)
-	return err
 }
 
 // Remove implements store.LogTx.
 func (l *logTx) Remove(ctx context.Context, source string, ids []string) error {
 	for _, id := range ids {
-		if _, err := l.tx.ExecContext(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, source, id); err != nil {
+		if err := l.exec(ctx, `DELETE FROM articles WHERE source = ? AND id = ?`, source, id); err != nil {
 			return err
 		}
 	}
@@ -412,8 +422,7 @@ func (l *logTx) Remove(ctx context.Context, source string, ids []string) error {
 
 // Leave implements store.LogTx.
 func (l *logTx) Leave(ctx context.Context, source string, g store.Slot, rev int64) error {
-	_, err := l.tx.ExecContext(ctx, `INSERT INTO gone (seq, source, id, rev) VALUES (?, ?, ?, ?)`, g.Seq, source, g.ID, rev)
-	return err
+	return l.exec(ctx, `INSERT INTO gone (seq, source, id, rev) VALUES (?, ?, ?, ?)`, g.Seq, source, g.ID, rev)
 }
 
 // SetCounters implements store.LogTx.
