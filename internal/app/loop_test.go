@@ -53,6 +53,7 @@ func (f *fakeMode) reload(_ context.Context, cfg *config.Config) error {
 
 // loopHarness runs sv.loop over a fake mode and a fake server.
 type loopHarness struct {
+	env     *Env
 	mode    *fakeMode
 	cfgPath string
 	logs    *bytes.Buffer
@@ -62,7 +63,7 @@ type loopHarness struct {
 	result  chan error
 }
 
-func startLoop(t *testing.T, reloadErr error) *loopHarness {
+func startLoop(t *testing.T, reloadErr error, first ...string) *loopHarness {
 	t.Helper()
 	h := &loopHarness{
 		mode:    &fakeMode{reloadErr: reloadErr, running: make(chan struct{}), reloaded: make(chan struct{}, 8)},
@@ -72,9 +73,13 @@ func startLoop(t *testing.T, reloadErr error) *loopHarness {
 		srvDone: make(chan error, 1),
 		result:  make(chan error, 1),
 	}
-	h.writeConfig(t, "First")
+	h.writeConfig(t, "First", first...)
+	h.env = NewEnv()
+	if _, err := h.env.loadConfig(h.cfgPath); err != nil { // as Serve does first
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
-	sv := &serving{env: NewEnv(), cfgPath: h.cfgPath, log: slog.New(slog.NewTextHandler(lockedWriter{&mu, h.logs}, nil))}
+	sv := &serving{env: h.env, cfgPath: h.cfgPath, log: slog.New(h.env.Handler(slog.NewTextHandler(lockedWriter{&mu, h.logs}, nil)))}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	t.Cleanup(cancel)
@@ -87,9 +92,17 @@ func startLoop(t *testing.T, reloadErr error) *loopHarness {
 	return h
 }
 
-func (h *loopHarness) writeConfig(t *testing.T, title string) {
+// writeConfig writes a configuration titled title: a feed source whose
+// url is http://up.example/feed, then query (without its "?"), then the
+// extra lines.
+func (h *loopHarness) writeConfig(t *testing.T, title string, queryAndExtra ...string) {
 	t.Helper()
-	body := "title: " + title + "\nbase_url: http://news.example/\nsources:\n  - {name: a, type: feed, url: \"http://up.example/feed\"}\nfeeds:\n  - {name: all, title: All, sources: [a]}\n"
+	query, extra := "", ""
+	if len(queryAndExtra) > 0 {
+		query = "?" + queryAndExtra[0]
+		extra = strings.Join(queryAndExtra[1:], "")
+	}
+	body := "title: " + title + "\nbase_url: http://news.example/\nsources:\n  - {name: a, type: feed, url: \"http://up.example/feed" + query + "\"}\nfeeds:\n  - {name: all, title: All, sources: [a]}\n" + extra
 	if err := os.WriteFile(h.cfgPath, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -173,5 +186,25 @@ func TestLoopServerFails(t *testing.T) {
 	}
 	if got, want := h.mode.got(), []string{"run stopped"}; !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+// TestLoopRefusedReloadHidesBoth: after a reload the mode refused, the
+// running configuration's secrets stay hidden (it goes on running and
+// logging), and so do the refused one's (its error may name them).
+func TestLoopRefusedReloadHidesBoth(t *testing.T) {
+	h := startLoop(t, errors.New("source a: refused"), "session=old-secret-1", "redact_params: [session]\n")
+	h.writeConfig(t, "Second", "ticket=new-secret-2", "redact_params: [ticket]\n")
+	h.hup <- syscall.SIGHUP
+	<-h.mode.reloaded
+	h.cancel()
+	<-h.result
+	for _, u := range []string{"http://up.example/feed?session=old-secret-1", "http://up.example/feed?ticket=new-secret-2"} {
+		if got := h.env.Redact("fetching " + u); strings.Contains(got, "secret") {
+			t.Errorf("after the refused reload, %q", got)
+		}
+	}
+	if !strings.Contains(h.logs.String(), "reload failed") {
+		t.Errorf("refusal not logged:\n%s", h.logs)
 	}
 }

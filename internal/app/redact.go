@@ -16,7 +16,10 @@ import (
 // one process (tests) never share what they hide; nothing here is
 // process-wide.
 type Env struct {
-	red     atomic.Pointer[sources.Redactor]
+	red atomic.Pointer[sources.Redactor]
+	// hidden are the secrets red hides; only the run's own goroutine,
+	// loading or reloading the configuration, sets them.
+	hidden  sources.Secrets
 	dataDir string
 }
 
@@ -25,6 +28,14 @@ func NewEnv() *Env {
 	e := &Env{}
 	e.red.Store(sources.NewRedactor(sources.Secrets{}))
 	return e
+}
+
+// hide makes s the secrets the run hides from now on, and returns those
+// it hid until now.
+func (e *Env) hide(s sources.Secrets) (before sources.Secrets) {
+	before, e.hidden = e.hidden, s
+	e.red.Store(sources.NewRedactor(s))
+	return before
 }
 
 // envOr is e, or a new Env for a caller that gave none.

@@ -314,9 +314,15 @@ func (sv *serving) loop(ctx context.Context, m mode, hup <-chan os.Signal, srvDo
 			stop()
 			return fmt.Errorf("server: %w", err)
 		case <-hup:
+			running := sv.env.hidden
 			cfg, err := sv.env.loadConfig(sv.cfgPath)
 			if err == nil {
-				err = m.reload(ctx, cfg)
+				if err = m.reload(ctx, cfg); err != nil {
+					// The running configuration goes on printing its
+					// secrets' places, and the error may name the new
+					// one's: both stay hidden.
+					sv.env.hide(bothSecrets(running, sv.env.hidden))
+				}
 			}
 			if err != nil {
 				sv.log.Error("reload failed; the running configuration stays", "error", err)

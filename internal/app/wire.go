@@ -60,17 +60,26 @@ func (e *Env) loadConfig(path string) (*config.Config, error) {
 	if e.dataDir != "" {
 		cfg.DataDir = e.dataDir
 	}
-	e.red.Store(redactorFor(cfg))
+	e.hide(secretsOf(cfg))
 	return cfg, nil
 }
 
-// redactorFor is the Redactor of cfg: the built-in secret parameters,
-// its redact_params, and the secrets its values came with.
-func redactorFor(cfg *config.Config) *sources.Redactor {
+// secretsOf is what cfg makes secret besides the built-in parameters: its
+// redact_params, and the secrets its values came with.
+func secretsOf(cfg *config.Config) sources.Secrets {
 	sec := cfg.Secrets()
-	return sources.NewRedactor(sources.Secrets{
-		Params: append(slices.Clone(cfg.RedactParams), sec.Params...), Values: sec.Values, URLs: sec.URLs,
-	})
+	return sources.Secrets{Params: append(slices.Clone(cfg.RedactParams), sec.Params...), Values: sec.Values, URLs: sec.URLs}
+}
+
+// redactorFor is the Redactor of cfg's secrets.
+func redactorFor(cfg *config.Config) *sources.Redactor { return sources.NewRedactor(secretsOf(cfg)) }
+
+// bothSecrets is what a run hides while two configurations may print:
+// the running one, and one it loaded but could not switch to.
+func bothSecrets(a, b sources.Secrets) sources.Secrets {
+	return sources.Secrets{
+		Params: slices.Concat(a.Params, b.Params), Values: slices.Concat(a.Values, b.Values), URLs: slices.Concat(a.URLs, b.URLs),
+	}
 }
 
 // newSite turns the config's site and feeds into what package site renders.
