@@ -153,7 +153,10 @@ func dispatch(ctx context.Context, env *app.Env, args []string, stdout, stderr i
 	case "generate":
 		return app.Generate(ctx, app.GenerateOptions{Config: o.cfgPath, Out: o.out, NoStore: o.noStore, Logger: log, Stdout: stdout, Progress: prog, Env: env})
 	case "serve":
-		return app.Serve(ctx, app.ServeOptions{Config: o.cfgPath, Addr: o.addr, NoFastPath: o.noFast, NoStore: o.noStore, Logger: log, Env: env})
+		hupCtx, stopHangups := context.WithCancel(ctx)
+		defer stopHangups()
+		return app.Serve(ctx, app.ServeOptions{Config: o.cfgPath, Addr: o.addr, NoFastPath: o.noFast, NoStore: o.noStore, Logger: log, Env: env,
+			Reload: hangups(hupCtx)})
 	case "add":
 		return app.Add(ctx, app.AddOptions{Config: o.cfgPath, URL: o.arg, Name: o.name, Write: o.write, Feed: o.addFeed, Logger: log, Stdout: stdout, Env: env})
 	case "preview":

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/heraldfeed/herald/internal/config"
@@ -57,7 +56,7 @@ type loopHarness struct {
 	mode    *fakeMode
 	cfgPath string
 	logs    *bytes.Buffer
-	hup     chan os.Signal
+	reload  chan struct{}
 	srvDone chan error
 	cancel  context.CancelFunc
 	result  chan error
@@ -69,7 +68,7 @@ func startLoop(t *testing.T, reloadErr error, first ...string) *loopHarness {
 		mode:    &fakeMode{reloadErr: reloadErr, running: make(chan struct{}), reloaded: make(chan struct{}, 8)},
 		cfgPath: filepath.Join(t.TempDir(), "config.yaml"),
 		logs:    &bytes.Buffer{},
-		hup:     make(chan os.Signal),
+		reload:  make(chan struct{}),
 		srvDone: make(chan error, 1),
 		result:  make(chan error, 1),
 	}
@@ -87,7 +86,7 @@ func startLoop(t *testing.T, reloadErr error, first ...string) *loopHarness {
 		h.mode.record("server stopped")
 		h.srvDone <- nil
 	}
-	go func() { h.result <- sv.loop(ctx, h.mode, h.hup, h.srvDone, stopServer) }()
+	go func() { h.result <- sv.loop(ctx, h.mode, h.reload, h.srvDone, stopServer) }()
 	<-h.mode.running
 	return h
 }
@@ -122,10 +121,10 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 func TestLoopReloadsOnHangup(t *testing.T) {
 	h := startLoop(t, nil)
 	h.writeConfig(t, "Second")
-	h.hup <- syscall.SIGHUP
+	h.reload <- struct{}{}
 	<-h.mode.reloaded
 	h.writeConfig(t, "Third")
-	h.hup <- syscall.SIGHUP
+	h.reload <- struct{}{}
 	h.cancel()
 	if err := <-h.result; err != nil {
 		t.Fatalf("loop returned %v after a stop", err)
@@ -144,12 +143,12 @@ func TestLoopKeepsRunningOnBadReload(t *testing.T) {
 		if err := os.WriteFile(h.cfgPath, []byte("title: [\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		h.hup <- syscall.SIGHUP
+		h.reload <- struct{}{}
 		// Received only once the first is handled: both read the
 		// invalid file.
-		h.hup <- syscall.SIGHUP
+		h.reload <- struct{}{}
 		h.writeConfig(t, "Fixed")
-		h.hup <- syscall.SIGHUP
+		h.reload <- struct{}{}
 		<-h.mode.reloaded
 		h.cancel()
 		<-h.result
@@ -163,7 +162,7 @@ func TestLoopKeepsRunningOnBadReload(t *testing.T) {
 	})
 	t.Run("mode refuses", func(t *testing.T) {
 		h := startLoop(t, errors.New("scheduler: bad spec"))
-		h.hup <- syscall.SIGHUP
+		h.reload <- struct{}{}
 		h.cancel()
 		<-h.result
 		if !strings.Contains(h.logs.String(), "reload failed; the running configuration stays") || !strings.Contains(h.logs.String(), "bad spec") {
@@ -195,7 +194,7 @@ func TestLoopServerFails(t *testing.T) {
 func TestLoopRefusedReloadHidesBoth(t *testing.T) {
 	h := startLoop(t, errors.New("source a: refused"), "session=old-secret-1", "redact_params: [session]\n")
 	h.writeConfig(t, "Second", "ticket=new-secret-2", "redact_params: [ticket]\n")
-	h.hup <- syscall.SIGHUP
+	h.reload <- struct{}{}
 	<-h.mode.reloaded
 	h.cancel()
 	<-h.result

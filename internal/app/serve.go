@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/signal"
 	"slices"
 	"sync/atomic"
 	"syscall"
@@ -36,10 +35,13 @@ type ServeOptions struct {
 	NoStore    bool   // keep nothing in data_dir
 	Logger     *slog.Logger
 	Env        *Env // nil: a run of its own
+	// Reload asks, with each value, for the configuration to be read
+	// again (cmd/herald sends one per SIGHUP); nil: never.
+	Reload <-chan struct{}
 }
 
 // Serve is herald serve: it collects on schedule and serves the feeds until ctx is cancelled.
-// SIGHUP reloads the config: a valid one replaces the running collection
+// A value on Reload (SIGHUP) reloads the config: a valid one replaces the running collection
 // (keeping the last good articles of sources it still has), an invalid one
 // is reported and the old one keeps running. The listen address is read
 // once, at start, and so is the fast path setting (NoFastPath or
@@ -106,10 +108,6 @@ func Serve(ctx context.Context, o ServeOptions) (err error) {
 		return err
 	}
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
 	if hub := cfg.WebSub.Hub; hub != "" {
 		n := websub.New(hub, websub.Options{Logger: log})
 		sv.changes = &feedChanges{n: n}
@@ -147,7 +145,7 @@ func Serve(ctx context.Context, o ServeOptions) (err error) {
 	logFeeds(log, cfg)
 	srvDone, stopServer, finish := sv.startServing(ctx, ln, adminLn)
 	defer finish()
-	return sv.loop(ctx, m, hup, srvDone, stopServer)
+	return sv.loop(ctx, m, o.Reload, srvDone, stopServer)
 }
 
 // logFeeds says at start where each feed is, as readers subscribe to it.
@@ -295,10 +293,10 @@ type mode interface {
 }
 
 // loop runs m until ctx is done or the server stops, reloading the
-// configuration on each SIGHUP. The mode's work stops before the server,
+// configuration at each value of reload. The mode's work stops before the server,
 // so that a replica gives up leadership at once and nothing is collected
 // that would not be served.
-func (sv *serving) loop(ctx context.Context, m mode, hup <-chan os.Signal, srvDone <-chan error, stopServer func()) error {
+func (sv *serving) loop(ctx context.Context, m mode, reload <-chan struct{}, srvDone <-chan error, stopServer func()) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	runDone := make(chan struct{})
 	go func() { defer close(runDone); m.run(runCtx) }()
@@ -313,7 +311,7 @@ func (sv *serving) loop(ctx context.Context, m mode, hup <-chan os.Signal, srvDo
 		case err := <-srvDone:
 			stop()
 			return fmt.Errorf("server: %w", err)
-		case <-hup:
+		case <-reload:
 			running := sv.env.hidden
 			cfg, err := sv.env.loadConfig(sv.cfgPath)
 			if err == nil {
