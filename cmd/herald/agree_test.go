@@ -21,7 +21,8 @@ import (
 // promises a reader without validators: once one replica served a
 // version, another may still serve the one before for at most this long
 // (a replica that missed the notice learns of the publication at its
-// next check, every replica.DefaultInterval).
+// next check, every replica Interval: a fifth of the lease, 2 s at the
+// default that this test keeps).
 const stepBackBound = 2 * time.Second
 
 // versionReader polls one URL on every replica in turn, as fast as it
