@@ -9,13 +9,14 @@ import (
 )
 
 // An alias bomb ("billion laughs", merge keys of merge keys) is refused
-// by the walk that checks the file, without expanding it: each anchor's
-// size is the number of nodes its check visited (aliases inside it
-// expanded), and each alias written in the file adds its anchor's size
-// to what the aliases met so far stand for (one met while expanding
-// another is inside that one's size). The alias that takes that past maxAliasValues stops
-// the walk before it expands anything, so a bomb costs one linear pass,
-// and the decoder after the walk expands at most that much.
+// by the walk that checks the file, expanding no more than the bound:
+// each anchor's size is the number of nodes its check visited (aliases
+// inside it expanded), and each alias written in the file adds its
+// anchor's size to what the aliases met so far stand for (one met while
+// expanding another is inside that one's size). The alias that would take
+// that past maxAliasValues stops the walk before it is expanded, so a
+// bomb costs a linear pass, and the decoder after the walk expands at
+// most that much.
 
 // noteAnchors records the anchors on n ("&base") once n has been checked,
 // with size, the nodes checking it visited, so an alias met later in the
